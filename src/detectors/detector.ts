@@ -1,0 +1,39 @@
+import type { Evidence, SignatureFamily, Target } from '../model/index.js';
+import type { Descriptor, OciStore } from '../oci/types.js';
+import type { Limits } from '../util/limits.js';
+import type { Logger } from '../util/logger.js';
+
+/**
+ * A signature family's finder. Adding a family means one file here, its entry in `index.ts`, a parser
+ * in `formats/` and a verifier in `trust/`; nothing else changes. Detectors never print; a thrown
+ * error becomes an error entry on the target and the scan goes on.
+ */
+export interface Detector {
+  readonly name: string;
+  readonly family: SignatureFamily;
+  applies(target: Target): boolean;
+  detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence>;
+}
+
+/** Shared discovery for one repository: the tag list is read once and referrers listed once per digest. */
+export interface RepositoryDiscovery {
+  readonly repository: string;
+  hasTag(tag: string): Promise<boolean>;
+  /** Referrers of a digest via the API, or the `sha256-<hex>` fallback index when the API is missing. */
+  referrers(digest: string): Promise<Descriptor[]>;
+}
+
+export interface FileInput {
+  /** Path on this machine, for opening. */
+  absolutePath: string;
+  /** Whole file contents, read once and shared with the hashing. */
+  bytes: Uint8Array;
+}
+
+export interface DetectContext {
+  oci?: OciStore;
+  discovery?: RepositoryDiscovery;
+  file?: FileInput;
+  limits: Limits;
+  log: Logger;
+}

@@ -1,0 +1,73 @@
+/** Typed errors with a stable code. One bad target never stops a scan: these become error entries. */
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_UNAUTHORIZED'
+  | 'REGISTRY_DENIED'
+  | 'REGISTRY_ERROR'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'DIGEST_MISMATCH'
+  | 'TOO_LARGE'
+  | 'TLS_ERROR'
+  | 'TOKEN_ERROR'
+  | 'CREDENTIALS_ERROR'
+  | 'MALFORMED_MANIFEST'
+  | 'MALFORMED_PE'
+  | 'MALFORMED_ZIP'
+  | 'MALFORMED_JAR'
+  | 'MALFORMED_CMS'
+  | 'MALFORMED_CERTIFICATE'
+  | 'MALFORMED_ENVELOPE'
+  | 'MALFORMED_SIGNATURE'
+  | 'FORMAT_MISMATCH'
+  | 'FILE_UNREADABLE'
+  | 'FILE_TOO_LARGE'
+  | 'UNSUPPORTED'
+  | 'INTERNAL';
+
+export class SigscanError extends Error {
+  readonly code: ErrorCode;
+  override readonly cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message);
+    this.name = 'SigscanError';
+    this.code = code;
+    this.cause = options?.cause;
+  }
+}
+
+/** Sentinel for "the thing does not exist" (404), distinct from failures that mean "could not tell". */
+export class NotFoundError extends SigscanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOT_FOUND', message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class RateLimitedError extends SigscanError {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super('RATE_LIMITED', message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+export function isNotFound(err: unknown): err is NotFoundError {
+  return err instanceof NotFoundError;
+}
+
+/** Turns anything thrown into a code and a one-line message fit for a report. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof SigscanError) return { code: err.code, message: err.message };
+  if (err instanceof Error) {
+    const sys = (err as NodeJS.ErrnoException).code;
+    if (sys === 'EACCES' || sys === 'EPERM') return { code: 'FILE_UNREADABLE', message: err.message };
+    return { code: 'INTERNAL', message: err.message };
+  }
+  return { code: 'INTERNAL', message: String(err) };
+}

@@ -1,0 +1,13 @@
+export type { FileFormat, FileTarget, ImageTarget, Target } from './target.js';
+export { targetRef } from './target.js';
+export type { Verdict, VerdictStatus } from './verdict.js';
+export type {
+  CertificateSummary,
+  Countersigner,
+  Evidence,
+  Finding,
+  SignatureFamily,
+  SignerIdentity,
+} from './evidence.js';
+export type { ErrorEntry, SignatureResult, TargetResult, TargetStatus } from './result.js';
+export { targetStatus } from './result.js';

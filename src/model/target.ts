@@ -1,0 +1,39 @@
+/** What a scan looks at: an image manifest in a registry or layout, or a file on disk. */
+
+export type FileFormat = 'jar' | 'pe' | 'unknown';
+
+export interface ImageTarget {
+  kind: 'image';
+  /** Registry host[:port], or the layout path for OCI layouts. */
+  registry: string;
+  repository: string;
+  tag?: string;
+  /** `sha256:<hex>` of the manifest bytes. */
+  digest: string;
+  mediaType: string;
+  size?: number;
+  /** `os/arch[/variant]` for children of an index. */
+  platform?: string;
+  /** Digest of the index this manifest was listed in. */
+  parent?: string;
+}
+
+export interface FileTarget {
+  kind: 'file';
+  /** Path as reached from the scanned root (root joined with the relative path). */
+  path: string;
+  size: number;
+  /** `sha256:<hex>` of the whole file. */
+  digest: string;
+  format: FileFormat;
+}
+
+export type Target = ImageTarget | FileTarget;
+
+/** The reference a person would type: `host/repo:tag`, `host/repo@digest`, or the file path. */
+export function targetRef(target: Target): string {
+  if (target.kind === 'file') return target.path;
+  const base = `${target.registry}/${target.repository}`;
+  if (target.tag && !target.platform) return `${base}:${target.tag}`;
+  return `${base}@${target.digest}`;
+}
