@@ -1,0 +1,51 @@
+import { Args, Command, Flags } from '@oclif/core';
+
+import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+
+export default class Fs extends Command {
+  static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
+  static override description = `Walks each directory, recognises files by their magic bytes (not their names),
+and reports every JAR/WAR/EAR/APK and EXE/DLL/SYS/EFI file with its SHA-256 and signers. Files
+that are named like one of these but are not (empty, truncated, random bytes) are reported with an
+error; other files are skipped and counted. Symlinks are not followed unless --follow-symlinks.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    { description: 'Scan the bundled fixtures', command: '<%= config.bin %> fs fixtures' },
+    { description: 'Two trees, JSON for jq', command: '<%= config.bin %> fs /opt/app /usr/lib/jvm -o json | jq .summary' },
+    { description: 'Only JARs, skipping test folders', command: '<%= config.bin %> fs . --include "**/*.jar" --exclude "**/test/**"' },
+  ];
+
+  static override strict = false;
+  static override args = {
+    dir: Args.string({ required: true, description: 'directories or files to scan' }),
+  };
+
+  static override flags = {
+    ...outputFlags,
+    'follow-symlinks': Flags.boolean({ summary: 'Follow symbolic links (loops are detected).', default: false }),
+    include: Flags.string({ summary: 'Only paths matching these globs.', multiple: true, delimiter: ',' }),
+    exclude: Flags.string({ summary: 'Skip paths matching these globs.', multiple: true, delimiter: ',' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Fs);
+    const [{ runFsScan }, { exitCodeFor }, { writeReport }, { stderrLogger }] = await Promise.all([
+      import('../scan/run.js'),
+      import('../scan/exit-code.js'),
+      import('./output.js'),
+      import('../util/logger.js'),
+    ]);
+    const report = await runFsScan({
+      roots: argv as string[],
+      followSymlinks: flags['follow-symlinks'],
+      include: flags.include,
+      exclude: flags.exclude,
+      concurrency: flags.concurrency,
+      log: stderrLogger(flags.verbose),
+    });
+    await writeReport(report, flags.output as 'pretty' | 'json');
+    process.exitCode = exitCodeFor(report, (flags['fail-on'] ?? []) as never);
+  }
+}

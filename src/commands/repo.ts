@@ -1,0 +1,90 @@
+import { Args, Command, Flags } from '@oclif/core';
+
+import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+
+export default class Repo extends Command {
+  static override summary = 'Scan a container registry, a namespace in it, or one image for signatures.';
+  static override description = `Finds cosign and Notary Project signatures on every tag (and on every platform
+manifest of multi-arch indexes) and reports who signed what. Signature tags (sha256-<hex>.sig and
+referrer fallback tags) are used for discovery and not reported as images.
+
+Credentials: -u/-p, --password-stdin, SIGSCAN_USERNAME/SIGSCAN_PASSWORD, or Docker's config.json
+(auths, credsStore, credHelpers). TLS is verified unless --insecure is given.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    { description: 'Scan every repository of a registry', command: '<%= config.bin %> repo registry.example.com' },
+    { description: 'Scan one namespace, as JSON', command: '<%= config.bin %> repo registry.example.com/team -o json' },
+    { description: 'Scan one image by tag', command: '<%= config.bin %> repo registry.example.com/team/app:1.2' },
+    {
+      description: 'A local plain-HTTP registry, only release tags, credentials from stdin',
+      command: 'echo "$PASS" | <%= config.bin %> repo 127.0.0.1:5000 --plain-http --tags "v*" -u ci --password-stdin',
+    },
+    { description: 'Fail a CI job when anything is unsigned', command: '<%= config.bin %> repo ghcr.example/org --fail-on unsigned,invalid' },
+  ];
+
+  static override args = {
+    registry: Args.string({
+      required: true,
+      description: 'host[:port], host/namespace, host/name:tag or host/name@sha256:<hex>',
+    }),
+  };
+
+  static override flags = {
+    ...outputFlags,
+    username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
+    password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
+    'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
+    'docker-config': Flags.string({ summary: 'Docker config.json to read credentials from.' }),
+    'ca-file': Flags.string({ summary: 'PEM file with CA certificates to trust for the registry TLS.' }),
+    insecure: Flags.boolean({ summary: 'Do not verify the registry TLS certificate (dangerous).', default: false }),
+    'plain-http': Flags.boolean({ summary: 'Talk plain HTTP to the registry (local test registries).', default: false }),
+    repos: Flags.string({ summary: 'Only repositories matching these globs.', multiple: true, delimiter: ',' }),
+    tags: Flags.string({ summary: 'Only tags matching these globs.', multiple: true, delimiter: ',' }),
+    rps: Flags.integer({ summary: 'At most this many requests per second per registry host.', min: 1 }),
+    stats: Flags.boolean({ summary: 'Print request statistics to stderr and add them to the JSON report.', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Repo);
+    const [{ runRepoScan }, { exitCodeFor }, { writeReport }, { stderrLogger }, { SigscanError }] = await Promise.all([
+      import('../scan/run.js'),
+      import('../scan/exit-code.js'),
+      import('./output.js'),
+      import('../util/logger.js'),
+      import('../errors.js'),
+    ]);
+    let password = flags.password ?? process.env.SIGSCAN_PASSWORD;
+    if (flags['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
+    try {
+      const report = await runRepoScan({
+        target: args.registry,
+        repos: flags.repos,
+        tags: flags.tags,
+        username: flags.username,
+        password: flags.username ? password : undefined,
+        dockerConfig: flags['docker-config'],
+        caFile: flags['ca-file'],
+        insecure: flags.insecure,
+        plainHttp: flags['plain-http'],
+        rps: flags.rps,
+        stats: flags.stats,
+        concurrency: flags.concurrency,
+        log: stderrLogger(flags.verbose),
+      });
+      if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
+      await writeReport(report, flags.output as 'pretty' | 'json');
+      process.exitCode = exitCodeFor(report, (flags['fail-on'] ?? []) as never);
+    } catch (err) {
+      if (err instanceof SigscanError) this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
+      throw err;
+    }
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

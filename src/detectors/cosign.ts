@@ -1,0 +1,137 @@
+import { createPublicKey } from 'node:crypto';
+
+import { describeError } from '../errors.js';
+import { fulcioIssuer, parseCosignPayload, readLayerAnnotations, type RekorBundle } from '../formats/cosign/index.js';
+import { sha256Hex } from '../formats/der.js';
+import { parseCertificate } from '../formats/x509.js';
+import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
+import { digestTag, MediaType } from '../oci/types.js';
+import type { DetectContext, Detector } from './detector.js';
+
+/**
+ * cosign "classic" signatures: the `sha256-<hex>.sig` tag, one manifest, one layer per signature
+ * (formats.md §2.1–2.3). The tag list already says whether the tag exists, so unsigned images cost
+ * nothing here.
+ */
+export const cosignDetector: Detector = {
+  name: 'cosign',
+  family: 'cosign',
+  applies: (target: Target) => target.kind === 'image',
+  detect,
+};
+
+async function* detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
+  const image = target as ImageTarget;
+  if (!ctx.oci || !ctx.discovery || !image.digest) return;
+  const tag = `${digestTag(image.digest)}.sig`;
+  if (!(await ctx.discovery.hasTag(tag))) return;
+  const sig = await ctx.oci.getManifest(image.repository, tag);
+  const layers = sig.manifest.layers ?? [];
+  for (const [i, layer] of layers.entries()) {
+    if (layer.mediaType !== MediaType.cosignSimpleSigning) continue;
+    const location = `${tag}#layer${i}`;
+    const payload = await ctx.oci.getBlob(image.repository, layer, ctx.limits.maxSignatureBlobBytes);
+    yield layerEvidence(image, location, layer.annotations, payload);
+  }
+}
+
+function layerEvidence(
+  image: ImageTarget,
+  location: string,
+  annotations: Record<string, string> | undefined,
+  payloadBytes: Uint8Array,
+): Evidence {
+  const layer = readLayerAnnotations(annotations);
+  const findings: Finding[] = [];
+  const signer: SignerIdentity = {};
+  const details: Record<string, unknown> = { keyless: false };
+
+  let claims: Evidence['claims'];
+  try {
+    const payload = parseCosignPayload(payloadBytes);
+    claims = { subjectDigest: payload.manifestDigest, identity: payload.dockerReference };
+    details.payloadType = payload.type;
+    if (payload.optional) details.annotations = payload.optional;
+    if (payload.manifestDigest !== image.digest) {
+      findings.push({
+        code: 'PAYLOAD_DIGEST_MISMATCH',
+        severity: 'integrity',
+        message: `the signed payload names ${payload.manifestDigest}, not this image (${image.digest})`,
+      });
+    }
+  } catch (err) {
+    findings.push({ code: 'MALFORMED_PAYLOAD', severity: 'integrity', message: describeError(err).message });
+  }
+
+  if (layer.certificateDer) {
+    const leaf = parseCertificate(layer.certificateDer);
+    const chain = layer.chainDer.map((der) => parseCertificate(der).summary);
+    const oidc = fulcioIssuer(leaf.cert);
+    Object.assign(signer, {
+      subject: leaf.summary.subject,
+      issuer: leaf.summary.issuer,
+      sha256Fingerprint: leaf.summary.sha256Fingerprint,
+      publicKeyAlgorithm: leaf.summary.publicKeyAlgorithm,
+      subjectAlternativeNames: leaf.summary.subjectAlternativeNames,
+      oidcIssuer: oidc?.issuer,
+      certificate: leaf.summary,
+      chain,
+    } satisfies SignerIdentity);
+    details.keyless = Boolean(oidc);
+    if (oidc?.deprecated) details.oidcIssuerExtension = 'deprecated 1.3.6.1.4.1.57264.1.1';
+    if (layer.certificateKeySpelling) details.certificateAnnotation = layer.certificateKeySpelling;
+  } else {
+    // Key-based: the key is not in the signature. Name it only if the Rekor entry carries it.
+    const key = layer.rekorBundle ? rekorPublicKey(layer.rekorBundle) : undefined;
+    if (key) {
+      signer.keyId = key.keyId;
+      signer.publicKeyAlgorithm = key.algorithm;
+    }
+    details.signedWith = 'public key (no certificate attached)';
+  }
+
+  const evidence: Evidence = {
+    family: 'cosign',
+    location,
+    signer,
+    algorithm: signer.publicKeyAlgorithm,
+    digestAlgorithm: 'SHA-256',
+    claims,
+    details,
+    findings,
+    material: {
+      payload: payloadBytes,
+      signature: layer.signature,
+      certificateDer: layer.certificateDer,
+      chainDer: layer.chainDer,
+      rekorBundle: layer.rekorBundle,
+      rfc3161Timestamp: layer.rfc3161Timestamp,
+    },
+  };
+  if (layer.rekorBundle) {
+    evidence.countersigner = {
+      kind: 'rekor',
+      subject: `Rekor log index ${layer.rekorBundle.logIndex}`,
+      time: new Date(layer.rekorBundle.integratedTime * 1000).toISOString(),
+    };
+    details.rekorLogIndex = layer.rekorBundle.logIndex;
+  }
+  return evidence;
+}
+
+/** The public key a hashedrekord entry recorded, as a key id (SHA-256 of the SPKI DER). */
+function rekorPublicKey(bundle: RekorBundle): { keyId: string; algorithm: string } | undefined {
+  try {
+    const body = JSON.parse(Buffer.from(bundle.body, 'base64').toString('utf8')) as {
+      spec?: { signature?: { publicKey?: { content?: string } } };
+    };
+    const pem = Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8');
+    if (!pem.includes('PUBLIC KEY')) return undefined;
+    const key = createPublicKey(pem);
+    const der = key.export({ type: 'spki', format: 'der' });
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return { keyId: sha256Hex(der), algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase() };
+  } catch {
+    return undefined;
+  }
+}

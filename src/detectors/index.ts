@@ -1,0 +1,7 @@
+import { cosignDetector } from './cosign.js';
+import type { Detector } from './detector.js';
+
+export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
+
+/** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
+export const DETECTORS: readonly Detector[] = [cosignDetector];

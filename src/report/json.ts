@@ -1,0 +1,97 @@
+import type { CertificateSummary, SignatureResult, TargetResult } from '../model/index.js';
+import { targetRef } from '../model/index.js';
+import { sortResults, summarize, type ScanReport } from '../scan/report-model.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+
+/** Bumped on any incompatible change to the JSON document; additive fields keep the major. */
+export const JSON_SCHEMA_VERSION = '1.0';
+
+/**
+ * The versioned JSON document. Built field by field so that raw signature material and anything not in
+ * the contract never leaks into the output.
+ */
+export function toJsonDocument(report: ScanReport): Record<string, unknown> {
+  return {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    scan: {
+      command: report.command,
+      inputs: report.inputs,
+      startedAt: report.startedAt.toISOString(),
+      finishedAt: report.finishedAt.toISOString(),
+      durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
+    },
+    targets: sortResults(report.results).map(targetJson),
+    errors: report.scanErrors.map((e) => ({ code: e.code, message: e.message, ...(e.source ? { source: e.source } : {}) })),
+    summary: summarize(report),
+    ...(report.stats ? { stats: report.stats } : {}),
+  };
+}
+
+export function renderJson(report: ScanReport): string {
+  return `${JSON.stringify(toJsonDocument(report), null, 2)}\n`;
+}
+
+export function targetJson(r: TargetResult): Record<string, unknown> {
+  const t = r.target;
+  const base: Record<string, unknown> = { kind: t.kind, ref: targetRef(t) };
+  if (t.kind === 'image') {
+    Object.assign(base, {
+      registry: t.registry,
+      repository: t.repository,
+      tag: t.tag ?? null,
+      platform: t.platform ?? null,
+      parent: t.parent ?? null,
+      digest: t.digest || null,
+      mediaType: t.mediaType || null,
+      size: t.size ?? null,
+    });
+  } else {
+    Object.assign(base, { path: t.path, digest: t.digest || null, size: t.size, format: t.format });
+  }
+  return {
+    ...base,
+    status: r.status,
+    signatures: r.signatures.map(signatureJson),
+    errors: r.errors.map((e) => ({ code: e.code, message: e.message, ...(e.source ? { source: e.source } : {}) })),
+  };
+}
+
+function signatureJson(s: SignatureResult): Record<string, unknown> {
+  const e = s.evidence;
+  const signer = e.signer;
+  return {
+    family: e.family,
+    location: e.location,
+    signer: compact({
+      subject: signer.subject,
+      issuer: signer.issuer,
+      sha256Fingerprint: signer.sha256Fingerprint,
+      keyId: signer.keyId,
+      publicKeyAlgorithm: signer.publicKeyAlgorithm,
+      subjectAlternativeNames: signer.subjectAlternativeNames,
+      oidcIssuer: signer.oidcIssuer,
+      serialNumber: signer.certificate?.serialNumber,
+      notBefore: signer.certificate?.notBefore,
+      notAfter: signer.certificate?.notAfter,
+      extendedKeyUsages: signer.certificate?.extendedKeyUsages,
+      chain: signer.chain?.map(chainJson),
+    }),
+    countersigner: e.countersigner ? compact({ ...e.countersigner }) : null,
+    algorithm: e.algorithm ?? null,
+    digestAlgorithm: e.digestAlgorithm ?? null,
+    signingTime: e.signingTime ?? null,
+    claims: e.claims ? compact({ ...e.claims }) : null,
+    details: e.details ?? {},
+    findings: (e.findings ?? []).map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
+    verdict: { status: s.verdict.status, code: s.verdict.code, message: s.verdict.message },
+  };
+}
+
+function chainJson(c: CertificateSummary): Record<string, unknown> {
+  return { subject: c.subject, issuer: c.issuer, sha256Fingerprint: c.sha256Fingerprint, notAfter: c.notAfter };
+}
+
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,70 @@
+import type { DetectContext, Detector } from '../detectors/detector.js';
+import { describeError } from '../errors.js';
+import { targetStatus, type ErrorEntry, type SignatureResult, type Target, type TargetResult } from '../model/index.js';
+import type { TrustEvaluator } from '../trust/index.js';
+import { mapConcurrent } from '../util/concurrency.js';
+import type { Limits } from '../util/limits.js';
+import type { Logger } from '../util/logger.js';
+
+/** A target ready for detection, with what its detectors may use and any error met while preparing it. */
+export interface PreparedTarget {
+  target: Target;
+  context?: Omit<DetectContext, 'limits' | 'log'>;
+  errors?: ErrorEntry[];
+  /** Preparation failed so badly that detection cannot run (e.g. the tag did not resolve). */
+  skipDetection?: boolean;
+}
+
+/** A unit of source work (resolve a tag, read a file) that yields zero or more targets. */
+export interface ScanJob {
+  run(): Promise<PreparedTarget[]>;
+}
+
+export interface EngineOptions {
+  detectors: readonly Detector[];
+  trust: TrustEvaluator;
+  concurrency: number;
+  limits: Limits;
+  log: Logger;
+}
+
+/**
+ * Pulls jobs from a source, runs every detector that applies to each target with bounded concurrency,
+ * and streams results as they finish. One target's failure is an error entry on it, never the end of
+ * the scan.
+ */
+export async function* runScan(jobs: AsyncIterable<ScanJob>, opts: EngineOptions): AsyncIterable<TargetResult> {
+  for await (const batch of mapConcurrent(jobs, opts.concurrency, (job) => runJob(job, opts))) {
+    yield* batch;
+  }
+}
+
+async function runJob(job: ScanJob, opts: EngineOptions): Promise<TargetResult[]> {
+  const prepared = await job.run();
+  return Promise.all(prepared.map((p) => detectTarget(p, opts)));
+}
+
+export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions): Promise<TargetResult> {
+  const { target } = prepared;
+  const errors: ErrorEntry[] = [...(prepared.errors ?? [])];
+  const signatures: SignatureResult[] = [];
+  if (!prepared.skipDetection) {
+    const ctx: DetectContext = { ...prepared.context, limits: opts.limits, log: opts.log };
+    const applicable = opts.detectors.filter((d) => d.applies(target));
+    await Promise.all(
+      applicable.map(async (detector) => {
+        try {
+          for await (const evidence of detector.detect(target, ctx)) {
+            signatures.push({ evidence, verdict: opts.trust.evaluate(evidence, target) });
+          }
+        } catch (err) {
+          errors.push({ ...describeError(err), source: detector.name });
+        }
+      }),
+    );
+  }
+  signatures.sort((a, b) =>
+    `${a.evidence.family}\0${a.evidence.location}`.localeCompare(`${b.evidence.family}\0${b.evidence.location}`),
+  );
+  return { target, status: targetStatus(signatures, errors), signatures, errors };
+}

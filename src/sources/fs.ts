@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, opendir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+
+import { describeError, SigscanError } from '../errors.js';
+import { looksLikeJar } from '../formats/jar/index.js';
+import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
+import type { PreparedTarget, ScanJob } from '../scan/engine.js';
+import { pathFilter } from '../util/glob.js';
+import type { Limits } from '../util/limits.js';
+
+export interface FsSourceOptions {
+  roots: string[];
+  followSymlinks?: boolean;
+  include?: string[];
+  exclude?: string[];
+  limits: Limits;
+  scanErrors: ErrorEntry[];
+  counters: FsCounters;
+}
+
+/** What the walk saw but did not report as targets, for the summary. */
+export interface FsCounters {
+  files: number;
+  skipped: number;
+  symlinksSkipped: number;
+  specialSkipped: number;
+  bytesRead: number;
+}
+
+export function newFsCounters(): FsCounters {
+  return { files: 0, skipped: 0, symlinksSkipped: 0, specialSkipped: 0, bytesRead: 0 };
+}
+
+const JAR_EXTENSIONS = new Set(['.jar', '.war', '.ear', '.apk', '.aar', '.sar', '.rar', '.hpi', '.jpi', '.kar', '.jmod']);
+const PE_EXTENSIONS = new Set(['.exe', '.dll', '.sys', '.efi', '.ocx', '.scr', '.cpl', '.drv', '.mui', '.msstyles']);
+
+/**
+ * Walks directory trees and yields one job per regular file. Type comes from magic bytes, never from the
+ * name; the name only tells us when a file *should* have been a JAR or PE and is not, which is reported.
+ * Symlinks are not followed unless asked, and then loops are cut by real path. FIFOs and devices are
+ * never opened (opening a FIFO would block the scan).
+ */
+export async function* fsJobs(opts: FsSourceOptions): AsyncIterable<ScanJob> {
+  for (const root of opts.roots) {
+    let info;
+    try {
+      info = await stat(root);
+    } catch (err) {
+      opts.scanErrors.push({ ...describeError(err), code: 'FILE_UNREADABLE', source: root });
+      continue;
+    }
+    if (info.isFile()) {
+      opts.counters.files++;
+      yield fileJob(root, root, opts);
+      continue;
+    }
+    const accept = pathFilter(opts.include, opts.exclude);
+    const visited = new Set<string>();
+    yield* walk(root, root, accept, visited, opts);
+  }
+}
+
+async function* walk(
+  root: string,
+  dir: string,
+  accept: (rel: string) => boolean,
+  visited: Set<string>,
+  opts: FsSourceOptions,
+): AsyncIterable<ScanJob> {
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch (err) {
+    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot read directory ${dir}: ${describeError(err).message}`, source: dir });
+    return;
+  }
+  if (visited.has(real)) return;
+  visited.add(real);
+
+  let entries;
+  try {
+    entries = await opendir(dir);
+  } catch (err) {
+    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot read directory ${dir}: ${describeError(err).message}`, source: dir });
+    return;
+  }
+  const names: Array<{ name: string; kind: 'dir' | 'file' | 'link' | 'special' }> = [];
+  try {
+    for await (const e of entries) {
+      names.push({
+        name: e.name,
+        kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'link' : 'special',
+      });
+    }
+  } catch (err) {
+    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot list directory ${dir}: ${describeError(err).message}`, source: dir });
+  }
+  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  for (const { name, kind: listedKind } of names) {
+    const path = join(dir, name);
+    const rel = relative(root, path).split(sep).join('/');
+    let kind = listedKind;
+    if (kind === 'link') {
+      if (!opts.followSymlinks) {
+        opts.counters.symlinksSkipped++;
+        continue;
+      }
+      try {
+        const target = await stat(path);
+        kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'special';
+      } catch {
+        opts.counters.symlinksSkipped++;
+        continue;
+      }
+    }
+    if (kind === 'dir') {
+      yield* walk(root, path, accept, visited, opts);
+    } else if (kind === 'special') {
+      opts.counters.specialSkipped++;
+    } else if (accept(rel)) {
+      opts.counters.files++;
+      yield fileJob(path, path, opts);
+    }
+  }
+}
+
+function expectedFormat(path: string): FileFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  if (JAR_EXTENSIONS.has(ext)) return 'jar';
+  if (PE_EXTENSIONS.has(ext)) return 'pe';
+  return undefined;
+}
+
+function sniff(head: Uint8Array): 'pe' | 'zip' | undefined {
+  if (head[0] === 0x4d && head[1] === 0x5a) return 'pe';
+  if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) return 'zip';
+  return undefined;
+}
+
+function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOptions): ScanJob {
+  return {
+    run: async (): Promise<PreparedTarget[]> => {
+      const expected = expectedFormat(displayPath);
+      const failed = (format: FileFormat, size: number, digest: string, err: unknown): PreparedTarget[] => [
+        {
+          target: { kind: 'file', path: displayPath, size, digest, format },
+          errors: [describeError(err)],
+          skipDetection: true,
+        },
+      ];
+
+      let fh: FileHandle;
+      try {
+        fh = await open(absolutePath, 'r');
+      } catch (err) {
+        return failed(expected ?? 'unknown', 0, '', err);
+      }
+      try {
+        const size = (await fh.stat()).size;
+        const head = new Uint8Array(8);
+        const { bytesRead } = await fh.read(head, 0, 8, 0);
+        const kind = sniff(head.subarray(0, bytesRead));
+        if (!kind && !expected) {
+          opts.counters.skipped++;
+          return [];
+        }
+        if (size > opts.limits.maxFileBytes) {
+          const digest = await hashStream(absolutePath);
+          opts.counters.bytesRead += size;
+          return failed(
+            expected ?? (kind === 'pe' ? 'pe' : 'jar'),
+            size,
+            digest,
+            new SigscanError('FILE_TOO_LARGE', `file is ${size} bytes, over the ${opts.limits.maxFileBytes}-byte limit`),
+          );
+        }
+        const bytes = await readAll(fh, size);
+        opts.counters.bytesRead += bytes.byteLength;
+        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+        if (!kind) {
+          const what = expected === 'jar' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
+          const message =
+            bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
+          return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
+        }
+        let format: FileFormat = kind === 'pe' ? 'pe' : 'jar';
+        if (kind === 'zip' && expected !== 'jar') {
+          let jar = false;
+          try {
+            jar = await looksLikeJar(bytes);
+          } catch {
+            jar = false;
+          }
+          if (!jar) {
+            opts.counters.skipped++;
+            return [];
+          }
+          format = 'jar';
+        }
+        const target: FileTarget = { kind: 'file', path: displayPath, size: bytes.byteLength, digest, format };
+        return [{ target, context: { file: { absolutePath, bytes } } }];
+      } catch (err) {
+        return failed(expected ?? 'unknown', 0, '', err);
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+/** Reads from the open handle until EOF: a file that grows or shrinks under us is read as it is. */
+async function readAll(fh: FileHandle, sizeHint: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  let total = 0;
+  const chunkSize = Math.max(64 * 1024, Math.min(sizeHint + 1, 16 * 1024 * 1024));
+  for (;;) {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    const { bytesRead } = await fh.read(buf, 0, chunkSize, position);
+    if (bytesRead === 0) break;
+    chunks.push(buf.subarray(0, bytesRead));
+    position += bytesRead;
+    total += bytesRead;
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
+function hashStream(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(`sha256:${hash.digest('hex')}`))
+      .on('error', reject);
+  });
+}

@@ -1,0 +1,1 @@
+export { TrustEvaluator } from './evaluator.js';
