@@ -1,7 +1,8 @@
+import { authenticodeDetector } from './authenticode.js';
 import { cosignDetector } from './cosign.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
 
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
-export const DETECTORS: readonly Detector[] = [cosignDetector];
+export const DETECTORS: readonly Detector[] = [cosignDetector, authenticodeDetector];

@@ -1,0 +1,290 @@
+import { SigscanError } from '../errors.js';
+import {
+  targetRef,
+  type CertificateSummary,
+  type Countersigner,
+  type Evidence,
+  type Finding,
+  type Target,
+} from '../model/index.js';
+import { hex } from '../formats/der.js';
+import {
+  DEFAULT_AUTHENTICODE_BOUNDS,
+  AUTHENTICODE_OID,
+  WIN_CERT_REVISION_2_0,
+  computeImageHash,
+  flattenSignatures,
+  isSupportedImageHashAlgorithm,
+  readPeAuthenticode,
+  signerAlgorithmName,
+  type AuthenticodeBounds,
+  type AuthenticodeSignature,
+  type PeAuthenticode,
+} from '../formats/pe/index.js';
+import type { Limits } from '../util/limits.js';
+import type { DetectContext, Detector } from './detector.js';
+
+/**
+ * Authenticode signatures in PE images (formats.md §7). One Evidence per signature: the primary of
+ * each WIN_CERTIFICATE record and every nested signature, each checked against the image hash computed
+ * with its own digest algorithm. Nothing is marked verified here: the CMS signature, the chain and the
+ * timestamps are the trust layer's job, from the bytes in `material`.
+ */
+
+/** What the trust layer needs to verify one Authenticode signature. */
+export interface AuthenticodeMaterial {
+  /** The PKCS #7 ContentInfo exactly as the file holds it. */
+  signedDataDer: Uint8Array;
+  signerCertificateDer?: Uint8Array;
+  /** Every certificate of the SignedData, signer included, in stored order and stored bytes. */
+  certificatesDer: Uint8Array[];
+  /** The first RFC 3161 token countersigning this signature, if any. */
+  timestampTokenDer?: Uint8Array;
+  /** SpcIndirectDataContent DER; the messageDigest attribute covers its contents octets only (§7.3). */
+  spcIndirectDataDer: Uint8Array;
+}
+
+const WEAK_DIGESTS = new Set(['MD5', 'SHA-1']);
+
+export const authenticodeDetector: Detector = {
+  name: 'authenticode',
+  family: 'authenticode',
+  applies(target: Target): boolean {
+    return target.kind === 'file' && target.format === 'pe';
+  },
+  async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
+    const bytes = ctx.file?.bytes;
+    if (!bytes)
+      throw new SigscanError(
+        'INTERNAL',
+        `authenticode detector was not given the bytes of ${targetRef(target)}`,
+      );
+    if (bytes.length > ctx.limits.maxFileBytes) {
+      throw new SigscanError(
+        'FILE_TOO_LARGE',
+        `${bytes.length} bytes exceeds the ${ctx.limits.maxFileBytes}-byte limit`,
+      );
+    }
+    yield* authenticodeEvidence(bytes, authenticodeBounds(ctx.limits));
+  },
+};
+
+export function authenticodeBounds(limits: Limits): AuthenticodeBounds {
+  return {
+    ...DEFAULT_AUTHENTICODE_BOUNDS,
+    maxTableBytes: Math.min(DEFAULT_AUTHENTICODE_BOUNDS.maxTableBytes, limits.maxSignatureBlobBytes),
+    maxCertificates: limits.maxCertificates,
+  };
+}
+
+/** Evidence for every Authenticode signature in a PE image; none for an unsigned image. */
+export function authenticodeEvidence(
+  bytes: Uint8Array,
+  bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
+): Evidence[] {
+  const pe = readPeAuthenticode(bytes, bounds);
+  if (pe.table.records.length > 0 && pe.signatures.length === 0) {
+    const types = pe.skippedRecords
+      .map((r) => `0x${r.certificateType.toString(16).padStart(4, '0')}`)
+      .join(', ');
+    throw new SigscanError(
+      'UNSUPPORTED',
+      `certificate table holds no PKCS #7 signature (record types ${types})`,
+    );
+  }
+  const tableFindings = certificateTableFindings(pe);
+  const imageHashes = new Map<string, Uint8Array>();
+  const imageHash = (algorithm: string): Uint8Array => {
+    let value = imageHashes.get(algorithm);
+    if (!value) {
+      value = computeImageHash(bytes, pe.layout, algorithm);
+      imageHashes.set(algorithm, value);
+    }
+    return value;
+  };
+
+  const out: Evidence[] = [];
+  for (const { record, signature: primary } of pe.signatures) {
+    const recordFindings: Finding[] = [];
+    if (record.revision !== WIN_CERT_REVISION_2_0) {
+      recordFindings.push({
+        code: 'UNEXPECTED_CERTIFICATE_REVISION',
+        severity: 'warning',
+        message: `WIN_CERTIFICATE revision is 0x${record.revision.toString(16).padStart(4, '0')}, not 0x0200`,
+      });
+    }
+    for (const signature of flattenSignatures(primary)) {
+      out.push(signatureEvidence(signature, pe, imageHash, [...tableFindings, ...recordFindings]));
+    }
+  }
+  return out;
+}
+
+function signatureEvidence(
+  signature: AuthenticodeSignature,
+  pe: PeAuthenticode,
+  imageHash: (algorithm: string) => Uint8Array,
+  sharedFindings: Finding[],
+): Evidence {
+  const findings: Finding[] = [...sharedFindings];
+  const { indirectData, signerCertificate, signer } = signature;
+  const algorithm = indirectData.digestAlgorithm;
+
+  let ours: string | undefined;
+  if (isSupportedImageHashAlgorithm(algorithm)) {
+    ours = hex(imageHash(algorithm));
+  } else {
+    findings.push({
+      code: 'UNSUPPORTED_DIGEST',
+      severity: 'warning',
+      message: `image hash algorithm ${algorithm} is not supported; the image hash was not checked`,
+    });
+  }
+  const signedImageHash = hex(indirectData.digest);
+  const imageHashMatches = ours !== undefined && ours === signedImageHash;
+  if (ours !== undefined && !imageHashMatches) {
+    findings.push({
+      code: 'IMAGE_HASH_MISMATCH',
+      severity: 'integrity',
+      message: `the ${algorithm} image hash is ${ours} but the signature covers ${signedImageHash}: the file was modified after signing`,
+    });
+  }
+
+  if (indirectData.dataType !== AUTHENTICODE_OID.spcPeImageData) {
+    findings.push({
+      code: 'NOT_PE_IMAGE_DATA',
+      severity: 'integrity',
+      message: `the signed content describes ${indirectData.dataType}, not a PE image`,
+    });
+  }
+
+  const weak = [algorithm, signer.digestAlgorithm].find((d) => WEAK_DIGESTS.has(d));
+  if (weak) {
+    findings.push({
+      code: 'WEAK_DIGEST',
+      severity: 'warning',
+      message: `the signature uses the weak digest ${weak}`,
+    });
+  }
+
+  const { signedData: declared, signerInfo, indirectData: indirect } = signature.digestAlgorithms;
+  if (signerInfo !== indirect || !declared.includes(signerInfo) || declared.some((d) => d !== signerInfo)) {
+    findings.push({
+      code: 'DIGEST_ALGORITHM_DISAGREEMENT',
+      severity: 'integrity',
+      message:
+        `digest algorithms disagree: SignedData [${declared.join(', ')}], SignerInfo ${signerInfo}, ` +
+        `SpcIndirectDataContent ${indirect}`,
+    });
+  }
+
+  if (signature.signerInfoCount !== 1) {
+    findings.push({
+      code: 'MULTIPLE_SIGNER_INFOS',
+      severity: 'integrity',
+      message: `Authenticode allows exactly one SignerInfo; this signature has ${signature.signerInfoCount}`,
+    });
+  }
+  if (!signerCertificate) {
+    findings.push({
+      code: 'SIGNER_CERTIFICATE_MISSING',
+      severity: 'integrity',
+      message: 'the certificate the SignerInfo names is not in the SignedData',
+    });
+  }
+  for (const problem of signature.problems) {
+    findings.push({ code: 'PARTIALLY_PARSED', severity: 'warning', message: problem });
+  }
+
+  const timestamp = signature.timestamps[0];
+  const timestampCertificate = timestamp?.signer?.certificate;
+  let countersigner: Countersigner | undefined;
+  if (timestamp) {
+    countersigner = { kind: timestamp.kind };
+    if (timestampCertificate) {
+      countersigner.subject = timestampCertificate.summary.subject;
+      countersigner.issuer = timestampCertificate.summary.issuer;
+      countersigner.sha256Fingerprint = timestampCertificate.summary.sha256Fingerprint;
+    }
+    if (!Number.isNaN(timestamp.time.getTime())) countersigner.time = timestamp.time.toISOString();
+  }
+
+  const chain: CertificateSummary[] = signature.certificates
+    .filter((c) => c !== signerCertificate)
+    .map((c) => c.summary);
+  const material: AuthenticodeMaterial = {
+    signedDataDer: signature.signedDataDer,
+    signerCertificateDer: signerCertificate?.der,
+    certificatesDer: signature.certificates.map((c) => c.der),
+    timestampTokenDer: signature.timestampTokensDer[0],
+    spcIndirectDataDer: indirectData.der,
+  };
+
+  const evidence: Evidence = {
+    family: 'authenticode',
+    location: signature.location,
+    signer: {
+      subject: signerCertificate?.summary.subject,
+      issuer: signerCertificate?.summary.issuer,
+      sha256Fingerprint: signerCertificate?.summary.sha256Fingerprint,
+      publicKeyAlgorithm: signerCertificate?.summary.publicKeyAlgorithm,
+      certificate: signerCertificate?.summary,
+      chain,
+    },
+    algorithm: signerAlgorithmName(signer),
+    digestAlgorithm: signer.digestAlgorithm,
+    details: {
+      imageHashAlgorithm: algorithm,
+      imageHash: ours,
+      signedImageHash,
+      imageHashMatches,
+      programName: signature.programName,
+      moreInfoUrl: signature.moreInfoUrl,
+      pageHashes: indirectData.pageHashes,
+      certificateTableRecords: pe.table.records.length,
+      overlayAfterTable: pe.table.bytesAfterTable > 0,
+      nestingDepth: signature.depth,
+      nestedSignatures: signature.nested.length,
+      countersignatures: signature.timestamps.length,
+    },
+    findings,
+    material,
+  };
+  if (countersigner) evidence.countersigner = countersigner;
+  if (signer.signingTime) evidence.signingTime = signer.signingTime.toISOString();
+  return evidence;
+}
+
+/** Findings about the certificate table that apply to every signature in it. */
+function certificateTableFindings(pe: PeAuthenticode): Finding[] {
+  const findings: Finding[] = [];
+  if (pe.table.records.length > 1) {
+    findings.push({
+      code: 'MULTIPLE_CERTIFICATE_RECORDS',
+      severity: 'warning',
+      message: `the certificate table holds ${pe.table.records.length} WIN_CERTIFICATE records; Windows verifies only the first`,
+    });
+  }
+  if (pe.table.bytesAfterTable > 0) {
+    findings.push({
+      code: 'DATA_AFTER_CERTIFICATE_TABLE',
+      severity: 'warning',
+      message: `${pe.table.bytesAfterTable} bytes follow the certificate table, which should end the file`,
+    });
+  }
+  if (pe.table.misaligned) {
+    findings.push({
+      code: 'CERTIFICATE_TABLE_MISALIGNED',
+      severity: 'warning',
+      message: `the certificate table size ${pe.layout.certificateTable.size} is not a multiple of 8`,
+    });
+  }
+  for (const record of pe.skippedRecords) {
+    findings.push({
+      code: 'UNSUPPORTED_CERTIFICATE_RECORD',
+      severity: 'warning',
+      message: `WIN_CERTIFICATE[${record.index}] has type 0x${record.certificateType.toString(16).padStart(4, '0')}, which is not PKCS #7 and was not read`,
+    });
+  }
+  return findings;
+}

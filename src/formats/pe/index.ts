@@ -1,0 +1,19 @@
+export { looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
+export { computeImageHash, imageHashRanges, isSupportedImageHashAlgorithm } from './image-hash.js';
+export {
+  AUTHENTICODE_OID,
+  DEFAULT_AUTHENTICODE_BOUNDS,
+  WIN_CERT_REVISION_2_0,
+  WIN_CERT_TYPE_PKCS_SIGNED_DATA,
+  flattenSignatures,
+  parseAuthenticodeSignature,
+  readCertificateTable,
+  readPeAuthenticode,
+  signerAlgorithmName,
+  type AuthenticodeBounds,
+  type AuthenticodeSignature,
+  type CertificateTable,
+  type PeAuthenticode,
+  type SpcIndirectData,
+  type WinCertificateRecord,
+} from './authenticode.js';

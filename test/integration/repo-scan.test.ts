@@ -1,0 +1,213 @@
+/**
+ * `sigscan repo` against a real Distribution 2.8 registry on loopback: images pushed with skopeo, signed
+ * with the real cosign, multi-arch indexes, and Basic auth over TLS.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
+import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
+import { LINUX_AMD64, LINUX_ARM64, makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
+import { closeAgents } from '../helpers/push.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { run } from '../helpers/tools.js';
+
+function byRef(report: JsonReport, ref: string): JsonTarget {
+  const t = report.targets.find((x) => x.ref === ref);
+  if (!t) throw new Error(`no target ${ref} in ${report.targets.map((x) => x.ref).join(', ')}`);
+  return t;
+}
+
+describe('sigscan repo on a plain-HTTP registry', () => {
+  let reg: TestRegistry;
+  let work: string;
+  let keys: CosignKeypair;
+  let signed: PushedLayoutImage;
+  let unsigned: PushedLayoutImage;
+  let pki: PushedLayoutImage;
+  let multi: PushedLayoutImage;
+  let report: JsonReport;
+  let exitCode: number;
+  const leafSubject = 'CN=release-bot,OU=Build,O=Example Corp,C=US';
+
+  beforeAll(async () => {
+    await ensureCosign();
+    work = await mkdtemp(join(tmpdir(), 'sigscan-repo-'));
+    reg = await startRegistry();
+    keys = await cosignKeypair(work);
+
+    signed = await makeAndPushImage(reg, join(work, 'l1'), 'team/app', 'v1', { seed: 'app-v1' });
+    await makeAndPushImage(reg, join(work, 'l1b'), 'team/app', 'v1-again', { seed: 'app-v1' });
+    unsigned = await makeAndPushImage(reg, join(work, 'l2'), 'team/app', 'v2', { seed: 'app-v2' });
+    await makeAndPushImage(reg, join(work, 'l3'), 'other/tool', 'latest', { seed: 'tool' });
+    multi = await makeAndPushImage(reg, join(work, 'l4'), 'team/multi', '1.0', {
+      seed: 'multi',
+      platforms: [LINUX_AMD64, LINUX_ARM64],
+    });
+    pki = await makeAndPushImage(reg, join(work, 'l5'), 'team/pki', 'v1', { seed: 'pki' });
+
+    await cosignSign(reg, `team/app@${signed.digest}`, keys.key);
+    // The index and one child are signed; the other child is not.
+    await cosignSign(reg, `team/multi@${multi.digest}`, keys.key);
+    const arm = multi.children.find((c) => c.platform?.architecture === 'arm64')!;
+    await cosignSign(reg, `team/multi@${arm.digest}`, keys.key);
+
+    const ca = join(work, 'ca');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '30', '-subj', '/CN=Example Signing CA/O=Example Corp']);
+    // cosign's own key gets a certificate from our CA (-force_pubkey), so the signer has a subject.
+    const leaf = join(work, 'leaf');
+    await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${leaf}.tmpkey`, '-out', `${leaf}.csr`, '-subj', '/C=US/O=Example Corp/OU=Build/CN=release-bot']);
+    await writeFile(`${leaf}.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n');
+    await run('openssl', ['x509', '-req', '-in', `${leaf}.csr`, '-force_pubkey', keys.pub, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${leaf}.pem`, '-days', '10', '-extfile', `${leaf}.ext`]);
+    await cosignSign(reg, `team/pki@${pki.digest}`, keys.key, {
+      extraArgs: [`--certificate=${leaf}.pem`, `--certificate-chain=${ca}.pem`],
+    });
+
+    const res = await sigscanJson(['repo', reg.host, '--plain-http', '--stats']);
+    report = res.report;
+    exitCode = res.code;
+  }, 240_000);
+
+  afterAll(async () => {
+    await reg?.stop();
+    await closeAgents();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('reports every tag and platform, and no signature or referrer tags', () => {
+    const refs = report.targets.map((t) => `${t.ref}${t.platform ? ` ${t.platform}` : ''}`).sort();
+    expect(refs).toEqual(
+      [
+        `${reg.host}/other/tool:latest`,
+        `${reg.host}/team/app:v1`,
+        `${reg.host}/team/app:v1-again`,
+        `${reg.host}/team/app:v2`,
+        `${reg.host}/team/multi:1.0`,
+        `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'amd64')!.digest} linux/amd64`,
+        `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'arm64')!.digest} linux/arm64`,
+        `${reg.host}/team/pki:v1`,
+      ].sort(),
+    );
+    expect(report.targets.some((t) => /sha256-/.test(t.ref))).toBe(false);
+    expect(exitCode).toBe(0);
+  });
+
+  it('finds exactly the signed images, with correct digests', () => {
+    const signedRefs = report.targets.filter((t) => t.status === 'signed').map((t) => `${t.ref} ${t.platform ?? ''}`.trim());
+    expect(signedRefs.sort()).toEqual(
+      [
+        `${reg.host}/team/app:v1`,
+        `${reg.host}/team/app:v1-again`,
+        `${reg.host}/team/multi:1.0`,
+        `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'arm64')!.digest} linux/arm64`,
+        `${reg.host}/team/pki:v1`,
+      ].sort(),
+    );
+    expect(byRef(report, `${reg.host}/team/app:v1`).digest).toBe(signed.digest);
+    expect(byRef(report, `${reg.host}/team/app:v2`)).toMatchObject({ status: 'unsigned', digest: unsigned.digest });
+    expect(byRef(report, `${reg.host}/other/tool:latest`).status).toBe('unsigned');
+    const amd = report.targets.find((t) => t.platform === 'linux/amd64')!;
+    expect(amd).toMatchObject({ status: 'unsigned', parent: multi.digest });
+  });
+
+  it('reports a key-based cosign signature honestly: no invented subject, payload bound to the digest', () => {
+    const sig = byRef(report, `${reg.host}/team/app:v1`).signatures;
+    expect(sig).toHaveLength(1);
+    expect(sig[0]!.family).toBe('cosign');
+    expect(sig[0]!.signer.subject).toBeUndefined();
+    expect(sig[0]!.details.signedWith).toBe('public key (no certificate attached)');
+    expect(sig[0]!.claims?.subjectDigest).toBe(signed.digest);
+    expect(sig[0]!.location).toBe(`sha256-${signed.digest.slice(7)}.sig#layer0`);
+    expect(sig[0]!.verdict).toMatchObject({ status: 'unverified', code: 'NO_TRUST_ROOT' });
+  });
+
+  it('reports the certificate subject and issuer when cosign attached a certificate', () => {
+    const sig = byRef(report, `${reg.host}/team/pki:v1`).signatures[0]!;
+    expect(sig.signer.subject).toBe(leafSubject);
+    expect(sig.signer.issuer).toBe('O=Example Corp,CN=Example Signing CA'.split(',').reverse().join(','));
+    expect(sig.signer.sha256Fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('costs one request per unsigned tag on a registry without the referrers API', () => {
+    const total = (kind: string) => Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);
+    // 6 tags in 4 repositories: one HEAD per tag, one tag list per repository, one referrers probe in all.
+    expect(total('manifest-head')).toBe(6);
+    expect(total('tags')).toBe(4);
+    expect(total('referrers')).toBe(1);
+    // GETs only where content is needed: the index, and one .sig manifest per distinct signed digest
+    // (v1 and v1-again share a digest, so its signature is fetched once), one payload blob each.
+    expect(total('manifest')).toBe(1 + 4);
+    expect(total('blob')).toBe(4);
+    expect(report.stats!.requests).toBe(1 + 1 + 4 + 6 + 1 + 5 + 4);
+  });
+});
+
+describe('sigscan repo on a TLS registry with Basic auth', () => {
+  let reg: TestRegistry;
+  let work: string;
+  let image: PushedLayoutImage;
+  const user = 'scanner';
+  const password = 'pa55-Word-for-tests';
+
+  beforeAll(async () => {
+    await ensureCosign();
+    work = await mkdtemp(join(tmpdir(), 'sigscan-auth-'));
+    reg = await startRegistry({ tls: true, htpasswd: { user, password } });
+    const keys = await cosignKeypair(work);
+    image = await makeAndPushImage(reg, join(work, 'l1'), 'secure/app', 'v1', { seed: 'secure' });
+    await cosignSign(reg, `secure/app@${image.digest}`, keys.key);
+  }, 240_000);
+
+  afterAll(async () => {
+    await reg?.stop();
+    await closeAgents();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('scans with -u/-p and the test CA', async () => {
+    const { code, report } = await sigscanJson(['repo', reg.host, '--ca-file', reg.caFile!, '-u', user, '-p', password]);
+    expect(code).toBe(0);
+    expect(report.targets.map((t) => [t.ref, t.status])).toEqual([[`${reg.host}/secure/app:v1`, 'signed']]);
+    expect(JSON.stringify(report)).not.toContain(password);
+  });
+
+  it('scans with credentials from a Docker config.json', async () => {
+    const dir = join(work, 'docker');
+    await run('mkdir', ['-p', dir]);
+    const auth = Buffer.from(`${user}:${password}`).toString('base64');
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth } } }));
+    const { code, report } = await sigscanJson(['repo', `${reg.host}/secure/app:v1`, '--ca-file', reg.caFile!], {
+      env: { DOCKER_CONFIG: dir },
+    });
+    expect(code).toBe(0);
+    expect(byRef(report, `${reg.host}/secure/app:v1`)).toMatchObject({ status: 'signed', digest: image.digest });
+  });
+
+  it('reads the password from stdin', async () => {
+    const { code, report } = await sigscanJson(
+      ['repo', reg.host, '--ca-file', reg.caFile!, '-u', user, '--password-stdin'],
+      { input: `${password}\n` },
+    );
+    expect(code).toBe(0);
+    expect(report.summary.signed).toBe(1);
+  });
+
+  it('turns wrong credentials into a clear error and exit code 3', async () => {
+    const { code, report, stderr } = await sigscanJson(['repo', reg.host, '--ca-file', reg.caFile!, '-u', user, '-p', 'wrong']);
+    expect(code).toBe(3);
+    expect(report.errors[0]).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
+    expect(report.errors[0]!.message).toMatch(/rejected the credentials/);
+    expect(`${stderr}${JSON.stringify(report)}`).not.toContain('wrong"');
+  });
+
+  it('refuses an unknown CA unless told otherwise', async () => {
+    const { code, report } = await sigscanJson(['repo', reg.host, '-u', user, '-p', password]);
+    expect(code).toBe(3);
+    expect(report.errors[0]).toMatchObject({ code: 'TLS_ERROR' });
+    const insecure = await sigscanJson(['repo', reg.host, '--insecure', '-u', user, '-p', password]);
+    expect(insecure.code).toBe(0);
+    expect(insecure.stderr).toMatch(/TLS certificate verification is OFF/);
+  });
+});
