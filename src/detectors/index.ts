@@ -1,9 +1,10 @@
 import { authenticodeDetector } from './authenticode.js';
 import { cosignDetector } from './cosign.js';
+import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
 
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
-export const DETECTORS: readonly Detector[] = [cosignDetector, notationDetector, authenticodeDetector];
+export const DETECTORS: readonly Detector[] = [cosignDetector, notationDetector, jarDetector, authenticodeDetector];

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { LINUX_AMD64, LINUX_ARM64, makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
-import { closeAgents } from '../helpers/push.js';
+import { signNotation, type NotationTestSignature } from '../helpers/notation/sign.js';
+import { addReferrerToFallbackIndex, closeAgents, pushBlob, pushManifest } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { run } from '../helpers/tools.js';
 
@@ -28,6 +29,9 @@ describe('sigscan repo on a plain-HTTP registry', () => {
   let unsigned: PushedLayoutImage;
   let pki: PushedLayoutImage;
   let multi: PushedLayoutImage;
+  let notary: PushedLayoutImage;
+  let jws: NotationTestSignature;
+  let cose: NotationTestSignature;
   let report: JsonReport;
   let exitCode: number;
   const leafSubject = 'CN=release-bot,OU=Build,O=Example Corp,C=US';
@@ -65,10 +69,27 @@ describe('sigscan repo on a plain-HTTP registry', () => {
       extraArgs: [`--certificate=${leaf}.pem`, `--certificate-chain=${ca}.pem`],
     });
 
+    // Notary Project signatures as referrers, found through the tag-schema fallback (no referrers API here).
+    notary = await makeAndPushImage(reg, join(work, 'l6'), 'team/notary', 'v1', { seed: 'notary' });
+    jws = signNotation({ mediaType: notary.mediaType, digest: notary.digest, size: notary.size }, { envelope: 'jws' });
+    await attachReferrer('team/notary', notary.digest, jws);
+    const amd = multi.children.find((c) => c.platform?.architecture === 'amd64')!;
+    cose = signNotation(
+      { mediaType: amd.mediaType, digest: amd.digest, size: amd.size },
+      { envelope: 'cose', key: 'p256', manifestForm: 'config' },
+    );
+    await attachReferrer('team/multi', amd.digest, cose);
+
     const res = await sigscanJson(['repo', reg.host, '--plain-http', '--stats']);
     report = res.report;
     exitCode = res.code;
   }, 240_000);
+
+  async function attachReferrer(repo: string, subject: string, sig: NotationTestSignature): Promise<void> {
+    for (const blob of sig.blobs) await pushBlob(reg, repo, blob.bytes);
+    await pushManifest(reg, repo, sig.manifestDigest, sig.manifestBytes, sig.manifestDescriptor.mediaType);
+    await addReferrerToFallbackIndex(reg, repo, subject, sig.manifestDescriptor);
+  }
 
   afterAll(async () => {
     await reg?.stop();
@@ -87,6 +108,7 @@ describe('sigscan repo on a plain-HTTP registry', () => {
         `${reg.host}/team/multi:1.0`,
         `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'amd64')!.digest} linux/amd64`,
         `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'arm64')!.digest} linux/arm64`,
+        `${reg.host}/team/notary:v1`,
         `${reg.host}/team/pki:v1`,
       ].sort(),
     );
@@ -101,7 +123,9 @@ describe('sigscan repo on a plain-HTTP registry', () => {
         `${reg.host}/team/app:v1`,
         `${reg.host}/team/app:v1-again`,
         `${reg.host}/team/multi:1.0`,
+        `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'amd64')!.digest} linux/amd64`,
         `${reg.host}/team/multi@${multi.children.find((c) => c.platform?.architecture === 'arm64')!.digest} linux/arm64`,
+        `${reg.host}/team/notary:v1`,
         `${reg.host}/team/pki:v1`,
       ].sort(),
     );
@@ -109,7 +133,27 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     expect(byRef(report, `${reg.host}/team/app:v2`)).toMatchObject({ status: 'unsigned', digest: unsigned.digest });
     expect(byRef(report, `${reg.host}/other/tool:latest`).status).toBe('unsigned');
     const amd = report.targets.find((t) => t.platform === 'linux/amd64')!;
-    expect(amd).toMatchObject({ status: 'unsigned', parent: multi.digest });
+    expect(amd).toMatchObject({ status: 'signed', parent: multi.digest });
+    expect(amd.signatures.map((x) => x.family)).toEqual(['notation']);
+  });
+
+  it('reads Notary Project JWS and COSE signatures through the referrers tag fallback', () => {
+    const onTag = byRef(report, `${reg.host}/team/notary:v1`).signatures;
+    expect(onTag).toHaveLength(1);
+    expect(onTag[0]).toMatchObject({
+      family: 'notation',
+      location: `referrer ${jws.manifestDigest}`,
+      signer: { subject: jws.certificates[0]!.subject, sha256Fingerprint: jws.thumbprints[0] },
+      claims: { subjectDigest: notary.digest },
+      details: { envelope: 'jws', manifestForm: 'artifactType', signingScheme: 'notary.x509' },
+    });
+    const child = report.targets.find((t) => t.platform === 'linux/amd64')!.signatures[0]!;
+    expect(child).toMatchObject({
+      location: `referrer ${cose.manifestDigest}`,
+      signer: { subject: cose.certificates[0]!.subject, issuer: cose.certificates[1]!.subject },
+      details: { envelope: 'cose', manifestForm: 'config' },
+    });
+    expect(child.findings.filter((f) => f.severity === 'integrity')).toEqual([]);
   });
 
   it('reports a key-based cosign signature honestly: no invented subject, payload bound to the digest', () => {
@@ -132,15 +176,16 @@ describe('sigscan repo on a plain-HTTP registry', () => {
 
   it('costs one request per unsigned tag on a registry without the referrers API', () => {
     const total = (kind: string) => Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);
-    // 6 tags in 4 repositories: one HEAD per tag, one tag list per repository, one referrers probe in all.
-    expect(total('manifest-head')).toBe(6);
-    expect(total('tags')).toBe(4);
+    // 7 tags in 5 repositories: one HEAD per tag, one tag list per repository, one referrers probe in all.
+    expect(total('manifest-head')).toBe(7);
+    expect(total('tags')).toBe(5);
     expect(total('referrers')).toBe(1);
-    // GETs only where content is needed: the index, and one .sig manifest per distinct signed digest
-    // (v1 and v1-again share a digest, so its signature is fetched once), one payload blob each.
-    expect(total('manifest')).toBe(1 + 4);
-    expect(total('blob')).toBe(4);
-    expect(report.stats!.requests).toBe(1 + 1 + 4 + 6 + 1 + 5 + 4);
+    // GETs only where content is needed: the index; one .sig manifest per distinct signed digest (v1 and
+    // v1-again share a digest, so it is fetched once) and its payload blob; for each Notary signature the
+    // fallback index, the signature manifest and the envelope blob.
+    expect(total('manifest')).toBe(1 + 4 + 2 * 2);
+    expect(total('blob')).toBe(4 + 2);
+    expect(report.stats!.requests).toBe(1 + 1 + 5 + 7 + 1 + 9 + 6);
   });
 });
 

@@ -1,0 +1,204 @@
+/**
+ * MANIFEST.MF and .SF parsing (JAR spec; formats.md §6.2). Digests in a .SF cover raw manifest bytes,
+ * so every section keeps its exact byte range; nothing is ever re-serialised. Parsing is lenient: a
+ * syntax error is recorded and the parser goes on, because a corrupt manifest is a finding about a
+ * signature, not a reason to lose the rest of it.
+ */
+
+export interface ManifestAttribute {
+  name: string;
+  value: string;
+  /** 1-based physical line of the attribute's first line. */
+  line: number;
+}
+
+export interface ManifestSection {
+  /** Value of the `Name` attribute; undefined for the main section. */
+  name?: string;
+  attributes: ManifestAttribute[];
+  /** Byte offset of the first line of the section. */
+  start: number;
+  /** End (exclusive) of the section's last attribute line, including its line break. */
+  endOfAttributes: number;
+  /** End (exclusive) including the blank line that terminates the section (= endOfAttributes at EOF). */
+  end: number;
+  /** Whether a blank line terminated the section (false when the file just ends). */
+  terminated: boolean;
+}
+
+export interface ManifestSyntaxError {
+  line: number;
+  message: string;
+}
+
+export interface ParsedManifest {
+  bytes: Uint8Array;
+  main: ManifestSection;
+  /** Named sections in file order (duplicates kept). */
+  sections: ManifestSection[];
+  errors: ManifestSyntaxError[];
+}
+
+const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,69}$/;
+const utf8 = new TextDecoder('utf-8');
+
+interface PhysicalLine {
+  start: number;
+  /** End of content, before the terminator. */
+  contentEnd: number;
+  /** After the terminator. */
+  next: number;
+  number: number;
+}
+
+function* physicalLines(bytes: Uint8Array): Generator<PhysicalLine> {
+  let pos = 0;
+  let number = 1;
+  while (pos < bytes.length) {
+    let i = pos;
+    while (i < bytes.length && bytes[i] !== 0x0a && bytes[i] !== 0x0d) i++;
+    let next = i;
+    if (i < bytes.length) next = bytes[i] === 0x0d && bytes[i + 1] === 0x0a ? i + 2 : i + 1;
+    yield { start: pos, contentEnd: i, next, number };
+    pos = next;
+    number++;
+  }
+}
+
+export function parseManifest(bytes: Uint8Array): ParsedManifest {
+  const errors: ManifestSyntaxError[] = [];
+  const sections: ManifestSection[] = [];
+  let current: ManifestSection | undefined;
+  // A logical attribute accumulates continuation lines before it is decoded: a multi-byte UTF-8
+  // character may be split across the 72-byte boundary.
+  let pending: { parts: Uint8Array[]; line: number } | undefined;
+
+  const flushAttribute = (): void => {
+    if (!pending || !current) return;
+    const text = utf8.decode(Buffer.concat(pending.parts));
+    const colon = text.indexOf(': ');
+    const name = colon === -1 ? text : text.slice(0, colon);
+    if (colon === -1 || !HEADER_NAME.test(name)) {
+      errors.push({ line: pending.line, message: `invalid header field (line ${pending.line})` });
+    } else {
+      current.attributes.push({ name, value: text.slice(colon + 2), line: pending.line });
+    }
+    pending = undefined;
+  };
+
+  const closeSection = (end: number, terminated: boolean): void => {
+    flushAttribute();
+    if (!current) return;
+    current.end = end;
+    current.terminated = terminated;
+    sections.push(current);
+    current = undefined;
+  };
+
+  let lastEnd = 0;
+  for (const line of physicalLines(bytes)) {
+    lastEnd = line.next;
+    const empty = line.contentEnd === line.start;
+    if (empty) {
+      // Blank lines between sections belong to no section.
+      if (current) closeSection(line.next, true);
+      continue;
+    }
+    if (bytes[line.start] === 0x20) {
+      if (!pending) {
+        errors.push({
+          line: line.number,
+          message: `continuation line without a header (line ${line.number})`,
+        });
+      } else {
+        pending.parts.push(bytes.subarray(line.start + 1, line.contentEnd));
+      }
+      if (current) current.endOfAttributes = line.next;
+      continue;
+    }
+    flushAttribute();
+    if (!current) {
+      current = {
+        attributes: [],
+        start: line.start,
+        endOfAttributes: line.next,
+        end: line.next,
+        terminated: false,
+      };
+    }
+    current.endOfAttributes = line.next;
+    pending = { parts: [bytes.subarray(line.start, line.contentEnd)], line: line.number };
+  }
+  closeSection(lastEnd, false);
+
+  const [first, ...rest] = sections;
+  const main: ManifestSection = first ?? {
+    attributes: [],
+    start: 0,
+    endOfAttributes: 0,
+    end: 0,
+    terminated: false,
+  };
+  if (first && first.start !== 0) {
+    // The main-attributes digest runs from byte 0; leading blank lines belong to it.
+    main.start = 0;
+  }
+  for (const section of rest) {
+    const names = section.attributes.filter((a) => a.name.toLowerCase() === 'name');
+    if (names.length === 0) {
+      const line = lineOf(bytes, section.start);
+      errors.push({ line, message: `section without a Name attribute (line ${line})` });
+    } else {
+      section.name = names[0]!.value;
+    }
+  }
+  return { bytes, main, sections: rest, errors };
+}
+
+function lineOf(bytes: Uint8Array, offset: number): number {
+  let n = 1;
+  for (const line of physicalLines(bytes)) {
+    if (line.start >= offset) return line.number;
+    n = line.number;
+  }
+  return n;
+}
+
+/** Attribute names are case-insensitive (java.util.jar.Attributes.Name). */
+export function attribute(section: ManifestSection, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return section.attributes.find((a) => a.name.toLowerCase() === lower)?.value;
+}
+
+/** Bytes a .SF section digest covers: the section through its terminating blank line. */
+export function sectionBytes(manifest: ParsedManifest, section: ManifestSection): Uint8Array {
+  return manifest.bytes.subarray(section.start, section.end);
+}
+
+/**
+ * The same section without its blank line: Netscape signtool (and the JDK's "digestWorkaround")
+ * digest it this way.
+ */
+export function sectionBytesWithoutBlankLine(manifest: ParsedManifest, section: ManifestSection): Uint8Array {
+  return manifest.bytes.subarray(section.start, section.endOfAttributes);
+}
+
+/** Bytes `…-Digest-Manifest-Main-Attributes` covers: from byte 0 through the main section's blank line. */
+export function mainSectionBytes(manifest: ParsedManifest): Uint8Array {
+  return manifest.bytes.subarray(0, manifest.main.end);
+}
+
+/** Named sections by name; later duplicates are reported, the first one wins. */
+export function sectionsByName(manifest: ParsedManifest): {
+  byName: Map<string, ManifestSection>;
+  duplicates: string[];
+} {
+  const byName = new Map<string, ManifestSection>();
+  const duplicates = new Set<string>();
+  for (const s of manifest.sections) {
+    if (s.name === undefined) continue;
+    if (byName.has(s.name)) duplicates.add(s.name);
+    else byName.set(s.name, s);
+  }
+  return { byName, duplicates: [...duplicates] };
+}
