@@ -13,20 +13,28 @@ const COLUMNS = ['TARGET', 'DIGEST', 'FAMILY', 'SIGNER', 'COUNTERSIGNER / TIME',
 
 /** The table for people: one row per signature (or per unsigned/unknown target), then a summary. */
 export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): string {
-  const width = Math.max(80, opts.width ?? 120);
+  // Piped output has no width; 160 keeps DNs readable in a file or a CI log.
+  const width = Math.max(80, opts.width ?? 160);
   const color = opts.color ?? false;
   const paint = (code: number, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
 
-  // Fixed shares of the width; the signer column gets the most because DNs are long.
-  const usable = width - COLUMNS.length * 3 - 1;
-  const shares = [0.22, 0.1, 0.1, 0.28, 0.14, 0.16];
+  // Digest, family and status have natural widths; the rest is shared out, DNs getting the most.
+  const narrow = width < 110;
+  const fixed = narrow ? [16, 14, 16] : [21, 14, 30];
+  const flexible = width - fixed.reduce((a, b) => a + b, 0) - (COLUMNS.length + 1);
+  const [target, signer, counter] = [0.34, 0.4, 0.26].map((share) => Math.max(10, Math.floor(flexible * share)));
   const table = new Table({
     head: COLUMNS,
-    colWidths: shares.map((s) => Math.max(8, Math.floor(usable * s) + 2)),
+    colWidths: [target!, fixed[0]!, fixed[1]!, signer!, counter!, fixed[2]!],
     wordWrap: true,
     wrapOnWordBoundary: false,
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
   });
+  const shortDigest = (digest: string) => {
+    if (!digest) return '-';
+    const [alg, hex] = digest.split(':');
+    return `${alg}:${(hex ?? '').slice(0, narrow ? 7 : 12)}`;
+  };
 
   const results = sortResults(report.results);
   for (const r of results) {
@@ -45,8 +53,8 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
         e.signer.subjectAlternativeNames?.join(', ') ||
         (e.signer.keyId ? `key ${e.signer.keyId.slice(0, 16)}` : 'public key (not in signature)');
       const counter = e.countersigner
-        ? [e.countersigner.subject, e.countersigner.time].filter(Boolean).join(' @ ')
-        : (e.signingTime ?? '-');
+        ? [e.countersigner.subject, shortTime(e.countersigner.time)].filter(Boolean).join(' @ ')
+        : (shortTime(e.signingTime) ?? '-');
       const v = s.verdict.status;
       const code = v === 'verified' ? 32 : v === 'invalid' ? 31 : v === 'untrusted' || v === 'error' ? 33 : 36;
       table.push([ref, digest, e.family, signer, counter, paint(code, `${v} (${s.verdict.code})`)]);
@@ -76,8 +84,7 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
   return `${lines.join('\n')}\n`;
 }
 
-function shortDigest(digest: string): string {
-  if (!digest) return '-';
-  const [alg, hex] = digest.split(':');
-  return `${alg}:${(hex ?? '').slice(0, 12)}`;
+/** Whole seconds are enough in a table; the JSON keeps the full value. */
+function shortTime(iso: string | undefined): string | undefined {
+  return iso?.replace(/\.000Z$/, 'Z');
 }

@@ -24,10 +24,8 @@ export function dnSet(dn: string): string[] {
       const eq = p.indexOf('=');
       const rawType = p.slice(0, eq).trim().toUpperCase();
       const type = ALIASES[rawType] ?? rawType;
-      const value = p
-        .slice(eq + 1)
-        .trim()
-        .replace(/\\(.)/g, '$1');
+      const raw = p.slice(eq + 1).trim();
+      const value = raw.startsWith('#') ? decodeHexString(raw.slice(1)) : raw.replace(/\\(.)/g, '$1');
       return `${type}=${value}`;
     })
     .sort();
@@ -52,4 +50,15 @@ function splitUnescaped(text: string, sep: string): string[] {
   }
   out.push(cur);
   return out;
+}
+
+/** Go prints attributes it has no name for as `oid=#<DER hex>`; decode the simple string types. */
+function decodeHexString(hexText: string): string {
+  const der = Buffer.from(hexText, 'hex');
+  const tag = der[0];
+  const len = der[1] ?? 0;
+  if (len < 0x80 && tag !== undefined && [0x0c, 0x13, 0x14, 0x16].includes(tag)) {
+    return der.subarray(2, 2 + len).toString(tag === 0x0c ? 'utf8' : 'latin1');
+  }
+  return `#${hexText}`;
 }
