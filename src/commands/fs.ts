@@ -13,8 +13,14 @@ ${EXIT_CODES_HELP}`;
 
   static override examples = [
     { description: 'Scan the bundled fixtures', command: '<%= config.bin %> fs fixtures' },
-    { description: 'Two trees, JSON for jq', command: '<%= config.bin %> fs /opt/app /usr/lib/jvm -o json | jq .summary' },
-    { description: 'Only JARs, skipping test folders', command: '<%= config.bin %> fs . --include "**/*.jar" --exclude "**/test/**"' },
+    {
+      description: 'Two trees, JSON for jq',
+      command: '<%= config.bin %> fs /opt/app /usr/lib/jvm -o json | jq .summary',
+    },
+    {
+      description: 'Only JARs, skipping test folders',
+      command: '<%= config.bin %> fs . --include "**/*.jar" --exclude "**/test/**"',
+    },
   ];
 
   static override strict = false;
@@ -24,7 +30,10 @@ ${EXIT_CODES_HELP}`;
 
   static override flags = {
     ...outputFlags,
-    'follow-symlinks': Flags.boolean({ summary: 'Follow symbolic links (loops are detected).', default: false }),
+    'follow-symlinks': Flags.boolean({
+      summary: 'Follow symbolic links (loops are detected).',
+      default: false,
+    }),
     include: Flags.string({ summary: 'Only paths matching these globs.', multiple: true, delimiter: ',' }),
     exclude: Flags.string({ summary: 'Skip paths matching these globs.', multiple: true, delimiter: ',' }),
   };

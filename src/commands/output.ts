@@ -6,5 +6,7 @@ export async function writeReport(report: ScanReport, format: OutputFormat): Pro
   const { render } = await import('../report/index.js');
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const text = render(report, format, { width: process.stdout.columns, color });
-  await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    process.stdout.write(text, (err) => (err ? reject(err) : resolve())),
+  );
 }

@@ -14,14 +14,27 @@ Credentials: -u/-p, --password-stdin, SIGSCAN_USERNAME/SIGSCAN_PASSWORD, or Dock
 ${EXIT_CODES_HELP}`;
 
   static override examples = [
-    { description: 'Scan every repository of a registry', command: '<%= config.bin %> repo registry.example.com' },
-    { description: 'Scan one namespace, as JSON', command: '<%= config.bin %> repo registry.example.com/team -o json' },
-    { description: 'Scan one image by tag', command: '<%= config.bin %> repo registry.example.com/team/app:1.2' },
+    {
+      description: 'Scan every repository of a registry',
+      command: '<%= config.bin %> repo registry.example.com',
+    },
+    {
+      description: 'Scan one namespace, as JSON',
+      command: '<%= config.bin %> repo registry.example.com/team -o json',
+    },
+    {
+      description: 'Scan one image by tag',
+      command: '<%= config.bin %> repo registry.example.com/team/app:1.2',
+    },
     {
       description: 'A local plain-HTTP registry, only release tags, credentials from stdin',
-      command: 'echo "$PASS" | <%= config.bin %> repo 127.0.0.1:5000 --plain-http --tags "v*" -u ci --password-stdin',
+      command:
+        'echo "$PASS" | <%= config.bin %> repo 127.0.0.1:5000 --plain-http --tags "v*" -u ci --password-stdin',
     },
-    { description: 'Fail a CI job when anything is unsigned', command: '<%= config.bin %> repo ghcr.example/org --fail-on unsigned,invalid' },
+    {
+      description: 'Fail a CI job when anything is unsigned',
+      command: '<%= config.bin %> repo ghcr.example/org --fail-on unsigned,invalid',
+    },
   ];
 
   static override args = {
@@ -38,23 +51,37 @@ ${EXIT_CODES_HELP}`;
     'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
     'docker-config': Flags.string({ summary: 'Docker config.json to read credentials from.' }),
     'ca-file': Flags.string({ summary: 'PEM file with CA certificates to trust for the registry TLS.' }),
-    insecure: Flags.boolean({ summary: 'Do not verify the registry TLS certificate (dangerous).', default: false }),
-    'plain-http': Flags.boolean({ summary: 'Talk plain HTTP to the registry (local test registries).', default: false }),
-    repos: Flags.string({ summary: 'Only repositories matching these globs.', multiple: true, delimiter: ',' }),
+    insecure: Flags.boolean({
+      summary: 'Do not verify the registry TLS certificate (dangerous).',
+      default: false,
+    }),
+    'plain-http': Flags.boolean({
+      summary: 'Talk plain HTTP to the registry (local test registries).',
+      default: false,
+    }),
+    repos: Flags.string({
+      summary: 'Only repositories matching these globs.',
+      multiple: true,
+      delimiter: ',',
+    }),
     tags: Flags.string({ summary: 'Only tags matching these globs.', multiple: true, delimiter: ',' }),
     rps: Flags.integer({ summary: 'At most this many requests per second per registry host.', min: 1 }),
-    stats: Flags.boolean({ summary: 'Print request statistics to stderr and add them to the JSON report.', default: false }),
+    stats: Flags.boolean({
+      summary: 'Print request statistics to stderr and add them to the JSON report.',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Repo);
-    const [{ runRepoScan }, { exitCodeFor }, { writeReport }, { stderrLogger }, { SigscanError }] = await Promise.all([
-      import('../scan/run.js'),
-      import('../scan/exit-code.js'),
-      import('./output.js'),
-      import('../util/logger.js'),
-      import('../errors.js'),
-    ]);
+    const [{ runRepoScan }, { exitCodeFor }, { writeReport }, { stderrLogger }, { SigscanError }] =
+      await Promise.all([
+        import('../scan/run.js'),
+        import('../scan/exit-code.js'),
+        import('./output.js'),
+        import('../util/logger.js'),
+        import('../errors.js'),
+      ]);
     let password = flags.password ?? process.env.SIGSCAN_PASSWORD;
     if (flags['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
     try {
@@ -77,7 +104,8 @@ ${EXIT_CODES_HELP}`;
       await writeReport(report, flags.output as 'pretty' | 'json');
       process.exitCode = exitCodeFor(report, (flags['fail-on'] ?? []) as never);
     } catch (err) {
-      if (err instanceof SigscanError) this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
+      if (err instanceof SigscanError)
+        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
       throw err;
     }
   }

@@ -7,7 +7,16 @@ export default class Version extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Version);
-    const info = { name: this.config.name, version: this.config.version, node: process.version, platform: `${process.platform}-${process.arch}` };
-    this.log(flags.json ? JSON.stringify(info) : `${info.name} ${info.version} (node ${info.node}, ${info.platform})`);
+    const info = {
+      name: this.config.name,
+      version: this.config.version,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    };
+    this.log(
+      flags.json
+        ? JSON.stringify(info)
+        : `${info.name} ${info.version} (node ${info.node}, ${info.platform})`,
+    );
   }
 }

@@ -1,7 +1,12 @@
 import { createPublicKey } from 'node:crypto';
 
 import { describeError } from '../errors.js';
-import { fulcioIssuer, parseCosignPayload, readLayerAnnotations, type RekorBundle } from '../formats/cosign/index.js';
+import {
+  fulcioIssuer,
+  parseCosignPayload,
+  readLayerAnnotations,
+  type RekorBundle,
+} from '../formats/cosign/index.js';
 import { sha256Hex } from '../formats/der.js';
 import { parseCertificate } from '../formats/x509.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
@@ -130,7 +135,10 @@ function rekorPublicKey(bundle: RekorBundle): { keyId: string; algorithm: string
     const key = createPublicKey(pem);
     const der = key.export({ type: 'spki', format: 'der' });
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    return { keyId: sha256Hex(der), algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase() };
+    return {
+      keyId: sha256Hex(der),
+      algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase(),
+    };
   } catch {
     return undefined;
   }

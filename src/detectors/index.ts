@@ -7,4 +7,9 @@ import type { Detector } from './detector.js';
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
 
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
-export const DETECTORS: readonly Detector[] = [cosignDetector, notationDetector, jarDetector, authenticodeDetector];
+export const DETECTORS: readonly Detector[] = [
+  cosignDetector,
+  notationDetector,
+  jarDetector,
+  authenticodeDetector,
+];

@@ -71,12 +71,17 @@ export function parseSignedData(der: Uint8Array): SignedDataInfo {
   try {
     signedData = new pkijs.SignedData({ schema: contentInfo.content });
   } catch (cause) {
-    throw new SigscanError('MALFORMED_CMS', `malformed CMS SignedData: ${(cause as Error).message}`, { cause });
+    throw new SigscanError('MALFORMED_CMS', `malformed CMS SignedData: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return describeSignedData(signedData);
 }
 
-export function describeSignedData(signedData: pkijs.SignedData, extraCertificates: ParsedCertificate[] = []): SignedDataInfo {
+export function describeSignedData(
+  signedData: pkijs.SignedData,
+  extraCertificates: ParsedCertificate[] = [],
+): SignedDataInfo {
   const certificates: ParsedCertificate[] = [];
   for (const c of signedData.certificates ?? []) {
     if (c instanceof pkijs.Certificate) {
@@ -113,7 +118,10 @@ export function describeSignerInfo(signerInfo: pkijs.SignerInfo, pool: ParsedCer
 }
 
 /** Locates the certificate by issuerAndSerialNumber or subjectKeyIdentifier, as CMS requires. */
-export function findSignerCertificate(sid: unknown, pool: ParsedCertificate[]): ParsedCertificate | undefined {
+export function findSignerCertificate(
+  sid: unknown,
+  pool: ParsedCertificate[],
+): ParsedCertificate | undefined {
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     return pool.find(
       (p) => p.cert.issuer.isEqual(sid.issuer) && p.cert.serialNumber.isEqual(sid.serialNumber),
@@ -179,7 +187,10 @@ export function parseTimeStampToken(der: Uint8Array): TimestampInfo {
  * Timestamps and countersignatures attached to a signer: RFC 3161 tokens (standard and Microsoft OIDs)
  * and PKCS #9 countersignatures, whose certificate sits in the parent's certificate set.
  */
-export function signerTimestamps(signer: SignerInfoView, parentCertificates: ParsedCertificate[]): TimestampInfo[] {
+export function signerTimestamps(
+  signer: SignerInfoView,
+  parentCertificates: ParsedCertificate[],
+): TimestampInfo[] {
   const out: TimestampInfo[] = [];
   for (const oid of [OID.timeStampToken, OID.msRfc3161Timestamp]) {
     for (const value of unsignedAttributeValues(signer.signerInfo, oid)) {
@@ -191,9 +202,13 @@ export function signerTimestamps(signer: SignerInfoView, parentCertificates: Par
     try {
       counter = new pkijs.SignerInfo({ schema: value as asn1js.Sequence });
     } catch (cause) {
-      throw new SigscanError('MALFORMED_CMS', `malformed PKCS #9 countersignature: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new SigscanError(
+        'MALFORMED_CMS',
+        `malformed PKCS #9 countersignature: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
     const view = describeSignerInfo(counter, parentCertificates);
     const digest = signedAttributeValues(counter, OID.messageDigest)[0] as asn1js.OctetString | undefined;

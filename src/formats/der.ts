@@ -15,7 +15,11 @@ export function parseAsn1(bytes: Uint8Array, code: ErrorCode, what: string): asn
 
 /** A standalone ArrayBuffer holding exactly these bytes (pkijs and asn1js want ArrayBuffers). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
     return bytes.buffer;
   }
   return bytes.slice().buffer as ArrayBuffer;

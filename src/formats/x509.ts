@@ -17,9 +17,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   try {
     cert = pkijs.Certificate.fromBER(toArrayBuffer(der));
   } catch (cause) {
-    throw new SigscanError('MALFORMED_CERTIFICATE', `not a valid X.509 certificate: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new SigscanError(
+      'MALFORMED_CERTIFICATE',
+      `not a valid X.509 certificate: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   return { der, cert, summary: summarize(cert, der) };
 }
@@ -33,7 +37,8 @@ export function certificateFromPkijs(cert: pkijs.Certificate): ParsedCertificate
 export function pemCertificates(pem: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   const re = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-  for (const m of pem.matchAll(re)) out.push(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
+  for (const m of pem.matchAll(re))
+    out.push(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
   return out;
 }
 
@@ -127,7 +132,8 @@ export function publicKeyAlgorithm(spki: pkijs.PublicKeyInfo): string {
   }
   if (alg === '1.2.840.10045.2.1') {
     const params = spki.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
-    const curve = params instanceof asn1js.ObjectIdentifier ? oidName(params.valueBlock.toString()) : 'unknown';
+    const curve =
+      params instanceof asn1js.ObjectIdentifier ? oidName(params.valueBlock.toString()) : 'unknown';
     return `ECDSA-${curve}`;
   }
   return oidName(alg);
@@ -170,7 +176,9 @@ function otherNameString(value: unknown): string {
     const seq = value as asn1js.Sequence;
     const items = seq.valueBlock.value;
     const oid = (items[0] as asn1js.ObjectIdentifier).valueBlock.toString();
-    const inner = (items[1] as asn1js.Constructed).valueBlock.value[0] as unknown as { valueBlock: { value: unknown } };
+    const inner = (items[1] as asn1js.Constructed).valueBlock.value[0] as unknown as {
+      valueBlock: { value: unknown };
+    };
     return `${oid}:${String(inner.valueBlock.value)}`;
   } catch {
     return 'unparsed';

@@ -37,7 +37,8 @@ export class StoreDiscovery implements RepositoryDiscovery {
     if (!(await this.hasTag(fallbackTag))) return [];
     try {
       const index = await this.store.getManifest(this.repository, fallbackTag);
-      if (!isIndexMediaType(index.descriptor.mediaType) || !Array.isArray(index.manifest.manifests)) return [];
+      if (!isIndexMediaType(index.descriptor.mediaType) || !Array.isArray(index.manifest.manifests))
+        return [];
       return index.manifest.manifests;
     } catch (err) {
       // The tag list said it exists; if it vanished since, there is nothing to list.

@@ -22,7 +22,11 @@ export function toJsonDocument(report: ScanReport): Record<string, unknown> {
       durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
     },
     targets: sortResults(report.results).map(targetJson),
-    errors: report.scanErrors.map((e) => ({ code: e.code, message: e.message, ...(e.source ? { source: e.source } : {}) })),
+    errors: report.scanErrors.map((e) => ({
+      code: e.code,
+      message: e.message,
+      ...(e.source ? { source: e.source } : {}),
+    })),
     summary: summarize(report),
     ...(report.stats ? { stats: report.stats } : {}),
   };
@@ -53,7 +57,11 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
     ...base,
     status: r.status,
     signatures: r.signatures.map(signatureJson),
-    errors: r.errors.map((e) => ({ code: e.code, message: e.message, ...(e.source ? { source: e.source } : {}) })),
+    errors: r.errors.map((e) => ({
+      code: e.code,
+      message: e.message,
+      ...(e.source ? { source: e.source } : {}),
+    })),
   };
 }
 
@@ -89,7 +97,12 @@ function signatureJson(s: SignatureResult): Record<string, unknown> {
 }
 
 function chainJson(c: CertificateSummary): Record<string, unknown> {
-  return { subject: c.subject, issuer: c.issuer, sha256Fingerprint: c.sha256Fingerprint, notAfter: c.notAfter };
+  return {
+    subject: c.subject,
+    issuer: c.issuer,
+    sha256Fingerprint: c.sha256Fingerprint,
+    notAfter: c.notAfter,
+  };
 }
 
 function compact(o: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-import { targetRef, type TargetResult } from '../model/index.js';
+import { targetRef } from '../model/index.js';
 import { sortResults, summarize, type ScanReport } from '../scan/report-model.js';
 
 export interface PrettyOptions {
@@ -22,7 +22,9 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
   const narrow = width < 110;
   const fixed = narrow ? [16, 14, 16] : [21, 14, 30];
   const flexible = width - fixed.reduce((a, b) => a + b, 0) - (COLUMNS.length + 1);
-  const [target, signer, counter] = [0.34, 0.4, 0.26].map((share) => Math.max(10, Math.floor(flexible * share)));
+  const [target, signer, counter] = [0.34, 0.4, 0.26].map((share) =>
+    Math.max(10, Math.floor(flexible * share)),
+  );
   const table = new Table({
     head: COLUMNS,
     colWidths: [target!, fixed[0]!, fixed[1]!, signer!, counter!, fixed[2]!],
@@ -38,11 +40,14 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
 
   const results = sortResults(report.results);
   for (const r of results) {
-    const ref = targetRef(r.target) + (r.target.kind === 'image' && r.target.platform ? ` (${r.target.platform})` : '');
+    const ref =
+      targetRef(r.target) + (r.target.kind === 'image' && r.target.platform ? ` (${r.target.platform})` : '');
     const digest = shortDigest(r.target.digest);
     if (r.signatures.length === 0) {
       const status =
-        r.status === 'unknown' ? paint(33, `unknown: ${r.errors.map((e) => e.code).join(', ')}`) : paint(31, 'unsigned');
+        r.status === 'unknown'
+          ? paint(33, `unknown: ${r.errors.map((e) => e.code).join(', ')}`)
+          : paint(31, 'unsigned');
       table.push([ref, digest, '-', '-', '-', status]);
       continue;
     }
@@ -56,7 +61,8 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
         ? [e.countersigner.subject, shortTime(e.countersigner.time)].filter(Boolean).join(' @ ')
         : (shortTime(e.signingTime) ?? '-');
       const v = s.verdict.status;
-      const code = v === 'verified' ? 32 : v === 'invalid' ? 31 : v === 'untrusted' || v === 'error' ? 33 : 36;
+      const code =
+        v === 'verified' ? 32 : v === 'invalid' ? 31 : v === 'untrusted' || v === 'error' ? 33 : 36;
       table.push([ref, digest, e.family, signer, counter, paint(code, `${v} (${s.verdict.code})`)]);
     }
   }
@@ -74,7 +80,8 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
   );
   const families = Object.entries(summary.families);
   if (families.length) lines.push(`families: ${families.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  if (summary.filesSkipped !== undefined) lines.push(`files skipped (not a signable format): ${summary.filesSkipped}`);
+  if (summary.filesSkipped !== undefined)
+    lines.push(`files skipped (not a signable format): ${summary.filesSkipped}`);
 
   const errorLines = [
     ...report.scanErrors.map((e) => `  ${e.source ?? 'scan'}: ${e.code}: ${e.message}`),

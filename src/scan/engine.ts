@@ -1,6 +1,12 @@
 import type { DetectContext, Detector } from '../detectors/detector.js';
 import { describeError } from '../errors.js';
-import { targetStatus, type ErrorEntry, type SignatureResult, type Target, type TargetResult } from '../model/index.js';
+import {
+  targetStatus,
+  type ErrorEntry,
+  type SignatureResult,
+  type Target,
+  type TargetResult,
+} from '../model/index.js';
 import type { TrustEvaluator } from '../trust/index.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import type { Limits } from '../util/limits.js';
@@ -33,7 +39,10 @@ export interface EngineOptions {
  * and streams results as they finish. One target's failure is an error entry on it, never the end of
  * the scan.
  */
-export async function* runScan(jobs: AsyncIterable<ScanJob>, opts: EngineOptions): AsyncIterable<TargetResult> {
+export async function* runScan(
+  jobs: AsyncIterable<ScanJob>,
+  opts: EngineOptions,
+): AsyncIterable<TargetResult> {
   for await (const batch of mapConcurrent(jobs, opts.concurrency, (job) => runJob(job, opts))) {
     yield* batch;
   }
@@ -64,7 +73,9 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
     );
   }
   signatures.sort((a, b) =>
-    `${a.evidence.family}\0${a.evidence.location}`.localeCompare(`${b.evidence.family}\0${b.evidence.location}`),
+    `${a.evidence.family}\0${a.evidence.location}`.localeCompare(
+      `${b.evidence.family}\0${b.evidence.location}`,
+    ),
   );
   return { target, status: targetStatus(signatures, errors), signatures, errors };
 }

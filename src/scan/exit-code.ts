@@ -11,7 +11,14 @@ export const ExitCode = {
   errors: 3,
 } as const;
 
-export const FAIL_ON_CONDITIONS = ['unsigned', 'invalid', 'untrusted', 'unverified', 'unknown', 'error'] as const;
+export const FAIL_ON_CONDITIONS = [
+  'unsigned',
+  'invalid',
+  'untrusted',
+  'unverified',
+  'unknown',
+  'error',
+] as const;
 export type FailOnCondition = (typeof FAIL_ON_CONDITIONS)[number];
 
 export function matchesFailOn(r: TargetResult, conditions: ReadonlySet<FailOnCondition>): boolean {

@@ -120,7 +120,11 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
   };
 }
 
-async function collect(jobs: AsyncIterable<ScanJob>, plan: CommonPlan, limits: Limits): Promise<TargetResult[]> {
+async function collect(
+  jobs: AsyncIterable<ScanJob>,
+  plan: CommonPlan,
+  limits: Limits,
+): Promise<TargetResult[]> {
   const results: TargetResult[] = [];
   for await (const result of runScan(jobs, {
     detectors: DETECTORS,
@@ -139,6 +143,8 @@ async function readCaFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new SigscanError('USAGE', `cannot read --ca-file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new SigscanError('USAGE', `cannot read --ca-file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

@@ -33,8 +33,31 @@ export function newFsCounters(): FsCounters {
   return { files: 0, skipped: 0, symlinksSkipped: 0, specialSkipped: 0, bytesRead: 0 };
 }
 
-const JAR_EXTENSIONS = new Set(['.jar', '.war', '.ear', '.apk', '.aar', '.sar', '.rar', '.hpi', '.jpi', '.kar', '.jmod']);
-const PE_EXTENSIONS = new Set(['.exe', '.dll', '.sys', '.efi', '.ocx', '.scr', '.cpl', '.drv', '.mui', '.msstyles']);
+const JAR_EXTENSIONS = new Set([
+  '.jar',
+  '.war',
+  '.ear',
+  '.apk',
+  '.aar',
+  '.sar',
+  '.rar',
+  '.hpi',
+  '.jpi',
+  '.kar',
+  '.jmod',
+]);
+const PE_EXTENSIONS = new Set([
+  '.exe',
+  '.dll',
+  '.sys',
+  '.efi',
+  '.ocx',
+  '.scr',
+  '.cpl',
+  '.drv',
+  '.mui',
+  '.msstyles',
+]);
 
 /**
  * Walks directory trees and yields one job per regular file. Type comes from magic bytes, never from the
@@ -73,7 +96,11 @@ async function* walk(
   try {
     real = await realpath(dir);
   } catch (err) {
-    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot read directory ${dir}: ${describeError(err).message}`, source: dir });
+    opts.scanErrors.push({
+      code: 'FILE_UNREADABLE',
+      message: `cannot read directory ${dir}: ${describeError(err).message}`,
+      source: dir,
+    });
     return;
   }
   if (visited.has(real)) return;
@@ -83,7 +110,11 @@ async function* walk(
   try {
     entries = await opendir(dir);
   } catch (err) {
-    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot read directory ${dir}: ${describeError(err).message}`, source: dir });
+    opts.scanErrors.push({
+      code: 'FILE_UNREADABLE',
+      message: `cannot read directory ${dir}: ${describeError(err).message}`,
+      source: dir,
+    });
     return;
   }
   const names: Array<{ name: string; kind: 'dir' | 'file' | 'link' | 'special' }> = [];
@@ -95,7 +126,11 @@ async function* walk(
       });
     }
   } catch (err) {
-    opts.scanErrors.push({ code: 'FILE_UNREADABLE', message: `cannot list directory ${dir}: ${describeError(err).message}`, source: dir });
+    opts.scanErrors.push({
+      code: 'FILE_UNREADABLE',
+      message: `cannot list directory ${dir}: ${describeError(err).message}`,
+      source: dir,
+    });
   }
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -174,7 +209,10 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
             expected ?? (kind === 'pe' ? 'pe' : 'jar'),
             size,
             digest,
-            new SigscanError('FILE_TOO_LARGE', `file is ${size} bytes, over the ${opts.limits.maxFileBytes}-byte limit`),
+            new SigscanError(
+              'FILE_TOO_LARGE',
+              `file is ${size} bytes, over the ${opts.limits.maxFileBytes}-byte limit`,
+            ),
           );
         }
         const bytes = await readAll(fh, size);
@@ -200,7 +238,13 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
           }
           format = 'jar';
         }
-        const target: FileTarget = { kind: 'file', path: displayPath, size: bytes.byteLength, digest, format };
+        const target: FileTarget = {
+          kind: 'file',
+          path: displayPath,
+          size: bytes.byteLength,
+          digest,
+          format,
+        };
         return [{ target, context: { file: { absolutePath, bytes } } }];
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);

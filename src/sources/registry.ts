@@ -24,7 +24,10 @@ const DIGEST_TAG = /^sha256-[0-9a-f]{64}(?:\..*)?$/;
 /** Docker buildx stores provenance as index children; they are attachments, not platforms to report. */
 const ATTESTATION_CHILD = 'attestation-manifest';
 
-export async function* registryJobs(client: RegistryClient, opts: RegistrySourceOptions): AsyncIterable<ScanJob> {
+export async function* registryJobs(
+  client: RegistryClient,
+  opts: RegistrySourceOptions,
+): AsyncIterable<ScanJob> {
   const { scope } = opts;
   try {
     await client.checkReachable();
@@ -35,7 +38,13 @@ export async function* registryJobs(client: RegistryClient, opts: RegistrySource
 
   if (scope.repository && (scope.tag || scope.digest)) {
     const discovery = new StoreDiscovery(client, scope.repository);
-    yield tagJob(client, discovery, scope.repository, scope.digest ?? scope.tag!, scope.digest ? scope.tag : undefined);
+    yield tagJob(
+      client,
+      discovery,
+      scope.repository,
+      scope.digest ?? scope.tag!,
+      scope.digest ? scope.tag : undefined,
+    );
     return;
   }
 
@@ -55,7 +64,9 @@ export async function* registryJobs(client: RegistryClient, opts: RegistrySource
       continue;
     }
     const discovery = new StoreDiscovery(client, entry.repository);
-    const tags = entry.tags.filter((t) => !DIGEST_TAG.test(t) && (tagFilter.empty || tagFilter.matches(t))).sort();
+    const tags = entry.tags
+      .filter((t) => !DIGEST_TAG.test(t) && (tagFilter.empty || tagFilter.matches(t)))
+      .sort();
     for (const tag of tags) yield tagJob(client, discovery, entry.repository, tag);
   }
 }
@@ -83,7 +94,12 @@ async function* selectRepositories(
   }
 }
 
-function failedJob(client: OciStore, repository: string, tag: string | undefined, error: ErrorEntry): ScanJob {
+function failedJob(
+  client: OciStore,
+  repository: string,
+  tag: string | undefined,
+  error: ErrorEntry,
+): ScanJob {
   return {
     run: async () => [{ target: unresolved(client, repository, tag), errors: [error], skipDetection: true }],
   };
@@ -94,7 +110,13 @@ function unresolved(client: OciStore, repository: string, tag: string | undefine
 }
 
 /** Resolves one tag (HEAD); an index becomes itself plus one target per platform manifest. */
-function tagJob(client: OciStore, discovery: StoreDiscovery, repository: string, reference: string, tag?: string): ScanJob {
+function tagJob(
+  client: OciStore,
+  discovery: StoreDiscovery,
+  repository: string,
+  reference: string,
+  tag?: string,
+): ScanJob {
   const isDigestRef = reference.includes(':');
   const label = isDigestRef ? tag : reference;
   return {
@@ -103,7 +125,13 @@ function tagJob(client: OciStore, discovery: StoreDiscovery, repository: string,
       try {
         descriptor = await client.resolve(repository, reference);
       } catch (err) {
-        return [{ target: unresolved(client, repository, label), errors: [describeError(err)], skipDetection: true }];
+        return [
+          {
+            target: unresolved(client, repository, label),
+            errors: [describeError(err)],
+            skipDetection: true,
+          },
+        ];
       }
       const context = { oci: client, discovery };
       const base: ImageTarget = {

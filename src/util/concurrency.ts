@@ -7,7 +7,8 @@ export async function* mapConcurrent<T, R>(
   concurrency: number,
   fn: (item: T) => Promise<R>,
 ): AsyncIterable<R> {
-  const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source as Iterable<T>);
+  const iterator =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source as Iterable<T>);
   const running = new Map<number, Promise<{ id: number; result: R }>>();
   let nextId = 0;
   let exhausted = false;

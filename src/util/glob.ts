@@ -40,7 +40,8 @@ export class GlobSet {
   private readonly base: RegExp[] = [];
 
   constructor(patterns: readonly string[] = []) {
-    for (const p of patterns) (p.includes('/') ? this.full : this.base).push(globToRegExp(p.replace(/^\.\//, '')));
+    for (const p of patterns)
+      (p.includes('/') ? this.full : this.base).push(globToRegExp(p.replace(/^\.\//, '')));
   }
 
   get empty(): boolean {
@@ -54,7 +55,10 @@ export class GlobSet {
 }
 
 /** Include-then-exclude filter; an empty include list lets everything in. */
-export function pathFilter(include: readonly string[] = [], exclude: readonly string[] = []): (path: string) => boolean {
+export function pathFilter(
+  include: readonly string[] = [],
+  exclude: readonly string[] = [],
+): (path: string) => boolean {
   const inc = new GlobSet(include);
   const exc = new GlobSet(exclude);
   return (path) => (inc.empty || inc.matches(path)) && !exc.matches(path);

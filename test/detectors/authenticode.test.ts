@@ -230,7 +230,7 @@ describe('authenticode evidence for PEs signed here with osslsigncode', () => {
     // Flip one byte inside the first section's raw data after signing.
     const tampered = readBytes(files.signed);
     const text = parsePeLayout(tampered).sections.find((s) => s.sizeOfRawData > 0)!;
-    tampered[text.pointerToRawData + 16] ^= 0x01;
+    tampered[text.pointerToRawData + 16] = tampered[text.pointerToRawData + 16]! ^ 0x01;
     files.tampered = join(dir, 'tampered.exe');
     writeFileSync(files.tampered, tampered);
     copyFileSync(tiny, join(dir, 'unsigned.exe'));

@@ -387,7 +387,14 @@ describe('notation detector', () => {
         }),
       ),
     );
-    const target: ImageTarget = { kind: 'image', registry: store.name, repository: REPO, ...subject };
+    const target: ImageTarget = {
+      kind: 'image',
+      registry: store.name,
+      repository: REPO,
+      digest: subject.digest,
+      mediaType: subject.mediaType,
+      size: subject.size,
+    };
     const ctx: DetectContext = {
       oci: store,
       discovery: new MemoryDiscovery(store),

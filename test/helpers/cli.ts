@@ -5,8 +5,16 @@ import { PROJECT_ROOT, run, type RunResult } from './tools.js';
 export const CLI = join(PROJECT_ROOT, 'bin', 'run.js');
 
 /** Runs the built CLI as a user would (no shell); never throws on a non-zero exit. */
-export function sigscan(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI, ...args], { check: false, timeoutMs: 120_000, ...opts, env: { NO_COLOR: '1', ...opts.env } });
+export function sigscan(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<RunResult> {
+  return run(process.execPath, [CLI, ...args], {
+    check: false,
+    timeoutMs: 120_000,
+    ...opts,
+    env: { NO_COLOR: '1', ...opts.env },
+  });
 }
 
 export interface JsonTarget {
@@ -23,7 +31,13 @@ export interface JsonTarget {
   signatures: Array<{
     family: string;
     location: string;
-    signer: { subject?: string; issuer?: string; sha256Fingerprint?: string; keyId?: string; subjectAlternativeNames?: string[] };
+    signer: {
+      subject?: string;
+      issuer?: string;
+      sha256Fingerprint?: string;
+      keyId?: string;
+      subjectAlternativeNames?: string[];
+    };
     countersigner: { kind: string; subject?: string; time?: string } | null;
     claims: { subjectDigest?: string } | null;
     details: Record<string, unknown>;
@@ -51,7 +65,9 @@ export async function sigscanJson(
   try {
     report = JSON.parse(res.stdout) as JsonReport;
   } catch {
-    throw new Error(`sigscan ${args.join(' ')} printed no JSON (exit ${res.code}): ${res.stderr}\n${res.stdout.slice(0, 500)}`);
+    throw new Error(
+      `sigscan ${args.join(' ')} printed no JSON (exit ${res.code}): ${res.stderr}\n${res.stdout.slice(0, 500)}`,
+    );
   }
   return { code: res.code, report, stderr: res.stderr };
 }

@@ -46,14 +46,20 @@ describe('sigscan fs on the bundled fixtures', () => {
   });
 
   it('names the same signer as jarsigner and osslsigncode', async () => {
-    const jar = await run('jarsigner', ['-verify', '-verbose', '-certs', join(FIXTURES, 'jar', 'hello-signed.jar')], {
-      check: false,
-    });
+    const jar = await run(
+      'jarsigner',
+      ['-verify', '-verbose', '-certs', join(FIXTURES, 'jar', 'hello-signed.jar')],
+      {
+        check: false,
+      },
+    );
     const jarSubject = /X\.509, (CN=Sigscan Fixture Code Signing[^\n]*)/.exec(jar.stdout)?.[1];
     expect(jarSubject).toBeDefined();
     expect(sameDn(target(report, 'hello-signed.jar').signatures[0]!.signer.subject!, jarSubject!)).toBe(true);
 
-    const pe = await run('osslsigncode', ['verify', '-in', join(FIXTURES, 'pe', 'hello-signed.exe')], { check: false });
+    const pe = await run('osslsigncode', ['verify', '-in', join(FIXTURES, 'pe', 'hello-signed.exe')], {
+      check: false,
+    });
     const peSubject = /Signer's certificate:[\s\S]*?Subject: ([^\n]+)/.exec(pe.stdout)?.[1];
     expect(peSubject).toBeDefined();
     const sig = target(report, 'hello-signed.exe').signatures[0]!;
@@ -120,7 +126,10 @@ describe('sigscan fs on a hostile tree', () => {
     await writeFile(join(tree, 'bad', 'truncated.exe'), pe.subarray(0, 300));
     await writeFile(join(tree, 'bad', 'empty.jar'), '');
     await writeFile(join(tree, 'bad', 'random.exe'), randomBytes(4096));
-    await writeFile(join(tree, 'bad', 'locked.jar'), await readFile(join(FIXTURES, 'jar', 'hello-unsigned.jar')));
+    await writeFile(
+      join(tree, 'bad', 'locked.jar'),
+      await readFile(join(FIXTURES, 'jar', 'hello-unsigned.jar')),
+    );
     await chmod(join(tree, 'bad', 'locked.jar'), 0o000);
     await symlink('..', join(tree, 'loop', 'up'));
     execFileSync('mkfifo', [join(tree, 'bad', 'pipe.exe')]);
@@ -130,10 +139,14 @@ describe('sigscan fs on a hostile tree', () => {
     await chmod(home, 0o777);
     const args = ['fs', tree, '--follow-symlinks', '-o', 'json'];
     const res = asRoot
-      ? await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
-          check: false,
-          env: { HOME: home, NO_COLOR: '1' },
-        })
+      ? await run(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
+          {
+            check: false,
+            env: { HOME: home, NO_COLOR: '1' },
+          },
+        )
       : await run(process.execPath, [CLI, ...args], { check: false });
     code = res.code;
     report = JSON.parse(res.stdout) as JsonReport;

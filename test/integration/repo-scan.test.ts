@@ -59,19 +59,69 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     await cosignSign(reg, `team/multi@${arm.digest}`, keys.key);
 
     const ca = join(work, 'ca');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '30', '-subj', '/CN=Example Signing CA/O=Example Corp']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.pem`,
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Example Signing CA/O=Example Corp',
+    ]);
     // cosign's own key gets a certificate from our CA (-force_pubkey), so the signer has a subject.
     const leaf = join(work, 'leaf');
-    await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${leaf}.tmpkey`, '-out', `${leaf}.csr`, '-subj', '/C=US/O=Example Corp/OU=Build/CN=release-bot']);
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${leaf}.tmpkey`,
+      '-out',
+      `${leaf}.csr`,
+      '-subj',
+      '/C=US/O=Example Corp/OU=Build/CN=release-bot',
+    ]);
     await writeFile(`${leaf}.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n');
-    await run('openssl', ['x509', '-req', '-in', `${leaf}.csr`, '-force_pubkey', keys.pub, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${leaf}.pem`, '-days', '10', '-extfile', `${leaf}.ext`]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${leaf}.csr`,
+      '-force_pubkey',
+      keys.pub,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${leaf}.pem`,
+      '-days',
+      '10',
+      '-extfile',
+      `${leaf}.ext`,
+    ]);
     await cosignSign(reg, `team/pki@${pki.digest}`, keys.key, {
       extraArgs: [`--certificate=${leaf}.pem`, `--certificate-chain=${ca}.pem`],
     });
 
     // Notary Project signatures as referrers, found through the tag-schema fallback (no referrers API here).
     notary = await makeAndPushImage(reg, join(work, 'l6'), 'team/notary', 'v1', { seed: 'notary' });
-    jws = signNotation({ mediaType: notary.mediaType, digest: notary.digest, size: notary.size }, { envelope: 'jws' });
+    jws = signNotation(
+      { mediaType: notary.mediaType, digest: notary.digest, size: notary.size },
+      { envelope: 'jws' },
+    );
     await attachReferrer('team/notary', notary.digest, jws);
     const amd = multi.children.find((c) => c.platform?.architecture === 'amd64')!;
     cose = signNotation(
@@ -88,7 +138,12 @@ describe('sigscan repo on a plain-HTTP registry', () => {
   async function attachReferrer(repo: string, subject: string, sig: NotationTestSignature): Promise<void> {
     for (const blob of sig.blobs) await pushBlob(reg, repo, blob.bytes);
     await pushManifest(reg, repo, sig.manifestDigest, sig.manifestBytes, sig.manifestDescriptor.mediaType);
-    await addReferrerToFallbackIndex(reg, repo, subject, sig.manifestDescriptor);
+    await addReferrerToFallbackIndex(
+      reg,
+      repo,
+      subject,
+      sig.manifestDescriptor as Parameters<typeof addReferrerToFallbackIndex>[3],
+    );
   }
 
   afterAll(async () => {
@@ -117,7 +172,9 @@ describe('sigscan repo on a plain-HTTP registry', () => {
   });
 
   it('finds exactly the signed images, with correct digests', () => {
-    const signedRefs = report.targets.filter((t) => t.status === 'signed').map((t) => `${t.ref} ${t.platform ?? ''}`.trim());
+    const signedRefs = report.targets
+      .filter((t) => t.status === 'signed')
+      .map((t) => `${t.ref} ${t.platform ?? ''}`.trim());
     expect(signedRefs.sort()).toEqual(
       [
         `${reg.host}/team/app:v1`,
@@ -130,7 +187,10 @@ describe('sigscan repo on a plain-HTTP registry', () => {
       ].sort(),
     );
     expect(byRef(report, `${reg.host}/team/app:v1`).digest).toBe(signed.digest);
-    expect(byRef(report, `${reg.host}/team/app:v2`)).toMatchObject({ status: 'unsigned', digest: unsigned.digest });
+    expect(byRef(report, `${reg.host}/team/app:v2`)).toMatchObject({
+      status: 'unsigned',
+      digest: unsigned.digest,
+    });
     expect(byRef(report, `${reg.host}/other/tool:latest`).status).toBe('unsigned');
     const amd = report.targets.find((t) => t.platform === 'linux/amd64')!;
     expect(amd).toMatchObject({ status: 'signed', parent: multi.digest });
@@ -175,7 +235,8 @@ describe('sigscan repo on a plain-HTTP registry', () => {
   });
 
   it('costs one request per unsigned tag on a registry without the referrers API', () => {
-    const total = (kind: string) => Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);
+    const total = (kind: string) =>
+      Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);
     // 7 tags in 5 repositories: one HEAD per tag, one tag list per repository, one referrers probe in all.
     expect(total('manifest-head')).toBe(7);
     expect(total('tags')).toBe(5);
@@ -212,7 +273,16 @@ describe('sigscan repo on a TLS registry with Basic auth', () => {
   });
 
   it('scans with -u/-p and the test CA', async () => {
-    const { code, report } = await sigscanJson(['repo', reg.host, '--ca-file', reg.caFile!, '-u', user, '-p', password]);
+    const { code, report } = await sigscanJson([
+      'repo',
+      reg.host,
+      '--ca-file',
+      reg.caFile!,
+      '-u',
+      user,
+      '-p',
+      password,
+    ]);
     expect(code).toBe(0);
     expect(report.targets.map((t) => [t.ref, t.status])).toEqual([[`${reg.host}/secure/app:v1`, 'signed']]);
     expect(JSON.stringify(report)).not.toContain(password);
@@ -223,11 +293,17 @@ describe('sigscan repo on a TLS registry with Basic auth', () => {
     await run('mkdir', ['-p', dir]);
     const auth = Buffer.from(`${user}:${password}`).toString('base64');
     await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth } } }));
-    const { code, report } = await sigscanJson(['repo', `${reg.host}/secure/app:v1`, '--ca-file', reg.caFile!], {
-      env: { DOCKER_CONFIG: dir },
-    });
+    const { code, report } = await sigscanJson(
+      ['repo', `${reg.host}/secure/app:v1`, '--ca-file', reg.caFile!],
+      {
+        env: { DOCKER_CONFIG: dir },
+      },
+    );
     expect(code).toBe(0);
-    expect(byRef(report, `${reg.host}/secure/app:v1`)).toMatchObject({ status: 'signed', digest: image.digest });
+    expect(byRef(report, `${reg.host}/secure/app:v1`)).toMatchObject({
+      status: 'signed',
+      digest: image.digest,
+    });
   });
 
   it('reads the password from stdin', async () => {
@@ -240,7 +316,16 @@ describe('sigscan repo on a TLS registry with Basic auth', () => {
   });
 
   it('turns wrong credentials into a clear error and exit code 3', async () => {
-    const { code, report, stderr } = await sigscanJson(['repo', reg.host, '--ca-file', reg.caFile!, '-u', user, '-p', 'wrong']);
+    const { code, report, stderr } = await sigscanJson([
+      'repo',
+      reg.host,
+      '--ca-file',
+      reg.caFile!,
+      '-u',
+      user,
+      '-p',
+      'wrong',
+    ]);
     expect(code).toBe(3);
     expect(report.errors[0]).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
     expect(report.errors[0]!.message).toMatch(/rejected the credentials/);

@@ -29,10 +29,13 @@ export const ANNOTATION = {
   rfc3161: 'dev.sigstore.cosign/rfc3161timestamp',
 } as const;
 
-export function readLayerAnnotations(annotations: Record<string, string> | undefined): CosignLayerAnnotations {
+export function readLayerAnnotations(
+  annotations: Record<string, string> | undefined,
+): CosignLayerAnnotations {
   const a = annotations ?? {};
   const sigText = a[ANNOTATION.signature];
-  if (sigText === undefined) throw new SigscanError('MALFORMED_SIGNATURE', 'cosign layer has no signature annotation');
+  if (sigText === undefined)
+    throw new SigscanError('MALFORMED_SIGNATURE', 'cosign layer has no signature annotation');
   const signature = decodeBase64(sigText, 'signature annotation');
   const certKey = ANNOTATION.certificate.find((k) => a[k]);
   const chainKey = ANNOTATION.chain.find((k) => a[k]);
@@ -57,7 +60,12 @@ function parseRekorBundle(text: string): RekorBundle {
       Payload?: { body?: string; integratedTime?: number; logIndex?: number; logID?: string };
     };
     const p = doc.Payload;
-    if (!doc.SignedEntryTimestamp || !p || typeof p.body !== 'string' || typeof p.integratedTime !== 'number') {
+    if (
+      !doc.SignedEntryTimestamp ||
+      !p ||
+      typeof p.body !== 'string' ||
+      typeof p.integratedTime !== 'number'
+    ) {
       throw new Error('missing fields');
     }
     return {
@@ -68,7 +76,10 @@ function parseRekorBundle(text: string): RekorBundle {
       logId: String(p.logID ?? ''),
     };
   } catch (cause) {
-    throw new SigscanError('MALFORMED_SIGNATURE', `cosign bundle annotation is malformed: ${(cause as Error).message}`);
+    throw new SigscanError(
+      'MALFORMED_SIGNATURE',
+      `cosign bundle annotation is malformed: ${(cause as Error).message}`,
+    );
   }
 }
 

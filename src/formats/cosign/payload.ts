@@ -27,7 +27,8 @@ export function parseCosignPayload(bytes: Uint8Array): CosignPayload {
   }
   const critical = asObject(top.critical, 'critical');
   for (const key of Object.keys(critical)) {
-    if (key !== 'identity' && key !== 'image' && key !== 'type') throw malformed(`unexpected field critical.${key}`);
+    if (key !== 'identity' && key !== 'image' && key !== 'type')
+      throw malformed(`unexpected field critical.${key}`);
   }
   const image = asObject(critical.image, 'critical.image');
   const digest = image['docker-manifest-digest'];
@@ -40,12 +41,16 @@ export function parseCosignPayload(bytes: Uint8Array): CosignPayload {
     type: critical.type,
     dockerReference: typeof ref === 'string' ? ref : undefined,
     manifestDigest: digest,
-    optional: optional && typeof optional === 'object' && !Array.isArray(optional) ? (optional as Record<string, unknown>) : null,
+    optional:
+      optional && typeof optional === 'object' && !Array.isArray(optional)
+        ? (optional as Record<string, unknown>)
+        : null,
   };
 }
 
 function asObject(value: unknown, what: string): Record<string, unknown> {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed(`${what} is not an object`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw malformed(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -83,7 +83,11 @@ export class RegistryAuth {
       return { token: this.credential.registryToken, expiresAt: Number.MAX_SAFE_INTEGER };
     }
     const realmText = this.bearer?.params.realm;
-    if (!realmText) throw new SigscanError('TOKEN_ERROR', `${this.registryUrl.host} asked for a bearer token without a realm`);
+    if (!realmText)
+      throw new SigscanError(
+        'TOKEN_ERROR',
+        `${this.registryUrl.host} asked for a bearer token without a realm`,
+      );
     let realm: URL;
     try {
       realm = new URL(realmText);

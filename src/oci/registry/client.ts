@@ -1,7 +1,14 @@
 import { SigscanError, NotFoundError, RateLimitedError } from '../../errors.js';
 import { sha256Digest, verifyDigest } from '../digest.js';
 import { isDigest } from '../reference.js';
-import { MANIFEST_ACCEPT, MediaType, type Descriptor, type FetchedManifest, type OciManifest, type OciStore } from '../types.js';
+import {
+  MANIFEST_ACCEPT,
+  MediaType,
+  type Descriptor,
+  type FetchedManifest,
+  type OciManifest,
+  type OciStore,
+} from '../types.js';
 import { RegistryAuth } from './auth.js';
 import type { Credential } from './credentials.js';
 import { header, parseRetryAfter, redact, type HttpResponse, type HttpTransport } from './transport.js';
@@ -55,16 +62,25 @@ export class RegistryClient implements OciStore {
       if (res.status === 401) {
         this.auth.learn(res.headers['www-authenticate']);
         if (!this.auth.usesAuth) {
-          throw new SigscanError('REGISTRY_UNAUTHORIZED', `${this.name} answered 401 without a usable challenge`);
+          throw new SigscanError(
+            'REGISTRY_UNAUTHORIZED',
+            `${this.name} answered 401 without a usable challenge`,
+          );
         }
         return;
       }
       if (res.status !== 200) {
-        throw new SigscanError('REGISTRY_ERROR', `${this.name}/v2/ answered HTTP ${res.status}: not an OCI registry?`);
+        throw new SigscanError(
+          'REGISTRY_ERROR',
+          `${this.name}/v2/ answered HTTP ${res.status}: not an OCI registry?`,
+        );
       }
       const type = header(res.headers, 'content-type') ?? '';
       if (!type.includes('json') && !header(res.headers, 'docker-distribution-api-version')) {
-        throw new SigscanError('REGISTRY_ERROR', `${this.name}/v2/ answered 200 but not as a registry (${type || 'no content type'})`);
+        throw new SigscanError(
+          'REGISTRY_ERROR',
+          `${this.name}/v2/ answered 200 but not as a registry (${type || 'no content type'})`,
+        );
       }
       if (this.opts.credential?.username && this.opts.credential.password !== undefined) {
         // A registry that lets anonymous users in may still want Basic for private repositories.
@@ -87,10 +103,15 @@ export class RegistryClient implements OciStore {
       pending = (async () => {
         const tags: string[] = [];
         const seen = new Set<string>();
-        for await (const tag of this.paginate(`/v2/${repository}/tags/list`, pullScope(repository), 'tags', (body) => {
-          const parsed = body as { tags?: unknown };
-          return Array.isArray(parsed.tags) ? (parsed.tags as string[]) : [];
-        })) {
+        for await (const tag of this.paginate(
+          `/v2/${repository}/tags/list`,
+          pullScope(repository),
+          'tags',
+          (body) => {
+            const parsed = body as { tags?: unknown };
+            return Array.isArray(parsed.tags) ? (parsed.tags as string[]) : [];
+          },
+        )) {
           // Servers that ignore `last` repeat tags across pages.
           if (!seen.has(tag)) {
             seen.add(tag);
@@ -115,9 +136,15 @@ export class RegistryClient implements OciStore {
   }
 
   private async resolveUncached(repository: string, reference: string): Promise<Descriptor> {
-    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, pullScope(repository), 'manifest-head', {
-      accept: MANIFEST_ACCEPT.join(', '),
-    });
+    const res = await this.request(
+      'HEAD',
+      `/v2/${repository}/manifests/${reference}`,
+      pullScope(repository),
+      'manifest-head',
+      {
+        accept: MANIFEST_ACCEPT.join(', '),
+      },
+    );
     this.expectOk(res, `manifest ${repository}:${reference}`);
     const digest = header(res.headers, 'docker-content-digest');
     const mediaType = stripParams(header(res.headers, 'content-type'));
@@ -127,7 +154,10 @@ export class RegistryClient implements OciStore {
       return (await this.getManifest(repository, reference)).descriptor;
     }
     if (isDigest(reference) && reference !== digest) {
-      throw new SigscanError('DIGEST_MISMATCH', `${repository}@${reference}: registry reports digest ${digest}`);
+      throw new SigscanError(
+        'DIGEST_MISMATCH',
+        `${repository}@${reference}: registry reports digest ${digest}`,
+      );
     }
     return { mediaType, digest, size };
   }
@@ -138,15 +168,23 @@ export class RegistryClient implements OciStore {
     if (!pending) {
       pending = this.fetchManifest(repository, reference);
       this.manifests.set(key, pending);
-      pending.then((m) => this.manifests.set(m.descriptor.digest, Promise.resolve(m))).catch(() => this.manifests.delete(key));
+      pending
+        .then((m) => this.manifests.set(m.descriptor.digest, Promise.resolve(m)))
+        .catch(() => this.manifests.delete(key));
     }
     return pending;
   }
 
   private async fetchManifest(repository: string, reference: string): Promise<FetchedManifest> {
-    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), 'manifest', {
-      accept: MANIFEST_ACCEPT.join(', '),
-    });
+    const res = await this.request(
+      'GET',
+      `/v2/${repository}/manifests/${reference}`,
+      pullScope(repository),
+      'manifest',
+      {
+        accept: MANIFEST_ACCEPT.join(', '),
+      },
+    );
     this.expectOk(res, `manifest ${repository}:${reference}`);
     const bytes = res.body;
     const computed = sha256Digest(bytes);
@@ -165,22 +203,40 @@ export class RegistryClient implements OciStore {
       throw new SigscanError('MALFORMED_MANIFEST', `manifest ${repository}:${reference} is not JSON`);
     }
     if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
-      throw new SigscanError('MALFORMED_MANIFEST', `manifest ${repository}:${reference} is not a JSON object`);
+      throw new SigscanError(
+        'MALFORMED_MANIFEST',
+        `manifest ${repository}:${reference} is not a JSON object`,
+      );
     }
-    const mediaType = manifest.mediaType ?? sniffMediaType(manifest, stripParams(header(res.headers, 'content-type')));
-    return { descriptor: { mediaType, digest: isDigest(reference) ? reference : computed, size: bytes.byteLength }, bytes, manifest };
+    const mediaType =
+      manifest.mediaType ?? sniffMediaType(manifest, stripParams(header(res.headers, 'content-type')));
+    return {
+      descriptor: { mediaType, digest: isDigest(reference) ? reference : computed, size: bytes.byteLength },
+      bytes,
+      manifest,
+    };
   }
 
   getBlob(repository: string, descriptor: Descriptor, maxBytes: number): Promise<Uint8Array> {
     if (descriptor.size > maxBytes) {
       return Promise.reject(
-        new SigscanError('TOO_LARGE', `blob ${descriptor.digest} is ${descriptor.size} bytes, over the ${maxBytes}-byte limit`),
+        new SigscanError(
+          'TOO_LARGE',
+          `blob ${descriptor.digest} is ${descriptor.size} bytes, over the ${maxBytes}-byte limit`,
+        ),
       );
     }
     const cached = this.blobs.get(descriptor.digest);
     if (cached) return cached;
     const pending = (async () => {
-      const res = await this.request('GET', `/v2/${repository}/blobs/${descriptor.digest}`, pullScope(repository), 'blob', {}, maxBytes);
+      const res = await this.request(
+        'GET',
+        `/v2/${repository}/blobs/${descriptor.digest}`,
+        pullScope(repository),
+        'blob',
+        {},
+        maxBytes,
+      );
       this.expectOk(res, `blob ${repository}@${descriptor.digest}`);
       if (res.body.byteLength !== descriptor.size) {
         throw new SigscanError(
@@ -218,7 +274,9 @@ export class RegistryClient implements OciStore {
         throw new SigscanError('REGISTRY_ERROR', `referrers of ${digest}: pagination does not end`);
       }
       seen.add(path);
-      const res = await this.request('GET', path, pullScope(repository), 'referrers', { accept: MediaType.ociIndex });
+      const res = await this.request('GET', path, pullScope(repository), 'referrers', {
+        accept: MediaType.ociIndex,
+      });
       if (res.status === 404) return page === 0 ? undefined : out;
       this.expectOk(res, `referrers of ${repository}@${digest}`);
       const index = parseJson(res.body, `referrers of ${digest}`) as OciManifest;
@@ -238,7 +296,10 @@ export class RegistryClient implements OciStore {
     const seen = new Set<string>();
     for (let page = 0; next; page++) {
       if (page >= this.opts.maxPages || seen.has(next)) {
-        throw new SigscanError('REGISTRY_ERROR', `${this.name}${path}: pagination does not end (a Link loop?)`);
+        throw new SigscanError(
+          'REGISTRY_ERROR',
+          `${this.name}${path}: pagination does not end (a Link loop?)`,
+        );
       }
       seen.add(next);
       const res = await this.request('GET', next, scope, kind, { accept: 'application/json' });
@@ -337,7 +398,9 @@ function nextLink(res: HttpResponse, base: URL): string | undefined {
 
 function registryErrorDetail(res: HttpResponse): string {
   try {
-    const parsed = JSON.parse(Buffer.from(res.body).toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
+    const parsed = JSON.parse(Buffer.from(res.body).toString('utf8')) as {
+      errors?: Array<{ code?: string; message?: string }>;
+    };
     const first = parsed.errors?.[0];
     return first ? ` (${first.code ?? 'error'}: ${first.message ?? ''})` : '';
   } catch {

@@ -26,7 +26,10 @@ export interface CredentialOptions {
 }
 
 interface DockerConfig {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
+  auths?: Record<
+    string,
+    { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }
+  >;
   credsStore?: string;
   credHelpers?: Record<string, string>;
 }
@@ -34,7 +37,10 @@ interface DockerConfig {
 const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 
 /** Flags first, then environment, then Docker's config.json (helpers included), else anonymous. */
-export async function resolveCredential(registry: string, opts: CredentialOptions): Promise<Credential | undefined> {
+export async function resolveCredential(
+  registry: string,
+  opts: CredentialOptions,
+): Promise<Credential | undefined> {
   const env = opts.env ?? process.env;
   if (opts.username !== undefined || opts.password !== undefined) {
     if (!opts.username || opts.password === undefined) {
@@ -51,9 +57,13 @@ export async function resolveCredential(registry: string, opts: CredentialOption
     config = JSON.parse(await readFile(path, 'utf8')) as DockerConfig;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.dockerConfig) return undefined;
-    throw new SigscanError('CREDENTIALS_ERROR', `cannot read Docker config ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SigscanError(
+      'CREDENTIALS_ERROR',
+      `cannot read Docker config ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   return credentialFromDockerConfig(registry, config, path);
 }
@@ -63,22 +73,25 @@ export async function credentialFromDockerConfig(
   config: DockerConfig,
   path = 'config.json',
 ): Promise<Credential | undefined> {
-  const key = registry === 'docker.io' || registry === 'index.docker.io' || registry === 'registry-1.docker.io'
-    ? DOCKER_HUB_KEY
-    : registry;
+  const key =
+    registry === 'docker.io' || registry === 'index.docker.io' || registry === 'registry-1.docker.io'
+      ? DOCKER_HUB_KEY
+      : registry;
   const helper = config.credHelpers?.[key] ?? config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) return runCredentialHelper(helper, key);
 
   const auths = config.auths ?? {};
   const entry = auths[key] ?? Object.entries(auths).find(([k]) => hostOf(k) === hostOf(key))?.[1];
   if (!entry) return undefined;
-  if (entry.identitytoken) return { username: entry.username, identityToken: entry.identitytoken, source: path };
+  if (entry.identitytoken)
+    return { username: entry.username, identityToken: entry.identitytoken, source: path };
   if (entry.registrytoken) return { registryToken: entry.registrytoken, source: path };
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const username = colon === -1 ? '' : decoded.slice(0, colon);
-    if (!username) throw new SigscanError('CREDENTIALS_ERROR', `the "auth" entry for ${key} in ${path} has no username`);
+    if (!username)
+      throw new SigscanError('CREDENTIALS_ERROR', `the "auth" entry for ${key} in ${path} has no username`);
     return { username, password: decoded.slice(colon + 1).replace(/\0+$/, ''), source: path };
   }
   if (entry.username && entry.password !== undefined) {
@@ -98,33 +111,45 @@ function hostOf(key: string): string {
  */
 export function runCredentialHelper(helper: string, serverUrl: string): Promise<Credential | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(new SigscanError('CREDENTIALS_ERROR', `credential helper name "${helper}" is not valid`));
+    return Promise.reject(
+      new SigscanError('CREDENTIALS_ERROR', `credential helper name "${helper}" is not valid`),
+    );
   }
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
-    const child = execFile(program, ['get'], { timeout: 30_000, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      const output = `${stdout}`.trim();
-      if (err) {
-        if (/credentials not found/i.test(output) || /credentials not found/i.test(`${stderr}`)) {
-          resolve(undefined);
+    const child = execFile(
+      program,
+      ['get'],
+      { timeout: 30_000, maxBuffer: 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const output = `${stdout}`.trim();
+        if (err) {
+          if (/credentials not found/i.test(output) || /credentials not found/i.test(`${stderr}`)) {
+            resolve(undefined);
+            return;
+          }
+          reject(
+            new SigscanError(
+              'CREDENTIALS_ERROR',
+              `${program} failed: ${(err as Error).message.split('\n')[0]}`,
+            ),
+          );
           return;
         }
-        reject(new SigscanError('CREDENTIALS_ERROR', `${program} failed: ${(err as Error).message.split('\n')[0]}`));
-        return;
-      }
-      try {
-        const parsed = JSON.parse(output) as { Username?: string; Secret?: string };
-        if (!parsed.Secret) {
-          resolve(undefined);
-        } else if (parsed.Username === '<token>') {
-          resolve({ identityToken: parsed.Secret, source: `helper ${program}` });
-        } else {
-          resolve({ username: parsed.Username, password: parsed.Secret, source: `helper ${program}` });
+        try {
+          const parsed = JSON.parse(output) as { Username?: string; Secret?: string };
+          if (!parsed.Secret) {
+            resolve(undefined);
+          } else if (parsed.Username === '<token>') {
+            resolve({ identityToken: parsed.Secret, source: `helper ${program}` });
+          } else {
+            resolve({ username: parsed.Username, password: parsed.Secret, source: `helper ${program}` });
+          }
+        } catch {
+          reject(new SigscanError('CREDENTIALS_ERROR', `${program} printed something that is not JSON`));
         }
-      } catch {
-        reject(new SigscanError('CREDENTIALS_ERROR', `${program} printed something that is not JSON`));
-      }
-    });
+      },
+    );
     child.stdin?.end(serverUrl);
   });
 }

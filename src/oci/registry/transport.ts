@@ -194,14 +194,21 @@ export class HttpTransport {
   }
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, url: URL): Promise<Uint8Array> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  url: URL,
+): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += (chunk as Buffer).length;
     if (total > maxBytes) {
       body.destroy();
-      throw new SigscanError('TOO_LARGE', `response from ${redact(url)} is larger than the ${maxBytes}-byte limit`);
+      throw new SigscanError(
+        'TOO_LARGE',
+        `response from ${redact(url)} is larger than the ${maxBytes}-byte limit`,
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -248,7 +255,9 @@ function wrapNetworkError(err: unknown, url: URL): Error {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
     return new SigscanError('REGISTRY_UNREACHABLE', `timed out talking to ${url.host}`, { cause: err });
   }
-  return new SigscanError('REGISTRY_UNREACHABLE', `cannot reach ${url.host}: ${code || message}`, { cause: err });
+  return new SigscanError('REGISTRY_UNREACHABLE', `cannot reach ${url.host}: ${code || message}`, {
+    cause: err,
+  });
 }
 
 /** A URL fit for messages: no query string (it may hold tokens) and no userinfo. */

@@ -166,7 +166,7 @@ describe('COSE envelope', () => {
     ];
     return { prot: decode(prot, opts) as Map<unknown, unknown>, protBytes: prot, unprot, payload, signature };
   }
-  const build = (p: ReturnType<typeof coseParts>, prot = encode(p.prot)) =>
+  const build = (p: ReturnType<typeof coseParts>, prot: Uint8Array = encode(p.prot)) =>
     encode(new Tagged(18, [prot, p.unprot, p.payload, p.signature]));
 
   it('accepts x5chain as a single byte string and in the protected map', () => {

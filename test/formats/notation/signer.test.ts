@@ -82,7 +82,8 @@ describe('test signer round trip', () => {
     const sig = signNotation(target, { envelope: 'cose', key: 'p256' });
     const env = parseNotationEnvelope(sig.envelopeBytes, sig.envelopeMediaType);
     const tampered = { ...env, signedBytes: env.signedBytes.slice() };
-    tampered.signedBytes[tampered.signedBytes.length - 3] ^= 1;
+    tampered.signedBytes[tampered.signedBytes.length - 3] =
+      tampered.signedBytes[tampered.signedBytes.length - 3]! ^ 1;
     expect(envelopeSignatureVerifies(tampered)).toBe(false);
   });
 

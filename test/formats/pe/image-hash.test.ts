@@ -41,15 +41,16 @@ describe('imageHashRanges', () => {
     const reference = digest(original);
 
     const checksumChanged = original.slice();
-    checksumChanged[layout.checksumOffset] ^= 0xff;
+    checksumChanged[layout.checksumOffset] = checksumChanged[layout.checksumOffset]! ^ 0xff;
     expect(digest(checksumChanged)).toBe(reference);
 
     const tableChanged = original.slice();
-    tableChanged[layout.certificateTable.offset + 100] ^= 0xff;
+    tableChanged[layout.certificateTable.offset + 100] =
+      tableChanged[layout.certificateTable.offset + 100]! ^ 0xff;
     expect(digest(tableChanged)).toBe(reference);
 
     const headerChanged = original.slice();
-    headerChanged[layout.checksumOffset + 4] ^= 0xff;
+    headerChanged[layout.checksumOffset + 4] = headerChanged[layout.checksumOffset + 4]! ^ 0xff;
     expect(digest(headerChanged)).not.toBe(reference);
   });
 });
