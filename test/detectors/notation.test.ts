@@ -18,6 +18,7 @@ import {
 } from '../helpers/notation/sign.js';
 import { envelopeSignatureVerifies } from '../helpers/notation/verify.js';
 import { parseNotationEnvelope } from '../../src/formats/notation/index.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
 const REPO = 'team/app';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -362,9 +363,7 @@ describe('notation detector', () => {
 
   it('reports the RFC 3161 countersignature of a real notation envelope', async () => {
     const store = new MemoryStore();
-    const envelope = new Uint8Array(
-      readFileSync('/work/shared/corpus/notation/notation-go/coseWithTimestamp.sig'),
-    );
+    const envelope = new Uint8Array(readFileSync(`${CORPUS_DIR}/notation/notation-go/coseWithTimestamp.sig`));
     const subject: Descriptor = {
       mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
       digest: 'sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda',

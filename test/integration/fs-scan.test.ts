@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI, sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 import { sameDn } from '../helpers/dn.js';
 import { PROJECT_ROOT, run } from '../helpers/tools.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'fixtures');
-const CORPUS = join(PROJECT_ROOT, '..', 'shared', 'corpus');
+const CORPUS = CORPUS_DIR;
 
 function target(report: JsonReport, suffix: string): JsonTarget {
   const t = report.targets.find((x) => x.path?.endsWith(suffix));

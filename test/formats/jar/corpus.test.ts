@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { analyzeJar, looksLikeJar } from '../../../src/formats/jar/index.js';
 import { dnSet } from '../../helpers/dn.js';
 import { readBytes } from '../../helpers/jar/index.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 
 interface ExpectedSigner {
   subject: string;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { analyzeJar, isSignatureRelated, looksLikeJar } from '../../../src/formats/jar/index.js';
 import { readBytes, removeDir, tempDir } from '../../helpers/jar/index.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 describe('isSignatureRelated (JDK JarFile rule)', () => {
   it.each([
@@ -47,7 +48,7 @@ describe('looksLikeJar / analyzeJar on plain archives', () => {
   it('a block file without its .SF and without a manifest is still reported', async () => {
     const der = execFileSync('unzip', [
       '-p',
-      '/work/shared/corpus/jar/equinox/signed.jar',
+      `${CORPUS_DIR}/jar/equinox/signed.jar`,
       'META-INF/CA1_LEAF.RSA',
     ]);
     const src = join(dir, 'src');

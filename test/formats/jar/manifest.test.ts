@@ -9,6 +9,7 @@ import {
   sectionBytes,
   sectionBytesWithoutBlankLine,
 } from '../../../src/formats/jar/index.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 const enc = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
@@ -81,7 +82,7 @@ describe('parseManifest', () => {
   });
 
   it('section byte ranges reproduce the .SF digests jarsigner wrote (corpus)', () => {
-    const jar = '/work/shared/corpus/jar/equinox/signed_with_metadata.jar';
+    const jar = `${CORPUS_DIR}/jar/equinox/signed_with_metadata.jar`;
     const mf = new Uint8Array(execFileSync('unzip', ['-p', jar, 'META-INF/MANIFEST.MF']));
     const sf = parseManifest(new Uint8Array(execFileSync('unzip', ['-p', jar, 'META-INF/CA1_LEAF.SF'])));
     const m = parseManifest(mf);

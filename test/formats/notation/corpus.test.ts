@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { parseNotationEnvelope } from '../../../src/formats/notation/index.js';
 import { sameDn } from '../../helpers/dn.js';
 import { envelopeSignatureVerifies } from '../../helpers/notation/verify.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 const DIR = join(CORPUS, 'notation/notation-go');
 
 interface Expected {

@@ -13,6 +13,7 @@ import { duplicateJsonKeys } from '../../../src/formats/notation/jws.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import { signNotation } from '../../helpers/notation/sign.js';
 import { envelopeSignatureVerifies } from '../../helpers/notation/verify.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 const JWS = 'application/jose+json';
 const COSE = 'application/cose';
@@ -128,9 +129,7 @@ describe('JWS envelope', () => {
   });
 
   it('reads the timestamp under the spec example key io.cncf.notary.timestamp too', () => {
-    const real = JSON.parse(
-      readFileSync('/work/shared/corpus/notation/notation-go/jwsWithTimestamp.sig', 'utf8'),
-    );
+    const real = JSON.parse(readFileSync(`${CORPUS_DIR}/notation/notation-go/jwsWithTimestamp.sig`, 'utf8'));
     const { 'io.cncf.notary.timestampSignature': token, ...header } = real.header;
     const renamed = enc(
       JSON.stringify({ ...real, header: { ...header, 'io.cncf.notary.timestamp': token } }),

@@ -8,8 +8,9 @@ import { SigscanError } from '../../../src/errors.js';
 import { openZip } from '../../../src/formats/zip/index.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { makeJar, makeZipWithDuplicate, readBytes, removeDir, tempDir } from '../../helpers/jar/index.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
-const SIGNED = '/work/shared/corpus/jar/equinox/signed.jar';
+const SIGNED = `${CORPUS_DIR}/jar/equinox/signed.jar`;
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { dnSet } from '../dn.js';
+import { CORPUS_DIR } from '../corpus.js';
 
 /** The shared, read-only Authenticode corpus and what expected.json says about each PE in it. */
 
-export const CORPUS_DIR = '/work/shared/corpus';
+export { CORPUS_DIR };
 export const SIGNIFY_DIR = join(CORPUS_DIR, 'authenticode/signify');
 export const UNSIGNED_PE = join(CORPUS_DIR, 'authenticode/osslsigncode/unsigned.exe');
 export const CATALOG_FILE = join(
