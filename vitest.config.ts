@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // The JSON copy lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: '.cache/vitest-results.json' }]],
   },
 });
