@@ -96,11 +96,7 @@ async function* walk(
   try {
     real = await realpath(dir);
   } catch (err) {
-    opts.scanErrors.push({
-      code: 'FILE_UNREADABLE',
-      message: `cannot read directory ${dir}: ${describeError(err).message}`,
-      source: dir,
-    });
+    unreadableDirectory(opts, dir, 'read', err);
     return;
   }
   if (visited.has(real)) return;
@@ -110,11 +106,7 @@ async function* walk(
   try {
     entries = await opendir(dir);
   } catch (err) {
-    opts.scanErrors.push({
-      code: 'FILE_UNREADABLE',
-      message: `cannot read directory ${dir}: ${describeError(err).message}`,
-      source: dir,
-    });
+    unreadableDirectory(opts, dir, 'read', err);
     return;
   }
   const names: Array<{ name: string; kind: 'dir' | 'file' | 'link' | 'special' }> = [];
@@ -126,11 +118,7 @@ async function* walk(
       });
     }
   } catch (err) {
-    opts.scanErrors.push({
-      code: 'FILE_UNREADABLE',
-      message: `cannot list directory ${dir}: ${describeError(err).message}`,
-      source: dir,
-    });
+    unreadableDirectory(opts, dir, 'list', err);
   }
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -160,6 +148,14 @@ async function* walk(
       yield fileJob(path, path, opts);
     }
   }
+}
+
+function unreadableDirectory(opts: FsSourceOptions, dir: string, verb: string, err: unknown): void {
+  opts.scanErrors.push({
+    code: 'FILE_UNREADABLE',
+    message: `cannot ${verb} directory ${dir}: ${describeError(err).message}`,
+    source: dir,
+  });
 }
 
 function expectedFormat(path: string): FileFormat | undefined {
