@@ -234,6 +234,19 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     expect(sig.signer.sha256Fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('narrows the scope to a namespace, to repository and tag globs, or to one reference', async () => {
+    const refs = async (...args: string[]) =>
+      (await sigscanJson(['repo', ...args, '--plain-http'])).report.targets.map((t) => t.ref).sort();
+    expect(await refs(`${reg.host}/other`)).toEqual([`${reg.host}/other/tool:latest`]);
+    expect(await refs(reg.host, '--repos', 'team/a*', '--tags', 'v1*')).toEqual([
+      `${reg.host}/team/app:v1`,
+      `${reg.host}/team/app:v1-again`,
+    ]);
+    expect(await refs(`${reg.host}/team/app@${unsigned.digest}`)).toEqual([
+      `${reg.host}/team/app@${unsigned.digest}`,
+    ]);
+  });
+
   it('costs one request per unsigned tag on a registry without the referrers API', () => {
     const total = (kind: string) =>
       Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);

@@ -121,4 +121,50 @@ describe('RegistryClient', () => {
       client(server).client.getBlob('a', { mediaType: 'x', digest, size: 10_000 }, 100),
     ).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
+
+  it('runs the Bearer token flow once per scope, sending credentials only to the realm', async () => {
+    let server: FaultServer;
+    server = await startFaultServer((req, res) => {
+      const url = new URL(req.url ?? '/', server.url);
+      if (url.pathname === '/token') {
+        const basic = `Basic ${Buffer.from('u:secret').toString('base64')}`;
+        if (req.headers.authorization !== basic) return json(res, 401, {});
+        return json(res, 200, { token: `tok-${url.searchParams.get('scope')}`, expires_in: 300 });
+      }
+      const expected = url.pathname.startsWith('/v2/a/') ? 'Bearer tok-repository:a:pull' : undefined;
+      if (!expected || req.headers.authorization !== expected) {
+        res.writeHead(401, {
+          'www-authenticate': `Bearer realm="${server.url}/token",service="reg",scope="repository:a:pull"`,
+        });
+        return res.end();
+      }
+      json(res, 200, { name: 'a', tags: ['v1'] });
+    });
+    servers.push(server);
+    const { client: c } = client(server, { username: 'u', password: 'secret' });
+    expect(await c.listTags('a')).toEqual(['v1']);
+    await c.listTags('a');
+    const tokenRequests = server.requests.filter((r) => r.path.startsWith('/token'));
+    expect(tokenRequests).toHaveLength(1);
+    expect(tokenRequests[0]!.path).toContain('service=reg');
+    expect(
+      server.requests.filter((r) => r.path.startsWith('/v2/a/')).map((r) => r.headers.authorization),
+    ).toEqual(['Bearer tok-repository:a:pull']);
+  });
+
+  it('reports rejected credentials at the token service as unauthorized', async () => {
+    let server: FaultServer;
+    server = await startFaultServer((req, res) => {
+      if ((req.url ?? '').startsWith('/token')) return json(res, 401, {});
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${server.url}/token",service="reg"` });
+      res.end();
+    });
+    servers.push(server);
+    const err = await client(server, { username: 'u', password: 'hunter2' })
+      .client.listTags('a')
+      .catch((e: unknown) => e as Error & { code: string });
+    expect(err).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
+    expect(err.message).toContain('user "u"');
+    expect(err.message).not.toContain('hunter2');
+  });
 });
