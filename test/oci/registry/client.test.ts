@@ -162,9 +162,12 @@ describe('RegistryClient', () => {
     servers.push(server);
     const err = await client(server, { username: 'u', password: 'hunter2' })
       .client.listTags('a')
-      .catch((e: unknown) => e as Error & { code: string });
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
     expect(err).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
-    expect(err.message).toContain('user "u"');
-    expect(err.message).not.toContain('hunter2');
+    expect(err!.message).toContain('user "u"');
+    expect(err!.message).not.toContain('hunter2');
   });
 });
