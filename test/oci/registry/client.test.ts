@@ -123,8 +123,7 @@ describe('RegistryClient', () => {
   });
 
   it('runs the Bearer token flow once per scope, sending credentials only to the realm', async () => {
-    let server: FaultServer;
-    server = await startFaultServer((req, res) => {
+    const server: FaultServer = await startFaultServer((req, res) => {
       const url = new URL(req.url ?? '/', server.url);
       if (url.pathname === '/token') {
         const basic = `Basic ${Buffer.from('u:secret').toString('base64')}`;
@@ -153,8 +152,7 @@ describe('RegistryClient', () => {
   });
 
   it('reports rejected credentials at the token service as unauthorized', async () => {
-    let server: FaultServer;
-    server = await startFaultServer((req, res) => {
+    const server: FaultServer = await startFaultServer((req, res) => {
       if ((req.url ?? '').startsWith('/token')) return json(res, 401, {});
       res.writeHead(401, { 'www-authenticate': `Bearer realm="${server.url}/token",service="reg"` });
       res.end();
