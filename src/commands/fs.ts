@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 
 import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+import { trustFlags, trustInput } from './trust-flags.js';
 
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
@@ -30,6 +31,7 @@ ${EXIT_CODES_HELP}`;
 
   static override flags = {
     ...outputFlags,
+    ...trustFlags,
     'follow-symlinks': Flags.boolean({
       summary: 'Follow symbolic links (loops are detected).',
       default: false,
@@ -40,13 +42,30 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);
-    const [{ runFsScan }, { exitCodeFor }, { writeReport }, { stderrLogger }] = await Promise.all([
+    const [
+      { runFsScan },
+      { exitCodeFor },
+      { writeReport },
+      { stderrLogger },
+      { loadTrustConfig },
+      { SigscanError },
+    ] = await Promise.all([
       import('../scan/run.js'),
       import('../scan/exit-code.js'),
       import('./output.js'),
       import('../util/logger.js'),
+      import('../trust/config.js'),
+      import('../errors.js'),
     ]);
+    let trust;
+    try {
+      trust = await loadTrustConfig(trustInput(flags));
+    } catch (err) {
+      if (err instanceof SigscanError) this.error(err.message, { exit: 2, code: err.code });
+      throw err;
+    }
     const report = await runFsScan({
+      trust,
       roots: argv as string[],
       followSymlinks: flags['follow-symlinks'],
       include: flags.include,

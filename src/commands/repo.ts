@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 
 import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+import { trustFlags, trustInput } from './trust-flags.js';
 
 export default class Repo extends Command {
   static override summary = 'Scan a container registry, a namespace in it, or one image for signatures.';
@@ -46,6 +47,7 @@ ${EXIT_CODES_HELP}`;
 
   static override flags = {
     ...outputFlags,
+    ...trustFlags,
     username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
     password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
     'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
@@ -82,10 +84,13 @@ ${EXIT_CODES_HELP}`;
         import('../util/logger.js'),
         import('../errors.js'),
       ]);
+    const { loadTrustConfig } = await import('../trust/config.js');
     let password = flags.password ?? process.env.SIGSCAN_PASSWORD;
     if (flags['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
     try {
+      const trust = await loadTrustConfig(trustInput(flags));
       const report = await runRepoScan({
+        trust,
         target: args.registry,
         repos: flags.repos,
         tags: flags.tags,

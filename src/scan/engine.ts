@@ -64,7 +64,7 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
       applicable.map(async (detector) => {
         try {
           for await (const evidence of detector.detect(target, ctx)) {
-            signatures.push({ evidence, verdict: opts.trust.evaluate(evidence, target) });
+            signatures.push({ evidence, verdict: await opts.trust.evaluate(evidence, target) });
           }
         } catch (err) {
           errors.push({ ...describeError(err), source: detector.name });

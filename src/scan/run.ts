@@ -10,7 +10,7 @@ import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { registryJobs } from '../sources/registry.js';
-import { TrustEvaluator } from '../trust/index.js';
+import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import type { Logger } from '../util/logger.js';
 import { runScan, type ScanJob } from './engine.js';
@@ -20,6 +20,8 @@ export interface CommonPlan {
   concurrency: number;
   limits?: Limits;
   log: Logger;
+  /** The user's trust roots and policies; without them every signature is at most `unverified`. */
+  trust?: TrustConfig;
   /** Called with each result as it finishes (progress, streaming output). */
   onResult?: (result: TargetResult) => void;
 }
@@ -128,7 +130,7 @@ async function collect(
   const results: TargetResult[] = [];
   for await (const result of runScan(jobs, {
     detectors: DETECTORS,
-    trust: new TrustEvaluator(),
+    trust: new TrustEvaluator(plan.trust ?? emptyTrustConfig()),
     concurrency: plan.concurrency,
     limits,
     log: plan.log,

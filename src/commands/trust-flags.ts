@@ -1,0 +1,66 @@
+import { Flags } from '@oclif/core';
+
+import type { TrustInput } from '../trust/config.js';
+
+/** Trust inputs shared by every scanning command; the same names work in the --config file. */
+export const trustFlags = {
+  config: Flags.string({ summary: 'YAML file with trust settings (same names as these flags).' }),
+  'trust-root': Flags.string({
+    summary: 'CA certificates to trust (PEM/DER file or directory).',
+    multiple: true,
+  }),
+  'tsa-root': Flags.string({
+    summary: 'Timestamp authority roots (PEM/DER file or directory).',
+    multiple: true,
+  }),
+  key: Flags.string({
+    summary: 'Public keys to trust (PEM SPKI such as cosign.pub, or a certificate).',
+    multiple: true,
+  }),
+  'certificate-identity': Flags.string({
+    summary: 'Keyless Sigstore: the expected certificate identity (SAN).',
+  }),
+  'certificate-identity-regexp': Flags.string({
+    summary: 'Keyless Sigstore: a regexp the identity must match.',
+  }),
+  'certificate-oidc-issuer': Flags.string({ summary: 'Keyless Sigstore: the expected OIDC issuer.' }),
+  'certificate-oidc-issuer-regexp': Flags.string({
+    summary: 'Keyless Sigstore: a regexp the OIDC issuer must match.',
+  }),
+  'trusted-root': Flags.string({
+    summary: 'Sigstore trusted_root.json (Fulcio, Rekor, TSA keys).',
+    multiple: true,
+  }),
+  'notation-dir': Flags.string({ summary: 'notation config directory (truststore/ and trustpolicy.json).' }),
+  'gpg-keyring': Flags.string({
+    summary: 'OpenPGP keyring for simple signing (armored or binary).',
+    multiple: true,
+  }),
+  policy: Flags.string({ summary: 'containers-policy.json to evaluate per image.' }),
+  at: Flags.string({ summary: 'Verify as of this RFC 3339 time instead of now.' }),
+};
+
+type TrustFlagValues = {
+  [K in keyof typeof trustFlags]?: string | string[];
+};
+
+export function trustInput(flags: TrustFlagValues): TrustInput {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const many = (v: string | string[] | undefined) =>
+    v === undefined ? undefined : Array.isArray(v) ? v : [v];
+  return {
+    config: one(flags.config),
+    trustRoot: many(flags['trust-root']),
+    tsaRoot: many(flags['tsa-root']),
+    key: many(flags.key),
+    certificateIdentity: one(flags['certificate-identity']),
+    certificateIdentityRegexp: one(flags['certificate-identity-regexp']),
+    certificateOidcIssuer: one(flags['certificate-oidc-issuer']),
+    certificateOidcIssuerRegexp: one(flags['certificate-oidc-issuer-regexp']),
+    trustedRoot: many(flags['trusted-root']),
+    notationDir: one(flags['notation-dir']),
+    gpgKeyring: many(flags['gpg-keyring']),
+    policy: one(flags.policy),
+    at: one(flags.at),
+  };
+}

@@ -1,0 +1,228 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { parse as parseYaml } from 'yaml';
+
+import { SigscanError } from '../errors.js';
+import { sha256Hex } from '../formats/der.js';
+import { parseCertificate, pemCertificates, type ParsedCertificate } from '../formats/x509.js';
+
+/** A public key the user trusts (`--key`), with the id reports use for it. */
+export interface TrustedKey {
+  path: string;
+  key: KeyObject;
+  /** SHA-256 of the DER SubjectPublicKeyInfo. */
+  spkiSha256: string;
+  /** `ECDSA-P-256`, `RSA-2048`, `Ed25519`... */
+  algorithm: string;
+}
+
+/**
+ * Everything the user supplied to decide trust. Loaded once per scan from flags and the optional
+ * `--config` file; the trust layer reads files only here, never from the network.
+ */
+export interface TrustConfig {
+  /** CA certificates for X.509-based families (`--trust-root`): JAR, Authenticode, cosign PKI, notation without a notation dir. */
+  roots: ParsedCertificate[];
+  /** Timestamp authority roots (`--tsa-root`). */
+  tsaRoots: ParsedCertificate[];
+  keys: TrustedKey[];
+  /** Keyless Sigstore identity policy. */
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: RegExp;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: RegExp;
+  /** Paths of Sigstore `trusted_root.json` files (`--trusted-root`). */
+  trustedRoots: string[];
+  /** A notation configuration directory (truststore + trustpolicy). */
+  notationDir?: string;
+  gpgKeyrings: string[];
+  /** containers-policy.json. */
+  policyFile?: string;
+  /** Verification time (`--at`); "now" when absent. */
+  at?: Date;
+}
+
+/** Trust inputs as flags or the config file give them (paths, strings). */
+export interface TrustInput {
+  config?: string;
+  trustRoot?: string[];
+  tsaRoot?: string[];
+  key?: string[];
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  trustedRoot?: string[];
+  notationDir?: string;
+  gpgKeyring?: string[];
+  policy?: string;
+  at?: string;
+}
+
+export function emptyTrustConfig(): TrustConfig {
+  return { roots: [], tsaRoots: [], keys: [], trustedRoots: [], gpgKeyrings: [] };
+}
+
+const CONFIG_KEYS: Record<string, keyof TrustInput> = {
+  'trust-root': 'trustRoot',
+  trustRoot: 'trustRoot',
+  'tsa-root': 'tsaRoot',
+  tsaRoot: 'tsaRoot',
+  key: 'key',
+  keys: 'key',
+  'certificate-identity': 'certificateIdentity',
+  certificateIdentity: 'certificateIdentity',
+  'certificate-identity-regexp': 'certificateIdentityRegexp',
+  certificateIdentityRegexp: 'certificateIdentityRegexp',
+  'certificate-oidc-issuer': 'certificateOidcIssuer',
+  certificateOidcIssuer: 'certificateOidcIssuer',
+  'certificate-oidc-issuer-regexp': 'certificateOidcIssuerRegexp',
+  certificateOidcIssuerRegexp: 'certificateOidcIssuerRegexp',
+  'trusted-root': 'trustedRoot',
+  trustedRoot: 'trustedRoot',
+  'notation-dir': 'notationDir',
+  notationDir: 'notationDir',
+  'gpg-keyring': 'gpgKeyring',
+  gpgKeyring: 'gpgKeyring',
+  policy: 'policy',
+  at: 'at',
+};
+const LIST_KEYS = new Set<keyof TrustInput>(['trustRoot', 'tsaRoot', 'key', 'trustedRoot', 'gpgKeyring']);
+
+/** Flags win over the config file for single values; lists are joined. */
+export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
+  const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+  const merged: TrustInput = { ...fromFile };
+  for (const [k, v] of Object.entries(flags) as Array<[keyof TrustInput, unknown]>) {
+    if (v === undefined || k === 'config') continue;
+    if (LIST_KEYS.has(k)) {
+      (merged as Record<string, unknown>)[k] = [
+        ...((merged[k] as string[] | undefined) ?? []),
+        ...(v as string[]),
+      ];
+    } else (merged as Record<string, unknown>)[k] = v;
+  }
+  const config = emptyTrustConfig();
+  for (const path of merged.trustRoot ?? [])
+    config.roots.push(...(await readCertificates(path, '--trust-root')));
+  for (const path of merged.tsaRoot ?? [])
+    config.tsaRoots.push(...(await readCertificates(path, '--tsa-root')));
+  for (const path of merged.key ?? []) config.keys.push(await readPublicKey(path));
+  config.certificateIdentity = merged.certificateIdentity;
+  config.certificateIdentityRegexp = regexp(
+    merged.certificateIdentityRegexp,
+    '--certificate-identity-regexp',
+  );
+  config.certificateOidcIssuer = merged.certificateOidcIssuer;
+  config.certificateOidcIssuerRegexp = regexp(
+    merged.certificateOidcIssuerRegexp,
+    '--certificate-oidc-issuer-regexp',
+  );
+  config.trustedRoots = merged.trustedRoot ?? [];
+  config.notationDir = merged.notationDir;
+  config.gpgKeyrings = merged.gpgKeyring ?? [];
+  config.policyFile = merged.policy;
+  if (merged.at) {
+    const at = new Date(merged.at);
+    if (Number.isNaN(at.getTime()))
+      throw new SigscanError('USAGE', `--at "${merged.at}" is not an RFC 3339 time`);
+    config.at = at;
+  }
+  return config;
+}
+
+async function readConfigFile(path: string): Promise<TrustInput> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new SigscanError('USAGE', `cannot read --config ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const section = (doc as { trust?: unknown })?.trust ?? doc;
+  if (!section || typeof section !== 'object') return {};
+  const out: TrustInput = {};
+  for (const [k, v] of Object.entries(section as Record<string, unknown>)) {
+    const key = CONFIG_KEYS[k];
+    if (!key) throw new SigscanError('USAGE', `--config ${path}: unknown setting "${k}"`);
+    (out as Record<string, unknown>)[key] = LIST_KEYS.has(key)
+      ? Array.isArray(v)
+        ? v.map(String)
+        : [String(v)]
+      : String(v);
+  }
+  return out;
+}
+
+/** PEM bundles, DER files, or a directory of them. */
+export async function readCertificates(path: string, what: string): Promise<ParsedCertificate[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new SigscanError('USAGE', `${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (info.isDirectory()) {
+    const out: ParsedCertificate[] = [];
+    for (const name of (await readdir(path)).sort()) {
+      const child = join(path, name);
+      if ((await stat(child)).isFile()) out.push(...(await readCertificates(child, what)));
+    }
+    return out;
+  }
+  const bytes = new Uint8Array(await readFile(path));
+  const text = Buffer.from(bytes).toString('latin1');
+  try {
+    return text.includes('-----BEGIN CERTIFICATE-----')
+      ? pemCertificates(text).map(parseCertificate)
+      : [parseCertificate(bytes)];
+  } catch (err) {
+    throw new SigscanError('USAGE', `${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** PEM SPKI (cosign.pub), a PEM certificate (its key), or DER SPKI. */
+export async function readPublicKey(path: string): Promise<TrustedKey> {
+  let key: KeyObject;
+  try {
+    const bytes = await readFile(path);
+    const text = bytes.toString('latin1');
+    if (text.includes('-----BEGIN CERTIFICATE-----')) key = createPublicKey(text);
+    else if (text.includes('-----BEGIN')) key = createPublicKey(text);
+    else key = createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+  } catch (err) {
+    throw new SigscanError('USAGE', `--key ${path}: not a public key (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const der = key.export({ type: 'spki', format: 'der' });
+  return { path, key, spkiSha256: sha256Hex(der), algorithm: keyAlgorithm(key) };
+}
+
+export function keyAlgorithm(key: KeyObject): string {
+  const d = key.asymmetricKeyDetails;
+  switch (key.asymmetricKeyType) {
+    case 'ec':
+      return `ECDSA-${d?.namedCurve === 'prime256v1' ? 'P-256' : d?.namedCurve === 'secp384r1' ? 'P-384' : d?.namedCurve === 'secp521r1' ? 'P-521' : (d?.namedCurve ?? 'unknown')}`;
+    case 'rsa':
+    case 'rsa-pss':
+      return `RSA-${d?.modulusLength ?? 0}`;
+    case 'ed25519':
+      return 'Ed25519';
+    default:
+      return key.asymmetricKeyType ?? 'unknown';
+  }
+}
+
+function regexp(source: string | undefined, what: string): RegExp | undefined {
+  if (source === undefined) return undefined;
+  try {
+    // Anchored: an identity regexp that matches a substring is a classic policy hole.
+    return new RegExp(`^(?:${source})$`);
+  } catch (err) {
+    throw new SigscanError('USAGE', `${what}: ${(err as Error).message}`);
+  }
+}

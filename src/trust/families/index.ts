@@ -1,0 +1,12 @@
+import type { FamilyVerifiers } from '../verifier.js';
+import { authenticodeVerifier } from './authenticode.js';
+import { cosignVerifier } from './cosign.js';
+import { jarVerifier } from './jar.js';
+import { notationVerifier } from './notation.js';
+
+export const FAMILY_VERIFIERS: FamilyVerifiers = {
+  jar: jarVerifier,
+  authenticode: authenticodeVerifier,
+  notation: notationVerifier,
+  cosign: cosignVerifier,
+};

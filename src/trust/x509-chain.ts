@@ -1,0 +1,216 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+
+import { oidName } from '../formats/der.js';
+import type { ParsedCertificate } from '../formats/x509.js';
+
+export interface ChainOptions {
+  leaf: ParsedCertificate;
+  /** Certificates the signature carried (any order; may include the leaf and roots). */
+  intermediates: ParsedCertificate[];
+  /** Trust anchors from the user's stores. Only these can end a path. */
+  anchors: ParsedCertificate[];
+  /** Validity is checked at this instant (the trusted signing time, or now). */
+  at: Date;
+  /** EKU OID the leaf must allow when it has an EKU extension (e.g. codeSigning 1.3.6.1.5.5.7.3.3). */
+  requiredEku?: string;
+  /** When false, validity dates are not checked (the caller checks them at another time). */
+  checkValidity?: boolean;
+  maxDepth?: number;
+}
+
+export type ChainFailure =
+  | 'CHAIN_UNTRUSTED'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_BAD_SIGNATURE'
+  | 'CA_CONSTRAINT_VIOLATED'
+  | 'EKU_NOT_ALLOWED';
+
+export interface ChainResult {
+  ok: boolean;
+  code: 'CHAIN_VALID' | ChainFailure;
+  message: string;
+  /** Leaf first, anchor last, when a path was found. */
+  path?: ParsedCertificate[];
+  anchor?: ParsedCertificate;
+  /** Weak signature algorithms (MD5, SHA-1) used by certificates on the path, anchors excluded. */
+  weakAlgorithms: string[];
+}
+
+const WEAK = /MD2|MD5|SHA1with|SHA-1/;
+const ANY_EKU = '2.5.29.37.0';
+
+/**
+ * Builds a path from the leaf to one of the user's anchors and checks it: every signature with the
+ * issuer's real key (so a certificate that merely copies a trusted root's name, as in CVE-2020-0601,
+ * never ends a path), validity at `at`, CA constraints and the leaf EKU. Written here because pkijs'
+ * chain engine stops at the first problem and does not say which, and reports need the reason.
+ */
+export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
+  const maxDepth = opts.maxDepth ?? 10;
+  const pool = dedupe([...opts.intermediates]).filter((c) => c.der.length && !sameCert(c, opts.leaf));
+  const anchors = dedupe(opts.anchors);
+  const weak = new Set<string>();
+  let lastSignatureFailure: string | undefined;
+
+  const search = async (path: ParsedCertificate[]): Promise<ChainResult | undefined> => {
+    const current = path[path.length - 1]!;
+    if (path.length > maxDepth) return undefined;
+    // The leaf itself may be an anchor (a pinned self-signed signer).
+    const pinned = anchors.find((a) => sameKeyAndName(a, current));
+    if (pinned) return finish(path, pinned);
+    const issuerName = current.cert.issuer;
+    for (const anchor of anchors) {
+      if (!anchor.cert.subject.isEqual(issuerName)) continue;
+      if (await signedBy(current, anchor)) return finish([...path, anchor], anchor);
+      lastSignatureFailure = `${current.summary.subject} is not signed by the key of trusted ${anchor.summary.subject}`;
+    }
+    for (const candidate of pool) {
+      if (path.some((p) => sameCert(p, candidate))) continue;
+      if (!candidate.cert.subject.isEqual(issuerName)) continue;
+      if (!(await signedBy(current, candidate))) {
+        lastSignatureFailure = `${current.summary.subject} is not signed by the key of ${candidate.summary.subject}`;
+        continue;
+      }
+      const found = await search([...path, candidate]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  const finish = (path: ParsedCertificate[], anchor: ParsedCertificate): ChainResult => {
+    for (const c of path) {
+      if (sameCert(c, anchor)) continue;
+      const alg = oidName(c.cert.signatureAlgorithm.algorithmId);
+      if (WEAK.test(alg)) weak.add(alg);
+    }
+    const problem = checkPath(path, opts);
+    if (problem) return { ...problem, ok: false, path, anchor, weakAlgorithms: [...weak] };
+    return {
+      ok: true,
+      code: 'CHAIN_VALID',
+      message: `chains to trusted ${anchor.summary.subject}`,
+      path,
+      anchor,
+      weakAlgorithms: [...weak],
+    };
+  };
+
+  const found = await search([opts.leaf]);
+  if (found) return found;
+  if (lastSignatureFailure) {
+    return {
+      ok: false,
+      code: 'CERT_BAD_SIGNATURE',
+      message: lastSignatureFailure,
+      weakAlgorithms: [...weak],
+    };
+  }
+  return {
+    ok: false,
+    code: 'CHAIN_UNTRUSTED',
+    message: anchors.length
+      ? `${opts.leaf.summary.subject || 'the signer'} does not chain to any supplied trust root`
+      : 'no trust root was supplied',
+    weakAlgorithms: [...weak],
+  };
+}
+
+function checkPath(
+  path: ParsedCertificate[],
+  opts: ChainOptions,
+): { code: ChainFailure; message: string } | undefined {
+  if (opts.checkValidity !== false) {
+    for (const c of path) {
+      if (opts.at < c.cert.notBefore.value) {
+        return {
+          code: 'CERT_NOT_YET_VALID',
+          message: `${c.summary.subject} is not valid before ${c.summary.notBefore}`,
+        };
+      }
+      if (opts.at > c.cert.notAfter.value) {
+        return { code: 'CERT_EXPIRED', message: `${c.summary.subject} expired on ${c.summary.notAfter}` };
+      }
+    }
+  }
+  for (let i = 1; i < path.length; i++) {
+    const ca = path[i]!;
+    const bc = extension<pkijs.BasicConstraints>(ca.cert, '2.5.29.19');
+    // X.509 v1 roots carry no extensions; they are accepted as anchors only (the last element).
+    const isAnchor = i === path.length - 1;
+    if (bc ? !bc.cA : !(isAnchor && ca.cert.version < 2)) {
+      return { code: 'CA_CONSTRAINT_VIOLATED', message: `${ca.summary.subject} is not a CA certificate` };
+    }
+    if (
+      bc?.pathLenConstraint !== undefined &&
+      typeof bc.pathLenConstraint === 'number' &&
+      i - 1 > bc.pathLenConstraint
+    ) {
+      return {
+        code: 'CA_CONSTRAINT_VIOLATED',
+        message: `path length constraint of ${ca.summary.subject} exceeded`,
+      };
+    }
+    const ku = keyUsageBits(ca.cert);
+    if (ku !== undefined && !(ku & 0x04)) {
+      return {
+        code: 'CA_CONSTRAINT_VIOLATED',
+        message: `${ca.summary.subject} may not sign certificates (keyUsage)`,
+      };
+    }
+  }
+  if (opts.requiredEku) {
+    const eku = extension<pkijs.ExtKeyUsage>(path[0]!.cert, '2.5.29.37');
+    if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
+      return {
+        code: 'EKU_NOT_ALLOWED',
+        message: `${path[0]!.summary.subject} is not allowed for ${oidName(opts.requiredEku)} (EKU: ${eku.keyPurposes.map(oidName).join(', ')})`,
+      };
+    }
+  }
+  return undefined;
+}
+
+async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
+  try {
+    return await child.cert.verify(issuer.cert);
+  } catch {
+    return false;
+  }
+}
+
+function extension<T>(cert: pkijs.Certificate, oid: string): T | undefined {
+  return cert.extensions?.find((e) => e.extnID === oid)?.parsedValue as T | undefined;
+}
+
+/** keyUsage as a number with bit 0 = digitalSignature ... bit 5 = keyCertSign (shifted to 0x04 of byte 0). */
+function keyUsageBits(cert: pkijs.Certificate): number | undefined {
+  const ku = extension<asn1js.BitString>(cert, '2.5.29.15');
+  if (!ku) return undefined;
+  const bytes = ku.valueBlock.valueHexView;
+  return bytes[0] ?? 0;
+}
+
+/** Certificate keyUsage bit test: digitalSignature=0x80, nonRepudiation=0x40, keyEncipherment=0x20,
+ * dataEncipherment=0x10, keyAgreement=0x08, keyCertSign=0x04, cRLSign=0x02. */
+export function hasKeyUsage(cert: pkijs.Certificate, bit: number): boolean | undefined {
+  const bits = keyUsageBits(cert);
+  return bits === undefined ? undefined : (bits & bit) !== 0;
+}
+
+function sameCert(a: ParsedCertificate, b: ParsedCertificate): boolean {
+  return a.summary.sha256Fingerprint === b.summary.sha256Fingerprint;
+}
+
+function sameKeyAndName(a: ParsedCertificate, b: ParsedCertificate): boolean {
+  return (
+    sameCert(a, b) ||
+    (a.summary.spkiSha256 === b.summary.spkiSha256 && a.cert.subject.isEqual(b.cert.subject))
+  );
+}
+
+function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
+  const seen = new Set<string>();
+  return certs.filter((c) => !seen.has(c.summary.sha256Fingerprint) && seen.add(c.summary.sha256Fingerprint));
+}
