@@ -1,5 +1,6 @@
 import { authenticodeDetector } from './authenticode.js';
 import { cosignDetector } from './cosign.js';
+import { cosignAttestationDetector } from './cosign-attestation.js';
 import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
 import type { Detector } from './detector.js';
@@ -9,6 +10,7 @@ export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
 export const DETECTORS: readonly Detector[] = [
   cosignDetector,
+  cosignAttestationDetector,
   notationDetector,
   jarDetector,
   authenticodeDetector,

@@ -1,6 +1,7 @@
 import type { FamilyVerifiers } from '../verifier.js';
 import { authenticodeVerifier } from './authenticode.js';
 import { cosignVerifier } from './cosign.js';
+import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
 import { notationVerifier } from './notation.js';
 
@@ -9,4 +10,5 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   authenticode: authenticodeVerifier,
   notation: notationVerifier,
   cosign: cosignVerifier,
+  'cosign-attestation': cosignAttestationVerifier,
 };

@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`: builds a registry on loopback (Debian docker-registry) and a file tree, scans both
+ * with the built CLI, and prints ratios against floors measured in the same run. Nothing here is a
+ * test: figures vary with the machine, which is why each one is a ratio to a baseline taken now.
+ *
+ * Parameters (environment): BENCH_REPOS (default 40), BENCH_TAGS (10), BENCH_FILES (400),
+ * BENCH_CONCURRENCY (8), BENCH_OUT (reports/bench.md).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+import pLimit from 'p-limit';
+import { Agent, request } from 'undici';
+
+import { cosignKeypair, cosignSign, ensureCosign } from '../test/helpers/cosign.js';
+import { tarOneFile } from '../test/helpers/images.js';
+import { signNotation } from '../test/helpers/notation/sign.js';
+import { addReferrerToFallbackIndex, closeAgents, pushBlob, pushManifest } from '../test/helpers/push.js';
+import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { PROJECT_ROOT } from '../test/helpers/tools.js';
+
+const REPOS = Number(process.env.BENCH_REPOS ?? 40);
+const TAGS = Number(process.env.BENCH_TAGS ?? 10);
+const FILES = Number(process.env.BENCH_FILES ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const OUT = process.env.BENCH_OUT ?? join(PROJECT_ROOT, 'reports', 'bench.md');
+const CLI = join(PROJECT_ROOT, 'bin', 'run.js');
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+interface RunResult {
+  ms: number;
+  peakRssMb: number;
+  stdout: string;
+  code: number;
+}
+
+/** Runs the CLI under GNU time for the peak RSS; wall time measured here. */
+function runCli(args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', process.execPath, CLI, ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0);
+      resolve({ ms, peakRssMb: kb / 1024, stdout, code: code ?? -1 });
+    });
+  });
+}
+
+async function timeCommand(cmd: string, args: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function pushImage(reg: TestRegistry, repo: string, tag: string, seed: string, platforms = 1): Promise<string> {
+  const children: Array<{ digest: string; size: number; arch: string }> = [];
+  for (let p = 0; p < platforms; p++) {
+    const arch = p === 0 ? 'amd64' : 'arm64';
+    const layer = await pushBlob(reg, repo, tarOneFile('seed.txt', `${seed}/${arch}\n`));
+    const config = await pushBlob(
+      reg,
+      repo,
+      JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+    );
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    });
+    const digest = await pushManifest(reg, repo, platforms === 1 ? tag : `${tag}-${arch}`, manifest, OCI_MANIFEST);
+    children.push({ digest, size: Buffer.byteLength(manifest), arch });
+  }
+  if (platforms === 1) return children[0]!.digest;
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: children.map((c) => ({
+      mediaType: OCI_MANIFEST,
+      digest: c.digest,
+      size: c.size,
+      platform: { os: 'linux', architecture: c.arch },
+    })),
+  });
+  return pushManifest(reg, repo, tag, index, OCI_INDEX);
+}
+
+/** Bare concurrent HEAD requests for every tag: the network floor a scan cannot beat. */
+async function headFloor(reg: TestRegistry, refs: Array<[string, string]>): Promise<{ ms: number; requests: number }> {
+  const agent = new Agent({ connections: CONCURRENCY });
+  const limit = pLimit(CONCURRENCY);
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    refs.map(([repo, tag]) =>
+      limit(async () => {
+        const res = await request(`${reg.url}/v2/${repo}/manifests/${tag}`, {
+          method: 'HEAD',
+          dispatcher: agent,
+          headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` },
+        });
+        await res.body.dump();
+      }),
+    ),
+  );
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await agent.close();
+  return { ms, requests: refs.length };
+}
+
+interface ScanStats {
+  requests: number;
+}
+
+async function scan(reg: TestRegistry, extra: string[]): Promise<{ run: RunResult; targets: number; stats: ScanStats }> {
+  const run = await runCli(['repo', reg.host, '--plain-http', '--stats', '-o', 'json', '--concurrency', String(CONCURRENCY), ...extra]);
+  const doc = JSON.parse(run.stdout) as { targets: unknown[]; stats: ScanStats };
+  return { run, targets: doc.targets.length, stats: doc.stats };
+}
+
+async function registryBench(work: string): Promise<string[]> {
+  await ensureCosign();
+  const reg = await startRegistry();
+  const rows: string[] = [];
+  try {
+    const keys = await cosignKeypair(work);
+    const signedRepos = Math.max(1, Math.round(REPOS * 0.3));
+    const refs: Array<[string, string]> = [];
+    const signedRefs: Array<[string, string]> = [];
+    const unsignedRefs: Array<[string, string]> = [];
+    const build = pLimit(8);
+    const sign = pLimit(4);
+    const jobs: Array<Promise<void>> = [];
+    for (let r = 0; r < REPOS; r++) {
+      const signed = r < signedRepos;
+      const repo = `bench/${signed ? 's' : 'u'}${String(r).padStart(3, '0')}`;
+      for (let t = 0; t < TAGS; t++) {
+        const tag = `v${t}`;
+        refs.push([repo, tag]);
+        (signed ? signedRefs : unsignedRefs).push([repo, tag]);
+        jobs.push(
+          build(async () => {
+            // A few multi-arch images in signed repositories.
+            const platforms = signed && t === 0 && r % 3 === 0 ? 2 : 1;
+            const digest = await pushImage(reg, repo, tag, `${repo}:${tag}`, platforms);
+            if (!signed) return;
+            if (t === 1) {
+              // Notary referrers through the tag fallback (distribution 2.8 has no referrers API).
+              const sig = signNotation({ mediaType: OCI_MANIFEST, digest, size: 0 }, { envelope: 'jws' });
+              for (const blob of sig.blobs) await pushBlob(reg, repo, blob.bytes);
+              await pushManifest(reg, repo, sig.manifestDigest, sig.manifestBytes, sig.manifestDescriptor.mediaType);
+              await addReferrerToFallbackIndex(reg, repo, digest, sig.manifestDescriptor as never);
+            } else {
+              await sign(() => cosignSign(reg, `${repo}@${digest}`, keys.key));
+            }
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+
+    const all = await scan(reg, []);
+    const unsigned = await scan(reg, ['--repos', 'bench/u*']);
+    const cosignTags = Array.from({ length: Math.max(0, TAGS - 2) }, (_, i) => String(i + 2));
+    const signedOnly = await scan(reg, ['--repos', 'bench/s*', '--tags', `v{${cosignTags.join(',')}}`]);
+    const tenth = await scan(reg, ['--repos', `bench/u00*`]);
+    const floor = await headFloor(reg, refs);
+
+    const unsignedTags = unsignedRefs.length;
+    const signedCosignTags = signedRefs.filter(([, tag]) => tag !== 'v0' && tag !== 'v1').length;
+    // Scans of a subset pay a fixed cost (ping, catalog, one referrers probe) that is not per tag.
+    const fixed = 3;
+    const unsignedRepos = REPOS - signedRepos;
+    const perUnsigned = (unsigned.stats.requests - fixed - unsignedRepos) / unsignedTags;
+    const perUnsignedAmortised = unsigned.stats.requests / unsignedTags;
+    const perSigned = (signedOnly.stats.requests - fixed - signedRepos) / signedCosignTags;
+    // The CLI's own start-up (node, oclif, parsers) is paid once per run, not per request.
+    const startup = await timeCommand(process.execPath, [CLI, '--version'], 3);
+    const scanPerRequest = all.run.ms / all.stats.requests;
+    const scanPerRequestCorrected = (all.run.ms - startup) / all.stats.requests;
+    const floorPerRequest = floor.ms / floor.requests;
+    rows.push(
+      `| registry: ${REPOS} repos x ${TAGS} tags (${refs.length} tags, ${all.targets} targets), ${signedRepos} signed repos | | |`,
+      `| requests per unsigned tag (no referrers API): per tag / with tag lists and probes amortised | ${perUnsigned.toFixed(2)} / ${perUnsignedAmortised.toFixed(2)} | target <= 1.1 |`,
+      `| requests per cosign-signed tag (tag lists excluded) | ${perSigned.toFixed(2)} | target <= 3.2 |`,
+      `| full scan: wall time, requests, tags/s | ${all.run.ms.toFixed(0)} ms, ${all.stats.requests} req, ${((refs.length * 1000) / all.run.ms).toFixed(0)} tags/s | |`,
+      `| HEAD floor: ${floor.requests} concurrent HEADs | ${floor.ms.toFixed(0)} ms | |`,
+      `| scan time per request / floor time per request (raw; start-up subtracted) | ${(scanPerRequest / floorPerRequest).toFixed(2)}x; ${(scanPerRequestCorrected / floorPerRequest).toFixed(2)}x | target <= 1.3x |`,
+      `| peak RSS: full scan / one-tenth scan | ${all.run.peakRssMb.toFixed(0)} MB / ${tenth.run.peakRssMb.toFixed(0)} MB | target <= 300 MB, flat |`,
+    );
+  } finally {
+    await reg.stop();
+    await closeAgents();
+  }
+  return rows;
+}
+
+async function fsBench(work: string): Promise<string[]> {
+  const tree = join(work, 'tree');
+  const jars: string[] = [];
+  const pes: string[] = [];
+  const candidates = Math.round(FILES * 0.4);
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(tree, `d${i % 20}`);
+    await mkdir(dir, { recursive: true });
+    if (i < candidates / 2) {
+      const p = join(dir, `lib${i}.jar`);
+      await copyFile(join(PROJECT_ROOT, 'fixtures', 'jar', i % 2 ? 'hello-signed.jar' : 'hello-unsigned.jar'), p);
+      jars.push(p);
+    } else if (i < candidates) {
+      const p = join(dir, `tool${i}.exe`);
+      await copyFile(join(PROJECT_ROOT, 'fixtures', 'pe', i % 2 ? 'hello-signed.exe' : 'hello-unsigned.exe'), p);
+      pes.push(p);
+    } else {
+      await writeFile(join(dir, `noise${i}.bin`), randomBytes(16 * 1024));
+    }
+  }
+  const scanRun = await runCli(['fs', tree, '-o', 'json', '--concurrency', String(CONCURRENCY)]);
+  const doc = JSON.parse(scanRun.stdout) as { targets: unknown[] };
+
+  // Floor: read and SHA-256 every candidate file, in a fresh node process like the scan.
+  const floorScript = `const fs=require('fs'),c=require('crypto');const files=JSON.parse(process.argv[1]);for(const f of files){c.createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`;
+  const list = JSON.stringify([...jars, ...pes]);
+  const floorStarted = process.hrtime.bigint();
+  execFileSync(process.execPath, ['-e', floorScript, list]);
+  const floorMs = Number(process.hrtime.bigint() - floorStarted) / 1e6;
+  const nodeStart = await timeCommand(process.execPath, ['-e', '0'], 5);
+
+  // Reference tools, per file, on a sample.
+  const sample = 5;
+  const jarsignerMs =
+    (await Promise.all(jars.slice(0, sample).map(async (j) => timeCommand('jarsigner', ['-verify', j], 1)))).reduce(
+      (a, b) => a + b,
+      0,
+    ) / sample;
+  const osslMs =
+    (
+      await Promise.all(
+        pes.slice(0, sample).map(async (p) => timeCommand('sh', ['-c', `osslsigncode verify -in "${p}" >/dev/null 2>&1 || true`], 1)),
+      )
+    ).reduce((a, b) => a + b, 0) / sample;
+  const toolsTotal = jarsignerMs * jars.length + osslMs * pes.length;
+  const bytes = (await Promise.all([...jars, ...pes].map(async (f) => (await readFile(f)).length))).reduce((a, b) => a + b, 0);
+  return [
+    `| fs: ${FILES} files (${jars.length} JARs, ${pes.length} PEs, the rest noise), ${doc.targets.length} targets | | |`,
+    `| fs scan wall time; MB/s and files/s | ${scanRun.ms.toFixed(0)} ms; ${(bytes / 1e6 / (scanRun.ms / 1000)).toFixed(1)} MB/s, ${((FILES * 1000) / scanRun.ms).toFixed(0)} files/s | |`,
+    `| read+SHA-256 floor (same files, fresh node) | ${floorMs.toFixed(0)} ms | |`,
+    `| scan / floor | ${(scanRun.ms / floorMs).toFixed(2)}x (startup-corrected: ${((scanRun.ms - nodeStart) / Math.max(1, floorMs - nodeStart)).toFixed(2)}x) | target <= 2x |`,
+    `| per-file tools (jarsigner -verify ${jarsignerMs.toFixed(0)} ms, osslsigncode verify ${osslMs.toFixed(0)} ms per file) / scan | ${(toolsTotal / scanRun.ms).toFixed(0)}x faster | target >= 50x |`,
+    `| fs scan peak RSS | ${scanRun.peakRssMb.toFixed(0)} MB | |`,
+  ];
+}
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+  const work = await mkdtemp(join(tmpdir(), 'sigscan-bench-'));
+  try {
+    const version = await timeCommand(process.execPath, [CLI, '--version'], 7);
+    const node = await timeCommand(process.execPath, ['-e', '0'], 7);
+    const rows = [
+      '| measure | value | target |',
+      '|---|---|---|',
+      `| startup: sigscan --version / node -e 0 | ${version.toFixed(0)} ms / ${node.toFixed(0)} ms = ${(version / node).toFixed(2)}x | target <= 3x |`,
+      ...(await registryBench(work)),
+      ...(await fsBench(work)),
+    ];
+    const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+    const text = [
+      '# sigscan benchmark',
+      '',
+      `Run: ${new Date().toISOString()} on ${machine}; concurrency ${CONCURRENCY}. Produced by \`npm run bench\`;`,
+      'every figure is a ratio to a floor measured in the same run.',
+      '',
+      ...rows,
+      '',
+    ].join('\n');
+    process.stdout.write(`${text}\n`);
+    await mkdir(join(PROJECT_ROOT, 'reports'), { recursive: true });
+    await writeFile(OUT, text);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,19 @@
+import { fulcioIssuer } from '../formats/cosign/index.js';
+import { parseCertificate } from '../formats/x509.js';
+import type { SignerIdentity } from '../model/index.js';
+
+/** Signer identity from a certificate Sigstore tooling attached (Fulcio or a private PKI). */
+export function certificateSigner(certificateDer: Uint8Array, chainDer: Uint8Array[]): SignerIdentity {
+  const leaf = parseCertificate(certificateDer);
+  const oidc = fulcioIssuer(leaf.cert);
+  return {
+    subject: leaf.summary.subject,
+    issuer: leaf.summary.issuer,
+    sha256Fingerprint: leaf.summary.sha256Fingerprint,
+    publicKeyAlgorithm: leaf.summary.publicKeyAlgorithm,
+    subjectAlternativeNames: leaf.summary.subjectAlternativeNames,
+    oidcIssuer: oidc?.issuer,
+    certificate: leaf.summary,
+    chain: chainDer.map((der) => parseCertificate(der).summary),
+  };
+}
