@@ -33,7 +33,8 @@ export type Target = ImageTarget | FileTarget;
 /** The reference a person would type: `host/repo:tag`, `host/repo@digest`, or the file path. */
 export function targetRef(target: Target): string {
   if (target.kind === 'file') return target.path;
-  const base = `${target.registry}/${target.repository}`;
+  // OCI layouts have no repository: their reference is skopeo's `oci:<path>:<tag>`.
+  const base = target.repository ? `${target.registry}/${target.repository}` : target.registry;
   if (target.tag && !target.platform) return `${base}:${target.tag}`;
   return `${base}@${target.digest}`;
 }

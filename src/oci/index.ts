@@ -6,3 +6,4 @@ export { RegistryClient, type RegistryClientOptions } from './registry/client.js
 export { HttpTransport, type TransportOptions } from './registry/transport.js';
 export { RequestStats, type RequestStatsSnapshot } from './registry/stats.js';
 export { resolveCredential, type Credential, type CredentialOptions } from './registry/credentials.js';
+export { OciLayoutStore } from './layout/store.js';

@@ -5,9 +5,12 @@ import { extname, join, relative, sep } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeJar } from '../formats/jar/index.js';
+import { StoreDiscovery } from '../oci/discovery.js';
+import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from '../scan/engine.js';
 import { pathFilter } from '../util/glob.js';
+import { tagJob } from './registry.js';
 import type { Limits } from '../util/limits.js';
 
 export interface FsSourceOptions {
@@ -101,6 +104,11 @@ async function* walk(
   }
   if (visited.has(real)) return;
   visited.add(real);
+  if (await OciLayoutStore.isLayout(dir)) {
+    // An OCI image layout is scanned as images, through the same interface as a registry.
+    yield* layoutJobs(dir, opts);
+    return;
+  }
 
   let entries;
   try {
@@ -148,6 +156,20 @@ async function* walk(
       yield fileJob(path, path, opts);
     }
   }
+}
+
+async function* layoutJobs(dir: string, opts: FsSourceOptions): AsyncIterable<ScanJob> {
+  const store = new OciLayoutStore(dir, opts.limits.maxManifestBytes);
+  let tags: string[];
+  try {
+    tags = await store.listTags();
+  } catch (err) {
+    opts.scanErrors.push({ ...describeError(err), source: dir });
+    return;
+  }
+  const discovery = new StoreDiscovery(store, '');
+  for (const tag of tags.filter((t) => !/^sha256-[0-9a-f]{64}/.test(t)))
+    yield tagJob(store, discovery, '', tag);
 }
 
 function unreadableDirectory(opts: FsSourceOptions, dir: string, verb: string, err: unknown): void {

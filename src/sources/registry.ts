@@ -110,7 +110,7 @@ function unresolved(client: OciStore, repository: string, tag: string | undefine
 }
 
 /** Resolves one tag (HEAD); an index becomes itself plus one target per platform manifest. */
-function tagJob(
+export function tagJob(
   client: OciStore,
   discovery: StoreDiscovery,
   repository: string,
