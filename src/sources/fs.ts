@@ -10,6 +10,7 @@ import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from '../scan/engine.js';
 import { pathFilter } from '../util/glob.js';
+import { inShard, type Shard } from '../util/shard.js';
 import { tagJob } from './registry.js';
 import type { Limits } from '../util/limits.js';
 
@@ -21,6 +22,8 @@ export interface FsSourceOptions {
   limits: Limits;
   scanErrors: ErrorEntry[];
   counters: FsCounters;
+  /** Only the files (and layouts) this job owns when a fleet splits the trees. */
+  shard?: Shard;
 }
 
 /** What the walk saw but did not report as targets, for the summary. */
@@ -105,6 +108,7 @@ async function* walk(
   if (visited.has(real)) return;
   visited.add(real);
   if (await OciLayoutStore.isLayout(dir)) {
+    if (!inShard(dir, opts.shard)) return;
     // An OCI image layout is scanned as images, through the same interface as a registry.
     yield* layoutJobs(dir, opts);
     return;
@@ -151,7 +155,7 @@ async function* walk(
       yield* walk(root, path, accept, visited, opts);
     } else if (kind === 'special') {
       opts.counters.specialSkipped++;
-    } else if (accept(rel)) {
+    } else if (accept(rel) && inShard(path, opts.shard)) {
       opts.counters.files++;
       yield fileJob(path, path, opts);
     }

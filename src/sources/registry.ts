@@ -7,6 +7,7 @@ import { isIndexMediaType, type Descriptor, type OciStore } from '../oci/types.j
 import type { PreparedTarget, ScanJob } from '../scan/engine.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { GlobSet } from '../util/glob.js';
+import { inShard, type Shard } from '../util/shard.js';
 
 export interface RegistrySourceOptions {
   scope: ScanScope;
@@ -14,6 +15,8 @@ export interface RegistrySourceOptions {
   tags?: string[];
   /** Scan-level problems (the catalog is denied, the registry is unreachable) land here. */
   scanErrors: ErrorEntry[];
+  /** Only the repositories this job owns when a fleet splits the registry. */
+  shard?: Shard;
   /** Repositories whose tag lists are fetched ahead of the detection work. */
   listConcurrency?: number;
 }
@@ -50,7 +53,7 @@ export async function* registryJobs(
 
   const repoFilter = new GlobSet(opts.repos);
   const tagFilter = new GlobSet(opts.tags);
-  const repositories = selectRepositories(client, scope, repoFilter, opts.scanErrors);
+  const repositories = selectRepositories(client, scope, repoFilter, opts.scanErrors, opts.shard);
   const listed = mapConcurrent(repositories, opts.listConcurrency ?? 4, async (repository) => {
     try {
       return { repository, tags: await client.listTags(repository) };
@@ -76,12 +79,14 @@ async function* selectRepositories(
   scope: ScanScope,
   filter: GlobSet,
   scanErrors: ErrorEntry[],
+  shard: Shard | undefined,
 ): AsyncIterable<string> {
   const prefix = scope.namespace ? `${scope.namespace}/` : undefined;
   try {
     for await (const repository of client.listRepositories()) {
       if (prefix && repository !== scope.namespace && !repository.startsWith(prefix)) continue;
       if (!filter.empty && !filter.matches(repository)) continue;
+      if (!inShard(repository, shard)) continue;
       yield repository;
     }
   } catch (err) {
