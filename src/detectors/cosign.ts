@@ -40,7 +40,8 @@ async function* detect(target: Target, ctx: DetectContext): AsyncIterable<Eviden
   }
 }
 
-function layerEvidence(
+/** Evidence for one `.sig` layer (also used for containers/image sigstore-json files). */
+export function layerEvidence(
   image: ImageTarget,
   location: string,
   annotations: Record<string, string> | undefined,

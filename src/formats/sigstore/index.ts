@@ -1,0 +1,5 @@
+export {
+  isContainersSigstoreSignature,
+  parseContainersSigstoreSignature,
+  type ContainersSigstoreSignature,
+} from './containers-image.js';

@@ -1,0 +1,158 @@
+import { createHash, X509Certificate } from 'node:crypto';
+
+import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
+
+import { fulcioIssuer } from '../../formats/cosign/index.js';
+import { parseCertificate, subjectAlternativeNames } from '../../formats/x509.js';
+import type { Verdict } from '../../model/index.js';
+import type { TrustContext } from '../verifier.js';
+import { invalid, unverified, untrusted, verified } from '../verdicts.js';
+import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from './identity.js';
+import { runSigstore } from './run.js';
+import { loadTrustedRoots } from './trusted-root.js';
+
+const HASHES: Partial<Record<HashAlgorithm, string>> = {
+  [HashAlgorithm.SHA2_256]: 'sha256',
+  [HashAlgorithm.SHA2_384]: 'sha384',
+  [HashAlgorithm.SHA2_512]: 'sha512',
+};
+const IN_TOTO = 'application/vnd.in-toto+json';
+
+/**
+ * Verifies a Sigstore bundle (v0.1–v0.3, formats.md §2.9) over `artifact` with @sigstore/verify:
+ * the bundle's `messageDigest` (or in-toto subject) must be the artifact's, the signer is a Fulcio
+ * certificate chaining to a `--trusted-root` CA at a verified signing time (with the identity policy,
+ * which is required) or a `--key` (the bundle's key hint is ignored: every supplied key is tried), and
+ * every transparency-log entry must verify and describe this signature.
+ */
+export async function verifySigstoreBundle(
+  bundleJson: unknown,
+  artifact: Uint8Array,
+  ctx: TrustContext,
+): Promise<Verdict> {
+  let bundle: Bundle;
+  try {
+    bundle = bundleFromJSON(typeof bundleJson === 'string' ? JSON.parse(bundleJson) : bundleJson);
+  } catch (err) {
+    return invalid('MALFORMED_BUNDLE', `not a valid Sigstore bundle: ${(err as Error).message}`);
+  }
+  const known = /^application\/vnd\.dev\.sigstore\.bundle(\+json;version=0\.[123]|\.v0\.3\+json)$/;
+  if (!known.test(bundle.mediaType)) {
+    return invalid('MALFORMED_BUNDLE', `unsupported Sigstore bundle media type ${bundle.mediaType}`);
+  }
+  const subject = artifactBinding(bundle, artifact);
+  if (subject) return subject;
+
+  const { config } = ctx;
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'publicKey') {
+    if (!config.keys.length) {
+      return unverified('NO_TRUST_ROOT', 'key-signed Sigstore bundle; pass --key to verify it');
+    }
+    const roots = await loadTrustedRoots(config.trustedRoots);
+    const failures: Verdict[] = [];
+    for (const key of config.keys) {
+      const outcome = runSigstore({
+        bundle,
+        artifact,
+        roots,
+        key: key.key,
+        options: { tlogThreshold: bundle.verificationMaterial.tlogEntries.length ? 1 : 0, ctlogThreshold: 0 },
+      });
+      if (outcome.ok) {
+        return verified(
+          'KEY_VERIFIED',
+          `bundle signature verifies with key ${key.path} (${key.algorithm}) at ${outcome.signingTime?.toISOString() ?? 'an unverified time'}`,
+        );
+      }
+      failures.push(outcome.verdict);
+    }
+    // A signature that no supplied key verifies was most likely made by another key.
+    const tampered = failures.find((f) => f.status === 'invalid' && f.code !== 'SIGNATURE_INVALID');
+    return (
+      tampered ??
+      untrusted(
+        'KEY_NOT_TRUSTED',
+        `the bundle signature does not verify with any supplied key (${failures[0]?.message ?? ''})`,
+      )
+    );
+  }
+
+  if (!config.trustedRoots.length) {
+    return unverified('NO_TRUST_ROOT', 'keyless Sigstore bundle; pass --trusted-root and an identity policy');
+  }
+  if (material.$case === 'x509CertificateChain' && material.x509CertificateChain.certificates.length === 0) {
+    return invalid('MALFORMED_BUNDLE', 'the bundle certificate chain is empty');
+  }
+  if (material.$case === 'x509CertificateChain') {
+    // Bundles must not carry trust anchors (§2.9): a self-signed certificate in the chain is refused.
+    for (const c of material.x509CertificateChain.certificates.slice(1)) {
+      const cert = new X509Certificate(Buffer.from(c.rawBytes));
+      if (cert.checkIssued(cert)) return invalid('MALFORMED_BUNDLE', 'the bundle carries a root certificate');
+    }
+  }
+  const roots = await loadTrustedRoots(config.trustedRoots);
+  const outcome = runSigstore({ bundle, artifact, roots, options: { tlogThreshold: 1, ctlogThreshold: 1 } });
+  if (!outcome.ok) return outcome.verdict;
+  const leafDer =
+    material.$case === 'certificate'
+      ? material.certificate.rawBytes
+      : material.x509CertificateChain.certificates[0]!.rawBytes;
+  const leaf = parseCertificate(new Uint8Array(leafDer));
+  const sans = plainSanValues(subjectAlternativeNames(leaf.cert));
+  const issuer = fulcioIssuer(leaf.cert)?.issuer;
+  if (!hasCompleteIdentityPolicy(config)) {
+    return unverified(
+      'IDENTITY_POLICY_MISSING',
+      `keyless bundle by ${sans.join(', ')} (issuer ${issuer ?? 'unknown'}) chains to a trusted CA, but no identity policy was given`,
+    );
+  }
+  const policy = checkIdentityPolicy(config, sans, issuer);
+  if (policy) return policy;
+  return verified(
+    'KEYLESS_VERIFIED',
+    `keyless bundle by ${sans.join(', ')} (issuer ${issuer ?? 'unknown'}) verified with ${outcome.root?.path ?? 'the trusted root'} at ${outcome.signingTime?.toISOString() ?? 'the signing time'}`,
+  );
+}
+
+/** The bundle must be about these bytes: message digest, or an in-toto subject digest for DSSE. */
+function artifactBinding(bundle: Bundle, artifact: Uint8Array): Verdict | undefined {
+  const content = bundle.content;
+  if (content.$case === 'messageSignature') {
+    const digest = content.messageSignature.messageDigest;
+    const alg = digest ? HASHES[digest.algorithm] : undefined;
+    if (!digest || !alg)
+      return invalid('MALFORMED_BUNDLE', 'unsupported or missing message digest algorithm');
+    const actual = createHash(alg).update(artifact).digest();
+    if (!actual.equals(Buffer.from(digest.digest))) {
+      return invalid('ARTIFACT_DIGEST_MISMATCH', 'the bundle message digest is not the artifact digest');
+    }
+    return undefined;
+  }
+  const env = content.dsseEnvelope;
+  if (env.payloadType !== IN_TOTO) {
+    return unverified('UNSUPPORTED', `DSSE payload type ${env.payloadType} cannot be bound to an artifact`);
+  }
+  let subjects: Array<{ digest?: Record<string, string> }>;
+  try {
+    const statement = JSON.parse(Buffer.from(env.payload).toString('utf8')) as { subject?: unknown };
+    if (!Array.isArray(statement.subject)) throw new Error('no subject list');
+    subjects = statement.subject as typeof subjects;
+  } catch (err) {
+    return invalid('MALFORMED_BUNDLE', `in-toto statement: ${(err as Error).message}`);
+  }
+  const ours: Record<string, string> = {
+    sha256: createHash('sha256').update(artifact).digest('hex'),
+    sha384: createHash('sha384').update(artifact).digest('hex'),
+    sha512: createHash('sha512').update(artifact).digest('hex'),
+  };
+  const match = subjects.some((s) =>
+    Object.entries(s.digest ?? {}).some(
+      ([alg, value]) => ours[alg] !== undefined && ours[alg] === value.toLowerCase(),
+    ),
+  );
+  return match
+    ? undefined
+    : invalid('ARTIFACT_DIGEST_MISMATCH', 'no in-toto subject names the artifact digest');
+}

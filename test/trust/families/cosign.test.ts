@@ -1,0 +1,334 @@
+/**
+ * cosign classic signatures from the corpus (containers/image `dir:` fixtures, serialized as
+ * "\x00sigstore-json\n{…}") through the detector's evidence builder and the trust evaluator, compared
+ * with corpus/expected.json; plus one-input-removed and tampering variants of the same real values.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { layerEvidence } from '../../../src/detectors/cosign.js';
+import { MediaType } from '../../../src/oci/types.js';
+import { parseContainersSigstoreSignature } from '../../../src/formats/sigstore/index.js';
+import type { Evidence, ImageTarget, Verdict } from '../../../src/model/index.js';
+import {
+  emptyTrustConfig,
+  readCertificates,
+  readPublicKey,
+  type TrustConfig,
+} from '../../../src/trust/config.js';
+import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
+
+const CI = join(CORPUS_DIR, 'cosign', 'containers-image');
+const PRODUCTION_ROOT = join(CORPUS_DIR, 'sigstore-bundle', 'trust', 'production.trusted_root.json');
+
+interface ExpectedArtifact {
+  id: string;
+  kind: string;
+  files: { signature: string; manifest: string };
+  signer: { san?: string | string[]; oidcIssuer?: string } | null;
+  rekor: { integratedTime: number } | null;
+  expected: { verifies: boolean | null; trustRoot: string[] };
+}
+const EXPECTED = (
+  JSON.parse(readFileSync(join(CORPUS_DIR, 'expected.json'), 'utf8')) as { artifacts: ExpectedArtifact[] }
+).artifacts.filter((a) => a.kind === 'cosign-signature');
+
+function fixture(sigPath: string, manifestPath: string): { evidence: Evidence; target: ImageTarget } {
+  const sig = parseContainersSigstoreSignature(new Uint8Array(readFileSync(join(CORPUS_DIR, sigPath))));
+  const manifest = readFileSync(join(CORPUS_DIR, manifestPath));
+  const target: ImageTarget = {
+    kind: 'image',
+    registry: 'dir',
+    repository: sigPath.split('/').slice(0, -1).join('/'),
+    digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  };
+  if (sig.mimeType !== MediaType.cosignSimpleSigning)
+    throw new Error(`not a cosign signature: ${sig.mimeType}`);
+  return { evidence: layerEvidence(target, sigPath, sig.annotations, sig.payload), target };
+}
+
+async function evaluate(
+  f: { evidence: Evidence; target: ImageTarget },
+  config: TrustConfig,
+): Promise<Verdict> {
+  return new TrustEvaluator(config).evaluate(f.evidence, f.target);
+}
+
+async function config(parts: {
+  keys?: string[];
+  roots?: string[];
+  trustedRoots?: string[];
+  identity?: string;
+  issuer?: string;
+  at?: Date;
+}): Promise<TrustConfig> {
+  const c = emptyTrustConfig();
+  for (const k of parts.keys ?? []) c.keys.push(await readPublicKey(join(CI, k)));
+  for (const r of parts.roots ?? []) c.roots.push(...(await readCertificates(join(CI, r), '--trust-root')));
+  c.trustedRoots = parts.trustedRoots ?? [];
+  c.certificateIdentity = parts.identity;
+  c.certificateOidcIssuer = parts.issuer;
+  c.at = parts.at;
+  return c;
+}
+
+const VALID = fixture(
+  'cosign/containers-image/dir-img-cosign-valid/signature-1',
+  'cosign/containers-image/dir-img-cosign-valid/manifest.json',
+);
+const UNKNOWN = fixture(
+  'cosign/containers-image/unknown-cosign-key.signature',
+  'cosign/containers-image/dir-img-cosign-valid/manifest.json',
+);
+const KEY_REKOR = fixture(
+  'cosign/containers-image/dir-img-cosign-key-rekor-valid/signature-1',
+  'cosign/containers-image/dir-img-cosign-key-rekor-valid/manifest.json',
+);
+const FULCIO = fixture(
+  'cosign/containers-image/dir-img-cosign-fulcio-rekor-valid/signature-1',
+  'cosign/containers-image/dir-img-cosign-fulcio-rekor-valid/manifest.json',
+);
+const PKI = fixture(
+  'cosign/containers-image/dir-img-cosign-pki-valid/signature-1',
+  'cosign/containers-image/dir-img-cosign-pki-valid/manifest.json',
+);
+const KEYLESS_POLICY = { identity: 'mitr@redhat.com', issuer: 'https://github.com/login/oauth' };
+
+describe('cosign verifier on the containers/image corpus', () => {
+  it('agrees with expected.json for every cosign-signature fixture', async () => {
+    expect(EXPECTED.length).toBeGreaterThanOrEqual(7);
+    const rows: string[] = [];
+    for (const a of EXPECTED) {
+      const sig = parseContainersSigstoreSignature(
+        new Uint8Array(readFileSync(join(CORPUS_DIR, a.files.signature))),
+      );
+      if (sig.mimeType !== MediaType.cosignSimpleSigning) {
+        // dir-img-cosign-other-attachment: a text/plain attachment is no signature at all.
+        expect(a.expected.verifies).toBe(false);
+        rows.push(`${a.id}: not a signature`);
+        continue;
+      }
+      const f = fixture(a.files.signature, a.files.manifest);
+      const keys = a.expected.trustRoot.filter((p) => p.endsWith('.pub') && !p.endsWith('rekor.pub'));
+      const pki = a.expected.trustRoot.filter((p) => p.includes('pki_'));
+      // fulcio_v1.crt.pem + rekor.pub are the public-good instance: the production trusted root holds both.
+      const usesRekorOrFulcio = a.expected.trustRoot.some(
+        (p) => p.endsWith('rekor.pub') || p.includes('fulcio'),
+      );
+      const c = await config({
+        keys: keys.map((p) => p.split('/').pop()!),
+        roots: pki.map((p) => p.split('/').pop()!),
+        trustedRoots: usesRekorOrFulcio ? [PRODUCTION_ROOT] : [],
+        ...(a.signer?.oidcIssuer ? { identity: String(a.signer.san), issuer: a.signer.oidcIssuer } : {}),
+      });
+      const v = await evaluate(f, c);
+      rows.push(`${a.id}: ${v.status} ${v.code}`);
+      expect(v.status === 'verified', `${a.id}: ${v.status} ${v.code} ${v.message}`).toBe(
+        a.expected.verifies,
+      );
+    }
+    expect(rows.length).toBe(EXPECTED.length);
+  });
+
+  it('key-based: verified with cosign.pub, untrusted with another key', async () => {
+    const ok = await evaluate(VALID, await config({ keys: ['cosign.pub'] }));
+    expect(ok).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
+    const other = await evaluate(VALID, await config({ keys: ['cosign2.pub'] }));
+    expect(other).toMatchObject({ status: 'untrusted', code: 'KEY_NOT_TRUSTED' });
+    const unknown = await evaluate(UNKNOWN, await config({ keys: ['cosign.pub', 'cosign2.pub'] }));
+    expect(unknown).toMatchObject({ status: 'untrusted', code: 'KEY_NOT_TRUSTED' });
+  });
+
+  it('key + Rekor SET: verified with the trusted root, never without it', async () => {
+    const ok = await evaluate(
+      KEY_REKOR,
+      await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] }),
+    );
+    expect(ok.status, ok.message).toBe('verified');
+    expect(ok.message).toContain('Rekor entry 11608800 verified');
+    const noRoot = await evaluate(KEY_REKOR, await config({ keys: ['cosign2.pub'] }));
+    expect(noRoot).toMatchObject({ status: 'unverified', code: 'TLOG_UNCHECKED' });
+  });
+
+  it('keyless: verified at the Rekor integrated time with the identity policy', async () => {
+    const c = await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    const v = await evaluate(FULCIO, c);
+    expect(v.status, v.message).toBe('verified');
+    expect(v.code).toBe('KEYLESS_VERIFIED');
+    expect(v.message).toContain('2023-01-20T20:51:33.000Z');
+    // --at does not matter: the certificate is checked at the logged time, not "now".
+    expect((await evaluate(FULCIO, { ...c, at: new Date('2030-01-01T00:00:00Z') })).status).toBe('verified');
+  });
+
+  it('keyless: wrong identity or issuer is untrusted, a regexp policy is anchored', async () => {
+    const wrongId = await evaluate(
+      FULCIO,
+      await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY, identity: 'someone@example.com' }),
+    );
+    expect(wrongId).toMatchObject({ status: 'untrusted', code: 'IDENTITY_MISMATCH' });
+    const wrongIss = await evaluate(
+      FULCIO,
+      await config({
+        trustedRoots: [PRODUCTION_ROOT],
+        ...KEYLESS_POLICY,
+        issuer: 'https://accounts.google.com',
+      }),
+    );
+    expect(wrongIss).toMatchObject({ status: 'untrusted', code: 'ISSUER_MISMATCH' });
+    const c = await config({ trustedRoots: [PRODUCTION_ROOT], issuer: KEYLESS_POLICY.issuer });
+    c.certificateIdentityRegexp = new RegExp('^(?:mitr@redhat)$');
+    expect((await evaluate(FULCIO, c)).status).toBe('untrusted');
+    c.certificateIdentityRegexp = new RegExp('^(?:.*@redhat\\.com)$');
+    expect((await evaluate(FULCIO, c)).status).toBe('verified');
+  });
+
+  it('keyless without an identity policy is not verified', async () => {
+    const v = await evaluate(FULCIO, await config({ trustedRoots: [PRODUCTION_ROOT] }));
+    expect(v).toMatchObject({ status: 'unverified', code: 'IDENTITY_POLICY_MISSING' });
+    const half = await evaluate(
+      FULCIO,
+      await config({ trustedRoots: [PRODUCTION_ROOT], identity: KEYLESS_POLICY.identity }),
+    );
+    expect(half).toMatchObject({ status: 'unverified', code: 'IDENTITY_POLICY_MISSING' });
+  });
+
+  it('private PKI: verified with root + intermediates, untrusted with the root alone or another CA', async () => {
+    const ok = await evaluate(
+      PKI,
+      await config({ roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'] }),
+    );
+    expect(ok).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    const policy = await config({ roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'] });
+    policy.certificateIdentity = 'qiwan@redhat.com';
+    expect((await evaluate(PKI, policy)).status).toBe('verified');
+    policy.certificateIdentity = 'other@redhat.com';
+    expect(await evaluate(PKI, policy)).toMatchObject({ status: 'untrusted', code: 'IDENTITY_MISMATCH' });
+    const wrongCa = await evaluate(PKI, await config({ roots: ['fulcio_v1.crt.pem'] }));
+    expect(wrongCa.status).toBe('untrusted');
+    // A Fulcio certificate under the PKI roots only is not trusted either.
+    expect((await evaluate(FULCIO, await config({ roots: ['pki_root_crts.pem'] }))).status).not.toBe(
+      'verified',
+    );
+  });
+
+  it('no trust input at all is unverified NO_TRUST_ROOT', async () => {
+    for (const f of [VALID, KEY_REKOR, FULCIO, PKI]) {
+      expect(await evaluate(f, emptyTrustConfig())).toMatchObject({
+        status: 'unverified',
+        code: 'NO_TRUST_ROOT',
+      });
+    }
+  });
+
+  it('removing any one trust input never leaves a verified verdict', async () => {
+    const full = { trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY };
+    const variants: Array<Partial<typeof full>> = [
+      { ...full, trustedRoots: [] },
+      { ...full, identity: undefined },
+      { ...full, issuer: undefined },
+    ];
+    for (const v of variants) expect((await evaluate(FULCIO, await config(v))).status).not.toBe('verified');
+    // The layer's chain annotation carries the intermediate and the root, so the root alone anchors it;
+    // the chain's own root certificate never does.
+    expect((await evaluate(PKI, await config({ roots: ['pki_root_crts.pem'] }))).status).toBe('verified');
+    expect((await evaluate(PKI, await config({ roots: ['fulcio_v1.crt.pem'] }))).status).not.toBe('verified');
+    expect((await evaluate(PKI, await config({ keys: ['cosign.pub'] }))).status).not.toBe('verified');
+    expect((await evaluate(KEY_REKOR, await config({ trustedRoots: [PRODUCTION_ROOT] }))).status).not.toBe(
+      'verified',
+    );
+    expect((await evaluate(KEY_REKOR, await config({ keys: ['cosign2.pub'] }))).status).not.toBe('verified');
+  });
+});
+
+describe('cosign verifier against tampering (real corpus values, one field changed)', () => {
+  const material = (f: { evidence: Evidence }) =>
+    f.evidence.material as {
+      payload: Uint8Array;
+      signature: Uint8Array;
+      certificateDer?: Uint8Array;
+      chainDer: Uint8Array[];
+      rekorBundle?: {
+        body: string;
+        signedEntryTimestamp: string;
+        integratedTime: number;
+        logIndex: number;
+        logId: string;
+      };
+    };
+  const withMaterial = (f: { evidence: Evidence; target: ImageTarget }, patch: Record<string, unknown>) => ({
+    target: f.target,
+    evidence: { ...f.evidence, material: { ...material(f), ...patch } },
+  });
+
+  it('a flipped signature byte is invalid for a certificate signer, untrusted for a bare key', async () => {
+    const flip = (b: Uint8Array) => {
+      const c = new Uint8Array(b);
+      c[c.length - 3]! ^= 1;
+      return c;
+    };
+    const fulcio = withMaterial(FULCIO, { signature: flip(material(FULCIO).signature) });
+    const c = await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    expect(await evaluate(fulcio, c)).toMatchObject({ status: 'invalid', code: 'SIGNATURE_INVALID' });
+    // The Rekor entry records cosign2.pub, which does not verify the flipped signature either: tampered.
+    const keyRekor = withMaterial(KEY_REKOR, { signature: flip(material(KEY_REKOR).signature) });
+    expect(await evaluate(keyRekor, await config({ keys: ['cosign2.pub'] }))).toMatchObject({
+      status: 'invalid',
+      code: 'SIGNATURE_INVALID',
+    });
+  });
+
+  it('a payload naming another image is invalid PAYLOAD_DIGEST_MISMATCH', async () => {
+    const moved = {
+      evidence: VALID.evidence,
+      target: { ...VALID.target, digest: `sha256:${'0'.repeat(64)}` },
+    };
+    expect(await evaluate(moved, await config({ keys: ['cosign.pub'] }))).toMatchObject({
+      status: 'invalid',
+      code: 'PAYLOAD_DIGEST_MISMATCH',
+    });
+  });
+
+  it('a Rekor entry from another signature (CVE-2022-36056 style) is invalid', async () => {
+    // The keyless fixture's valid, SET-signed entry attached to the key-signed fixture.
+    const swapped = withMaterial(KEY_REKOR, { rekorBundle: material(FULCIO).rekorBundle });
+    const v = await evaluate(
+      swapped,
+      await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] }),
+    );
+    expect(v).toMatchObject({ status: 'invalid', code: 'TLOG_ENTRY_MISMATCH' });
+  });
+
+  it('a forged SET is invalid, and a changed integrated time breaks the SET', async () => {
+    const r = material(FULCIO).rekorBundle!;
+    const c = await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    const later = withMaterial(FULCIO, { rekorBundle: { ...r, integratedTime: r.integratedTime + 60 } });
+    expect(await evaluate(later, c)).toMatchObject({ status: 'invalid', code: 'TLOG_INVALID' });
+    const otherSet = withMaterial(FULCIO, {
+      rekorBundle: { ...r, signedEntryTimestamp: material(KEY_REKOR).rekorBundle!.signedEntryTimestamp },
+    });
+    expect(await evaluate(otherSet, c)).toMatchObject({ status: 'invalid', code: 'TLOG_INVALID' });
+  });
+
+  it('keyless without a Rekor entry has no trusted signing time', async () => {
+    const noRekor = withMaterial(FULCIO, { rekorBundle: undefined });
+    const v = await evaluate(noRekor, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY }));
+    expect(v.status).not.toBe('verified');
+    expect(v.code).toBe('NO_SIGNING_TIME');
+  });
+
+  it("a certificate swapped for another signer's is invalid", async () => {
+    const swapped = withMaterial(FULCIO, {
+      certificateDer: material(PKI).certificateDer,
+      chainDer: material(PKI).chainDer,
+    });
+    const c = await config({
+      roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'],
+      trustedRoots: [PRODUCTION_ROOT],
+    });
+    expect(await evaluate(swapped, c)).toMatchObject({ status: 'invalid', code: 'SIGNATURE_INVALID' });
+  });
+});
