@@ -30,10 +30,19 @@ export interface FileInput {
   bytes: Uint8Array;
 }
 
+/**
+ * Clients some detectors need beyond the target's own store (a lookaside server, a notary server).
+ * Each is optional: a detector whose service is missing finds nothing rather than guessing.
+ */
+export interface DetectServices {
+  [name: string]: unknown;
+}
+
 export interface DetectContext {
   oci?: OciStore;
   discovery?: RepositoryDiscovery;
   file?: FileInput;
   limits: Limits;
   log: Logger;
+  services?: DetectServices;
 }

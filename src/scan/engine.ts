@@ -1,4 +1,4 @@
-import type { DetectContext, Detector } from '../detectors/detector.js';
+import type { DetectContext, DetectServices, Detector } from '../detectors/detector.js';
 import { describeError } from '../errors.js';
 import {
   targetStatus,
@@ -32,6 +32,8 @@ export interface EngineOptions {
   concurrency: number;
   limits: Limits;
   log: Logger;
+  /** Shared clients handed to every detector (see DetectServices). */
+  services?: DetectServices;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
   const errors: ErrorEntry[] = [...(prepared.errors ?? [])];
   const signatures: SignatureResult[] = [];
   if (!prepared.skipDetection) {
-    const ctx: DetectContext = { ...prepared.context, limits: opts.limits, log: opts.log };
+    const ctx: DetectContext = { ...prepared.context, limits: opts.limits, log: opts.log, services: opts.services };
     const applicable = opts.detectors.filter((d) => d.applies(target));
     await Promise.all(
       applicable.map(async (detector) => {
