@@ -23,6 +23,12 @@ export interface NotationMaterial {
   /** RFC 3161 token whose imprint must hash `signature`. */
   timestampTokenDer?: Uint8Array;
   payloadBytes: Uint8Array;
+  /** Protected-header facts the verifier re-checks (the signature covers them). */
+  signingScheme?: string;
+  crit?: string[];
+  expiry?: Date;
+  authenticSigningTime?: Date;
+  signingTime?: Date;
 }
 
 const DIGEST_ALGORITHMS: Record<string, string> = {
@@ -219,7 +225,12 @@ export function buildEvidence(
     signature: env.signature,
     certificatesDer: env.certificates.map((c) => c.der),
     payloadBytes: env.payloadBytes,
+    signingScheme: env.signingScheme,
+    crit: [...env.crit],
   };
+  if (env.expiry) material.expiry = env.expiry.date;
+  if (env.authenticSigningTime) material.authenticSigningTime = env.authenticSigningTime.date;
+  if (env.signingTime) material.signingTime = env.signingTime.date;
   if (env.timestampToken) material.timestampTokenDer = env.timestampToken;
   evidence.material = material;
   return evidence;

@@ -1,0 +1,316 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import {
+  identityMatches,
+  loadTrustPolicy,
+  parseDistinguishedName,
+  parseTrustPolicy,
+  selectStatement,
+  TrustPolicyError,
+} from '../../../src/trust/notation/trustpolicy.js';
+import { policy, statement, tempDir } from './support.js';
+
+const invalid = (doc: unknown, message: RegExp) => {
+  expect(() => parseTrustPolicy(doc)).toThrow(TrustPolicyError);
+  expect(() => parseTrustPolicy(doc)).toThrow(message);
+};
+
+describe('parseTrustPolicy: a valid document', () => {
+  it('reads the formats.md example with level, override, verifyTimestamp, stores and identities', () => {
+    const doc = parseTrustPolicy({
+      version: '1.0',
+      trustPolicies: [
+        {
+          name: 'wabbit-networks-images',
+          registryScopes: ['registry.acme-rockets.io/software/net-monitor'],
+          signatureVerification: {
+            level: 'strict',
+            override: { expiry: 'log' },
+            verifyTimestamp: 'afterCertExpiry',
+          },
+          trustStores: ['ca:wabbit-networks', 'tsa:publicly-trusted-tsa'],
+          trustedIdentities: ['x509.subject: C=US, ST=WA, O=wabbit-networks.io, OU=Security Tools'],
+        },
+      ],
+    });
+    const s = doc.statements[0]!;
+    expect(s.level).toBe('strict');
+    expect(s.actions).toEqual({
+      integrity: 'enforce',
+      authenticity: 'enforce',
+      authenticTimestamp: 'enforce',
+      expiry: 'log',
+      revocation: 'enforce',
+    });
+    expect(s.verifyTimestamp).toBe('afterCertExpiry');
+    expect(s.trustStores).toEqual([
+      { type: 'ca', name: 'wabbit-networks' },
+      { type: 'tsa', name: 'publicly-trusted-tsa' },
+    ]);
+    expect(s.trustedIdentities).not.toBe('any');
+    const id = (s.trustedIdentities as Array<{ attributes: Map<string, string> }>)[0]!;
+    expect(Object.fromEntries(id.attributes)).toEqual({
+      C: 'US',
+      ST: 'WA',
+      O: 'wabbit-networks.io',
+      OU: 'Security Tools',
+    });
+  });
+
+  it('applies the level table: permissive logs timestamp/expiry/revocation, audit also authenticity', () => {
+    const doc = parseTrustPolicy(
+      policy(
+        statement({ name: 'p', registryScopes: ['r.io/a'], signatureVerification: { level: 'permissive' } }),
+        statement({ name: 'a', registryScopes: ['r.io/b'], signatureVerification: { level: 'audit' } }),
+        {
+          name: 's',
+          registryScopes: ['r.io/c'],
+          signatureVerification: { level: 'skip' },
+        },
+      ),
+    );
+    const [p, a, s] = doc.statements;
+    expect(p!.actions).toMatchObject({ authenticity: 'enforce', authenticTimestamp: 'log', expiry: 'log' });
+    expect(a!.actions).toMatchObject({ integrity: 'enforce', authenticity: 'log', revocation: 'log' });
+    expect(s!.level).toBe('skip');
+    expect(p!.verifyTimestamp).toBe('always');
+  });
+
+  it('allows revocation: skip as an override', () => {
+    const doc = parseTrustPolicy(
+      policy(statement({ signatureVerification: { level: 'strict', override: { revocation: 'skip' } } })),
+    );
+    expect(doc.statements[0]!.actions.revocation).toBe('skip');
+  });
+});
+
+describe('parseTrustPolicy: invalid documents are rejected with a clear error', () => {
+  it('version missing or not 1.0', () => {
+    invalid({ trustPolicies: [statement()] }, /"version" is missing/);
+    invalid({ version: '2.0', trustPolicies: [statement()] }, /version "2.0" is not supported/);
+  });
+  it('no statements', () => invalid({ version: '1.0', trustPolicies: [] }, /non-empty list/));
+  it('statement without a name, or two with the same name', () => {
+    invalid(policy(statement({ name: '' })), /has no "name"/);
+    invalid(
+      policy(statement({ registryScopes: ['r.io/a'] }), statement({ registryScopes: ['r.io/b'] })),
+      /more than one trust policy statement is named "test"/,
+    );
+  });
+  it('registryScopes missing or empty', () => {
+    invalid(policy(statement({ registryScopes: [] })), /"registryScopes" must be a non-empty list/);
+    invalid(policy(statement({ registryScopes: undefined })), /"registryScopes"/);
+  });
+  it('the same scope in two statements, or twice in one', () => {
+    invalid(
+      policy(
+        statement({ name: 'a', registryScopes: ['r.io/x'] }),
+        statement({ name: 'b', registryScopes: ['r.io/x'] }),
+      ),
+      /registry scope "r.io\/x" appears in statements "a" and "b"/,
+    );
+    invalid(
+      policy(statement({ registryScopes: ['r.io/x', 'r.io/x'] })),
+      /lists registry scope "r.io\/x" twice/,
+    );
+  });
+  it('two global statements', () => {
+    invalid(policy(statement({ name: 'a' }), statement({ name: 'b' })), /both use the global scope "\*"/);
+  });
+  it('"*" mixed with other scopes', () => {
+    invalid(policy(statement({ registryScopes: ['*', 'r.io/x'] })), /must be the only registry scope/);
+  });
+  it('scopes with wildcards, tags, digests, or without a host', () => {
+    invalid(policy(statement({ registryScopes: ['r.io/team/*'] })), /wildcards are not allowed/);
+    invalid(policy(statement({ registryScopes: ['r.io/team/app:1.0'] })), /a tag is not allowed/);
+    invalid(policy(statement({ registryScopes: ['r.io/app@sha256:abcd'] })), /a digest is not allowed/);
+    invalid(policy(statement({ registryScopes: ['registry'] })), /fully qualified repository/);
+    invalid(policy(statement({ registryScopes: ['r.io/Team/App'] })), /not a valid \(lowercase\)/);
+  });
+  it('skip as the global policy', () => {
+    invalid(
+      policy({ name: 'g', registryScopes: ['*'], signatureVerification: { level: 'skip' } }),
+      /global policy \("\*"\) and may not use level "skip"/,
+    );
+  });
+  it('skip with trust stores or identities, or customised by override', () => {
+    invalid(
+      policy(statement({ registryScopes: ['r.io/x'], signatureVerification: { level: 'skip' } })),
+      /level "skip" verifies nothing/,
+    );
+    invalid(
+      policy({
+        name: 's',
+        registryScopes: ['r.io/x'],
+        signatureVerification: { level: 'skip', override: { expiry: 'log' } },
+      }),
+      /level "skip" cannot be customised/,
+    );
+  });
+  it('unknown level, missing signatureVerification', () => {
+    invalid(policy(statement({ signatureVerification: { level: 'lenient' } })), /"lenient" is not one of/);
+    invalid(policy(statement({ signatureVerification: undefined })), /"signatureVerification" is missing/);
+  });
+  it('overriding integrity, an unknown check, or a value the check does not take', () => {
+    invalid(
+      policy(statement({ signatureVerification: { level: 'strict', override: { integrity: 'log' } } })),
+      /the integrity check cannot be overridden/,
+    );
+    invalid(
+      policy(statement({ signatureVerification: { level: 'strict', override: { freshness: 'log' } } })),
+      /"freshness" is not a check that can be overridden/,
+    );
+    invalid(
+      policy(statement({ signatureVerification: { level: 'strict', override: { authenticity: 'skip' } } })),
+      /override authenticity="skip" is not allowed/,
+    );
+  });
+  it('bad verifyTimestamp', () => {
+    invalid(
+      policy(statement({ signatureVerification: { level: 'strict', verifyTimestamp: 'never' } })),
+      /verifyTimestamp "never"/,
+    );
+  });
+  it('missing trust stores or identities for a verifying level', () => {
+    invalid(policy(statement({ trustStores: [] })), /both "trustStores" and "trustedIdentities"/);
+    invalid(policy(statement({ trustedIdentities: [] })), /both "trustStores" and "trustedIdentities"/);
+  });
+  it('trust store references that are not type:name', () => {
+    invalid(policy(statement({ trustStores: ['x509:foo'] })), /type ca, signingAuthority or tsa/);
+    invalid(policy(statement({ trustStores: ['ca'] })), /type ca, signingAuthority or tsa/);
+    invalid(policy(statement({ trustStores: ['ca:../etc'] })), /may contain only letters/);
+    invalid(policy(statement({ trustStores: ['ca:a', 'ca:a'] })), /listed twice/);
+  });
+  it('"*" mixed with other identities', () => {
+    invalid(
+      policy(statement({ trustedIdentities: ['*', 'x509.subject: C=US, ST=WA, O=acme'] })),
+      /"\*" must be the only entry/,
+    );
+  });
+  it('identities without the x509.subject prefix or the mandatory C, ST, O', () => {
+    invalid(
+      policy(statement({ trustedIdentities: ['C=US, ST=WA, O=acme'] })),
+      /must be "\*" or start with "x509.subject:"/,
+    );
+    invalid(policy(statement({ trustedIdentities: ['x509.subject: C=US, O=acme'] })), /lacks ST/);
+    invalid(policy(statement({ trustedIdentities: ['x509.subject: ST=WA, O=acme'] })), /lacks C/);
+  });
+  it('overlapping identities (one a subset of another, or equal)', () => {
+    invalid(
+      policy(
+        statement({
+          trustedIdentities: [
+            'x509.subject: C=US, ST=WA, O=acme',
+            'x509.subject: C=US, ST=WA, O=acme, CN=signer',
+          ],
+        }),
+      ),
+      /overlap/,
+    );
+    invalid(
+      policy(
+        statement({
+          trustedIdentities: ['x509.subject: C=US, ST=WA, O=acme', 'x509.subject: O=acme,ST=WA,C=US'],
+        }),
+      ),
+      /overlap/,
+    );
+  });
+  it('identities with duplicate attributes or multi-valued RDNs', () => {
+    invalid(
+      policy(statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=a, O=b'] })),
+      /more than once/,
+    );
+    invalid(
+      policy(statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=a+OU=b'] })),
+      /multi-valued/,
+    );
+  });
+});
+
+describe('distinguished names in trusted identities', () => {
+  it('reads S as ST and upper-cases attribute types', () => {
+    expect(Object.fromEntries(parseDistinguishedName('c=US, s=WA, o=acme'))).toEqual({
+      C: 'US',
+      ST: 'WA',
+      O: 'acme',
+    });
+  });
+  it('unescapes \\, \\; \\\\ and significant leading/trailing spaces', () => {
+    const dn = parseDistinguishedName('C=US, ST=WA, O=acme\\, inc\\; \\\\ dept, OU=\\ padded\\ , CN=x');
+    expect(dn.get('O')).toBe('acme, inc; \\ dept');
+    expect(dn.get('OU')).toBe(' padded ');
+    expect(dn.get('CN')).toBe('x');
+  });
+  it('reads hex escapes as UTF-8', () => {
+    expect(parseDistinguishedName('C=US, ST=WA, O=caf\\C3\\A9').get('O')).toBe('café');
+  });
+  it('rejects bad escapes and empty values', () => {
+    expect(() => parseDistinguishedName('C=US, O=a\\q')).toThrow(/not a valid escape/);
+    expect(() => parseDistinguishedName('C=US, O=')).toThrow(/empty value/);
+  });
+  it('matches a leaf subject when every listed attribute is equal (extra leaf attributes are fine)', () => {
+    const identity = { raw: '', attributes: parseDistinguishedName('C=US, ST=WA, O=acme') };
+    const leaf = new Map([
+      ['C', ['US']],
+      ['ST', ['WA']],
+      ['O', ['acme']],
+      ['CN', ['signer']],
+    ]);
+    expect(identityMatches(identity, leaf)).toBe(true);
+    expect(identityMatches(identity, new Map([...leaf, ['O', ['acme inc']]]))).toBe(false);
+    expect(
+      identityMatches(
+        identity,
+        new Map([
+          ['C', ['US']],
+          ['O', ['acme']],
+        ]),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('statement selection', () => {
+  const doc = parseTrustPolicy(
+    policy(
+      statement({ name: 'exact', registryScopes: ['r.io/team/app', 'r.io/team/other'] }),
+      statement({ name: 'global' }),
+    ),
+  );
+  it('an exact repository match wins over the global statement', () => {
+    expect(selectStatement(doc, 'r.io/team/app')?.name).toBe('exact');
+  });
+  it('no prefix matching: other repositories fall to the global statement', () => {
+    expect(selectStatement(doc, 'r.io/team/app/sub')?.name).toBe('global');
+    expect(selectStatement(doc, 'r.io/team')?.name).toBe('global');
+  });
+  it('without a global statement, an unlisted repository has no policy', () => {
+    const only = parseTrustPolicy(policy(statement({ registryScopes: ['r.io/team/app'] })));
+    expect(selectStatement(only, 'r.io/team/else')).toBeUndefined();
+  });
+});
+
+describe('loadTrustPolicy', () => {
+  it('prefers trustpolicy.oci.json, falls back to the legacy trustpolicy.json', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'trustpolicy.json'), JSON.stringify(policy(statement({ name: 'legacy' }))));
+    expect((await loadTrustPolicy(dir)).statements[0]!.name).toBe('legacy');
+    writeFileSync(join(dir, 'trustpolicy.oci.json'), JSON.stringify(policy(statement({ name: 'oci' }))));
+    expect((await loadTrustPolicy(dir)).statements[0]!.name).toBe('oci');
+  });
+  it('reports a missing policy, bad JSON and a symlinked policy file', async () => {
+    const dir = tempDir();
+    await expect(loadTrustPolicy(dir)).rejects.toThrow(/no trustpolicy.oci.json/);
+    writeFileSync(join(dir, 'real.json'), JSON.stringify(policy(statement())));
+    symlinkSync(join(dir, 'real.json'), join(dir, 'trustpolicy.oci.json'));
+    await expect(loadTrustPolicy(dir)).rejects.toThrow(/symlinks are not accepted/);
+    const other = tempDir();
+    mkdirSync(join(other, 'x'));
+    writeFileSync(join(other, 'trustpolicy.oci.json'), '{"version":');
+    await expect(loadTrustPolicy(other)).rejects.toThrow(/is not valid JSON/);
+  });
+});
