@@ -55,6 +55,8 @@ export interface TimestampInfo {
   imprint?: Uint8Array;
   signer?: SignerInfoView;
   certificates: ParsedCertificate[];
+  /** RFC 3161: the encapsulated TSTInfo DER, which the token's signer signed (its messageDigest covers it). */
+  content?: Uint8Array;
 }
 
 export function parseSignedData(der: Uint8Array): SignedDataInfo {
@@ -180,6 +182,7 @@ export function parseTimeStampToken(der: Uint8Array): TimestampInfo {
     imprint: new Uint8Array(tst.messageImprint.hashedMessage.valueBlock.valueHexView),
     signer: info.signers[0],
     certificates: info.certificates,
+    content: info.content,
   };
 }
 

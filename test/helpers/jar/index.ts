@@ -16,6 +16,10 @@ export interface KeyOptions {
   keysize?: number;
   /** Alias of a key in the same keystore that issues this key's certificate (keytool -gencert). */
   issuerAlias?: string;
+  /** keytool -gencert -startdate for the issued certificate, e.g. `-3y` or `2020/01/01 00:00:00`. */
+  startdate?: string;
+  /** Days the issued certificate is valid (default 1825). */
+  validity?: number;
 }
 
 export interface SignOptions {
@@ -69,7 +73,18 @@ export function genKey(keystore: string, opts: KeyOptions): void {
   const csr = run('keytool', ['-certreq', ...base, '-alias', opts.alias]);
   const issued = run(
     'keytool',
-    ['-gencert', ...base, '-alias', opts.issuerAlias, '-rfc', '-validity', '1825', '-ext', 'eku=codeSigning'],
+    [
+      '-gencert',
+      ...base,
+      '-alias',
+      opts.issuerAlias,
+      '-rfc',
+      '-validity',
+      String(opts.validity ?? 1825),
+      ...(opts.startdate ? ['-startdate', opts.startdate] : []),
+      '-ext',
+      'eku=codeSigning',
+    ],
     { input: csr },
   );
   const issuerCert = run('keytool', ['-exportcert', ...base, '-alias', opts.issuerAlias, '-rfc']);
@@ -196,6 +211,63 @@ export function jarsignerVerify(jarPath: string): JarsignerReport {
     digestAlgorithms,
     unsignedEntries: /unsigned entries which have not been integrity-checked/.test(output),
   };
+}
+
+/** Writes the certificate of `alias` as PEM (for --trust-root) and returns the path. */
+export function exportCertPem(keystore: string, alias: string, pemPath: string): string {
+  const pem = run('keytool', [
+    '-exportcert',
+    '-keystore',
+    keystore,
+    '-storepass',
+    STOREPASS,
+    '-storetype',
+    'PKCS12',
+    '-alias',
+    alias,
+    '-rfc',
+  ]);
+  writeFileSync(pemPath, pem);
+  return pemPath;
+}
+
+/** A PKCS#12 truststore holding only these certificates as trusted entries (alias → PEM path). */
+export function makeTruststore(path: string, certs: Record<string, string>): string {
+  for (const [alias, pem] of Object.entries(certs)) {
+    run('keytool', [
+      '-importcert',
+      '-noprompt',
+      '-keystore',
+      path,
+      '-storepass',
+      STOREPASS,
+      '-storetype',
+      'PKCS12',
+      '-alias',
+      alias,
+      '-file',
+      pem,
+    ]);
+  }
+  return path;
+}
+
+export interface StrictVerifyResult {
+  exitCode: number;
+  output: string;
+  /** `jarsigner -verify -strict` exited 0: signature, entries, chain and validity all accepted. */
+  passed: boolean;
+}
+
+/** `jarsigner -verify -strict` against a truststore of our choosing (not the JDK's cacerts). */
+export function jarsignerVerifyStrict(jarPath: string, truststore: string): StrictVerifyResult {
+  const res = spawnSync(
+    'jarsigner',
+    ['-verify', '-strict', '-keystore', truststore, '-storepass', STOREPASS, '-storetype', 'PKCS12', jarPath],
+    { encoding: 'utf8' },
+  );
+  const exitCode = res.status ?? -1;
+  return { exitCode, output: `${res.stdout ?? ''}${res.stderr ?? ''}`, passed: exitCode === 0 };
 }
 
 export function readBytes(path: string): Uint8Array {

@@ -258,3 +258,31 @@ export function parseVerifyOutput(output: string): OsslsigncodeSignature[] {
     };
   });
 }
+
+export interface VerifyWithOptions {
+  /** -CAfile: the roots the signer must chain to. */
+  caFile: string;
+  /** -TSA-CAfile; when absent the timestamp is checked against -CAfile's roots only if osslsigncode does. */
+  tsaCaFile?: string;
+  /** -time: verify as of this UNIX time (what `--at` means for sigscan). */
+  time?: number;
+}
+
+/** `osslsigncode verify` offline with the caller's roots and time; passed = exit status 0. */
+export async function osslsigncodeVerifyWith(
+  file: string,
+  opts: VerifyWithOptions,
+): Promise<{ exitCode: number; output: string; passed: boolean }> {
+  const args = ['verify', '-CAfile', opts.caFile, '-ignore-cdp', '-ignore-crl'];
+  if (opts.tsaCaFile) args.push('-TSA-CAfile', opts.tsaCaFile);
+  if (opts.time !== undefined) args.push('-time', String(opts.time));
+  args.push('-in', file);
+  try {
+    const { stdout, stderr } = await run('osslsigncode', args);
+    return { exitCode: 0, output: stdout + stderr, passed: true };
+  } catch (err) {
+    const failed = err as { stdout?: string; stderr?: string; code?: number };
+    const exitCode = typeof failed.code === 'number' ? failed.code : 1;
+    return { exitCode, output: (failed.stdout ?? '') + (failed.stderr ?? ''), passed: false };
+  }
+}

@@ -1,0 +1,161 @@
+import { signerTimestamps, type SignerInfoView } from '../formats/cms.js';
+import type { ParsedCertificate } from '../formats/x509.js';
+import type { Verdict } from '../model/index.js';
+import { verifySignerInfo } from './cms-verify.js';
+import { verifyTimestamp, type TimestampCheck } from './timestamp.js';
+import { invalid, untrusted, unverified, verificationError, verified } from './verdicts.js';
+import type { TrustContext } from './verifier.js';
+import { validateChain } from './x509-chain.js';
+
+export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+
+export interface CmsSignerDecision {
+  /** "JAR signature", "Authenticode signature": how messages name what was checked. */
+  what: string;
+  signer: SignerInfoView;
+  /** What the SignerInfo signs: the .SF bytes, or the SpcIndirectDataContent contents octets. */
+  content: Uint8Array;
+  /** Every certificate the signature carries (chain building pool; the TSA certificate may be here too). */
+  certificates: ParsedCertificate[];
+  ctx: TrustContext;
+  requiredEku?: string;
+  /** False when a timestamp must not move the validity instant (Authenticode lifetime signing). */
+  timestampExtendsValidity: boolean;
+  /** Why a timestamp does not extend validity, for messages. */
+  timestampLimitation?: string;
+  /**
+   * A present timestamp must be trusted for `verified` even when the signer certificate is valid now
+   * (jarsigner -strict fails a jar whose TSA chain it cannot validate).
+   */
+  requireTrustedTimestamp?: boolean;
+  /** Anchors for the TSA chain; ctx.config.tsaRoots when absent. */
+  tsaAnchors?: ParsedCertificate[];
+  /** Family integrity checks that need the signature to be known good first (e.g. JAR entry coverage). */
+  afterSignature?: () => Verdict | undefined;
+  /** Weak algorithms the family already knows about (manifest digests, image hash). */
+  weakAlgorithms?: string[];
+}
+
+/**
+ * The decision every CMS-signed family shares, in the order that keeps verdicts honest:
+ * 1. the SignerInfo signature (bad ⇒ `invalid`, even without trust roots);
+ * 2. family integrity checks (`afterSignature`);
+ * 3. the timestamp's own integrity (a forged or mismatching stamp ⇒ `invalid`);
+ * 4. only then trust: no roots ⇒ `unverified`/NO_TRUST_ROOT; chain to the roots at the trusted timestamp
+ *    time, else at ctx.now. `verified` only when every one of these ran and passed.
+ *
+ * An intact timestamp whose TSA is not trusted is not used for the validity instant; when the signer
+ * certificate is valid at ctx.now anyway the timestamp was not needed (as osslsigncode and the corpus'
+ * kdbazis.dll case), and the message says the stamp was not trusted.
+ */
+export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
+  const { signer, ctx } = d;
+  const weak = new Set<string>(d.weakAlgorithms ?? []);
+
+  const cms = await verifySignerInfo({ signer, content: d.content });
+  if (cms.weakAlgorithm) weak.add(cms.weakAlgorithm);
+  if (!cms.ok) {
+    switch (cms.code) {
+      case 'SIGNER_CERTIFICATE_MISSING':
+        return invalid('SIGNER_CERTIFICATE_MISSING', `the ${d.what} cannot be checked: ${cms.message}`);
+      case 'UNSUPPORTED_ALGORITHM':
+        return verificationError(
+          'UNSUPPORTED_ALGORITHM',
+          `the ${d.what} could not be checked: ${cms.message}`,
+        );
+      default:
+        return invalid(cms.code, `the ${d.what} is invalid: ${cms.message}`);
+    }
+  }
+  const leaf = signer.certificate!;
+  const who = leaf.summary.subject || '(empty subject)';
+
+  const family = d.afterSignature?.();
+  if (family) return family;
+
+  const stamps = signerTimestamps(signer, d.certificates);
+  let ts: TimestampCheck | undefined;
+  if (stamps.length > 0) {
+    ts = await verifyTimestamp({
+      timestamp: stamps[0],
+      stampedBytes: signer.signatureValue,
+      tsaRoots: d.tsaAnchors ?? ctx.config.tsaRoots,
+      extraCertificates: d.certificates,
+    });
+    for (const w of ts.weakAlgorithms ?? []) weak.add(w);
+    if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
+      return invalid(
+        'TIMESTAMP_INVALID',
+        `the ${d.what} by ${who} carries a broken timestamp: ${ts.message}`,
+      );
+    }
+  }
+
+  if (ctx.config.roots.length === 0) {
+    return unverified(
+      'NO_TRUST_ROOT',
+      `the ${d.what} by ${who} is cryptographically valid${stampNote(ts)}; no trust root was supplied to decide trust`,
+    );
+  }
+
+  if (ts && d.requireTrustedTimestamp && !(ts.ok && ts.trusted)) {
+    return untrusted(
+      ts.code,
+      `signature by ${who} is valid but its timestamp could not be trusted: ${ts.message}`,
+    );
+  }
+
+  const useStamp = Boolean(ts?.ok && ts.trusted && ts.time && d.timestampExtendsValidity);
+  const at = useStamp ? ts!.time! : ctx.now;
+  const chain = await validateChain({
+    leaf,
+    intermediates: d.certificates,
+    anchors: ctx.config.roots,
+    at,
+    requiredEku: d.requiredEku,
+  });
+  for (const w of chain.weakAlgorithms) weak.add(w);
+  const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
+
+  if (chain.ok) {
+    const when = useStamp ? `at the timestamp ${at.toISOString()}` : `at ${at.toISOString()}`;
+    return verified(
+      'CHAIN_VALID',
+      `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
+        `${useStamp ? '' : stampNote(ts)}${weakNote}`,
+    );
+  }
+  switch (chain.code) {
+    case 'CHAIN_UNTRUSTED':
+      return untrusted(
+        'CHAIN_UNTRUSTED',
+        `signature valid but signer ${who} does not chain to a supplied trust root${weakNote}`,
+      );
+    case 'CERT_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return untrusted(
+        chain.code,
+        `signature valid but ${chain.message}, checked at ${at.toISOString()}; ${validityNote(ts, useStamp, d)}${weakNote}`,
+      );
+    default:
+      return untrusted(
+        chain.code,
+        `signature valid but the chain of ${who} is not acceptable: ${chain.message}`,
+      );
+  }
+}
+
+function stampNote(ts: TimestampCheck | undefined): string {
+  if (!ts) return '';
+  if (ts.ok && ts.trusted) return `; ${ts.message}`;
+  return `; timestamp not used (${ts.code}: ${ts.message})`;
+}
+
+function validityNote(ts: TimestampCheck | undefined, used: boolean, d: CmsSignerDecision): string {
+  if (!ts) return 'the signature has no timestamp';
+  if (used) return `the timestamp (${ts.time!.toISOString()}) was considered`;
+  if (ts.ok && ts.trusted && !d.timestampExtendsValidity) {
+    return `the timestamp (${ts.time!.toISOString()}) was considered but ${d.timestampLimitation ?? 'does not extend validity'}`;
+  }
+  return `a timestamp exists but could not be used (${ts.code}: ${ts.message})`;
+}

@@ -1,0 +1,286 @@
+import * as asn1js from 'asn1js';
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  publicDecrypt,
+  timingSafeEqual,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
+import * as pkijs from 'pkijs';
+
+import { OID, type SignerInfoView } from '../formats/cms.js';
+import { oidName } from '../formats/der.js';
+import type { ParsedCertificate } from '../formats/x509.js';
+
+/**
+ * CMS SignerInfo verification with node:crypto rather than pkijs' `SignedData.verify`.
+ *
+ * Why: pkijs goes through WebCrypto, which has no MD5 and no DSA, so 2008-era Authenticode (MD5) and
+ * DSA-signed JARs could never verify, and its errors do not say which step failed. node:crypto (OpenSSL)
+ * verifies RSA PKCS #1 v1.5 with MD5/SHA-1/SHA-2, RSA-PSS with explicit parameters, ECDSA (DER), DSA and
+ * Ed25519 from the certificate's own SubjectPublicKeyInfo. pkijs is used only as the BER parser: it keeps
+ * the signed attributes' original bytes (`encodedValue`, re-tagged 0x31), so nothing is re-encoded.
+ */
+
+export type CmsCheckCode =
+  | 'CMS_SIGNATURE_VALID'
+  | 'CMS_SIGNATURE_INVALID'
+  | 'CMS_DIGEST_MISMATCH'
+  | 'SIGNER_CERTIFICATE_MISSING'
+  | 'UNSUPPORTED_ALGORITHM';
+
+export interface CmsCheck {
+  ok: boolean;
+  code: CmsCheckCode;
+  message: string;
+  /** Hash used for the messageDigest / signature (`sha256`, `md5`...), when known. */
+  digestAlgorithm?: string;
+  /** Digest or signature algorithm that is weak (MD5, SHA-1), for flagging; never a reason to fail here. */
+  weakAlgorithm?: string;
+}
+
+/** Digest OIDs and the node:crypto names. Signature OIDs appear as digestAlgorithm in old JARs too. */
+const HASH_BY_OID: Record<string, string> = {
+  '1.2.840.113549.2.5': 'md5',
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '1.2.840.113549.1.1.4': 'md5',
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.113549.1.1.14': 'sha224',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.1': 'sha1',
+  '1.2.840.10045.4.3.1': 'sha224',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.10040.4.3': 'sha1',
+  '1.3.14.3.2.27': 'sha1',
+  '2.16.840.1.101.3.4.3.1': 'sha224',
+  '2.16.840.1.101.3.4.3.2': 'sha256',
+};
+
+/** Signature OIDs that say only "RSA" / "EC" / "DSA": the hash is the SignerInfo digestAlgorithm. */
+const KEY_ONLY_SIGNATURE_OIDS = new Set(['1.2.840.113549.1.1.1', '1.2.840.10045.2.1', '1.2.840.10040.4.1']);
+const RSA_PSS = '1.2.840.113549.1.1.10';
+const ED25519 = '1.3.101.112';
+const WEAK_HASHES = new Set(['md5', 'sha1']);
+
+export function hashNameForOid(oid: string): string | undefined {
+  return HASH_BY_OID[oid];
+}
+
+export function digest(hash: string, data: Uint8Array): Buffer {
+  return createHash(hash).update(data).digest();
+}
+
+/** The certificate's public key as node:crypto wants it, from the exact SPKI bytes. */
+export function certificatePublicKey(cert: ParsedCertificate): KeyObject {
+  // For DER certificates the re-encoded SPKI equals the stored bytes (SPKI has no BER latitude in practice).
+  const der = cert.cert.subjectPublicKeyInfo.toSchema().toBER();
+  return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+}
+
+/**
+ * Verifies one SignerInfo: messageDigest attribute (if signed attributes) == hash(content), then the
+ * signature over the DER SET of signed attributes, or over content directly when there are none.
+ * content = detached content or eContent octets (for Authenticode: SpcIndirectDataContent contents
+ * octets without its outer tag and length, formats.md §7.3).
+ */
+export async function verifySignerInfo(args: {
+  signer: SignerInfoView;
+  content: Uint8Array;
+}): Promise<CmsCheck> {
+  const { signer, content } = args;
+  const si = signer.signerInfo;
+  const digestOid = si.digestAlgorithm.algorithmId;
+  const hash = hashNameForOid(digestOid);
+  if (!hash) {
+    return {
+      ok: false,
+      code: 'UNSUPPORTED_ALGORITHM',
+      message: `digest algorithm ${oidName(digestOid)} is not supported`,
+    };
+  }
+  const weakAlgorithm = WEAK_HASHES.has(hash) ? oidName(digestOid) : undefined;
+  const base = { digestAlgorithm: hash, ...(weakAlgorithm ? { weakAlgorithm } : {}) };
+  if (!signer.certificate) {
+    return {
+      ok: false,
+      code: 'SIGNER_CERTIFICATE_MISSING',
+      message: 'the certificate the SignerInfo names (sid) is not among the certificates supplied',
+      ...base,
+    };
+  }
+
+  let signedBytes: Uint8Array[];
+  const attrs = si.signedAttrs;
+  if (attrs && attrs.attributes.length > 0) {
+    const md = attrs.attributes.filter((a) => a.type === OID.messageDigest);
+    if (md.length !== 1 || md[0]!.values.length !== 1 || !(md[0]!.values[0] instanceof asn1js.OctetString)) {
+      return {
+        ok: false,
+        code: 'CMS_DIGEST_MISMATCH',
+        message: 'the signed attributes do not carry exactly one messageDigest value',
+        ...base,
+      };
+    }
+    const claimed = Buffer.from((md[0]!.values[0] as asn1js.OctetString).valueBlock.valueHexView);
+    const actual = digest(hash, content);
+    if (!claimed.equals(actual)) {
+      return {
+        ok: false,
+        code: 'CMS_DIGEST_MISMATCH',
+        message: `messageDigest attribute ${claimed.toString('hex')} does not match the ${oidName(digestOid)} of the signed content (${actual.toString('hex')})`,
+        ...base,
+      };
+    }
+    signedBytes = signedAttributeEncodings(attrs);
+  } else {
+    signedBytes = [content];
+  }
+
+  let key: KeyObject;
+  try {
+    key = certificatePublicKey(signer.certificate);
+  } catch (err) {
+    return {
+      ok: false,
+      code: 'UNSUPPORTED_ALGORITHM',
+      message: `the signer's public key (${signer.certificate.summary.publicKeyAlgorithm}) cannot be used: ${(err as Error).message}`,
+      ...base,
+    };
+  }
+  const params = verifyParameters(si, hash, key);
+  if ('error' in params) {
+    return { ok: false, code: 'UNSUPPORTED_ALGORITHM', message: params.error, ...base };
+  }
+  const signature = Buffer.from(signer.signatureValue);
+  for (const data of signedBytes) {
+    let good: boolean;
+    try {
+      good = cryptoVerify(params.hash, data, params.key, signature);
+    } catch (err) {
+      // OpenSSL refuses some combinations outright (e.g. a hash it has disabled): say so, don't guess.
+      return {
+        ok: false,
+        code: 'UNSUPPORTED_ALGORITHM',
+        message: `${oidName(si.signatureAlgorithm.algorithmId)} with ${oidName(digestOid)} could not be checked: ${(err as Error).message}`,
+        ...base,
+      };
+    }
+    // Legacy quirk: pre-2010 VeriSign timestamp countersigners (and some old Authenticode signers) put
+    // the bare MD5/SHA-1 hash under PKCS #1 type-1 padding, without the DigestInfo wrapper. Windows and
+    // signify accept it; the padding is still checked by OpenSSL, so this proves the same key signed it.
+    if (!good && params.key === key && key.asymmetricKeyType === 'rsa' && params.hash) {
+      good = bareRsaDigestMatches(key, signature, digest(params.hash, data));
+    }
+    if (good) {
+      return {
+        ok: true,
+        code: 'CMS_SIGNATURE_VALID',
+        message: `${oidName(si.signatureAlgorithm.algorithmId)} signature by ${signer.certificate.summary.subject} is valid`,
+        ...base,
+      };
+    }
+  }
+  return {
+    ok: false,
+    code: 'CMS_SIGNATURE_INVALID',
+    message: `the ${oidName(si.signatureAlgorithm.algorithmId)} signature does not verify with the key of ${signer.certificate.summary.subject}`,
+    ...base,
+  };
+}
+
+/**
+ * The bytes the signature covers when signed attributes exist: first the original encoding re-tagged as
+ * SET (what pkijs keeps in `encodedValue`). Only when that original was BER rather than DER (indefinite
+ * length), also a DER re-encoding, since a conforming signer signed the DER form; both are encodings of
+ * the same attribute set, so accepting either proves nothing weaker.
+ */
+function signedAttributeEncodings(attrs: pkijs.SignedAndUnsignedAttributes): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const original = new Uint8Array(attrs.encodedValue);
+  if (original.length > 0) {
+    const tagged = original.slice();
+    tagged[0] = 0x31;
+    out.push(tagged);
+  }
+  if (original.length === 0 || original[1] === 0x80) {
+    const der = new asn1js.Set({ value: attrs.attributes.map((a) => a.toSchema()) }).toBER();
+    out.push(new Uint8Array(der));
+  }
+  return out;
+}
+
+function bareRsaDigestMatches(key: KeyObject, signature: Buffer, hashValue: Buffer): boolean {
+  try {
+    const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, signature);
+    return recovered.length === hashValue.length && timingSafeEqual(recovered, hashValue);
+  } catch {
+    return false;
+  }
+}
+
+type KeyInput = KeyObject | { key: KeyObject; padding: number; saltLength: number };
+
+function verifyParameters(
+  si: pkijs.SignerInfo,
+  digestHash: string,
+  key: KeyObject,
+): { hash: string | null; key: KeyInput } | { error: string } {
+  const sigOid = si.signatureAlgorithm.algorithmId;
+  const keyType = key.asymmetricKeyType;
+  if (sigOid === ED25519 || keyType === 'ed25519') return { hash: null, key };
+  if (sigOid === RSA_PSS) {
+    const pss = pssParameters(si.signatureAlgorithm.algorithmParams);
+    if ('error' in pss) return pss;
+    return {
+      hash: pss.hash,
+      key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength },
+    };
+  }
+  if (KEY_ONLY_SIGNATURE_OIDS.has(sigOid) || HASH_BY_OID[sigOid] === undefined) {
+    // Also covers the old habit of writing a digest OID (e.g. 1.3.14.3.2.26) as signatureAlgorithm.
+    if (!KEY_ONLY_SIGNATURE_OIDS.has(sigOid) && !isDigestOid(sigOid)) {
+      return { error: `signature algorithm ${oidName(sigOid)} is not supported` };
+    }
+    return { hash: digestHash, key };
+  }
+  return { hash: HASH_BY_OID[sigOid]!, key };
+}
+
+function isDigestOid(oid: string): boolean {
+  return ['1.2.840.113549.2.5', '1.3.14.3.2.26'].includes(oid) || oid.startsWith('2.16.840.1.101.3.4.2.');
+}
+
+/** RSASSA-PSS-params: hashAlgorithm [0], maskGenAlgorithm [1] (MGF1 with the same hash only), saltLength [2]. */
+function pssParameters(params: unknown): { hash: string; saltLength: number } | { error: string } {
+  let parsed: pkijs.RSASSAPSSParams;
+  try {
+    parsed = new pkijs.RSASSAPSSParams({ schema: params });
+  } catch (err) {
+    return { error: `malformed RSASSA-PSS parameters: ${(err as Error).message}` };
+  }
+  const hash = hashNameForOid(parsed.hashAlgorithm.algorithmId);
+  if (!hash)
+    return { error: `RSASSA-PSS hash ${oidName(parsed.hashAlgorithm.algorithmId)} is not supported` };
+  const mgfHashParams = parsed.maskGenAlgorithm.algorithmParams as unknown;
+  if (mgfHashParams) {
+    try {
+      const mgfHash = new pkijs.AlgorithmIdentifier({ schema: mgfHashParams });
+      if (hashNameForOid(mgfHash.algorithmId) !== hash) {
+        return { error: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported' };
+      }
+    } catch {
+      // Absent/odd MGF parameters mean the default, which matches the default hash.
+    }
+  }
+  return { hash, saltLength: parsed.saltLength };
+}

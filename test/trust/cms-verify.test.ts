@@ -1,0 +1,194 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { AuthenticodeMaterial } from '../../src/detectors/authenticode.js';
+import type { JarEvidenceMaterial } from '../../src/detectors/jar.js';
+import { parseSignedData, type SignerInfoView } from '../../src/formats/cms.js';
+import { verifySignerInfo } from '../../src/trust/cms-verify.js';
+import { contentsOctets } from '../../src/trust/families/authenticode.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
+import { detectFile } from './helpers.js';
+
+const CONTENT = new Uint8Array(Buffer.from('Signature-Version: 1.0\r\nCreated-By: sigscan tests\r\n\r\n'));
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'pipe' });
+}
+
+describe('verifySignerInfo with signatures made by openssl cms', () => {
+  let dir: string;
+  const p = (n: string) => join(dir, n);
+
+  /** Self-signed cert + detached DER CMS over CONTENT with the given key type and options. */
+  function sign(name: string, keyArgs: string[], extra: string[] = []): SignerInfoView {
+    openssl([
+      'req',
+      '-x509',
+      ...keyArgs.map((a) => a.replace('DSAPARAM', p('dsaparam.pem'))),
+      '-nodes',
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${name}`,
+    ]);
+    openssl([
+      'cms',
+      '-sign',
+      '-binary',
+      '-in',
+      p('content'),
+      '-signer',
+      p(`${name}.pem`),
+      '-inkey',
+      p(`${name}.key`),
+      '-outform',
+      'DER',
+      '-out',
+      p(`${name}.p7s`),
+      ...extra,
+    ]);
+    const info = parseSignedData(new Uint8Array(readFileSync(p(`${name}.p7s`))));
+    return info.signers[0]!;
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sigscan-cms-'));
+    writeFileSync(p('content'), CONTENT);
+    openssl([
+      'genpkey',
+      '-genparam',
+      '-algorithm',
+      'DSA',
+      '-pkeyopt',
+      'dsa_paramgen_bits:2048',
+      '-out',
+      p('dsaparam.pem'),
+    ]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cases: Array<{ name: string; key: string[]; extra?: string[]; attrs: boolean }> = [
+    { name: 'rsa-sha256-attrs', key: ['-newkey', 'rsa:2048'], attrs: true },
+    { name: 'rsa-sha256-noattr', key: ['-newkey', 'rsa:2048'], extra: ['-noattr'], attrs: false },
+    {
+      name: 'rsa-pss-sha384',
+      key: ['-newkey', 'rsa:2048'],
+      extra: ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32'],
+      attrs: true,
+    },
+    { name: 'rsa-sha1', key: ['-newkey', 'rsa:2048'], extra: ['-md', 'sha1'], attrs: true },
+    { name: 'rsa-md5-noattr', key: ['-newkey', 'rsa:2048'], extra: ['-md', 'md5', '-noattr'], attrs: false },
+    { name: 'ecdsa-p256', key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], attrs: true },
+    {
+      name: 'ecdsa-p384-noattr',
+      key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+      extra: ['-noattr'],
+      attrs: false,
+    },
+    { name: 'dsa', key: ['-newkey', 'dsa:DSAPARAM'], attrs: true },
+  ];
+
+  it.each(cases)('$name: valid over the content, invalid over anything else', async (c) => {
+    const signer = sign(c.name, c.key, c.extra);
+    expect(signer.hasSignedAttributes).toBe(c.attrs);
+    const good = await verifySignerInfo({ signer, content: CONTENT });
+    expect(good, good.message).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID' });
+    // openssl agrees (detached content, no chain check).
+    openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-noverify',
+      '-inform',
+      'DER',
+      '-in',
+      p(`${c.name}.p7s`),
+      '-content',
+      p('content'),
+      '-out',
+      p('out'),
+    ]);
+
+    const tampered = CONTENT.slice();
+    tampered[5] = tampered[5]! ^ 1;
+    const bad = await verifySignerInfo({ signer, content: tampered });
+    expect(bad.ok).toBe(false);
+    expect(bad.code).toBe(c.attrs ? 'CMS_DIGEST_MISMATCH' : 'CMS_SIGNATURE_INVALID');
+  });
+
+  it('flags SHA-1 and MD5 as weak without failing them', async () => {
+    const sha1 = await verifySignerInfo({
+      signer: sign('weak-sha1', ['-newkey', 'rsa:2048'], ['-md', 'sha1']),
+      content: CONTENT,
+    });
+    expect(sha1).toMatchObject({ ok: true, weakAlgorithm: 'SHA-1' });
+    const md5 = await verifySignerInfo({
+      signer: sign('weak-md5', ['-newkey', 'rsa:2048'], ['-md', 'md5', '-noattr']),
+      content: CONTENT,
+    });
+    expect(md5).toMatchObject({ ok: true, weakAlgorithm: 'MD5' });
+  });
+
+  it('a flipped signature byte is CMS_SIGNATURE_INVALID (with signed attributes)', async () => {
+    const signer = sign('flip', ['-newkey', 'rsa:2048']);
+    const sig = signer.signatureValue.slice();
+    sig[10] = sig[10]! ^ 0x40;
+    const r = await verifySignerInfo({ signer: { ...signer, signatureValue: sig }, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'CMS_SIGNATURE_INVALID' });
+  });
+
+  it('no certificate for the sid: SIGNER_CERTIFICATE_MISSING', async () => {
+    const signer = sign('nocert', ['-newkey', 'rsa:2048']);
+    const r = await verifySignerInfo({ signer: { ...signer, certificate: undefined }, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'SIGNER_CERTIFICATE_MISSING' });
+  });
+
+  it("a certificate with another key than the signer's: CMS_SIGNATURE_INVALID", async () => {
+    const a = sign('key-a', ['-newkey', 'rsa:2048'], ['-noattr']);
+    const b = sign('key-b', ['-newkey', 'rsa:2048'], ['-noattr']);
+    const r = await verifySignerInfo({ signer: { ...a, certificate: b.certificate }, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'CMS_SIGNATURE_INVALID' });
+  });
+});
+
+describe('verifySignerInfo on corpus signatures', () => {
+  it('JAR block without signed attributes (equinox signed.jar): signature over the .SF bytes', async () => {
+    const [e] = await detectFile(join(CORPUS_DIR, 'jar/equinox/signed.jar'), 'jar');
+    const m = e!.material as JarEvidenceMaterial;
+    const signer = parseSignedData(m.blockDer).signers[0]!;
+    expect(signer.hasSignedAttributes).toBe(false);
+    expect(await verifySignerInfo({ signer, content: m.signatureFileBytes! })).toMatchObject({ ok: true });
+    const sf = m.signatureFileBytes!.slice();
+    sf[0] = sf[0]! ^ 1;
+    expect(await verifySignerInfo({ signer, content: sf })).toMatchObject({ code: 'CMS_SIGNATURE_INVALID' });
+  });
+
+  it('JAR block with signed attributes (JDK 16 signedJava16.jar)', async () => {
+    const [e] = await detectFile(join(CORPUS_DIR, 'jar/equinox/signedJava16.jar'), 'jar');
+    const m = e!.material as JarEvidenceMaterial;
+    const signer = parseSignedData(m.blockDer).signers[0]!;
+    expect(signer.hasSignedAttributes).toBe(true);
+    expect(await verifySignerInfo({ signer, content: m.signatureFileBytes! })).toMatchObject({ ok: true });
+  });
+
+  it.each(['whois.exe', 'pciide.sys', 'SoftwareUpdate.exe', '7z1900-x64_signed.exe'])(
+    'Authenticode %s: messageDigest over the SpcIndirectDataContent contents octets only',
+    async (name) => {
+      const [e] = await detectFile(join(CORPUS_DIR, 'authenticode/signify', name), 'pe');
+      const m = e!.material as AuthenticodeMaterial;
+      const signer = parseSignedData(m.signedDataDer).signers[0]!;
+      const ok = await verifySignerInfo({ signer, content: contentsOctets(m.spcIndirectDataDer) });
+      expect(ok, ok.message).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID' });
+      // Hashing the full DER (outer tag and length included) is the classic mistake: it must not match.
+      const wrong = await verifySignerInfo({ signer, content: m.spcIndirectDataDer });
+      expect(wrong.code).toBe('CMS_DIGEST_MISMATCH');
+    },
+  );
+});

@@ -1,0 +1,283 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { JarEvidenceMaterial } from '../../../src/detectors/jar.js';
+import type { FileTarget } from '../../../src/model/index.js';
+import { jarVerifier } from '../../../src/trust/families/jar.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
+import {
+  exportCertPem,
+  genKey,
+  jarsignerVerifyStrict,
+  makeSignedJar,
+  makeTruststore,
+  putEntries,
+  removeDir,
+  tempDir,
+} from '../../helpers/jar/index.js';
+import {
+  CORPUS_AT,
+  config,
+  corpusArtifacts,
+  corpusRoots,
+  detectFile,
+  evaluateFile,
+  isVerified,
+  withoutCertificates,
+} from '../helpers.js';
+
+/**
+ * expected.verifies = null: what sigscan answers, and why that is the honest reading of the corpus note.
+ */
+const NULL_OUTCOMES: Record<string, { status: string; code: string; why: string }> = {
+  'jar/equinox/signed_tsa.jar': {
+    status: 'untrusted',
+    code: 'TSA_CHAIN_UNTRUSTED',
+    why: 'signature valid; the Certum TSA chain is not in the corpus roots, and like jarsigner -strict a timestamp that cannot be validated fails the jar',
+  },
+  'jar/equinox/SHA256withRSA.jar': {
+    status: 'unverified',
+    code: 'NO_TRUST_ROOT',
+    why: 'no trust root listed',
+  },
+  'jar/equinox/SHA384withRSA.jar': {
+    status: 'unverified',
+    code: 'NO_TRUST_ROOT',
+    why: 'no trust root listed',
+  },
+  'jar/equinox/SHA512withRSA.jar': {
+    status: 'unverified',
+    code: 'NO_TRUST_ROOT',
+    why: 'no trust root listed',
+  },
+  'jar/equinox/bundleWithNonAsciiCharsFilename.jar': {
+    status: 'unverified',
+    code: 'NO_TRUST_ROOT',
+    why: 'no trust root listed (self-signed, expired 2016)',
+  },
+};
+
+describe('jar verifier on the corpus (expected.json, as of 2026-11-21)', () => {
+  const artifacts = corpusArtifacts('signed-jar');
+
+  it('covers every signed-jar artifact', () => {
+    expect(artifacts.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(artifacts.map((a) => [a.id, a] as const))('%s', async (_id, a) => {
+    const roots = corpusRoots(a);
+    const outcomes = await evaluateFile(
+      join(CORPUS_DIR, a.files['jar']!),
+      'jar',
+      await config({ roots, at: CORPUS_AT }),
+    );
+    const verdicts = outcomes.map((o) => o.verdict);
+    if (a.expected.verifies === true) {
+      expect(verdicts.length).toBeGreaterThan(0);
+      for (const v of verdicts)
+        expect(v, v.message).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    } else if (a.expected.verifies === false) {
+      // An unsigned jar has no signature to verify at all; otherwise no signer may come out verified.
+      for (const v of verdicts) expect(v.status, v.message).not.toBe('verified');
+    } else {
+      const want = NULL_OUTCOMES[a.id];
+      expect(want, `document the outcome of ${a.id}`).toBeDefined();
+      for (const v of verdicts)
+        expect(v, want!.why).toMatchObject({ status: want!.status, code: want!.code });
+    }
+  });
+
+  it('names signer and anchor when verified, and flags SHA-1', async () => {
+    const a = artifacts.find((x) => x.id === 'jar/equinox/signed.jar')!;
+    const [o] = await evaluateFile(
+      join(CORPUS_DIR, a.files['jar']!),
+      'jar',
+      await config({ roots: corpusRoots(a), at: CORPUS_AT }),
+    );
+    expect(o!.verdict.message).toContain('CN=CA1 LeafA,O=CA1,L=Boston,ST=Massachusetts,C=US');
+    expect(o!.verdict.message).toContain('chains to trusted CN=CA1 Root');
+    expect(o!.verdict.message).toContain('weak algorithms: SHA1withRSA');
+  });
+
+  it('the self-signed AppSigner jars are untrusted against the equinox roots, naming the signer', async () => {
+    const roots = corpusRoots(artifacts.find((x) => x.id === 'jar/equinox/signed.jar')!);
+    const [o] = await evaluateFile(
+      join(CORPUS_DIR, 'jar/equinox/SHA256withRSA.jar'),
+      'jar',
+      await config({ roots, at: CORPUS_AT }),
+    );
+    expect(o!.verdict.status).toBe('untrusted');
+    expect(o!.verdict.code).toBe('CHAIN_UNTRUSTED');
+    expect(o!.verdict.message).toBe(
+      'signature valid but signer CN=AppSigner,OU=Me,O=IBM,L=Austin,C=US does not chain to a supplied trust root',
+    );
+  });
+
+  it('unsigned entries make the jar invalid/UNSIGNED_ENTRIES (jarsigner -strict fails it)', async () => {
+    const a = artifacts.find((x) => x.id === 'jar/equinox/signed_with_metadata_added.jar')!;
+    const [o] = await evaluateFile(
+      join(CORPUS_DIR, a.files['jar']!),
+      'jar',
+      await config({ roots: corpusRoots(a), at: CORPUS_AT }),
+    );
+    expect(o!.verdict).toMatchObject({ status: 'invalid', code: 'UNSIGNED_ENTRIES' });
+  });
+
+  it('the SHA-1 TSA-stamped jar verifies once its TSA is trusted... but not here: the Certum root is absent', async () => {
+    const a = artifacts.find((x) => x.id === 'jar/equinox/signed_tsa.jar')!;
+    // Removing the trust roots: the crypto still passes, so the answer is NO_TRUST_ROOT, never verified.
+    const [o] = await evaluateFile(join(CORPUS_DIR, a.files['jar']!), 'jar', await config({ at: CORPUS_AT }));
+    expect(o!.verdict).toMatchObject({ status: 'unverified', code: 'NO_TRUST_ROOT' });
+  });
+});
+
+describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', () => {
+  let dir: string;
+  let keystore: string;
+  let caPem: string;
+  let otherPem: string;
+  let trust: string;
+  let otherTrust: string;
+  const jars: Record<string, string> = {};
+
+  beforeAll(() => {
+    dir = tempDir('sigscan-jartrust-');
+    keystore = join(dir, 'keys.p12');
+    genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Trust Test CA, O=Sigscan Tests' });
+    genKey(keystore, { alias: 'other', keyalg: 'RSA', dname: 'CN=Unrelated CA, O=Sigscan Tests' });
+    genKey(keystore, {
+      alias: 'signer',
+      keyalg: 'RSA',
+      dname: 'CN=Jar Signer, O=Sigscan Tests',
+      issuerAlias: 'ca',
+    });
+    genKey(keystore, {
+      alias: 'ecsigner',
+      keyalg: 'EC',
+      dname: 'CN=EC Jar Signer, O=Sigscan Tests',
+      issuerAlias: 'ca',
+    });
+    genKey(keystore, {
+      alias: 'expired',
+      keyalg: 'RSA',
+      dname: 'CN=Expired Jar Signer, O=Sigscan Tests',
+      issuerAlias: 'ca',
+      startdate: '-3y',
+      validity: 365,
+    });
+    caPem = exportCertPem(keystore, 'ca', join(dir, 'ca.pem'));
+    otherPem = exportCertPem(keystore, 'other', join(dir, 'other.pem'));
+    trust = makeTruststore(join(dir, 'trust.p12'), { ca: caPem });
+    otherTrust = makeTruststore(join(dir, 'other-trust.p12'), { other: otherPem });
+
+    const sign = (name: string, alias: string, keyalg: 'RSA' | 'EC') =>
+      makeSignedJar(dir, { name, alias, keyalg, dname: '', keystore, skipKeygen: true }).path;
+    jars['good'] = sign('good.jar', 'signer', 'RSA');
+    jars['ec'] = sign('ec.jar', 'ecsigner', 'EC');
+    jars['expired'] = sign('expired.jar', 'expired', 'RSA');
+    jars['tampered'] = join(dir, 'tampered.jar');
+    copyFileSync(jars['good'], jars['tampered']);
+    putEntries(jars['tampered'], { 'hello/Hello.txt': 'hello, mallory\n' });
+    jars['added'] = join(dir, 'added.jar');
+    copyFileSync(jars['good'], jars['added']);
+    putEntries(jars['added'], { 'hello/Extra.txt': 'added after signing\n' });
+  });
+
+  afterAll(() => removeDir(dir));
+
+  const cases: Array<{ name: string; jar: string; wrongRoot?: boolean; status: string; code: string }> = [
+    { name: 'good RSA', jar: 'good', status: 'verified', code: 'CHAIN_VALID' },
+    { name: 'good EC', jar: 'ec', status: 'verified', code: 'CHAIN_VALID' },
+    {
+      name: 'entry tampered after signing',
+      jar: 'tampered',
+      status: 'invalid',
+      code: 'ENTRY_DIGEST_MISMATCH',
+    },
+    { name: 'entry added after signing', jar: 'added', status: 'invalid', code: 'UNSIGNED_ENTRIES' },
+    { name: 'wrong root', jar: 'good', wrongRoot: true, status: 'untrusted', code: 'CHAIN_UNTRUSTED' },
+    { name: 'expired, no timestamp', jar: 'expired', status: 'untrusted', code: 'CERT_EXPIRED' },
+  ];
+
+  it.each(cases)('$name: sigscan and jarsigner agree', async (c) => {
+    const path = jars[c.jar]!;
+    const tool = jarsignerVerifyStrict(path, c.wrongRoot ? otherTrust : trust);
+    const [o] = await evaluateFile(path, 'jar', await config({ roots: [c.wrongRoot ? otherPem : caPem] }));
+    expect(o!.verdict, o!.verdict.message).toMatchObject({ status: c.status, code: c.code });
+    expect(isVerified(o!.verdict), tool.output).toBe(tool.passed);
+  });
+
+  it('expired without timestamp says so', async () => {
+    const [o] = await evaluateFile(jars['expired']!, 'jar', await config({ roots: [caPem] }));
+    expect(o!.verdict.message).toContain('CN=Expired Jar Signer,O=Sigscan Tests expired on');
+    expect(o!.verdict.message).toContain('the signature has no timestamp');
+  });
+
+  it('a certificate valid now is expired at a later --at', async () => {
+    const [o] = await evaluateFile(
+      jars['good']!,
+      'jar',
+      await config({ roots: [caPem], at: '2040-01-01T00:00:00Z' }),
+    );
+    expect(o!.verdict).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+  });
+
+  describe('removing one input at a time never leaves `verified`', () => {
+    it('all inputs: verified', async () => {
+      const [o] = await evaluateFile(jars['good']!, 'jar', await config({ roots: [caPem] }));
+      expect(o!.verdict.status).toBe('verified');
+    });
+
+    it('no trust roots: unverified/NO_TRUST_ROOT, after the signature was checked', async () => {
+      const [o] = await evaluateFile(jars['good']!, 'jar', await config({}));
+      expect(o!.verdict).toMatchObject({ status: 'unverified', code: 'NO_TRUST_ROOT' });
+      expect(o!.verdict.message).toContain('is cryptographically valid');
+    });
+
+    it('no roots does not hide a bad signature: invalid', async () => {
+      const [e] = await detectFile(jars['good']!, 'jar');
+      const m = e!.material as JarEvidenceMaterial;
+      const sf = new Uint8Array(m.signatureFileBytes!);
+      sf[sf.length - 3] = sf[sf.length - 3]! ^ 1;
+      const v = await jarVerifier(
+        { ...e!, material: { ...m, signatureFileBytes: sf } },
+        target(jars['good']!),
+        {
+          config: await config({}),
+          now: new Date(),
+        },
+      );
+      // JDK 17 jarsigner writes signed attributes, so the messageDigest check is what catches it.
+      expect(v.status).toBe('invalid');
+      expect(['CMS_SIGNATURE_INVALID', 'CMS_DIGEST_MISMATCH']).toContain(v.code);
+    });
+
+    it('signer certificate missing from the block: invalid/SIGNER_CERTIFICATE_MISSING', async () => {
+      const [e] = await detectFile(jars['good']!, 'jar');
+      const m = e!.material as JarEvidenceMaterial;
+      const stripped = { ...m, blockDer: withoutCertificates(m.blockDer), certificatesDer: [] };
+      const v = await jarVerifier({ ...e!, material: stripped }, target(jars['good']!), {
+        config: await config({ roots: [caPem] }),
+        now: new Date(),
+      });
+      expect(v).toMatchObject({ status: 'invalid', code: 'SIGNER_CERTIFICATE_MISSING' });
+    });
+
+    it('.SF bytes missing: invalid', async () => {
+      const [e] = await detectFile(jars['good']!, 'jar');
+      const m = e!.material as JarEvidenceMaterial;
+      const v = await jarVerifier(
+        { ...e!, material: { ...m, signatureFileBytes: undefined } },
+        target(jars['good']!),
+        { config: await config({ roots: [caPem] }), now: new Date() },
+      );
+      expect(v.status).not.toBe('verified');
+    });
+  });
+});
+
+function target(path: string): FileTarget {
+  const size = readFileSync(path).length;
+  return { kind: 'file', path, size, digest: 'sha256:00', format: 'jar' };
+}
