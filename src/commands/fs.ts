@@ -19,6 +19,10 @@ ${EXIT_CODES_HELP}`;
       command: '<%= config.bin %> fs /opt/app /usr/lib/jvm -o json | jq .summary',
     },
     {
+      description: 'SARIF for GitHub code scanning, plus JSON and HTML copies in reports/',
+      command: '<%= config.bin %> fs dist -o sarif --output-file sigscan.sarif --report-format json,html',
+    },
+    {
       description: 'Only JARs, skipping test folders',
       command: '<%= config.bin %> fs . --include "**/*.jar" --exclude "**/test/**"',
     },
@@ -44,36 +48,36 @@ ${EXIT_CODES_HELP}`;
     const { argv, flags } = await this.parse(Fs);
     const [
       { runFsScan },
-      { exitCodeFor },
-      { writeReport },
+      { startOutputs, finishOutputs },
       { stderrLogger },
       { loadTrustConfig },
       { SigscanError },
     ] = await Promise.all([
       import('../scan/run.js'),
-      import('../scan/exit-code.js'),
       import('./output.js'),
       import('../util/logger.js'),
       import('../trust/config.js'),
       import('../errors.js'),
     ]);
-    let trust;
     try {
-      trust = await loadTrustConfig(trustInput(flags));
+      const trust = await loadTrustConfig(trustInput(flags));
+      const writer = await startOutputs(flags);
+      const report = await runFsScan({
+        trust,
+        roots: argv as string[],
+        followSymlinks: flags['follow-symlinks'],
+        include: flags.include,
+        exclude: flags.exclude,
+        concurrency: flags.concurrency,
+        log: stderrLogger(flags.verbose),
+        onResult: writer.onResult,
+        retainResults: writer.retainResults,
+      });
+      process.exitCode = await finishOutputs(writer, report);
     } catch (err) {
-      if (err instanceof SigscanError) this.error(err.message, { exit: 2, code: err.code });
+      if (err instanceof SigscanError)
+        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
       throw err;
     }
-    const report = await runFsScan({
-      trust,
-      roots: argv as string[],
-      followSymlinks: flags['follow-symlinks'],
-      include: flags.include,
-      exclude: flags.exclude,
-      concurrency: flags.concurrency,
-      log: stderrLogger(flags.verbose),
-    });
-    await writeReport(report, flags.output as 'pretty' | 'json');
-    process.exitCode = exitCodeFor(report, (flags['fail-on'] ?? []) as never);
   }
 }

@@ -1,6 +1,18 @@
 import Fs from './fs.js';
+import ReportConvert from './report/convert.js';
+import ReportDiff from './report/diff.js';
+import ReportMerge from './report/merge.js';
 import Repo from './repo.js';
+import Schema from './schema.js';
 import Version from './version.js';
 
 /** oclif's explicit command strategy: commands are listed, not discovered on disk. */
-export const COMMANDS = { repo: Repo, fs: Fs, version: Version };
+export const COMMANDS = {
+  repo: Repo,
+  fs: Fs,
+  'report:convert': ReportConvert,
+  'report:diff': ReportDiff,
+  'report:merge': ReportMerge,
+  schema: Schema,
+  version: Version,
+};

@@ -33,6 +33,10 @@ ${EXIT_CODES_HELP}`;
         'echo "$PASS" | <%= config.bin %> repo 127.0.0.1:5000 --plain-http --tags "v*" -u ci --password-stdin',
     },
     {
+      description: 'SARIF for GitHub code scanning',
+      command: '<%= config.bin %> repo ghcr.example/org -o sarif --output-file sigscan.sarif',
+    },
+    {
       description: 'Fail a CI job when anything is unsigned',
       command: '<%= config.bin %> repo ghcr.example/org --fail-on unsigned,invalid',
     },
@@ -76,10 +80,9 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Repo);
-    const [{ runRepoScan }, { exitCodeFor }, { writeReport }, { stderrLogger }, { SigscanError }] =
+    const [{ runRepoScan }, { startOutputs, finishOutputs }, { stderrLogger }, { SigscanError }] =
       await Promise.all([
         import('../scan/run.js'),
-        import('../scan/exit-code.js'),
         import('./output.js'),
         import('../util/logger.js'),
         import('../errors.js'),
@@ -89,6 +92,7 @@ ${EXIT_CODES_HELP}`;
     if (flags['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
     try {
       const trust = await loadTrustConfig(trustInput(flags));
+      const writer = await startOutputs(flags);
       const report = await runRepoScan({
         trust,
         target: args.registry,
@@ -104,10 +108,11 @@ ${EXIT_CODES_HELP}`;
         stats: flags.stats,
         concurrency: flags.concurrency,
         log: stderrLogger(flags.verbose),
+        onResult: writer.onResult,
+        retainResults: writer.retainResults,
       });
       if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
-      await writeReport(report, flags.output as 'pretty' | 'json');
-      process.exitCode = exitCodeFor(report, (flags['fail-on'] ?? []) as never);
+      process.exitCode = await finishOutputs(writer, report);
     } catch (err) {
       if (err instanceof SigscanError)
         this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });

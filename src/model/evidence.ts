@@ -9,7 +9,8 @@ export type SignatureFamily =
   | 'tuf'
   | 'oci-annotation'
   | 'jar'
-  | 'authenticode';
+  | 'authenticode'
+  | 'in-toto';
 
 export interface CertificateSummary {
   /** RFC 4514 string, most specific RDN first, spelled as Go's pkix.Name.String(). */

@@ -1,6 +1,7 @@
 /** What a scan looks at: an image manifest in a registry or layout, or a file on disk. */
 
-export type FileFormat = 'jar' | 'pe' | 'unknown';
+/** `blob`: any other file, reported because a detached signature (bundle, `.sig`) sits beside it. */
+export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown';
 
 export interface ImageTarget {
   kind: 'image';

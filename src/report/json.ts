@@ -1,4 +1,4 @@
-import type { CertificateSummary, SignatureResult, TargetResult } from '../model/index.js';
+import type { CertificateSummary, ErrorEntry, SignatureResult, TargetResult } from '../model/index.js';
 import { targetRef } from '../model/index.js';
 import { sortResults, summarize, type ScanReport } from '../scan/report-model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -14,22 +14,26 @@ export function toJsonDocument(report: ScanReport): Record<string, unknown> {
   return {
     schemaVersion: JSON_SCHEMA_VERSION,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
-    scan: {
-      command: report.command,
-      inputs: report.inputs,
-      startedAt: report.startedAt.toISOString(),
-      finishedAt: report.finishedAt.toISOString(),
-      durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
-    },
+    scan: scanJson(report),
     targets: sortResults(report.results).map(targetJson),
-    errors: report.scanErrors.map((e) => ({
-      code: e.code,
-      message: e.message,
-      ...(e.source ? { source: e.source } : {}),
-    })),
+    errors: report.scanErrors.map(errorJson),
     summary: summarize(report),
     ...(report.stats ? { stats: report.stats } : {}),
   };
+}
+
+export function scanJson(report: ScanReport): Record<string, unknown> {
+  return {
+    command: report.command,
+    inputs: report.inputs,
+    startedAt: report.startedAt.toISOString(),
+    finishedAt: report.finishedAt.toISOString(),
+    durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
+  };
+}
+
+export function errorJson(e: ErrorEntry): Record<string, unknown> {
+  return { code: e.code, message: e.message, ...(e.source !== undefined ? { source: e.source } : {}) };
 }
 
 export function renderJson(report: ScanReport): string {
@@ -57,15 +61,11 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
     ...base,
     status: r.status,
     signatures: r.signatures.map(signatureJson),
-    errors: r.errors.map((e) => ({
-      code: e.code,
-      message: e.message,
-      ...(e.source ? { source: e.source } : {}),
-    })),
+    errors: r.errors.map(errorJson),
   };
 }
 
-function signatureJson(s: SignatureResult): Record<string, unknown> {
+export function signatureJson(s: SignatureResult): Record<string, unknown> {
   const e = s.evidence;
   const signer = e.signer;
   return {

@@ -24,6 +24,11 @@ export interface CommonPlan {
   trust?: TrustConfig;
   /** Called with each result as it finishes (progress, streaming output). */
   onResult?: (result: TargetResult) => void;
+  /**
+   * Keep every result in `ScanReport.results` (default). Streaming output (`-o ndjson`) turns this off so that
+   * memory stays constant: results then only reach `onResult`.
+   */
+  retainResults?: boolean;
 }
 
 export interface RepoScanPlan extends CommonPlan {
@@ -135,7 +140,7 @@ async function collect(
     limits,
     log: plan.log,
   })) {
-    results.push(result);
+    if (plan.retainResults !== false) results.push(result);
     plan.onResult?.(result);
   }
   return results;
