@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 
-import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
 import { trustFlags, trustInput } from './trust-flags.js';
 
 export default class Fs extends Command {
@@ -36,6 +36,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     ...outputFlags,
     ...trustFlags,
+    ...shardFlag,
     'follow-symlinks': Flags.boolean({
       summary: 'Follow symbolic links (loops are detected).',
       default: false,
@@ -48,7 +49,7 @@ ${EXIT_CODES_HELP}`;
     const { argv, flags } = await this.parse(Fs);
     const [
       { runFsScan },
-      { startOutputs, finishOutputs },
+      { startOutputs, finishOutputs, resultHook },
       { stderrLogger },
       { loadTrustConfig },
       { SigscanError },
@@ -62,6 +63,7 @@ ${EXIT_CODES_HELP}`;
     try {
       const trust = await loadTrustConfig(trustInput(flags));
       const writer = await startOutputs(flags);
+      const hook = await resultHook(writer, 'fs');
       const report = await runFsScan({
         trust,
         roots: argv as string[],
@@ -70,9 +72,11 @@ ${EXIT_CODES_HELP}`;
         exclude: flags.exclude,
         concurrency: flags.concurrency,
         log: stderrLogger(flags.verbose),
-        onResult: writer.onResult,
+        onResult: hook.onResult,
+        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
         retainResults: writer.retainResults,
       });
+      hook.done();
       process.exitCode = await finishOutputs(writer, report);
     } catch (err) {
       if (err instanceof SigscanError)

@@ -36,6 +36,25 @@ export function terminalWidth(): number | undefined {
   return Number.isInteger(env) && env > 0 ? env : undefined;
 }
 
+/** The writer's per-result hook, plus a progress line when stderr is a terminal. */
+export async function resultHook(
+  writer: ReportWriter,
+  label: string,
+): Promise<{
+  onResult: (r: import('../model/index.js').TargetResult) => void;
+  done: () => void;
+}> {
+  const { ProgressLine } = await import('../report/progress.js');
+  const progress = ProgressLine.forStderr(label);
+  return {
+    onResult: (r) => {
+      writer.onResult(r);
+      progress?.tick(r);
+    },
+    done: () => progress?.finish(),
+  };
+}
+
 /** Finishes the outputs, names saved files on stderr, and returns the exit code. */
 export async function finishOutputs(
   writer: ReportWriter,

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 
-import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
 import { trustFlags, trustInput } from './trust-flags.js';
 
 export default class Repo extends Command {
@@ -52,6 +52,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     ...outputFlags,
     ...trustFlags,
+    ...shardFlag,
     username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
     password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
     'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
@@ -80,7 +81,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Repo);
-    const [{ runRepoScan }, { startOutputs, finishOutputs }, { stderrLogger }, { SigscanError }] =
+    const [{ runRepoScan }, { startOutputs, finishOutputs, resultHook }, { stderrLogger }, { SigscanError }] =
       await Promise.all([
         import('../scan/run.js'),
         import('./output.js'),
@@ -93,6 +94,7 @@ ${EXIT_CODES_HELP}`;
     try {
       const trust = await loadTrustConfig(trustInput(flags));
       const writer = await startOutputs(flags);
+      const hook = await resultHook(writer, 'repo');
       const report = await runRepoScan({
         trust,
         target: args.registry,
@@ -108,10 +110,12 @@ ${EXIT_CODES_HELP}`;
         stats: flags.stats,
         concurrency: flags.concurrency,
         log: stderrLogger(flags.verbose),
-        onResult: writer.onResult,
+        onResult: hook.onResult,
+        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
         retainResults: writer.retainResults,
       });
       if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
+      hook.done();
       process.exitCode = await finishOutputs(writer, report);
     } catch (err) {
       if (err instanceof SigscanError)

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 
+import { SigscanError } from '../errors.js';
+
 import { OUTPUT_FORMATS } from '../report/formats.js';
 import { FAIL_ON_CONDITIONS } from '../scan/exit-code.js';
 
@@ -15,6 +17,14 @@ export const reportFileFlags = {
     summary: 'Write the -o report to this file instead of stdout (never overwrites: exit 2 if it exists).',
   }),
   force: Flags.boolean({ summary: 'Let --output-file overwrite an existing file.', default: false }),
+};
+
+export const shardFlag = {
+  shard: Flags.string({
+    summary: 'Scan only share i of n (e.g. 2/8): repositories or files are split by a stable hash.',
+    description:
+      'n jobs with --shard 1/n .. n/n together cover the scan once; merge their JSON with `sigscan report merge`.',
+  }),
 };
 
 export const outputFlags = {
@@ -53,3 +63,14 @@ any signature with that verdict; error: any target or scan error.`,
   }),
   verbose: Flags.boolean({ char: 'v', summary: 'Log progress details to stderr.', default: false }),
 };
+
+/** `--shard i/n` to a Shard, as a usage error when malformed. */
+export function parseShardFlag(text: string): import('../util/shard.js').Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new SigscanError('USAGE', `--shard "${text}" must be i/n with 1 <= i <= n`);
+  }
+  return { index, count };
+}

@@ -12,6 +12,7 @@ import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { registryJobs } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
+import type { Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
 import { runScan, type ScanJob } from './engine.js';
 import type { ScanReport } from './report-model.js';
@@ -29,6 +30,8 @@ export interface CommonPlan {
    * memory stays constant: results then only reach `onResult`.
    */
   retainResults?: boolean;
+  /** This job's share when a fleet splits the scan (`--shard i/n`). */
+  shard?: Shard;
 }
 
 export interface RepoScanPlan extends CommonPlan {
@@ -85,7 +88,13 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
     maxPages: limits.maxPages,
   });
   try {
-    const jobs = registryJobs(client, { scope, repos: plan.repos, tags: plan.tags, scanErrors });
+    const jobs = registryJobs(client, {
+      scope,
+      repos: plan.repos,
+      tags: plan.tags,
+      scanErrors,
+      shard: plan.shard,
+    });
     const results = await collect(jobs, plan, limits);
     return {
       command: 'repo',
@@ -114,6 +123,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     limits,
     scanErrors,
     counters,
+    shard: plan.shard,
   });
   const results = await collect(jobs, plan, limits);
   return {

@@ -6,16 +6,6 @@ export interface Shard {
   count: number;
 }
 
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new Error(`--shard "${text}" must be i/n with 1 <= i <= n`);
-  }
-  return { index, count };
-}
-
 export function inShard(name: string, shard: Shard | undefined): boolean {
   if (!shard || shard.count === 1) return true;
   const h = createHash('sha256').update(name).digest().readUInt32BE(0);

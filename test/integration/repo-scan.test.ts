@@ -247,6 +247,26 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     ]);
   });
 
+  it('splits the registry into shards whose merged report equals the single run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigscan-shards-'));
+    const files: string[] = [];
+    const counts: number[] = [];
+    for (const i of [1, 2, 3]) {
+      const { report: part } = await sigscanJson(['repo', reg.host, '--plain-http', '--shard', `${i}/3`]);
+      counts.push(part.targets.length);
+      const file = join(dir, `part${i}.json`);
+      await writeFile(file, JSON.stringify(part));
+      files.push(file);
+    }
+    expect(counts.filter((n) => n > 0).length).toBeGreaterThan(1);
+    const merged = await sigscanJson(['report', 'merge', ...files]);
+    const key = (r: JsonReport) =>
+      r.targets.map((t) => [t.ref, t.platform, t.digest, t.status, t.signatures.map((x) => x.location)]);
+    expect(key(merged.report)).toEqual(key(report));
+    expect(merged.report.summary.targets).toBe(report.summary.targets);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('costs one request per unsigned tag on a registry without the referrers API', () => {
     const total = (kind: string) =>
       Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);
