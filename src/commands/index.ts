@@ -1,4 +1,5 @@
 import Fs from './fs.js';
+import Images from './images.js';
 import ReportConvert from './report/convert.js';
 import ReportDiff from './report/diff.js';
 import ReportMerge from './report/merge.js';
@@ -10,6 +11,7 @@ import Version from './version.js';
 export const COMMANDS = {
   repo: Repo,
   fs: Fs,
+  images: Images,
   'report:convert': ReportConvert,
   'report:diff': ReportDiff,
   'report:merge': ReportMerge,

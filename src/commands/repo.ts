@@ -1,5 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 
+import { registryAccess, registryFlags } from './registry-flags.js';
 import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
 import { trustFlags, trustInput } from './trust-flags.js';
 
@@ -53,30 +54,13 @@ ${EXIT_CODES_HELP}`;
     ...outputFlags,
     ...trustFlags,
     ...shardFlag,
-    username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
-    password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
-    'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
-    'docker-config': Flags.string({ summary: 'Docker config.json to read credentials from.' }),
-    'ca-file': Flags.string({ summary: 'PEM file with CA certificates to trust for the registry TLS.' }),
-    insecure: Flags.boolean({
-      summary: 'Do not verify the registry TLS certificate (dangerous).',
-      default: false,
-    }),
-    'plain-http': Flags.boolean({
-      summary: 'Talk plain HTTP to the registry (local test registries).',
-      default: false,
-    }),
+    ...registryFlags,
     repos: Flags.string({
       summary: 'Only repositories matching these globs.',
       multiple: true,
       delimiter: ',',
     }),
     tags: Flags.string({ summary: 'Only tags matching these globs.', multiple: true, delimiter: ',' }),
-    rps: Flags.integer({ summary: 'At most this many requests per second per registry host.', min: 1 }),
-    stats: Flags.boolean({
-      summary: 'Print request statistics to stderr and add them to the JSON report.',
-      default: false,
-    }),
   };
 
   async run(): Promise<void> {
@@ -89,8 +73,6 @@ ${EXIT_CODES_HELP}`;
         import('../errors.js'),
       ]);
     const { loadTrustConfig } = await import('../trust/config.js');
-    let password = flags.password ?? process.env.SIGSCAN_PASSWORD;
-    if (flags['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
     try {
       const trust = await loadTrustConfig(trustInput(flags));
       const writer = await startOutputs(flags);
@@ -100,14 +82,7 @@ ${EXIT_CODES_HELP}`;
         target: args.registry,
         repos: flags.repos,
         tags: flags.tags,
-        username: flags.username,
-        password: flags.username ? password : undefined,
-        dockerConfig: flags['docker-config'],
-        caFile: flags['ca-file'],
-        insecure: flags.insecure,
-        plainHttp: flags['plain-http'],
-        rps: flags.rps,
-        stats: flags.stats,
+        ...(await registryAccess(flags)),
         concurrency: flags.concurrency,
         log: stderrLogger(flags.verbose),
         onResult: hook.onResult,
@@ -123,10 +98,4 @@ ${EXIT_CODES_HELP}`;
       throw err;
     }
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -37,6 +37,11 @@ export const trustFlags = {
     multiple: true,
   }),
   policy: Flags.string({ summary: 'containers-policy.json to evaluate per image.' }),
+  'registries-d': Flags.string({
+    summary:
+      'containers registries.d directory (simple-signing lookaside); default: the containers location.',
+    multiple: true,
+  }),
   at: Flags.string({ summary: 'Verify as of this RFC 3339 time instead of now.' }),
 };
 
@@ -61,6 +66,7 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     notationDir: one(flags['notation-dir']),
     gpgKeyring: many(flags['gpg-keyring']),
     policy: one(flags.policy),
+    registriesD: many(flags['registries-d']),
     at: one(flags.at),
   };
 }

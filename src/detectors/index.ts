@@ -3,6 +3,7 @@ import { cosignDetector } from './cosign.js';
 import { cosignAttestationDetector } from './cosign-attestation.js';
 import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
+import { simpleSigningDetector } from './simple-signing.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
@@ -14,4 +15,5 @@ export const DETECTORS: readonly Detector[] = [
   notationDetector,
   jarDetector,
   authenticodeDetector,
+  simpleSigningDetector,
 ];

@@ -1,18 +1,22 @@
 import { readFile } from 'node:fs/promises';
 
+import type { DetectServices } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
+import { SimpleSigningService } from '../detectors/simple-signing-service.js';
 import { SigscanError } from '../errors.js';
 import type { ErrorEntry, TargetResult } from '../model/index.js';
 import { apiHost, parseScope } from '../oci/reference.js';
+import { StoreDiscovery } from '../oci/discovery.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { resolveCredential } from '../oci/registry/credentials.js';
 import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
-import { registryJobs } from '../sources/registry.js';
+import { imageScopes } from '../sources/image-list.js';
+import { registryJobs, tagJob } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
-import type { Shard } from '../util/shard.js';
+import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
 import { runScan, type ScanJob } from './engine.js';
 import type { ScanReport } from './report-model.js';
@@ -34,10 +38,8 @@ export interface CommonPlan {
   shard?: Shard;
 }
 
-export interface RepoScanPlan extends CommonPlan {
-  target: string;
-  repos?: string[];
-  tags?: string[];
+/** How to reach registries: credentials, TLS, pacing. */
+export interface RegistryAccess {
   username?: string;
   password?: string;
   dockerConfig?: string;
@@ -48,6 +50,17 @@ export interface RepoScanPlan extends CommonPlan {
   stats?: boolean;
   /** Tests shorten the backoff; users never need to. */
   retryBaseMs?: number;
+}
+
+export interface RepoScanPlan extends CommonPlan, RegistryAccess {
+  target: string;
+  repos?: string[];
+  tags?: string[];
+}
+
+export interface ImagesScanPlan extends CommonPlan, RegistryAccess {
+  /** Image references as people and `kubectl` write them (`nginx:1.25`, `ghcr.io/o/a@sha256:...`). */
+  images: string[];
 }
 
 export interface FsScanPlan extends CommonPlan {
@@ -62,13 +75,76 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scope = parseScope(plan.target);
   const scanErrors: ErrorEntry[] = [];
+  const access = await openRegistryAccess(plan, limits);
+  try {
+    const client = await access.client(scope.registry);
+    const jobs = registryJobs(client, {
+      scope,
+      repos: plan.repos,
+      tags: plan.tags,
+      scanErrors,
+      shard: plan.shard,
+    });
+    const results = await collect(jobs, plan, limits, access.services);
+    return {
+      command: 'repo',
+      inputs: [plan.target],
+      startedAt,
+      finishedAt: new Date(),
+      results,
+      scanErrors,
+      stats: plan.stats ? access.stats.snapshot() : undefined,
+    };
+  } finally {
+    await access.close();
+  }
+}
+
+/** An image list (or a cluster's pods): each image in its own registry, every registry shared by its images. */
+export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
+  const startedAt = new Date();
+  const limits = plan.limits ?? DEFAULT_LIMITS;
+  const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
+  const access = await openRegistryAccess(plan, limits);
+  try {
+    const discoveries = new Map<string, StoreDiscovery>();
+    async function* jobs(): AsyncIterable<ScanJob> {
+      for (const scope of scopes) {
+        const client = await access.client(scope.registry);
+        const key = `${scope.registry}/${scope.repository}`;
+        let discovery = discoveries.get(key);
+        if (!discovery) {
+          discovery = new StoreDiscovery(client, scope.repository!);
+          discoveries.set(key, discovery);
+        }
+        yield tagJob(
+          client,
+          discovery,
+          scope.repository!,
+          scope.digest ?? scope.tag!,
+          scope.digest ? scope.tag : undefined,
+        );
+      }
+    }
+    const results = await collect(jobs(), plan, limits, access.services);
+    return {
+      command: 'images',
+      inputs: plan.images,
+      startedAt,
+      finishedAt: new Date(),
+      results,
+      scanErrors: [],
+      stats: plan.stats ? access.stats.snapshot() : undefined,
+    };
+  } finally {
+    await access.close();
+  }
+}
+
+/** One transport (pools, retries, stats) for the scan and one client per registry host, made on first use. */
+async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Limits) {
   if (plan.insecure) plan.log.warn('TLS certificate verification is OFF for this scan (--insecure)');
   const ca = plan.caFile ? await readCaFile(plan.caFile) : undefined;
-  const credential = await resolveCredential(scope.registry, {
-    username: plan.username,
-    password: plan.password,
-    dockerConfig: plan.dockerConfig,
-  });
   const stats = new RequestStats();
   const transport = new HttpTransport({
     ca,
@@ -78,36 +154,44 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
     stats,
     retryBaseMs: plan.retryBaseMs,
   });
-  const client = new RegistryClient({
-    registry: scope.registry,
-    apiHost: apiHost(scope.registry),
-    plainHttp: plan.plainHttp,
-    credential,
-    transport,
-    maxManifestBytes: limits.maxManifestBytes,
-    maxPages: limits.maxPages,
+  const clients = new Map<string, Promise<RegistryClient>>();
+  // Simple signing lives outside the registry (lookaside stores from registries.d), so it has its own client.
+  const simpleSigning = await SimpleSigningService.create({
+    registriesDirs: plan.trust?.registriesDirs,
+    gpgKeyrings: plan.trust?.gpgKeyrings,
+    ca,
   });
-  try {
-    const jobs = registryJobs(client, {
-      scope,
-      repos: plan.repos,
-      tags: plan.tags,
-      scanErrors,
-      shard: plan.shard,
-    });
-    const results = await collect(jobs, plan, limits);
-    return {
-      command: 'repo',
-      inputs: [plan.target],
-      startedAt,
-      finishedAt: new Date(),
-      results,
-      scanErrors,
-      stats: plan.stats ? stats.snapshot() : undefined,
-    };
-  } finally {
-    await transport.close();
-  }
+  return {
+    stats,
+    services: { simpleSigning } as DetectServices,
+    client(registry: string): Promise<RegistryClient> {
+      let pending = clients.get(registry);
+      if (!pending) {
+        pending = resolveCredential(registry, {
+          username: plan.username,
+          password: plan.password,
+          dockerConfig: plan.dockerConfig,
+        }).then(
+          (credential) =>
+            new RegistryClient({
+              registry,
+              apiHost: apiHost(registry),
+              plainHttp: plan.plainHttp,
+              credential,
+              transport,
+              maxManifestBytes: limits.maxManifestBytes,
+              maxPages: limits.maxPages,
+            }),
+        );
+        clients.set(registry, pending);
+      }
+      return pending;
+    },
+    close: async () => {
+      await simpleSigning.close();
+      await transport.close();
+    },
+  };
 }
 
 export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
@@ -141,6 +225,7 @@ async function collect(
   jobs: AsyncIterable<ScanJob>,
   plan: CommonPlan,
   limits: Limits,
+  services?: DetectServices,
 ): Promise<TargetResult[]> {
   const results: TargetResult[] = [];
   for await (const result of runScan(jobs, {
@@ -149,6 +234,7 @@ async function collect(
     concurrency: plan.concurrency,
     limits,
     log: plan.log,
+    services,
   })) {
     if (plan.retainResults !== false) results.push(result);
     plan.onResult?.(result);

@@ -40,6 +40,8 @@ export interface TrustConfig {
   gpgKeyrings: string[];
   /** containers-policy.json. */
   policyFile?: string;
+  /** containers registries.d directories (`--registries-d`); empty = the containers default location. */
+  registriesDirs: string[];
   /** Verification time (`--at`); "now" when absent. */
   at?: Date;
 }
@@ -58,11 +60,12 @@ export interface TrustInput {
   notationDir?: string;
   gpgKeyring?: string[];
   policy?: string;
+  registriesD?: string[];
   at?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
-  return { roots: [], tsaRoots: [], keys: [], trustedRoots: [], gpgKeyrings: [] };
+  return { roots: [], tsaRoots: [], keys: [], trustedRoots: [], gpgKeyrings: [], registriesDirs: [] };
 }
 
 const CONFIG_KEYS: Record<string, keyof TrustInput> = {
@@ -87,9 +90,18 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   'gpg-keyring': 'gpgKeyring',
   gpgKeyring: 'gpgKeyring',
   policy: 'policy',
+  'registries-d': 'registriesD',
+  registriesD: 'registriesD',
   at: 'at',
 };
-const LIST_KEYS = new Set<keyof TrustInput>(['trustRoot', 'tsaRoot', 'key', 'trustedRoot', 'gpgKeyring']);
+const LIST_KEYS = new Set<keyof TrustInput>([
+  'trustRoot',
+  'tsaRoot',
+  'key',
+  'trustedRoot',
+  'gpgKeyring',
+  'registriesD',
+]);
 
 /** Flags win over the config file for single values; lists are joined. */
 export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
@@ -124,6 +136,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.notationDir = merged.notationDir;
   config.gpgKeyrings = merged.gpgKeyring ?? [];
   config.policyFile = merged.policy;
+  config.registriesDirs = merged.registriesD ?? [];
   if (merged.at) {
     const at = new Date(merged.at);
     if (Number.isNaN(at.getTime()))

@@ -267,6 +267,33 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('scans an image list from kubectl JSON on stdin, marking an unreachable registry unknown', async () => {
+    const pods = {
+      items: [
+        {
+          spec: {
+            containers: [
+              { image: `${reg.host}/team/app:v1` },
+              { image: `${reg.host}/team/app@${unsigned.digest}` },
+            ],
+            initContainers: [{ image: '127.0.0.1:1/gone/app:1' }],
+          },
+        },
+      ],
+    };
+    const { code, report: r } = await sigscanJson(['images', '-', '--plain-http'], {
+      input: JSON.stringify(pods),
+    });
+    expect(code).toBe(3);
+    expect(r.targets.map((t) => [t.ref, t.status]).sort()).toEqual(
+      [
+        [`${reg.host}/team/app:v1`, 'signed'],
+        [`${reg.host}/team/app@${unsigned.digest}`, 'unsigned'],
+        ['127.0.0.1:1/gone/app:1', 'unknown'],
+      ].sort(),
+    );
+  });
+
   it('costs one request per unsigned tag on a registry without the referrers API', () => {
     const total = (kind: string) =>
       Object.values(report.stats!.byKind[kind] ?? {}).reduce((a, b) => a + b, 0);

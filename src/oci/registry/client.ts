@@ -39,6 +39,7 @@ export class RegistryClient implements OciStore {
   private readonly auth: RegistryAuth;
   private ping?: Promise<void>;
   private referrersSupported?: Promise<boolean>;
+  private signaturesExtension = false;
   private readonly tagLists = new Map<string, Promise<string[]>>();
   private readonly manifests = new Map<string, Promise<FetchedManifest>>();
   private readonly resolutions = new Map<string, Promise<Descriptor>>();
@@ -59,6 +60,7 @@ export class RegistryClient implements OciStore {
         kind: 'ping',
         maxBytes: 64 * 1024,
       });
+      this.signaturesExtension = header(res.headers, 'x-registry-supports-signatures') === '1';
       if (res.status === 401) {
         this.auth.learn(res.headers['www-authenticate']);
         if (!this.auth.usesAuth) {
@@ -88,6 +90,35 @@ export class RegistryClient implements OciStore {
       }
     })();
     return this.ping;
+  }
+
+  /** Whether the `/v2/` ping advertised `X-Registry-Supports-Signatures: 1` (formats.md §4.6). */
+  async supportsSignatureExtension(): Promise<boolean> {
+    await this.checkReachable();
+    return this.signaturesExtension;
+  }
+
+  /**
+   * The body of `GET /extensions/v2/<name>/signatures/<digest>` (same auth as `/v2/`), or undefined
+   * when the registry did not advertise the extension or answers 404.
+   */
+  async getSignatureExtension(
+    repository: string,
+    digest: string,
+    maxBytes: number,
+  ): Promise<Uint8Array | undefined> {
+    if (!(await this.supportsSignatureExtension())) return undefined;
+    const res = await this.request(
+      'GET',
+      `/extensions/v2/${repository}/signatures/${digest}`,
+      pullScope(repository),
+      'signatures',
+      { accept: 'application/json' },
+      maxBytes,
+    );
+    if (res.status === 404) return undefined;
+    this.expectOk(res, `signatures of ${repository}@${digest}`);
+    return res.body;
   }
 
   async *listRepositories(): AsyncIterable<string> {

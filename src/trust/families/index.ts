@@ -4,6 +4,7 @@ import { cosignVerifier } from './cosign.js';
 import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
 import { notationVerifier } from './notation.js';
+import { simpleSigningVerifier } from './simple-signing.js';
 
 export const FAMILY_VERIFIERS: FamilyVerifiers = {
   jar: jarVerifier,
@@ -11,4 +12,5 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   notation: notationVerifier,
   cosign: cosignVerifier,
   'cosign-attestation': cosignAttestationVerifier,
+  'simple-signing': simpleSigningVerifier,
 };

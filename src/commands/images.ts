@@ -1,0 +1,108 @@
+import { Args, Command, Flags } from '@oclif/core';
+
+import { readStdin, registryAccess, registryFlags } from './registry-flags.js';
+import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
+import { trustFlags, trustInput } from './trust-flags.js';
+
+export default class Images extends Command {
+  static override summary = 'Scan a list of images, such as everything a Kubernetes cluster runs.';
+  static override description = `Takes image references as arguments, from a file (--from-file), or from standard
+input (-). A file or stdin may hold one reference per line, or the JSON of \`kubectl get pods -A -o json\`
+(containers, init containers and ephemeral containers of every pod; also Deployments and Jobs).
+References follow Docker's rules: \`nginx\` means docker.io/library/nginx:latest.
+Credentials come from Docker's config.json per registry; -u/-p apply to every registry in the list.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    {
+      description: 'Two images',
+      command: '<%= config.bin %> images ghcr.io/org/app:1.2 registry.example.com/base@sha256:<hex>',
+    },
+    {
+      description: 'What a cluster runs',
+      command: 'kubectl get pods -A -o json | <%= config.bin %> images - -o json',
+    },
+    {
+      description: 'A list in a file, failing on anything unsigned',
+      command: '<%= config.bin %> images --from-file images.txt --fail-on unsigned',
+    },
+  ];
+
+  static override strict = false;
+  static override args = {
+    image: Args.string({ required: false, description: 'image references, or - to read them from stdin' }),
+  };
+
+  static override flags = {
+    ...outputFlags,
+    ...trustFlags,
+    ...shardFlag,
+    ...registryFlags,
+    'from-file': Flags.string({
+      summary: 'Read references (or kubectl JSON) from this file.',
+      multiple: true,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Images);
+    const [
+      { runImagesScan },
+      { startOutputs, finishOutputs, resultHook },
+      { stderrLogger },
+      { SigscanError },
+    ] = await Promise.all([
+      import('../scan/run.js'),
+      import('./output.js'),
+      import('../util/logger.js'),
+      import('../errors.js'),
+    ]);
+    const [{ loadTrustConfig }, { parseImageList }, { readFile }] = await Promise.all([
+      import('../trust/config.js'),
+      import('../sources/image-list.js'),
+      import('node:fs/promises'),
+    ]);
+    try {
+      const images: string[] = [];
+      for (const arg of argv as string[]) {
+        if (arg === '-') {
+          if (flags['password-stdin'])
+            throw new SigscanError('USAGE', 'stdin cannot hold both the image list and the password');
+          images.push(...parseImageList(await readStdin()));
+        } else images.push(arg);
+      }
+      for (const file of flags['from-file'] ?? []) {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          throw new SigscanError('USAGE', `cannot read --from-file ${file}: ${(err as Error).message}`);
+        }
+        images.push(...parseImageList(text));
+      }
+      if (images.length === 0)
+        throw new SigscanError('USAGE', 'no image references given (arguments, - or --from-file)');
+      const trust = await loadTrustConfig(trustInput(flags));
+      const writer = await startOutputs(flags);
+      const hook = await resultHook(writer, 'images');
+      const report = await runImagesScan({
+        trust,
+        images,
+        ...(await registryAccess(flags)),
+        concurrency: flags.concurrency,
+        log: stderrLogger(flags.verbose),
+        onResult: hook.onResult,
+        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
+        retainResults: writer.retainResults,
+      });
+      if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
+      hook.done();
+      process.exitCode = await finishOutputs(writer, report);
+    } catch (err) {
+      if (err instanceof SigscanError)
+        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { SigscanError } from '../errors.js';
+import { parseScope, type ScanScope } from '../oci/reference.js';
+
+/**
+ * Image references from people and from clusters: plain lists (one per line, `#` comments) and the JSON
+ * of `kubectl get pods -A -o json` (every container, init container and ephemeral container).
+ */
+export function parseImageList(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return imagesFromKubernetesJson(trimmed);
+  return trimmed
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+interface PodSpec {
+  containers?: Array<{ image?: unknown }>;
+  initContainers?: Array<{ image?: unknown }>;
+  ephemeralContainers?: Array<{ image?: unknown }>;
+}
+
+function imagesFromKubernetesJson(text: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new SigscanError('USAGE', 'the image list looks like JSON but does not parse');
+  }
+  const items = Array.isArray(doc) ? doc : ((doc as { items?: unknown[] }).items ?? [doc]);
+  const out: string[] = [];
+  for (const item of items) {
+    const o = item as { spec?: PodSpec & { template?: { spec?: PodSpec } } };
+    // Pods carry spec directly; Deployments, Jobs and friends carry spec.template.spec.
+    for (const spec of [o?.spec, o?.spec?.template?.spec]) {
+      for (const list of [spec?.containers, spec?.initContainers, spec?.ephemeralContainers]) {
+        for (const c of list ?? []) if (typeof c?.image === 'string' && c.image) out.push(c.image);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Docker's reference rules: no registry means Docker Hub, a single name component means `library/`,
+ * no tag or digest means `latest`. The first component is a registry only when it looks like a host.
+ */
+export function normalizeImageRef(ref: string): ScanScope {
+  let text = ref.trim().replace(/^docker:\/\//, '');
+  const first = text.split('/')[0]!;
+  const hasRegistry = text.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) text = `docker.io/${text.includes('/') ? text : `library/${text}`}`;
+  const scope = parseScope(text);
+  if (scope.registry === 'index.docker.io') scope.registry = 'docker.io';
+  if (!scope.repository) {
+    // parseScope reads `host/name` without a tag as a namespace; an image list means one image.
+    return { registry: scope.registry, repository: scope.namespace, tag: 'latest' };
+  }
+  return scope;
+}
+
+/** Unique images, in first-seen order, each with the registry it lives in. */
+export function imageScopes(refs: string[]): ScanScope[] {
+  const seen = new Set<string>();
+  const out: ScanScope[] = [];
+  for (const ref of refs) {
+    const scope = normalizeImageRef(ref);
+    const key = `${scope.registry}/${scope.repository}:${scope.tag ?? ''}@${scope.digest ?? ''}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(scope);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { simpleSigningEvidence } from '../../../src/detectors/simple-signing.js';
+import type { ImageTarget, Verdict } from '../../../src/model/index.js';
+import { emptyTrustConfig, type TrustConfig } from '../../../src/trust/config.js';
+import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { CORPUS_AT } from '../helpers.js';
+
+const DIR = join(CORPUS_DIR, 'simple-signing', 'containers-image');
+const MANIFEST_DIGEST = `sha256:${createHash('sha256')
+  .update(readFileSync(join(DIR, 'image.manifest.json')))
+  .digest('hex')}`;
+
+interface Artifact {
+  id: string;
+  kind: string;
+  files: Record<string, string>;
+  signer: {
+    keyId?: string;
+    fingerprint?: string | null;
+    primaryFingerprint?: string;
+    uid?: string | null;
+  } | null;
+  expected: { verifies: boolean | null; trustRoot: string[]; reason: string };
+}
+
+const artifacts = (
+  JSON.parse(readFileSync(join(CORPUS_DIR, 'expected.json'), 'utf8')) as { artifacts: Artifact[] }
+).artifacts.filter((a) => a.kind === 'simple-signing-gpg');
+
+/** The image the containers/image fixtures were signed for: `testing/manifest`, reached by digest. */
+const target: ImageTarget = {
+  kind: 'image',
+  registry: 'docker.io',
+  repository: 'testing/manifest',
+  digest: MANIFEST_DIGEST,
+  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+};
+
+/** Distinct codes per fixture: each failure is told apart from the others. */
+const EXPECTED_CODE: Record<string, string> = {
+  'simple-signing/image.signature': 'SIGNED_BY_TRUSTED_KEY',
+  'simple-signing/no-optional-fields.signature': 'SIGNED_BY_TRUSTED_KEY',
+  'simple-signing/subkey.signature': 'SIGNED_BY_TRUSTED_KEY',
+  'simple-signing/corrupt.signature': 'BAD_SIGNATURE',
+  'simple-signing/expired.signature': 'SIGNATURE_EXPIRED',
+  'simple-signing/unknown-key.signature': 'UNKNOWN_SIGNER',
+  'simple-signing/invalid-reference.signature': 'INVALID_REFERENCE',
+  'simple-signing/invalid-blob.signature': 'MALFORMED_CLAIM',
+  'simple-signing/subkey-revoked.signature': 'KEY_REVOKED',
+  'simple-signing/unsigned-literal.signature': 'NOT_A_SIGNATURE',
+  'simple-signing/unsigned-encrypted.signature': 'NOT_A_SIGNATURE',
+};
+
+function config(keyrings: string[], extra: Partial<TrustConfig> = {}): TrustConfig {
+  return { ...emptyTrustConfig(), gpgKeyrings: keyrings, at: new Date(CORPUS_AT), ...extra };
+}
+
+async function verdictFor(sigFile: string, cfg: TrustConfig, image = target): Promise<Verdict> {
+  const blob = new Uint8Array(readFileSync(join(CORPUS_DIR, sigFile)));
+  const evidence = await simpleSigningEvidence(image, `file://${sigFile}`, blob, 'lookaside');
+  return new TrustEvaluator(cfg).evaluate(evidence, image);
+}
+
+describe('simple-signing verifier on the corpus (expected.json)', () => {
+  it('covers every simple-signing artifact', () => {
+    expect(artifacts.map((a) => a.id).sort()).toEqual(Object.keys(EXPECTED_CODE).sort());
+  });
+
+  for (const a of artifacts) {
+    it(`${a.id}: ${a.expected.verifies ? 'verifies' : 'does not verify'} (${EXPECTED_CODE[a.id]})`, async () => {
+      const keyrings = a.expected.trustRoot.map((p) => join(CORPUS_DIR, p));
+      const verdict = await verdictFor(a.files['signature']!, config(keyrings));
+      expect(verdict.code, verdict.message).toBe(EXPECTED_CODE[a.id]);
+      expect(verdict.status === 'verified').toBe(a.expected.verifies === true);
+    });
+  }
+
+  it('names the signer from the signature and, when known, the keyring', async () => {
+    const blob = new Uint8Array(readFileSync(join(DIR, 'subkey.signature')));
+    const ev = await simpleSigningEvidence(target, 'x', blob, 'lookaside');
+    expect(ev.signer.keyId).toBe('D75B3109B3BAAEAF');
+    expect(ev.claims).toEqual({ subjectDigest: MANIFEST_DIGEST, identity: 'testing/manifest:latest' });
+    expect(ev.signingTime).toBe('2025-07-23T20:40:15.000Z');
+    const v = await verdictFor(
+      'simple-signing/containers-image/subkey.signature',
+      config([join(DIR, 'public-key-with-subkey.gpg')]),
+    );
+    // The subkey signature maps to the primary key (expected.json note).
+    expect(v.message).toContain('B9F4CDB9FD8C475BFA340AC38D54A947EE396F36');
+    expect(v.message).toContain('c/image test key with subkey');
+  });
+
+  it('reports creator and timestamp from the claim, fingerprint from subpacket 33', async () => {
+    const blob = new Uint8Array(readFileSync(join(DIR, 'image.signature')));
+    const ev = await simpleSigningEvidence(target, 'x', blob, 'lookaside');
+    expect(ev.signer.keyId).toBe('08CD26E446E2E95249B7A405E932F44B23E8DD43');
+    expect(ev.details?.['keyId']).toBe('E932F44B23E8DD43');
+    expect(typeof ev.details?.['creator']).toBe('string');
+    expect(ev.findings).toEqual([]);
+  });
+
+  it('a binary pubring with many keys works as well as a single armored/binary key', async () => {
+    const v = await verdictFor(
+      'simple-signing/containers-image/image.signature',
+      config([join(DIR, 'pubring.gpg')]),
+    );
+    expect(v.status).toBe('verified');
+  });
+
+  it('the wrong keyring makes a good signature untrusted, no keyring leaves it unverified', async () => {
+    const wrong = await verdictFor(
+      'simple-signing/containers-image/image.signature',
+      config([join(DIR, 'public-key-2.gpg')]),
+    );
+    expect(wrong).toMatchObject({ status: 'untrusted', code: 'UNKNOWN_SIGNER' });
+    const none = await verdictFor('simple-signing/containers-image/image.signature', config([]));
+    expect(none).toMatchObject({ status: 'unverified', code: 'NO_TRUST_ROOT' });
+  });
+
+  it('the expired signature verified before its expiry still fails, on its non-JSON claim', async () => {
+    const v = await verdictFor(
+      'simple-signing/containers-image/expired.signature',
+      config([join(DIR, 'public-key.gpg')], { at: new Date('2025-06-24T00:00:00Z') }),
+    );
+    expect(v.code).toBe('MALFORMED_CLAIM');
+  });
+
+  it('a signature for another manifest is invalid (digest mismatch)', async () => {
+    const other = { ...target, digest: `sha256:${'0'.repeat(64)}` };
+    const v = await verdictFor(
+      'simple-signing/containers-image/image.signature',
+      config([join(DIR, 'public-key.gpg')]),
+      other,
+    );
+    expect(v).toMatchObject({ status: 'invalid', code: 'CLAIM_DIGEST_MISMATCH' });
+  });
+
+  it('identity: a tagged image needs the exact reference under matchRepoDigestOrExact', async () => {
+    const keys = config([join(DIR, 'public-key-with-subkey.gpg')]);
+    const sig = 'simple-signing/containers-image/subkey.signature';
+    expect((await verdictFor(sig, keys, { ...target, tag: 'latest' })).status).toBe('verified');
+    expect(await verdictFor(sig, keys, { ...target, tag: 'v2' })).toMatchObject({
+      status: 'untrusted',
+      code: 'IDENTITY_MISMATCH',
+    });
+    expect(await verdictFor(sig, keys, { ...target, repository: 'testing/other' })).toMatchObject({
+      code: 'IDENTITY_MISMATCH',
+    });
+  });
+});
