@@ -28,6 +28,26 @@ export interface FileInput {
   absolutePath: string;
   /** Whole file contents, read once and shared with the hashing. */
   bytes: Uint8Array;
+  /** Detached signature files found beside this file (fs scans); they are never targets themselves. */
+  sidecars?: Sidecar[];
+}
+
+/** A signature file beside the file it signs: `<file>.sigstore.json`, `<file>.sig` (+ `.pem`), ... */
+export interface Sidecar {
+  /**
+   * `bundle`: one JSON document (Sigstore bundle, or cosign's own `sign-blob --bundle` JSON);
+   * `jsonl`: JSON Lines of bundles or DSSE envelopes (`*.intoto.jsonl`, `gh attestation download`);
+   * `signature`: a base64 signature (`cosign sign-blob --output-signature`), maybe with a certificate.
+   */
+  kind: 'bundle' | 'jsonl' | 'signature';
+  /** Path on this machine, for opening. */
+  absolutePath: string;
+  /** Path as reports show it. */
+  displayPath: string;
+  /** Not named after the file: a standalone attestation file whose statements name it. */
+  standalone?: boolean;
+  /** For `signature`: the certificate written beside it (`<file>.pem`, `.crt` or `.cert`). */
+  certificate?: { absolutePath: string; displayPath: string };
 }
 
 /**

@@ -1,12 +1,14 @@
 import { authenticodeDetector } from './authenticode.js';
 import { cosignDetector } from './cosign.js';
 import { cosignAttestationDetector } from './cosign-attestation.js';
+import { cosignBlobDetector } from './cosign-blob.js';
 import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
+import { sigstoreBundleDetector } from './sigstore-bundle.js';
 import { simpleSigningDetector } from './simple-signing.js';
 import type { Detector } from './detector.js';
 
-export type { Detector, DetectContext, FileInput, RepositoryDiscovery } from './detector.js';
+export type { Detector, DetectContext, FileInput, RepositoryDiscovery, Sidecar } from './detector.js';
 
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
 export const DETECTORS: readonly Detector[] = [
@@ -16,4 +18,6 @@ export const DETECTORS: readonly Detector[] = [
   jarDetector,
   authenticodeDetector,
   simpleSigningDetector,
+  sigstoreBundleDetector,
+  cosignBlobDetector,
 ];

@@ -33,14 +33,19 @@ export class ProgressLine {
   }
 
   finish(): void {
-    if (this.drawn) this.stream.write('\r\u001b[2K');
+    if (this.drawn) this.stream.write(`\r${' '.repeat(this.width)}\r`);
+  }
+
+  /** Plain carriage returns and spaces, no escape sequences: NO_COLOR terminals get clean text too. */
+  private get width(): number {
+    return Math.max(20, (this.stream.columns ?? 80) - 1);
   }
 
   private draw(now: number): void {
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const rate = (this.done / seconds).toFixed(1);
     const text = `${this.label}: ${this.done} targets done (${this.signed} signed), ${rate}/s, ${this.errors} errors`;
-    this.stream.write(`\r\u001b[2K${text.slice(0, Math.max(20, (this.stream.columns ?? 80) - 1))}`);
+    this.stream.write(`\r${text.slice(0, this.width).padEnd(this.width)}`);
     this.drawn = true;
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, opendir, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { extname, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { readdir } from 'node:fs/promises';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeJar } from '../formats/jar/index.js';
@@ -13,6 +14,8 @@ import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
 import { tagJob } from './registry.js';
 import type { Limits } from '../util/limits.js';
+import type { Sidecar } from '../detectors/detector.js';
+import { findSidecars } from './sidecars.js';
 
 export interface FsSourceOptions {
   roots: string[];
@@ -81,8 +84,10 @@ export async function* fsJobs(opts: FsSourceOptions): AsyncIterable<ScanJob> {
       continue;
     }
     if (info.isFile()) {
+      const sidecars = await siblingSidecars(root);
+      if (sidecars === 'claimed') continue; // a signature file: reported on the file it signs
       opts.counters.files++;
-      yield fileJob(root, root, opts);
+      yield fileJob(root, root, opts, sidecars);
       continue;
     }
     const accept = pathFilter(opts.include, opts.exclude);
@@ -133,6 +138,12 @@ async function* walk(
     unreadableDirectory(opts, dir, 'list', err);
   }
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Detached signatures travel with the file they sign and are never targets themselves.
+  const { attached, claimed } = await findSidecars(
+    dir,
+    dir,
+    names.filter((n) => n.kind === 'file' || (n.kind === 'link' && opts.followSymlinks)).map((n) => n.name),
+  );
 
   for (const { name, kind: listedKind } of names) {
     const path = join(dir, name);
@@ -155,9 +166,11 @@ async function* walk(
       yield* walk(root, path, accept, visited, opts);
     } else if (kind === 'special') {
       opts.counters.specialSkipped++;
+    } else if (claimed.has(name)) {
+      continue;
     } else if (accept(rel) && inShard(path, opts.shard)) {
       opts.counters.files++;
-      yield fileJob(path, path, opts);
+      yield fileJob(path, path, opts, attached.get(name));
     }
   }
 }
@@ -197,7 +210,27 @@ function sniff(head: Uint8Array): 'pe' | 'zip' | undefined {
   return undefined;
 }
 
-function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOptions): ScanJob {
+/** Sidecars of a file named directly as a root, or `claimed` when the root is itself a signature file. */
+async function siblingSidecars(path: string): Promise<Sidecar[] | 'claimed' | undefined> {
+  let names: string[];
+  try {
+    const entries = await readdir(dirname(path), { withFileTypes: true });
+    names = entries.filter((e) => e.isFile()).map((e) => e.name);
+  } catch {
+    return undefined;
+  }
+  const { attached, claimed } = await findSidecars(dirname(path), dirname(path), names);
+  const name = basename(path);
+  if (claimed.has(name)) return 'claimed';
+  return attached.get(name);
+}
+
+function fileJob(
+  displayPath: string,
+  absolutePath: string,
+  opts: FsSourceOptions,
+  sidecars?: Sidecar[],
+): ScanJob {
   return {
     run: async (): Promise<PreparedTarget[]> => {
       const expected = expectedFormat(displayPath);
@@ -220,7 +253,9 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
         const head = new Uint8Array(8);
         const { bytesRead } = await fh.read(head, 0, 8, 0);
         const kind = sniff(head.subarray(0, bytesRead));
-        if (!kind && !expected) {
+        // A file with a detached signature beside it is a target whatever its type (`blob`).
+        const blob = !kind && !expected && Boolean(sidecars?.length);
+        if (!kind && !expected && !blob) {
           opts.counters.skipped++;
           return [];
         }
@@ -228,7 +263,7 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
           const digest = await hashStream(absolutePath);
           opts.counters.bytesRead += size;
           return failed(
-            expected ?? (kind === 'pe' ? 'pe' : 'jar'),
+            blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'jar')),
             size,
             digest,
             new SigscanError(
@@ -240,6 +275,17 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
         const bytes = await readAll(fh, size);
         opts.counters.bytesRead += bytes.byteLength;
         const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+        const file = { absolutePath, bytes, ...(sidecars?.length ? { sidecars } : {}) };
+        if (blob) {
+          const target: FileTarget = {
+            kind: 'file',
+            path: displayPath,
+            size: bytes.byteLength,
+            digest,
+            format: 'blob',
+          };
+          return [{ target, context: { file } }];
+        }
         if (!kind) {
           const what = expected === 'jar' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
           const message =
@@ -254,11 +300,11 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
           } catch {
             jar = false;
           }
-          if (!jar) {
+          if (!jar && !sidecars?.length) {
             opts.counters.skipped++;
             return [];
           }
-          format = 'jar';
+          format = jar ? 'jar' : 'blob';
         }
         const target: FileTarget = {
           kind: 'file',
@@ -267,7 +313,7 @@ function fileJob(displayPath: string, absolutePath: string, opts: FsSourceOption
           digest,
           format,
         };
-        return [{ target, context: { file: { absolutePath, bytes } } }];
+        return [{ target, context: { file } }];
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);
       } finally {

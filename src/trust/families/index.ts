@@ -1,6 +1,7 @@
 import type { FamilyVerifiers } from '../verifier.js';
 import { authenticodeVerifier } from './authenticode.js';
-import { cosignVerifier } from './cosign.js';
+import { cosignFamilyVerifier } from './cosign-blob.js';
+import { sigstoreBundleVerifier } from './sigstore-bundle.js';
 import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
 import { notationVerifier } from './notation.js';
@@ -10,7 +11,8 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   jar: jarVerifier,
   authenticode: authenticodeVerifier,
   notation: notationVerifier,
-  cosign: cosignVerifier,
+  cosign: cosignFamilyVerifier,
+  'sigstore-bundle': sigstoreBundleVerifier,
   'cosign-attestation': cosignAttestationVerifier,
   'simple-signing': simpleSigningVerifier,
 };

@@ -7,7 +7,7 @@ import { fulcioIssuer } from '../../formats/cosign/index.js';
 import { parseCertificate, subjectAlternativeNames } from '../../formats/x509.js';
 import type { Verdict } from '../../model/index.js';
 import type { TrustContext } from '../verifier.js';
-import { invalid, unverified, untrusted, verified } from '../verdicts.js';
+import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
 import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from './identity.js';
 import { runSigstore } from './run.js';
 import { loadTrustedRoots } from './trusted-root.js';
@@ -31,6 +31,46 @@ export async function verifySigstoreBundle(
   artifact: Uint8Array,
   ctx: TrustContext,
 ): Promise<Verdict> {
+  return verifyBound(bundleJson, (bundle) => artifactBinding(bundle, artifact), artifact, ctx);
+}
+
+/** An artifact known by its digest (`<alg>:<hex>`), with its bytes when the caller has them. */
+export interface ArtifactReference {
+  digest: string;
+  bytes?: Uint8Array;
+}
+
+/**
+ * {@link verifySigstoreBundle} for an artifact known by digest, such as an image manifest in a registry:
+ * a DSSE bundle binds through its in-toto subject digest and needs no bytes; a message signature covers
+ * the bytes themselves, so they must be supplied (their digest must be `artifact.digest`).
+ */
+export async function verifySigstoreBundleDigest(
+  bundleJson: unknown,
+  artifact: ArtifactReference,
+  ctx: TrustContext,
+): Promise<Verdict> {
+  const [alg, hex] = artifact.digest.split(':');
+  if (!alg || !hex || !DIGEST_ALGS.has(alg)) {
+    return invalid('MALFORMED_DIGEST', `unsupported artifact digest ${artifact.digest}`);
+  }
+  if (artifact.bytes) {
+    if (createHash(alg).update(artifact.bytes).digest('hex') !== hex.toLowerCase()) {
+      return invalid('DIGEST_MISMATCH', `the artifact bytes do not hash to ${artifact.digest}`);
+    }
+    return verifySigstoreBundle(bundleJson, artifact.bytes, ctx);
+  }
+  return verifyBound(bundleJson, (bundle) => digestBinding(bundle, alg, hex.toLowerCase()), undefined, ctx);
+}
+
+const DIGEST_ALGS = new Set(['sha256', 'sha384', 'sha512']);
+
+async function verifyBound(
+  bundleJson: unknown,
+  binding: (bundle: Bundle) => Verdict | undefined,
+  artifact: Uint8Array | undefined,
+  ctx: TrustContext,
+): Promise<Verdict> {
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(typeof bundleJson === 'string' ? JSON.parse(bundleJson) : bundleJson);
@@ -41,8 +81,14 @@ export async function verifySigstoreBundle(
   if (!known.test(bundle.mediaType)) {
     return invalid('MALFORMED_BUNDLE', `unsupported Sigstore bundle media type ${bundle.mediaType}`);
   }
-  const subject = artifactBinding(bundle, artifact);
+  const subject = binding(bundle);
   if (subject) return subject;
+  if (!artifact && bundle.content.$case === 'messageSignature') {
+    return verificationError(
+      'ARTIFACT_UNAVAILABLE',
+      'the bundle signs the artifact bytes, which were not available to check the signature',
+    );
+  }
 
   const { config } = ctx;
   const material = bundle.verificationMaterial.content;
@@ -58,7 +104,13 @@ export async function verifySigstoreBundle(
         artifact,
         roots,
         key: key.key,
-        options: { tlogThreshold: bundle.verificationMaterial.tlogEntries.length ? 1 : 0, ctlogThreshold: 0 },
+        options: {
+          tlogThreshold: bundle.verificationMaterial.tlogEntries.length ? 1 : 0,
+          ctlogThreshold: 0,
+          // A supplied key does not expire: a bundle signed offline (`cosign sign-blob --key
+          // --tlog-upload=false`) carries no time, and none is needed to trust the key.
+          timestampThreshold: hasTimestamps(bundle) ? 1 : 0,
+        },
       });
       if (outcome.ok) {
         return verified(
@@ -155,4 +207,43 @@ function artifactBinding(bundle: Bundle, artifact: Uint8Array): Verdict | undefi
   return match
     ? undefined
     : invalid('ARTIFACT_DIGEST_MISMATCH', 'no in-toto subject names the artifact digest');
+}
+
+/** {@link artifactBinding} for an artifact known only by its digest. */
+function digestBinding(bundle: Bundle, alg: string, hex: string): Verdict | undefined {
+  const content = bundle.content;
+  if (content.$case === 'messageSignature') {
+    const digest = content.messageSignature.messageDigest;
+    const bundleAlg = digest ? HASHES[digest.algorithm] : undefined;
+    if (!digest || !bundleAlg)
+      return invalid('MALFORMED_BUNDLE', 'unsupported or missing message digest algorithm');
+    if (bundleAlg !== alg || Buffer.from(digest.digest).toString('hex') !== hex) {
+      return invalid('ARTIFACT_DIGEST_MISMATCH', `the bundle message digest is not ${alg}:${hex}`);
+    }
+    return undefined;
+  }
+  const subjects = statementSubjects(bundle);
+  if ('status' in subjects) return subjects;
+  const match = subjects.some((s) => s.digest?.[alg]?.toLowerCase() === hex);
+  return match ? undefined : invalid('ARTIFACT_DIGEST_MISMATCH', `no in-toto subject names ${alg}:${hex}`);
+}
+
+function statementSubjects(bundle: Bundle): Array<{ digest?: Record<string, string> }> | Verdict {
+  if (bundle.content.$case !== 'dsseEnvelope') return [];
+  const env = bundle.content.dsseEnvelope;
+  if (env.payloadType !== IN_TOTO) {
+    return unverified('UNSUPPORTED', `DSSE payload type ${env.payloadType} cannot be bound to an artifact`);
+  }
+  try {
+    const statement = JSON.parse(Buffer.from(env.payload).toString('utf8')) as { subject?: unknown };
+    if (!Array.isArray(statement.subject)) throw new Error('no subject list');
+    return statement.subject as Array<{ digest?: Record<string, string> }>;
+  } catch (err) {
+    return invalid('MALFORMED_BUNDLE', `in-toto statement: ${(err as Error).message}`);
+  }
+}
+
+function hasTimestamps(bundle: Bundle): boolean {
+  const vm = bundle.verificationMaterial;
+  return vm.tlogEntries.length > 0 || (vm.timestampVerificationData?.rfc3161Timestamps.length ?? 0) > 0;
 }
