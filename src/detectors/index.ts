@@ -2,6 +2,7 @@ import { authenticodeDetector } from './authenticode.js';
 import { cosignDetector } from './cosign.js';
 import { cosignAttestationDetector } from './cosign-attestation.js';
 import { cosignBlobDetector } from './cosign-blob.js';
+import { inTotoDetector } from './in-toto.js';
 import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
 import { sigstoreBundleDetector } from './sigstore-bundle.js';
@@ -20,4 +21,5 @@ export const DETECTORS: readonly Detector[] = [
   simpleSigningDetector,
   sigstoreBundleDetector,
   cosignBlobDetector,
+  inTotoDetector,
 ];

@@ -5,6 +5,7 @@ import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { readdir } from 'node:fs/promises';
 
 import { describeError, SigscanError } from '../errors.js';
+import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
@@ -197,6 +198,9 @@ function unreadableDirectory(opts: FsSourceOptions, dir: string, verb: string, e
   });
 }
 
+const IN_TOTO_NAME = /\.(?:layout|link)$/i;
+const IN_TOTO_MAX_BYTES = 16 * 1024 * 1024;
+
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
@@ -256,6 +260,22 @@ function fileJob(
         // A file with a detached signature beside it is a target whatever its type (`blob`).
         const blob = !kind && !expected && Boolean(sidecars?.length);
         if (!kind && !expected && !blob) {
+          // in-toto layouts and links are JSON named *.layout / *.link: read only those candidates.
+          if (IN_TOTO_NAME.test(displayPath) && size <= IN_TOTO_MAX_BYTES) {
+            const bytes = await readAll(fh, size);
+            opts.counters.bytesRead += bytes.byteLength;
+            if (looksLikeInToto(bytes, displayPath)) {
+              const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+              const target: FileTarget = {
+                kind: 'file',
+                path: displayPath,
+                size: bytes.byteLength,
+                digest,
+                format: 'in-toto',
+              };
+              return [{ target, context: { file: { absolutePath, bytes } } }];
+            }
+          }
           opts.counters.skipped++;
           return [];
         }

@@ -182,3 +182,17 @@ describe('sigscan fs on a hostile tree', () => {
     expect(report.targets).toHaveLength(7);
   });
 });
+
+describe('sigscan fs on in-toto metadata', () => {
+  it('finds layouts and links by name and content and verifies the layout with its links beside it', async () => {
+    const dir = join(CORPUS, 'dsse', 'in-toto-golang');
+    const { report } = await sigscanJson(['fs', dir, '--key', join(dir, 'alice.pub')]);
+    const verdict = (name: string) => target(report, `/${name}`).signatures[0]!.verdict;
+    expect(target(report, '/demo.layout').format).toBe('in-toto');
+    expect(verdict('demo.layout')).toMatchObject({ status: 'verified', code: 'VERIFIED' });
+    expect(verdict('super.layout')).toMatchObject({ status: 'invalid', code: 'LAYOUT_SIGNATURE_INVALID' });
+    // Links are signed by functionaries, not by alice: valid metadata, but not by a supplied key.
+    expect(verdict('write-code.b7d643de.link').status).toBe('untrusted');
+    expect(report.targets.some((t) => t.path!.endsWith('foo.tar.gz'))).toBe(false);
+  });
+});

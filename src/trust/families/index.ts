@@ -1,6 +1,7 @@
 import type { FamilyVerifiers } from '../verifier.js';
 import { authenticodeVerifier } from './authenticode.js';
 import { cosignFamilyVerifier } from './cosign-blob.js';
+import { inTotoVerifier } from './in-toto.js';
 import { sigstoreBundleVerifier } from './sigstore-bundle.js';
 import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
@@ -13,6 +14,7 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   notation: notationVerifier,
   cosign: cosignFamilyVerifier,
   'sigstore-bundle': sigstoreBundleVerifier,
+  'in-toto': inTotoVerifier,
   'cosign-attestation': cosignAttestationVerifier,
   'simple-signing': simpleSigningVerifier,
 };
