@@ -7,6 +7,7 @@ import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
 import { sigstoreBundleDetector } from './sigstore-bundle.js';
 import { simpleSigningDetector } from './simple-signing.js';
+import { tufDetector } from './tuf.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery, Sidecar } from './detector.js';
@@ -22,4 +23,5 @@ export const DETECTORS: readonly Detector[] = [
   sigstoreBundleDetector,
   cosignBlobDetector,
   inTotoDetector,
+  tufDetector,
 ];

@@ -1,9 +1,7 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { NotFoundError, SigscanError } from '../../errors.js';
 import { verifyDigest } from '../digest.js';
 import { isDigest } from '../reference.js';
+import { DirectoryFiles, TarFiles, type LayoutFiles } from './files.js';
 import {
   isIndexMediaType,
   MediaType,
@@ -26,19 +24,24 @@ export class OciLayoutStore implements OciStore {
   private subjects?: Promise<Map<string, Descriptor[]>>;
 
   constructor(
-    private readonly dir: string,
+    location: string,
     private readonly maxManifestBytes: number,
+    private readonly files: LayoutFiles = new DirectoryFiles(location),
   ) {
-    this.name = `oci:${dir}`;
+    this.name = `oci:${location}`;
+  }
+
+  /** An OCI archive (`.tar`) or a `docker save` tarball holding an OCI layout, read in place. */
+  static async fromTar(path: string, maxManifestBytes: number): Promise<OciLayoutStore> {
+    return new OciLayoutStore(path, maxManifestBytes, await TarFiles.open(path));
   }
 
   static async isLayout(dir: string): Promise<boolean> {
-    try {
-      const text = await readFile(join(dir, 'oci-layout'), 'utf8');
-      return typeof (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion === 'string';
-    } catch {
-      return false;
-    }
+    return hasLayoutMarker(new DirectoryFiles(dir));
+  }
+
+  close(): Promise<void> {
+    return this.files.close();
   }
 
   async *listRepositories(): AsyncIterable<string> {
@@ -105,11 +108,15 @@ export class OciLayoutStore implements OciStore {
     this.index ??= (async () => {
       let doc: OciManifest;
       try {
-        doc = JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8')) as OciManifest;
+        const bytes = await this.files.read('index.json', this.maxManifestBytes);
+        doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as OciManifest;
       } catch (err) {
+        const legacy = (await this.files.size('manifest.json')) !== undefined;
         throw new SigscanError(
           'MALFORMED_MANIFEST',
-          `${this.name}: index.json unreadable (${(err as Error).message})`,
+          legacy
+            ? `${this.name}: a legacy docker save archive (manifest.json, no index.json) records no manifest digests, so its images cannot be checked`
+            : `${this.name}: index.json unreadable (${(err as Error).message})`,
         );
       }
       return Array.isArray(doc.manifests) ? doc.manifests : [];
@@ -120,29 +127,16 @@ export class OciLayoutStore implements OciStore {
   /** Every manifest in blobs/ that names a subject, keyed by that subject's digest. */
   private async indexSubjects(): Promise<Map<string, Descriptor[]>> {
     const bySubject = new Map<string, Descriptor[]>();
-    const dir = join(this.dir, 'blobs', 'sha256');
-    let names: string[] = [];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return bySubject;
-    }
-    for (const name of names.sort()) {
+    for (const name of (await this.files.list('blobs/sha256')).sort()) {
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
-      const path = join(dir, name);
-      const info = await stat(path);
-      if (!info.isFile() || info.size > this.maxManifestBytes || info.size < 2) continue;
-      const head = Buffer.alloc(1);
-      const fh = await open(path, 'r');
-      try {
-        await fh.read(head, 0, 1, 0);
-      } finally {
-        await fh.close();
-      }
-      if (head[0] !== 0x7b) continue;
+      const path = `blobs/sha256/${name}`;
+      const size = await this.files.size(path);
+      if (size === undefined || size > this.maxManifestBytes || size < 2) continue;
+      const bytes = await this.files.read(path, this.maxManifestBytes);
+      if (bytes[0] !== 0x7b) continue;
       let manifest: OciManifest;
       try {
-        manifest = JSON.parse(await readFile(path, 'utf8')) as OciManifest;
+        manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as OciManifest;
       } catch {
         continue;
       }
@@ -152,7 +146,7 @@ export class OciLayoutStore implements OciStore {
       list.push({
         mediaType: manifest.mediaType ?? MediaType.ociManifest,
         digest: `sha256:${name}`,
-        size: info.size,
+        size,
         artifactType:
           manifest.artifactType ??
           (isIndexMediaType(manifest.mediaType) ? undefined : manifest.config?.mediaType),
@@ -167,17 +161,23 @@ export class OciLayoutStore implements OciStore {
   private async readBlob(digest: string, maxBytes: number): Promise<Uint8Array> {
     const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
     if (!m) throw new SigscanError('UNSUPPORTED', `${this.name}: digest ${digest} is not sha256`);
-    const path = join(this.dir, 'blobs', 'sha256', m[1]!);
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      throw new NotFoundError(`${this.name}: blob ${digest} is missing`);
-    }
-    if (info.size > maxBytes)
+    const path = `blobs/sha256/${m[1]!}`;
+    const size = await this.files.size(path);
+    if (size === undefined) throw new NotFoundError(`${this.name}: blob ${digest} is missing`);
+    if (size > maxBytes)
       throw new SigscanError('TOO_LARGE', `${this.name}: blob ${digest} is over ${maxBytes} bytes`);
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = await this.files.read(path, maxBytes);
     verifyDigest(bytes, digest, `${this.name} blob`);
     return bytes;
+  }
+}
+
+async function hasLayoutMarker(files: LayoutFiles): Promise<boolean> {
+  try {
+    const bytes = await files.read('oci-layout', 64 * 1024);
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { imageLayoutVersion?: unknown };
+    return typeof doc.imageLayoutVersion === 'string';
+  } catch {
+    return false;
   }
 }

@@ -7,6 +7,7 @@ import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
 import { notationVerifier } from './notation.js';
 import { simpleSigningVerifier } from './simple-signing.js';
+import { tufVerifier } from './tuf.js';
 
 export const FAMILY_VERIFIERS: FamilyVerifiers = {
   jar: jarVerifier,
@@ -17,4 +18,5 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   'in-toto': inTotoVerifier,
   'cosign-attestation': cosignAttestationVerifier,
   'simple-signing': simpleSigningVerifier,
+  tuf: tufVerifier,
 };
