@@ -1,5 +1,6 @@
 import Fs from './fs.js';
 import Images from './images.js';
+import Layout from './layout.js';
 import ReportConvert from './report/convert.js';
 import ReportDiff from './report/diff.js';
 import ReportMerge from './report/merge.js';
@@ -12,6 +13,7 @@ export const COMMANDS = {
   repo: Repo,
   fs: Fs,
   images: Images,
+  layout: Layout,
   'report:convert': ReportConvert,
   'report:diff': ReportDiff,
   'report:merge': ReportMerge,

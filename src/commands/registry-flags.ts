@@ -4,6 +4,9 @@ import type { RegistryAccess } from '../scan/run.js';
 
 /** Flags for reaching registries, shared by `repo` and `images`. */
 export const registryFlags = {
+  'notary-server': Flags.string({
+    summary: 'Notary v1 server for Docker Content Trust (e.g. https://notary.docker.io).',
+  }),
   username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
   password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
   'password-stdin': Flags.boolean({ summary: 'Read the password from standard input.', default: false }),
@@ -34,6 +37,7 @@ type RegistryFlagValues = {
   'plain-http'?: boolean;
   rps?: number;
   stats?: boolean;
+  'notary-server'?: string;
 };
 
 export async function registryAccess(flags: RegistryFlagValues): Promise<RegistryAccess> {
@@ -48,6 +52,7 @@ export async function registryAccess(flags: RegistryFlagValues): Promise<Registr
     plainHttp: flags['plain-http'],
     rps: flags.rps,
     stats: flags.stats,
+    notaryServer: flags['notary-server'],
   };
 }
 

@@ -36,6 +36,10 @@ export const trustFlags = {
     summary: 'OpenPGP keyring for simple signing (armored or binary).',
     multiple: true,
   }),
+  'tuf-root': Flags.string({
+    summary: 'Pinned TUF root.json for Docker Content Trust (a notary root key also works via --key).',
+    multiple: true,
+  }),
   policy: Flags.string({ summary: 'containers-policy.json to evaluate per image.' }),
   'registries-d': Flags.string({
     summary:
@@ -65,6 +69,7 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     trustedRoot: many(flags['trusted-root']),
     notationDir: one(flags['notation-dir']),
     gpgKeyring: many(flags['gpg-keyring']),
+    tufRoot: many(flags['tuf-root']),
     policy: one(flags.policy),
     registriesD: many(flags['registries-d']),
     at: one(flags.at),

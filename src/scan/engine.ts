@@ -60,7 +60,12 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
   const errors: ErrorEntry[] = [...(prepared.errors ?? [])];
   const signatures: SignatureResult[] = [];
   if (!prepared.skipDetection) {
-    const ctx: DetectContext = { ...prepared.context, limits: opts.limits, log: opts.log, services: opts.services };
+    const ctx: DetectContext = {
+      ...prepared.context,
+      limits: opts.limits,
+      log: opts.log,
+      services: opts.services,
+    };
     const applicable = opts.detectors.filter((d) => d.applies(target));
     await Promise.all(
       applicable.map(async (detector) => {

@@ -1,12 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 
 import type { DetectServices } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
 import { SimpleSigningService } from '../detectors/simple-signing-service.js';
-import { SigscanError } from '../errors.js';
+import { describeError, SigscanError } from '../errors.js';
 import type { ErrorEntry, TargetResult } from '../model/index.js';
 import { apiHost, parseScope } from '../oci/reference.js';
 import { StoreDiscovery } from '../oci/discovery.js';
+import { OciLayoutStore } from '../oci/layout/store.js';
+import { NotaryService } from '../oci/notary/client.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { resolveCredential } from '../oci/registry/credentials.js';
 import { RequestStats } from '../oci/registry/stats.js';
@@ -50,6 +52,8 @@ export interface RegistryAccess {
   stats?: boolean;
   /** Tests shorten the backoff; users never need to. */
   retryBaseMs?: number;
+  /** Notary v1 server holding Docker Content Trust data for these images. */
+  notaryServer?: string;
 }
 
 export interface RepoScanPlan extends CommonPlan, RegistryAccess {
@@ -161,9 +165,23 @@ async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Lim
     gpgKeyrings: plan.trust?.gpgKeyrings,
     ca,
   });
+  let notary: NotaryService | undefined;
+  if (plan.notaryServer) {
+    const host = new URL(plan.notaryServer).host;
+    notary = new NotaryService({
+      serverUrl: plan.notaryServer,
+      caFile: plan.caFile,
+      insecure: plan.insecure,
+      credential: await resolveCredential(host, {
+        username: plan.username,
+        password: plan.password,
+        dockerConfig: plan.dockerConfig,
+      }),
+    });
+  }
   return {
     stats,
-    services: { simpleSigning } as DetectServices,
+    services: { simpleSigning, ...(notary ? { notary } : {}) } as DetectServices,
     client(registry: string): Promise<RegistryClient> {
       let pending = clients.get(registry);
       if (!pending) {
@@ -188,10 +206,55 @@ async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Lim
       return pending;
     },
     close: async () => {
+      await notary?.close();
       await simpleSigning.close();
       await transport.close();
     },
   };
+}
+
+export interface LayoutScanPlan extends CommonPlan {
+  /** OCI layout directories, OCI archive tarballs, or `docker save` tarballs. */
+  paths: string[];
+}
+
+/** OCI layouts and archives on disk, through the same OCI interface and detectors as a registry. */
+export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
+  const startedAt = new Date();
+  const limits = plan.limits ?? DEFAULT_LIMITS;
+  const scanErrors: ErrorEntry[] = [];
+  const stores: OciLayoutStore[] = [];
+  async function* jobs(): AsyncIterable<ScanJob> {
+    for (const path of plan.paths) {
+      let store: OciLayoutStore;
+      try {
+        const info = await stat(path);
+        if (info.isDirectory()) {
+          if (!(await OciLayoutStore.isLayout(path))) {
+            throw new SigscanError(
+              'FORMAT_MISMATCH',
+              `${path} is not an OCI image layout (no oci-layout file)`,
+            );
+          }
+          store = new OciLayoutStore(path, limits.maxManifestBytes);
+        } else {
+          store = await OciLayoutStore.fromTar(path, limits.maxManifestBytes);
+        }
+        stores.push(store);
+        const discovery = new StoreDiscovery(store, '');
+        const tags = (await store.listTags()).filter((t) => !/^sha256-[0-9a-f]{64}/.test(t));
+        for (const tag of tags) yield tagJob(store, discovery, '', tag);
+      } catch (err) {
+        scanErrors.push({ ...describeError(err), source: path });
+      }
+    }
+  }
+  try {
+    const results = await collect(jobs(), plan, limits);
+    return { command: 'layout', inputs: plan.paths, startedAt, finishedAt: new Date(), results, scanErrors };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+  }
 }
 
 export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {

@@ -190,6 +190,44 @@ async function* layoutJobs(dir: string, opts: FsSourceOptions): AsyncIterable<Sc
     yield tagJob(store, discovery, '', tag);
 }
 
+const TAR_NAME = /\.tar$/i;
+
+/** Targets of an image archive, or undefined when the tarball holds no OCI layout (it is then skipped). */
+async function archiveTargets(
+  absolutePath: string,
+  displayPath: string,
+  opts: FsSourceOptions,
+): Promise<PreparedTarget[] | undefined> {
+  let store: OciLayoutStore;
+  try {
+    store = await OciLayoutStore.fromTar(absolutePath, opts.limits.maxManifestBytes);
+  } catch {
+    return undefined;
+  }
+  try {
+    let tags: string[];
+    try {
+      tags = await store.listTags();
+    } catch (err) {
+      const e = describeError(err);
+      // Only archives that look like images are reported; any other tarball stays a skipped file.
+      if (!/docker save/.test(e.message)) return undefined;
+      opts.scanErrors.push({ ...e, source: displayPath });
+      return [];
+    }
+    const discovery = new StoreDiscovery(store, '');
+    const out: PreparedTarget[] = [];
+    for (const tag of tags.filter((t) => !/^sha256-[0-9a-f]{64}/.test(t))) {
+      const prepared = await tagJob(store, discovery, '', tag).run();
+      // Detection runs after this job returns, so the archive must stay open: it is read in place.
+      out.push(...prepared);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 function unreadableDirectory(opts: FsSourceOptions, dir: string, verb: string, err: unknown): void {
   opts.scanErrors.push({
     code: 'FILE_UNREADABLE',
@@ -259,6 +297,11 @@ function fileJob(
         const kind = sniff(head.subarray(0, bytesRead));
         // A file with a detached signature beside it is a target whatever its type (`blob`).
         const blob = !kind && !expected && Boolean(sidecars?.length);
+        if (!kind && !expected && !blob && TAR_NAME.test(displayPath)) {
+          // An OCI archive or docker save tarball: its images are targets, read in place.
+          const images = await archiveTargets(absolutePath, displayPath, opts);
+          if (images) return images;
+        }
         if (!kind && !expected && !blob) {
           // in-toto layouts and links are JSON named *.layout / *.link: read only those candidates.
           if (IN_TOTO_NAME.test(displayPath) && size <= IN_TOTO_MAX_BYTES) {

@@ -48,7 +48,8 @@ function imagesFromKubernetesJson(text: string): string[] {
 export function normalizeImageRef(ref: string): ScanScope {
   let text = ref.trim().replace(/^docker:\/\//, '');
   const first = text.split('/')[0]!;
-  const hasRegistry = text.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const hasRegistry =
+    text.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   if (!hasRegistry) text = `docker.io/${text.includes('/') ? text : `library/${text}`}`;
   const scope = parseScope(text);
   if (scope.registry === 'index.docker.io') scope.registry = 'docker.io';

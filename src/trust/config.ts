@@ -38,6 +38,8 @@ export interface TrustConfig {
   /** A notation configuration directory (truststore + trustpolicy). */
   notationDir?: string;
   gpgKeyrings: string[];
+  /** Pinned TUF root.json files for Docker Content Trust (`--tuf-root`). */
+  tufRoots: string[];
   /** containers-policy.json. */
   policyFile?: string;
   /** containers registries.d directories (`--registries-d`); empty = the containers default location. */
@@ -59,13 +61,22 @@ export interface TrustInput {
   trustedRoot?: string[];
   notationDir?: string;
   gpgKeyring?: string[];
+  tufRoot?: string[];
   policy?: string;
   registriesD?: string[];
   at?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
-  return { roots: [], tsaRoots: [], keys: [], trustedRoots: [], gpgKeyrings: [], registriesDirs: [] };
+  return {
+    roots: [],
+    tsaRoots: [],
+    keys: [],
+    trustedRoots: [],
+    gpgKeyrings: [],
+    tufRoots: [],
+    registriesDirs: [],
+  };
 }
 
 const CONFIG_KEYS: Record<string, keyof TrustInput> = {
@@ -90,6 +101,8 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   'gpg-keyring': 'gpgKeyring',
   gpgKeyring: 'gpgKeyring',
   policy: 'policy',
+  'tuf-root': 'tufRoot',
+  tufRoot: 'tufRoot',
   'registries-d': 'registriesD',
   registriesD: 'registriesD',
   at: 'at',
@@ -101,6 +114,7 @@ const LIST_KEYS = new Set<keyof TrustInput>([
   'trustedRoot',
   'gpgKeyring',
   'registriesD',
+  'tufRoot',
 ]);
 
 /** Flags win over the config file for single values; lists are joined. */
@@ -135,6 +149,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.trustedRoots = merged.trustedRoot ?? [];
   config.notationDir = merged.notationDir;
   config.gpgKeyrings = merged.gpgKeyring ?? [];
+  config.tufRoots = merged.tufRoot ?? [];
   config.policyFile = merged.policy;
   config.registriesDirs = merged.registriesD ?? [];
   if (merged.at) {

@@ -78,4 +78,33 @@ describe('OCI layouts in fs scans', () => {
     ]);
     expect(img.signatures.every((s) => s.findings.every((f) => f.severity !== 'integrity'))).toBe(true);
   });
+
+  it('scans the same layout as a directory and as an OCI archive tarball, read in place', async () => {
+    const tarball = join(work, 'app.tar');
+    await run('tar', ['-cf', tarball, '-C', layout, '.']);
+    for (const path of [layout, tarball]) {
+      const { code, report: r } = await sigscanJson(['layout', path]);
+      expect(code).toBe(0);
+      expect(r.targets.map((t) => [t.ref, t.status, t.digest])).toEqual([
+        [`oci:${path}:v1`, 'signed', image.digest],
+      ]);
+      expect(r.targets[0]!.signatures.map((s) => s.family).sort()).toEqual(['cosign', 'notation']);
+    }
+  });
+
+  it('reports a directory that is not a layout as an error', async () => {
+    const { code, report: r } = await sigscanJson(['layout', tree]);
+    expect(code).toBe(3);
+    expect(r.errors[0]).toMatchObject({ code: 'FORMAT_MISMATCH' });
+  });
+
+  it('finds OCI archives during fs scans', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigscan-archive-'));
+    const tarball = join(dir, 'app.tar');
+    await run('tar', ['-cf', tarball, '-C', layout, '.']);
+    await writeFile(join(dir, 'other.tar'), Buffer.alloc(1024));
+    const { report: r } = await sigscanJson(['fs', dir]);
+    expect(r.targets.map((t) => [t.ref, t.status])).toEqual([[`oci:${tarball}:v1`, 'signed']]);
+    await rm(dir, { recursive: true, force: true });
+  });
 });

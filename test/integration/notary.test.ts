@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { sigscanJson } from '../helpers/cli.js';
 import { DETECTORS } from '../../src/detectors/index.js';
 import type { TargetResult } from '../../src/model/index.js';
 import { NotaryService } from '../../src/oci/notary/client.js';
@@ -169,6 +170,22 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
     const results = await scan(config);
     expect(tuf(results.get('v1'))[0]!.verdict.status).toBe('verified');
     expect(tuf(results.get('v2'))[0]!.verdict.status).toBe('verified');
+  }, 120_000);
+
+  it('is wired to the CLI: --notary-server with --tuf-root', async () => {
+    const { report } = await sigscanJson([
+      'repo',
+      `${reg.host}/dct/app:v1`,
+      '--plain-http',
+      '--notary-server',
+      notary.url,
+      '--ca-file',
+      notary.caFile,
+      '--tuf-root',
+      rootJsonFile,
+    ]);
+    const sig = report.targets[0]!.signatures.find((x) => x.family === 'tuf')!;
+    expect(sig.verdict).toMatchObject({ status: 'verified', code: 'TUF_CHAIN_VERIFIED' });
   }, 120_000);
 
   it('reports unverified when no root is pinned (trust on first use is not trust)', async () => {

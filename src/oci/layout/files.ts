@@ -58,17 +58,17 @@ const MAX_TAR_ENTRIES = 200_000;
  */
 export class TarFiles implements LayoutFiles {
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly path: string,
     private readonly entries: Map<string, TarEntry>,
   ) {}
 
+  /** Indexes the headers once; each later read opens the file briefly, so no handle outlives a read. */
   static async open(path: string): Promise<TarFiles> {
     const fh = await open(path, 'r');
     try {
-      return new TarFiles(fh, await indexTar(fh));
-    } catch (err) {
+      return new TarFiles(path, await indexTar(fh));
+    } finally {
       await fh.close();
-      throw err;
     }
   }
 
@@ -81,7 +81,13 @@ export class TarFiles implements LayoutFiles {
     if (!entry) throw new SigscanError('NOT_FOUND', `${path} is not in the archive`);
     if (entry.size > maxBytes) throw new SigscanError('TOO_LARGE', `${path} is over ${maxBytes} bytes`);
     const buf = Buffer.alloc(entry.size);
-    const { bytesRead } = await this.fh.read(buf, 0, entry.size, entry.offset);
+    const fh = await open(this.path, 'r');
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(buf, 0, entry.size, entry.offset));
+    } finally {
+      await fh.close();
+    }
     if (bytesRead !== entry.size)
       throw new SigscanError('MALFORMED_MANIFEST', `${path} is truncated in the archive`);
     return new Uint8Array(buf);
@@ -98,9 +104,7 @@ export class TarFiles implements LayoutFiles {
     return [...out];
   }
 
-  close(): Promise<void> {
-    return this.fh.close();
-  }
+  async close(): Promise<void> {}
 }
 
 function normalize(name: string): string | undefined {

@@ -1,0 +1,65 @@
+import { Args, Command } from '@oclif/core';
+
+import { EXIT_CODES_HELP, outputFlags } from './shared.js';
+import { trustFlags, trustInput } from './trust-flags.js';
+
+export default class Layout extends Command {
+  static override summary = 'Scan OCI image layouts and image archives on disk.';
+  static override description = `Reads an OCI layout directory (skopeo copy oci:, umoci, cosign save), an OCI archive
+tarball, or a docker save tarball that holds an OCI layout (Docker 25+), in place: nothing is
+extracted. cosign, Notary Project, attestation and bundle signatures are found exactly as in a
+registry; referrers are found by their subject. Images are reported as oci:<path>:<tag>.
+Legacy docker save archives record no manifest digests and are reported as an error.
+
+${EXIT_CODES_HELP}`;
+
+  static override examples = [
+    {
+      description: 'A layout made by skopeo',
+      command: '<%= config.bin %> layout ./app-layout --key cosign.pub',
+    },
+    { description: 'An OCI archive', command: '<%= config.bin %> layout app.tar -o json' },
+  ];
+
+  static override strict = false;
+  static override args = {
+    path: Args.string({ required: true, description: 'layout directories or tarballs' }),
+  };
+  static override flags = { ...outputFlags, ...trustFlags };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Layout);
+    const [
+      { runLayoutScan },
+      { startOutputs, finishOutputs, resultHook },
+      { stderrLogger },
+      { loadTrustConfig },
+      { SigscanError },
+    ] = await Promise.all([
+      import('../scan/run.js'),
+      import('./output.js'),
+      import('../util/logger.js'),
+      import('../trust/config.js'),
+      import('../errors.js'),
+    ]);
+    try {
+      const trust = await loadTrustConfig(trustInput(flags));
+      const writer = await startOutputs(flags);
+      const hook = await resultHook(writer, 'layout');
+      const report = await runLayoutScan({
+        trust,
+        paths: argv as string[],
+        concurrency: flags.concurrency,
+        log: stderrLogger(flags.verbose),
+        onResult: hook.onResult,
+        retainResults: writer.retainResults,
+      });
+      hook.done();
+      process.exitCode = await finishOutputs(writer, report);
+    } catch (err) {
+      if (err instanceof SigscanError)
+        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
+      throw err;
+    }
+  }
+}
