@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
+import { sigscan, sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { LINUX_AMD64, LINUX_ARM64, makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
 import { signNotation, type NotationTestSignature } from '../helpers/notation/sign.js';
@@ -373,6 +373,31 @@ describe('sigscan repo on a TLS registry with Basic auth', () => {
     );
     expect(code).toBe(0);
     expect(report.summary.signed).toBe(1);
+  });
+
+  it('never prints the password or a token, in any output, with or without errors', async () => {
+    for (const args of [
+      ['-o', 'json', '--stats', '--verbose'],
+      ['-o', 'sarif'],
+      ['-o', 'ndjson'],
+      ['-o', 'pretty'],
+    ]) {
+      for (const pw of [password, `${password}-wrong`]) {
+        const res = await sigscan([
+          'repo',
+          reg.host,
+          '--ca-file',
+          reg.caFile!,
+          '-u',
+          user,
+          '-p',
+          pw,
+          ...args,
+        ]);
+        expect(`${res.stdout}${res.stderr}`).not.toContain(password);
+        expect(`${res.stdout}${res.stderr}`).not.toMatch(/Bearer |Basic [A-Za-z0-9+/=]{8,}/);
+      }
+    }
   });
 
   it('turns wrong credentials into a clear error and exit code 3', async () => {
