@@ -69,7 +69,13 @@ async function timeCommand(cmd: string, args: string[], runs: number): Promise<n
   return times[Math.floor(times.length / 2)]!;
 }
 
-async function pushImage(reg: TestRegistry, repo: string, tag: string, seed: string, platforms = 1): Promise<string> {
+async function pushImage(
+  reg: TestRegistry,
+  repo: string,
+  tag: string,
+  seed: string,
+  platforms = 1,
+): Promise<string> {
   const children: Array<{ digest: string; size: number; arch: string }> = [];
   for (let p = 0; p < platforms; p++) {
     const arch = p === 0 ? 'amd64' : 'arm64';
@@ -77,7 +83,11 @@ async function pushImage(reg: TestRegistry, repo: string, tag: string, seed: str
     const config = await pushBlob(
       reg,
       repo,
-      JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+      JSON.stringify({
+        architecture: arch,
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
     );
     const manifest = JSON.stringify({
       schemaVersion: 2,
@@ -85,7 +95,13 @@ async function pushImage(reg: TestRegistry, repo: string, tag: string, seed: str
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
     });
-    const digest = await pushManifest(reg, repo, platforms === 1 ? tag : `${tag}-${arch}`, manifest, OCI_MANIFEST);
+    const digest = await pushManifest(
+      reg,
+      repo,
+      platforms === 1 ? tag : `${tag}-${arch}`,
+      manifest,
+      OCI_MANIFEST,
+    );
     children.push({ digest, size: Buffer.byteLength(manifest), arch });
   }
   if (platforms === 1) return children[0]!.digest;
@@ -103,7 +119,10 @@ async function pushImage(reg: TestRegistry, repo: string, tag: string, seed: str
 }
 
 /** Bare concurrent HEAD requests for every tag: the network floor a scan cannot beat. */
-async function headFloor(reg: TestRegistry, refs: Array<[string, string]>): Promise<{ ms: number; requests: number }> {
+async function headFloor(
+  reg: TestRegistry,
+  refs: Array<[string, string]>,
+): Promise<{ ms: number; requests: number }> {
   const agent = new Agent({ connections: CONCURRENCY });
   const limit = pLimit(CONCURRENCY);
   const started = process.hrtime.bigint();
@@ -128,8 +147,21 @@ interface ScanStats {
   requests: number;
 }
 
-async function scan(reg: TestRegistry, extra: string[]): Promise<{ run: RunResult; targets: number; stats: ScanStats }> {
-  const run = await runCli(['repo', reg.host, '--plain-http', '--stats', '-o', 'json', '--concurrency', String(CONCURRENCY), ...extra]);
+async function scan(
+  reg: TestRegistry,
+  extra: string[],
+): Promise<{ run: RunResult; targets: number; stats: ScanStats }> {
+  const run = await runCli([
+    'repo',
+    reg.host,
+    '--plain-http',
+    '--stats',
+    '-o',
+    'json',
+    '--concurrency',
+    String(CONCURRENCY),
+    ...extra,
+  ]);
   const doc = JSON.parse(run.stdout) as { targets: unknown[]; stats: ScanStats };
   return { run, targets: doc.targets.length, stats: doc.stats };
 }
@@ -164,7 +196,13 @@ async function registryBench(work: string): Promise<string[]> {
               // Notary referrers through the tag fallback (distribution 2.8 has no referrers API).
               const sig = signNotation({ mediaType: OCI_MANIFEST, digest, size: 0 }, { envelope: 'jws' });
               for (const blob of sig.blobs) await pushBlob(reg, repo, blob.bytes);
-              await pushManifest(reg, repo, sig.manifestDigest, sig.manifestBytes, sig.manifestDescriptor.mediaType);
+              await pushManifest(
+                reg,
+                repo,
+                sig.manifestDigest,
+                sig.manifestBytes,
+                sig.manifestDescriptor.mediaType,
+              );
               await addReferrerToFallbackIndex(reg, repo, digest, sig.manifestDescriptor as never);
             } else {
               await sign(() => cosignSign(reg, `${repo}@${digest}`, keys.key));
@@ -178,7 +216,12 @@ async function registryBench(work: string): Promise<string[]> {
     const all = await scan(reg, []);
     const unsigned = await scan(reg, ['--repos', 'bench/u*']);
     const cosignTags = Array.from({ length: Math.max(0, TAGS - 2) }, (_, i) => String(i + 2));
-    const signedOnly = await scan(reg, ['--repos', 'bench/s*', '--tags', `v{${cosignTags.join(',')}}`]);
+    // One --tags per value: the flag splits on commas, so a `{a,b}` glob cannot be passed whole.
+    const signedOnly = await scan(reg, [
+      '--repos',
+      'bench/s*',
+      ...cosignTags.flatMap((t) => ['--tags', `v${t}`]),
+    ]);
     const tenth = await scan(reg, ['--repos', `bench/u00*`]);
     const floor = await headFloor(reg, refs);
 
@@ -221,11 +264,17 @@ async function fsBench(work: string): Promise<string[]> {
     await mkdir(dir, { recursive: true });
     if (i < candidates / 2) {
       const p = join(dir, `lib${i}.jar`);
-      await copyFile(join(PROJECT_ROOT, 'fixtures', 'jar', i % 2 ? 'hello-signed.jar' : 'hello-unsigned.jar'), p);
+      await copyFile(
+        join(PROJECT_ROOT, 'fixtures', 'jar', i % 2 ? 'hello-signed.jar' : 'hello-unsigned.jar'),
+        p,
+      );
       jars.push(p);
     } else if (i < candidates) {
       const p = join(dir, `tool${i}.exe`);
-      await copyFile(join(PROJECT_ROOT, 'fixtures', 'pe', i % 2 ? 'hello-signed.exe' : 'hello-unsigned.exe'), p);
+      await copyFile(
+        join(PROJECT_ROOT, 'fixtures', 'pe', i % 2 ? 'hello-signed.exe' : 'hello-unsigned.exe'),
+        p,
+      );
       pes.push(p);
     } else {
       await writeFile(join(dir, `noise${i}.bin`), randomBytes(16 * 1024));
@@ -245,18 +294,24 @@ async function fsBench(work: string): Promise<string[]> {
   // Reference tools, per file, on a sample.
   const sample = 5;
   const jarsignerMs =
-    (await Promise.all(jars.slice(0, sample).map(async (j) => timeCommand('jarsigner', ['-verify', j], 1)))).reduce(
-      (a, b) => a + b,
-      0,
-    ) / sample;
+    (
+      await Promise.all(jars.slice(0, sample).map(async (j) => timeCommand('jarsigner', ['-verify', j], 1)))
+    ).reduce((a, b) => a + b, 0) / sample;
   const osslMs =
     (
       await Promise.all(
-        pes.slice(0, sample).map(async (p) => timeCommand('sh', ['-c', `osslsigncode verify -in "${p}" >/dev/null 2>&1 || true`], 1)),
+        pes
+          .slice(0, sample)
+          .map(async (p) =>
+            timeCommand('sh', ['-c', `osslsigncode verify -in "${p}" >/dev/null 2>&1 || true`], 1),
+          ),
       )
     ).reduce((a, b) => a + b, 0) / sample;
   const toolsTotal = jarsignerMs * jars.length + osslMs * pes.length;
-  const bytes = (await Promise.all([...jars, ...pes].map(async (f) => (await readFile(f)).length))).reduce((a, b) => a + b, 0);
+  const bytes = (await Promise.all([...jars, ...pes].map(async (f) => (await readFile(f)).length))).reduce(
+    (a, b) => a + b,
+    0,
+  );
   return [
     `| fs: ${FILES} files (${jars.length} JARs, ${pes.length} PEs, the rest noise), ${doc.targets.length} targets | | |`,
     `| fs scan wall time; MB/s and files/s | ${scanRun.ms.toFixed(0)} ms; ${(bytes / 1e6 / (scanRun.ms / 1000)).toFixed(1)} MB/s, ${((FILES * 1000) / scanRun.ms).toFixed(0)} files/s | |`,

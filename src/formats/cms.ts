@@ -2,7 +2,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
 import { SigscanError } from '../errors.js';
-import { oidName, toArrayBuffer } from './der.js';
+import { oidName, sha256Hex, toArrayBuffer } from './der.js';
 import { certificateFromPkijs, type ParsedCertificate } from './x509.js';
 
 /**
@@ -59,7 +59,24 @@ export interface TimestampInfo {
   content?: Uint8Array;
 }
 
+/**
+ * pkijs' schema matching makes a SignedData parse cost milliseconds; the detector and the verifier
+ * parse the same block, so recent parses are kept by the DER's SHA-256 (bounded, never mutated).
+ */
+const PARSE_CACHE_LIMIT = 256;
+const parsedSignedData = new Map<string, SignedDataInfo>();
+
 export function parseSignedData(der: Uint8Array): SignedDataInfo {
+  const key = sha256Hex(der);
+  const hit = parsedSignedData.get(key);
+  if (hit) return hit;
+  const info = parseSignedDataUncached(der);
+  if (parsedSignedData.size >= PARSE_CACHE_LIMIT) parsedSignedData.delete(parsedSignedData.keys().next().value!);
+  parsedSignedData.set(key, info);
+  return info;
+}
+
+function parseSignedDataUncached(der: Uint8Array): SignedDataInfo {
   let contentInfo: pkijs.ContentInfo;
   try {
     contentInfo = pkijs.ContentInfo.fromBER(toArrayBuffer(der));

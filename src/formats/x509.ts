@@ -12,7 +12,23 @@ export interface ParsedCertificate {
   summary: CertificateSummary;
 }
 
+/**
+ * The same signer and CA certificates recur across thousands of files and images; parsing them with
+ * pkijs dominates a scan's CPU, so parsed certificates are kept by their DER's SHA-256 (bounded).
+ */
+const CACHE_LIMIT = 2048;
+const parsedByDigest = new Map<string, ParsedCertificate>();
+
+function remember(key: string, parsed: ParsedCertificate): ParsedCertificate {
+  if (parsedByDigest.size >= CACHE_LIMIT) parsedByDigest.delete(parsedByDigest.keys().next().value!);
+  parsedByDigest.set(key, parsed);
+  return parsed;
+}
+
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const key = sha256Hex(der);
+  const cached = parsedByDigest.get(key);
+  if (cached) return cached;
   let cert: pkijs.Certificate;
   try {
     cert = pkijs.Certificate.fromBER(toArrayBuffer(der));
@@ -25,12 +41,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       },
     );
   }
-  return { der, cert, summary: summarize(cert, der) };
+  return remember(key, { der, cert, summary: summarize(cert, der) });
 }
 
 export function certificateFromPkijs(cert: pkijs.Certificate): ParsedCertificate {
   const der = new Uint8Array(cert.toSchema(true).toBER());
-  return { der, cert, summary: summarize(cert, der) };
+  const key = sha256Hex(der);
+  return parsedByDigest.get(key) ?? remember(key, { der, cert, summary: summarize(cert, der) });
 }
 
 /** Splits PEM text into DER certificates; ignores anything outside CERTIFICATE blocks. */
