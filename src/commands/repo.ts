@@ -34,6 +34,15 @@ ${EXIT_CODES_HELP}`;
         'echo "$PASS" | <%= config.bin %> repo 127.0.0.1:5000 --plain-http --tags "v*" -u ci --password-stdin',
     },
     {
+      description: 'A registry without _catalog: only the repositories listed in a file',
+      command:
+        '<%= config.bin %> repo 123456789012.dkr.ecr.eu-west-1.amazonaws.com --repos-from-file repos.txt',
+    },
+    {
+      description: 'Every container package of a GitHub organisation',
+      command: 'echo "$GITHUB_TOKEN" | <%= config.bin %> repo ghcr.io --org my-org -u me --password-stdin',
+    },
+    {
       description: 'SARIF for GitHub code scanning',
       command: '<%= config.bin %> repo ghcr.example/org -o sarif --output-file sigscan.sarif',
     },
@@ -61,6 +70,18 @@ ${EXIT_CODES_HELP}`;
       delimiter: ',',
     }),
     tags: Flags.string({ summary: 'Only tags matching these globs.', multiple: true, delimiter: ',' }),
+    'repos-from-file': Flags.string({
+      summary: 'Scan the repositories listed in this file (one per line, # comments) instead of _catalog.',
+      description: 'For registries without a usable catalog (ECR, GAR, Docker Hub, GHCR, ...).',
+      exclusive: ['org'],
+    }),
+    org: Flags.string({
+      summary: 'List the repositories of this Docker Hub namespace or GitHub organisation/user.',
+      description: `Instead of _catalog: on docker.io the Docker Hub API (a Hub login with -u/-p), on ghcr.io the
+GitHub packages API (the password is a token with read:packages). SIGSCAN_DOCKERHUB_API and
+SIGSCAN_GITHUB_API override the API base URLs.`,
+      exclusive: ['repos-from-file'],
+    }),
   };
 
   async run(): Promise<void> {
@@ -82,6 +103,8 @@ ${EXIT_CODES_HELP}`;
         target: args.registry,
         repos: flags.repos,
         tags: flags.tags,
+        reposFromFile: flags['repos-from-file'],
+        org: flags.org,
         ...(await registryAccess(flags)),
         concurrency: flags.concurrency,
         log: stderrLogger(flags.verbose),

@@ -8,9 +8,10 @@ import type { ErrorEntry, TargetResult } from '../model/index.js';
 import { apiHost, parseScope } from '../oci/reference.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
+import { openRepositoryListing, type ListingPlan } from '../oci/listing/index.js';
 import { NotaryService } from '../oci/notary/client.js';
 import { RegistryClient } from '../oci/registry/client.js';
-import { resolveCredential } from '../oci/registry/credentials.js';
+import { resolveCredential, type Credential } from '../oci/registry/credentials.js';
 import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
@@ -56,7 +57,7 @@ export interface RegistryAccess {
   notaryServer?: string;
 }
 
-export interface RepoScanPlan extends CommonPlan, RegistryAccess {
+export interface RepoScanPlan extends CommonPlan, RegistryAccess, ListingPlan {
   target: string;
   repos?: string[];
   tags?: string[];
@@ -82,8 +83,14 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
   const access = await openRegistryAccess(plan, limits);
   try {
     const client = await access.client(scope.registry);
+    const repositories = await openRepositoryListing(scope.registry, plan, {
+      transport: access.transport,
+      credential: () => access.credential(scope.registry),
+      maxPages: limits.maxPages,
+    });
     const jobs = registryJobs(client, {
       scope,
+      repositories,
       repos: plan.repos,
       tags: plan.tags,
       scanErrors,
@@ -159,6 +166,19 @@ async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Lim
     retryBaseMs: plan.retryBaseMs,
   });
   const clients = new Map<string, Promise<RegistryClient>>();
+  const credentials = new Map<string, Promise<Credential | undefined>>();
+  const credential = (registry: string): Promise<Credential | undefined> => {
+    let pending = credentials.get(registry);
+    if (!pending) {
+      pending = resolveCredential(registry, {
+        username: plan.username,
+        password: plan.password,
+        dockerConfig: plan.dockerConfig,
+      });
+      credentials.set(registry, pending);
+    }
+    return pending;
+  };
   // Simple signing lives outside the registry (lookaside stores from registries.d), so it has its own client.
   const simpleSigning = await SimpleSigningService.create({
     registriesDirs: plan.trust?.registriesDirs,
@@ -181,15 +201,13 @@ async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Lim
   }
   return {
     stats,
+    transport,
+    credential,
     services: { simpleSigning, ...(notary ? { notary } : {}) } as DetectServices,
     client(registry: string): Promise<RegistryClient> {
       let pending = clients.get(registry);
       if (!pending) {
-        pending = resolveCredential(registry, {
-          username: plan.username,
-          password: plan.password,
-          dockerConfig: plan.dockerConfig,
-        }).then(
+        pending = credential(registry).then(
           (credential) =>
             new RegistryClient({
               registry,

@@ -19,6 +19,11 @@ export interface RegistrySourceOptions {
   shard?: Shard;
   /** Repositories whose tag lists are fetched ahead of the detection work. */
   listConcurrency?: number;
+  /**
+   * Where repositories come from instead of `GET /v2/_catalog` (`--repos-from-file`, `--org`); the
+   * namespace, `--repos` and shard filters still apply.
+   */
+  repositories?: AsyncIterable<string>;
 }
 
 /** Tags that name digests (`sha256-<hex>`, `.sig`, `.att`, `.sbom`) are signatures and indexes, not images. */
@@ -53,7 +58,14 @@ export async function* registryJobs(
 
   const repoFilter = new GlobSet(opts.repos);
   const tagFilter = new GlobSet(opts.tags);
-  const repositories = selectRepositories(client, scope, repoFilter, opts.scanErrors, opts.shard);
+  const repositories = selectRepositories(
+    client,
+    opts.repositories ?? client.listRepositories(),
+    scope,
+    repoFilter,
+    opts.scanErrors,
+    opts.shard,
+  );
   const listed = mapConcurrent(repositories, opts.listConcurrency ?? 4, async (repository) => {
     try {
       return { repository, tags: await client.listTags(repository) };
@@ -76,6 +88,7 @@ export async function* registryJobs(
 
 async function* selectRepositories(
   client: RegistryClient,
+  source: AsyncIterable<string>,
   scope: ScanScope,
   filter: GlobSet,
   scanErrors: ErrorEntry[],
@@ -83,7 +96,7 @@ async function* selectRepositories(
 ): AsyncIterable<string> {
   const prefix = scope.namespace ? `${scope.namespace}/` : undefined;
   try {
-    for await (const repository of client.listRepositories()) {
+    for await (const repository of source) {
       if (prefix && repository !== scope.namespace && !repository.startsWith(prefix)) continue;
       if (!filter.empty && !filter.matches(repository)) continue;
       if (!inShard(repository, shard)) continue;
