@@ -4,6 +4,10 @@ import type { RegistryAccess } from '../scan/run.js';
 
 /** Flags for reaching registries, shared by `repo` and `images`. */
 export const registryFlags = {
+  'annotation-signatures': Flags.boolean({
+    summary: 'Also read signatures held in manifest annotations (ISLET ir-sign); one manifest GET per image.',
+    default: false,
+  }),
   'notary-server': Flags.string({
     summary: 'Notary v1 server for Docker Content Trust (e.g. https://notary.docker.io).',
   }),
@@ -38,6 +42,7 @@ type RegistryFlagValues = {
   rps?: number;
   stats?: boolean;
   'notary-server'?: string;
+  'annotation-signatures'?: boolean;
 };
 
 export async function registryAccess(flags: RegistryFlagValues): Promise<RegistryAccess> {
@@ -53,6 +58,7 @@ export async function registryAccess(flags: RegistryFlagValues): Promise<Registr
     rps: flags.rps,
     stats: flags.stats,
     notaryServer: flags['notary-server'],
+    annotationSignatures: flags['annotation-signatures'],
   };
 }
 

@@ -3,8 +3,10 @@ import { cosignDetector } from './cosign.js';
 import { cosignAttestationDetector } from './cosign-attestation.js';
 import { cosignBlobDetector } from './cosign-blob.js';
 import { inTotoDetector } from './in-toto.js';
+import { irSignDetector } from './ir-sign.js';
 import { jarDetector } from './jar.js';
 import { notationDetector } from './notation.js';
+import { nv2Detector } from './nv2.js';
 import { sigstoreBundleDetector } from './sigstore-bundle.js';
 import { simpleSigningDetector } from './simple-signing.js';
 import { tufDetector } from './tuf.js';
@@ -24,4 +26,6 @@ export const DETECTORS: readonly Detector[] = [
   cosignBlobDetector,
   inTotoDetector,
   tufDetector,
+  irSignDetector,
+  nv2Detector,
 ];

@@ -55,6 +55,8 @@ export interface RegistryAccess {
   retryBaseMs?: number;
   /** Notary v1 server holding Docker Content Trust data for these images. */
   notaryServer?: string;
+  /** Read signatures in manifest annotations (ir-sign): one manifest GET per image. */
+  annotationSignatures?: boolean;
 }
 
 export interface RepoScanPlan extends CommonPlan, RegistryAccess, ListingPlan {
@@ -203,7 +205,11 @@ async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Lim
     stats,
     transport,
     credential,
-    services: { simpleSigning, ...(notary ? { notary } : {}) } as DetectServices,
+    services: {
+      simpleSigning,
+      ...(notary ? { notary } : {}),
+      ...(plan.annotationSignatures ? { irSign: true } : {}),
+    } as DetectServices,
     client(registry: string): Promise<RegistryClient> {
       let pending = clients.get(registry);
       if (!pending) {

@@ -10,10 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sigscan, sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { LINUX_AMD64, LINUX_ARM64, makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
+import { testPki } from '../helpers/notation/pki.js';
 import { signNotation, type NotationTestSignature } from '../helpers/notation/sign.js';
 import { addReferrerToFallbackIndex, closeAgents, pushBlob, pushManifest } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { run } from '../helpers/tools.js';
+import { PROJECT_ROOT, run } from '../helpers/tools.js';
+
+const FIXTURES_ROOT = join(PROJECT_ROOT, 'fixtures');
 
 function byRef(report: JsonReport, ref: string): JsonTarget {
   const t = report.targets.find((x) => x.ref === ref);
@@ -307,6 +310,54 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     expect(total('manifest')).toBe(1 + 4 + 2 * 2);
     expect(total('blob')).toBe(4 + 2);
     expect(report.stats!.requests).toBe(1 + 1 + 5 + 7 + 1 + 9 + 6);
+  });
+
+  // Last in this block: it adds images, which the whole-registry comparisons above must not see.
+  it('verifies Notary signatures against the signer root and rejects registry tampering', async () => {
+    // A signature whose payload names another image, attached to this one: invalid, not attributed silently.
+    const other = await makeAndPushImage(reg, join(work, 'l7'), 'team/notary', 'tampered', {
+      seed: 'notary-t',
+    });
+    const forged = signNotation(
+      { mediaType: other.mediaType, digest: other.digest, size: other.size },
+      {
+        envelope: 'jws',
+        payloadTarget: { mediaType: notary.mediaType, digest: notary.digest, size: notary.size },
+      },
+    );
+    await attachReferrer('team/notary', other.digest, forged);
+    // The valid signature of v1 re-listed under another image's fallback tag: its subject is v1, so it is ignored.
+    const victim = await makeAndPushImage(reg, join(work, 'l8'), 'team/notary', 'victim', {
+      seed: 'notary-v',
+    });
+    await addReferrerToFallbackIndex(
+      reg,
+      'team/notary',
+      victim.digest,
+      jws.manifestDescriptor as Parameters<typeof addReferrerToFallbackIndex>[3],
+    );
+    const root = join(testPki().dir, 'root.crt');
+    const { report: r } = await sigscanJson([
+      'repo',
+      `${reg.host}/team/notary`,
+      '--plain-http',
+      '--trust-root',
+      root,
+    ]);
+    const sigs = (tag: string) =>
+      r.targets.find((t) => t.ref === `${reg.host}/team/notary:${tag}`)!.signatures;
+    expect(sigs('v1')[0]!.verdict).toMatchObject({ status: 'verified' });
+    expect(sigs('tampered')[0]!.verdict).toMatchObject({ status: 'invalid', code: 'TARGET_DIGEST_MISMATCH' });
+    expect(sigs('victim')).toEqual([]);
+    const unknownRoot = join(FIXTURES_ROOT, 'fixture-root-ca.pem');
+    const { report: u } = await sigscanJson([
+      'repo',
+      `${reg.host}/team/notary:v1`,
+      '--plain-http',
+      '--trust-root',
+      unknownRoot,
+    ]);
+    expect(u.targets[0]!.signatures[0]!.verdict.status).toBe('untrusted');
   });
 });
 

@@ -5,14 +5,16 @@ import { inTotoVerifier } from './in-toto.js';
 import { sigstoreBundleVerifier } from './sigstore-bundle.js';
 import { cosignAttestationVerifier } from './cosign-attestation.js';
 import { jarVerifier } from './jar.js';
-import { notationVerifier } from './notation.js';
+import { notationFamilyVerifier } from './notation-legacy.js';
+import { ociAnnotationVerifier } from './oci-annotation.js';
 import { simpleSigningVerifier } from './simple-signing.js';
 import { tufVerifier } from './tuf.js';
 
 export const FAMILY_VERIFIERS: FamilyVerifiers = {
   jar: jarVerifier,
   authenticode: authenticodeVerifier,
-  notation: notationVerifier,
+  notation: notationFamilyVerifier,
+  'oci-annotation': ociAnnotationVerifier,
   cosign: cosignFamilyVerifier,
   'sigstore-bundle': sigstoreBundleVerifier,
   'in-toto': inTotoVerifier,
