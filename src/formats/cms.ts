@@ -71,7 +71,8 @@ export function parseSignedData(der: Uint8Array): SignedDataInfo {
   const hit = parsedSignedData.get(key);
   if (hit) return hit;
   const info = parseSignedDataUncached(der);
-  if (parsedSignedData.size >= PARSE_CACHE_LIMIT) parsedSignedData.delete(parsedSignedData.keys().next().value!);
+  if (parsedSignedData.size >= PARSE_CACHE_LIMIT)
+    parsedSignedData.delete(parsedSignedData.keys().next().value!);
   parsedSignedData.set(key, info);
   return info;
 }
@@ -168,7 +169,16 @@ function bytesOf(block: asn1js.Constructed | asn1js.Primitive): Uint8Array | und
 /** Contents octets of an OCTET STRING, joining the pieces of a constructed (BER) one. */
 export function octetStringContents(os: asn1js.OctetString): Uint8Array {
   if (!os.idBlock.isConstructed) return new Uint8Array(os.valueBlock.valueHexView);
-  const parts = (os.valueBlock.value as asn1js.OctetString[]).map(octetStringContents);
+  const pieces: unknown = os.valueBlock.value;
+  if (!Array.isArray(pieces))
+    throw new SigscanError('MALFORMED_CMS', 'constructed OCTET STRING has no pieces');
+  const parts = pieces.map((piece: unknown) => {
+    // A fuzzed BER piece can carry the OCTET STRING tag without a parsed value block.
+    if (!(piece instanceof asn1js.BaseBlock) || !piece.valueBlock || !piece.idBlock) {
+      throw new SigscanError('MALFORMED_CMS', 'constructed OCTET STRING holds a malformed piece');
+    }
+    return octetStringContents(piece as asn1js.OctetString);
+  });
   return new Uint8Array(Buffer.concat(parts));
 }
 

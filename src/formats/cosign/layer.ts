@@ -32,7 +32,7 @@ export const ANNOTATION = {
 export function readLayerAnnotations(
   annotations: Record<string, string> | undefined,
 ): CosignLayerAnnotations {
-  const a = annotations ?? {};
+  const a = stringAnnotations(annotations);
   const sigText = a[ANNOTATION.signature];
   if (sigText === undefined)
     throw new SigscanError('MALFORMED_SIGNATURE', 'cosign layer has no signature annotation');
@@ -51,6 +51,24 @@ export function readLayerAnnotations(
     rfc3161Timestamp: a[ANNOTATION.rfc3161] ? parseRfc3161Annotation(a[ANNOTATION.rfc3161]!) : undefined,
     certificateKeySpelling: certKey?.split('/')[0],
   };
+}
+
+/** Descriptor annotations come from untyped manifest JSON: a cosign key whose value is not a string is malformed. */
+function stringAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  const a = annotations ?? {};
+  for (const key of [
+    ANNOTATION.signature,
+    ...ANNOTATION.certificate,
+    ...ANNOTATION.chain,
+    ANNOTATION.bundle,
+    ANNOTATION.rfc3161,
+  ]) {
+    const value: unknown = Object.hasOwn(a, key) ? a[key] : undefined;
+    if (value !== undefined && typeof value !== 'string') {
+      throw new SigscanError('MALFORMED_SIGNATURE', `cosign layer annotation ${key} is not a string`);
+    }
+  }
+  return a;
 }
 
 function parseRekorBundle(text: string): RekorBundle {

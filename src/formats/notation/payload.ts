@@ -38,7 +38,7 @@ export function parseNotationPayload(bytes: Uint8Array): NotationPayload {
   if (typeof t.digest !== 'string' || !DIGEST_RE.test(t.digest)) {
     throw new SigscanError(
       'MALFORMED_ENVELOPE',
-      `notation payload targetArtifact.digest is not a digest: ${String(t.digest)}`,
+      `notation payload targetArtifact.digest is not a digest: ${(JSON.stringify(t.digest) ?? 'undefined').slice(0, 100)}`,
     );
   }
   if (typeof t.size !== 'number' || !Number.isSafeInteger(t.size) || t.size < 0) {

@@ -93,7 +93,14 @@ export async function parseSimpleSigningMessage(bytes: Uint8Array): Promise<Simp
   // openpgp.js keeps the packets after the literal data in a stream that only `verify` reads; asking it
   // with no keys yields each signature packet (its `verified` promise rejects, which we ignore).
   const signaturePackets: SignaturePacket[] = [];
-  for (const v of await message.verify([])) {
+  let verifications: Awaited<ReturnType<typeof message.verify>>;
+  try {
+    // openpgp.js throws plain Errors (e.g. "Invalid enum value.") for damaged signature packets here.
+    verifications = await message.verify([]);
+  } catch (err) {
+    throw malformed(`unreadable signature packet: ${(err as Error).message}`);
+  }
+  for (const v of verifications) {
     v.verified.catch(() => undefined);
     const packet = (await v.signature.catch(() => undefined))?.packets[0];
     if (packet) signaturePackets.push(packet);

@@ -75,6 +75,9 @@ export class OciLayoutStore implements OciStore {
     } catch {
       throw new SigscanError('MALFORMED_MANIFEST', `${this.name}: manifest ${digest} is not JSON`);
     }
+    if (!isJsonObject(manifest)) {
+      throw new SigscanError('MALFORMED_MANIFEST', `${this.name}: manifest ${digest} is not a JSON object`);
+    }
     const mediaType =
       manifest.mediaType ??
       descriptor?.mediaType ??
@@ -110,6 +113,7 @@ export class OciLayoutStore implements OciStore {
       try {
         const bytes = await this.files.read('index.json', this.maxManifestBytes);
         doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as OciManifest;
+        if (!isJsonObject(doc)) throw new Error('not a JSON object');
       } catch (err) {
         const legacy = (await this.files.size('manifest.json')) !== undefined;
         throw new SigscanError(
@@ -140,6 +144,7 @@ export class OciLayoutStore implements OciStore {
       } catch {
         continue;
       }
+      if (!isJsonObject(manifest)) continue;
       const subject = manifest.subject?.digest;
       if (!subject || typeof subject !== 'string') continue;
       const list = bySubject.get(subject) ?? [];
@@ -180,4 +185,8 @@ async function hasLayoutMarker(files: LayoutFiles): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -223,7 +223,10 @@ function parseStatement(raw: unknown, index: number, fail: (m: string) => never)
     }
     for (const [check, action] of entries) {
       if (check === 'integrity') fail(`${label}: the integrity check cannot be overridden`);
-      const allowed = OVERRIDE_VALUES[check as Exclude<CheckName, 'integrity'>];
+      // Own keys only: `__proto__` or `constructor` must not reach the prototype's members.
+      const allowed = Object.hasOwn(OVERRIDE_VALUES, check)
+        ? OVERRIDE_VALUES[check as Exclude<CheckName, 'integrity'>]
+        : undefined;
       if (!allowed) {
         fail(
           `${label}: "${check}" is not a check that can be overridden (authenticity, authenticTimestamp, expiry, revocation)`,
