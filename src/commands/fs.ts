@@ -1,7 +1,8 @@
 import { Args, Command, Flags } from '@oclif/core';
 
-import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
-import { trustFlags, trustInput } from './trust-flags.js';
+import { runScanCommand } from './scan-command.js';
+import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
+import { trustFlags } from './trust-flags.js';
 
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
@@ -47,41 +48,15 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);
-    const [
-      { runFsScan },
-      { startOutputs, finishOutputs, resultHook },
-      { stderrLogger },
-      { loadTrustConfig },
-      { SigscanError },
-    ] = await Promise.all([
-      import('../scan/run.js'),
-      import('./output.js'),
-      import('../util/logger.js'),
-      import('../trust/config.js'),
-      import('../errors.js'),
-    ]);
-    try {
-      const trust = await loadTrustConfig(trustInput(flags));
-      const writer = await startOutputs(flags);
-      const hook = await resultHook(writer, 'fs');
-      const report = await runFsScan({
-        trust,
+    const { runFsScan } = await import('../scan/run.js');
+    await runScanCommand(this, 'fs', flags, (common) =>
+      runFsScan({
+        ...common,
         roots: argv as string[],
         followSymlinks: flags['follow-symlinks'],
         include: flags.include,
         exclude: flags.exclude,
-        concurrency: flags.concurrency,
-        log: stderrLogger(flags.verbose),
-        onResult: hook.onResult,
-        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
-        retainResults: writer.retainResults,
-      });
-      hook.done();
-      process.exitCode = await finishOutputs(writer, report);
-    } catch (err) {
-      if (err instanceof SigscanError)
-        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
-      throw err;
-    }
+      }),
+    );
   }
 }

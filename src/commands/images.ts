@@ -1,8 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
 
 import { readStdin, registryAccess, registryFlags } from './registry-flags.js';
-import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
-import { trustFlags, trustInput } from './trust-flags.js';
+import { runScanCommand } from './scan-command.js';
+import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
+import { trustFlags } from './trust-flags.js';
 
 export default class Images extends Command {
   static override summary = 'Scan a list of images, such as everything a Kubernetes cluster runs.';
@@ -47,23 +48,13 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Images);
-    const [
-      { runImagesScan },
-      { startOutputs, finishOutputs, resultHook },
-      { stderrLogger },
-      { SigscanError },
-    ] = await Promise.all([
+    const [{ runImagesScan }, { parseImageList }, { readFile }, { SigscanError }] = await Promise.all([
       import('../scan/run.js'),
-      import('./output.js'),
-      import('../util/logger.js'),
-      import('../errors.js'),
-    ]);
-    const [{ loadTrustConfig }, { parseImageList }, { readFile }] = await Promise.all([
-      import('../trust/config.js'),
       import('../sources/image-list.js'),
       import('node:fs/promises'),
+      import('../errors.js'),
     ]);
-    try {
+    await runScanCommand(this, 'images', flags, async (common) => {
       const images: string[] = [];
       for (const arg of argv as string[]) {
         if (arg === '-') {
@@ -83,26 +74,7 @@ ${EXIT_CODES_HELP}`;
       }
       if (images.length === 0)
         throw new SigscanError('USAGE', 'no image references given (arguments, - or --from-file)');
-      const trust = await loadTrustConfig(trustInput(flags));
-      const writer = await startOutputs(flags);
-      const hook = await resultHook(writer, 'images');
-      const report = await runImagesScan({
-        trust,
-        images,
-        ...(await registryAccess(flags)),
-        concurrency: flags.concurrency,
-        log: stderrLogger(flags.verbose),
-        onResult: hook.onResult,
-        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
-        retainResults: writer.retainResults,
-      });
-      if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
-      hook.done();
-      process.exitCode = await finishOutputs(writer, report);
-    } catch (err) {
-      if (err instanceof SigscanError)
-        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
-      throw err;
-    }
+      return runImagesScan({ ...common, images, ...(await registryAccess(flags)) });
+    });
   }
 }

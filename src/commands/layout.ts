@@ -1,7 +1,8 @@
 import { Args, Command } from '@oclif/core';
 
+import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags } from './shared.js';
-import { trustFlags, trustInput } from './trust-flags.js';
+import { trustFlags } from './trust-flags.js';
 
 export default class Layout extends Command {
   static override summary = 'Scan OCI image layouts and image archives on disk.';
@@ -29,37 +30,9 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Layout);
-    const [
-      { runLayoutScan },
-      { startOutputs, finishOutputs, resultHook },
-      { stderrLogger },
-      { loadTrustConfig },
-      { SigscanError },
-    ] = await Promise.all([
-      import('../scan/run.js'),
-      import('./output.js'),
-      import('../util/logger.js'),
-      import('../trust/config.js'),
-      import('../errors.js'),
-    ]);
-    try {
-      const trust = await loadTrustConfig(trustInput(flags));
-      const writer = await startOutputs(flags);
-      const hook = await resultHook(writer, 'layout');
-      const report = await runLayoutScan({
-        trust,
-        paths: argv as string[],
-        concurrency: flags.concurrency,
-        log: stderrLogger(flags.verbose),
-        onResult: hook.onResult,
-        retainResults: writer.retainResults,
-      });
-      hook.done();
-      process.exitCode = await finishOutputs(writer, report);
-    } catch (err) {
-      if (err instanceof SigscanError)
-        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
-      throw err;
-    }
+    const { runLayoutScan } = await import('../scan/run.js');
+    await runScanCommand(this, 'layout', flags, (common) =>
+      runLayoutScan({ ...common, paths: argv as string[] }),
+    );
   }
 }

@@ -1,8 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
 
 import { registryAccess, registryFlags } from './registry-flags.js';
-import { EXIT_CODES_HELP, outputFlags, parseShardFlag, shardFlag } from './shared.js';
-import { trustFlags, trustInput } from './trust-flags.js';
+import { runScanCommand } from './scan-command.js';
+import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
+import { trustFlags } from './trust-flags.js';
 
 export default class Repo extends Command {
   static override summary = 'Scan a container registry, a namespace in it, or one image for signatures.';
@@ -86,39 +87,17 @@ SIGSCAN_GITHUB_API override the API base URLs.`,
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Repo);
-    const [{ runRepoScan }, { startOutputs, finishOutputs, resultHook }, { stderrLogger }, { SigscanError }] =
-      await Promise.all([
-        import('../scan/run.js'),
-        import('./output.js'),
-        import('../util/logger.js'),
-        import('../errors.js'),
-      ]);
-    const { loadTrustConfig } = await import('../trust/config.js');
-    try {
-      const trust = await loadTrustConfig(trustInput(flags));
-      const writer = await startOutputs(flags);
-      const hook = await resultHook(writer, 'repo');
-      const report = await runRepoScan({
-        trust,
+    const { runRepoScan } = await import('../scan/run.js');
+    await runScanCommand(this, 'repo', flags, async (common) =>
+      runRepoScan({
+        ...common,
         target: args.registry,
         repos: flags.repos,
         tags: flags.tags,
         reposFromFile: flags['repos-from-file'],
         org: flags.org,
         ...(await registryAccess(flags)),
-        concurrency: flags.concurrency,
-        log: stderrLogger(flags.verbose),
-        onResult: hook.onResult,
-        shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
-        retainResults: writer.retainResults,
-      });
-      if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
-      hook.done();
-      process.exitCode = await finishOutputs(writer, report);
-    } catch (err) {
-      if (err instanceof SigscanError)
-        this.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
-      throw err;
-    }
+      }),
+    );
   }
 }

@@ -49,7 +49,7 @@ export const trustFlags = {
   at: Flags.string({ summary: 'Verify as of this RFC 3339 time instead of now.' }),
 };
 
-type TrustFlagValues = {
+export type TrustFlagValues = {
   [K in keyof typeof trustFlags]?: string | string[];
 };
 
