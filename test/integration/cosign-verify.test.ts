@@ -4,11 +4,12 @@
  * image's signature tag is a payload digest mismatch, a swapped certificate is invalid, and without
  * trust inputs everything stays unverified.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { makeCodeSigningCertForKey, makeEcCa } from '../helpers/cosign-pki.js';
 import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
@@ -30,67 +31,10 @@ describe('cosign verification against a real registry and real cosign signatures
   let ca: string;
   let otherCa: string;
 
-  async function makeCa(name: string): Promise<string> {
-    const path = join(work, name);
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${path}.key`,
-      '-out',
-      `${path}.pem`,
-      '-days',
-      '30',
-      '-subj',
-      `/CN=${name} CA/O=Example Corp`,
-    ]);
-    return path;
-  }
-
+  const makeCa = (name: string) => makeEcCa(work, name, `/CN=${name} CA/O=Example Corp`);
   /** A code-signing leaf for `pub` issued by `caPath`. */
-  async function makeLeaf(name: string, pub: string, caPath: string): Promise<string> {
-    const leaf = join(work, name);
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${leaf}.tmpkey`,
-      '-out',
-      `${leaf}.csr`,
-      '-subj',
-      `/O=Example Corp/CN=${name}`,
-    ]);
-    await writeFile(`${leaf}.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n');
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      `${leaf}.csr`,
-      '-force_pubkey',
-      pub,
-      '-CA',
-      `${caPath}.pem`,
-      '-CAkey',
-      `${caPath}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${leaf}.pem`,
-      '-days',
-      '10',
-      '-extfile',
-      `${leaf}.ext`,
-    ]);
-    return `${leaf}.pem`;
-  }
+  const makeLeaf = (name: string, pub: string, caPath: string) =>
+    makeCodeSigningCertForKey(work, name, `/O=Example Corp/CN=${name}`, pub, caPath);
 
   beforeAll(async () => {
     await ensureCosign();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { makeCodeSigningCertForKey, makeEcCa } from '../helpers/cosign-pki.js';
 import { sigscan, sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { LINUX_AMD64, LINUX_ARM64, makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
@@ -61,62 +62,17 @@ describe('sigscan repo on a plain-HTTP registry', () => {
     const arm = multi.children.find((c) => c.platform?.architecture === 'arm64')!;
     await cosignSign(reg, `team/multi@${arm.digest}`, keys.key);
 
-    const ca = join(work, 'ca');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.pem`,
-      '-days',
-      '30',
-      '-subj',
-      '/CN=Example Signing CA/O=Example Corp',
-    ]);
-    // cosign's own key gets a certificate from our CA (-force_pubkey), so the signer has a subject.
-    const leaf = join(work, 'leaf');
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${leaf}.tmpkey`,
-      '-out',
-      `${leaf}.csr`,
-      '-subj',
+    // cosign's own key gets a certificate from our CA, so the signer has a subject.
+    const ca = await makeEcCa(work, 'ca', '/CN=Example Signing CA/O=Example Corp');
+    const leafPem = await makeCodeSigningCertForKey(
+      work,
+      'leaf',
       '/C=US/O=Example Corp/OU=Build/CN=release-bot',
-    ]);
-    await writeFile(`${leaf}.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n');
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      `${leaf}.csr`,
-      '-force_pubkey',
       keys.pub,
-      '-CA',
-      `${ca}.pem`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${leaf}.pem`,
-      '-days',
-      '10',
-      '-extfile',
-      `${leaf}.ext`,
-    ]);
+      ca,
+    );
     await cosignSign(reg, `team/pki@${pki.digest}`, keys.key, {
-      extraArgs: [`--certificate=${leaf}.pem`, `--certificate-chain=${ca}.pem`],
+      extraArgs: [`--certificate=${leafPem}`, `--certificate-chain=${ca}.pem`],
     });
 
     // Notary Project signatures as referrers, found through the tag-schema fallback (no referrers API here).
