@@ -168,4 +168,43 @@ describe('RegistryClient', () => {
     expect(err!.message).toContain('user "u"');
     expect(err!.message).not.toContain('hunter2');
   });
+
+  it('retries a connection reset and a truncated body, then succeeds', async () => {
+    let calls = 0;
+    const server = await startFaultServer((req, res) => {
+      if (req.url === '/v2/') return json(res, 200, {});
+      calls++;
+      if (calls === 1) return req.socket.destroy();
+      if (calls === 2) {
+        // Promise 100 bytes, send 10, then drop the connection.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"name":"a');
+        return setTimeout(() => res.socket?.destroy(), 10);
+      }
+      json(res, 200, { name: 'a', tags: ['v1'] });
+    });
+    servers.push(server);
+    const { client: c, stats } = client(server);
+    expect(await c.listTags('a')).toEqual(['v1']);
+    expect(stats.snapshot().retries).toBe(2);
+  });
+
+  it('stops a redirect loop and refuses a manifest over the 4 MiB limit', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    const server = await startFaultServer((req, res) => {
+      if (req.url === '/v2/') return json(res, 200, {});
+      if ((req.url ?? '').includes('/blobs/')) {
+        res.writeHead(307, { location: req.url });
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      res.end(big);
+    });
+    servers.push(server);
+    const { client: c } = client(server);
+    await expect(c.getBlob('a', { mediaType: 'x', digest, size: 10 }, 1024)).rejects.toMatchObject({
+      code: 'REGISTRY_ERROR',
+    });
+    await expect(c.getManifest('a', 'v1')).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
 });
