@@ -1,30 +1,13 @@
 import type { DetectContext, DetectServices, Detector } from '../detectors/detector.js';
 import { describeError } from '../errors.js';
-import {
-  targetStatus,
-  type ErrorEntry,
-  type SignatureResult,
-  type Target,
-  type TargetResult,
-} from '../model/index.js';
+import { targetStatus, type ErrorEntry, type SignatureResult, type TargetResult } from '../model/index.js';
 import type { TrustEvaluator } from '../trust/index.js';
+import type { PreparedTarget, ScanJob } from '../sources/job.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import type { Limits } from '../util/limits.js';
 import type { Logger } from '../util/logger.js';
 
-/** A target ready for detection, with what its detectors may use and any error met while preparing it. */
-export interface PreparedTarget {
-  target: Target;
-  context?: Omit<DetectContext, 'limits' | 'log'>;
-  errors?: ErrorEntry[];
-  /** Preparation failed so badly that detection cannot run (e.g. the tag did not resolve). */
-  skipDetection?: boolean;
-}
-
-/** A unit of source work (resolve a tag, read a file) that yields zero or more targets. */
-export interface ScanJob {
-  run(): Promise<PreparedTarget[]>;
-}
+export type { PreparedTarget, ScanJob } from '../sources/job.js';
 
 export interface EngineOptions {
   detectors: readonly Detector[];

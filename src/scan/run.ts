@@ -16,7 +16,7 @@ import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { imageScopes } from '../sources/image-list.js';
-import { registryJobs, tagJob } from '../sources/registry.js';
+import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
@@ -265,9 +265,7 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
           store = await OciLayoutStore.fromTar(path, limits.maxManifestBytes);
         }
         stores.push(store);
-        const discovery = new StoreDiscovery(store, '');
-        const tags = (await store.listTags()).filter((t) => !/^sha256-[0-9a-f]{64}/.test(t));
-        for (const tag of tags) yield tagJob(store, discovery, '', tag);
+        yield* await storeTagJobs(store);
       } catch (err) {
         scanErrors.push({ ...describeError(err), source: path });
       }

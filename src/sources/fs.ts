@@ -7,13 +7,12 @@ import { readdir } from 'node:fs/promises';
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
-import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
-import type { PreparedTarget, ScanJob } from '../scan/engine.js';
+import type { PreparedTarget, ScanJob } from './job.js';
 import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
-import { tagJob } from './registry.js';
+import { storeTagJobs } from './registry.js';
 import type { Limits } from '../util/limits.js';
 import type { Sidecar } from '../detectors/detector.js';
 import { findSidecars } from './sidecars.js';
@@ -177,17 +176,11 @@ async function* walk(
 }
 
 async function* layoutJobs(dir: string, opts: FsSourceOptions): AsyncIterable<ScanJob> {
-  const store = new OciLayoutStore(dir, opts.limits.maxManifestBytes);
-  let tags: string[];
   try {
-    tags = await store.listTags();
+    yield* await storeTagJobs(new OciLayoutStore(dir, opts.limits.maxManifestBytes));
   } catch (err) {
     opts.scanErrors.push({ ...describeError(err), source: dir });
-    return;
   }
-  const discovery = new StoreDiscovery(store, '');
-  for (const tag of tags.filter((t) => !/^sha256-[0-9a-f]{64}/.test(t)))
-    yield tagJob(store, discovery, '', tag);
 }
 
 const TAR_NAME = /\.tar$/i;
@@ -205,9 +198,9 @@ async function archiveTargets(
     return undefined;
   }
   try {
-    let tags: string[];
+    let jobs: ScanJob[];
     try {
-      tags = await store.listTags();
+      jobs = await storeTagJobs(store);
     } catch (err) {
       const e = describeError(err);
       // Only archives that look like images are reported; any other tarball stays a skipped file.
@@ -215,13 +208,9 @@ async function archiveTargets(
       opts.scanErrors.push({ ...e, source: displayPath });
       return [];
     }
-    const discovery = new StoreDiscovery(store, '');
+    // The archive is read in place by the detectors after this returns (each read opens it briefly).
     const out: PreparedTarget[] = [];
-    for (const tag of tags.filter((t) => !/^sha256-[0-9a-f]{64}/.test(t))) {
-      const prepared = await tagJob(store, discovery, '', tag).run();
-      // Detection runs after this job returns, so the archive must stay open: it is read in place.
-      out.push(...prepared);
-    }
+    for (const job of jobs) out.push(...(await job.run()));
     return out;
   } catch {
     return undefined;

@@ -4,7 +4,7 @@ import { StoreDiscovery } from '../oci/discovery.js';
 import type { ScanScope } from '../oci/reference.js';
 import type { RegistryClient } from '../oci/registry/client.js';
 import { isIndexMediaType, type Descriptor, type OciStore } from '../oci/types.js';
-import type { PreparedTarget, ScanJob } from '../scan/engine.js';
+import type { PreparedTarget, ScanJob } from './job.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { GlobSet } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
@@ -28,6 +28,17 @@ export interface RegistrySourceOptions {
 
 /** Tags that name digests (`sha256-<hex>`, `.sig`, `.att`, `.sbom`) are signatures and indexes, not images. */
 const DIGEST_TAG = /^sha256-[0-9a-f]{64}(?:\..*)?$/;
+
+/**
+ * One job per image tag of a store that holds a single repository (an OCI layout or archive); digest tags
+ * are signatures and referrer indexes, found again by the detectors, not images. Throws when the store
+ * cannot list its tags.
+ */
+export async function storeTagJobs(store: OciStore): Promise<ScanJob[]> {
+  const discovery = new StoreDiscovery(store, '');
+  const tags = (await store.listTags('')).filter((t) => !DIGEST_TAG.test(t));
+  return tags.map((tag) => tagJob(store, discovery, '', tag));
+}
 
 /** Docker buildx stores provenance as index children; they are attachments, not platforms to report. */
 const ATTESTATION_CHILD = 'attestation-manifest';

@@ -1,7 +1,7 @@
-import { isNotFound, SigscanError } from '../../errors.js';
+import { SigscanError } from '../../errors.js';
 import type { Credential } from '../registry/credentials.js';
 import type { HttpTransport } from '../registry/transport.js';
-import { apiUrl, expectApiOk, MAX_API_PAGE_BYTES, parseApiJson, samePageOrigin } from './http.js';
+import { apiPages, apiUrl, expectApiOk, parseApiJson } from './http.js';
 
 export const DEFAULT_DOCKERHUB_API = 'https://hub.docker.com';
 
@@ -37,44 +37,26 @@ export async function* listDockerHubRepositories(opts: DockerHubListingOptions):
   const what = `Docker Hub repositories of ${namespace}`;
   const source = token ? opts.credential?.source : undefined;
 
-  const first = [
-    `/v2/namespaces/${namespace}/repositories?page_size=100`,
-    `/v2/repositories/${namespace}/?page_size=100`,
-  ];
-  let url: URL | undefined;
-  const seen = new Set<string>();
-  let listed = false;
-  for (let page = 0; ; page++) {
-    if (!url) {
-      const path = first.shift();
-      if (!path) throw new SigscanError('NOT_FOUND', `${what}: Docker Hub has no namespace ${namespace}`);
-      url = apiUrl(opts.base, path);
-    }
-    if (page >= opts.maxPages || seen.has(url.href)) {
-      throw new SigscanError('REGISTRY_ERROR', `${what}: pagination does not end (a next-link loop?)`);
-    }
-    seen.add(url.href);
-    const res = await opts.transport.send({
-      method: 'GET',
-      url,
-      headers,
-      kind: 'catalog',
-      maxBytes: MAX_API_PAGE_BYTES,
-    });
-    if (res.status === 404 && !listed && first.length > 0) {
-      url = undefined;
-      continue;
-    }
-    try {
-      expectApiOk(res, what, SERVICE, source);
-    } catch (err) {
-      if (isNotFound(err) && !listed) {
-        throw new SigscanError('NOT_FOUND', `${what}: Docker Hub has no namespace ${namespace}`);
-      }
-      throw err;
-    }
-    listed = true;
-    const body = parseApiJson(res, what) as HubPage;
+  const pages = apiPages({
+    transport: opts.transport,
+    base: opts.base,
+    firstPaths: [
+      `/v2/namespaces/${namespace}/repositories?page_size=100`,
+      `/v2/repositories/${namespace}/?page_size=100`,
+    ],
+    headers,
+    maxPages: opts.maxPages,
+    what,
+    service: SERVICE,
+    source,
+    notFound: `Docker Hub has no namespace ${namespace}`,
+    next: (_res, body) => {
+      const next = (body as HubPage | null)?.next;
+      return typeof next === 'string' && next ? next : undefined;
+    },
+  });
+  for await (const page of pages) {
+    const body = page as HubPage;
     if (!body || typeof body !== 'object' || !Array.isArray(body.results)) {
       throw new SigscanError('REGISTRY_ERROR', `${what}: the answer has no results list`);
     }
@@ -83,9 +65,6 @@ export async function* listDockerHubRepositories(opts: DockerHubListingOptions):
       const ns = typeof r.namespace === 'string' && r.namespace ? r.namespace : namespace;
       yield `${ns}/${r.name}`.toLowerCase();
     }
-    if (typeof body.next !== 'string' || !body.next) return;
-    url = samePageOrigin(body.next, url, opts.base, what);
-    first.length = 0;
   }
 }
 

@@ -1,14 +1,7 @@
-import { isNotFound, SigscanError } from '../../errors.js';
+import { SigscanError } from '../../errors.js';
 import type { Credential } from '../registry/credentials.js';
 import type { HttpTransport } from '../registry/transport.js';
-import {
-  apiUrl,
-  expectApiOk,
-  linkHeaderNext,
-  MAX_API_PAGE_BYTES,
-  parseApiJson,
-  samePageOrigin,
-} from './http.js';
+import { apiPages, linkHeaderNext } from './http.js';
 
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
 
@@ -46,45 +39,24 @@ export async function* listGhcrRepositories(opts: GhcrListingOptions): AsyncIter
   const query = '/packages?package_type=container&per_page=100';
   const first = [`/orgs/${owner}${query}`, `/users/${owner}${query}`];
 
-  let url: URL | undefined;
-  let listed = false;
-  const seen = new Set<string>();
-  for (let page = 0; ; page++) {
-    if (!url) url = apiUrl(opts.base, first.shift()!);
-    if (page >= opts.maxPages || seen.has(url.href)) {
-      throw new SigscanError('REGISTRY_ERROR', `${what}: pagination does not end (a Link loop?)`);
-    }
-    seen.add(url.href);
-    const res = await opts.transport.send({
-      method: 'GET',
-      url,
-      headers,
-      kind: 'catalog',
-      maxBytes: MAX_API_PAGE_BYTES,
-    });
-    if (res.status === 404 && !listed && first.length > 0) {
-      url = undefined;
-      continue;
-    }
-    try {
-      expectApiOk(res, what, SERVICE, source);
-    } catch (err) {
-      if (isNotFound(err) && !listed) {
-        throw new SigscanError('NOT_FOUND', `${what}: GitHub has no organisation or user ${owner}`);
-      }
-      throw err;
-    }
-    listed = true;
-    first.length = 0;
-    const body = parseApiJson(res, what);
+  const pages = apiPages({
+    transport: opts.transport,
+    base: opts.base,
+    firstPaths: first,
+    headers,
+    maxPages: opts.maxPages,
+    what,
+    service: SERVICE,
+    source,
+    notFound: `GitHub has no organisation or user ${owner}`,
+    next: (res) => linkHeaderNext(res),
+  });
+  for await (const body of pages) {
     if (!Array.isArray(body)) throw new SigscanError('REGISTRY_ERROR', `${what}: the answer is not a list`);
     for (const pkg of body as Array<{ name?: unknown }>) {
       if (typeof pkg?.name !== 'string' || !pkg.name) continue;
       yield `${owner}/${decodeName(pkg.name)}`.toLowerCase();
     }
-    const next = linkHeaderNext(res);
-    if (!next) return;
-    url = samePageOrigin(next, url, opts.base, what);
   }
 }
 

@@ -1,5 +1,11 @@
-import { NotFoundError, RateLimitedError, SigscanError } from '../../errors.js';
-import { header, parseRetryAfter, redact, type HttpResponse } from '../registry/transport.js';
+import { isNotFound, NotFoundError, RateLimitedError, SigscanError } from '../../errors.js';
+import {
+  header,
+  parseRetryAfter,
+  redact,
+  type HttpResponse,
+  type HttpTransport,
+} from '../registry/transport.js';
 
 /** Largest API page accepted (100 entries with descriptions fit many times over). */
 export const MAX_API_PAGE_BYTES = 8 * 1024 * 1024;
@@ -97,5 +103,68 @@ function apiErrorDetail(res: HttpResponse): string {
     return typeof msg === 'string' && msg ? ` (${msg.slice(0, 200)})` : '';
   } catch {
     return '';
+  }
+}
+
+export interface ApiPagesOptions {
+  transport: HttpTransport;
+  base: URL;
+  /** Endpoints to try in order until one answers other than 404 (newer API first). */
+  firstPaths: string[];
+  headers: Record<string, string>;
+  maxPages: number;
+  /** `Docker Hub repositories of x`, for messages. */
+  what: string;
+  service: string;
+  /** Where the credential came from, when one was sent. */
+  source?: string;
+  /** The message when no endpoint knows the owner. */
+  notFound: string;
+  /** The next page's link (absolute or relative), if any. */
+  next: (res: HttpResponse, body: unknown) => string | undefined;
+}
+
+/**
+ * Pages of a listing API: endpoint fallback on 404, bounded pages, loop detection, and next links held to
+ * the API's origin. Yields each parsed page body.
+ */
+export async function* apiPages(opts: ApiPagesOptions): AsyncIterable<unknown> {
+  const first = [...opts.firstPaths];
+  const seen = new Set<string>();
+  let url: URL | undefined;
+  let listed = false;
+  for (let page = 0; ; page++) {
+    if (!url) {
+      const path = first.shift();
+      if (!path) throw new SigscanError('NOT_FOUND', `${opts.what}: ${opts.notFound}`);
+      url = apiUrl(opts.base, path);
+    }
+    if (page >= opts.maxPages || seen.has(url.href)) {
+      throw new SigscanError('REGISTRY_ERROR', `${opts.what}: pagination does not end (a next-link loop?)`);
+    }
+    seen.add(url.href);
+    const res = await opts.transport.send({
+      method: 'GET',
+      url,
+      headers: opts.headers,
+      kind: 'catalog',
+      maxBytes: MAX_API_PAGE_BYTES,
+    });
+    if (res.status === 404 && !listed && first.length > 0) {
+      url = undefined;
+      continue;
+    }
+    try {
+      expectApiOk(res, opts.what, opts.service, opts.source);
+    } catch (err) {
+      if (isNotFound(err) && !listed) throw new SigscanError('NOT_FOUND', `${opts.what}: ${opts.notFound}`);
+      throw err;
+    }
+    listed = true;
+    const body = parseApiJson(res, opts.what);
+    yield body;
+    const next = opts.next(res, body);
+    if (!next) return;
+    url = samePageOrigin(next, url, opts.base, opts.what);
   }
 }
