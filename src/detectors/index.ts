@@ -1,31 +1,53 @@
-import { authenticodeDetector } from './authenticode.js';
-import { cosignDetector } from './cosign.js';
-import { cosignAttestationDetector } from './cosign-attestation.js';
-import { cosignBlobDetector } from './cosign-blob.js';
-import { inTotoDetector } from './in-toto.js';
-import { irSignDetector } from './ir-sign.js';
-import { jarDetector } from './jar.js';
-import { notationDetector } from './notation.js';
-import { nv2Detector } from './nv2.js';
-import { sigstoreBundleDetector } from './sigstore-bundle.js';
-import { simpleSigningDetector } from './simple-signing.js';
-import { tufDetector } from './tuf.js';
+import type { Target } from '../model/index.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery, Sidecar } from './detector.js';
 
+/**
+ * One signature family's detector module and the kinds of target it can apply to. The kinds are only a
+ * loading hint: a file scan never pays for openpgp, TUF or the registry detectors unless it meets an
+ * image (an OCI layout in the tree). Whether a detector runs is still decided by its own `applies`.
+ */
+interface DetectorModule {
+  kinds: ReadonlyArray<Target['kind']>;
+  load: () => Promise<Detector>;
+}
+
 /** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
-export const DETECTORS: readonly Detector[] = [
-  cosignDetector,
-  cosignAttestationDetector,
-  notationDetector,
-  jarDetector,
-  authenticodeDetector,
-  simpleSigningDetector,
-  sigstoreBundleDetector,
-  cosignBlobDetector,
-  inTotoDetector,
-  tufDetector,
-  irSignDetector,
-  nv2Detector,
+const DETECTOR_MODULES: readonly DetectorModule[] = [
+  { kinds: ['image'], load: async () => (await import('./cosign.js')).cosignDetector },
+  {
+    kinds: ['image'],
+    load: async () => (await import('./cosign-attestation.js')).cosignAttestationDetector,
+  },
+  { kinds: ['image'], load: async () => (await import('./notation.js')).notationDetector },
+  { kinds: ['file'], load: async () => (await import('./jar.js')).jarDetector },
+  { kinds: ['file'], load: async () => (await import('./authenticode.js')).authenticodeDetector },
+  { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
+  {
+    kinds: ['image', 'file'],
+    load: async () => (await import('./sigstore-bundle.js')).sigstoreBundleDetector,
+  },
+  { kinds: ['file'], load: async () => (await import('./cosign-blob.js')).cosignBlobDetector },
+  { kinds: ['file'], load: async () => (await import('./in-toto.js')).inTotoDetector },
+  { kinds: ['image'], load: async () => (await import('./tuf.js')).tufDetector },
+  { kinds: ['image'], load: async () => (await import('./ir-sign.js')).irSignDetector },
+  { kinds: ['image'], load: async () => (await import('./nv2.js')).nv2Detector },
 ];
+
+const loaded = new Map<Target['kind'], Promise<readonly Detector[]>>();
+
+/** The detectors that may apply to targets of this kind, imported on first use and then shared. */
+export function detectorsFor(kind: Target['kind']): Promise<readonly Detector[]> {
+  let detectors = loaded.get(kind);
+  if (!detectors) {
+    detectors = Promise.all(DETECTOR_MODULES.filter((m) => m.kinds.includes(kind)).map((m) => m.load()));
+    loaded.set(kind, detectors);
+  }
+  return detectors;
+}
+
+/** Every detector, for callers that want the whole set up front (tests, tools). */
+export async function allDetectors(): Promise<readonly Detector[]> {
+  return Promise.all(DETECTOR_MODULES.map((m) => m.load()));
+}

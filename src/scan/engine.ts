@@ -1,6 +1,12 @@
 import type { DetectContext, DetectServices, Detector } from '../detectors/detector.js';
 import { describeError } from '../errors.js';
-import { targetStatus, type ErrorEntry, type SignatureResult, type TargetResult } from '../model/index.js';
+import {
+  targetStatus,
+  type ErrorEntry,
+  type SignatureResult,
+  type Target,
+  type TargetResult,
+} from '../model/index.js';
 import type { TrustEvaluator } from '../trust/index.js';
 import type { PreparedTarget, ScanJob } from '../sources/job.js';
 import { mapConcurrent } from '../util/concurrency.js';
@@ -10,7 +16,8 @@ import type { Logger } from '../util/logger.js';
 export type { PreparedTarget, ScanJob } from '../sources/job.js';
 
 export interface EngineOptions {
-  detectors: readonly Detector[];
+  /** A fixed set, or a loader that imports the detectors for a target's kind on first use. */
+  detectors: readonly Detector[] | ((kind: Target['kind']) => Promise<readonly Detector[]>);
   trust: TrustEvaluator;
   concurrency: number;
   limits: Limits;
@@ -49,7 +56,9 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
       log: opts.log,
       services: opts.services,
     };
-    const applicable = opts.detectors.filter((d) => d.applies(target));
+    const candidates =
+      typeof opts.detectors === 'function' ? await opts.detectors(target.kind) : opts.detectors;
+    const applicable = candidates.filter((d) => d.applies(target));
     await Promise.all(
       applicable.map(async (detector) => {
         try {

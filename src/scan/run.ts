@@ -1,19 +1,13 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 
 import type { DetectServices } from '../detectors/detector.js';
-import { DETECTORS } from '../detectors/index.js';
-import { SimpleSigningService } from '../detectors/simple-signing-service.js';
+import { detectorsFor } from '../detectors/index.js';
 import { describeError, SigscanError } from '../errors.js';
 import type { ErrorEntry, TargetResult } from '../model/index.js';
-import { apiHost, parseScope } from '../oci/reference.js';
+import { parseScope } from '../oci/reference.js';
+import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
-import { openRepositoryListing, type ListingPlan } from '../oci/listing/index.js';
-import { NotaryService } from '../oci/notary/client.js';
-import { RegistryClient } from '../oci/registry/client.js';
-import { resolveCredential, type Credential } from '../oci/registry/credentials.js';
-import { RequestStats } from '../oci/registry/stats.js';
-import { HttpTransport } from '../oci/registry/transport.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { imageScopes } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
@@ -82,6 +76,8 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scope = parseScope(plan.target);
   const scanErrors: ErrorEntry[] = [];
+  const { openRegistryAccess } = await import('./registry-access.js');
+  const { openRepositoryListing } = await import('../oci/listing/index.js');
   const access = await openRegistryAccess(plan, limits);
   try {
     const client = await access.client(scope.registry);
@@ -118,6 +114,7 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
+  const { openRegistryAccess } = await import('./registry-access.js');
   const access = await openRegistryAccess(plan, limits);
   try {
     const discoveries = new Map<string, StoreDiscovery>();
@@ -152,89 +149,6 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   } finally {
     await access.close();
   }
-}
-
-/** One transport (pools, retries, stats) for the scan and one client per registry host, made on first use. */
-async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Limits) {
-  if (plan.insecure) plan.log.warn('TLS certificate verification is OFF for this scan (--insecure)');
-  const ca = plan.caFile ? await readCaFile(plan.caFile) : undefined;
-  const stats = new RequestStats();
-  const transport = new HttpTransport({
-    ca,
-    insecure: plan.insecure,
-    concurrency: plan.concurrency,
-    rps: plan.rps,
-    stats,
-    retryBaseMs: plan.retryBaseMs,
-  });
-  const clients = new Map<string, Promise<RegistryClient>>();
-  const credentials = new Map<string, Promise<Credential | undefined>>();
-  const credential = (registry: string): Promise<Credential | undefined> => {
-    let pending = credentials.get(registry);
-    if (!pending) {
-      pending = resolveCredential(registry, {
-        username: plan.username,
-        password: plan.password,
-        dockerConfig: plan.dockerConfig,
-      });
-      credentials.set(registry, pending);
-    }
-    return pending;
-  };
-  // Simple signing lives outside the registry (lookaside stores from registries.d), so it has its own client.
-  const simpleSigning = await SimpleSigningService.create({
-    registriesDirs: plan.trust?.registriesDirs,
-    gpgKeyrings: plan.trust?.gpgKeyrings,
-    ca,
-  });
-  let notary: NotaryService | undefined;
-  if (plan.notaryServer) {
-    const host = new URL(plan.notaryServer).host;
-    notary = new NotaryService({
-      serverUrl: plan.notaryServer,
-      caFile: plan.caFile,
-      insecure: plan.insecure,
-      credential: await resolveCredential(host, {
-        username: plan.username,
-        password: plan.password,
-        dockerConfig: plan.dockerConfig,
-      }),
-    });
-  }
-  return {
-    stats,
-    transport,
-    credential,
-    services: {
-      simpleSigning,
-      ...(notary ? { notary } : {}),
-      ...(plan.annotationSignatures ? { irSign: true } : {}),
-    } as DetectServices,
-    client(registry: string): Promise<RegistryClient> {
-      let pending = clients.get(registry);
-      if (!pending) {
-        pending = credential(registry).then(
-          (credential) =>
-            new RegistryClient({
-              registry,
-              apiHost: apiHost(registry),
-              plainHttp: plan.plainHttp,
-              credential,
-              transport,
-              maxManifestBytes: limits.maxManifestBytes,
-              maxPages: limits.maxPages,
-            }),
-        );
-        clients.set(registry, pending);
-      }
-      return pending;
-    },
-    close: async () => {
-      await notary?.close();
-      await simpleSigning.close();
-      await transport.close();
-    },
-  };
 }
 
 export interface LayoutScanPlan extends CommonPlan {
@@ -314,7 +228,7 @@ async function collect(
 ): Promise<TargetResult[]> {
   const results: TargetResult[] = [];
   for await (const result of runScan(jobs, {
-    detectors: DETECTORS,
+    detectors: detectorsFor,
     trust: new TrustEvaluator(plan.trust ?? emptyTrustConfig()),
     concurrency: plan.concurrency,
     limits,
@@ -325,14 +239,4 @@ async function collect(
     plan.onResult?.(result);
   }
   return results;
-}
-
-async function readCaFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new SigscanError('USAGE', `cannot read --ca-file ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
 }

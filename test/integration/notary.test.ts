@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sigscanJson } from '../helpers/cli.js';
-import { DETECTORS } from '../../src/detectors/index.js';
+import { detectorsFor } from '../../src/detectors/index.js';
 import type { TargetResult } from '../../src/model/index.js';
 import { NotaryService } from '../../src/oci/notary/client.js';
 import { parseScope } from '../../src/oci/reference.js';
@@ -114,7 +114,7 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
     const out = new Map<string, TargetResult>();
     try {
       for await (const r of runScan(registryJobs(client, { scope, scanErrors: [] }), {
-        detectors: DETECTORS,
+        detectors: detectorsFor,
         trust: new TrustEvaluator(config),
         concurrency: 4,
         limits: DEFAULT_LIMITS,

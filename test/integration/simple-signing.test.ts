@@ -12,7 +12,7 @@ import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DETECTORS } from '../../src/detectors/index.js';
+import { detectorsFor } from '../../src/detectors/index.js';
 import { SimpleSigningService } from '../../src/detectors/simple-signing-service.js';
 import type { SignatureResult, TargetResult } from '../../src/model/index.js';
 import { parseScope } from '../../src/oci/reference.js';
@@ -180,7 +180,7 @@ describe('simple signing with skopeo --sign-by, a lookaside over HTTP and over f
     const results: TargetResult[] = [];
     try {
       for await (const r of runScan(registryJobs(client, { scope, scanErrors: [] }), {
-        detectors: DETECTORS,
+        detectors: detectorsFor,
         trust: new TrustEvaluator(config),
         concurrency: 4,
         limits: DEFAULT_LIMITS,

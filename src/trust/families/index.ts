@@ -1,24 +1,26 @@
-import type { FamilyVerifiers } from '../verifier.js';
-import { authenticodeVerifier } from './authenticode.js';
-import { cosignFamilyVerifier } from './cosign-blob.js';
-import { inTotoVerifier } from './in-toto.js';
-import { sigstoreBundleVerifier } from './sigstore-bundle.js';
-import { cosignAttestationVerifier } from './cosign-attestation.js';
-import { jarVerifier } from './jar.js';
-import { notationFamilyVerifier } from './notation-legacy.js';
-import { ociAnnotationVerifier } from './oci-annotation.js';
-import { simpleSigningVerifier } from './simple-signing.js';
-import { tufVerifier } from './tuf.js';
+import type { FamilyVerifier, FamilyVerifiers } from '../verifier.js';
+
+/**
+ * Imports a family's verifier the first time a signature of that family is decided, so a JAR-only tree
+ * never loads openpgp, sigstore-js or the TUF code (start-up is most of a small scan's time).
+ */
+function lazy(load: () => Promise<FamilyVerifier>): FamilyVerifier {
+  let verifier: Promise<FamilyVerifier> | undefined;
+  return async (evidence, target, ctx) => {
+    verifier ??= load();
+    return (await verifier)(evidence, target, ctx);
+  };
+}
 
 export const FAMILY_VERIFIERS: FamilyVerifiers = {
-  jar: jarVerifier,
-  authenticode: authenticodeVerifier,
-  notation: notationFamilyVerifier,
-  'oci-annotation': ociAnnotationVerifier,
-  cosign: cosignFamilyVerifier,
-  'sigstore-bundle': sigstoreBundleVerifier,
-  'in-toto': inTotoVerifier,
-  'cosign-attestation': cosignAttestationVerifier,
-  'simple-signing': simpleSigningVerifier,
-  tuf: tufVerifier,
+  jar: lazy(async () => (await import('./jar.js')).jarVerifier),
+  authenticode: lazy(async () => (await import('./authenticode.js')).authenticodeVerifier),
+  notation: lazy(async () => (await import('./notation-legacy.js')).notationFamilyVerifier),
+  'oci-annotation': lazy(async () => (await import('./oci-annotation.js')).ociAnnotationVerifier),
+  cosign: lazy(async () => (await import('./cosign-blob.js')).cosignFamilyVerifier),
+  'sigstore-bundle': lazy(async () => (await import('./sigstore-bundle.js')).sigstoreBundleVerifier),
+  'in-toto': lazy(async () => (await import('./in-toto.js')).inTotoVerifier),
+  'cosign-attestation': lazy(async () => (await import('./cosign-attestation.js')).cosignAttestationVerifier),
+  'simple-signing': lazy(async () => (await import('./simple-signing.js')).simpleSigningVerifier),
+  tuf: lazy(async () => (await import('./tuf.js')).tufVerifier),
 };
