@@ -65,6 +65,8 @@ export class SimpleSigningService {
   readonly useExtensionApi: boolean;
   private readonly agent: Agent;
   private readonly maxSignatures: number;
+  /** Whether each `file:` lookaside root exists, looked up once per scan rather than once per image. */
+  private readonly localRoots = new Map<string, Promise<boolean>>();
 
   constructor(private readonly opts: SimpleSigningServiceOptions) {
     this.registries = opts.registries;
@@ -120,6 +122,9 @@ export class SimpleSigningService {
     maxBytes: number,
     log?: Logger,
   ): AsyncIterable<FetchedSignature> {
+    // The built-in default (file:///var/lib/containers/sigstore) is missing on most machines; without
+    // this, every image of a registry scan pays a failed stat.
+    if (base.startsWith('file:') && !(await this.localRootExists(base))) return;
     for (let n = 1; n <= this.maxSignatures; n++) {
       const location = lookasideSignatureUrl(base, repository, digest, n);
       const blob = await this.fetchOne(location, maxBytes, log);
@@ -129,6 +134,18 @@ export class SimpleSigningService {
     log?.warn(
       `lookaside ${base}: stopped after ${this.maxSignatures} signatures for ${repository}@${digest}`,
     );
+  }
+
+  private localRootExists(base: string): Promise<boolean> {
+    let exists = this.localRoots.get(base);
+    if (!exists) {
+      exists = stat(fileURLToPath(base)).then(
+        (info) => info.isDirectory(),
+        () => false,
+      );
+      this.localRoots.set(base, exists);
+    }
+    return exists;
   }
 
   /** Names the key that issued a signature, when one of the configured keyrings holds it. */
