@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 
+import { SigscanError } from '../errors.js';
 import type { RegistryAccess } from '../scan/run.js';
 
 /** Flags for reaching registries, shared by `repo` and `images`. */
@@ -25,6 +26,24 @@ export const registryFlags = {
     default: false,
   }),
   rps: Flags.integer({ summary: 'At most this many requests per second per registry host.', min: 1 }),
+  timeout: Flags.integer({
+    summary: 'Seconds to wait for a registry to answer or to send more of a body.',
+    description:
+      'Also caps the connection time (at 10 s) and allows a whole response 4 times as long. A request that ' +
+      'times out is retried like a dropped connection; after the retries its target is unknown.',
+    min: 1,
+    max: 3600,
+    default: 30,
+  }),
+  'auth-realm-host': Flags.string({
+    summary: 'Also send credentials to a token realm on this host (host or host:port; repeatable).',
+    description:
+      "Credentials go to the token realm a registry names only when it is on the registry's host or in its " +
+      'domain (registry-1.docker.io -> auth.docker.io). Any other realm is asked for a token anonymously, ' +
+      'with a warning, so public images still scan.',
+    multiple: true,
+    delimiter: ',',
+  }),
   stats: Flags.boolean({
     summary: 'Print request statistics to stderr and add them to the JSON report.',
     default: false,
@@ -40,6 +59,8 @@ type RegistryFlagValues = {
   insecure?: boolean;
   'plain-http'?: boolean;
   rps?: number;
+  timeout?: number;
+  'auth-realm-host'?: string[];
   stats?: boolean;
   'notary-server'?: string;
   'annotation-signatures'?: boolean;
@@ -56,10 +77,25 @@ export async function registryAccess(flags: RegistryFlagValues): Promise<Registr
     insecure: flags.insecure,
     plainHttp: flags['plain-http'],
     rps: flags.rps,
+    timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000,
+    authRealmHosts: flags['auth-realm-host']?.map(realmHost),
     stats: flags.stats,
     notaryServer: flags['notary-server'],
     annotationSignatures: flags['annotation-signatures'],
   };
+}
+
+/** `--auth-realm-host` takes a bare host (any port) or host:port, never a URL. */
+function realmHost(text: string): string {
+  const value = text.trim().toLowerCase();
+  if (/^[^/?#@\s]+$/.test(value)) {
+    try {
+      return new URL(`https://${value}`).host;
+    } catch {
+      // falls through to the usage error
+    }
+  }
+  throw new SigscanError('USAGE', `--auth-realm-host "${text}" must be a host or host:port, not a URL`);
 }
 
 export async function readStdin(): Promise<string> {

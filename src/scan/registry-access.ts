@@ -26,6 +26,7 @@ export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limi
     rps: plan.rps,
     stats,
     retryBaseMs: plan.retryBaseMs,
+    timeoutMs: plan.timeoutMs,
   });
   const clients = new Map<string, Promise<RegistryClient>>();
   const credentials = new Map<string, Promise<Credential | undefined>>();
@@ -83,6 +84,8 @@ export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limi
               transport,
               maxManifestBytes: limits.maxManifestBytes,
               maxPages: limits.maxPages,
+              authRealmHosts: plan.authRealmHosts,
+              log: plan.log,
             }),
         );
         clients.set(registry, pending);

@@ -44,6 +44,10 @@ export interface RegistryAccess {
   insecure?: boolean;
   plainHttp?: boolean;
   rps?: number;
+  /** `--timeout`: headers, body silence and connection (at most 10 s); a whole response may take 4 times it. */
+  timeoutMs?: number;
+  /** `--auth-realm-host`: token realm hosts trusted with credentials besides the registry's host and domain. */
+  authRealmHosts?: string[];
   stats?: boolean;
   /** Tests shorten the backoff; users never need to. */
   retryBaseMs?: number;

@@ -14,19 +14,32 @@ export interface FaultServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, count: number) => void;
 
-export async function startFaultServer(handler: Handler): Promise<FaultServer> {
+/**
+ * `listen` picks the loopback address: a second one (127.0.0.2) is another host to sigscan's token
+ * realm checks, which compare names, not where they lead.
+ */
+export async function startFaultServer(
+  handler: Handler,
+  opts: { listen?: string } = {},
+): Promise<FaultServer> {
+  const address = opts.listen ?? '127.0.0.1';
   const requests: FaultServer['requests'] = [];
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
     handler(req, res, requests.length);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    host: `${address}:${port}`,
+    url: `http://${address}:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        // A handler that stalls on purpose leaves connections open; close() must not wait for them.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

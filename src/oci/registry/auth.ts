@@ -1,7 +1,15 @@
 import { SigscanError } from '../../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { Credential } from './credentials.js';
-import { redact, type HttpTransport } from './transport.js';
+import { RealmPolicy } from './realm.js';
+import { redact, type HttpResponse, type HttpTransport } from './transport.js';
+
+export interface RegistryAuthOptions {
+  /** Which token realms may see the credentials; default: the registry's host and domain only. */
+  realms?: RealmPolicy;
+  /** Where the one-time "credentials withheld from this realm" notice goes (never holds a secret). */
+  warn?: (message: string) => void;
+}
 
 interface CachedToken {
   token: string;
@@ -16,12 +24,27 @@ export class RegistryAuth {
   private scheme: 'none' | 'basic' | 'bearer' = 'none';
   private bearer?: Challenge;
   private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly realms: RealmPolicy;
+  /** Realms (redacted) that asked for credentials and got an anonymous request instead. */
+  private readonly withheld = new Set<string>();
 
   constructor(
     private readonly transport: HttpTransport,
     private readonly registryUrl: URL,
     private readonly credential: Credential | undefined,
-  ) {}
+    private readonly options: RegistryAuthOptions = {},
+  ) {
+    this.realms = options.realms ?? new RealmPolicy();
+  }
+
+  /**
+   * The realm host that credentials were kept from, if any: a 401 from the registry after such an
+   * anonymous token is a policy decision, and the error should say how to lift it.
+   */
+  get withheldRealmHost(): string | undefined {
+    const last = [...this.withheld].at(-1);
+    return last ? new URL(last).host : undefined;
+  }
 
   /** Records the challenge from a 401 (ping or any later request). */
   learn(wwwAuthenticate: string | string[] | undefined): Challenge | undefined {
@@ -97,7 +120,8 @@ export class RegistryAuth {
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') {
       throw new SigscanError('TOKEN_ERROR', `token realm ${redact(realm)} is not an http(s) URL`);
     }
-    const sendsSecret = Boolean(this.credential?.password || this.credential?.identityToken);
+    const hasSecret = Boolean(this.credential?.password || this.credential?.identityToken);
+    const sendsSecret = hasSecret && this.mayReceiveCredentials(realm);
     if (sendsSecret && realm.protocol === 'http:' && this.registryUrl.protocol === 'https:') {
       throw new SigscanError(
         'TOKEN_ERROR',
@@ -105,16 +129,12 @@ export class RegistryAuth {
       );
     }
     const service = this.bearer?.params.service;
-    const res = this.credential?.identityToken
-      ? await this.refreshTokenFlow(realm, service, scope)
-      : await this.getTokenFlow(realm, service, scope);
+    let res: HttpResponse;
+    if (!sendsSecret) res = await this.getTokenFlow(realm, service, scope, false);
+    else if (this.credential?.identityToken) res = await this.refreshTokenFlow(realm, service, scope);
+    else res = await this.getTokenFlow(realm, service, scope, true);
     if (res.status === 401 || res.status === 403) {
-      throw new SigscanError(
-        'REGISTRY_UNAUTHORIZED',
-        this.credential
-          ? `the token service at ${realm.host} rejected the credentials from ${this.credential.source}${this.credential.username ? ` for user "${this.credential.username}"` : ''}`
-          : `the token service at ${realm.host} refused anonymous access; supply credentials`,
-      );
+      throw new SigscanError('REGISTRY_UNAUTHORIZED', this.refusal(realm, hasSecret && !sendsSecret));
     }
     if (res.status !== 200) {
       throw new SigscanError('TOKEN_ERROR', `token request to ${redact(realm)} answered HTTP ${res.status}`);
@@ -132,12 +152,37 @@ export class RegistryAuth {
     return { token, expiresAt: Date.now() + lifetime * 900 };
   }
 
-  private getTokenFlow(realm: URL, service: string | undefined, scope: string) {
+  private refusal(realm: URL, withheld: boolean): string {
+    if (withheld) {
+      return `the token service at ${realm.host} refused anonymous access; your credentials were withheld because it is neither on ${this.registryUrl.hostname} nor in its domain (allow it with --auth-realm-host ${realm.host})`;
+    }
+    if (!this.credential) {
+      return `the token service at ${realm.host} refused anonymous access; supply credentials`;
+    }
+    const user = this.credential.username ? ` for user "${this.credential.username}"` : '';
+    return `the token service at ${realm.host} rejected the credentials from ${this.credential.source}${user}`;
+  }
+
+  /** Checks a realm against the policy, saying once per realm why it gets no credentials. */
+  private mayReceiveCredentials(realm: URL): boolean {
+    if (this.realms.mayReceiveCredentials(this.registryUrl, realm)) return true;
+    const key = redact(realm);
+    if (!this.withheld.has(key)) {
+      this.withheld.add(key);
+      this.options.warn?.(
+        `${this.registryUrl.host} named token realm ${key}, which is neither on ${this.registryUrl.hostname} nor in its domain: ` +
+          `requesting tokens there anonymously, without your credentials (to send them, pass --auth-realm-host ${realm.host})`,
+      );
+    }
+    return false;
+  }
+
+  private getTokenFlow(realm: URL, service: string | undefined, scope: string, withCredentials: boolean) {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
     if (scope) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
-    const basic = this.basicHeader();
+    const basic = withCredentials ? this.basicHeader() : undefined;
     if (basic) {
       headers.authorization = basic;
       if (this.credential?.username) url.searchParams.set('account', this.credential.username);
@@ -162,6 +207,6 @@ export class RegistryAuth {
       maxBytes: 1024 * 1024,
     });
     // Some token servers only speak the GET flow.
-    return res.status === 404 || res.status === 405 ? this.getTokenFlow(realm, service, scope) : res;
+    return res.status === 404 || res.status === 405 ? this.getTokenFlow(realm, service, scope, true) : res;
   }
 }

@@ -9,8 +9,10 @@ import {
   type OciManifest,
   type OciStore,
 } from '../types.js';
+import type { Logger } from '../../util/logger.js';
 import { RegistryAuth } from './auth.js';
 import type { Credential } from './credentials.js';
+import { RealmPolicy } from './realm.js';
 import { header, parseRetryAfter, redact, type HttpResponse, type HttpTransport } from './transport.js';
 
 export interface RegistryClientOptions {
@@ -23,6 +25,10 @@ export interface RegistryClientOptions {
   transport: HttpTransport;
   maxManifestBytes: number;
   maxPages: number;
+  /** Token realm hosts trusted with the credentials besides the registry's host and domain. */
+  authRealmHosts?: readonly string[];
+  /** Receives the notice when credentials are withheld from a token realm. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const PAGE_SIZE = 1000;
@@ -48,7 +54,10 @@ export class RegistryClient implements OciStore {
   constructor(private readonly opts: RegistryClientOptions) {
     this.name = opts.registry;
     this.base = new URL(`${opts.plainHttp ? 'http' : 'https'}://${opts.apiHost ?? opts.registry}`);
-    this.auth = new RegistryAuth(opts.transport, this.base, opts.credential);
+    this.auth = new RegistryAuth(opts.transport, this.base, opts.credential, {
+      realms: new RealmPolicy(opts.authRealmHosts),
+      warn: opts.log ? (message) => opts.log!.warn(message) : undefined,
+    });
   }
 
   /** `GET /v2/` once: proves this is a registry and learns its auth scheme. */
@@ -372,12 +381,14 @@ export class RegistryClient implements OciStore {
     const detail = registryErrorDetail(res);
     if (res.status === 404) throw new NotFoundError(`${what} not found${detail}`);
     if (res.status === 401) {
-      throw new SigscanError(
-        'REGISTRY_UNAUTHORIZED',
-        this.opts.credential
-          ? `${what}: ${this.name} rejected the credentials from ${this.opts.credential.source}${detail}`
-          : `${what}: ${this.name} requires authentication${detail}`,
-      );
+      const withheldFrom = this.auth.withheldRealmHost;
+      let message = `${what}: ${this.name} requires authentication${detail}`;
+      if (withheldFrom) {
+        message = `${what}: ${this.name} refused the anonymous token from ${withheldFrom}${detail}; your credentials were withheld from that realm (allow it with --auth-realm-host ${withheldFrom})`;
+      } else if (this.opts.credential) {
+        message = `${what}: ${this.name} rejected the credentials from ${this.opts.credential.source}${detail}`;
+      }
+      throw new SigscanError('REGISTRY_UNAUTHORIZED', message);
     }
     if (res.status === 403) throw new SigscanError('REGISTRY_DENIED', `${what}: access denied${detail}`);
     if (res.status === 429) {

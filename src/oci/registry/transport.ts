@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 
 import { SigscanError } from '../../errors.js';
 import { RequestStats } from './stats.js';
@@ -17,6 +17,10 @@ export interface TransportOptions {
   /** First backoff step; doubled per attempt, with full jitter. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * `--timeout`: how long to wait for response headers, for the next piece of a body, and (at most 10 s)
+   * for a connection. A whole response may take RESPONSE_DEADLINE_FACTOR times as long.
+   */
   timeoutMs?: number;
   userAgent?: string;
   stats?: RequestStats;
@@ -42,6 +46,8 @@ export interface HttpResponse {
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+/** The reason a response is aborted with when its deadline passes. */
+const DEADLINE_CODE = 'SIGSCAN_RESPONSE_DEADLINE';
 const RETRY_ERRORS = new Set([
   'ECONNRESET',
   'EPIPE',
@@ -52,9 +58,16 @@ const RETRY_ERRORS = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+  DEADLINE_CODE,
 ]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+/**
+ * The idle timeout alone lets a server dribble a byte every few seconds for ever; a deadline on the whole
+ * response stops that while leaving a slow but moving link time to bring a full 8 MiB blob.
+ */
+const RESPONSE_DEADLINE_FACTOR = 4;
+const CONNECT_TIMEOUT_MAX_MS = 10_000;
 
 /**
  * HTTP for registries: one keep-alive pool per origin (undici's Agent), bounded concurrency per host,
@@ -76,7 +89,10 @@ export class HttpTransport {
       retryMaxMs: 30_000,
       timeoutMs: 30_000,
       userAgent: 'sigscan',
-      ...options,
+      // Plans pass unset flags as `undefined`, which must not erase a default (a NaN timeout fires at once).
+      ...(Object.fromEntries(
+        Object.entries(options).filter(([, value]) => value !== undefined),
+      ) as TransportOptions),
     };
     this.stats = options.stats ?? new RequestStats();
     this.agent = new Agent({
@@ -84,7 +100,11 @@ export class HttpTransport {
       keepAliveTimeout: 30_000,
       headersTimeout: this.opts.timeoutMs,
       bodyTimeout: this.opts.timeoutMs,
-      connect: { ca: options.ca, rejectUnauthorized: !this.opts.insecure },
+      connect: {
+        ca: options.ca,
+        rejectUnauthorized: !this.opts.insecure,
+        timeout: Math.min(this.opts.timeoutMs, CONNECT_TIMEOUT_MAX_MS),
+      },
     });
   }
 
@@ -121,7 +141,7 @@ export class HttpTransport {
       const retryable = res ? RETRY_STATUS.has(res.status) : isRetryableError(failure);
       if (!retryable || attempt >= this.opts.maxAttempts) {
         if (res) return res;
-        throw wrapNetworkError(failure, req.url);
+        throw this.wrapNetworkError(failure, req, attempt);
       }
       this.stats.retry();
       await sleep(this.backoff(attempt, res));
@@ -160,27 +180,64 @@ export class HttpTransport {
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
     await this.pace(req.url.host);
-    let res: Dispatcher.ResponseData;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(Object.assign(new Error('response deadline passed'), { code: DEADLINE_CODE })),
+      this.opts.timeoutMs * RESPONSE_DEADLINE_FACTOR,
+    );
     try {
-      res = await request(req.url, {
-        dispatcher: this.agent,
-        method: req.method,
-        headers: { 'user-agent': this.opts.userAgent, ...req.headers },
-        body: req.body,
-      });
-    } catch (err) {
-      this.stats.record(req.kind, errorCode(err) ?? 'error', 0);
-      throw err;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(req.url, {
+          dispatcher: this.agent,
+          method: req.method,
+          headers: { 'user-agent': this.opts.userAgent, ...req.headers },
+          body: req.body,
+          signal: deadline.signal,
+        });
+      } catch (err) {
+        this.stats.record(req.kind, errorCode(err) ?? 'error', 0);
+        throw err;
+      }
+      let body: Uint8Array;
+      try {
+        body = req.method === 'HEAD' ? new Uint8Array(0) : await readCapped(res.body, req.maxBytes, req.url);
+      } catch (err) {
+        this.stats.record(req.kind, res.statusCode, 0);
+        throw err;
+      }
+      this.stats.record(req.kind, res.statusCode, body.byteLength);
+      return { status: res.statusCode, headers: res.headers, body, url: req.url };
+    } finally {
+      clearTimeout(timer);
     }
-    let body: Uint8Array;
-    try {
-      body = req.method === 'HEAD' ? new Uint8Array(0) : await readCapped(res.body, req.maxBytes, req.url);
-    } catch (err) {
-      this.stats.record(req.kind, res.statusCode, 0);
-      throw err;
+  }
+
+  /** Timeouts name the limit that was hit and how often, so the user can tell a dead host from a slow one. */
+  private wrapNetworkError(err: unknown, req: HttpRequest, attempts: number): Error {
+    const what = err instanceof SigscanError ? undefined : this.describeTimeout(errorCode(err));
+    if (!what) return wrapNetworkError(err, req.url);
+    return new SigscanError(
+      'REGISTRY_UNREACHABLE',
+      `timed out talking to ${req.url.host}: ${what} (${req.kind} request, ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}; see --timeout)`,
+      { cause: err },
+    );
+  }
+
+  private describeTimeout(code: string | undefined): string | undefined {
+    const ms = this.opts.timeoutMs;
+    switch (code) {
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        return `no connection within ${Math.min(ms, CONNECT_TIMEOUT_MAX_MS) / 1000} s`;
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        return `no response headers within ${ms / 1000} s`;
+      case 'UND_ERR_BODY_TIMEOUT':
+        return `the response body stalled for ${ms / 1000} s`;
+      case DEADLINE_CODE:
+        return `the response was not complete within ${(ms * RESPONSE_DEADLINE_FACTOR) / 1000} s`;
+      default:
+        return undefined;
     }
-    this.stats.record(req.kind, res.statusCode, body.byteLength);
-    return { status: res.statusCode, headers: res.headers, body, url: req.url };
   }
 
   /** Spaces request starts per host when `--rps` is set. */
@@ -251,9 +308,6 @@ function wrapNetworkError(err: unknown, url: URL): Error {
       `TLS verification failed for ${url.host} (${code || message}); pass --ca-file with the registry's CA, or --insecure to skip verification`,
       { cause: err },
     );
-  }
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-    return new SigscanError('REGISTRY_UNREACHABLE', `timed out talking to ${url.host}`, { cause: err });
   }
   return new SigscanError('REGISTRY_UNREACHABLE', `cannot reach ${url.host}: ${code || message}`, {
     cause: err,
