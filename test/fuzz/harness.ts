@@ -455,6 +455,8 @@ function applyJson(doc: Json, op: JsonOp): Json {
   return doc;
 }
 
+const MAX_MUTATED_JSON_CHARS = 1024 * 1024;
+
 /** A JSON seed with one to four structural mutations applied, serialised again. */
 export function mutatedJsonText(seeds: Seed[]): fc.Arbitrary<MutatedInput> {
   const docs = seeds
@@ -471,8 +473,23 @@ export function mutatedJsonText(seeds: Seed[]): fc.Arbitrary<MutatedInput> {
     .tuple(fc.nat(docs.length - 1), fc.array(jsonOpArb(), { minLength: 1, maxLength: 4 }))
     .map(([i, ops]) => {
       let doc = structuredClone(docs[i]!.doc);
-      for (const op of ops) doc = applyJson(doc, op);
-      return { seed: docs[i]!.name, bytes: utf8.encode(JSON.stringify(doc) ?? 'undefined') };
+      let text = JSON.stringify(doc) ?? 'undefined';
+      for (const op of ops) {
+        doc = applyJson(doc, op);
+        let next: string;
+        try {
+          next = JSON.stringify(doc) ?? 'undefined';
+        } catch {
+          // fast-check can hand one value object to two ops; inserting it and then adding it to itself
+          // makes the document circular. (No clone: deep-nested values would overflow structuredClone.)
+          break;
+        }
+        // Repeated `dup` of shared subtrees grows documents geometrically (a 61 MB trust policy was
+        // seen); past 1 MiB the input measures JSON.parse, not our parser, so stop mutating there.
+        if (next.length > MAX_MUTATED_JSON_CHARS) break;
+        text = next;
+      }
+      return { seed: docs[i]!.name, bytes: utf8.encode(text) };
     });
 }
 

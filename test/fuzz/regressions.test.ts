@@ -10,10 +10,26 @@ import { readLayerAnnotations } from '../../src/formats/cosign/index.js';
 import { parseSimpleSigningMessage } from '../../src/formats/simple-signing/index.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 import { parseNotationPayload } from '../../src/formats/notation/index.js';
+import { parseDistinguishedName } from '../../src/trust/notation/trustpolicy.js';
 
 const enc = new TextEncoder();
 
 describe('fuzz regressions', () => {
+  it('notation DN: a hex escape that is not UTF-8 is a plain parse error, not a TypeError', () => {
+    // Was: TypeError "The encoded data was not valid for encoding utf-8" from TextDecoder (seed 20261122).
+    for (const dn of ['CN=\\aCN#', '=\\aa;=+CN', 'CN=\\c3']) {
+      let thrown: unknown;
+      try {
+        parseDistinguishedName(dn);
+      } catch (err) {
+        thrown = err;
+      }
+      expect((thrown as Error).constructor).toBe(Error);
+      expect((thrown as Error).message).toMatch(/not valid UTF-8/);
+    }
+    expect(parseDistinguishedName('CN=\\c3\\a9t\\c3\\a9')).toEqual(new Map([['CN', 'été']]));
+  });
+
   it('notation payload: a digest object without a usable toString is MALFORMED_ENVELOPE', () => {
     // Was: TypeError "Cannot convert object to primitive value" from String(t.digest) in the message.
     const bytes = enc.encode(

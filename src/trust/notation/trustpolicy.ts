@@ -401,7 +401,14 @@ export function parseDistinguishedName(text: string): Map<string, string> {
   const bytes: number[] = [];
   const flushHex = () => {
     if (bytes.length) {
-      value += new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+      try {
+        value += new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+      } catch {
+        // Found by fuzzing: "\\aa" alone is a lone continuation byte, which TextDecoder rejects with a TypeError.
+        throw new Error(
+          `hex escapes ${bytes.map((b) => `\\${b.toString(16)}`).join('')} are not valid UTF-8`,
+        );
+      }
       bytes.length = 0;
       protectedLength = value.length;
     }
