@@ -45,6 +45,8 @@ export interface SimpleSigningServiceFlags {
   /** Use containers/image's built-in local lookaside when nothing is configured (default true). */
   builtinDefault?: boolean;
   useExtensionApi?: boolean;
+  /** `--timeout`: headers and body silence on lookaside servers (default 30 s). */
+  timeoutMs?: number;
 }
 
 export interface FetchedSignature {
@@ -92,6 +94,7 @@ export class SimpleSigningService {
       keyrings,
       ca: flags.ca,
       useExtensionApi: flags.useExtensionApi,
+      timeoutMs: flags.timeoutMs,
     });
   }
 

@@ -7,6 +7,7 @@ import { apiHost } from '../oci/reference.js';
 import { NotaryService } from '../oci/notary/client.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { resolveCredential, type Credential } from '../oci/registry/credentials.js';
+import { RealmPolicy } from '../oci/registry/realm.js';
 import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import type { Limits } from '../util/limits.js';
@@ -47,14 +48,16 @@ export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limi
     registriesDirs: plan.trust?.registriesDirs,
     gpgKeyrings: plan.trust?.gpgKeyrings,
     ca,
+    timeoutMs: plan.timeoutMs,
   });
   let notary: NotaryService | undefined;
   if (plan.notaryServer) {
     const host = new URL(plan.notaryServer).host;
     notary = new NotaryService({
       serverUrl: plan.notaryServer,
-      caFile: plan.caFile,
-      insecure: plan.insecure,
+      // The scan's transport: --timeout, --rps, TLS options and --stats apply to the notary server too.
+      transport,
+      auth: { realms: new RealmPolicy(plan.authRealmHosts), warn: (m) => plan.log.warn(m) },
       credential: await resolveCredential(host, {
         username: plan.username,
         password: plan.password,

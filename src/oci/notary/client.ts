@@ -4,7 +4,7 @@ import { NotFoundError, RateLimitedError, SigscanError } from '../../errors.js';
 import type { TufRepositoryFiles } from '../../formats/tuf/repository.js';
 import { MAX_DELEGATED_ROLES, MAX_DELEGATION_DEPTH } from '../../formats/tuf/repository.js';
 import { parseTufMetadata } from '../../formats/tuf/metadata.js';
-import { RegistryAuth } from '../registry/auth.js';
+import { RegistryAuth, type RegistryAuthOptions } from '../registry/auth.js';
 import type { Credential } from '../registry/credentials.js';
 import { header, HttpTransport, parseRetryAfter, redact, type HttpResponse } from '../registry/transport.js';
 
@@ -22,6 +22,8 @@ export interface NotaryServiceOptions {
   transport?: HttpTransport;
   /** Largest metadata file accepted (default 8 MiB). */
   maxMetadataBytes?: number;
+  /** Token realms and warnings, as for the registry (`--auth-realm-host`). */
+  auth?: RegistryAuthOptions;
 }
 
 export const DEFAULT_NOTARY_MAX_BYTES = 8 * 1024 * 1024;
@@ -67,7 +69,7 @@ export class NotaryService {
         ca: opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined,
         insecure: opts.insecure,
       });
-    this.auth = new RegistryAuth(this.transport, this.serverUrl, opts.credential);
+    this.auth = new RegistryAuth(this.transport, this.serverUrl, opts.credential, opts.auth);
   }
 
   get name(): string {
