@@ -78,7 +78,8 @@ export async function loadRegistriesD(dirs: string[]): Promise<RegistriesDConfig
 export function mergeRegistriesFile(config: RegistriesDConfig, text: string, path: string): void {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Warnings (unknown tags) would go to process.emitWarning and print Node's banner on stderr.
+    doc = parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     throw new SigscanError('USAGE', `registries.d ${path}: ${(err as Error).message}`, { cause: err });
   }

@@ -164,7 +164,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
 async function readConfigFile(path: string): Promise<TrustInput> {
   let doc: unknown;
   try {
-    doc = parseYaml(await readFile(path, 'utf8'));
+    doc = parseYaml(await readFile(path, 'utf8'), { logLevel: 'error' });
   } catch (err) {
     throw new SigscanError('USAGE', `cannot read --config ${path}: ${(err as Error).message}`, {
       cause: err,
