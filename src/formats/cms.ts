@@ -2,13 +2,35 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
 import { SigscanError } from '../errors.js';
-import { oidName, sha256Hex, toArrayBuffer } from './der.js';
-import { certificateFromPkijs, type ParsedCertificate } from './x509.js';
+import { LruCache } from '../util/lru.js';
+import { oidName, sha256Hex } from './der.js';
+import {
+  childrenOf,
+  contentBytes,
+  elementBytes,
+  equalBytes,
+  integerBytes,
+  isContext,
+  isUniversal,
+  joinedContents,
+  octetStringValue,
+  readElement,
+  readOid,
+  readTime,
+  sequenceOf,
+  smallInteger,
+  TAG,
+  type DerElement,
+  type DerReadOptions,
+} from './der-reader.js';
+import { namesEqual, parseCertificate, type ParsedCertificate } from './x509.js';
 
 /**
- * CMS SignedData as JAR blocks, Authenticode and RFC 3161 tokens use it. pkijs does the ASN.1; this
- * file adds what those formats share: finding the signer certificate by `sid` (never "the first one"),
- * and reading timestamps and countersignatures out of unsigned attributes.
+ * CMS SignedData as JAR blocks, Authenticode and RFC 3161 tokens use it: the structure read with the
+ * hand-written DER reader (der-reader.ts says why), certificates kept as the exact bytes the file holds,
+ * the signer certificate found by `sid` (never "the first one"), and timestamps and countersignatures
+ * read out of unsigned attributes. pkijs parses only what is cached per certificate (x509.ts) and the
+ * rare shapes noted where they occur.
  */
 
 export const OID = {
@@ -25,18 +47,61 @@ export const OID = {
   spcIndirectData: '1.3.6.1.4.1.311.2.1.4',
 } as const;
 
+/** CMS is BER: indefinite lengths are legal in the structure (never in certificates or signed attributes). */
+export const CMS_READ: DerReadOptions = { code: 'MALFORMED_CMS', ber: true };
+
+export interface AlgorithmIdentifier {
+  oid: string;
+  /** The parameters element as stored, when present. */
+  parameters?: DerElement;
+}
+
+export interface CmsAttribute {
+  type: string;
+  /** The elements of the attribute's value SET, as stored. */
+  values: DerElement[];
+}
+
+export interface CmsAttributes {
+  /** The whole `[0]`/`[1]` element as stored, tag included: re-tagged 0x31 it is what a signer signs. */
+  der: Uint8Array;
+  attributes: CmsAttribute[];
+}
+
+export type SignerIdentifier =
+  | { kind: 'issuerAndSerialNumber'; issuer: Uint8Array; serialNumber: Uint8Array }
+  | { kind: 'subjectKeyIdentifier'; keyIdentifier: Uint8Array };
+
+/** One SignerInfo as stored. */
+export interface CmsSignerInfo {
+  version: number;
+  sid: SignerIdentifier;
+  digestAlgorithm: AlgorithmIdentifier;
+  signedAttrs?: CmsAttributes;
+  signatureAlgorithm: AlgorithmIdentifier;
+  /** The signature OCTET STRING value (empty for a constructed encoding, which nothing accepts). */
+  signature: Uint8Array;
+  unsignedAttrs?: CmsAttributes;
+}
+
 export interface SignedDataInfo {
-  signedData: pkijs.SignedData;
+  /** digestAlgorithms of SignedData, as OIDs in stored order. */
+  digestAlgorithms: string[];
   /** eContentType of the encapsulated content. */
   contentType: string;
+  /** The element inside eContent `[0]` as stored: an OCTET STRING in CMS, SpcIndirectDataContent in Authenticode. */
+  eContent?: DerElement;
   /** Encapsulated content octets when attached (Authenticode, RFC 3161); undefined when detached (JAR). */
   content?: Uint8Array;
+  /** The plain X.509 certificates of the certificate set that parse, in stored order and stored bytes. */
   certificates: ParsedCertificate[];
+  /** Every choice in the certificate set, parsed or not (what bounds are checked against). */
+  certificateSetSize: number;
   signers: SignerInfoView[];
 }
 
 export interface SignerInfoView {
-  signerInfo: pkijs.SignerInfo;
+  signerInfo: CmsSignerInfo;
   /** The certificate `sid` names, if the SignedData carries it. */
   certificate?: ParsedCertificate;
   digestAlgorithm: string;
@@ -60,134 +125,209 @@ export interface TimestampInfo {
 }
 
 /**
- * pkijs' schema matching makes a SignedData parse cost milliseconds; the detector and the verifier
- * parse the same block, so recent parses are kept by the DER's SHA-256 (bounded, never mutated).
+ * The detector and the verifier read the same block; recent parses are kept by the DER's SHA-256
+ * (bounded LRU, entries never mutated). Entries hold a private copy of the signature bytes, never a view
+ * into the scanned file, so a cached entry does not pin a large PE in memory.
  */
-const PARSE_CACHE_LIMIT = 256;
-const parsedSignedData = new Map<string, SignedDataInfo>();
+const PARSE_CACHE_LIMIT = 128;
+const parsedSignedData = new LruCache<string, SignedDataInfo>(PARSE_CACHE_LIMIT);
+
+/** Empties the SignedData parse cache (benchmarks time uncached parses with it). */
+export function clearSignedDataCache(): void {
+  parsedSignedData.clear();
+}
 
 export function parseSignedData(der: Uint8Array): SignedDataInfo {
   const key = sha256Hex(der);
   const hit = parsedSignedData.get(key);
   if (hit) return hit;
-  const info = parseSignedDataUncached(der);
-  if (parsedSignedData.size >= PARSE_CACHE_LIMIT)
-    parsedSignedData.delete(parsedSignedData.keys().next().value!);
-  parsedSignedData.set(key, info);
-  return info;
+  return parsedSignedData.set(key, parseSignedDataUncached(der.slice()));
+}
+
+function fail(message: string): never {
+  throw new SigscanError('MALFORMED_CMS', message);
 }
 
 function parseSignedDataUncached(der: Uint8Array): SignedDataInfo {
-  let contentInfo: pkijs.ContentInfo;
-  try {
-    contentInfo = pkijs.ContentInfo.fromBER(toArrayBuffer(der));
-  } catch (cause) {
-    throw new SigscanError('MALFORMED_CMS', `not a CMS ContentInfo: ${(cause as Error).message}`, { cause });
-  }
-  if (contentInfo.contentType !== OID.signedData) {
-    throw new SigscanError('MALFORMED_CMS', `CMS content type is ${contentInfo.contentType}, not signedData`);
-  }
-  let signedData: pkijs.SignedData;
-  try {
-    signedData = new pkijs.SignedData({ schema: contentInfo.content });
-  } catch (cause) {
-    throw new SigscanError('MALFORMED_CMS', `malformed CMS SignedData: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return describeSignedData(signedData);
-}
+  // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }. Bytes after it are ignored
+  // (PE certificate records are padded).
+  const contentInfo = sequenceOf(readElement(der, CMS_READ), TAG.SEQUENCE, CMS_READ, 'CMS ContentInfo');
+  const contentType = readOid(contentInfo[0], CMS_READ, 'CMS ContentInfo contentType');
+  if (contentType !== OID.signedData) fail(`CMS content type is ${contentType}, not signedData`);
+  const explicit = contentInfo[1];
+  if (!explicit || !isContext(explicit, 0) || !explicit.constructed)
+    fail('CMS ContentInfo has no [0] content');
+  const [signedDataElement] = childrenOf(explicit, CMS_READ);
+  const fields = sequenceOf(signedDataElement, TAG.SEQUENCE, CMS_READ, 'CMS SignedData');
 
-export function describeSignedData(
-  signedData: pkijs.SignedData,
-  extraCertificates: ParsedCertificate[] = [],
-): SignedDataInfo {
+  // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo, [0] certificates OPTIONAL,
+  //   [1] crls OPTIONAL, signerInfos SET }
+  let i = 0;
+  integerBytes(fields[i++], CMS_READ, 'SignedData version');
+  const digestAlgorithms = sequenceOf(fields[i++], TAG.SET, CMS_READ, 'SignedData digestAlgorithms').map(
+    (a) => algorithmIdentifier(a, 'SignedData digestAlgorithm').oid,
+  );
+  const encap = sequenceOf(fields[i++], TAG.SEQUENCE, CMS_READ, 'SignedData encapContentInfo');
+  const eContentType = readOid(encap[0], CMS_READ, 'encapContentInfo eContentType');
+  let eContent: DerElement | undefined;
+  if (encap[1] !== undefined) {
+    if (!isContext(encap[1], 0) || !encap[1].constructed) fail('encapContentInfo eContent is not [0]');
+    eContent = childrenOf(encap[1], CMS_READ)[0];
+  }
+  let certificateSet: DerElement[] = [];
+  if (isContext(fields[i], 0)) {
+    if (!fields[i]!.constructed) fail('SignedData certificates [0] is not constructed');
+    certificateSet = childrenOf(fields[i++]!, CMS_READ);
+  }
+  if (isContext(fields[i], 1)) i++;
+  const signerInfos = sequenceOf(fields[i++], TAG.SET, CMS_READ, 'SignedData signerInfos');
+
   const certificates: ParsedCertificate[] = [];
-  for (const c of signedData.certificates ?? []) {
-    if (c instanceof pkijs.Certificate) {
-      try {
-        certificates.push(certificateFromPkijs(c));
-      } catch {
-        // A broken certificate in the bag is not fatal; the signer lookup reports if it was needed.
-      }
+  for (const element of certificateSet) {
+    // Only plain certificates (SEQUENCE); attribute and other certificate choices are tagged [1]..[3].
+    if (!isUniversal(element, TAG.SEQUENCE)) continue;
+    try {
+      certificates.push(parseCertificate(elementBytes(element)));
+    } catch {
+      // A broken certificate in the bag is not fatal; the signer lookup reports if it was needed.
     }
   }
-  const pool = [...certificates, ...extraCertificates];
-  const encap = signedData.encapContentInfo;
   return {
-    signedData,
-    contentType: encap.eContentType,
-    content: encap.eContent ? octetStringContents(encap.eContent) : undefined,
+    digestAlgorithms,
+    contentType: eContentType,
+    eContent,
+    content: eContent ? joinedContents(eContent, CMS_READ, 'encapsulated content') : undefined,
     certificates,
-    signers: signedData.signerInfos.map((si) => describeSignerInfo(si, pool)),
+    certificateSetSize: certificateSet.length,
+    signers: signerInfos.map((si) => describeSignerInfo(parseSignerInfo(si), certificates)),
   };
 }
 
-export function describeSignerInfo(signerInfo: pkijs.SignerInfo, pool: ParsedCertificate[]): SignerInfoView {
-  const signingTimeAttr = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime);
-  const timeValue = signingTimeAttr?.values[0] as asn1js.UTCTime | asn1js.GeneralizedTime | undefined;
+function algorithmIdentifier(el: DerElement | undefined, what: string): AlgorithmIdentifier {
+  const [oid, parameters] = sequenceOf(el, TAG.SEQUENCE, CMS_READ, what);
+  return { oid: readOid(oid, CMS_READ, what), parameters };
+}
+
+/** SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, [0] signedAttrs OPTIONAL, signatureAlgorithm, signature, [1] unsignedAttrs OPTIONAL } */
+export function parseSignerInfo(el: DerElement): CmsSignerInfo {
+  const fields = sequenceOf(el, TAG.SEQUENCE, CMS_READ, 'SignerInfo');
+  let i = 0;
+  const version = smallInteger(fields[i++], CMS_READ, 'SignerInfo version');
+  const sid = signerIdentifier(fields[i++]);
+  const digestAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo digestAlgorithm');
+  let signedAttrs: CmsAttributes | undefined;
+  if (isContext(fields[i], 0)) signedAttrs = attributes(fields[i++]!, 'signed attributes');
+  const signatureAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo signatureAlgorithm');
+  const signature = octetStringValue(fields[i++], CMS_READ, 'SignerInfo signature');
+  let unsignedAttrs: CmsAttributes | undefined;
+  if (isContext(fields[i], 1)) unsignedAttrs = attributes(fields[i++]!, 'unsigned attributes');
+  if (i < fields.length) fail('SignerInfo has unexpected trailing fields');
+  return { version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature, unsignedAttrs };
+}
+
+function signerIdentifier(el: DerElement | undefined): SignerIdentifier {
+  if (isUniversal(el, TAG.SEQUENCE)) {
+    // IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER }
+    const [issuer, serial] = sequenceOf(el, TAG.SEQUENCE, CMS_READ, 'SignerInfo issuerAndSerialNumber');
+    checkName(issuer, 'SignerInfo sid issuer');
+    return {
+      kind: 'issuerAndSerialNumber',
+      issuer: elementBytes(issuer!),
+      serialNumber: integerBytes(serial, CMS_READ, 'SignerInfo sid serialNumber'),
+    };
+  }
+  if (el && isContext(el, 0)) {
+    // subjectKeyIdentifier [0] IMPLICIT OCTET STRING (or, from some encoders, EXPLICIT).
+    if (!el.constructed) return { kind: 'subjectKeyIdentifier', keyIdentifier: contentBytes(el) };
+    const inner = childrenOf(el, CMS_READ)[0];
+    if (isUniversal(inner, TAG.OCTET_STRING)) {
+      return { kind: 'subjectKeyIdentifier', keyIdentifier: octetStringValue(inner, CMS_READ, 'sid') };
+    }
+  }
+  return fail('SignerInfo sid is neither issuerAndSerialNumber nor subjectKeyIdentifier');
+}
+
+/** Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY } (shape only; values are compared as bytes). */
+function checkName(el: DerElement | undefined, what: string): void {
+  for (const rdn of sequenceOf(el, TAG.SEQUENCE, CMS_READ, what)) {
+    for (const atv of sequenceOf(rdn, TAG.SET, CMS_READ, what)) {
+      const [type, value] = sequenceOf(atv, TAG.SEQUENCE, CMS_READ, what);
+      readOid(type, CMS_READ, what);
+      if (!value) fail(`${what}: attribute without a value`);
+    }
+  }
+}
+
+/** `[n] IMPLICIT SET OF Attribute`, Attribute ::= SEQUENCE { attrType OID, attrValues SET OF ANY } */
+function attributes(el: DerElement, what: string): CmsAttributes {
+  if (!el.constructed) fail(`${what} are not constructed`);
+  return {
+    der: elementBytes(el),
+    attributes: childrenOf(el, CMS_READ).map((a) => {
+      const [type, values] = sequenceOf(a, TAG.SEQUENCE, CMS_READ, `${what}: attribute`);
+      return {
+        type: readOid(type, CMS_READ, `${what}: attribute type`),
+        values: sequenceOf(values, TAG.SET, CMS_READ, `${what}: attribute values`),
+      };
+    }),
+  };
+}
+
+export function describeSignerInfo(signerInfo: CmsSignerInfo, pool: ParsedCertificate[]): SignerInfoView {
+  const signingTimeValue = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)
+    ?.values[0];
+  let signingTime: Date | undefined;
+  if (
+    signingTimeValue &&
+    (isUniversal(signingTimeValue, TAG.UTC_TIME) || isUniversal(signingTimeValue, TAG.GENERALIZED_TIME))
+  ) {
+    signingTime = readTime(signingTimeValue, CMS_READ, 'signingTime attribute');
+  }
   return {
     signerInfo,
     certificate: findSignerCertificate(signerInfo.sid, pool),
-    digestAlgorithm: oidName(signerInfo.digestAlgorithm.algorithmId),
-    signatureAlgorithm: oidName(signerInfo.signatureAlgorithm.algorithmId),
-    signatureValue: new Uint8Array(signerInfo.signature.valueBlock.valueHexView),
-    signingTime: timeValue && 'toDate' in timeValue ? timeValue.toDate() : undefined,
+    digestAlgorithm: oidName(signerInfo.digestAlgorithm.oid),
+    signatureAlgorithm: oidName(signerInfo.signatureAlgorithm.oid),
+    signatureValue: signerInfo.signature,
+    signingTime,
     hasSignedAttributes: Boolean(signerInfo.signedAttrs?.attributes.length),
   };
 }
 
 /** Locates the certificate by issuerAndSerialNumber or subjectKeyIdentifier, as CMS requires. */
 export function findSignerCertificate(
-  sid: unknown,
+  sid: SignerIdentifier | undefined,
   pool: ParsedCertificate[],
 ): ParsedCertificate | undefined {
-  if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    return pool.find(
-      (p) => p.cert.issuer.isEqual(sid.issuer) && p.cert.serialNumber.isEqual(sid.serialNumber),
-    );
+  if (!sid) return undefined;
+  if (sid.kind === 'subjectKeyIdentifier') {
+    return pool.find((p) => p.subjectKeyIdentifier && equalBytes(p.subjectKeyIdentifier, sid.keyIdentifier));
   }
-  // subjectKeyIdentifier [0]: compare with the certificate's SKI extension.
-  const ski = sid instanceof asn1js.Constructed || sid instanceof asn1js.Primitive ? bytesOf(sid) : undefined;
-  if (!ski) return undefined;
+  let sidIssuer: pkijs.RelativeDistinguishedNames | undefined;
+  const issuerName = (): pkijs.RelativeDistinguishedNames =>
+    (sidIssuer ??= new pkijs.RelativeDistinguishedNames({
+      schema: asn1js.fromBER(sid.issuer.slice()).result,
+    }));
   return pool.find((p) => {
-    const ext = p.cert.extensions?.find((e) => e.extnID === '2.5.29.14');
-    const value = ext?.parsedValue as asn1js.OctetString | undefined;
-    return value ? Buffer.from(value.valueBlock.valueHexView).equals(Buffer.from(ski)) : false;
-  });
-}
-
-function bytesOf(block: asn1js.Constructed | asn1js.Primitive): Uint8Array | undefined {
-  if (block instanceof asn1js.Primitive) return new Uint8Array(block.valueBlock.valueHexView);
-  const inner = block.valueBlock.value[0];
-  if (inner instanceof asn1js.OctetString || inner instanceof asn1js.Primitive) {
-    return new Uint8Array(inner.valueBlock.valueHexView);
-  }
-  return undefined;
-}
-
-/** Contents octets of an OCTET STRING, joining the pieces of a constructed (BER) one. */
-export function octetStringContents(os: asn1js.OctetString): Uint8Array {
-  if (!os.idBlock.isConstructed) return new Uint8Array(os.valueBlock.valueHexView);
-  const pieces: unknown = os.valueBlock.value;
-  if (!Array.isArray(pieces))
-    throw new SigscanError('MALFORMED_CMS', 'constructed OCTET STRING has no pieces');
-  const parts = pieces.map((piece: unknown) => {
-    // A fuzzed BER piece can carry the OCTET STRING tag without a parsed value block.
-    if (!(piece instanceof asn1js.BaseBlock) || !piece.valueBlock || !piece.idBlock) {
-      throw new SigscanError('MALFORMED_CMS', 'constructed OCTET STRING holds a malformed piece');
+    if (!equalBytes(p.serialNumber, sid.serialNumber)) return false;
+    try {
+      return namesEqual(p.issuerDer, () => p.cert.issuer, sid.issuer, issuerName);
+    } catch {
+      return false;
     }
-    return octetStringContents(piece as asn1js.OctetString);
   });
-  return new Uint8Array(Buffer.concat(parts));
 }
 
-export function unsignedAttributeValues(signerInfo: pkijs.SignerInfo, oid: string): unknown[] {
-  return (signerInfo.unsignedAttrs?.attributes ?? []).filter((a) => a.type === oid).flatMap((a) => a.values);
+function attributeValues(attrs: CmsAttributes | undefined, oid: string): DerElement[] {
+  return (attrs?.attributes ?? []).filter((a) => a.type === oid).flatMap((a) => a.values);
 }
 
-export function signedAttributeValues(signerInfo: pkijs.SignerInfo, oid: string): unknown[] {
-  return (signerInfo.signedAttrs?.attributes ?? []).filter((a) => a.type === oid).flatMap((a) => a.values);
+export function unsignedAttributeValues(signerInfo: CmsSignerInfo, oid: string): DerElement[] {
+  return attributeValues(signerInfo.unsignedAttrs, oid);
+}
+
+export function signedAttributeValues(signerInfo: CmsSignerInfo, oid: string): DerElement[] {
+  return attributeValues(signerInfo.signedAttrs, oid);
 }
 
 /** Parses an RFC 3161 TimeStampToken (a ContentInfo whose SignedData encapsulates TSTInfo). */
@@ -196,20 +336,41 @@ export function parseTimeStampToken(der: Uint8Array): TimestampInfo {
   if (info.contentType !== OID.tstInfo || !info.content) {
     throw new SigscanError('MALFORMED_CMS', 'timestamp token does not encapsulate a TSTInfo');
   }
-  let tst: pkijs.TSTInfo;
-  try {
-    tst = pkijs.TSTInfo.fromBER(toArrayBuffer(info.content));
-  } catch (cause) {
-    throw new SigscanError('MALFORMED_CMS', `malformed TSTInfo: ${(cause as Error).message}`, { cause });
-  }
+  const tst = parseTstInfo(info.content);
   return {
     kind: 'rfc3161',
     time: tst.genTime,
-    imprintAlgorithm: oidName(tst.messageImprint.hashAlgorithm.algorithmId),
-    imprint: new Uint8Array(tst.messageImprint.hashedMessage.valueBlock.valueHexView),
+    imprintAlgorithm: oidName(tst.imprintAlgorithm),
+    imprint: tst.imprint,
     signer: info.signers[0],
     certificates: info.certificates,
     content: info.content,
+  };
+}
+
+const TST_READ: DerReadOptions = { code: 'MALFORMED_CMS', ber: true };
+
+/**
+ * TSTInfo ::= SEQUENCE { version, policy OID, messageImprint SEQUENCE { AlgorithmIdentifier, OCTET STRING },
+ *   serialNumber INTEGER, genTime GeneralizedTime, accuracy, ordering, nonce, tsa [0], extensions [1] }
+ */
+export function parseTstInfo(der: Uint8Array): {
+  genTime: Date;
+  imprintAlgorithm: string;
+  imprint: Uint8Array;
+} {
+  const fields = sequenceOf(readElement(der, TST_READ), TAG.SEQUENCE, TST_READ, 'TSTInfo');
+  integerBytes(fields[0], TST_READ, 'TSTInfo version');
+  readOid(fields[1], TST_READ, 'TSTInfo policy');
+  const [algorithm, hashed] = sequenceOf(fields[2], TAG.SEQUENCE, TST_READ, 'TSTInfo messageImprint');
+  integerBytes(fields[3], TST_READ, 'TSTInfo serialNumber');
+  const genTime = fields[4];
+  if (!genTime || !isUniversal(genTime, TAG.GENERALIZED_TIME))
+    fail('malformed TSTInfo: genTime is not a GeneralizedTime');
+  return {
+    genTime: readTime(genTime, TST_READ, 'TSTInfo genTime'),
+    imprintAlgorithm: algorithmIdentifier(algorithm, 'TSTInfo hashAlgorithm').oid,
+    imprint: octetStringValue(hashed, TST_READ, 'TSTInfo hashedMessage'),
   };
 }
 
@@ -224,29 +385,27 @@ export function signerTimestamps(
   const out: TimestampInfo[] = [];
   for (const oid of [OID.timeStampToken, OID.msRfc3161Timestamp]) {
     for (const value of unsignedAttributeValues(signer.signerInfo, oid)) {
-      out.push(parseTimeStampToken(new Uint8Array((value as asn1js.BaseBlock).toBER())));
+      out.push(parseTimeStampToken(elementBytes(value)));
     }
   }
   for (const value of unsignedAttributeValues(signer.signerInfo, OID.counterSignature)) {
-    let counter: pkijs.SignerInfo;
+    let counter: CmsSignerInfo;
     try {
-      counter = new pkijs.SignerInfo({ schema: value as asn1js.Sequence });
+      counter = parseSignerInfo(value);
     } catch (cause) {
       throw new SigscanError(
         'MALFORMED_CMS',
         `malformed PKCS #9 countersignature: ${(cause as Error).message}`,
-        {
-          cause,
-        },
+        { cause },
       );
     }
     const view = describeSignerInfo(counter, parentCertificates);
-    const digest = signedAttributeValues(counter, OID.messageDigest)[0] as asn1js.OctetString | undefined;
+    const digest = signedAttributeValues(counter, OID.messageDigest)[0];
     out.push({
       kind: 'pkcs9',
       time: view.signingTime ?? new Date(NaN),
       imprintAlgorithm: view.digestAlgorithm,
-      imprint: digest ? new Uint8Array(digest.valueBlock.valueHexView) : undefined,
+      imprint: digest ? (digest.constructed ? new Uint8Array(0) : contentBytes(digest)) : undefined,
       signer: view,
       certificates: parentCertificates,
     });

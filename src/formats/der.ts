@@ -1,17 +1,4 @@
-import * as asn1js from 'asn1js';
 import { createHash } from 'node:crypto';
-
-import { SigscanError, type ErrorCode } from '../errors.js';
-
-/** Parses one BER/DER element and fails with a typed error instead of a half-filled object. */
-export function parseAsn1(bytes: Uint8Array, code: ErrorCode, what: string): asn1js.AsnType {
-  const view = toArrayBuffer(bytes);
-  const parsed = asn1js.fromBER(view);
-  if (parsed.offset === -1) {
-    throw new SigscanError(code, `${what}: not valid ASN.1 (${parsed.result.error || 'parse error'})`);
-  }
-  return parsed.result;
-}
 
 /** A standalone ArrayBuffer holding exactly these bytes (pkijs and asn1js want ArrayBuffers). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

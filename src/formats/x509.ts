@@ -3,27 +3,32 @@ import * as pkijs from 'pkijs';
 
 import { SigscanError } from '../errors.js';
 import type { CertificateSummary } from '../model/index.js';
+import { LruCache } from '../util/lru.js';
 import { hex, oidName, sha1Hex, sha256Hex, toArrayBuffer } from './der.js';
+import { equalBytes } from './der-reader.js';
 
 /** A parsed certificate together with the exact DER bytes it came from. */
 export interface ParsedCertificate {
   der: Uint8Array;
   cert: pkijs.Certificate;
   summary: CertificateSummary;
+  /** The issuer and subject Name DER as stored, for byte comparisons before pkijs' slower name match. */
+  issuerDer: Uint8Array;
+  subjectDer: Uint8Array;
+  /** serialNumber INTEGER contents as stored: what a CMS issuerAndSerialNumber names. */
+  serialNumber: Uint8Array;
+  /** subjectKeyIdentifier extension value, what a CMS subjectKeyIdentifier sid names. */
+  subjectKeyIdentifier?: Uint8Array;
 }
 
 /**
  * The same signer and CA certificates recur across thousands of files and images; parsing them with
- * pkijs dominates a scan's CPU, so parsed certificates are kept by their DER's SHA-256 (bounded).
+ * pkijs dominates a scan's CPU, so parsed certificates are kept by their DER's SHA-256. Bounded (LRU):
+ * a parsed certificate holds a pkijs object tree many times its DER, and a tree or a fuzz campaign feeds
+ * distinct certificates without end, while the ones worth keeping are a few per vendor.
  */
-const CACHE_LIMIT = 2048;
-const parsedByDigest = new Map<string, ParsedCertificate>();
-
-function remember(key: string, parsed: ParsedCertificate): ParsedCertificate {
-  if (parsedByDigest.size >= CACHE_LIMIT) parsedByDigest.delete(parsedByDigest.keys().next().value!);
-  parsedByDigest.set(key, parsed);
-  return parsed;
-}
+const CACHE_LIMIT = 1000;
+const parsedByDigest = new LruCache<string, ParsedCertificate>(CACHE_LIMIT);
 
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const key = sha256Hex(der);
@@ -41,13 +46,38 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       },
     );
   }
-  return remember(key, { der, cert, summary: summarize(cert, der) });
+  // A cached entry must not alias a buffer the caller may reuse (a zip read buffer, a fuzz input).
+  return parsedByDigest.set(key, describe(der.slice(), cert));
 }
 
-export function certificateFromPkijs(cert: pkijs.Certificate): ParsedCertificate {
-  const der = new Uint8Array(cert.toSchema(true).toBER());
-  const key = sha256Hex(der);
-  return parsedByDigest.get(key) ?? remember(key, { der, cert, summary: summarize(cert, der) });
+function describe(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate {
+  let subjectKeyIdentifier: Uint8Array | undefined;
+  const ski = cert.extensions?.find((e) => e.extnID === '2.5.29.14')?.parsedValue as
+    asn1js.OctetString | undefined;
+  if (ski instanceof asn1js.OctetString) subjectKeyIdentifier = new Uint8Array(ski.valueBlock.valueHexView);
+  return {
+    der,
+    cert,
+    summary: summarize(cert, der),
+    issuerDer: new Uint8Array(cert.issuer.valueBeforeDecode),
+    subjectDer: new Uint8Array(cert.subject.valueBeforeDecode),
+    serialNumber: new Uint8Array(cert.serialNumber.valueBlock.valueHexView),
+    subjectKeyIdentifier,
+  };
+}
+
+/**
+ * pkijs' Name equality (type by type, strings compared case- and space-insensitively), with the common
+ * case first: byte-identical Names are equal under it too, and cost a memcmp instead of string folding.
+ */
+export function namesEqual(
+  aDer: Uint8Array,
+  a: () => pkijs.RelativeDistinguishedNames,
+  bDer: Uint8Array,
+  b: () => pkijs.RelativeDistinguishedNames,
+): boolean {
+  if (aDer.length > 0 && equalBytes(aDer, bDer)) return true;
+  return a().isEqual(b());
 }
 
 /** Splits PEM text into DER certificates; ignores anything outside CERTIFICATE blocks. */

@@ -10,8 +10,9 @@ import {
 } from 'node:crypto';
 import * as pkijs from 'pkijs';
 
-import { OID, type SignerInfoView } from '../formats/cms.js';
+import { OID, type CmsAttributes, type CmsSignerInfo, type SignerInfoView } from '../formats/cms.js';
 import { oidName } from '../formats/der.js';
+import { elementBytes, isUniversal, octetStringValue, TAG } from '../formats/der-reader.js';
 import type { ParsedCertificate } from '../formats/x509.js';
 
 /**
@@ -20,8 +21,8 @@ import type { ParsedCertificate } from '../formats/x509.js';
  * Why: pkijs goes through WebCrypto, which has no MD5 and no DSA, so 2008-era Authenticode (MD5) and
  * DSA-signed JARs could never verify, and its errors do not say which step failed. node:crypto (OpenSSL)
  * verifies RSA PKCS #1 v1.5 with MD5/SHA-1/SHA-2, RSA-PSS with explicit parameters, ECDSA (DER), DSA and
- * Ed25519 from the certificate's own SubjectPublicKeyInfo. pkijs is used only as the BER parser: it keeps
- * the signed attributes' original bytes (`encodedValue`, re-tagged 0x31), so nothing is re-encoded.
+ * Ed25519 from the certificate's own SubjectPublicKeyInfo. The SignerInfo comes from cms.ts' DER reader,
+ * which keeps the signed attributes' original bytes (re-tagged 0x31 here), so nothing is re-encoded.
  */
 
 export type CmsCheckCode =
@@ -80,11 +81,21 @@ export function digest(hash: string, data: Uint8Array): Buffer {
   return createHash(hash).update(data).digest();
 }
 
+/**
+ * Keys by parsed certificate: a vendor's signer key is imported once, not once per file. Weak keys, so
+ * an entry lives exactly as long as the bounded certificate cache keeps its certificate.
+ */
+const publicKeys = new WeakMap<ParsedCertificate, KeyObject>();
+
 /** The certificate's public key as node:crypto wants it, from the exact SPKI bytes. */
 export function certificatePublicKey(cert: ParsedCertificate): KeyObject {
+  const cached = publicKeys.get(cert);
+  if (cached) return cached;
   // For DER certificates the re-encoded SPKI equals the stored bytes (SPKI has no BER latitude in practice).
   const der = cert.cert.subjectPublicKeyInfo.toSchema().toBER();
-  return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  const key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  publicKeys.set(cert, key);
+  return key;
 }
 
 /**
@@ -99,7 +110,7 @@ export async function verifySignerInfo(args: {
 }): Promise<CmsCheck> {
   const { signer, content } = args;
   const si = signer.signerInfo;
-  const digestOid = si.digestAlgorithm.algorithmId;
+  const digestOid = si.digestAlgorithm.oid;
   const hash = hashNameForOid(digestOid);
   if (!hash) {
     return {
@@ -123,7 +134,7 @@ export async function verifySignerInfo(args: {
   const attrs = si.signedAttrs;
   if (attrs && attrs.attributes.length > 0) {
     const md = attrs.attributes.filter((a) => a.type === OID.messageDigest);
-    if (md.length !== 1 || md[0]!.values.length !== 1 || !(md[0]!.values[0] instanceof asn1js.OctetString)) {
+    if (md.length !== 1 || md[0]!.values.length !== 1 || !isUniversal(md[0]!.values[0], TAG.OCTET_STRING)) {
       return {
         ok: false,
         code: 'CMS_DIGEST_MISMATCH',
@@ -131,7 +142,7 @@ export async function verifySignerInfo(args: {
         ...base,
       };
     }
-    const claimed = Buffer.from((md[0]!.values[0] as asn1js.OctetString).valueBlock.valueHexView);
+    const claimed = Buffer.from(octetStringValue(md[0]!.values[0], READ, 'messageDigest attribute'));
     const actual = digest(hash, content);
     if (!claimed.equals(actual)) {
       return {
@@ -171,7 +182,7 @@ export async function verifySignerInfo(args: {
       return {
         ok: false,
         code: 'UNSUPPORTED_ALGORITHM',
-        message: `${oidName(si.signatureAlgorithm.algorithmId)} with ${oidName(digestOid)} could not be checked: ${(err as Error).message}`,
+        message: `${oidName(si.signatureAlgorithm.oid)} with ${oidName(digestOid)} could not be checked: ${(err as Error).message}`,
         ...base,
       };
     }
@@ -185,7 +196,7 @@ export async function verifySignerInfo(args: {
       return {
         ok: true,
         code: 'CMS_SIGNATURE_VALID',
-        message: `${oidName(si.signatureAlgorithm.algorithmId)} signature by ${signer.certificate.summary.subject} is valid`,
+        message: `${oidName(si.signatureAlgorithm.oid)} signature by ${signer.certificate.summary.subject} is valid`,
         ...base,
       };
     }
@@ -193,28 +204,35 @@ export async function verifySignerInfo(args: {
   return {
     ok: false,
     code: 'CMS_SIGNATURE_INVALID',
-    message: `the ${oidName(si.signatureAlgorithm.algorithmId)} signature does not verify with the key of ${signer.certificate.summary.subject}`,
+    message: `the ${oidName(si.signatureAlgorithm.oid)} signature does not verify with the key of ${signer.certificate.summary.subject}`,
     ...base,
   };
 }
 
+const READ = { code: 'MALFORMED_CMS', ber: true } as const;
+
 /**
  * The bytes the signature covers when signed attributes exist: first the original encoding re-tagged as
- * SET (what pkijs keeps in `encodedValue`). Only when that original was BER rather than DER (indefinite
- * length), also a DER re-encoding, since a conforming signer signed the DER form; both are encodings of
- * the same attribute set, so accepting either proves nothing weaker.
+ * SET. Only when that original was BER rather than DER (indefinite length), also a DER re-encoding, since
+ * a conforming signer signed the DER form; both are encodings of the same attribute set, so accepting
+ * either proves nothing weaker. That rare re-encoding is left to asn1js/pkijs, as it always was.
  */
-function signedAttributeEncodings(attrs: pkijs.SignedAndUnsignedAttributes): Uint8Array[] {
+function signedAttributeEncodings(attrs: CmsAttributes): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const original = new Uint8Array(attrs.encodedValue);
-  if (original.length > 0) {
-    const tagged = original.slice();
-    tagged[0] = 0x31;
-    out.push(tagged);
-  }
-  if (original.length === 0 || original[1] === 0x80) {
-    const der = new asn1js.Set({ value: attrs.attributes.map((a) => a.toSchema()) }).toBER();
-    out.push(new Uint8Array(der));
+  const tagged = attrs.der.slice();
+  tagged[0] = 0x31;
+  out.push(tagged);
+  if (attrs.der[1] === 0x80) {
+    try {
+      const parsed = new pkijs.SignedAndUnsignedAttributes({
+        type: 0,
+        schema: asn1js.fromBER(attrs.der.slice()).result,
+      });
+      const der = new asn1js.Set({ value: parsed.attributes.map((a) => a.toSchema()) }).toBER();
+      out.push(new Uint8Array(der));
+    } catch {
+      // Not re-encodable: only the stored bytes are tried.
+    }
   }
   return out;
 }
@@ -231,15 +249,16 @@ function bareRsaDigestMatches(key: KeyObject, signature: Buffer, hashValue: Buff
 type KeyInput = KeyObject | { key: KeyObject; padding: number; saltLength: number };
 
 function verifyParameters(
-  si: pkijs.SignerInfo,
+  si: CmsSignerInfo,
   digestHash: string,
   key: KeyObject,
 ): { hash: string | null; key: KeyInput } | { error: string } {
-  const sigOid = si.signatureAlgorithm.algorithmId;
+  const sigOid = si.signatureAlgorithm.oid;
   const keyType = key.asymmetricKeyType;
   if (sigOid === ED25519 || keyType === 'ed25519') return { hash: null, key };
   if (sigOid === RSA_PSS) {
-    const pss = pssParameters(si.signatureAlgorithm.algorithmParams);
+    const params = si.signatureAlgorithm.parameters;
+    const pss = pssParameters(params ? asn1js.fromBER(elementBytes(params).slice()).result : undefined);
     if ('error' in pss) return pss;
     return {
       hash: pss.hash,

@@ -2,7 +2,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
 import { oidName } from '../formats/der.js';
-import type { ParsedCertificate } from '../formats/x509.js';
+import { namesEqual, type ParsedCertificate } from '../formats/x509.js';
+import { LruCache } from '../util/lru.js';
 
 export interface ChainOptions {
   leaf: ParsedCertificate;
@@ -51,24 +52,68 @@ export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
   const maxDepth = opts.maxDepth ?? 10;
   const pool = dedupe([...opts.intermediates]).filter((c) => c.der.length && !sameCert(c, opts.leaf));
   const anchors = dedupe(opts.anchors);
-  const weak = new Set<string>();
-  let lastSignatureFailure: string | undefined;
 
-  const search = async (path: ParsedCertificate[]): Promise<ChainResult | undefined> => {
+  const key = `${maxDepth};${opts.leaf.summary.sha256Fingerprint};${fingerprints(pool)};${fingerprints(anchors)}`;
+  let outcome = pathSearches.get(key);
+  if (!outcome) outcome = pathSearches.set(key, await findPath(opts.leaf, pool, anchors, maxDepth));
+
+  if (outcome.path) return finish(outcome.path, outcome.anchor, opts);
+  if (outcome.lastSignatureFailure) {
+    return {
+      ok: false,
+      code: 'CERT_BAD_SIGNATURE',
+      message: outcome.lastSignatureFailure,
+      weakAlgorithms: [],
+    };
+  }
+  return {
+    ok: false,
+    code: 'CHAIN_UNTRUSTED',
+    message: anchors.length
+      ? `${opts.leaf.summary.subject || 'the signer'} does not chain to any supplied trust root`
+      : 'no trust root was supplied',
+    weakAlgorithms: [],
+  };
+}
+
+type PathSearch =
+  | { path: ParsedCertificate[]; anchor: ParsedCertificate; lastSignatureFailure?: undefined }
+  | { path?: undefined; anchor?: undefined; lastSignatureFailure?: string };
+
+/**
+ * Path searches by (leaf, pool, anchors, depth), all by DER fingerprint and in the order given. Every file
+ * from one vendor repeats the same chain. The search depends on nothing but those certificates (names
+ * and signatures): the first path found is the answer whatever the validity instant, which finish()
+ * checks on every call, so caching it cannot change a verdict. Bounded, as every parse cache is.
+ */
+const PATH_CACHE_LIMIT = 2000;
+const pathSearches = new LruCache<string, PathSearch>(PATH_CACHE_LIMIT);
+
+function fingerprints(certs: ParsedCertificate[]): string {
+  return certs.map((c) => c.summary.sha256Fingerprint).join(',');
+}
+
+async function findPath(
+  leaf: ParsedCertificate,
+  pool: ParsedCertificate[],
+  anchors: ParsedCertificate[],
+  maxDepth: number,
+): Promise<PathSearch> {
+  let lastSignatureFailure: string | undefined;
+  const search = async (path: ParsedCertificate[]): Promise<PathSearch | undefined> => {
     const current = path[path.length - 1]!;
     if (path.length > maxDepth) return undefined;
     // The leaf itself may be an anchor (a pinned self-signed signer).
     const pinned = anchors.find((a) => sameKeyAndName(a, current));
-    if (pinned) return finish(path, pinned);
-    const issuerName = current.cert.issuer;
+    if (pinned) return { path, anchor: pinned };
     for (const anchor of anchors) {
-      if (!anchor.cert.subject.isEqual(issuerName)) continue;
-      if (await signedBy(current, anchor)) return finish([...path, anchor], anchor);
+      if (!issuedBy(current, anchor)) continue;
+      if (await signedBy(current, anchor)) return { path: [...path, anchor], anchor };
       lastSignatureFailure = `${current.summary.subject} is not signed by the key of trusted ${anchor.summary.subject}`;
     }
     for (const candidate of pool) {
       if (path.some((p) => sameCert(p, candidate))) continue;
-      if (!candidate.cert.subject.isEqual(issuerName)) continue;
+      if (!issuedBy(current, candidate)) continue;
       if (!(await signedBy(current, candidate))) {
         lastSignatureFailure = `${current.summary.subject} is not signed by the key of ${candidate.summary.subject}`;
         continue;
@@ -78,41 +123,24 @@ export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
     }
     return undefined;
   };
+  return (await search([leaf])) ?? { lastSignatureFailure };
+}
 
-  const finish = (path: ParsedCertificate[], anchor: ParsedCertificate): ChainResult => {
-    for (const c of path) {
-      if (sameCert(c, anchor)) continue;
-      const alg = oidName(c.cert.signatureAlgorithm.algorithmId);
-      if (WEAK.test(alg)) weak.add(alg);
-    }
-    const problem = checkPath(path, opts);
-    if (problem) return { ...problem, ok: false, path, anchor, weakAlgorithms: [...weak] };
-    return {
-      ok: true,
-      code: 'CHAIN_VALID',
-      message: `chains to trusted ${anchor.summary.subject}`,
-      path,
-      anchor,
-      weakAlgorithms: [...weak],
-    };
-  };
-
-  const found = await search([opts.leaf]);
-  if (found) return found;
-  if (lastSignatureFailure) {
-    return {
-      ok: false,
-      code: 'CERT_BAD_SIGNATURE',
-      message: lastSignatureFailure,
-      weakAlgorithms: [...weak],
-    };
+function finish(path: ParsedCertificate[], anchor: ParsedCertificate, opts: ChainOptions): ChainResult {
+  const weak = new Set<string>();
+  for (const c of path) {
+    if (sameCert(c, anchor)) continue;
+    const alg = oidName(c.cert.signatureAlgorithm.algorithmId);
+    if (WEAK.test(alg)) weak.add(alg);
   }
+  const problem = checkPath(path, opts);
+  if (problem) return { ...problem, ok: false, path: [...path], anchor, weakAlgorithms: [...weak] };
   return {
-    ok: false,
-    code: 'CHAIN_UNTRUSTED',
-    message: anchors.length
-      ? `${opts.leaf.summary.subject || 'the signer'} does not chain to any supplied trust root`
-      : 'no trust root was supplied',
+    ok: true,
+    code: 'CHAIN_VALID',
+    message: `chains to trusted ${anchor.summary.subject}`,
+    path: [...path],
+    anchor,
     weakAlgorithms: [...weak],
   };
 }
@@ -172,12 +200,35 @@ function checkPath(
   return undefined;
 }
 
+/**
+ * Certificate signature checks by (child, issuer) DER fingerprints. Every file from one vendor repeats the
+ * same chain, and each check goes through pkijs and WebCrypto; the answer depends on nothing but the two
+ * certificates' bytes, so it is remembered (bounded: a hostile tree can present endless pairs).
+ */
+const SIGNATURE_CACHE_LIMIT = 5000;
+const signatureChecks = new LruCache<string, boolean>(SIGNATURE_CACHE_LIMIT);
+
 async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
+  const key = `${child.summary.sha256Fingerprint}/${issuer.summary.sha256Fingerprint}`;
+  const known = signatureChecks.get(key);
+  if (known !== undefined) return known;
+  let good: boolean;
   try {
-    return await child.cert.verify(issuer.cert);
+    good = await child.cert.verify(issuer.cert);
   } catch {
-    return false;
+    good = false;
   }
+  return signatureChecks.set(key, good);
+}
+
+/** The child names this certificate as its issuer (pkijs' Name match, byte-identical Names first). */
+function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  return namesEqual(
+    issuer.subjectDer,
+    () => issuer.cert.subject,
+    child.issuerDer,
+    () => child.cert.issuer,
+  );
 }
 
 function extension<T>(cert: pkijs.Certificate, oid: string): T | undefined {
@@ -206,7 +257,13 @@ function sameCert(a: ParsedCertificate, b: ParsedCertificate): boolean {
 function sameKeyAndName(a: ParsedCertificate, b: ParsedCertificate): boolean {
   return (
     sameCert(a, b) ||
-    (a.summary.spkiSha256 === b.summary.spkiSha256 && a.cert.subject.isEqual(b.cert.subject))
+    (a.summary.spkiSha256 === b.summary.spkiSha256 &&
+      namesEqual(
+        a.subjectDer,
+        () => a.cert.subject,
+        b.subjectDer,
+        () => b.cert.subject,
+      ))
   );
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthenticodeMaterial } from '../../src/detectors/authenticode.js';
 import type { JarEvidenceMaterial } from '../../src/detectors/jar.js';
 import { parseSignedData, type SignerInfoView } from '../../src/formats/cms.js';
+import { contentBytes, readElement } from '../../src/formats/der-reader.js';
 import { verifySignerInfo } from '../../src/trust/cms-verify.js';
 import { contentsOctets } from '../../src/trust/families/authenticode.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
@@ -142,6 +143,21 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     sig[10] = sig[10]! ^ 0x40;
     const r = await verifySignerInfo({ signer: { ...signer, signatureValue: sig }, content: CONTENT });
     expect(r).toMatchObject({ ok: false, code: 'CMS_SIGNATURE_INVALID' });
+  });
+
+  it('signed attributes stored BER (indefinite length) verify through their DER form, and only so', async () => {
+    const signer = sign('ber-attrs', ['-newkey', 'rsa:2048']);
+    const attrs = signer.signerInfo.signedAttrs!;
+    const element = readElement(attrs.der, { code: 'MALFORMED_CMS' });
+    const ber = new Uint8Array([0xa0, 0x80, ...contentBytes(element), 0x00, 0x00]);
+    const berSigner = {
+      ...signer,
+      signerInfo: { ...signer.signerInfo, signedAttrs: { ...attrs, der: ber } },
+    };
+    const r = await verifySignerInfo({ signer: berSigner, content: CONTENT });
+    expect(r, r.message).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID' });
+    const other = await verifySignerInfo({ signer: berSigner, content: new Uint8Array([1, 2, 3]) });
+    expect(other).toMatchObject({ ok: false, code: 'CMS_DIGEST_MISMATCH' });
   });
 
   it('no certificate for the sid: SIGNER_CERTIFICATE_MISSING', async () => {

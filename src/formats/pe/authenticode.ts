@@ -1,20 +1,32 @@
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-
 import { SigscanError } from '../../errors.js';
 import {
-  describeSignedData,
-  findSignerCertificate,
+  CMS_READ,
   OID,
+  parseSignedData,
   signedAttributeValues,
   signerTimestamps,
   unsignedAttributeValues,
+  type CmsSignerInfo,
   type SignedDataInfo,
   type SignerInfoView,
   type TimestampInfo,
 } from '../cms.js';
-import { oidName, parseAsn1 } from '../der.js';
-import { parseCertificate, type ParsedCertificate } from '../x509.js';
+import { oidName } from '../der.js';
+import {
+  childrenOf,
+  CONTEXT,
+  contentBytes,
+  elementBytes,
+  isContext,
+  isUniversal,
+  octetStringValue,
+  readElement,
+  readOid,
+  TAG,
+  type DerElement,
+  type DerReadOptions,
+} from '../der-reader.js';
+import type { ParsedCertificate } from '../x509.js';
 import { parsePeLayout, type PeLayout } from './pe-file.js';
 
 /**
@@ -196,7 +208,8 @@ export function readCertificateTable(
 
 /**
  * Parses one PKCS #7 Authenticode signature and, recursively up to `bounds.maxNestingDepth`, the
- * signatures nested in its unsigned attributes.
+ * signatures nested in its unsigned attributes. One pass of the DER reader (cms.ts) over the stored bytes:
+ * certificates, the signed attributes and timestamp tokens are the exact bytes the file holds.
  */
 export function parseAuthenticodeSignature(
   der: Uint8Array,
@@ -204,66 +217,51 @@ export function parseAuthenticodeSignature(
   bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
   depth = 0,
 ): AuthenticodeSignature {
-  let contentInfoAsn: asn1js.AsnType;
-  let signedData: pkijs.SignedData;
+  let info: SignedDataInfo;
   try {
-    contentInfoAsn = parseAsn1(der, 'MALFORMED_CMS', `${location}: PKCS #7 ContentInfo`);
-    const contentInfo = new pkijs.ContentInfo({ schema: contentInfoAsn });
-    if (contentInfo.contentType !== OID.signedData) {
-      throw new SigscanError(
-        'MALFORMED_CMS',
-        `${location}: content type ${contentInfo.contentType} is not signedData`,
-      );
-    }
-    signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    info = parseSignedData(der);
   } catch (cause) {
-    if (cause instanceof SigscanError) throw cause;
-    // Includes RangeError from hostile nesting depth: asn1js parses recursively.
+    throw new SigscanError('MALFORMED_CMS', `${location}: ${(cause as Error).message}`, { cause });
+  }
+  if (info.certificateSetSize > bounds.maxCertificates) {
     throw new SigscanError(
       'MALFORMED_CMS',
-      `${location}: malformed SignedData: ${(cause as Error).message}`,
-      {
-        cause,
-      },
+      `${location}: ${info.certificateSetSize} certificates (limit ${bounds.maxCertificates})`,
     );
   }
-
-  const certificates = originalCertificates(contentInfoAsn, location, bounds);
-  const info = describeSignedData(signedData);
+  const certificates = info.certificates;
   if (info.contentType !== OID.spcIndirectData) {
     throw new SigscanError(
       'MALFORMED_CMS',
       `${location}: encapsulated content is ${info.contentType}, not SpcIndirectDataContent`,
     );
   }
-  const firstSigner = info.signers[0];
-  if (!firstSigner) throw new SigscanError('MALFORMED_CMS', `${location}: SignedData has no SignerInfo`);
-  // describeSignedData looks the signer up among re-encoded certificates; use the original bytes instead.
-  const signerCertificate = findSignerCertificate(firstSigner.signerInfo.sid, certificates);
-  const signer: SignerInfoView = { ...firstSigner, certificate: signerCertificate };
+  const signer = info.signers[0];
+  if (!signer) throw new SigscanError('MALFORMED_CMS', `${location}: SignedData has no SignerInfo`);
+  const signerCertificate = signer.certificate;
 
-  const indirectData = parseIndirectData(signedData, location);
+  const indirectData = parseIndirectData(info.eContent, location);
   const opus = parseOpusInfo(signer.signerInfo);
   const problems: string[] = [];
 
   const timestampTokensDer = [OID.timeStampToken, OID.msRfc3161Timestamp].flatMap((oid) =>
-    unsignedAttributeValues(signer.signerInfo, oid).map((v) => originalBytes(v as asn1js.BaseBlock)),
+    unsignedAttributeValues(signer.signerInfo, oid).map(elementBytes),
   );
   let timestamps: TimestampInfo[] = [];
   try {
-    // signerTimestamps lists RFC 3161 tokens first, in the same attribute order as timestampTokensDer.
-    timestamps = signerTimestamps(signer, certificates).map((ts, i) => {
-      const tokenDer = timestampTokensDer[i];
-      if (ts.kind !== 'rfc3161' || !tokenDer || !ts.signer) return ts;
-      const tokenCertificates = originalCertificates(
-        parseAsn1(tokenDer, 'MALFORMED_CMS', `${location}: timestamp token`),
-        `${location}: timestamp token`,
-        bounds,
-      );
-      const certificate = findSignerCertificate(ts.signer.signerInfo.sid, tokenCertificates);
-      return { ...ts, signer: { ...ts.signer, certificate }, certificates: tokenCertificates };
-    });
+    timestamps = signerTimestamps(signer, certificates);
+    for (const tokenDer of timestampTokensDer) {
+      // Parsed a moment ago by signerTimestamps: a cache hit.
+      const size = parseSignedData(tokenDer).certificateSetSize;
+      if (size > bounds.maxCertificates) {
+        throw new SigscanError(
+          'MALFORMED_CMS',
+          `${location}: timestamp token: ${size} certificates (limit ${bounds.maxCertificates})`,
+        );
+      }
+    }
   } catch (cause) {
+    timestamps = [];
     problems.push(`timestamp: ${(cause as Error).message}`);
   }
 
@@ -280,14 +278,7 @@ export function parseAuthenticodeSignature(
     nestedValues.slice(0, bounds.maxNestedPerSignature).forEach((value, i) => {
       const nestedLocation = `${location}/nested[${i}]`;
       try {
-        nested.push(
-          parseAuthenticodeSignature(
-            originalBytes(value as asn1js.BaseBlock),
-            nestedLocation,
-            bounds,
-            depth + 1,
-          ),
-        );
+        nested.push(parseAuthenticodeSignature(elementBytes(value), nestedLocation, bounds, depth + 1));
       } catch (cause) {
         problems.push(`${nestedLocation}: ${(cause as Error).message}`);
       }
@@ -306,7 +297,7 @@ export function parseAuthenticodeSignature(
     indirectData,
     ...opus,
     digestAlgorithms: {
-      signedData: signedData.digestAlgorithms.map((a) => oidName(a.algorithmId)),
+      signedData: info.digestAlgorithms.map(oidName),
       signerInfo: signer.digestAlgorithm,
       indirectData: indirectData.digestAlgorithm,
     },
@@ -337,59 +328,34 @@ export function signerAlgorithmName(signer: SignerInfoView): string {
   }
 }
 
-/**
- * Certificates with the bytes the file holds: pkijs re-encodes parsed certificates, which changes the
- * fingerprint of any certificate that was not strictly DER to begin with.
- */
-function originalCertificates(
-  contentInfo: asn1js.AsnType,
-  location: string,
-  bounds: AuthenticodeBounds,
-): ParsedCertificate[] {
-  const signedDataSeq = childrenOf(childrenOf(contentInfo)[1])[0];
-  const certificateSet = childrenOf(signedDataSeq).find(
-    (b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0 && b.idBlock.isConstructed,
-  );
-  const blocks = childrenOf(certificateSet);
-  if (blocks.length > bounds.maxCertificates) {
-    throw new SigscanError(
-      'MALFORMED_CMS',
-      `${location}: ${blocks.length} certificates (limit ${bounds.maxCertificates})`,
-    );
-  }
-  const out: ParsedCertificate[] = [];
-  for (const block of blocks) {
-    // Only plain certificates (SEQUENCE); attribute and other certificate choices are tagged [1]..[3].
-    if (block.idBlock.tagClass !== 1 || block.idBlock.tagNumber !== 16) continue;
-    try {
-      out.push(parseCertificate(originalBytes(block)));
-    } catch {
-      // A broken certificate in the bag is not fatal; a missing signer certificate is reported later.
-    }
-  }
-  return out;
-}
+/** Authenticode blobs are BER like any CMS; a malformed piece is a MALFORMED_CMS. */
+const READ: DerReadOptions = CMS_READ;
 
-function parseIndirectData(signedData: pkijs.SignedData, location: string): SpcIndirectData {
-  const eContent = signedData.encapContentInfo.eContent as unknown as asn1js.BaseBlock | undefined;
+/**
+ * SpcIndirectDataContent ::= SEQUENCE { data SpcAttributeTypeAndOptionalValue, messageDigest DigestInfo },
+ * SpcAttributeTypeAndOptionalValue ::= SEQUENCE { type OID, value ANY OPTIONAL },
+ * DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier, digest OCTET STRING }
+ */
+function parseIndirectData(eContent: DerElement | undefined, location: string): SpcIndirectData {
   const fail = (why: string): never => {
     throw new SigscanError('MALFORMED_CMS', `${location}: SpcIndirectDataContent ${why}`);
   };
   if (!eContent) return fail('is missing');
-  const [attribute, digestInfo] = childrenOf(eContent);
-  const [typeOid, value] = childrenOf(attribute);
-  const [algorithmId, digest] = childrenOf(digestInfo);
-  const [algorithmOid] = childrenOf(algorithmId);
-  if (!(typeOid instanceof asn1js.ObjectIdentifier)) return fail('has no data type');
-  if (!(algorithmOid instanceof asn1js.ObjectIdentifier)) return fail('has no digest algorithm');
-  if (!(digest instanceof asn1js.OctetString)) return fail('has no digest');
-  const dataType = typeOid.valueBlock.toString();
+  const [attribute, digestInfo] = children(eContent);
+  const [typeOid, value] = children(attribute);
+  const [algorithmId, digest] = children(digestInfo);
+  const [algorithmOid] = children(algorithmId);
+  if (!typeOid || !isUniversal(typeOid, TAG.OID) || typeOid.constructed) return fail('has no data type');
+  if (!algorithmOid || !isUniversal(algorithmOid, TAG.OID) || algorithmOid.constructed)
+    return fail('has no digest algorithm');
+  if (!isUniversal(digest, TAG.OCTET_STRING)) return fail('has no digest');
+  const dataType = readOid(typeOid, READ, `${location}: SpcIndirectDataContent type`);
   return {
     dataType,
-    digestAlgorithm: oidName(algorithmOid.valueBlock.toString()),
-    digest: new Uint8Array(digest.valueBlock.valueHexView),
+    digestAlgorithm: oidName(readOid(algorithmOid, READ, `${location}: SpcIndirectDataContent algorithm`)),
+    digest: octetStringValue(digest, READ, `${location}: SpcIndirectDataContent digest`),
     pageHashes: dataType === AUTHENTICODE_OID.spcPeImageData ? pageHashVersion(value) : undefined,
-    der: originalBytes(eContent),
+    der: elementBytes(eContent),
   };
 }
 
@@ -397,18 +363,16 @@ function parseIndirectData(signedData: pkijs.SignedData, location: string): SpcI
  * SpcPeImageData ::= SEQUENCE { flags BIT STRING, file [0] EXPLICIT SpcLink }; page hashes live in an
  * SpcLink moniker ([1] SpcSerializedObject { classId, serializedData }) with the page-hash class id.
  */
-function pageHashVersion(peImageData: asn1js.BaseBlock | undefined): 'v1' | 'v2' | undefined {
-  const file = childrenOf(peImageData).find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0);
-  const link = childrenOf(file)[0];
-  if (!link || link.idBlock.tagClass !== 3 || link.idBlock.tagNumber !== 1) return undefined;
-  const [classId, serialized] = childrenOf(link).map(primitiveBytes);
+function pageHashVersion(peImageData: DerElement | undefined): 'v1' | 'v2' | undefined {
+  const file = children(peImageData).find((b) => isContext(b, 0));
+  const link = children(file)[0];
+  if (!isContext(link, 1)) return undefined;
+  const [classId, serialized] = children(link).map(primitiveBytes);
   if (!classId || !serialized || Buffer.from(classId).toString('hex') !== PAGE_HASH_CLASS_ID)
     return undefined;
   let oids: Set<string>;
   try {
-    const parsed = asn1js.fromBER(Buffer.from(serialized));
-    if (parsed.offset === -1) return undefined;
-    oids = new Set(collectOids(parsed.result, 0));
+    oids = new Set(collectOids(readElement(serialized, READ), 0));
   } catch {
     return undefined;
   }
@@ -418,23 +382,22 @@ function pageHashVersion(peImageData: asn1js.BaseBlock | undefined): 'v1' | 'v2'
 }
 
 /** SpcSpOpusInfo ::= SEQUENCE { programName [0] EXPLICIT SpcString OPTIONAL, moreInfo [1] EXPLICIT SpcLink OPTIONAL } */
-function parseOpusInfo(signerInfo: pkijs.SignerInfo): { programName?: string; moreInfoUrl?: string } {
-  const opus = signedAttributeValues(signerInfo, AUTHENTICODE_OID.spcSpOpusInfo)[0] as
-    asn1js.BaseBlock | undefined;
+function parseOpusInfo(signerInfo: CmsSignerInfo): { programName?: string; moreInfoUrl?: string } {
+  const opus = signedAttributeValues(signerInfo, AUTHENTICODE_OID.spcSpOpusInfo)[0];
   const out: { programName?: string; moreInfoUrl?: string } = {};
-  for (const field of childrenOf(opus)) {
-    if (field.idBlock.tagClass !== 3) continue;
-    const inner = childrenOf(field)[0];
-    if (!inner || inner.idBlock.tagClass !== 3) continue;
-    if (field.idBlock.tagNumber === 0) {
+  for (const field of children(opus)) {
+    if (field.tagClass !== CONTEXT) continue;
+    const inner = children(field)[0];
+    if (!inner || inner.tagClass !== CONTEXT) continue;
+    if (field.tagNumber === 0) {
       const name = spcString(inner);
       if (name !== undefined) out.programName = name;
-    } else if (field.idBlock.tagNumber === 1 && inner.idBlock.tagNumber === 0) {
+    } else if (field.tagNumber === 1 && inner.tagNumber === 0) {
       // SpcLink url [0] IMPLICIT IA5String; monikers and files are not URLs.
       const bytes = primitiveBytes(inner);
       if (bytes) out.moreInfoUrl = Buffer.from(bytes).toString('latin1');
-    } else if (field.idBlock.tagNumber === 1 && inner.idBlock.tagNumber === 2) {
-      const text = spcString(childrenOf(inner)[0]);
+    } else if (field.tagNumber === 1 && inner.tagNumber === 2) {
+      const text = spcString(children(inner)[0]);
       if (text !== undefined) out.moreInfoUrl = text;
     }
   }
@@ -442,40 +405,30 @@ function parseOpusInfo(signerInfo: pkijs.SignerInfo): { programName?: string; mo
 }
 
 /** SpcString ::= CHOICE { unicode [0] IMPLICIT BMPString, ascii [1] IMPLICIT IA5String } */
-function spcString(block: asn1js.BaseBlock | undefined): string | undefined {
+function spcString(block: DerElement | undefined): string | undefined {
   const bytes = block ? primitiveBytes(block) : undefined;
   if (!block || !bytes) return undefined;
-  if (block.idBlock.tagNumber === 0) {
+  if (block.tagNumber === 0) {
     const swapped = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 2)));
     return swapped.swap16().toString('utf16le');
   }
   return Buffer.from(bytes).toString('latin1');
 }
 
-function collectOids(block: asn1js.BaseBlock, depth: number): string[] {
+function collectOids(block: DerElement, depth: number): string[] {
   if (depth > 8) return [];
-  if (block instanceof asn1js.ObjectIdentifier) return [block.valueBlock.toString()];
-  return childrenOf(block).flatMap((c) => collectOids(c, depth + 1));
+  if (isUniversal(block, TAG.OID) && !block.constructed) return [readOid(block, READ, 'page hashes')];
+  return children(block).flatMap((c) => collectOids(c, depth + 1));
 }
 
-function childrenOf(block: asn1js.BaseBlock | undefined): asn1js.BaseBlock[] {
-  const value = (block?.valueBlock as { value?: unknown } | undefined)?.value;
-  return Array.isArray(value) ? (value as asn1js.BaseBlock[]) : [];
+/** Children of a constructed element; none for a primitive or absent one (optional parts are lenient). */
+function children(block: DerElement | undefined): DerElement[] {
+  return block?.constructed ? childrenOf(block, READ) : [];
 }
 
-/** Contents of a primitive element, whatever its tag (implicitly tagged strings parse as bare primitives). */
-function primitiveBytes(block: asn1js.BaseBlock): Uint8Array | undefined {
-  if (block.idBlock.isConstructed) {
-    // BER constructed strings: join the pieces.
-    const parts = childrenOf(block).map(primitiveBytes);
-    return parts.every(Boolean) ? new Uint8Array(Buffer.concat(parts as Uint8Array[])) : undefined;
-  }
-  const hexView = (block.valueBlock as { valueHexView?: Uint8Array }).valueHexView;
-  return hexView ? new Uint8Array(hexView) : undefined;
-}
-
-/** The bytes an element was decoded from, so hashes and fingerprints cover what the file holds. */
-function originalBytes(block: asn1js.BaseBlock): Uint8Array {
-  const view = block.valueBeforeDecodeView;
-  return view && view.byteLength > 0 ? new Uint8Array(view) : new Uint8Array(block.toBER());
+/** Contents of a primitive element, whatever its tag; constructed (BER) strings have their pieces joined. */
+function primitiveBytes(block: DerElement): Uint8Array | undefined {
+  if (!block.constructed) return contentBytes(block);
+  const parts = children(block).map(primitiveBytes);
+  return parts.every(Boolean) ? new Uint8Array(Buffer.concat(parts as Uint8Array[])) : undefined;
 }
