@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'FORMAT_MISMATCH'
   | 'FILE_UNREADABLE'
   | 'FILE_TOO_LARGE'
+  /** The file's size or modification time changed while it was read: its bytes may be torn. */
+  | 'FILE_CHANGED'
+  /** An archive nested deeper than limits.maxNestingDepth: reported, not read. */
+  | 'NESTING_TOO_DEEP'
   | 'UNSUPPORTED'
   | 'INTERNAL';
 

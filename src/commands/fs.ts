@@ -44,14 +44,25 @@ ${EXIT_CODES_HELP}`;
     }),
     include: Flags.string({ summary: 'Only paths matching these globs.', multiple: true, delimiter: ',' }),
     exclude: Flags.string({ summary: 'Skip paths matching these globs.', multiple: true, delimiter: ',' }),
+    nested: Flags.boolean({
+      summary:
+        'Scan JARs inside WARs, EARs and fat JARs as targets of their own (app.war!/WEB-INF/lib/x.jar).',
+      description: 'Up to 3 levels deep; --no-nested reports only the files on disk.',
+      default: true,
+      allowNo: true,
+    }),
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);
-    const { runFsScan } = await import('../scan/run.js');
+    const [{ runFsScan }, { DEFAULT_LIMITS }] = await Promise.all([
+      import('../scan/run.js'),
+      import('../util/limits.js'),
+    ]);
     await runScanCommand(this, 'fs', flags, (common) =>
       runFsScan({
         ...common,
+        ...(flags.nested ? {} : { limits: { ...DEFAULT_LIMITS, maxNestingDepth: 0 } }),
         roots: argv as string[],
         followSymlinks: flags['follow-symlinks'],
         include: flags.include,

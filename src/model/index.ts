@@ -1,5 +1,5 @@
 export type { FileFormat, FileTarget, ImageTarget, Target } from './target.js';
-export { targetRef } from './target.js';
+export { NESTED_SEPARATOR, targetRef } from './target.js';
 export type { Verdict, VerdictStatus } from './verdict.js';
 export type {
   CertificateSummary,

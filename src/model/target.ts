@@ -19,10 +19,18 @@ export interface ImageTarget {
   parent?: string;
 }
 
+/** Between an archive and an archive inside it, as in Java's `jar:` URLs: `app.war!/WEB-INF/lib/x.jar`. */
+export const NESTED_SEPARATOR = '!/';
+
 export interface FileTarget {
   kind: 'file';
   /** Path as reached from the scanned root (root joined with the relative path). */
   path: string;
+  /**
+   * For an archive inside another (`app.war!/WEB-INF/lib/x.jar`): the path of the file on disk that
+   * holds it. Kept apart because a directory name may itself end in `!`.
+   */
+  container?: string;
   size: number;
   /** `sha256:<hex>` of the whole file. */
   digest: string;

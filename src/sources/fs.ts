@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, opendir, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, sep } from 'node:path';
-import { readdir } from 'node:fs/promises';
+import type { BigIntStats, Stats } from 'node:fs';
+import { lstat, opendir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
@@ -15,7 +14,11 @@ import { inShard, type Shard } from '../util/shard.js';
 import { storeTagJobs } from './registry.js';
 import type { Limits } from '../util/limits.js';
 import type { Sidecar } from '../detectors/detector.js';
-import { findSidecars } from './sidecars.js';
+import { JobQueue } from './job-queue.js';
+import { nestedArchiveTargets } from './nested.js';
+import { OpenFile } from './open-file.js';
+import { findSidecars, maySidecar } from './sidecars.js';
+import { walkTree } from './walk.js';
 
 export interface FsSourceOptions {
   roots: string[];
@@ -27,7 +30,25 @@ export interface FsSourceOptions {
   counters: FsCounters;
   /** Only the files (and layouts) this job owns when a fleet splits the trees. */
   shard?: Shard;
+  /** Directories listed while files are scanned (default 4). */
+  walkConcurrency?: number;
+  /** Entries of one directory held in memory before it is streamed instead (default 10,000; tests lower it). */
+  directoryBatch?: number;
 }
+
+/**
+ * Test seam: called after a file's bytes have been read and before they are checked against the size and
+ * modification time the file had when it was opened. Tests change the file here, the one moment a real
+ * race cannot be timed. Never set outside tests.
+ */
+export const fsTestHooks: { afterRead?: (absolutePath: string) => void | Promise<void> } = {};
+
+/** Jobs found but not yet taken by the engine: enough to keep it busy, small enough not to matter. */
+const QUEUE_CAPACITY = 1024;
+const WALK_CONCURRENCY = 4;
+const DIRECTORY_BATCH = 10_000;
+/** Chunk for hashing files too large to hold: one buffer, reused. */
+const HASH_CHUNK = 1024 * 1024;
 
 /** What the walk saw but did not report as targets, for the summary. */
 export interface FsCounters {
@@ -71,10 +92,25 @@ const PE_EXTENSIONS = new Set([
 /**
  * Walks directory trees and yields one job per regular file. Type comes from magic bytes, never from the
  * name; the name only tells us when a file *should* have been a JAR or PE and is not, which is reported.
- * Symlinks are not followed unless asked, and then loops are cut by real path. FIFOs and devices are
- * never opened (opening a FIFO would block the scan).
+ * Symlinks are not followed unless asked, and then loops are cut. FIFOs and devices are never opened
+ * (opening a FIFO would block the scan). Directories are read ahead, a few at a time, into a bounded queue
+ * while the engine scans what was already found; roots are walked one after the other.
  */
 export async function* fsJobs(opts: FsSourceOptions): AsyncIterable<ScanJob> {
+  const queue = new JobQueue<ScanJob>(QUEUE_CAPACITY);
+  const producing = produce(opts, queue).then(
+    () => queue.end(),
+    (err: unknown) => queue.end(err),
+  );
+  try {
+    yield* queue.drain();
+  } finally {
+    queue.cancel();
+    await producing;
+  }
+}
+
+async function produce(opts: FsSourceOptions, queue: JobQueue<ScanJob>): Promise<void> {
   for (const root of opts.roots) {
     let info;
     try {
@@ -87,99 +123,77 @@ export async function* fsJobs(opts: FsSourceOptions): AsyncIterable<ScanJob> {
       const sidecars = await siblingSidecars(root);
       if (sidecars === 'claimed') continue; // a signature file: reported on the file it signs
       opts.counters.files++;
-      yield fileJob(root, root, opts, sidecars);
+      if (!(await queue.put(fileJob(root, root, opts, sidecars)))) return;
+      continue;
+    }
+    if (!info.isDirectory()) {
+      // A device or FIFO named on the command line is refused, never opened: /dev/zero never ends.
+      opts.scanErrors.push({
+        code: 'FILE_UNREADABLE',
+        message: `${root} is not a file or directory (${specialKind(info)}): not read`,
+        source: root,
+      });
       continue;
     }
     const accept = pathFilter(opts.include, opts.exclude);
-    const visited = new Set<string>();
-    yield* walk(root, root, accept, visited, opts);
+    // Directories are listed concurrently: sorted at the end so the report does not depend on timing.
+    const errors: ErrorEntry[] = [];
+    let stopped = false;
+    await walkTree(
+      root,
+      {
+        followSymlinks: Boolean(opts.followSymlinks),
+        concurrency: opts.walkConcurrency ?? WALK_CONCURRENCY,
+        batchEntries: opts.directoryBatch ?? DIRECTORY_BATCH,
+        counters: opts.counters,
+      },
+      {
+        claimDirectory: async (dir) => {
+          if (!(await OciLayoutStore.isLayout(dir))) return false;
+          // An OCI image layout is scanned as images, through the same interface as a registry.
+          if (!stopped && inShard(dir, opts.shard)) {
+            for (const job of await layoutJobs(dir, opts, errors)) {
+              if (!(await queue.put(job))) {
+                stopped = true;
+                break;
+              }
+            }
+          }
+          return true;
+        },
+        file: (path, rel, sidecars) => {
+          if (stopped) return false;
+          if (!accept(rel) || !inShard(path, opts.shard)) return true;
+          opts.counters.files++;
+          return queue.put(fileJob(path, path, opts, sidecars));
+        },
+        error: (entry) => errors.push(entry),
+      },
+    );
+    errors.sort((a, b) => compareText(`${a.source}\0${a.message}`, `${b.source}\0${b.message}`));
+    opts.scanErrors.push(...errors);
+    if (stopped) return;
   }
 }
 
-async function* walk(
-  root: string,
-  dir: string,
-  accept: (rel: string) => boolean,
-  visited: Set<string>,
-  opts: FsSourceOptions,
-): AsyncIterable<ScanJob> {
-  let real: string;
-  try {
-    real = await realpath(dir);
-  } catch (err) {
-    unreadableDirectory(opts, dir, 'read', err);
-    return;
-  }
-  if (visited.has(real)) return;
-  visited.add(real);
-  if (await OciLayoutStore.isLayout(dir)) {
-    if (!inShard(dir, opts.shard)) return;
-    // An OCI image layout is scanned as images, through the same interface as a registry.
-    yield* layoutJobs(dir, opts);
-    return;
-  }
-
-  let entries;
-  try {
-    entries = await opendir(dir);
-  } catch (err) {
-    unreadableDirectory(opts, dir, 'read', err);
-    return;
-  }
-  const names: Array<{ name: string; kind: 'dir' | 'file' | 'link' | 'special' }> = [];
-  try {
-    for await (const e of entries) {
-      names.push({
-        name: e.name,
-        kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'link' : 'special',
-      });
-    }
-  } catch (err) {
-    unreadableDirectory(opts, dir, 'list', err);
-  }
-  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  // Detached signatures travel with the file they sign and are never targets themselves.
-  const { attached, claimed } = await findSidecars(
-    dir,
-    dir,
-    names.filter((n) => n.kind === 'file' || (n.kind === 'link' && opts.followSymlinks)).map((n) => n.name),
-  );
-
-  for (const { name, kind: listedKind } of names) {
-    const path = join(dir, name);
-    const rel = relative(root, path).split(sep).join('/');
-    let kind = listedKind;
-    if (kind === 'link') {
-      if (!opts.followSymlinks) {
-        opts.counters.symlinksSkipped++;
-        continue;
-      }
-      try {
-        const target = await stat(path);
-        kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'special';
-      } catch {
-        opts.counters.symlinksSkipped++;
-        continue;
-      }
-    }
-    if (kind === 'dir') {
-      yield* walk(root, path, accept, visited, opts);
-    } else if (kind === 'special') {
-      opts.counters.specialSkipped++;
-    } else if (claimed.has(name)) {
-      continue;
-    } else if (accept(rel) && inShard(path, opts.shard)) {
-      opts.counters.files++;
-      yield fileJob(path, path, opts, attached.get(name));
-    }
-  }
+function specialKind(info: Stats): string {
+  if (info.isCharacterDevice()) return 'character device';
+  if (info.isBlockDevice()) return 'block device';
+  if (info.isFIFO()) return 'FIFO';
+  if (info.isSocket()) return 'socket';
+  return 'special file';
 }
 
-async function* layoutJobs(dir: string, opts: FsSourceOptions): AsyncIterable<ScanJob> {
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function layoutJobs(dir: string, opts: FsSourceOptions, errors: ErrorEntry[]): Promise<ScanJob[]> {
   try {
-    yield* await storeTagJobs(new OciLayoutStore(dir, opts.limits.maxManifestBytes));
+    return await storeTagJobs(new OciLayoutStore(dir, opts.limits.maxManifestBytes));
   } catch (err) {
-    opts.scanErrors.push({ ...describeError(err), source: dir });
+    errors.push({ ...describeError(err), source: dir });
+    return [];
   }
 }
 
@@ -217,16 +231,8 @@ async function archiveTargets(
   }
 }
 
-function unreadableDirectory(opts: FsSourceOptions, dir: string, verb: string, err: unknown): void {
-  opts.scanErrors.push({
-    code: 'FILE_UNREADABLE',
-    message: `cannot ${verb} directory ${dir}: ${describeError(err).message}`,
-    source: dir,
-  });
-}
-
 const IN_TOTO_NAME = /\.(?:layout|link)$/i;
-const IN_TOTO_MAX_BYTES = 16 * 1024 * 1024;
+const IN_TOTO_MAX_BYTES = 16n * 1024n * 1024n;
 
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
@@ -243,14 +249,22 @@ function sniff(head: Uint8Array): 'pe' | 'zip' | undefined {
 
 /** Sidecars of a file named directly as a root, or `claimed` when the root is itself a signature file. */
 async function siblingSidecars(path: string): Promise<Sidecar[] | 'claimed' | undefined> {
-  let names: string[];
+  const dir = dirname(path);
+  // Only names that may be signature files are kept: the root's directory can be huge.
+  const names: string[] = [];
   try {
-    const entries = await readdir(dirname(path), { withFileTypes: true });
-    names = entries.filter((e) => e.isFile()).map((e) => e.name);
+    for await (const e of await opendir(dir)) if (e.isFile() && maySidecar(e.name)) names.push(e.name);
   } catch {
     return undefined;
   }
-  const { attached, claimed } = await findSidecars(dirname(path), dirname(path), names);
+  names.sort();
+  const { attached, claimed } = await findSidecars(dir, dir, names, async (name) => {
+    try {
+      return (await lstat(join(dir, name))).isFile();
+    } catch {
+      return false;
+    }
+  });
   const name = basename(path);
   if (claimed.has(name)) return 'claimed';
   return attached.get(name);
@@ -273,19 +287,24 @@ function fileJob(
         },
       ];
 
-      let fh: FileHandle;
+      let fh: OpenFile;
       try {
-        fh = await open(absolutePath, 'r');
+        fh = await OpenFile.open(absolutePath);
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);
       }
+      let kind: 'pe' | 'zip' | undefined;
+      let blob = false;
+      // What the file would be reported as if it changes under us before its type is settled.
+      const provisional = (): FileFormat =>
+        blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'unknown'));
       try {
-        const size = (await fh.stat()).size;
+        // Most files in a tree are none of ours: the first bytes settle that before anything else is asked.
         const head = new Uint8Array(8);
-        const { bytesRead } = await fh.read(head, 0, 8, 0);
-        const kind = sniff(head.subarray(0, bytesRead));
+        const bytesRead = await fh.read(head, 0, 8, 0);
+        kind = sniff(head.subarray(0, bytesRead));
         // A file with a detached signature beside it is a target whatever its type (`blob`).
-        const blob = !kind && !expected && Boolean(sidecars?.length);
+        blob = !kind && !expected && Boolean(sidecars?.length);
         if (!kind && !expected && !blob && TAR_NAME.test(displayPath)) {
           // An OCI archive or docker save tarball: its images are targets, read in place.
           const images = await archiveTargets(absolutePath, displayPath, opts);
@@ -293,8 +312,9 @@ function fileJob(
         }
         if (!kind && !expected && !blob) {
           // in-toto layouts and links are JSON named *.layout / *.link: read only those candidates.
-          if (IN_TOTO_NAME.test(displayPath) && size <= IN_TOTO_MAX_BYTES) {
-            const bytes = await readAll(fh, size);
+          const opened = IN_TOTO_NAME.test(displayPath) ? await fh.stat() : undefined;
+          if (opened && opened.size <= IN_TOTO_MAX_BYTES) {
+            const bytes = await readStable(fh, opened, absolutePath);
             opts.counters.bytesRead += bytes.byteLength;
             if (looksLikeInToto(bytes, displayPath)) {
               const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -311,8 +331,11 @@ function fileJob(
           opts.counters.skipped++;
           return [];
         }
+        const opened = await fh.stat();
+        const size = Number(opened.size);
         if (size > opts.limits.maxFileBytes) {
-          const digest = await hashStream(absolutePath);
+          // Too large to hold: hashed in one streaming pass so the report still names the file exactly.
+          const digest = await hashStable(fh, opened, absolutePath);
           opts.counters.bytesRead += size;
           return failed(
             blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'jar')),
@@ -324,7 +347,10 @@ function fileJob(
             ),
           );
         }
-        const bytes = await readAll(fh, size);
+        // One read serves hashing, sniffing and every detector.
+        const bytes = await readStable(fh, opened, absolutePath);
+        // The type was settled from a first look; bytes that say otherwise were written in between.
+        if (sniff(bytes) !== kind) throw changed(absolutePath, 'its first bytes changed');
         opts.counters.bytesRead += bytes.byteLength;
         const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
         const file = { absolutePath, bytes, ...(sidecars?.length ? { sidecars } : {}) };
@@ -365,8 +391,15 @@ function fileJob(
           digest,
           format,
         };
-        return [{ target, context: { file } }];
+        const own: PreparedTarget = { target, context: { file } };
+        if (format !== 'jar') return [own];
+        // Libraries inside WARs, EARs and fat JARs are targets of their own; this file's result is unchanged.
+        return [own, ...(await nestedArchiveTargets(bytes, displayPath, absolutePath, opts.limits))];
       } catch (err) {
+        if (err instanceof SigscanError && err.code === 'FILE_CHANGED') {
+          // Torn bytes prove nothing: no digest, no detection, and an error that says why.
+          return failed(provisional(), 0, '', err);
+        }
         return failed(expected ?? 'unknown', 0, '', err);
       } finally {
         await fh.close();
@@ -375,29 +408,51 @@ function fileJob(
   };
 }
 
-/** Reads from the open handle until EOF: a file that grows or shrinks under us is read as it is. */
-async function readAll(fh: FileHandle, sizeHint: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
+/**
+ * Reads exactly the size the file had when opened, into one buffer (no chunks joined afterwards, so a file
+ * costs its size in memory once). Throws FILE_CHANGED when the file ends early, goes on past that size,
+ * or its size or modification time differ afterwards: such bytes may mix two versions of the file.
+ */
+async function readStable(fh: OpenFile, opened: BigIntStats, path: string): Promise<Uint8Array> {
+  const size = Number(opened.size);
+  const bytes = new Uint8Array(size);
   let position = 0;
-  let total = 0;
-  const chunkSize = Math.max(64 * 1024, Math.min(sizeHint + 1, 16 * 1024 * 1024));
-  for (;;) {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    const { bytesRead } = await fh.read(buf, 0, chunkSize, position);
-    if (bytesRead === 0) break;
-    chunks.push(buf.subarray(0, bytesRead));
+  while (position < size) {
+    const bytesRead = await fh.read(bytes, position, size - position, position);
+    if (bytesRead === 0) throw changed(path, `it ended after ${position} of ${size} bytes`);
     position += bytesRead;
-    total += bytesRead;
   }
-  return new Uint8Array(Buffer.concat(chunks, total));
+  await checkUnchanged(fh, opened, path);
+  return bytes;
 }
 
-function hashStream(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(`sha256:${hash.digest('hex')}`))
-      .on('error', reject);
-  });
+/** SHA-256 of a file too large to hold, through one reused buffer, with the same checks as readStable. */
+async function hashStable(fh: OpenFile, opened: BigIntStats, path: string): Promise<string> {
+  const size = Number(opened.size);
+  const hash = createHash('sha256');
+  const chunk = new Uint8Array(Math.min(HASH_CHUNK, Math.max(size, 1)));
+  let position = 0;
+  while (position < size) {
+    const bytesRead = await fh.read(chunk, 0, Math.min(chunk.byteLength, size - position), position);
+    if (bytesRead === 0) throw changed(path, `it ended after ${position} of ${size} bytes`);
+    hash.update(chunk.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  await checkUnchanged(fh, opened, path);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+async function checkUnchanged(fh: OpenFile, opened: BigIntStats, path: string): Promise<void> {
+  const size = Number(opened.size);
+  // One byte past the end tells a file that grew from one that did not.
+  const bytesRead = await fh.read(new Uint8Array(1), 0, 1, size);
+  if (bytesRead > 0) throw changed(path, `it grew past ${size} bytes`);
+  await fsTestHooks.afterRead?.(path);
+  const now = await fh.stat();
+  if (now.size !== opened.size) throw changed(path, `its size went from ${opened.size} to ${now.size} bytes`);
+  if (now.mtimeNs !== opened.mtimeNs) throw changed(path, 'its modification time changed');
+}
+
+function changed(path: string, how: string): SigscanError {
+  return new SigscanError('FILE_CHANGED', `${path} changed while it was read (${how}): not scanned`);
 }

@@ -31,13 +31,17 @@ export interface DirectorySidecars {
  * `.intoto.jsonl` named after the file, `<file>.sig` (base64, as cosign writes it) with an optional
  * `<file>.pem`/`.crt`/`.cert`, and standalone attestation files whose in-toto subjects name a sibling.
  * A name is a sidecar only when the file it names exists beside it.
+ *
+ * `names` are the files that may be sidecars. Without `present` they are every file of the directory and
+ * presence is looked up among them; a directory too large to hold in memory passes only the names that
+ * `maySidecar` accepts and answers presence from the file system.
  */
 export async function findSidecars(
   dir: string,
   displayDir: string,
   names: readonly string[],
+  present: (name: string) => boolean | Promise<boolean> = setLookup(names),
 ): Promise<DirectorySidecars> {
-  const present = new Set(names);
   const attached = new Map<string, Sidecar[]>();
   const claimed = new Set<string>();
   const attach = (target: string, sidecar: Sidecar, ...files: string[]): void => {
@@ -51,21 +55,27 @@ export async function findSidecars(
 
   for (const name of names) {
     const bundleBase = base(name, BUNDLE_SUFFIXES);
-    if (bundleBase && present.has(bundleBase)) {
+    if (bundleBase && (await present(bundleBase))) {
       attach(bundleBase, { kind: 'bundle', ...ref(name) }, name);
       continue;
     }
     const jsonlBase = base(name, JSONL_SUFFIXES);
-    if (jsonlBase && present.has(jsonlBase)) {
+    if (jsonlBase && (await present(jsonlBase))) {
       attach(jsonlBase, { kind: 'jsonl', ...ref(name) }, name);
       continue;
     }
     if (name.endsWith('.sig') && name.length > 4) {
       const target = name.slice(0, -4);
-      if (!present.has(target)) continue;
+      if (!(await present(target))) continue;
       const head = await peek(join(dir, name), 16 * 1024 + 1);
       if (!head || !looksLikeBase64Signature(head)) continue; // e.g. an OpenPGP detached signature
-      const cert = CERT_SUFFIXES.map((s) => `${target}${s}`).find((c) => present.has(c));
+      let cert: string | undefined;
+      for (const candidate of CERT_SUFFIXES.map((s) => `${target}${s}`)) {
+        if (await present(candidate)) {
+          cert = candidate;
+          break;
+        }
+      }
       attach(
         target,
         { kind: 'signature', ...ref(name), ...(cert ? { certificate: ref(cert) } : {}) },
@@ -83,12 +93,28 @@ export async function findSidecars(
     const kind: Sidecar['kind'] = name.endsWith('.jsonl') ? 'jsonl' : 'bundle';
     for (const subject of subjectNames(bytes, kind)) {
       const target = basename(subject);
-      if (target !== name && present.has(target) && !claimed.has(target)) {
+      if (target !== name && !claimed.has(target) && (await present(target))) {
         attach(target, { kind, ...ref(name), standalone: true }, name);
       }
     }
   }
   return { attached, claimed };
+}
+
+/** True for a name `findSidecars` could claim: the only names a streamed directory keeps in memory. */
+export function maySidecar(name: string): boolean {
+  return (
+    base(name, BUNDLE_SUFFIXES) !== undefined ||
+    base(name, JSONL_SUFFIXES) !== undefined ||
+    base(name, CERT_SUFFIXES) !== undefined ||
+    (name.endsWith('.sig') && name.length > 4) ||
+    STANDALONE.test(name)
+  );
+}
+
+function setLookup(names: readonly string[]): (name: string) => boolean {
+  const set = new Set(names);
+  return (name) => set.has(name);
 }
 
 function base(name: string, suffixes: readonly string[]): string | undefined {

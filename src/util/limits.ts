@@ -16,6 +16,17 @@ export interface Limits {
   maxPages: number;
   /** Certificates kept from one signature. */
   maxCertificates: number;
+  /**
+   * Levels of archives inside archives scanned as their own targets (a WAR's `WEB-INF/lib/x.jar` is level 1,
+   * a JAR inside that one level 2); archives one level deeper are reported, not read. 0 turns nesting off.
+   */
+  maxNestingDepth: number;
+  /** Largest nested archive inflated into memory (it is read whole, as a file is). */
+  maxNestedEntryBytes: number;
+  /** Inflated bytes of all nested archives of one file together: they are all in memory at once. */
+  maxNestedBytes: number;
+  /** Nested archives reported for one file, at every level together. */
+  maxNestedArchives: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -27,4 +38,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxCompressionRatio: 200,
   maxPages: 10_000,
   maxCertificates: 64,
+  maxNestingDepth: 3,
+  maxNestedEntryBytes: 512 * 1024 * 1024,
+  maxNestedBytes: 1024 * 1024 * 1024,
+  maxNestedArchives: 10_000,
 };
