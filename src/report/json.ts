@@ -4,7 +4,7 @@ import { sortResults, summarize, type ScanReport } from '../scan/report-model.js
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /** Bumped on any incompatible change to the JSON document; additive fields keep the major. */
-export const JSON_SCHEMA_VERSION = '1.0';
+export const JSON_SCHEMA_VERSION = '1.1';
 
 /**
  * The versioned JSON document. Built field by field so that raw signature material and anything not in
@@ -55,7 +55,13 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
       size: t.size ?? null,
     });
   } else {
-    Object.assign(base, { path: t.path, digest: t.digest || null, size: t.size, format: t.format });
+    Object.assign(base, {
+      path: t.path,
+      ...(t.container ? { container: t.container } : {}),
+      digest: t.digest || null,
+      size: t.size,
+      format: t.format,
+    });
   }
   return {
     ...base,

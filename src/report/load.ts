@@ -71,6 +71,7 @@ interface JsonImage extends JsonTargetBase {
 interface JsonFile extends JsonTargetBase {
   kind: 'file';
   path: string;
+  container?: string;
   size: number;
   format: FileFormat;
 }
@@ -153,7 +154,14 @@ function targetResult(t: JsonImage | JsonFile): TargetResult {
     if (t.platform !== null) target.platform = t.platform;
     if (t.parent !== null) target.parent = t.parent;
   } else {
-    target = { kind: 'file', path: t.path, size: t.size, digest: t.digest ?? '', format: t.format };
+    target = {
+      kind: 'file',
+      path: t.path,
+      ...(t.container ? { container: t.container } : {}),
+      size: t.size,
+      digest: t.digest ?? '',
+      format: t.format,
+    };
   }
   return {
     target,

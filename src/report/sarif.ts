@@ -344,7 +344,9 @@ export function artifactUri(t: Target, cwd?: string): { uri: string; uriBaseId?:
       uriBaseId: '%SRCROOT%',
     };
   }
-  let path = t.path;
+  // A nested archive points at the file on disk that holds it (GitHub can only annotate real files);
+  // the logical location keeps the full `app.war!/WEB-INF/lib/x.jar` path.
+  let path = t.container ?? t.path;
   if (isAbsolute(path) && cwd) {
     const rel = relative(cwd, path);
     if (rel && !rel.startsWith('..') && !isAbsolute(rel)) path = rel;
