@@ -37,7 +37,11 @@ describe('character devices', () => {
       const doc = JSON.parse(res.stdout) as JsonReport;
       expect(doc.targets).toEqual([]);
       expect(doc.errors).toEqual([
-        expect.objectContaining({ code: 'FILE_UNREADABLE', source: path, message: expect.stringContaining('device') }),
+        expect.objectContaining({
+          code: 'FILE_UNREADABLE',
+          source: path,
+          message: expect.stringContaining('device'),
+        }),
       ]);
     }
   });
