@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { describeError, SigscanError } from '../errors.js';
+import { describeError, SigscanError, type ErrorCode } from '../errors.js';
 import { openZip, type ZipArchive, type ZipEntry } from '../formats/zip/index.js';
 import { NESTED_SEPARATOR, type FileTarget } from '../model/index.js';
 import type { Limits } from '../util/limits.js';
@@ -81,34 +81,24 @@ async function collect(walk: Walk, bytes: Uint8Array, container: string, depth: 
       const path = `${container}${NESTED_SEPARATOR}${entry.name}`;
       if (walk.archivesLeft === 0) {
         walk.stopped = true;
-        walk.out.push(
-          failed(
-            walk,
-            path,
-            entry.uncompressedSize,
-            '',
-            new SigscanError(
-              'TOO_LARGE',
-              `more than ${limits.maxNestedArchives} nested archives in ${walk.displayPath}: ` +
-                'this one and any later ones are not scanned',
-            ),
-          ),
+        refuse(
+          walk,
+          path,
+          entry,
+          'TOO_LARGE',
+          `more than ${limits.maxNestedArchives} nested archives in ${walk.displayPath}: ` +
+            'this one and any later ones are not scanned',
         );
         return;
       }
       walk.archivesLeft--;
       if (depth > limits.maxNestingDepth) {
-        walk.out.push(
-          failed(
-            walk,
-            path,
-            entry.uncompressedSize,
-            '',
-            new SigscanError(
-              'NESTING_TOO_DEEP',
-              `archive nested ${depth} levels deep, over the limit of ${limits.maxNestingDepth}: not scanned`,
-            ),
-          ),
+        refuse(
+          walk,
+          path,
+          entry,
+          'NESTING_TOO_DEEP',
+          `archive nested ${depth} levels deep, over the limit of ${limits.maxNestingDepth}: not scanned`,
         );
         continue;
       }
@@ -192,6 +182,11 @@ function isNestedArchive(zip: ZipArchive, entry: ZipEntry): boolean {
 
 function isZip(bytes: Uint8Array): boolean {
   return bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5 || bytes[2] === 7);
+}
+
+/** An entry a limit keeps from being read: reported with what its header declares, never inflated. */
+function refuse(walk: Walk, path: string, entry: ZipEntry, code: ErrorCode, message: string): void {
+  walk.out.push(failed(walk, path, entry.uncompressedSize, '', new SigscanError(code, message)));
 }
 
 function failed(walk: Walk, path: string, size: number, digest: string, err: unknown): PreparedTarget {

@@ -93,33 +93,26 @@ describe('sigscan repo with a token realm on another host', () => {
     expect(code).toBe(3);
   }, 60_000);
 
-  it('sends the credentials to a foreign realm named with --auth-realm-host', async () => {
-    const { realm, registry } = await registryWithRealm('127.0.0.2');
-    const { code, statuses, warnings } = await scan(registry, ['--auth-realm-host', '127.0.0.2']);
-    expect(realm.requests).toHaveLength(3); // catalog, private, public
-    expect(realm.requests.every((r) => r.path.includes('account=u'))).toBe(true);
-    expect(realm.requests.map((r) => r.headers.authorization)).toEqual(realm.requests.map(() => BASIC));
-    expect(statuses).toEqual([
-      ['private', 'unsigned', []],
-      ['public', 'unsigned', []],
-    ]);
-    expect(warnings).toEqual([]);
-    expect(code).toBe(0);
-  }, 60_000);
-
-  it('sends the credentials to a realm on the registry host, on another port, without the flag', async () => {
-    const { realm, registry } = await registryWithRealm('127.0.0.1');
-    const { code, statuses, warnings } = await scan(registry);
-    expect(realm.requests).toHaveLength(3); // catalog, private, public
-    expect(realm.requests.every((r) => r.path.includes('account=u'))).toBe(true);
-    expect(realm.requests.map((r) => r.headers.authorization)).toEqual(realm.requests.map(() => BASIC));
-    expect(statuses).toEqual([
-      ['private', 'unsigned', []],
-      ['public', 'unsigned', []],
-    ]);
-    expect(warnings).toEqual([]);
-    expect(code).toBe(0);
-  }, 60_000);
+  it.each([
+    ['a foreign realm named with --auth-realm-host', '127.0.0.2', ['--auth-realm-host', '127.0.0.2']],
+    ['a realm on the registry host, on another port, without the flag', '127.0.0.1', []],
+  ])(
+    'sends the credentials to %s',
+    async (_what, realmHost, flags) => {
+      const { realm, registry } = await registryWithRealm(realmHost);
+      const { code, statuses, warnings } = await scan(registry, flags);
+      expect(realm.requests).toHaveLength(3); // catalog, private, public
+      expect(realm.requests.every((r) => r.path.includes('account=u'))).toBe(true);
+      expect(realm.requests.map((r) => r.headers.authorization)).toEqual(realm.requests.map(() => BASIC));
+      expect(statuses).toEqual([
+        ['private', 'unsigned', []],
+        ['public', 'unsigned', []],
+      ]);
+      expect(warnings).toEqual([]);
+      expect(code).toBe(0);
+    },
+    60_000,
+  );
 
   it('refuses a URL as --auth-realm-host (exit 2) before any request', async () => {
     const { registry } = await registryWithRealm('127.0.0.1');
