@@ -10,6 +10,8 @@ import { analyzeJar, looksLikeJar, parseManifest } from '../../src/formats/jar/i
 import { openZip } from '../../src/formats/zip/index.js';
 import type { Target } from '../../src/model/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/util/limits.js';
+import { zipOutcome } from '../formats/zip/outcome.js';
+import { openZipWithYauzl } from '../formats/zip/yauzl-reader.js';
 import {
   asn1LengthTweak,
   corpus,
@@ -167,6 +169,30 @@ describe('fuzz: ZIP / JAR', () => {
   it('openZip + read every entry', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fuzz('zip.read', arb, ({ bytes }) => readEverything(bytes), { describe: describeMutated });
   });
+
+  it(
+    'openZip + read agrees with the yauzl reader it replaced',
+    { timeout: PROPERTY_TIMEOUT_MS },
+    async () => {
+      await fuzz(
+        'zip.differential',
+        arb,
+        async ({ bytes }) => {
+          const expected = JSON.stringify(await zipOutcome(openZipWithYauzl, bytes, limits));
+          for (const syncReadMaxBytes of [undefined, 0]) {
+            const actual = JSON.stringify(
+              await zipOutcome((b, l) => openZip(b, l, { syncReadMaxBytes }), bytes, limits),
+            );
+            // A plain Error: the harness counts it as a failure, as it does an untyped throw.
+            if (actual !== expected) {
+              throw new Error(`syncReadMaxBytes ${syncReadMaxBytes}: ${actual} != yauzl ${expected}`);
+            }
+          }
+        },
+        { describe: describeMutated },
+      );
+    },
+  );
 
   it('looksLikeJar', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fuzz(

@@ -329,9 +329,7 @@ async function verifyEntries(
       continue;
     }
     const algorithms = [...new Set(digests.map((d) => d.algorithm))];
-    const hashes = new Map(algorithms.map((a) => [a, newHash(a)]));
-    for await (const chunk of zip.stream(entry)) for (const h of hashes.values()) h.update(chunk);
-    const computed = new Map([...hashes].map(([a, h]) => [a, new Uint8Array(h.digest())]));
+    const computed = await digestEntry(zip, entry, algorithms);
     // Every supported digest present must match: a correct weak digest must not excuse a wrong strong one.
     const ok = digests.every((d) => equalBytes(computed.get(d.algorithm)!, d.expected));
     const previous = out.get(entry.name);
@@ -339,6 +337,21 @@ async function verifyEntries(
     else out.set(entry.name, { state: 'ok', algorithms });
   }
   return out;
+}
+
+/**
+ * One pass over the entry's bytes whatever the number of algorithms. Through `stream`, which hands over
+ * what the reader has without copying: an entry expanded at once (or stored) comes as one chunk, and
+ * only large ones are inflated chunk by chunk.
+ */
+async function digestEntry(
+  zip: ZipArchive,
+  entry: ZipEntry,
+  algorithms: string[],
+): Promise<Map<string, Uint8Array>> {
+  const hashes = algorithms.map((a) => newHash(a));
+  for await (const chunk of zip.stream(entry)) for (const h of hashes) h.update(chunk);
+  return new Map(algorithms.map((a, i) => [a, new Uint8Array(hashes[i]!.digest())]));
 }
 
 async function analyzeBlock(

@@ -1,2 +1,2 @@
-export { openZip, RATIO_CHECK_MIN_BYTES } from './reader.js';
-export type { ZipArchive, ZipEntry, ZipLimits } from './reader.js';
+export { openZip, RATIO_CHECK_MIN_BYTES, SYNC_READ_MAX_BYTES } from './reader.js';
+export type { ZipArchive, ZipEntry, ZipLimits, ZipReadOptions } from './reader.js';

@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
+import { decodeStream, decodeSync } from './entry-data.js';
 
 /** The subset of Limits the ZIP reader enforces. */
 export type ZipLimits = Pick<
@@ -15,6 +15,19 @@ export type ZipLimits = Pick<
  * would use; the ratio only says something once the expanded size matters.
  */
 export const RATIO_CHECK_MIN_BYTES = 1024 * 1024;
+
+/**
+ * Entries up to this size are expanded in one synchronous call: a JAR's classes and resources, read
+ * through streams, cost more in stream and promise set-up than in inflating. Larger ones are streamed
+ * so that memory stays bounded and the event loop is not held for long.
+ */
+export const SYNC_READ_MAX_BYTES = 1024 * 1024;
+
+/** Not limits: how entries are read, for tests that must exercise both ways. */
+export interface ZipReadOptions {
+  /** Entries larger than this are streamed (default SYNC_READ_MAX_BYTES). */
+  syncReadMaxBytes?: number;
+}
 
 export interface ZipEntry {
   /** Position in the central directory. */
@@ -40,7 +53,10 @@ export interface ZipArchive {
   get(name: string): ZipEntry | undefined;
   /** Uncompressed bytes of an entry; `maxBytes` caps this read on top of the archive-wide budget. */
   read(entry: ZipEntry, maxBytes?: number): Promise<Uint8Array>;
-  /** Uncompressed bytes chunk by chunk, under the same caps as `read`. */
+  /**
+   * Uncompressed bytes chunk by chunk, under the same caps as `read`. Chunks may be views of the
+   * archive's bytes (stored entries) or of zlib's buffers: copy one before keeping it.
+   */
   stream(entry: ZipEntry, maxBytes?: number): AsyncIterable<Uint8Array>;
   /** Uncompressed bytes read so far, counted against maxArchiveUncompressedBytes. */
   readonly bytesRead: number;
@@ -54,16 +70,22 @@ const utf8 = new TextDecoder('utf-8');
  * headers do not change what we see); encrypted entries and archives over the limits are refused before
  * any entry data is read.
  */
-export async function openZip(bytes: Uint8Array, limits: ZipLimits): Promise<ZipArchive> {
+export async function openZip(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+  options: ZipReadOptions = {},
+): Promise<ZipArchive> {
   if (bytes.byteLength === 0) throw new SigscanError('MALFORMED_ZIP', 'empty file: not a ZIP archive');
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // yauzl reads the structure (end records, ZIP64, central directory, local headers) with its checks;
+  // entry data is then decoded here from the same bytes, without yauzl's per-entry read streams, which
+  // cost more than the inflating on JARs of thousands of small classes.
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.fromBufferPromise(buffer, {
       lazyEntries: true,
       autoClose: false,
       decodeStrings: false,
-      validateEntrySizes: true,
     });
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `not a readable ZIP archive: ${(cause as Error).message}`, {
@@ -79,18 +101,55 @@ export async function openZip(bytes: Uint8Array, limits: ZipLimits): Promise<Zip
     }
     const raw = await readCentralDirectory(zip);
     const entries = raw.map((e, index) => toEntry(e, index, limits));
-    const mismatches = await checkLocalHeaders(zip, raw, entries);
-    return new MemoryZip(zip, raw, entries, mismatches, limits);
-  } catch (err) {
+    const dataStarts: number[] = [];
+    const mismatches: string[] = [];
+    // apksig rejects archives whose local headers disagree with the central directory; we report them.
+    for (let i = 0; i < raw.length; i++) {
+      const entry = entries[i]!;
+      let header: yauzl.LocalFileHeader;
+      try {
+        header = await zip.readLocalFileHeaderPromise(raw[i]!.entry);
+      } catch (cause) {
+        throw new SigscanError(
+          'MALFORMED_ZIP',
+          `bad local header for ZIP entry ${entry.name}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+      if (!Buffer.from(header.fileName).equals(Buffer.from(entry.rawName))) mismatches.push(entry.name);
+      dataStarts.push(header.fileDataStart);
+    }
+    return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, limits, options);
+  } finally {
     zip.close();
-    throw err;
   }
 }
 
-async function readCentralDirectory(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
-  const out: yauzl.Entry[] = [];
+/** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
+interface RawEntry {
+  entry: yauzl.Entry;
+  rawName: Uint8Array;
+  generalPurposeBitFlag: number;
+  compressionMethod: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+}
+
+async function readCentralDirectory(zip: yauzl.ZipFile): Promise<RawEntry[]> {
+  const out: RawEntry[] = [];
   try {
-    for await (const entry of zip.eachEntry()) out.push(entry);
+    for await (const entry of zip.eachEntry()) {
+      out.push({
+        entry,
+        rawName: new Uint8Array(entry.fileNameRaw),
+        generalPurposeBitFlag: entry.generalPurposeBitFlag,
+        compressionMethod: entry.compressionMethod,
+        crc32: entry.crc32,
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+      });
+    }
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `corrupt ZIP central directory: ${(cause as Error).message}`, {
       cause,
@@ -99,10 +158,10 @@ async function readCentralDirectory(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> 
   return out;
 }
 
-function toEntry(e: yauzl.Entry, index: number, limits: ZipLimits): ZipEntry {
-  const rawName = new Uint8Array(e.fileNameRaw);
+function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {
+  const rawName = e.rawName;
   const name = utf8.decode(rawName);
-  if (e.isEncrypted())
+  if (e.generalPurposeBitFlag & 0x1)
     throw new SigscanError('MALFORMED_ZIP', `encrypted ZIP entry is not supported: ${name}`);
   if (
     e.uncompressedSize > RATIO_CHECK_MIN_BYTES &&
@@ -126,42 +185,31 @@ function toEntry(e: yauzl.Entry, index: number, limits: ZipLimits): ZipEntry {
   };
 }
 
-/** apksig rejects archives whose local headers disagree with the central directory; we report them. */
-async function checkLocalHeaders(
-  zip: yauzl.ZipFile,
-  raw: yauzl.Entry[],
-  entries: ZipEntry[],
-): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    let header: yauzl.LocalFileHeader;
-    try {
-      header = await zip.readLocalFileHeaderPromise(raw[i]!);
-    } catch (cause) {
-      throw new SigscanError(
-        'MALFORMED_ZIP',
-        `bad local header for ZIP entry ${entries[i]!.name}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    if (!Buffer.from(header.fileName).equals(Buffer.from(entries[i]!.rawName))) out.push(entries[i]!.name);
-  }
-  return out;
+/** What decoding one entry needs. */
+interface Source {
+  compressed: Buffer;
+  compressionMethod: number;
+  uncompressedSize: number;
 }
 
 class MemoryZip implements ZipArchive {
   readonly duplicateNames: readonly string[];
   private readonly byName = new Map<string, ZipEntry>();
+  private readonly syncReadMaxBytes: number;
   private total = 0;
   private closed = false;
 
   constructor(
-    private readonly zip: yauzl.ZipFile,
-    private readonly raw: yauzl.Entry[],
+    private buffer: Buffer,
+    private readonly raw: readonly RawEntry[],
+    /** Where each entry's compressed data starts, by entry index. */
+    private readonly dataStarts: readonly number[],
     readonly entries: readonly ZipEntry[],
     readonly localHeaderMismatches: readonly string[],
     private readonly limits: ZipLimits,
+    options: ZipReadOptions,
   ) {
+    this.syncReadMaxBytes = options.syncReadMaxBytes ?? SYNC_READ_MAX_BYTES;
     const dups = new Set<string>();
     for (const e of entries) {
       if (this.byName.has(e.name)) dups.add(e.name);
@@ -179,58 +227,73 @@ class MemoryZip implements ZipArchive {
   }
 
   async read(entry: ZipEntry, maxBytes?: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of this.stream(entry, maxBytes)) chunks.push(chunk);
-    return new Uint8Array(Buffer.concat(chunks));
+    const source = this.begin(entry, maxBytes);
+    const size = source.uncompressedSize;
+    if (size <= this.syncReadMaxBytes) {
+      const data = this.decodeSync(entry, source);
+      // A fresh, exactly sized array, as callers may keep it (nested archives are scanned from it): never
+      // a view of the archive or of zlib's shared pool.
+      return data.byteOffset === 0 && data.buffer.byteLength === size && data !== source.compressed
+        ? new Uint8Array(data.buffer, 0, size)
+        : new Uint8Array(data);
+    }
+    // Filled chunk by chunk: one copy of the entry in memory, never the chunks and their concatenation.
+    const out = new Uint8Array(size);
+    let at = 0;
+    for await (const chunk of this.decodeStream(entry, source)) {
+      out.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return out;
   }
 
   async *stream(entry: ZipEntry, maxBytes?: number): AsyncIterable<Uint8Array> {
+    const source = this.begin(entry, maxBytes);
+    if (source.uncompressedSize <= this.syncReadMaxBytes) {
+      yield this.decodeSync(entry, source);
+      return;
+    }
+    yield* this.decodeStream(entry, source);
+  }
+
+  /**
+   * Checks shared by read and stream, in the order they always ran: the entry belongs here, fits the
+   * caller's cap, and its declared size fits what is left of the archive budget (charged now, since the
+   * decoders refuse to produce more than that). Sizes and method come from the central directory as
+   * parsed, not from the caller's ZipEntry object, which is plain mutable data.
+   */
+  private begin(entry: ZipEntry, maxBytes: number | undefined): Source {
     if (this.closed) throw new SigscanError('INTERNAL', 'ZIP archive already closed');
-    const source = this.raw[entry.index];
-    if (!source || this.entries[entry.index] !== entry) {
+    const raw = this.raw[entry.index];
+    const start = this.dataStarts[entry.index];
+    if (!raw || start === undefined || this.entries[entry.index] !== entry) {
       throw new SigscanError('INTERNAL', `entry ${entry.name} does not belong to this archive`);
     }
-    const cap = Math.min(maxBytes ?? Number.MAX_SAFE_INTEGER, entry.uncompressedSize);
-    if (entry.uncompressedSize > (maxBytes ?? Number.MAX_SAFE_INTEGER)) {
-      throw new SigscanError(
-        'TOO_LARGE',
-        `ZIP entry ${entry.name} is ${entry.uncompressedSize} bytes, over ${maxBytes}`,
-      );
+    const size = raw.uncompressedSize;
+    if (size > (maxBytes ?? Number.MAX_SAFE_INTEGER)) {
+      throw new SigscanError('TOO_LARGE', `ZIP entry ${entry.name} is ${size} bytes, over ${maxBytes}`);
     }
-    this.reserve(entry, entry.uncompressedSize);
-    let stream: Readable;
+    this.reserve(entry, size);
+    return {
+      compressed: this.buffer.subarray(start, start + raw.compressedSize),
+      compressionMethod: raw.compressionMethod,
+      uncompressedSize: size,
+    };
+  }
+
+  private decodeSync(entry: ZipEntry, source: Source): Buffer {
     try {
-      stream = await this.zip.openReadStreamPromise(source);
+      return decodeSync(source.compressed, source.compressionMethod, source.uncompressedSize);
     } catch (cause) {
-      throw new SigscanError(
-        'MALFORMED_ZIP',
-        `cannot read ZIP entry ${entry.name}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
+      throw corrupt(entry, cause);
     }
-    let seen = 0;
+  }
+
+  private async *decodeStream(entry: ZipEntry, source: Source): AsyncGenerator<Buffer> {
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        seen += chunk.byteLength;
-        // The declared size was checked above; this guards against a stream that lies about it.
-        if (seen > cap) {
-          throw new SigscanError('TOO_LARGE', `ZIP entry ${entry.name} produced more than its ${cap} bytes`);
-        }
-        yield chunk;
-      }
+      yield* decodeStream(source.compressed, source.compressionMethod, source.uncompressedSize);
     } catch (cause) {
-      if (cause instanceof SigscanError) throw cause;
-      throw new SigscanError(
-        'MALFORMED_ZIP',
-        `corrupt ZIP entry ${entry.name}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    } finally {
-      stream.destroy();
+      throw corrupt(entry, cause);
     }
   }
 
@@ -248,6 +311,14 @@ class MemoryZip implements ZipArchive {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.zip.close();
+    // Entries and names stay usable; only the archive's bytes are let go.
+    this.buffer = Buffer.alloc(0);
   }
+}
+
+function corrupt(entry: ZipEntry, cause: unknown): SigscanError {
+  const message = (cause as Error).message;
+  // An unsupported method was refused before reading started, as a failure to open the entry.
+  const what = message.startsWith('unsupported compression method') ? 'cannot read' : 'corrupt';
+  return new SigscanError('MALFORMED_ZIP', `${what} ZIP entry ${entry.name}: ${message}`, { cause });
 }
