@@ -77,9 +77,42 @@ export async function openZip(
 ): Promise<ZipArchive> {
   if (bytes.byteLength === 0) throw new SigscanError('MALFORMED_ZIP', 'empty file: not a ZIP archive');
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // yauzl reads the structure (end records, ZIP64, central directory, local headers) with its checks;
-  // entry data is then decoded here from the same bytes, without yauzl's per-entry read streams, which
-  // cost more than the inflating on JARs of thousands of small classes.
+  let structure = structures.get(bytes);
+  if (!structure) {
+    structure = { directory: readCentralDirectory(buffer, limits) };
+    structures.set(bytes, structure);
+  }
+  const { zip, raw } = await structure.directory;
+  // Limits are checked on every open (two callers need not share them), and before any local header is
+  // read, so that an archive over them costs nothing more.
+  if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
+  const entries = raw.map((e, index) => toEntry(e, index, limits));
+  structure.headers ??= readLocalHeaders(zip, raw);
+  const { dataStarts, mismatches } = await structure.headers;
+  return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, limits, options);
+}
+
+/**
+ * The structure of archives by the bytes that hold them. One file's bytes are opened more than once
+ * (the JAR detector, and the search for JARs nested in it); reading the central directory and every
+ * local header again costs more than the signature checks on JARs of thousands of classes. Weak, so an
+ * entry lives exactly as long as the bytes it describes.
+ */
+const structures = new WeakMap<Uint8Array, ZipStructure>();
+
+interface ZipStructure {
+  directory: Promise<{ zip: yauzl.ZipFile; raw: RawEntry[] }>;
+  headers?: Promise<{ dataStarts: number[]; mismatches: string[] }>;
+}
+
+// yauzl reads the structure (end records, ZIP64, central directory, local headers) with its checks; entry
+// data is then decoded here from the same bytes, without yauzl's per-entry read streams, which cost more
+// than the inflating on JARs of thousands of small classes. Over a buffer, yauzl holds no descriptor, so
+// the ZipFile is kept with the structure rather than closed.
+async function readCentralDirectory(
+  buffer: Buffer,
+  limits: ZipLimits,
+): Promise<{ zip: yauzl.ZipFile; raw: RawEntry[] }> {
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.fromBufferPromise(buffer, {
@@ -92,55 +125,12 @@ export async function openZip(
       cause,
     });
   }
-  try {
-    if (zip.entryCount > limits.maxArchiveEntries) {
-      throw new SigscanError(
-        'TOO_LARGE',
-        `ZIP archive has ${zip.entryCount} entries, more than the limit of ${limits.maxArchiveEntries}`,
-      );
-    }
-    const raw = await readCentralDirectory(zip);
-    const entries = raw.map((e, index) => toEntry(e, index, limits));
-    const dataStarts: number[] = [];
-    const mismatches: string[] = [];
-    // apksig rejects archives whose local headers disagree with the central directory; we report them.
-    for (let i = 0; i < raw.length; i++) {
-      const entry = entries[i]!;
-      let header: yauzl.LocalFileHeader;
-      try {
-        header = await zip.readLocalFileHeaderPromise(raw[i]!.entry);
-      } catch (cause) {
-        throw new SigscanError(
-          'MALFORMED_ZIP',
-          `bad local header for ZIP entry ${entry.name}: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-      if (!Buffer.from(header.fileName).equals(Buffer.from(entry.rawName))) mismatches.push(entry.name);
-      dataStarts.push(header.fileDataStart);
-    }
-    return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, limits, options);
-  } finally {
-    zip.close();
-  }
-}
-
-/** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
-interface RawEntry {
-  entry: yauzl.Entry;
-  rawName: Uint8Array;
-  generalPurposeBitFlag: number;
-  compressionMethod: number;
-  crc32: number;
-  compressedSize: number;
-  uncompressedSize: number;
-}
-
-async function readCentralDirectory(zip: yauzl.ZipFile): Promise<RawEntry[]> {
-  const out: RawEntry[] = [];
+  // Before a single record is read, so that a huge (or lying) count costs nothing.
+  if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
+  const raw: RawEntry[] = [];
   try {
     for await (const entry of zip.eachEntry()) {
-      out.push({
+      raw.push({
         entry,
         rawName: new Uint8Array(entry.fileNameRaw),
         generalPurposeBitFlag: entry.generalPurposeBitFlag,
@@ -155,7 +145,52 @@ async function readCentralDirectory(zip: yauzl.ZipFile): Promise<RawEntry[]> {
       cause,
     });
   }
-  return out;
+  return { zip, raw };
+}
+
+/** Where each entry's data starts; apksig rejects archives whose local headers disagree with the central
+ * directory, and we report them. */
+async function readLocalHeaders(
+  zip: yauzl.ZipFile,
+  raw: readonly RawEntry[],
+): Promise<{ dataStarts: number[]; mismatches: string[] }> {
+  const dataStarts: number[] = [];
+  const mismatches: string[] = [];
+  for (const entry of raw) {
+    let header: yauzl.LocalFileHeader;
+    try {
+      header = await zip.readLocalFileHeaderPromise(entry.entry);
+    } catch (cause) {
+      throw new SigscanError(
+        'MALFORMED_ZIP',
+        `bad local header for ZIP entry ${utf8.decode(entry.rawName)}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    if (!Buffer.from(header.fileName).equals(Buffer.from(entry.rawName))) {
+      mismatches.push(utf8.decode(entry.rawName));
+    }
+    dataStarts.push(header.fileDataStart);
+  }
+  return { dataStarts, mismatches };
+}
+
+function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
+  return new SigscanError(
+    'TOO_LARGE',
+    `ZIP archive has ${count} entries, more than the limit of ${limits.maxArchiveEntries}`,
+  );
+}
+
+/** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
+interface RawEntry {
+  entry: yauzl.Entry;
+  rawName: Uint8Array;
+  generalPurposeBitFlag: number;
+  compressionMethod: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
 }
 
 function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {

@@ -35,6 +35,23 @@ describe('openZip', () => {
   });
   afterAll(() => removeDir(dir));
 
+  it("reopening the same bytes reuses the structure but applies each caller's limits and budget", async () => {
+    const bytes = readBytes(plain);
+    const first = await openZip(bytes, DEFAULT_LIMITS);
+    const one = first.get('a/one.txt')!;
+    await first.read(one);
+    expect(first.bytesRead).toBe(4);
+    const second = await openZip(bytes, DEFAULT_LIMITS);
+    expect(second.bytesRead).toBe(0);
+    expect(second.entries.map((e) => e.name)).toEqual(first.entries.map((e) => e.name));
+    expect(new TextDecoder().decode(await second.read(second.get('a/two.txt')!))).toBe('two two\n');
+    // A stricter caller is still refused, although the structure was read for a laxer one.
+    expect(await codeOf(openZip(bytes, { ...DEFAULT_LIMITS, maxArchiveEntries: 1 }))).toBe('TOO_LARGE');
+    // A copy of the bytes is a different archive as far as the cache goes, and reads the same.
+    const copy = await openZip(bytes.slice(), DEFAULT_LIMITS);
+    expect(copy.entries.map((e) => e.name)).toEqual(first.entries.map((e) => e.name));
+  });
+
   it('lists central-directory entries and reads them', async () => {
     const zip = await openZip(readBytes(plain), DEFAULT_LIMITS);
     try {
