@@ -183,13 +183,15 @@ function parseSignedDataUncached(der: Uint8Array): SignedDataInfo {
   const signerInfos = sequenceOf(fields[i++], TAG.SET, CMS_READ, 'SignedData signerInfos');
 
   const certificates: ParsedCertificate[] = [];
-  for (const element of certificateSet) {
+  for (const [index, element] of certificateSet.entries()) {
     // Only plain certificates (SEQUENCE); attribute and other certificate choices are tagged [1]..[3].
     if (!isUniversal(element, TAG.SEQUENCE)) continue;
     try {
       certificates.push(parseCertificate(elementBytes(element)));
-    } catch {
-      // A broken certificate in the bag is not fatal; the signer lookup reports if it was needed.
+    } catch (cause) {
+      // A certificate that does not parse makes the SignedData malformed, as a full parse always did:
+      // skipping it could turn "cannot be read" into "signer certificate missing" (invalid).
+      fail(`SignedData certificate [${index}] cannot be parsed: ${(cause as Error).message}`);
     }
   }
   return {

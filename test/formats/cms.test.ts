@@ -168,3 +168,22 @@ describe('CMS parse cache', () => {
     }
   });
 });
+
+describe('a certificate in the SignedData that does not parse', () => {
+  it('makes the SignedData MALFORMED_CMS rather than being skipped (which would read as a missing signer)', () => {
+    const pe = new Uint8Array(readFileSync(join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe')));
+    const record = readCertificateTable(pe, parsePeLayout(pe)).records[0]!.content;
+    const pkcs7 = Buffer.from(record);
+    const cert = parseSignedData(pkcs7).certificates[0]!.der;
+    const at = pkcs7.indexOf(Buffer.from(cert));
+    expect(at).toBeGreaterThan(0);
+    // The TBSCertificate's SEQUENCE tag becomes a SET: still well-formed DER, no longer a certificate.
+    const tbsTag = at + (cert[1]! & 0x80 ? 2 + (cert[1]! & 0x7f) : 2);
+    expect(pkcs7[tbsTag]).toBe(0x30);
+    const broken = Buffer.from(pkcs7);
+    broken[tbsTag] = 0x31;
+    expect(() => parseSignedData(broken)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED_CMS', message: expect.stringContaining('certificate [0]') }),
+    );
+  });
+});
