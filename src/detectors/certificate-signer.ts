@@ -1,6 +1,6 @@
-import { fulcioIssuer } from '../formats/cosign/index.js';
+import { fulcioIssuer, type RekorBundle } from '../formats/cosign/index.js';
 import { parseCertificate } from '../formats/x509.js';
-import type { SignerIdentity } from '../model/index.js';
+import type { Countersigner, SignerIdentity } from '../model/index.js';
 
 /** Signer identity from a certificate Sigstore tooling attached (Fulcio or a private PKI). */
 export function certificateSigner(certificateDer: Uint8Array, chainDer: Uint8Array[]): SignerIdentity {
@@ -15,5 +15,14 @@ export function certificateSigner(certificateDer: Uint8Array, chainDer: Uint8Arr
     oidcIssuer: oidc?.issuer,
     certificate: leaf.summary,
     chain: chainDer.map((der) => parseCertificate(der).summary),
+  };
+}
+
+/** The transparency-log entry a cosign layer carries, as the countersigner that fixes its time. */
+export function rekorCountersigner(bundle: RekorBundle): Countersigner {
+  return {
+    kind: 'rekor',
+    subject: `Rekor log index ${bundle.logIndex}`,
+    time: new Date(bundle.integratedTime * 1000).toISOString(),
   };
 }

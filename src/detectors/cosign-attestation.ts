@@ -3,7 +3,7 @@ import { readLayerAnnotations } from '../formats/cosign/index.js';
 import { pae, parseDsseEnvelope, parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../formats/dsse/index.js';
 import type { Evidence, Finding, ImageTarget, Target } from '../model/index.js';
 import { digestTag } from '../oci/types.js';
-import { certificateSigner } from './certificate-signer.js';
+import { certificateSigner, rekorCountersigner } from './certificate-signer.js';
 import type { DetectContext, Detector } from './detector.js';
 
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
@@ -106,11 +106,7 @@ export function attestationEvidence(
     } satisfies DsseMaterial,
   };
   if (layer.rekorBundle) {
-    evidence.countersigner = {
-      kind: 'rekor',
-      subject: `Rekor log index ${layer.rekorBundle.logIndex}`,
-      time: new Date(layer.rekorBundle.integratedTime * 1000).toISOString(),
-    };
+    evidence.countersigner = rekorCountersigner(layer.rekorBundle);
   }
   return evidence;
 }

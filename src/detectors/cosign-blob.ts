@@ -8,7 +8,7 @@ import {
   parseLegacyCosignBundle,
 } from '../formats/sigstore/index.js';
 import type { Evidence, FileTarget, Finding, SignerIdentity, Target } from '../model/index.js';
-import { certificateSigner } from './certificate-signer.js';
+import { certificateSigner, rekorCountersigner } from './certificate-signer.js';
 import type { DetectContext, Detector, Sidecar } from './detector.js';
 
 /**
@@ -147,11 +147,7 @@ function blobEvidence(
     } satisfies BlobSignatureMaterial,
   };
   if (layer.rekorBundle) {
-    evidence.countersigner = {
-      kind: 'rekor',
-      subject: `Rekor log index ${layer.rekorBundle.logIndex}`,
-      time: new Date(layer.rekorBundle.integratedTime * 1000).toISOString(),
-    };
+    evidence.countersigner = rekorCountersigner(layer.rekorBundle);
     details.rekorLogIndex = layer.rekorBundle.logIndex;
   }
   return evidence;

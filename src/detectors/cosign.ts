@@ -12,6 +12,7 @@ import { parseCertificate } from '../formats/x509.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag, MediaType } from '../oci/types.js';
 import type { DetectContext, Detector } from './detector.js';
+import { rekorCountersigner } from './certificate-signer.js';
 
 /**
  * cosign "classic" signatures: the `sha256-<hex>.sig` tag, one manifest, one layer per signature
@@ -115,11 +116,7 @@ export function layerEvidence(
     },
   };
   if (layer.rekorBundle) {
-    evidence.countersigner = {
-      kind: 'rekor',
-      subject: `Rekor log index ${layer.rekorBundle.logIndex}`,
-      time: new Date(layer.rekorBundle.integratedTime * 1000).toISOString(),
-    };
+    evidence.countersigner = rekorCountersigner(layer.rekorBundle);
     details.rekorLogIndex = layer.rekorBundle.logIndex;
   }
   return evidence;
