@@ -7,13 +7,14 @@
  * is killed in stop(), on process exit and on SIGINT/SIGTERM of the test worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 
 import { makeTestPki } from './registry.js';
+import { trackServer } from './processes.js';
 import { freePort, run, sleep, type RunResult } from './tools.js';
 
 export const NOTARY_SERVER_BIN = process.env['SIGSCAN_TEST_NOTARY_SERVER_BIN'] ?? '/usr/bin/notary-server';
@@ -41,46 +42,6 @@ export interface TestNotary {
   stop(): Promise<void>;
 }
 
-interface Live {
-  child: ChildProcess;
-  dir: string;
-}
-const live = new Set<Live>();
-let hooksInstalled = false;
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const l of live) {
-      killGroup(l.child, 'SIGKILL');
-      rmSync(l.dir, { recursive: true, force: true });
-    }
-    live.clear();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      for (const l of live) killGroup(l.child, 'SIGKILL');
-      process.removeListener(sig, onSignal);
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
-
 async function healthy(url: string, dispatcher: Agent): Promise<boolean> {
   try {
     const res = await fetch(`${url}/_notary_server/health`, {
@@ -95,7 +56,6 @@ async function healthy(url: string, dispatcher: Agent): Promise<boolean> {
 }
 
 export async function startNotaryServer(): Promise<TestNotary> {
-  installHooks();
   const dir = await mkdtemp(join(tmpdir(), 'sigscan-notary-'));
   try {
     const pki = await makeTestPki(join(dir, 'pki'));
@@ -133,8 +93,7 @@ export async function startNotaryServer(): Promise<TestNotary> {
         } finally {
           closeSync(fd);
         }
-        const entry: Live = { child, dir };
-        live.add(entry);
+        const server = trackServer(child, dir);
         let exited = false;
         child.once('exit', () => (exited = true));
         child.once('error', (e) => {
@@ -158,23 +117,10 @@ export async function startNotaryServer(): Promise<TestNotary> {
                 env: NOTARY_PASSPHRASES,
                 timeoutMs: 60_000,
               }),
-            stop: async () => {
-              if (live.has(entry)) {
-                live.delete(entry);
-                if (child.exitCode === null && child.signalCode === null) {
-                  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-                  killGroup(child, 'SIGTERM');
-                  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
-                  await gone;
-                  clearTimeout(timer);
-                }
-              }
-              await rm(dir, { recursive: true, force: true });
-            },
+            stop: () => server.stop(),
           };
         }
-        killGroup(child, 'SIGKILL');
-        live.delete(entry);
+        server.abandon();
         let log = '';
         try {
           log = readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n');

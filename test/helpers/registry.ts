@@ -9,11 +9,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
+import { trackServer } from './processes.js';
 import { freePort, run, sleep } from './tools.js';
 
 export const REGISTRY_BIN = process.env['SIGSCAN_TEST_REGISTRY_BIN'] ?? '/usr/bin/docker-registry';
@@ -47,57 +48,6 @@ export interface TestRegistry {
   pid: number;
   /** Kill the registry and remove `dir`. Idempotent. */
   stop(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup of stray processes and temp dirs
-// ---------------------------------------------------------------------------------------------
-
-interface Live {
-  child: ChildProcess;
-  dir: string;
-}
-const live = new Set<Live>();
-let hooksInstalled = false;
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // whole process group (timeout + registry)
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function cleanupAllSync(): void {
-  for (const l of live) {
-    killGroup(l.child, 'SIGKILL');
-    try {
-      rmSync(l.dir, { recursive: true, force: true });
-    } catch {
-      // ignore
-    }
-  }
-  live.clear();
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', cleanupAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      cleanupAllSync();
-      process.removeListener(sig, onSignal);
-      // Keep the default behaviour (terminate) unless someone else handles the signal.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +173,6 @@ async function pingStatus(url: string, dispatcher: Agent, instanceId: string): P
 }
 
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<TestRegistry> {
-  installHooks();
   const dir = await mkdtemp(join(tmpdir(), 'sigscan-registry-'));
   try {
     return await startIn(dir, opts);
@@ -283,8 +232,7 @@ async function startIn(dir: string, opts: StartRegistryOptions): Promise<TestReg
       } finally {
         closeSync(logFd);
       }
-      const entry: Live = { child, dir };
-      live.add(entry);
+      const server = trackServer(child, dir);
       let exited = false;
       child.once('exit', () => {
         exited = true;
@@ -311,27 +259,14 @@ async function startIn(dir: string, opts: StartRegistryOptions): Promise<TestReg
           dir,
           logFile,
           pid: child.pid ?? -1,
-          stop: async () => {
-            if (live.has(entry)) {
-              live.delete(entry);
-              if (child.exitCode === null && child.signalCode === null) {
-                const gone = new Promise<void>((r) => child.once('exit', () => r()));
-                killGroup(child, 'SIGTERM');
-                const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
-                await gone;
-                clearTimeout(timer);
-              }
-            }
-            await rm(dir, { recursive: true, force: true });
-          },
+          stop: () => server.stop(),
         };
         if (pki) reg.caFile = pki.caFile;
         if (certDir) reg.certDir = certDir;
         if (opts.htpasswd) reg.auth = { ...opts.htpasswd };
         return reg;
       }
-      killGroup(child, 'SIGKILL');
-      live.delete(entry);
+      server.abandon();
       let log = '';
       try {
         log = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
