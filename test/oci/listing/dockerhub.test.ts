@@ -1,30 +1,11 @@
 /** Docker Hub namespace listing against a loopback server answering as the documented Hub API does. */
 import type { IncomingMessage } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { SigscanError } from '../../../src/errors.js';
 import { listDockerHubRepositories } from '../../../src/oci/listing/dockerhub.js';
-import { HttpTransport } from '../../../src/oci/registry/transport.js';
 import { json, startFaultServer, type FaultServer } from '../../helpers/fault-server.js';
-
-const servers: FaultServer[] = [];
-const transports: HttpTransport[] = [];
-afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-function transport(): HttpTransport {
-  const t = new HttpTransport({ concurrency: 2, retryBaseMs: 5, maxAttempts: 2 });
-  transports.push(t);
-  return t;
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+import { collect, servers, transport } from './support.js';
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,30 +1,11 @@
 /** GHCR listing through the GitHub packages API, against a loopback server answering as GitHub documents. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { SigscanError } from '../../../src/errors.js';
 import { listGhcrRepositories } from '../../../src/oci/listing/github.js';
 import { linkHeaderNext } from '../../../src/oci/listing/http.js';
-import { HttpTransport } from '../../../src/oci/registry/transport.js';
 import { json, startFaultServer, type FaultServer } from '../../helpers/fault-server.js';
-
-const servers: FaultServer[] = [];
-const transports: HttpTransport[] = [];
-afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-function transport(): HttpTransport {
-  const t = new HttpTransport({ concurrency: 2, retryBaseMs: 5, maxAttempts: 2 });
-  transports.push(t);
-  return t;
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+import { collect, servers, transport } from './support.js';
 
 const token = { username: 'me', password: 'ghp_testtoken', source: 'flags' };
 
