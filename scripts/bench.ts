@@ -22,9 +22,9 @@ import { tarOneFile } from '../test/helpers/images.js';
 import { signNotation } from '../test/helpers/notation/sign.js';
 import { addReferrerToFallbackIndex, closeAgents, pushBlob, pushManifest } from '../test/helpers/push.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
-import { exportCertPem, genKey, makeJar, STOREPASS } from '../test/helpers/jar/index.js';
+import { exportCertPem, genKey, makeJar, signJar } from '../test/helpers/jar/index.js';
 import { compileTinyPe, makeSignedPe, makeTestPki } from '../test/helpers/pe/signed-pe.js';
-import { PROJECT_ROOT, run } from '../test/helpers/tools.js';
+import { PROJECT_ROOT } from '../test/helpers/tools.js';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 40);
 const TAGS = Number(process.env.BENCH_TAGS ?? 10);
@@ -314,22 +314,7 @@ async function buildTree(
         files[`com/example/lib${i}/C${e}.class`] = filler(512 + ((e * 131) % 8192));
       makeJar(path, files);
       jars.push(path);
-      if (signed) {
-        work2.push(
-          tools(async () => {
-            await run('jarsigner', [
-              '-keystore',
-              keystore,
-              '-storepass',
-              STOREPASS,
-              '-storetype',
-              'PKCS12',
-              path,
-              'bench',
-            ]);
-          }),
-        );
-      }
+      if (signed) signJar(path, { keystore, alias: 'bench' });
     } else if (i < candidates) {
       const path = join(dir, `tool${i}.exe`);
       const unsigned = join(dir, `tool${i}.unsigned`);
