@@ -55,14 +55,11 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);
-    const [{ runFsScan }, { DEFAULT_LIMITS }] = await Promise.all([
-      import('../scan/run.js'),
-      import('../util/limits.js'),
-    ]);
+    const { runFsScan } = await import('../scan/run.js');
     await runScanCommand(this, 'fs', flags, (common) =>
       runFsScan({
         ...common,
-        ...(flags.nested ? {} : { limits: { ...DEFAULT_LIMITS, maxNestingDepth: 0 } }),
+        nested: flags.nested,
         roots: argv as string[],
         followSymlinks: flags['follow-symlinks'],
         include: flags.include,

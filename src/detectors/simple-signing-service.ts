@@ -15,6 +15,7 @@ import {
   type LookasideChoice,
   type RegistriesDConfig,
 } from '../oci/registries-d.js';
+import { readCapped } from '../oci/registry/transport.js';
 import type { Logger } from '../util/logger.js';
 
 export interface SimpleSigningServiceOptions {
@@ -206,7 +207,7 @@ export class SimpleSigningService {
       const type = String(res.headers['content-type'] ?? '');
       if (type.startsWith('text/html'))
         log?.warn(`lookaside ${url.href} answered text/html; probably not a signature`);
-      return readCapped(res.body, maxBytes, url.href);
+      return readCapped(res.body, maxBytes, `lookaside ${url.href}`);
     }
   }
 }
@@ -228,24 +229,6 @@ async function readLocal(url: URL, maxBytes: number): Promise<Uint8Array | undef
       `lookaside ${path} is ${size} bytes, over the ${maxBytes}-byte limit`,
     );
   return new Uint8Array(await readFile(path));
-}
-
-async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  maxBytes: number,
-  where: string,
-): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) {
-      body.destroy();
-      throw new SigscanError('TOO_LARGE', `lookaside ${where} is larger than the ${maxBytes}-byte limit`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return new Uint8Array(Buffer.concat(chunks, total));
 }
 
 /** The service from `ctx.services`, if the scan was given one. */

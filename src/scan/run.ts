@@ -70,6 +70,8 @@ export interface ImagesScanPlan extends CommonPlan, RegistryAccess {
 
 export interface FsScanPlan extends CommonPlan {
   roots: string[];
+  /** Scan archives inside JAR-family files as targets of their own (default true). */
+  nested?: boolean;
   followSymlinks?: boolean;
   include?: string[];
   exclude?: string[];
@@ -199,7 +201,8 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
 
 export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
-  const limits = plan.limits ?? DEFAULT_LIMITS;
+  const base = plan.limits ?? DEFAULT_LIMITS;
+  const limits = plan.nested === false ? { ...base, maxNestingDepth: 0 } : base;
   const scanErrors: ErrorEntry[] = [];
   const counters = newFsCounters();
   const jobs = fsJobs({

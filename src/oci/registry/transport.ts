@@ -201,7 +201,10 @@ export class HttpTransport {
       }
       let body: Uint8Array;
       try {
-        body = req.method === 'HEAD' ? new Uint8Array(0) : await readCapped(res.body, req.maxBytes, req.url);
+        body =
+          req.method === 'HEAD'
+            ? new Uint8Array(0)
+            : await readCapped(res.body, req.maxBytes, `response from ${redact(req.url)}`);
       } catch (err) {
         this.stats.record(req.kind, res.statusCode, 0);
         throw err;
@@ -251,10 +254,14 @@ export class HttpTransport {
   }
 }
 
-async function readCapped(
+/**
+ * A response body, refused as TOO_LARGE as soon as it passes `maxBytes` (the stream is destroyed, so a
+ * server cannot make us buffer more). `what` names the source in the message ("response from ...").
+ */
+export async function readCapped(
   body: Dispatcher.ResponseData['body'],
   maxBytes: number,
-  url: URL,
+  what: string,
 ): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -262,10 +269,7 @@ async function readCapped(
     total += (chunk as Buffer).length;
     if (total > maxBytes) {
       body.destroy();
-      throw new SigscanError(
-        'TOO_LARGE',
-        `response from ${redact(url)} is larger than the ${maxBytes}-byte limit`,
-      );
+      throw new SigscanError('TOO_LARGE', `${what} is larger than the ${maxBytes}-byte limit`);
     }
     chunks.push(chunk as Buffer);
   }
