@@ -47,16 +47,25 @@ export const trustFlags = {
     multiple: true,
   }),
   at: Flags.string({ summary: 'Verify as of this RFC 3339 time instead of now.' }),
+  'allow-weak-algorithms': Flags.boolean({
+    summary:
+      'Accept algorithms the platform verifier disables (MD5, SHA-1 without an early timestamp, small RSA keys); reported per signature.',
+  }),
+  'in-toto-layout-key': Flags.string({
+    summary: 'Public key that may sign in-toto layouts (as in-toto-verify --layout-keys); repeatable.',
+    multiple: true,
+  }),
 };
 
 export type TrustFlagValues = {
-  [K in keyof typeof trustFlags]?: string | string[];
+  [K in keyof typeof trustFlags]?: string | string[] | boolean;
 };
 
 export function trustInput(flags: TrustFlagValues): TrustInput {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  const many = (v: string | string[] | undefined) =>
-    v === undefined ? undefined : Array.isArray(v) ? v : [v];
+  const one = (v: string | string[] | boolean | undefined) =>
+    typeof v === 'boolean' ? undefined : Array.isArray(v) ? v[0] : v;
+  const many = (v: string | string[] | boolean | undefined) =>
+    v === undefined || typeof v === 'boolean' ? undefined : Array.isArray(v) ? v : [v];
   return {
     config: one(flags.config),
     trustRoot: many(flags['trust-root']),
@@ -73,5 +82,7 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     policy: one(flags.policy),
     registriesD: many(flags['registries-d']),
     at: one(flags.at),
+    allowWeakAlgorithms: flags['allow-weak-algorithms'] === true ? true : undefined,
+    inTotoLayoutKey: many(flags['in-toto-layout-key']),
   };
 }

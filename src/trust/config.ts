@@ -46,6 +46,10 @@ export interface TrustConfig {
   registriesDirs: string[];
   /** Verification time (`--at`); "now" when absent. */
   at?: Date;
+  /** `--allow-weak-algorithms`: accept algorithms the platform's verifier disables (reported per signature). */
+  allowWeakAlgorithms: boolean;
+  /** in-toto layout keys (`--in-toto-layout-key`): the only keys that may sign a layout. */
+  inTotoLayoutKeys: TrustedKey[];
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -65,6 +69,8 @@ export interface TrustInput {
   policy?: string;
   registriesD?: string[];
   at?: string;
+  allowWeakAlgorithms?: boolean;
+  inTotoLayoutKey?: string[];
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -76,6 +82,8 @@ export function emptyTrustConfig(): TrustConfig {
     gpgKeyrings: [],
     tufRoots: [],
     registriesDirs: [],
+    allowWeakAlgorithms: false,
+    inTotoLayoutKeys: [],
   };
 }
 
@@ -106,6 +114,10 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   'registries-d': 'registriesD',
   registriesD: 'registriesD',
   at: 'at',
+  'allow-weak-algorithms': 'allowWeakAlgorithms',
+  allowWeakAlgorithms: 'allowWeakAlgorithms',
+  'in-toto-layout-key': 'inTotoLayoutKey',
+  inTotoLayoutKey: 'inTotoLayoutKey',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -115,6 +127,7 @@ const LIST_KEYS = new Set<keyof TrustInput>([
   'gpgKeyring',
   'registriesD',
   'tufRoot',
+  'inTotoLayoutKey',
 ]);
 
 /** Flags win over the config file for single values; lists are joined. */
@@ -152,6 +165,8 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.tufRoots = merged.tufRoot ?? [];
   config.policyFile = merged.policy;
   config.registriesDirs = merged.registriesD ?? [];
+  config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
+  for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
   if (merged.at) {
     const at = new Date(merged.at);
     if (Number.isNaN(at.getTime()))
@@ -183,6 +198,11 @@ async function readConfigFile(path: string): Promise<TrustInput> {
       : String(v);
   }
   return out;
+}
+
+/** Booleans come as `true` from flags and as true/"true" from YAML (read as strings above). */
+function isTrue(v: unknown): boolean {
+  return v === true || v === 'true';
 }
 
 /** PEM bundles, DER files, or a directory of them. */
