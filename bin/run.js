@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+import { fileURLToPath } from 'node:url';
 
-await execute({ dir: import.meta.url });
+import { main } from '../dist/cli/main.js';
+
+await main(process.argv.slice(2), fileURLToPath(import.meta.url));

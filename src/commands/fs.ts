@@ -3,6 +3,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
+import { grouped } from './flag-groups.js';
 
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
@@ -30,11 +31,12 @@ ${EXIT_CODES_HELP}`;
   ];
 
   static override strict = false;
+  static override usage = 'fs [FLAGS] DIR...';
   static override args = {
     dir: Args.string({ required: true, description: 'directories or files to scan' }),
   };
 
-  static override flags = {
+  static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
     ...shardFlag,
@@ -51,7 +53,7 @@ ${EXIT_CODES_HELP}`;
       default: true,
       allowNo: true,
     }),
-  };
+  });
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);

@@ -4,6 +4,7 @@ import { readStdin, registryAccess, registryFlags } from './registry-flags.js';
 import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
+import { grouped } from './flag-groups.js';
 
 export default class Images extends Command {
   static override summary = 'Scan a list of images, such as everything a Kubernetes cluster runs.';
@@ -31,11 +32,12 @@ ${EXIT_CODES_HELP}`;
   ];
 
   static override strict = false;
+  static override usage = 'images [FLAGS] [IMAGE...|-]';
   static override args = {
     image: Args.string({ required: false, description: 'image references, or - to read them from stdin' }),
   };
 
-  static override flags = {
+  static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
     ...shardFlag,
@@ -44,7 +46,7 @@ ${EXIT_CODES_HELP}`;
       summary: 'Read references (or kubectl JSON) from this file.',
       multiple: true,
     }),
-  };
+  });
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Images);

@@ -3,6 +3,7 @@ import { Args, Command } from '@oclif/core';
 import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags } from './shared.js';
 import { trustFlags } from './trust-flags.js';
+import { grouped } from './flag-groups.js';
 
 export default class Layout extends Command {
   static override summary = 'Scan OCI image layouts and image archives on disk.';
@@ -23,10 +24,11 @@ ${EXIT_CODES_HELP}`;
   ];
 
   static override strict = false;
+  static override usage = 'layout [FLAGS] PATH...';
   static override args = {
     path: Args.string({ required: true, description: 'layout directories or tarballs' }),
   };
-  static override flags = { ...outputFlags, ...trustFlags };
+  static override flags = grouped({ ...outputFlags, ...trustFlags });
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Layout);

@@ -4,6 +4,7 @@ import { registryAccess, registryFlags } from './registry-flags.js';
 import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
+import { grouped } from './flag-groups.js';
 
 export default class Repo extends Command {
   static override summary = 'Scan a container registry, a namespace in it, or one image for signatures.';
@@ -53,6 +54,7 @@ ${EXIT_CODES_HELP}`;
     },
   ];
 
+  static override usage = 'repo [FLAGS] REGISTRY';
   static override args = {
     registry: Args.string({
       required: true,
@@ -60,7 +62,7 @@ ${EXIT_CODES_HELP}`;
     }),
   };
 
-  static override flags = {
+  static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
     ...shardFlag,
@@ -83,7 +85,7 @@ GitHub packages API (the password is a token with read:packages). SIGSCAN_DOCKER
 SIGSCAN_GITHUB_API override the API base URLs.`,
       exclusive: ['repos-from-file'],
     }),
-  };
+  });
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Repo);
