@@ -1,3 +1,4 @@
+import Completion from './completion.js';
 import Fs from './fs.js';
 import Images from './images.js';
 import Layout from './layout.js';
@@ -19,4 +20,5 @@ export const COMMANDS = {
   'report:merge': ReportMerge,
   schema: Schema,
   version: Version,
+  completion: Completion,
 };
