@@ -7,6 +7,8 @@ import ReportDiff from './report/diff.js';
 import ReportMerge from './report/merge.js';
 import Repo from './repo.js';
 import Schema from './schema.js';
+import Tree from './tree.js';
+import Verify from './verify.js';
 import Version from './version.js';
 
 /** oclif's explicit command strategy: commands are listed, not discovered on disk. */
@@ -21,4 +23,6 @@ export const COMMANDS = {
   schema: Schema,
   version: Version,
   completion: Completion,
+  verify: Verify,
+  tree: Tree,
 };
