@@ -1,5 +1,6 @@
 import { Config, Errors, flush, run } from '@oclif/core';
 
+import { expandConfigFile, type FlagShape } from './config-file.js';
 import { nearest } from './suggest.js';
 
 /** Exit codes as the README documents them. */
@@ -26,6 +27,14 @@ export async function main(argv: string[], root: string): Promise<void> {
     config = await Config.load(root);
     const unknown = unknownCommand(config, args);
     if (unknown) throw unknown;
+    const command = commandOf(config, args);
+    if (command?.flags.config) {
+      const words = command.id.split(':').length;
+      args = [
+        ...args.slice(0, words),
+        ...(await expandConfigFile(args.slice(words), command.flags as Record<string, FlagShape>)),
+      ];
+    }
     await run(args, config);
     await flush();
   } catch (err) {
@@ -110,12 +119,16 @@ function unknownFlags(given: string[], known: string[]): string {
   return `unknown flag${given.length === 1 ? '' : 's'} ${parts.join(', ')}; see --help`;
 }
 
+/** The command the first one or two words name. */
+function commandOf(config: Config, args: string[]) {
+  const id = args[1] && config.findCommand(`${args[0]}:${args[1]}`) ? `${args[0]}:${args[1]}` : args[0];
+  return id && !id.startsWith('-') ? config.findCommand(id) : undefined;
+}
+
 /** `--long` and `-c` spellings of the flags the command in `args` accepts. */
 function flagNames(config: Config, args: string[]): string[] {
-  const id = args[1] && config.findCommand(`${args[0]}:${args[1]}`) ? `${args[0]}:${args[1]}` : args[0];
-  const command = id ? config.findCommand(id) : undefined;
   const names: string[] = [];
-  for (const [name, flag] of Object.entries(command?.flags ?? {})) {
+  for (const [name, flag] of Object.entries(commandOf(config, args)?.flags ?? {})) {
     names.push(`--${name}`);
     if (flag.char) names.push(`-${flag.char}`);
     if (flag.type === 'boolean' && flag.allowNo) names.push(`--no-${name}`);

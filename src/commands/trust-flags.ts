@@ -4,7 +4,9 @@ import type { TrustInput } from '../trust/config.js';
 
 /** Trust inputs shared by every scanning command; the same names work in the --config file. */
 export const trustFlags = {
-  config: Flags.string({ summary: 'YAML file with trust settings (same names as these flags).' }),
+  config: Flags.string({
+    summary: 'YAML file of settings for any flag, by long name (command-line flags win; lists add up).',
+  }),
   'trust-root': Flags.string({
     summary: 'CA certificates to trust (PEM/DER file or directory).',
     multiple: true,
