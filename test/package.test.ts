@@ -1,5 +1,6 @@
 /** The tool's own supply chain: what `npm pack` ships, and no install scripts of our own. */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -26,4 +27,35 @@ describe('package', () => {
       expect(pkg.scripts[hook], hook).toBeUndefined();
     }
   });
+});
+
+describe('install', () => {
+  // The README's `npm install -g .`: a global install from the checkout puts `sigscan` on PATH. The
+  // packed tarball's install is in .ci/run (it needs the registry for dependency metadata).
+  it('npm install -g . gives a sigscan command that verifies the fixtures', async () => {
+    const prefix = await mkdtemp(join(tmpdir(), 'sigscan-prefix-'));
+    try {
+      await run('npm', [
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        PROJECT_ROOT,
+      ]);
+      const bin = join(prefix, 'bin', 'sigscan');
+      expect((await run(bin, ['version'], { cwd: tmpdir() })).stdout).toMatch(/^sigscan \d+\.\d+\.\d+ /);
+      const scan = await run(
+        bin,
+        ['fs', 'fixtures', '--trust-root', 'fixtures/fixture-root-ca.pem', '-o', 'json'],
+        { cwd: PROJECT_ROOT },
+      );
+      const doc = JSON.parse(scan.stdout) as { summary: { verdicts: Record<string, number> } };
+      expect(doc.summary.verdicts.verified).toBe(2);
+    } finally {
+      await rm(prefix, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
