@@ -66,4 +66,48 @@ describe('README examples', () => {
       for (const flag of flags) expect(help.stdout, `${command} ${flag}`).toContain(flag);
     }
   });
+
+  it('the setup section verifies the fixtures as it says', async () => {
+    const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const setup = readme.slice(readme.indexOf('## Setup'), readme.indexOf('## Commands'));
+    const first = [...setup.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+    expect(first[0]).toMatch(/^npm ci && npm run build\nnpm install -g \./);
+    expect(first[1]).toBe('sigscan fs fixtures --trust-root fixtures/fixture-root-ca.pem');
+    const res = await sigscan([...first[1]!.split(' ').slice(1), '-o', 'json'], { cwd: PROJECT_ROOT });
+    expect(res.code).toBe(0);
+    const doc = JSON.parse(res.stdout) as { summary: { verdicts: Record<string, number>; unsigned: number } };
+    expect(doc.summary.verdicts.verified).toBe(2);
+    expect(doc.summary.unsigned).toBe(2);
+  });
+
+  it('every sigscan command line in the sh blocks names a real command and real flags', async () => {
+    const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const lines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1]!.split('\n'))
+      .map((l) => l.replace(/^.*\|\s*(?=sigscan )/, '').trim())
+      .filter((l) => l.startsWith('sigscan '));
+    expect(lines.length).toBeGreaterThanOrEqual(15);
+    const helps = new Map<string, string>();
+    for (const line of lines) {
+      for (const { command, flags } of invocations(line)) {
+        if (command === 'report convert' || command.startsWith('report ')) continue;
+        if (!helps.has(command)) {
+          const help = await sigscan([...command.split(' '), '--help']);
+          expect(help.code, line).toBe(0);
+          helps.set(command, help.stdout);
+        }
+        for (const flag of flags) expect(helps.get(command), `${line}: ${flag}`).toContain(flag);
+      }
+    }
+  });
+
+  it('the "Coming from" table only names sigscan flags that exist', async () => {
+    const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('### Coming from'), readme.indexOf('### What is found'));
+    const verify = (await sigscan(['verify', '--help'])).stdout;
+    const cells = [...table.matchAll(/\| `sigscan verify ([^`]*)`/g)].map((m) => m[1]!);
+    expect(cells.length).toBeGreaterThanOrEqual(8);
+    for (const cell of cells)
+      for (const flag of cell.match(/--[a-z][a-z-]*/g) ?? []) expect(verify, flag).toContain(flag);
+  });
 });

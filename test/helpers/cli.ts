@@ -7,7 +7,7 @@ export const CLI = join(PROJECT_ROOT, 'bin', 'run.js');
 /** Runs the built CLI as a user would (no shell); never throws on a non-zero exit. */
 export function sigscan(
   args: string[],
-  opts: { env?: Record<string, string | undefined>; input?: string } = {},
+  opts: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
 ): Promise<RunResult> {
   return run(process.execPath, [CLI, ...args], {
     check: false,
