@@ -1,5 +1,9 @@
-import { Config, Errors, flush, run } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
+import { Config, Errors, Plugin, flush, run, type Interfaces } from '@oclif/core';
+
+import { COMMANDS } from '../commands/index.js';
 import { expandConfigFile, type FlagShape } from './config-file.js';
 import { nearest } from './suggest.js';
 
@@ -13,7 +17,11 @@ const EXIT_INCOMPLETE = 3;
  * mistyped command or flag, and a stack trace only with `--debug`. It also accepts `sigscan help [cmd]`,
  * which oclif leaves to a plugin we do not ship.
  */
-export async function main(argv: string[], root: string): Promise<void> {
+export async function main(
+  argv: string[],
+  entry: string,
+  opts: { pjson?: Interfaces.PJSON } = {},
+): Promise<void> {
   const debug = argv.includes('--debug') || process.env.SIGSCAN_DEBUG === '1';
   let args = argv.filter((a) => a !== '--debug');
   if (args[0] === 'help') args = [...args.slice(1), '--help'];
@@ -24,7 +32,7 @@ export async function main(argv: string[], root: string): Promise<void> {
   });
   let config: Config | undefined;
   try {
-    config = await Config.load(root);
+    config = await loadConfig(entry, opts.pjson);
     const unknown = unknownCommand(config, args);
     if (unknown) throw unknown;
     const command = commandOf(config, args);
@@ -40,6 +48,21 @@ export async function main(argv: string[], root: string): Promise<void> {
   } catch (err) {
     fail(err, config, args, debug);
   }
+}
+
+/**
+ * oclif's configuration with the command table handed over directly. oclif would otherwise find the
+ * commands by importing `dist/commands/index.js` from disk, which a single-file bundle (`npm run
+ * build:bin`) does not have; the checkout and the bundle run the same code this way.
+ */
+async function loadConfig(entry: string, pjson?: Interfaces.PJSON): Promise<Config> {
+  const root = dirname(dirname(entry));
+  pjson ??= JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON;
+  const plugin = new Plugin({ root, pjson, isRoot: true });
+  // oclif reads its explicit command target through this cache before importing anything.
+  (plugin as unknown as { commandCache: typeof COMMANDS }).commandCache = COMMANDS;
+  await plugin.load();
+  return Config.load({ root, pjson, plugins: new Map([[plugin.name, plugin]]) });
 }
 
 /** A first word that is neither a command, a topic, nor a flag. */
