@@ -29,6 +29,10 @@ export type ErrorCode =
   /** An archive nested deeper than limits.maxNestingDepth: reported, not read. */
   | 'NESTING_TOO_DEEP'
   | 'UNSUPPORTED'
+  /** A plugin threw, returned something that is not a verdict or evidence, or broke its contract. */
+  | 'PLUGIN_ERROR'
+  /** A plugin's detection or verification exceeded --plugin-timeout. */
+  | 'PLUGIN_TIMEOUT'
   | 'INTERNAL';
 
 export class SigscanError extends Error {

@@ -18,8 +18,14 @@ export interface FlagShape {
  */
 const SECTIONS = new Set(['trust', 'target', 'registry', 'output', 'limits']);
 
+/** Plural spellings a config file reads better with: `plugins: [a.js]` is `--plugin a.js`. */
+const ALIASES: Record<string, string> = { plugins: 'plugin', 'plugin-opts': 'plugin-opt' };
+
 /** `certificateIdentity` -> `certificate-identity`: the config file takes either spelling. */
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const kebab = (name: string) => {
+  const k = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return ALIASES[k] ?? k;
+};
 
 /**
  * `--config FILE` for every flag: the file's settings become command-line flags, so that one parser

@@ -4,6 +4,7 @@ import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
+import { pluginFlags } from './plugin-flags.js';
 
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
@@ -39,6 +40,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
+    ...pluginFlags,
     ...shardFlag,
     'follow-symlinks': Flags.boolean({
       summary: 'Follow symbolic links (loops are detected).',

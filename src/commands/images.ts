@@ -5,6 +5,7 @@ import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
+import { pluginFlags } from './plugin-flags.js';
 
 export default class Images extends Command {
   static override summary = 'Scan a list of images, such as everything a Kubernetes cluster runs.';
@@ -40,6 +41,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
+    ...pluginFlags,
     ...shardFlag,
     ...registryFlags,
     'from-file': Flags.string({

@@ -4,6 +4,7 @@ import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
+import { pluginFlags } from './plugin-flags.js';
 
 export default class Layout extends Command {
   static override summary = 'Scan OCI image layouts and image archives on disk.';
@@ -28,7 +29,7 @@ ${EXIT_CODES_HELP}`;
   static override args = {
     path: Args.string({ required: true, description: 'layout directories or tarballs' }),
   };
-  static override flags = grouped({ ...outputFlags, ...trustFlags });
+  static override flags = grouped({ ...outputFlags, ...trustFlags, ...pluginFlags });
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Layout);

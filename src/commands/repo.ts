@@ -5,6 +5,7 @@ import { runScanCommand } from './scan-command.js';
 import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
+import { pluginFlags } from './plugin-flags.js';
 
 export default class Repo extends Command {
   static override summary = 'Scan a container registry, a namespace in it, or one image for signatures.';
@@ -65,6 +66,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = grouped({
     ...outputFlags,
     ...trustFlags,
+    ...pluginFlags,
     ...shardFlag,
     ...registryFlags,
     repos: Flags.string({

@@ -4,9 +4,10 @@ import type { CommonPlan } from '../scan/run.js';
 import type { ScanReport } from '../scan/report-model.js';
 import type { OutputFlagValues } from './output.js';
 import { parseShardFlag } from './shared.js';
+import { pluginRecords, pluginsFromFlags, type PluginFlagValues } from './plugin-flags.js';
 import { trustInput, type TrustFlagValues } from './trust-flags.js';
 
-export interface ScanCommandFlags extends OutputFlagValues, TrustFlagValues {
+export interface ScanCommandFlags extends OutputFlagValues, TrustFlagValues, PluginFlagValues {
   concurrency: number;
   verbose: boolean;
   shard?: string;
@@ -36,6 +37,7 @@ export async function runScanCommand(
   ]);
   try {
     const trust = await loadTrustConfig(trustInput(flags));
+    const plugins = await pluginsFromFlags(flags);
     const writer = await startOutputs(flags);
     const hook = await resultHook(writer, label);
     const report = await scan({
@@ -45,7 +47,10 @@ export async function runScanCommand(
       onResult: hook.onResult,
       shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
       retainResults: writer.retainResults,
+      plugins,
     });
+    const records = pluginRecords(plugins);
+    if (records.length) report.plugins = records;
     if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
     hook.done();
     process.exitCode = await finishOutputs(writer, report);

@@ -39,7 +39,9 @@ export interface Sidecar {
    * `jsonl`: JSON Lines of bundles or DSSE envelopes (`*.intoto.jsonl`, `gh attestation download`);
    * `signature`: a base64 signature (`cosign sign-blob --output-signature`), maybe with a certificate.
    */
-  kind: 'bundle' | 'jsonl' | 'signature';
+  kind: 'bundle' | 'jsonl' | 'signature' | 'plugin';
+  /** For `plugin`: the plugin family whose sidecarSuffixes named it (only that family reads it). */
+  family?: string;
   /** Path on this machine, for opening. */
   absolutePath: string;
   /** Path as reports show it. */

@@ -13,7 +13,10 @@ interface DetectorModule {
   load: () => Promise<Detector>;
 }
 
-/** Every signature family sigscan knows. Order does not matter: detectors run side by side. */
+/**
+ * Every core signature family. Order does not matter: detectors run side by side. Families written
+ * against the plugin contract (ir-sign, and the user's --plugin modules) come from src/plugin.
+ */
 const DETECTOR_MODULES: readonly DetectorModule[] = [
   { kinds: ['image'], load: async () => (await import('./cosign.js')).cosignDetector },
   {
@@ -31,7 +34,6 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
   { kinds: ['file'], load: async () => (await import('./cosign-blob.js')).cosignBlobDetector },
   { kinds: ['file'], load: async () => (await import('./in-toto.js')).inTotoDetector },
   { kinds: ['image'], load: async () => (await import('./tuf.js')).tufDetector },
-  { kinds: ['image'], load: async () => (await import('./ir-sign.js')).irSignDetector },
   { kinds: ['image'], load: async () => (await import('./nv2.js')).nv2Detector },
 ];
 

@@ -173,7 +173,7 @@ async function referrerEvidence(
 
 async function* detectFile(target: FileTarget, ctx: DetectContext): AsyncIterable<Evidence> {
   for (const sidecar of ctx.file?.sidecars ?? []) {
-    if (sidecar.kind === 'signature') continue;
+    if (sidecar.kind !== 'bundle' && sidecar.kind !== 'jsonl') continue; // cosign .sig, plugin sidecars
     const text = Buffer.from(
       await readSidecar(sidecar.absolutePath, ctx.limits.maxSignatureBlobBytes),
     ).toString('utf8');

@@ -10,7 +10,9 @@ export type SignatureFamily =
   | 'oci-annotation'
   | 'jar'
   | 'authenticode'
-  | 'in-toto';
+  | 'in-toto'
+  /** A family added by a plugin (`--plugin`): always `x-<name>`. */
+  | `x-${string}`;
 
 export interface CertificateSummary {
   /** RFC 4514 string, most specific RDN first, spelled as Go's pkix.Name.String(). */

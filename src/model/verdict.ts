@@ -13,4 +13,6 @@ export interface Verdict {
   code: string;
   /** A sentence a person understands. */
   message: string;
+  /** Who decided, when not sigscan itself: `plugin:<module>@<version>`. */
+  by?: string;
 }

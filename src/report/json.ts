@@ -29,6 +29,7 @@ export function scanJson(report: ScanReport): Record<string, unknown> {
     startedAt: report.startedAt.toISOString(),
     finishedAt: report.finishedAt.toISOString(),
     durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
+    ...(report.plugins?.length ? { plugins: report.plugins } : {}),
   };
 }
 
@@ -98,7 +99,12 @@ export function signatureJson(s: SignatureResult): Record<string, unknown> {
     claims: e.claims ? compact({ ...e.claims }) : null,
     details: e.details ?? {},
     findings: (e.findings ?? []).map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
-    verdict: { status: s.verdict.status, code: s.verdict.code, message: s.verdict.message },
+    verdict: {
+      status: s.verdict.status,
+      code: s.verdict.code,
+      message: s.verdict.message,
+      ...(s.verdict.by ? { by: s.verdict.by } : {}),
+    },
   };
 }
 

@@ -19,6 +19,8 @@ export interface ScanReport {
   /** Files seen but not reported (not a signable format), for fs scans. */
   filesSkipped?: number;
   stats?: unknown;
+  /** The user's plugins (`--plugin`) that took part: module, name, version, SHA-256 of the entry file. */
+  plugins?: Array<{ module: string; name: string; version: string; sha256: string; families: string[] }>;
 }
 
 /** One distinct signer and how many targets it signed. */

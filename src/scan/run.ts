@@ -16,6 +16,9 @@ import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
 import { runScan, type ScanJob } from './engine.js';
+import { loadPlugins, pluginDetectors, pluginVerifiers, type LoadedPlugin } from '../plugin/index.js';
+import { FAMILY_VERIFIERS } from '../trust/families/index.js';
+import { usePluginSidecars } from '../sources/sidecars.js';
 import type { ScanReport } from './report-model.js';
 
 export interface CommonPlan {
@@ -33,6 +36,8 @@ export interface CommonPlan {
   retainResults?: boolean;
   /** This job's share when a fleet splits the scan (`--shard i/n`). */
   shard?: Shard;
+  /** Plugin families (built-in ones and `--plugin` modules); the built-in ones when absent. */
+  plugins?: LoadedPlugin[];
 }
 
 /** How to reach registries: credentials, TLS, pacing. */
@@ -205,6 +210,12 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
   const limits = plan.nested === false ? { ...base, maxNestingDepth: 0 } : base;
   const scanErrors: ErrorEntry[] = [];
   const counters = newFsCounters();
+  const plugins = plan.plugins ?? (await loadPlugins());
+  const restoreSidecars = usePluginSidecars(
+    plugins.flatMap((p) =>
+      p.families.flatMap((f) => (f.spec.sidecarSuffixes ?? []).map((s) => [s, f.spec.family] as const)),
+    ),
+  );
   const jobs = fsJobs({
     roots: plan.roots,
     followSymlinks: plan.followSymlinks,
@@ -215,7 +226,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     counters,
     shard: plan.shard,
   });
-  const results = await collect(jobs, plan, limits);
+  const results = await collect(jobs, { ...plan, plugins }, limits).finally(restoreSidecars);
   return {
     command: 'fs',
     inputs: plan.roots,
@@ -234,9 +245,12 @@ async function collect(
   services?: DetectServices,
 ): Promise<TargetResult[]> {
   const results: TargetResult[] = [];
+  const plugins = plan.plugins ?? (await loadPlugins());
+  const fromPlugins = pluginDetectors(plugins);
+  const trust = plan.trust ?? emptyTrustConfig();
   for await (const result of runScan(jobs, {
-    detectors: detectorsFor,
-    trust: new TrustEvaluator(plan.trust ?? emptyTrustConfig()),
+    detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
+    trust: new TrustEvaluator(trust, { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) }),
     concurrency: plan.concurrency,
     limits,
     log: plan.log,

@@ -19,6 +19,21 @@ const STANDALONE = /(\.intoto\.jsonl|\.sigstore\.json|^sha256[:-][0-9a-f]{64}\.j
 const MAX_SIDECAR_PEEK = 4 * 1024 * 1024;
 const MAX_SUBJECTS = 256;
 
+/**
+ * Sidecar suffixes that plugin families declared (`<file>.ed25519.sig`), with the family each belongs
+ * to; set for the duration of an fs scan by usePluginSidecars.
+ */
+let pluginSuffixes: ReadonlyArray<readonly [suffix: string, family: string]> = [];
+
+/** Makes these plugin suffixes sidecars until the returned function is called. */
+export function usePluginSidecars(suffixes: ReadonlyArray<readonly [string, string]>): () => void {
+  const before = pluginSuffixes;
+  pluginSuffixes = [...suffixes].sort((a, b) => b[0].length - a[0].length);
+  return () => {
+    pluginSuffixes = before;
+  };
+}
+
 export interface DirectorySidecars {
   /** Sidecars per signed file name. */
   attached: Map<string, Sidecar[]>;
@@ -54,6 +69,12 @@ export async function findSidecars(
   const ref = (name: string) => ({ absolutePath: join(dir, name), displayPath: join(displayDir, name) });
 
   for (const name of names) {
+    const plugin = pluginSuffixes.find(([suffix]) => name.endsWith(suffix) && name.length > suffix.length);
+    if (plugin) {
+      const target = name.slice(0, -plugin[0].length);
+      if (await present(target)) attach(target, { kind: 'plugin', family: plugin[1], ...ref(name) }, name);
+      continue;
+    }
     const bundleBase = base(name, BUNDLE_SUFFIXES);
     if (bundleBase && (await present(bundleBase))) {
       attach(bundleBase, { kind: 'bundle', ...ref(name) }, name);
@@ -104,6 +125,7 @@ export async function findSidecars(
 /** True for a name `findSidecars` could claim: the only names a streamed directory keeps in memory. */
 export function maySidecar(name: string): boolean {
   return (
+    pluginSuffixes.some(([suffix]) => name.endsWith(suffix)) ||
     base(name, BUNDLE_SUFFIXES) !== undefined ||
     base(name, JSONL_SUFFIXES) !== undefined ||
     base(name, CERT_SUFFIXES) !== undefined ||

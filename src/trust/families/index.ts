@@ -16,7 +16,6 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   jar: lazy(async () => (await import('./jar.js')).jarVerifier),
   authenticode: lazy(async () => (await import('./authenticode.js')).authenticodeVerifier),
   notation: lazy(async () => (await import('./notation-legacy.js')).notationFamilyVerifier),
-  'oci-annotation': lazy(async () => (await import('./oci-annotation.js')).ociAnnotationVerifier),
   cosign: lazy(async () => (await import('./cosign-blob.js')).cosignFamilyVerifier),
   'sigstore-bundle': lazy(async () => (await import('./sigstore-bundle.js')).sigstoreBundleVerifier),
   'in-toto': lazy(async () => (await import('./in-toto.js')).inTotoVerifier),
