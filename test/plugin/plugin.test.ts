@@ -18,7 +18,6 @@ const ROOT_CA = join(PROJECT_ROOT, 'fixtures', 'fixture-root-ca.pem');
 let work: string;
 let tree: string;
 let pub: string;
-let otherPub: string;
 
 async function openssl(...args: string[]): Promise<void> {
   await run('openssl', args);
@@ -40,7 +39,6 @@ beforeAll(async () => {
     await openssl('pkey', '-in', join(work, `${name}.pem`), '-pubout', '-out', join(work, `${name}.pub.pem`));
   }
   pub = join(work, 'k.pub.pem');
-  otherPub = join(work, 'other.pub.pem');
   await writeFile(join(tree, 'good.bin'), 'firmware 1.0\n');
   await sign(join(tree, 'good.bin'), join(work, 'k.pem'));
   await writeFile(join(tree, 'tampered.bin'), 'firmware 1.0\n');
