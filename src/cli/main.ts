@@ -1,160 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
-import { Config, Errors, Plugin, flush, run, type Interfaces } from '@oclif/core';
-
-import { COMMANDS } from '../commands/index.js';
-import { expandConfigFile, type FlagShape } from './config-file.js';
-import { nearest } from './suggest.js';
-
-/** Exit codes as the README documents them. */
-const EXIT_USAGE = 2;
-const EXIT_INCOMPLETE = 3;
+import type { Interfaces } from '@oclif/core';
 
 /**
- * The process entry point. oclif parses and dispatches; this wrapper owns what a user sees when that
- * goes wrong: one line `sigscan: <message>` on stderr, a documented exit code, a "did you mean" for a
- * mistyped command or flag, and a stack trace only with `--debug`. It also accepts `sigscan help [cmd]`,
- * which oclif leaves to a plugin we do not ship.
+ * The process entry point. `sigscan version` and `--version` answer from here, before oclif and the
+ * command table load (two thirds of start-up): a pipeline that checks the tool's version pays for
+ * Node alone. Everything else goes through runCli.
  */
 export async function main(
   argv: string[],
   entry: string,
   opts: { pjson?: Interfaces.PJSON } = {},
 ): Promise<void> {
-  const debug = argv.includes('--debug') || process.env.SIGSCAN_DEBUG === '1';
-  let args = argv.filter((a) => a !== '--debug');
-  if (args[0] === 'help') args = [...args.slice(1), '--help'];
-  // `sigscan ... | head` closes stdout early: stop quietly, as Unix tools do, keeping the exit code.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    throw err;
-  });
-  let config: Config | undefined;
-  try {
-    config = await loadConfig(entry, opts.pjson);
-    const unknown = unknownCommand(config, args);
-    if (unknown) throw unknown;
-    const command = commandOf(config, args);
-    if (command?.flags.config) {
-      const words = command.id.split(':').length;
-      args = [
-        ...args.slice(0, words),
-        ...(await expandConfigFile(args.slice(words), command.flags as Record<string, FlagShape>)),
-      ];
-    }
-    await run(args, config);
-    await flush();
-  } catch (err) {
-    fail(err, config, args, debug);
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
+    const { TOOL_NAME, TOOL_VERSION } = await import('../version.js');
+    process.stdout.write(`${versionLine(TOOL_NAME, TOOL_VERSION)}\n`);
+    return;
   }
+  const { runCli } = await import('./run-cli.js');
+  await runCli(argv, entry, opts);
 }
 
-/**
- * oclif's configuration with the command table handed over directly. oclif would otherwise find the
- * commands by importing `dist/commands/index.js` from disk, which a single-file bundle (`npm run
- * build:bin`) does not have; the checkout and the bundle run the same code this way.
- */
-async function loadConfig(entry: string, pjson?: Interfaces.PJSON): Promise<Config> {
-  const root = dirname(dirname(entry));
-  pjson ??= JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON;
-  const plugin = new Plugin({ root, pjson, isRoot: true });
-  // oclif reads its explicit command target through this cache before importing anything.
-  (plugin as unknown as { commandCache: typeof COMMANDS }).commandCache = COMMANDS;
-  await plugin.load();
-  return Config.load({ root, pjson, plugins: new Map([[plugin.name, plugin]]) });
-}
-
-/** A first word that is neither a command, a topic, nor a flag. */
-function unknownCommand(config: Config, args: string[]): Errors.CLIError | undefined {
-  const id = args[0];
-  if (id === undefined || id.startsWith('-')) return undefined;
-  // Topics use spaces in our CLI ("report diff"): join the first two words the way oclif does.
-  if (config.findCommand(id)) return undefined;
-  const sub = args[1] && !args[1].startsWith('-') ? args[1] : undefined;
-  let typed = id;
-  if (config.findTopic(id)) {
-    if (!sub || config.findCommand(`${id}:${sub}`)) return undefined;
-    typed = `${id} ${sub}`;
-  }
-  const names = config.commandIDs.map((c) => c.replaceAll(':', ' '));
-  const guess = nearest(typed, names);
-  return new Errors.CLIError(
-    `unknown command "${typed}"${guess ? ` (did you mean "${guess}"?)` : ''}; see "sigscan help"`,
-    { exit: EXIT_USAGE },
-  );
-}
-
-function fail(err: unknown, config: Config | undefined, args: string[], debug: boolean): never {
-  if (err instanceof Errors.ExitError) process.exit(err.oclif.exit ?? 0);
-  const { message, exit } = describe(err, config, args);
-  process.stderr.write(`sigscan: ${message}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exit(exit);
-}
-
-function describe(
-  err: unknown,
-  config: Config | undefined,
-  args: string[],
-): { message: string; exit: number } {
-  if (err instanceof Errors.CLIError) {
-    // oclif does not export its parse error classes; they are the CLIErrors that carry `parse`.
-    const parse = 'parse' in err;
-    const { flags, args: missing } = err as unknown as { flags?: unknown; args?: unknown };
-    if (parse && Array.isArray(flags) && config)
-      return { message: unknownFlags(flags.map(String), flagNames(config, args)), exit: EXIT_USAGE };
-    if (parse && /^Missing \d+ required arg/.test(err.message) && Array.isArray(missing))
-      return { message: missingArgs(missing as Array<{ name: string }>), exit: EXIT_USAGE };
-    const exit = parse ? EXIT_USAGE : (err.oclif.exit ?? EXIT_INCOMPLETE);
-    return { message: oneLine(err.message), exit: exit === 1 && parse ? EXIT_USAGE : exit };
-  }
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const usage = code === 'USAGE';
-    return {
-      message: `${usage ? '' : 'unexpected error: '}${oneLine(err.message)}${usage ? '' : ' (run again with --debug for details)'}`,
-      exit: usage ? EXIT_USAGE : EXIT_INCOMPLETE,
-    };
-  }
-  return { message: `unexpected error: ${String(err)}`, exit: EXIT_INCOMPLETE };
-}
-
-/** oclif messages can span lines ("Missing 1 required arg:\nDIR ...\nSee more help with --help"). */
-export function oneLine(message: string): string {
-  return message
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^See more help with/.test(l))
-    .join('; ');
-}
-
-function missingArgs(missing: Array<{ name: string; description?: string }>): string {
-  const names = missing.map((a) => `${a.name.toUpperCase()}${a.description ? ` (${a.description})` : ''}`);
-  return `missing argument ${names.join(', ')}; see --help`;
-}
-
-function unknownFlags(given: string[], known: string[]): string {
-  const parts = given.map((flag) => {
-    const guess = nearest(flag.replace(/=.*$/, ''), known);
-    return `${flag}${guess ? ` (did you mean ${guess}?)` : ''}`;
-  });
-  return `unknown flag${given.length === 1 ? '' : 's'} ${parts.join(', ')}; see --help`;
-}
-
-/** The command the first one or two words name. */
-function commandOf(config: Config, args: string[]) {
-  const id = args[1] && config.findCommand(`${args[0]}:${args[1]}`) ? `${args[0]}:${args[1]}` : args[0];
-  return id && !id.startsWith('-') ? config.findCommand(id) : undefined;
-}
-
-/** `--long` and `-c` spellings of the flags the command in `args` accepts. */
-function flagNames(config: Config, args: string[]): string[] {
-  const names: string[] = [];
-  for (const [name, flag] of Object.entries(commandOf(config, args)?.flags ?? {})) {
-    names.push(`--${name}`);
-    if (flag.char) names.push(`-${flag.char}`);
-    if (flag.type === 'boolean' && flag.allowNo) names.push(`--no-${name}`);
-  }
-  return names;
+/** `sigscan 1.2.3 (node v22.1.0, linux-x64)`: the same line as `sigscan version`. */
+export function versionLine(name: string, version: string): string {
+  return `${name} ${version} (node ${process.version}, ${process.platform}-${process.arch})`;
 }

@@ -1,5 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 
+import { versionLine } from '../cli/main.js';
+
 export default class Version extends Command {
   static override summary = 'Print the sigscan version.';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
@@ -13,10 +15,6 @@ export default class Version extends Command {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
     };
-    this.log(
-      flags.json
-        ? JSON.stringify(info)
-        : `${info.name} ${info.version} (node ${info.node}, ${info.platform})`,
-    );
+    this.log(flags.json ? JSON.stringify(info) : versionLine(info.name, info.version));
   }
 }
