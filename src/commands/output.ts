@@ -42,6 +42,7 @@ export async function resultHook(
   label: string,
 ): Promise<{
   onResult: (r: import('../model/index.js').TargetResult) => void;
+  onTotal: (total: number) => void;
   done: () => void;
 }> {
   const { ProgressLine } = await import('../report/progress.js');
@@ -51,6 +52,7 @@ export async function resultHook(
       writer.onResult(r);
       progress?.tick(r);
     },
+    onTotal: (total) => progress?.setTotal(total),
     done: () => progress?.finish(),
   };
 }

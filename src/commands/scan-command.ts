@@ -45,6 +45,7 @@ export async function runScanCommand(
       concurrency: flags.concurrency,
       log: stderrLogger(flags.verbose),
       onResult: hook.onResult,
+      onTotal: hook.onTotal,
       shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
       retainResults: writer.retainResults,
       plugins,

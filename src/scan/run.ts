@@ -29,6 +29,8 @@ export interface CommonPlan {
   trust?: TrustConfig;
   /** Called with each result as it finishes (progress, streaming output). */
   onResult?: (result: TargetResult) => void;
+  /** Called when a source knows how many top-level targets it will scan (progress: done/total, ETA). */
+  onTotal?: (total: number) => void;
   /**
    * Keep every result in `ScanReport.results` (default). Streaming output (`-o ndjson`) turns this off so that
    * memory stays constant: results then only reach `onResult`.
@@ -125,6 +127,7 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
+  plan.onTotal?.(scopes.length);
   const { openRegistryAccess } = await import('./registry-access.js');
   const access = await openRegistryAccess(plan, limits);
   try {
