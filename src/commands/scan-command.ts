@@ -52,7 +52,11 @@ export async function runScanCommand(
     });
     const records = pluginRecords(plugins);
     if (records.length) report.plugins = records;
-    if (flags.stats && report.stats) process.stderr.write(`stats: ${JSON.stringify(report.stats)}\n`);
+    // Pretty: a table on stderr. Machine formats carry the figures inside the report (json: `stats`).
+    if (flags.stats && report.stats && flags.output === 'pretty') {
+      const { renderStatsTable } = await import('../report/stats.js');
+      process.stderr.write(renderStatsTable(report.stats));
+    }
     hook.done();
     process.exitCode = await finishOutputs(writer, report);
   } catch (err) {
