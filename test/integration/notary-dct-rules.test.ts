@@ -26,6 +26,7 @@ import { DEFAULT_LIMITS } from '../../src/util/limits.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { makeAndPushImage, type PushedImage } from '../helpers/images.js';
 import { NOTARY_BIN, NOTARY_PASSPHRASES, startNotaryServer, type TestNotary } from '../helpers/notary.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { onPath, run, type RunResult } from '../helpers/tools.js';
@@ -339,6 +340,15 @@ describe('DCT rules against the real notary client and server', () => {
     it('the root certificate given as --in-toto-layout-key does not pin the root', async () => {
       const config = emptyTrustConfig();
       config.inTotoLayoutKeys.push(await readPublicKey(rootCert));
+      const [v] = await verdicts(image(good), config, after);
+      expect([v!.status, v!.code]).toEqual(['unverified', 'TUF_ROOT_NOT_PINNED']);
+    });
+
+    it('a GPG keyring does not pin the root', async () => {
+      const config = {
+        ...emptyTrustConfig(),
+        gpgKeyrings: [join(CORPUS_DIR, 'simple-signing/containers-image/public-key.gpg')],
+      };
       const [v] = await verdicts(image(good), config, after);
       expect([v!.status, v!.code]).toEqual(['unverified', 'TUF_ROOT_NOT_PINNED']);
     });
