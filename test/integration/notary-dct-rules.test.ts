@@ -75,6 +75,40 @@ describe('DCT rules against the real notary client and server', () => {
     await notary.client(['addhash', gun, 'nosha', String(nosha.size), '--sha512', sha512]);
     await notary.client(['addhash', gun, 'badlen', String(badlen.size + 1), '--sha256', hex(badlen.digest)]);
     await notary.client(['addhash', gun, 'moved', String(good.size), '--sha256', hex(good.digest)]);
+    // `shadow` in targets names good's manifest; targets/releases (below) names another one.
+    await notary.client(['addhash', gun, 'shadow', String(good.size), '--sha256', hex(good.digest)]);
+    await notary.client(['publish', gun]);
+    // Two delegations with their own keys: targets/releases (docker reads it first) and targets/alice
+    // (docker never reads it).
+    for (const role of ['releases', 'alice']) {
+      const key = join(tmp, `${role}.key`);
+      const crt = join(tmp, `${role}.crt`);
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', key, '-out', crt, '-days', '2', '-subj', `/CN=${role}`]); // prettier-ignore
+      await notary.client(['delegation', 'add', gun, `targets/${role}`, crt, '--all-paths']);
+      await notary.client(['publish', gun]);
+      await notary.client(['key', 'import', key, '--role', `targets/${role}`]);
+    }
+    await notary.client([
+      'addhash',
+      gun,
+      'shadow',
+      String(nosha.size),
+      '--sha256',
+      hex(nosha.digest),
+      '--roles',
+      'targets/releases',
+    ]);
+    await notary.client([
+      'addhash',
+      gun,
+      'alice',
+      String(good.size),
+      '--sha256',
+      hex(good.digest),
+      '--roles',
+      'targets/alice',
+    ]);
     await notary.client(['publish', gun]);
 
     const service = new NotaryService({ serverUrl: notary.url, caFile: notary.caFile });
@@ -247,6 +281,46 @@ describe('DCT rules against the real notary client and server', () => {
     it('a manifest of unknown size is never verified (the length could not be compared)', async () => {
       const [v] = await verdicts({ ...image(good), size: undefined }, pinned(), after);
       expect([v!.status, v!.code]).toEqual(['error', 'TUF_LENGTH_UNKNOWN']);
+    });
+  });
+
+  describe('only the roles docker reads: targets/releases, then targets', () => {
+    /** `docker pull` with content trust, no daemon: it resolves the tag through notary first. */
+    async function dockerPull(tag: string) {
+      return run('docker', ['pull', `${gun}:${tag}`], {
+        check: false,
+        timeoutMs: 60_000,
+        env: {
+          DOCKER_CONFIG: join(tmp, 'docker-config'),
+          DOCKER_CONTENT_TRUST: '1',
+          DOCKER_CONTENT_TRUST_SERVER: notary.url,
+          DOCKER_HOST: `unix://${join(tmp, 'no-daemon.sock')}`,
+        },
+      });
+    }
+
+    it('a tag signed only in targets/alice is untrusted TUF_ROLE_NOT_USED; the docker client finds no trust data', async () => {
+      const vs = await verdicts(image(good, 'alice'), pinned(), after);
+      expect(vs.map((v) => [v.status, v.code])).toEqual([['untrusted', 'TUF_ROLE_NOT_USED']]);
+      if (await onPath('docker')) {
+        const ref = await dockerPull('alice');
+        expect(ref.code).not.toBe(0);
+        expect(ref.stderr).toContain('No trust data for alice');
+      }
+    });
+
+    it('a targets entry shadowed by a different targets/releases entry is not verified; docker pulls the releases digest', async () => {
+      const vs = await verdicts(image(good, 'shadow'), pinned(), after);
+      // releases first (docker's order): it names another manifest; then targets, which docker never reads here.
+      expect(vs.map((v) => [v.status, v.code])).toEqual([
+        ['invalid', 'TUF_DIGEST_MISMATCH'],
+        ['untrusted', 'TUF_SHADOWED'],
+      ]);
+      if (await onPath('docker')) {
+        const ref = await dockerPull('shadow');
+        expect(ref.stdout).toContain(`@${nosha.digest}`);
+        expect(ref.stdout).not.toContain(`@${good.digest}`);
+      }
     });
   });
 

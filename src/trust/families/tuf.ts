@@ -57,10 +57,50 @@ export const tufVerifier: FamilyVerifier = async (evidence: Evidence, target: Ta
       roots: inputs.flatMap((i) => (i.root ? [{ path: i.path, bytes: i.root }] : [])),
     },
   });
-  const verdict = tufVerdict(report, problemsFor(report, repo, m.role), m.role);
+  const verdict = dockerRoles(
+    tufVerdict(report, problemsFor(report, repo, m.role), m.role),
+    repo,
+    m.name,
+    m.role,
+    listing.target.hashes['sha256'],
+  );
   if (verdict.status === 'invalid') return verdict;
   return rollbackVerdict(verdict, m.gun, roleVersions(repo, m.role), config.tufCache);
 };
+
+/**
+ * The docker client reads a tag from `targets/releases`, else from `targets`, and from no other role
+ * (docker/cli v28.2.2 cli/command/image/trust.go `getTrustedPullTargets`: `GetTargetByName(tag,
+ * ReleasesRole, CanonicalTargetsRole)`, then "No trust data for <tag>" for any other role). So a
+ * listing in another delegation, or a `targets` listing that a different `targets/releases` entry
+ * shadows, is not what docker would pull.
+ */
+function dockerRoles(
+  verdict: Verdict,
+  repo: TufRepository,
+  name: string,
+  role: string,
+  sha256: string | undefined,
+): Verdict {
+  if (verdict.status !== 'verified') return verdict;
+  if (role !== 'targets' && role !== 'targets/releases') {
+    return untrusted(
+      'TUF_ROLE_NOT_USED',
+      `${role} signs ${name}, but the docker client reads only targets/releases and targets ("No trust data for ${name}"); ${verdict.message}`,
+    );
+  }
+  const releases =
+    role === 'targets'
+      ? findTarget(repo, name).find((l) => l.role === 'targets/releases' && l.inPaths)
+      : undefined;
+  if (releases && releases.target.hashes['sha256'] !== sha256) {
+    return untrusted(
+      'TUF_SHADOWED',
+      `targets signs ${name}, but targets/releases lists it as sha256:${releases.target.hashes['sha256'] ?? '(none)'}, which the docker client reads first; ${verdict.message}`,
+    );
+  }
+  return verdict;
+}
 
 /** The versions this verdict rests on: the top-level chain and the delegation path to the role. */
 function roleVersions(repo: TufRepository, role: string): Record<string, number> {
