@@ -44,7 +44,7 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
   const manifestFile = join(root, 'manifest.json');
   const claimFile = join(root, 'claim.json');
   afterAll(async () => {
-    for (const name of ['expired', 'revoked', 'revoked-signer', 'valid'])
+    for (const name of ['expired', 'revoked', 'revoked-signer', 'valid', 'subkey-valid', 'subkey-expired'])
       await run('gpgconf', ['--homedir', join(root, name), '--kill', 'gpg-agent'], { check: false }).catch(
         () => undefined,
       );
@@ -172,4 +172,58 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
     const then = await ours(await exportKey(home, fpr), sig, '2024-05-01T00:00:00Z');
     expect([then.status, then.code], then.message).toEqual(['verified', 'SIGNED_BY_TRUSTED_KEY']);
   }, 60_000);
+
+  describe('subkeys', () => {
+    /** A primary key (certify only) with one signing subkey made at `created` with `expiry`. */
+    async function withSubkey(
+      name: string,
+      expiry: string,
+    ): Promise<{ home: string; fpr: string; sub: string }> {
+      const home = join(root, name);
+      mkdirSync(home, { mode: 0o700 });
+      await gpg(home, [
+        '--faked-system-time',
+        '20240101T000000',
+        '--quick-gen-key',
+        `${name} <${name}@sigscan.test>`,
+        'ed25519',
+        'cert',
+        '0',
+      ]);
+      const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(await gpg(home, ['--with-colons', '--list-keys']))![1]!;
+      await gpg(home, [
+        '--faked-system-time',
+        '20240101T000000',
+        '--quick-add-key',
+        fpr,
+        'ed25519',
+        'sign',
+        expiry,
+      ]);
+      const fprs = [
+        ...(await gpg(home, ['--with-colons', '--list-keys'])).matchAll(/^fpr:+([0-9A-F]{40}):/gm),
+      ].map((m) => m[1]!);
+      return { home, fpr, sub: fprs.find((f) => f !== fpr)! };
+    }
+
+    it('a valid signing subkey: sigscan verifies as containers/image main does; Debian skopeo 1.9.3 (containers/image 5.23) still refuses subkeys', async () => {
+      const { home, fpr, sub } = await withSubkey('subkey-valid', '0');
+      const sig = await sign(home, `${sub}!`, '20240601T000000');
+      const ref = await skopeo(home, fpr, sig);
+      expect(ref.accepted).toBe(false);
+      expect(ref.output).toContain(`Signature by ${sub} does not match expected fingerprint ${fpr}`);
+      const v = await ours(await exportKey(home, fpr), sig);
+      expect([v.status, v.code], v.message).toEqual(['verified', 'SIGNED_BY_TRUSTED_KEY']);
+      expect(v.message).toContain(`subkey ${sub}`);
+    }, 60_000);
+
+    it('an expired signing subkey, signature back-dated into its lifetime: both refuse; sigscan untrusted KEY_EXPIRED', async () => {
+      const { home, fpr, sub } = await withSubkey('subkey-expired', '1y');
+      const sig = await sign(home, `${sub}!`, '20240601T000000');
+      expect((await skopeo(home, fpr, sig)).accepted).toBe(false);
+      expect((await skopeo(home, sub, sig)).accepted).toBe(false);
+      const v = await ours(await exportKey(home, fpr), sig);
+      expect([v.status, v.code], v.message).toEqual(['untrusted', 'KEY_EXPIRED']);
+    }, 60_000);
+  });
 });
