@@ -39,7 +39,8 @@ export const trustFlags = {
     multiple: true,
   }),
   'tuf-root': Flags.string({
-    summary: 'Pinned TUF root.json for Docker Content Trust (a notary root key also works via --key).',
+    summary:
+      'Pinned TUF root for Docker Content Trust: a root.json, or the root key / root certificate (PEM).',
     multiple: true,
   }),
   policy: Flags.string({ summary: 'containers-policy.json to evaluate per image.' }),
@@ -56,6 +57,10 @@ export const trustFlags = {
   'in-toto-layout-key': Flags.string({
     summary: 'Public key that may sign in-toto layouts (as in-toto-verify --layout-keys); repeatable.',
     multiple: true,
+  }),
+  'tuf-cache': Flags.string({
+    summary:
+      'Directory remembering TUF role versions per GUN to refuse rollbacks (default: $SIGSCAN_CACHE_DIR/tuf or ~/.cache/sigscan/tuf; "none": no cache).',
   }),
 };
 
@@ -86,5 +91,6 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     at: one(flags.at),
     allowWeakAlgorithms: flags['allow-weak-algorithms'] === true ? true : undefined,
     inTotoLayoutKey: many(flags['in-toto-layout-key']),
+    tufCache: one(flags['tuf-cache']),
   };
 }

@@ -76,7 +76,7 @@ async function* detect(target: Target, ctx: DetectContext): AsyncIterable<Eviden
     })
     .sort((a, b) => precedence(a.role) - precedence(b.role));
   for (const listing of ordered) {
-    yield evidenceFor(image, gun, service.name, repo, files, listing, digestHex);
+    yield evidenceFor(gun, service.name, repo, files, listing);
   }
 }
 
@@ -86,39 +86,20 @@ function precedence(role: string): number {
 }
 
 function evidenceFor(
-  image: ImageTarget,
   gun: string,
   server: string,
   repo: TufRepository,
   files: TufRepositoryFiles,
   listing: TargetListing & { name: string },
-  digestHex: string | undefined,
 ): Evidence {
   const md = roleMetadata(repo, listing.role)!;
   const keys = roleKeys(repo, listing.role);
   const signatures = md.signatures.map((s) => ({ keyid: s.keyid, method: s.method, key: keys.get(s.keyid) }));
   const signer = describeSigner(signatures.find((s) => s.key)?.key);
+  // The target entry itself (sha256 present, equal to the digest, length equal to the size) is judged
+  // by the trust layer (trust/tuf/target.ts), which sees the resolved image.
   const findings: Finding[] = [];
   const signedHex = listing.target.hashes['sha256'];
-  if (!signedHex) {
-    findings.push({
-      code: 'TUF_NO_SHA256',
-      message: `${listing.role} lists ${listing.name} without a sha256 hash`,
-      severity: 'warning',
-    });
-  } else if (digestHex && signedHex !== digestHex) {
-    findings.push({
-      code: 'TUF_DIGEST_MISMATCH',
-      message: `${listing.role} signs ${listing.name} as sha256:${signedHex}, but the registry serves sha256:${digestHex} (tag moved after signing?)`,
-      severity: 'integrity',
-    });
-  } else if (image.size !== undefined && listing.target.length !== image.size) {
-    findings.push({
-      code: 'TUF_LENGTH_MISMATCH',
-      message: `${listing.role} signs ${listing.name} with length ${listing.target.length}, the manifest is ${image.size} bytes`,
-      severity: 'integrity',
-    });
-  }
   const rootGrant = repo.root.root?.roles['root'];
   const rootCertSubjects = (rootGrant?.keyids ?? []).flatMap((id) => {
     const subject = describeSigner(repo.root.root?.keys.get(id)).subject;

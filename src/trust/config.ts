@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { SigscanError } from '../errors.js';
 import { sha256Hex } from '../formats/der.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../formats/x509.js';
+import { defaultTufCacheDir } from './tuf/state.js';
 
 /** A public key the user trusts (`--key`), with the id reports use for it. */
 export interface TrustedKey {
@@ -50,6 +51,8 @@ export interface TrustConfig {
   allowWeakAlgorithms: boolean;
   /** in-toto layout keys (`--in-toto-layout-key`): the only keys that may sign a layout. */
   inTotoLayoutKeys: TrustedKey[];
+  /** TUF state cache directory (`--tuf-cache`, default in the user's cache dir; `none`: no cache). */
+  tufCache?: string;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -71,6 +74,7 @@ export interface TrustInput {
   at?: string;
   allowWeakAlgorithms?: boolean;
   inTotoLayoutKey?: string[];
+  tufCache?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -118,6 +122,8 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   allowWeakAlgorithms: 'allowWeakAlgorithms',
   'in-toto-layout-key': 'inTotoLayoutKey',
   inTotoLayoutKey: 'inTotoLayoutKey',
+  'tuf-cache': 'tufCache',
+  tufCache: 'tufCache',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -167,6 +173,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.registriesDirs = merged.registriesD ?? [];
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
+  config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
   if (merged.at) {
     const at = new Date(merged.at);
     if (Number.isNaN(at.getTime()))

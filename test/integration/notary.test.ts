@@ -18,9 +18,8 @@ import { RegistryClient } from '../../src/oci/registry/client.js';
 import { HttpTransport } from '../../src/oci/registry/transport.js';
 import { runScan } from '../../src/scan/engine.js';
 import { registryJobs } from '../../src/sources/registry.js';
-import { emptyTrustConfig, readPublicKey, type TrustConfig } from '../../src/trust/config.js';
+import { emptyTrustConfig, type TrustConfig } from '../../src/trust/config.js';
 import { TrustEvaluator } from '../../src/trust/evaluator.js';
-import type { TufTrustConfig } from '../../src/trust/families/tuf.js';
 import { DEFAULT_LIMITS } from '../../src/util/limits.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { makeAndPushImage, type PushedImage } from '../helpers/images.js';
@@ -133,8 +132,7 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
   const tuf = (r: TargetResult | undefined) => r?.signatures.filter((s) => s.evidence.family === 'tuf') ?? [];
 
   it('finds the signed tags with their roles and key ids, verified against the pinned root key', async () => {
-    const config = emptyTrustConfig();
-    config.keys.push(await readPublicKey(rootKeyFile));
+    const config: TrustConfig = { ...emptyTrustConfig(), tufRoots: [rootKeyFile] };
     const results = await scan(config);
 
     const s1 = tuf(results.get('v1'));
@@ -166,7 +164,7 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
   }, 120_000);
 
   it('verifies with a pinned root.json the user supplies', async () => {
-    const config: TufTrustConfig = { ...emptyTrustConfig(), tufRoots: [rootJsonFile] };
+    const config: TrustConfig = { ...emptyTrustConfig(), tufRoots: [rootJsonFile] };
     const results = await scan(config);
     expect(tuf(results.get('v1'))[0]!.verdict.status).toBe('verified');
     expect(tuf(results.get('v2'))[0]!.verdict.status).toBe('verified');
@@ -183,6 +181,8 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
       notary.caFile,
       '--tuf-root',
       rootJsonFile,
+      '--tuf-cache',
+      join(notary.dir, 'tuf-cache'),
     ]);
     const sig = report.targets[0]!.signatures.find((x) => x.family === 'tuf')!;
     expect(sig.verdict).toMatchObject({ status: 'verified', code: 'TUF_CHAIN_VERIFIED' });
@@ -201,8 +201,7 @@ describe('Docker Content Trust with notary-server and the notary client', () => 
     const other = join(notary.dir, 'other.pem');
     await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
       '-keyout', join(notary.dir, 'other.key'), '-out', other, '-days', '1', '-subj', '/CN=other']); // prettier-ignore
-    const config = emptyTrustConfig();
-    config.keys.push(await readPublicKey(other));
+    const config: TrustConfig = { ...emptyTrustConfig(), tufRoots: [other] };
     const results = await scan(config);
     expect(tuf(results.get('v1'))[0]!.verdict).toMatchObject({
       status: 'untrusted',

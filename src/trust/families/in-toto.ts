@@ -1,14 +1,17 @@
 import { isInTotoMaterial } from '../../detectors/in-toto.js';
 import { parseInTotoMetadata } from '../../formats/in-toto/index.js';
 import type { Verdict } from '../../model/index.js';
-import { checkSignatures, trustedKeyVerifiers, verifyLayout, type InTotoVerifier } from '../in-toto/index.js';
+import { trustedKeyVerifiers, verifyLayout, type InTotoVerifier } from '../in-toto/index.js';
 import type { FamilyVerifier } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
 
 /**
- * in-toto layouts and links. A layout is verified as `in-toto-verify` would (signature by a `--key`,
- * expiry at `--at`/now, links beside it, thresholds, artifact rules), except that inspections are
- * never executed. A lone link can only show that a trusted key signed what it records.
+ * in-toto layouts and links. A layout is verified as `in-toto-verify --layout-keys` would: signed by
+ * every `--in-toto-layout-key` (and only those keys may sign it: a `--key` is a cosign key and never
+ * signs a layout), not expired at `--at`/now, links beside it signed by the functionary keys the
+ * layout itself lists, thresholds, artifact rules. Inspections are never executed, so a layout with
+ * inspections is `unverified` (INSPECTIONS_NOT_RUN) with a finding that its signature is valid.
+ * A lone link is `unverified`: its functionary key is only trusted through a layout.
  */
 export const inTotoVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const m = evidence.material;
@@ -20,30 +23,21 @@ export const inTotoVerifier: FamilyVerifier = async (evidence, _target, ctx) => 
   } catch (err) {
     return verificationError('MALFORMED_ENVELOPE', `in-toto metadata: ${(err as Error).message}`);
   }
-  const keys: InTotoVerifier[] = ctx.config.keys.flatMap((k) =>
-    trustedKeyVerifiers(k.key, `--key ${k.path}`),
-  );
-  if (!ctx.config.keys.length) {
-    return unverified('NO_TRUST_ROOT', `in-toto ${meta.body.type}: no --key given to verify it with`);
-  }
   if (meta.body.type === 'link') {
-    const link = meta.body;
-    const res = checkSignatures(meta.signatures, meta.signedBytes, keys);
-    if (res.ok) {
-      return verified(
-        'VERIFIED',
-        `link for step "${link.name}" is signed by ${res.by.label} (key ${res.keyid.slice(0, 8)}); a lone link proves only that this key recorded these materials and products, not that the supply chain followed a layout`,
-      );
-    }
-    if (!meta.signatures.length)
-      return invalid('LINK_SIGNATURE_INVALID', `link for step "${link.name}" is unsigned`);
-    return res.known
-      ? invalid(
-          'LINK_SIGNATURE_INVALID',
-          `link for step "${link.name}": the signature by a trusted key does not verify`,
-        )
-      : untrusted('KEY_NOT_TRUSTED', `link for step "${link.name}" is signed by none of the --key keys`);
+    // Functionary keys come only from a layout (in-toto verifylib.py `verify_link_signature_thresholds`
+    // checks links against `layout.keys`); no trust flag names a functionary on its own.
+    return unverified(
+      'LINK_WITHOUT_LAYOUT',
+      `link for step "${meta.body.name}": a link is trusted only through the layout that authorizes its functionary; it is checked when the layout beside it is scanned`,
+    );
   }
+  const layoutKeys = ctx.config.inTotoLayoutKeys;
+  if (!layoutKeys.length) {
+    return unverified('NO_TRUST_ROOT', 'in-toto layout: no --in-toto-layout-key given to verify it with');
+  }
+  const keys: InTotoVerifier[][] = layoutKeys.map((k) =>
+    trustedKeyVerifiers(k.key, `--in-toto-layout-key ${k.path}`),
+  );
   const links = new Map(Object.entries(m.links));
   const res = verifyLayout(meta, { keys, now: ctx.now, links });
   evidence.details = {
@@ -56,6 +50,16 @@ export const inTotoVerifier: FamilyVerifier = async (evidence, _target, ctx) => 
       warnings: res.warnings,
     },
   };
+  if (res.code === 'INSPECTIONS_NOT_RUN') {
+    evidence.findings = [
+      ...(evidence.findings ?? []),
+      {
+        code: 'LAYOUT_SIGNATURE_VALID',
+        severity: 'info',
+        message: `the layout signature is valid (${res.signedBy?.label ?? 'layout keys'}); only its inspections were not run`,
+      },
+    ];
+  }
   return layoutVerdict(res.code, res.message);
 };
 
@@ -63,7 +67,10 @@ function layoutVerdict(code: string, message: string): Verdict {
   switch (code) {
     case 'VERIFIED':
       return verified(code, message);
+    case 'INSPECTIONS_NOT_RUN':
+      return unverified(code, message);
     case 'KEY_NOT_TRUSTED':
+    case 'LAYOUT_KEY_NOT_SIGNED':
       return untrusted(code, message);
     case 'MALFORMED_LAYOUT':
       return verificationError(code, message);

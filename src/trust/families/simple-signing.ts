@@ -47,8 +47,9 @@ function configPolicy(config: TrustConfig): Promise<ContainersPolicy | undefined
 /**
  * Simple signing (formats.md §4.3): the OpenPGP signature must verify with a key from `--gpg-keyring`
  * or from the signedBy requirements that containers-policy.json applies to this image; the key must
- * have been valid (not expired, not revoked) when it signed and the signature must not have expired
- * at the verification time; the claim must name this manifest digest and an identity that matches
+ * be valid (not expired, not revoked) at the verification time (`--at` or now, never the creation
+ * time the signature declares: trust/policy/signature.ts `keyValidAt`) and the signature must not
+ * have expired then; the claim must name this manifest digest and an identity that matches
  * the image under the policy's signedIdentity (default matchRepoDigestOrExact).
  *
  * With a policy, the per-image decision (evaluatePolicy, shared by every signature of the image) is

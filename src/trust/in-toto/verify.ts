@@ -13,7 +13,11 @@ import { verifyItemRules, RuleFormatError, type RuleViolation } from './rules.js
 
 export type LayoutCode =
   | 'VERIFIED'
+  /** Everything sigscan can check holds, but the layout's inspections were never run. */
+  | 'INSPECTIONS_NOT_RUN'
   | 'LAYOUT_SIGNATURE_INVALID'
+  /** Some, not all, of the layout keys signed the layout. */
+  | 'LAYOUT_KEY_NOT_SIGNED'
   | 'LAYOUT_EXPIRED'
   | 'KEY_NOT_TRUSTED'
   | 'LINK_MISSING'
@@ -53,8 +57,11 @@ export interface LayoutVerification {
 }
 
 export interface VerifyLayoutOptions {
-  /** Keys trusted to sign this layout (`--key`, or the functionary key for a sublayout). */
-  keys: readonly InTotoVerifier[];
+  /**
+   * The layout keys (`--in-toto-layout-key`, or the functionary key for a sublayout), each as the
+   * scheme variants it may sign with. Every one of them must have signed the layout.
+   */
+  keys: ReadonlyArray<readonly InTotoVerifier[]>;
   now: Date;
   links: LinkStore;
   /** Directory prefix for links, `''` at the top, `<step>.<keyid8>/` for a sublayout. */
@@ -67,12 +74,13 @@ const MAX_SUBLAYOUT_DEPTH = 4;
 
 /**
  * in-toto layout verification as in-toto's `in_toto_verify` does it, minus the parts sigscan never
- * does: (1) a trusted key signed the layout; (2) it has not expired at `now`; (3) for each step the
+ * does: (1) every layout key signed the layout; (2) it has not expired at `now`; (3) for each step the
  * links `<step>.<keyid8>.link` beside it, signed by keys the layout authorises for that step, reach the
  * step threshold counting distinct keys (sublayouts are verified recursively from
  * `<step>.<keyid8>/`); (4) links of one step agree on materials and products; (5) every step's
  * material and product rules hold. Inspections are listed and never executed: their rules are not
- * evaluated and a rule that matches against an inspection consumes nothing.
+ * evaluated and a rule that matches against an inspection consumes nothing, so a layout with
+ * inspections ends as INSPECTIONS_NOT_RUN, never VERIFIED.
  */
 export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): LayoutVerification {
   const base: LayoutVerification = {
@@ -96,27 +104,44 @@ export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): L
   const layout: InTotoLayout = meta.body;
   base.inspectionsNotRun = layout.inspections.map((i) => ({ name: i.name, run: i.run }));
 
-  // 1. Layout signature.
+  // 1. Layout signatures: in-toto-verify requires at least one layout key and a valid signature by
+  // every one of them (in-toto verifylib.py `verify_metadata_signatures`: "Fail if any of the passed
+  // keys can't verify a signature on the Layout").
   if (meta.signatures.length === 0)
     return fail('LAYOUT_SIGNATURE_INVALID', 'the layout is unsigned (no signatures)');
-  const sig = checkSignatures(meta.signatures, meta.signedBytes, opts.keys);
-  if (!sig.ok) {
-    return sig.known
-      ? fail(
-          'LAYOUT_SIGNATURE_INVALID',
-          `the layout signature by ${describeIds(meta)} does not verify: the layout was altered or the signature is corrupt`,
-        )
-      : fail(
-          'KEY_NOT_TRUSTED',
-          `the layout is signed by ${describeIds(meta)}, which is none of the trusted keys (${
-            opts.keys
-              .map((k) => k.label)
-              .filter(unique)
-              .join(', ') || 'none'
-          })`,
-        );
+  if (opts.keys.length === 0) return fail('KEY_NOT_TRUSTED', 'no layout key was given');
+  const checks = opts.keys.map((variants) => ({
+    variants,
+    res: checkSignatures(meta.signatures, meta.signedBytes, variants),
+  }));
+  const good = checks.flatMap((c) => (c.res.ok ? [c.res] : []));
+  const tampered = checks.find((c) => !c.res.ok && c.res.known);
+  if (tampered) {
+    return fail(
+      'LAYOUT_SIGNATURE_INVALID',
+      `the layout signature by ${tampered.variants[0]?.label ?? 'a layout key'} does not verify: the layout was altered or the signature is corrupt`,
+    );
   }
-  base.signedBy = { label: sig.by.label, keyid: sig.keyid };
+  if (good.length === 0) {
+    return fail(
+      'KEY_NOT_TRUSTED',
+      `the layout is signed by ${describeIds(meta)}, which is none of the layout keys (${
+        opts.keys
+          .map((k) => k[0]?.label ?? '')
+          .filter(unique)
+          .join(', ') || 'none'
+      })`,
+    );
+  }
+  if (good.length < checks.length) {
+    const missing = checks.filter((c) => !c.res.ok).map((c) => c.variants[0]?.label ?? 'a layout key');
+    return fail(
+      'LAYOUT_KEY_NOT_SIGNED',
+      `the layout is not signed by every layout key: no signature by ${missing.join(', ')} (in-toto-verify requires one by each)`,
+    );
+  }
+  const sig = good[0]!;
+  base.signedBy = { label: good.map((g) => g.by.label).join(', '), keyid: sig.keyid };
 
   // 2. Expiry.
   const expires = Date.parse(layout.expires);
@@ -181,13 +206,21 @@ export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): L
         if (depth >= MAX_SUBLAYOUT_DEPTH)
           return fail('MALFORMED_LAYOUT', `sublayouts nest deeper than ${MAX_SUBLAYOUT_DEPTH}`);
         const sub = verifyLayout(c.meta, {
-          keys: [functionary],
+          keys: [[functionary]],
           now: opts.now,
           links: opts.links,
           dir: `${dir}${step.name}.${c.keyid.slice(0, 8)}/`,
           depth: depth + 1,
         });
-        if (sub.code !== 'VERIFIED' || !sub.summary) {
+        // A sublayout's unrun inspections leave the whole chain unverified, but its other checks
+        // still count: carry them up rather than stopping here.
+        base.inspectionsNotRun.push(
+          ...(sub.code === 'INSPECTIONS_NOT_RUN' ? sub.inspectionsNotRun : []).map((i) => ({
+            ...i,
+            name: `${step.name}/${i.name}`,
+          })),
+        );
+        if ((sub.code !== 'VERIFIED' && sub.code !== 'INSPECTIONS_NOT_RUN') || !sub.summary) {
           return fail(sub.code, `sublayout for step "${step.name}" (${dir}${c.file}): ${sub.message}`, {
             violation: sub.violation,
           });
@@ -265,13 +298,24 @@ export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): L
     byproducts: last?.byproducts ?? {},
     command: last?.command ?? [],
   };
-  const inspections = base.inspectionsNotRun.length
-    ? `; ${base.inspectionsNotRun.length} inspection(s) (${base.inspectionsNotRun.map((i) => i.name).join(', ')}) were not run — sigscan never executes commands named in metadata`
-    : '';
+  const signedBy = `layout signed by ${base.signedBy.label} (key ${sig.keyid.slice(0, 8)}), valid until ${layout.expires}`;
+  const steps = `${layout.steps.length} step(s) (${layout.steps.map((s) => s.name).join(', ')}) have threshold links by authorized functionaries and all step artifact rules hold`;
+  if (base.inspectionsNotRun.length) {
+    // in-toto-verify runs each inspection and then checks its artifact rules (verifylib.py
+    // `in_toto_verify` steps 10-11); those rules are what catch a final product replaced after the
+    // last step. sigscan never executes commands named in metadata, so the chain is not verified.
+    const names = base.inspectionsNotRun.map((i) => `${i.name} (${JSON.stringify(i.run)})`);
+    return {
+      ...base,
+      code: 'INSPECTIONS_NOT_RUN',
+      message: `the supply chain is not verified: ${base.inspectionsNotRun.length} inspection(s) ${names.join(', ')} were not run, so their artifact rules were not checked (sigscan never executes commands named in metadata; run in-toto-verify). Checked: ${signedBy}; ${steps}`,
+      summary,
+    };
+  }
   return {
     ...base,
     code: 'VERIFIED',
-    message: `layout signed by ${sig.by.label} (key ${sig.keyid.slice(0, 8)}), valid until ${layout.expires}; ${layout.steps.length} step(s) (${layout.steps.map((s) => s.name).join(', ')}) have threshold links by authorized functionaries and all artifact rules hold${inspections}`,
+    message: `${signedBy}; ${steps}`,
     summary,
   };
 }

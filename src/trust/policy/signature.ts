@@ -18,7 +18,7 @@ export type BlobCheck =
 /**
  * The containers-signature(5) check of one blob against trusted keys, in its order: a signed
  * message, a known (sub)key, a valid signature that has not expired from a key valid (not expired, not
- * revoked) when it signed, and only then the strict claim parse. Digest and identity are the
+ * revoked) now — the time of the check, see `keyValidAt` — and only then the strict claim parse. Digest and identity are the
  * caller's (they depend on the image and the policy).
  */
 export async function checkSimpleSignature(
@@ -71,6 +71,8 @@ export async function checkSimpleSignature(
   } catch (err) {
     return { ...mapOpenPgpError((err as Error).message ?? String(err)), keyId };
   }
+  const validity = await keyValidAt(found.key, keyId, now);
+  if (validity) return { ...validity, keyId };
   const who = describeKey(found.description);
   let claim: SimpleSigningClaim;
   try {
@@ -85,6 +87,60 @@ export async function checkSimpleSignature(
     };
   }
   return { ok: true, claim, key: found.description, keyId, created: parsed.signatures[0]!.created };
+}
+
+/**
+ * The signing (sub)key must be valid — not expired, not revoked, bound and signing-capable — at the
+ * time of the check (`--at`, or now), never only at the creation time the signature declares: the
+ * signer chooses that time, so a holder of an expired or revoked key can back-date a signature into
+ * the key's lifetime. openpgp.js's `verify` judges the key at the signature's creation time; gpgme,
+ * which containers/image uses (signature/mechanism_gpgme.go `Verify`: any `sig.Status`, `Validity
+ * == Never` or `ValidityReason` is refused), reports EXPKEYSIG/REVKEYSIG for a key expired or revoked
+ * now, whatever the signature claims. Simple signing has no trusted timestamp that could vouch for an
+ * earlier time.
+ *
+ * Subkeys: containers/image refused signatures by a subkey up to v5.36.1 (simple.go
+ * `verifyAndExtractSignature` compared the subkey fingerprint gpgme returns with the primary
+ * fingerprints of the keyring) and accepts them since commit 3ad129be ("Also accept subkey signatures
+ * in simple signing", containers/image main, July 2025: `keyIdentityForVerificationKeyIdentity` maps the
+ * subkey to its primary key). sigscan follows the current behaviour, with the subkey judged at the time
+ * of the check like a primary key.
+ */
+async function keyValidAt(
+  key: PublicKey,
+  keyId: string,
+  now: Date,
+): Promise<{ ok: false; status: VerdictStatus; code: string; message: string } | undefined> {
+  const signing = [key, ...key.getSubkeys()].find((k) => k.getKeyID().toHex() === keyId.toLowerCase());
+  try {
+    await key.getSigningKey(signing?.getKeyID(), now);
+    return undefined;
+  } catch (err) {
+    const m = (err as Error).message ?? String(err);
+    const at = now.toISOString();
+    if (/revoked/i.test(m)) {
+      return {
+        ok: false,
+        status: 'untrusted',
+        code: 'KEY_REVOKED',
+        message: `the signing key is revoked at ${at}, the time of the check (${m}); a revoked key's signatures are refused whatever creation time they claim`,
+      };
+    }
+    if (/expired/i.test(m)) {
+      return {
+        ok: false,
+        status: 'untrusted',
+        code: 'KEY_EXPIRED',
+        message: `the signing key is expired at ${at}, the time of the check (${m}); its signatures are refused whatever creation time they claim`,
+      };
+    }
+    return {
+      ok: false,
+      status: 'untrusted',
+      code: 'KEY_NOT_VALID',
+      message: `the signing key is not a valid signing key at ${at} (${m})`,
+    };
+  }
 }
 
 export function describeKey(key: KeyDescription): string {
@@ -122,7 +178,7 @@ function mapOpenPgpError(message: string): {
       ok: false,
       status: 'untrusted',
       code: 'KEY_EXPIRED',
-      message: `the signing key had expired when it signed (${m})`,
+      message: `the signing key had expired or was not yet valid when it signed (${m})`,
     };
   }
   if (/in the future|newer than the signature/i.test(m)) {

@@ -40,7 +40,7 @@ export interface RoleStatus {
 
 /** What the user pinned out of band. Trust on first use is not trust: without a pin nothing verifies. */
 export interface TufPin {
-  /** Public keys (`--key`): one of them must have signed the root. */
+  /** Root keys given with `--tuf-root` (PEM): one of them must have signed the root. */
   keys?: KeyObject[];
   /** Root files the user supplied (raw bytes of a root.json). */
   roots?: Array<{ path: string; bytes: Uint8Array }>;
@@ -316,7 +316,7 @@ function checkPin(
       kind: 'none',
       matched: false,
       message:
-        'no root pinned (root key via --key, or a root.json): a self-signed root is trust on first use, not trust',
+        'no root pinned (--tuf-root: a root.json or the root key): a self-signed root is trust on first use, not trust',
     };
   }
   const fetched = repo.root;

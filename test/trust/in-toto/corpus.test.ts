@@ -48,7 +48,25 @@ function trustFiles(a: Artifact): string[] {
 /** Distinct codes: which check decided each artifact. */
 const EXPECTED_CODE: Record<string, string> = {
   'in-toto-golang/super.layout': 'LAYOUT_SIGNATURE_INVALID',
+  'in-toto-golang/demo.layout': 'INSPECTIONS_NOT_RUN',
+  'in-toto-golang/demo.dsse.layout': 'INSPECTIONS_NOT_RUN',
 };
+
+/**
+ * Errata: where sigscan (issue #16 items 3 and 4) deliberately differs from ../shared/corpus/
+ * expected.json, which is read-only here. Reported to the lead for the shared file.
+ * - Lone links: expected.json says they verify with the functionary's public key. A functionary key
+ *   is trusted only through a layout that lists it (in-toto verifylib.py checks links against
+ *   `layout.keys`); no trust flag names a functionary, and `--key` is the cosign role. sigscan answers
+ *   `unverified` LINK_WITHOUT_LAYOUT; the links are checked when their layout is scanned.
+ * - sub_layout.70ca5750.link is demo.layout's twin (same inspection `untar`); like the demo layouts it
+ *   is not verified for the supply chain.
+ */
+const ERRATA: Record<string, { status: string; code: string }> = {
+  'in-toto-golang/sub_layout.70ca5750.link': { status: 'unverified', code: 'INSPECTIONS_NOT_RUN' },
+};
+const isLoneLink = (a: Artifact): boolean =>
+  a.kind.includes('(in-toto link)') || a.kind.startsWith('in-toto-link');
 
 describe('in-toto corpus agrees with expected.json', () => {
   it('has the in-toto artifacts', () => {
@@ -62,12 +80,14 @@ describe('in-toto corpus agrees with expected.json', () => {
         trustFiles(a),
         CORPUS_AT,
       );
+      expect(evidence.family).toBe('in-toto');
+      const erratum = isLoneLink(a) ? { status: 'unverified', code: 'LINK_WITHOUT_LAYOUT' } : ERRATA[a.id];
+      if (erratum) {
+        expect([verdict.status, verdict.code], verdict.message).toEqual([erratum.status, erratum.code]);
+        return;
+      }
       expect(verdict.status === 'verified', `${verdict.code}: ${verdict.message}`).toBe(a.expected.verifies);
       expect(verdict.code).toBe(EXPECTED_CODE[a.id] ?? 'VERIFIED');
-      expect(evidence.family).toBe('in-toto');
-      if (a.kind.includes('link') && verdict.status === 'verified') {
-        expect(verdict.message).toMatch(/lone link proves only/);
-      }
     });
   }
 
@@ -77,7 +97,12 @@ describe('in-toto corpus agrees with expected.json', () => {
       [join(CORPUS_DIR, 'dsse/in-toto-golang/alice.pub')],
       CORPUS_AT,
     );
-    expect(verdict.message).toMatch(/inspection\(s\) \(untar\) were not run/);
+    expect([verdict.status, verdict.code]).toEqual(['unverified', 'INSPECTIONS_NOT_RUN']);
+    expect(verdict.message).toContain('1 inspection(s) untar (["tar","xfz","foo.tar.gz"]) were not run');
+    // The layout signature itself is valid, and a finding says so.
+    expect(evidence.findings).toContainEqual(
+      expect.objectContaining({ code: 'LAYOUT_SIGNATURE_VALID', severity: 'info' }),
+    );
     const v = evidence.details?.['verification'] as {
       steps: Array<{ name: string; links: string[] }>;
       inspectionsNotRun: Array<{ name: string; run: string[] }>;
@@ -109,7 +134,7 @@ describe('in-toto corpus agrees with expected.json', () => {
     expect([verdict.status, verdict.code]).toEqual(['invalid', 'LAYOUT_EXPIRED']);
   });
 
-  it('without --key a layout is unverified', async () => {
+  it('without --in-toto-layout-key a layout is unverified', async () => {
     const { verdict } = await inTotoVerdict(
       join(CORPUS_DIR, 'dsse/in-toto-golang/demo.layout'),
       [],

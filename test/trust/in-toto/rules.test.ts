@@ -127,7 +127,7 @@ describe('artifact rules (queue semantics)', () => {
 
 describe('verifyLayout on altered corpus material', () => {
   const D = join(CORPUS_DIR, 'dsse', 'in-toto-golang');
-  const keys = trustedKeyVerifiers(createPublicKey(readFileSync(join(D, 'alice.pub'))), 'alice.pub');
+  const keys = [trustedKeyVerifiers(createPublicKey(readFileSync(join(D, 'alice.pub'))), 'alice.pub')];
   const layout = parseInTotoMetadata(new Uint8Array(readFileSync(join(D, 'demo.layout'))));
   const corpusLinks = (): Map<string, Uint8Array> =>
     new Map(
