@@ -202,6 +202,11 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   if (blocks.length === 0) return analysis;
 
   const findings = analysis.findings;
+  // First, so that a verdict names the root cause: everything below reads the archive one way.
+  for (const message of zip.ambiguities) {
+    findings.push({ code: 'ZIP_AMBIGUOUS', severity: 'integrity', message });
+  }
+  findings.push(...nameCollisions(zip));
   for (const name of zip.duplicateNames) {
     findings.push({
       code: 'DUPLICATE_ENTRY',
@@ -263,7 +268,7 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   }));
   addCapped(findings, analysis.missingEntries, (name) => ({
     code: 'ENTRY_MISSING',
-    // jarsigner only warns ("signed entries for files that do not exist"); the remaining entries verify.
+    // A digest no signer's .SF covers: jarsigner only warns. Signed ones are per signature (analyzeBlock).
     severity: 'warning',
     message: `manifest has a digest for ${name}, which is not in the archive`,
   }));
@@ -276,13 +281,66 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   return analysis;
 }
 
-function addCapped(findings: Finding[], names: string[], make: (name: string) => Finding): void {
+/**
+ * Names that two readers could take for the same entry, or that the JDK refuses to read as a signed JAR:
+ * - more than one manifest, compared as ZipFile.Source.initCEN counts them (META-INF/ and MANIFEST.MF
+ *   both case-insensitive): JarFile.getManifestFromReference builds no JarVerifier when
+ *   JUZFA.getManifestNum != 1, so JDK 17 treats the JAR as unsigned while a reader that takes the first
+ *   (or the exact-case) manifest sees it signed;
+ * - signature-related names (META-INF/*.SF, .RSA, .DSA, .EC, SIG-*) differing only in case: JarVerifier
+ *   keys .SF bytes by the upper-cased name (sigFileData), so the last copy read wins there;
+ * - names equal once JarVerifier.beginEntry drops a leading `./` or `/`;
+ * - entries named with a trailing `/` that carry data: ZipEntry.isDirectory says directory, so no
+ *   verifier digests them, yet ZipFile.getEntry("a/B.class") returns `a/B.class/` when no `a/B.class`
+ *   exists (ZipFile.Source.getEntryPos with addSlash).
+ */
+function nameCollisions(zip: ZipArchive): Finding[] {
+  const out: Finding[] = [];
+  const manifests = zip.entries.filter(
+    (e) => !e.name.endsWith('/') && e.name.toUpperCase() === MANIFEST_NAME,
+  );
+  if (manifests.length > 1) {
+    out.push({
+      code: 'MULTIPLE_MANIFESTS',
+      severity: 'integrity',
+      message:
+        `${manifests.length} manifests (${manifests.map((e) => e.name).join(', ')}); ` +
+        'the JDK treats a JAR with more than one as unsigned',
+    });
+  }
+  const byKey = new Map<string, Set<string>>();
+  for (const e of zip.entries) {
+    let key = e.name.startsWith('./') ? e.name.slice(2) : e.name.startsWith('/') ? e.name.slice(1) : e.name;
+    if (isSignatureRelated(key)) key = key.toUpperCase();
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(e.name));
+  }
+  const collisions = [...byKey.values()].filter(
+    (names) => names.size > 1 && ![...names].every((n) => n.toUpperCase() === MANIFEST_NAME),
+  );
+  addCapped(out, collisions, (names) => ({
+    code: 'DUPLICATE_ENTRY',
+    severity: 'integrity',
+    message: `entries ${[...names].join(', ')} name the same file for the JDK's JAR verifier`,
+  }));
+  const loaded = zip.entries.filter((e) => e.name.endsWith('/') && !e.isDirectory);
+  addCapped(out, loaded, (e) => ({
+    code: 'DIRECTORY_ENTRY_WITH_DATA',
+    severity: 'integrity',
+    message:
+      `${e.name} is named like a directory but holds ${e.uncompressedSize} bytes: no verifier checks it, ` +
+      `and the JDK returns it for ${e.name.slice(0, -1)}`,
+  }));
+  return out;
+}
+
+function addCapped<T>(findings: Finding[], names: T[], make: (name: T) => Finding): void {
   for (const name of names.slice(0, FINDING_CAP)) findings.push(make(name));
   if (names.length > FINDING_CAP) {
     const first = make(names[FINDING_CAP]!);
     findings.push({ ...first, message: `${names.length - FINDING_CAP} more entries: ${first.message}` });
   }
 }
+
 
 function findBlocks(zip: ZipArchive): BlockFile[] {
   const sfByBase = new Map<string, ZipEntry[]>();
@@ -449,6 +507,15 @@ async function analyzeBlock(
     sig.signatureFileName = block.sf.name;
     sig.signatureFileBytes = await zip.read(block.sf, limits.maxSignatureBlobBytes);
     const covered = checkSignatureFile(sig, sig.signatureFileBytes, manifest, sections, algorithmsUsed);
+    // jarsigner only warns about "nonexistent signed entries", but the archive is then not what was
+    // signed (a signed class or resource was removed): invalid, not a warning beside `verified`.
+    const present = new Set(zip.entries.map((e) => e.name));
+    const missing = [...covered].filter((name) => !present.has(name));
+    addCapped(findings, missing, (name) => ({
+      code: 'ENTRY_MISSING',
+      severity: 'integrity',
+      message: `${block.sf!.name} signs ${name}, which is not in the archive`,
+    }));
     for (const name of contentNames) {
       const st = status.get(name);
       if (st?.state === 'ok' && covered.has(name)) {
