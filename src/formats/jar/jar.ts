@@ -78,6 +78,13 @@ export interface JarSignature {
   unsignedEntries: string[];
   /** Every digest algorithm this signature relies on. */
   digestAlgorithms: string[];
+  /**
+   * For each check this signature passes (the CMS digest, the .SF's manifest or section digests, each
+   * signed entry's digests), the strongest algorithm it offers: what the JDK still has when it skips
+   * disabled algorithms (SignatureFileVerifier and ManifestEntryVerifier ignore a disabled digest and use
+   * the others). A weak algorithm here means the JDK has nothing else to rely on for that check.
+   */
+  requiredDigestAlgorithms: string[];
   /** Problems specific to this signature; archive-wide ones are in JarAnalysis.findings. */
   findings: Finding[];
 }
@@ -341,7 +348,6 @@ function addCapped<T>(findings: Finding[], names: T[], make: (name: T) => Findin
   }
 }
 
-
 function findBlocks(zip: ZipArchive): BlockFile[] {
   const sfByBase = new Map<string, ZipEntry[]>();
   for (const e of zip.entries) {
@@ -432,9 +438,11 @@ async function analyzeBlock(
     signedEntries: [],
     unsignedEntries: [],
     digestAlgorithms: [],
+    requiredDigestAlgorithms: [],
     findings,
   };
   const algorithmsUsed = new Set<string>();
+  const required = new Set<string>();
 
   try {
     const info = parseSignedData(blockDer);
@@ -464,6 +472,10 @@ async function analyzeBlock(
     sig.cmsDigestAlgorithm = signer.digestAlgorithm;
     sig.algorithm = signatureAlgorithmName(signer);
     algorithmsUsed.add(signer.digestAlgorithm);
+    required.add(signer.digestAlgorithm);
+    const signatureHash = /^(MD2|MD5|SHA1|SHA-1)with/i.exec(signer.signatureAlgorithm)?.[1];
+    if (signatureHash)
+      required.add(signatureHash.toUpperCase() === 'SHA1' ? 'SHA-1' : signatureHash.toUpperCase());
     if (!signer.certificate) {
       findings.push({
         code: 'SIGNER_CERTIFICATE_MISSING',
@@ -472,9 +484,11 @@ async function analyzeBlock(
       });
     }
     if (isDisabledDigest(signer.digestAlgorithm) || /^MD[25]with/i.test(sig.algorithm ?? '')) {
+      // A fact for the report; the trust layer decides (WEAK_ALGORITHM, or accepted with
+      // --allow-weak-algorithms), so this is not an integrity finding.
       findings.push({
         code: 'DISABLED_ALGORITHM',
-        severity: 'integrity',
+        severity: 'warning',
         message: `${block.entry.name} is signed with ${sig.algorithm ?? signer.digestAlgorithm}, which the JDK disables for JARs (the JAR counts as unsigned)`,
       });
     }
@@ -506,7 +520,14 @@ async function analyzeBlock(
   } else {
     sig.signatureFileName = block.sf.name;
     sig.signatureFileBytes = await zip.read(block.sf, limits.maxSignatureBlobBytes);
-    const covered = checkSignatureFile(sig, sig.signatureFileBytes, manifest, sections, algorithmsUsed);
+    const covered = checkSignatureFile(
+      sig,
+      sig.signatureFileBytes,
+      manifest,
+      sections,
+      algorithmsUsed,
+      required,
+    );
     // jarsigner only warns about "nonexistent signed entries", but the archive is then not what was
     // signed (a signed class or resource was removed): invalid, not a warning beside `verified`.
     const present = new Set(zip.entries.map((e) => e.name));
@@ -521,6 +542,7 @@ async function analyzeBlock(
       if (st?.state === 'ok' && covered.has(name)) {
         sig.signedEntries.push(name);
         for (const a of st.algorithms) algorithmsUsed.add(a);
+        required.add(strongest(st.algorithms)!);
       }
     }
   }
@@ -537,6 +559,7 @@ async function analyzeBlock(
     });
   }
   sig.digestAlgorithms = [...algorithmsUsed].sort();
+  sig.requiredDigestAlgorithms = [...required].sort();
   const weak = sig.digestAlgorithms.filter(isWeakDigest);
   if (weak.length > 0) {
     findings.push({
@@ -559,6 +582,7 @@ function checkSignatureFile(
   manifest: ParsedManifest | undefined,
   sections: Map<string, ManifestSection>,
   algorithmsUsed: Set<string>,
+  required: Set<string>,
 ): Set<string> {
   const findings = sig.findings;
   const sfName = sig.signatureFileName!;
@@ -585,7 +609,10 @@ function checkSignatureFile(
   const wholeDigests = digestAttributes(sf.main.attributes, '-Digest-Manifest').filter((d) => d.supported);
   sig.digestAlgorithm = strongest(wholeDigests.map((d) => d.algorithm));
   sig.manifestDigestMatches = wholeDigests.length > 0 && matchesAll(wholeDigests, manifest.bytes);
-  if (sig.manifestDigestMatches) for (const d of wholeDigests) algorithmsUsed.add(d.algorithm);
+  if (sig.manifestDigestMatches) {
+    for (const d of wholeDigests) algorithmsUsed.add(d.algorithm);
+    required.add(sig.digestAlgorithm!);
+  }
   if (!sig.manifestDigestMatches) {
     const mainDigests = digestAttributes(sf.main.attributes, '-Digest-Manifest-Main-Attributes').filter(
       (d) => d.supported,
@@ -593,6 +620,7 @@ function checkSignatureFile(
     if (mainDigests.length > 0) {
       if (matchesAll(mainDigests, mainSectionBytes(manifest))) {
         for (const d of mainDigests) algorithmsUsed.add(d.algorithm);
+        required.add(strongest(mainDigests.map((d) => d.algorithm))!);
       } else {
         findings.push({
           code: 'SF_DIGEST_MISMATCH',
@@ -627,6 +655,7 @@ function checkSignatureFile(
     if (ok) {
       covered.add(normalizeSfName(name));
       for (const d of digests) algorithmsUsed.add(d.algorithm);
+      required.add(strongest(digests.map((d) => d.algorithm))!);
     } else {
       mismatched.push(name);
     }

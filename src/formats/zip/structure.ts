@@ -106,7 +106,9 @@ function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | unde
       buffer.readUInt32LE(end64) === ZIP64_END_SIG;
     if (!z64ok) {
       // yauzl follows any locator (and fails on a bad record); the JDK ignores a locator it cannot use.
-      out.push('a ZIP64 locator points at no ZIP64 end record: java.util.zip ignores it, other readers do not');
+      out.push(
+        'a ZIP64 locator points at no ZIP64 end record: java.util.zip ignores it, other readers do not',
+      );
       return undefined;
     }
     const cenlen64 = Number(buffer.readBigUInt64LE(end64 + 40));
