@@ -15,7 +15,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { signerTimestamps, parseSignedData } from '../../src/formats/cms.js';
+import { toArrayBuffer } from '../../src/formats/der.js';
+import { parseCertificate, pemCertificates } from '../../src/formats/x509.js';
+import { verifyTimestamp } from '../../src/trust/timestamp.js';
 
 import {
   DEFAULT_FILES,
@@ -197,6 +203,69 @@ function tsaPki(): void {
   tsaRootPem = p('tsaroot.pem');
 }
 
+/**
+ * A JAR signed (without -tsa) by `alias`, whose SignerInfo then gets a PKCS #9 countersignature made by
+ * the TSA key with openssl cms at faketime 2018-06-01 (signingTime 2018), and the TSA certificate added
+ * to the block: what old signing tools produced, and what the JDK never reads.
+ */
+async function countersigned(name: string, alias: string): Promise<string> {
+  const path = makeJar(join(dir, name), DEFAULT_FILES);
+  await run('jarsigner', [
+    '-keystore',
+    keystore,
+    '-storepass',
+    STOREPASS,
+    '-storetype',
+    'PKCS12',
+    path,
+    alias,
+  ]);
+  const blockName = `META-INF/${alias.toUpperCase()}.RSA`;
+  const block = execFileSync('unzip', ['-p', path, blockName]);
+  const ci = pkijs.ContentInfo.fromBER(toArrayBuffer(block));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const signerInfo = sd.signerInfos[0]!;
+  const sigValue = join(dir, `${name}.sigvalue`);
+  writeFileSync(sigValue, Buffer.from(signerInfo.signature.valueBlock.valueHexView));
+  const cs = join(dir, `${name}.cs.der`);
+  await run('faketime', [
+    '2018-06-01 12:00:00',
+    'openssl',
+    'cms',
+    '-sign',
+    '-binary',
+    '-in',
+    sigValue,
+    '-signer',
+    join(dir, 'tsa.pem'),
+    '-inkey',
+    join(dir, 'tsa.key'),
+    '-md',
+    'sha256',
+    '-outform',
+    'DER',
+    '-out',
+    cs,
+  ]);
+  const counterSd = new pkijs.SignedData({
+    schema: pkijs.ContentInfo.fromBER(toArrayBuffer(readFileSync(cs))).content,
+  });
+  signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
+    type: 1,
+    attributes: [
+      new pkijs.Attribute({ type: '1.2.840.113549.1.9.6', values: [counterSd.signerInfos[0]!.toSchema()] }),
+    ],
+  });
+  const tsaDer = pemCertificates(readFileSync(join(dir, 'tsa.pem'), 'utf8'))[0]!;
+  sd.certificates = [...(sd.certificates ?? []), pkijs.Certificate.fromBER(toArrayBuffer(tsaDer))];
+  const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
+  const tree = join(dir, `${name}-tree`);
+  mkdirSync(join(tree, 'META-INF'), { recursive: true });
+  writeFileSync(join(tree, blockName), Buffer.from(out.toSchema().toBER()));
+  await run('zip', ['-q', path, blockName], { cwd: tree });
+  return path;
+}
+
 beforeAll(async () => {
   dir = tempDir('sigscan-jar-tsa-');
   mkdirSync(dir, { recursive: true });
@@ -269,6 +338,7 @@ beforeAll(async () => {
     'SHA1withRSA',
   ]);
   jars['expired'] = await signWithTsa('expired-2018.jar', 'expired');
+  jars['pkcs9'] = await countersigned('expired-pkcs9.jar', 'expired');
 }, 180_000);
 
 afterAll(async () => {
@@ -324,5 +394,27 @@ describe('JAR timestamps and SHA-1', () => {
     expect(
       await verdict(jars['expired']!, { tsaRoots: [tsaRootPem], at: '2017-03-01T00:00:00Z' }),
     ).toMatchObject({ status: 'untrusted', code: 'CERT_NOT_YET_VALID' });
+  });
+
+  it('an expired signer with only a PKCS #9 countersignature from 2018: ignored as by the JDK; CERT_EXPIRED', async () => {
+    const path = jars['pkcs9']!;
+    // The countersignature is intact and its TSA is trusted: it would move the validity instant if read.
+    const block = execFileSync('unzip', ['-p', path, 'META-INF/EXPIRED.RSA']);
+    const info = parseSignedData(new Uint8Array(block));
+    const [stamp] = signerTimestamps(info.signers[0]!, info.certificates);
+    expect(stamp!.kind).toBe('pkcs9');
+    const check = await verifyTimestamp({
+      timestamp: stamp!,
+      stampedBytes: info.signers[0]!.signatureValue,
+      tsaRoots: [parseCertificate(pemCertificates(readFileSync(tsaRootPem, 'utf8'))[0]!)],
+      extraCertificates: info.certificates,
+    });
+    expect(check).toMatchObject({ ok: true, trusted: true });
+    expect(check.time!.toISOString()).toBe('2018-06-01T12:00:00.000Z');
+    // The JDK ignores it: the signer is expired now.
+    expect(jarsignerVerifyStrict(path, trustBoth).passed).toBe(false);
+    const v = await verdict(path, { tsaRoots: [tsaRootPem] });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+    expect(v.message).toContain('the signature has no timestamp');
   });
 });
