@@ -11,6 +11,8 @@ export interface JarEvidenceMaterial {
   signerCertificateDer?: Uint8Array;
   /** Every certificate the block carries, signer included, in block order. */
   certificatesDer: Uint8Array[];
+  /** JarSignature.requiredDigestAlgorithms: what the JDK's disabled-algorithm check looks at. */
+  requiredDigestAlgorithms?: string[];
 }
 
 /** Signed JAR / WAR / EAR / APK v1 (formats.md §6): one evidence per signature block file. */
@@ -94,6 +96,7 @@ function material(sig: JarSignature): JarEvidenceMaterial {
   const m: JarEvidenceMaterial = {
     blockDer: sig.blockDer,
     certificatesDer: (sig.signedData?.certificates ?? []).map((c) => c.der),
+    requiredDigestAlgorithms: sig.requiredDigestAlgorithms,
   };
   if (sig.signatureFileBytes) m.signatureFileBytes = sig.signatureFileBytes;
   if (sig.signerCertificate) m.signerCertificateDer = sig.signerCertificate.der;

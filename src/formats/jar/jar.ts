@@ -78,6 +78,13 @@ export interface JarSignature {
   unsignedEntries: string[];
   /** Every digest algorithm this signature relies on. */
   digestAlgorithms: string[];
+  /**
+   * For each check this signature passes (the CMS digest, the .SF's manifest or section digests, each
+   * signed entry's digests), the strongest algorithm it offers: what the JDK still has when it skips
+   * disabled algorithms (SignatureFileVerifier and ManifestEntryVerifier ignore a disabled digest and use
+   * the others). A weak algorithm here means the JDK has nothing else to rely on for that check.
+   */
+  requiredDigestAlgorithms: string[];
   /** Problems specific to this signature; archive-wide ones are in JarAnalysis.findings. */
   findings: Finding[];
 }
@@ -202,6 +209,11 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   if (blocks.length === 0) return analysis;
 
   const findings = analysis.findings;
+  // First, so that a verdict names the root cause: everything below reads the archive one way.
+  for (const message of zip.ambiguities) {
+    findings.push({ code: 'ZIP_AMBIGUOUS', severity: 'integrity', message });
+  }
+  findings.push(...nameCollisions(zip));
   for (const name of zip.duplicateNames) {
     findings.push({
       code: 'DUPLICATE_ENTRY',
@@ -263,7 +275,7 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   }));
   addCapped(findings, analysis.missingEntries, (name) => ({
     code: 'ENTRY_MISSING',
-    // jarsigner only warns ("signed entries for files that do not exist"); the remaining entries verify.
+    // A digest no signer's .SF covers: jarsigner only warns. Signed ones are per signature (analyzeBlock).
     severity: 'warning',
     message: `manifest has a digest for ${name}, which is not in the archive`,
   }));
@@ -276,7 +288,59 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
   return analysis;
 }
 
-function addCapped(findings: Finding[], names: string[], make: (name: string) => Finding): void {
+/**
+ * Names that two readers could take for the same entry, or that the JDK refuses to read as a signed JAR:
+ * - more than one manifest, compared as ZipFile.Source.initCEN counts them (META-INF/ and MANIFEST.MF
+ *   both case-insensitive): JarFile.getManifestFromReference builds no JarVerifier when
+ *   JUZFA.getManifestNum != 1, so JDK 17 treats the JAR as unsigned while a reader that takes the first
+ *   (or the exact-case) manifest sees it signed;
+ * - signature-related names (META-INF/*.SF, .RSA, .DSA, .EC, SIG-*) differing only in case: JarVerifier
+ *   keys .SF bytes by the upper-cased name (sigFileData), so the last copy read wins there;
+ * - names equal once JarVerifier.beginEntry drops a leading `./` or `/`;
+ * - entries named with a trailing `/` that carry data: ZipEntry.isDirectory says directory, so no
+ *   verifier digests them, yet ZipFile.getEntry("a/B.class") returns `a/B.class/` when no `a/B.class`
+ *   exists (ZipFile.Source.getEntryPos with addSlash).
+ */
+function nameCollisions(zip: ZipArchive): Finding[] {
+  const out: Finding[] = [];
+  const manifests = zip.entries.filter(
+    (e) => !e.name.endsWith('/') && e.name.toUpperCase() === MANIFEST_NAME,
+  );
+  if (manifests.length > 1) {
+    out.push({
+      code: 'MULTIPLE_MANIFESTS',
+      severity: 'integrity',
+      message:
+        `${manifests.length} manifests (${manifests.map((e) => e.name).join(', ')}); ` +
+        'the JDK treats a JAR with more than one as unsigned',
+    });
+  }
+  const byKey = new Map<string, Set<string>>();
+  for (const e of zip.entries) {
+    let key = e.name.startsWith('./') ? e.name.slice(2) : e.name.startsWith('/') ? e.name.slice(1) : e.name;
+    if (isSignatureRelated(key)) key = key.toUpperCase();
+    byKey.set(key, (byKey.get(key) ?? new Set()).add(e.name));
+  }
+  const collisions = [...byKey.values()].filter(
+    (names) => names.size > 1 && ![...names].every((n) => n.toUpperCase() === MANIFEST_NAME),
+  );
+  addCapped(out, collisions, (names) => ({
+    code: 'DUPLICATE_ENTRY',
+    severity: 'integrity',
+    message: `entries ${[...names].join(', ')} name the same file for the JDK's JAR verifier`,
+  }));
+  const loaded = zip.entries.filter((e) => e.name.endsWith('/') && !e.isDirectory);
+  addCapped(out, loaded, (e) => ({
+    code: 'DIRECTORY_ENTRY_WITH_DATA',
+    severity: 'integrity',
+    message:
+      `${e.name} is named like a directory but holds ${e.uncompressedSize} bytes: no verifier checks it, ` +
+      `and the JDK returns it for ${e.name.slice(0, -1)}`,
+  }));
+  return out;
+}
+
+function addCapped<T>(findings: Finding[], names: T[], make: (name: T) => Finding): void {
   for (const name of names.slice(0, FINDING_CAP)) findings.push(make(name));
   if (names.length > FINDING_CAP) {
     const first = make(names[FINDING_CAP]!);
@@ -374,9 +438,11 @@ async function analyzeBlock(
     signedEntries: [],
     unsignedEntries: [],
     digestAlgorithms: [],
+    requiredDigestAlgorithms: [],
     findings,
   };
   const algorithmsUsed = new Set<string>();
+  const required = new Set<string>();
 
   try {
     const info = parseSignedData(blockDer);
@@ -406,6 +472,10 @@ async function analyzeBlock(
     sig.cmsDigestAlgorithm = signer.digestAlgorithm;
     sig.algorithm = signatureAlgorithmName(signer);
     algorithmsUsed.add(signer.digestAlgorithm);
+    required.add(signer.digestAlgorithm);
+    const signatureHash = /^(MD2|MD5|SHA1|SHA-1)with/i.exec(signer.signatureAlgorithm)?.[1];
+    if (signatureHash)
+      required.add(signatureHash.toUpperCase() === 'SHA1' ? 'SHA-1' : signatureHash.toUpperCase());
     if (!signer.certificate) {
       findings.push({
         code: 'SIGNER_CERTIFICATE_MISSING',
@@ -414,9 +484,11 @@ async function analyzeBlock(
       });
     }
     if (isDisabledDigest(signer.digestAlgorithm) || /^MD[25]with/i.test(sig.algorithm ?? '')) {
+      // A fact for the report; the trust layer decides (WEAK_ALGORITHM, or accepted with
+      // --allow-weak-algorithms), so this is not an integrity finding.
       findings.push({
         code: 'DISABLED_ALGORITHM',
-        severity: 'integrity',
+        severity: 'warning',
         message: `${block.entry.name} is signed with ${sig.algorithm ?? signer.digestAlgorithm}, which the JDK disables for JARs (the JAR counts as unsigned)`,
       });
     }
@@ -448,12 +520,29 @@ async function analyzeBlock(
   } else {
     sig.signatureFileName = block.sf.name;
     sig.signatureFileBytes = await zip.read(block.sf, limits.maxSignatureBlobBytes);
-    const covered = checkSignatureFile(sig, sig.signatureFileBytes, manifest, sections, algorithmsUsed);
+    const covered = checkSignatureFile(
+      sig,
+      sig.signatureFileBytes,
+      manifest,
+      sections,
+      algorithmsUsed,
+      required,
+    );
+    // jarsigner only warns about "nonexistent signed entries", but the archive is then not what was
+    // signed (a signed class or resource was removed): invalid, not a warning beside `verified`.
+    const present = new Set(zip.entries.map((e) => e.name));
+    const missing = [...covered].filter((name) => !present.has(name));
+    addCapped(findings, missing, (name) => ({
+      code: 'ENTRY_MISSING',
+      severity: 'integrity',
+      message: `${block.sf!.name} signs ${name}, which is not in the archive`,
+    }));
     for (const name of contentNames) {
       const st = status.get(name);
       if (st?.state === 'ok' && covered.has(name)) {
         sig.signedEntries.push(name);
         for (const a of st.algorithms) algorithmsUsed.add(a);
+        required.add(strongest(st.algorithms)!);
       }
     }
   }
@@ -470,6 +559,7 @@ async function analyzeBlock(
     });
   }
   sig.digestAlgorithms = [...algorithmsUsed].sort();
+  sig.requiredDigestAlgorithms = [...required].sort();
   const weak = sig.digestAlgorithms.filter(isWeakDigest);
   if (weak.length > 0) {
     findings.push({
@@ -492,6 +582,7 @@ function checkSignatureFile(
   manifest: ParsedManifest | undefined,
   sections: Map<string, ManifestSection>,
   algorithmsUsed: Set<string>,
+  required: Set<string>,
 ): Set<string> {
   const findings = sig.findings;
   const sfName = sig.signatureFileName!;
@@ -518,7 +609,10 @@ function checkSignatureFile(
   const wholeDigests = digestAttributes(sf.main.attributes, '-Digest-Manifest').filter((d) => d.supported);
   sig.digestAlgorithm = strongest(wholeDigests.map((d) => d.algorithm));
   sig.manifestDigestMatches = wholeDigests.length > 0 && matchesAll(wholeDigests, manifest.bytes);
-  if (sig.manifestDigestMatches) for (const d of wholeDigests) algorithmsUsed.add(d.algorithm);
+  if (sig.manifestDigestMatches) {
+    for (const d of wholeDigests) algorithmsUsed.add(d.algorithm);
+    required.add(sig.digestAlgorithm!);
+  }
   if (!sig.manifestDigestMatches) {
     const mainDigests = digestAttributes(sf.main.attributes, '-Digest-Manifest-Main-Attributes').filter(
       (d) => d.supported,
@@ -526,6 +620,7 @@ function checkSignatureFile(
     if (mainDigests.length > 0) {
       if (matchesAll(mainDigests, mainSectionBytes(manifest))) {
         for (const d of mainDigests) algorithmsUsed.add(d.algorithm);
+        required.add(strongest(mainDigests.map((d) => d.algorithm))!);
       } else {
         findings.push({
           code: 'SF_DIGEST_MISMATCH',
@@ -560,6 +655,7 @@ function checkSignatureFile(
     if (ok) {
       covered.add(normalizeSfName(name));
       for (const d of digests) algorithmsUsed.add(d.algorithm);
+      required.add(strongest(digests.map((d) => d.algorithm))!);
     } else {
       mismatched.push(name);
     }

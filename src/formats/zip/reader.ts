@@ -3,6 +3,7 @@ import yauzl from 'yauzl';
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
 import { decodeStream, decodeSync } from './entry-data.js';
+import { readingDisagreements } from './structure.js';
 
 /** The subset of Limits the ZIP reader enforces. */
 export type ZipLimits = Pick<
@@ -35,6 +36,10 @@ export interface ZipEntry {
   /** Decoded as UTF-8 whatever the flags say, as the JDK does for JAR entry names. */
   name: string;
   rawName: Uint8Array;
+  /**
+   * Named with a trailing `/` and empty. A `/`-named entry with data is a file: java.util.zip's getEntry
+   * finds `a/B.class/` when asked for `a/B.class` (ZipFile.Source.getEntryPos, addSlash).
+   */
   isDirectory: boolean;
   compressionMethod: number;
   compressedSize: number;
@@ -49,6 +54,11 @@ export interface ZipArchive {
   readonly duplicateNames: readonly string[];
   /** Entries whose local header names a different file than the central directory does. */
   readonly localHeaderMismatches: readonly string[];
+  /**
+   * Where java.util.zip, offset-based readers (this one) and streaming readers could see different
+   * archives in these bytes (structure.ts); empty when there is one reading.
+   */
+  readonly ambiguities: readonly string[];
   /** First entry with this exact name. */
   get(name: string): ZipEntry | undefined;
   /** Uncompressed bytes of an entry; `maxBytes` caps this read on top of the archive-wide budget. */
@@ -82,14 +92,14 @@ export async function openZip(
     structure = { directory: readCentralDirectory(buffer, limits) };
     structures.set(bytes, structure);
   }
-  const { zip, raw } = await structure.directory;
+  const { zip, raw, centralDirectoryOffset } = await structure.directory;
   // Limits are checked on every open (two callers need not share them), and before any local header is
   // read, so that an archive over them costs nothing more.
   if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
   const entries = raw.map((e, index) => toEntry(e, index, limits));
-  structure.headers ??= readLocalHeaders(zip, raw);
-  const { dataStarts, mismatches } = await structure.headers;
-  return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, limits, options);
+  structure.headers ??= readLocalHeaders(buffer, zip, raw, centralDirectoryOffset);
+  const { dataStarts, mismatches, ambiguities } = await structure.headers;
+  return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, ambiguities, limits, options);
 }
 
 /**
@@ -101,8 +111,8 @@ export async function openZip(
 const structures = new WeakMap<Uint8Array, ZipStructure>();
 
 interface ZipStructure {
-  directory: Promise<{ zip: yauzl.ZipFile; raw: RawEntry[] }>;
-  headers?: Promise<{ dataStarts: number[]; mismatches: string[] }>;
+  directory: Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }>;
+  headers?: Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }>;
 }
 
 // yauzl reads the structure (end records, ZIP64, central directory, local headers) with its checks; entry
@@ -112,7 +122,7 @@ interface ZipStructure {
 async function readCentralDirectory(
   buffer: Buffer,
   limits: ZipLimits,
-): Promise<{ zip: yauzl.ZipFile; raw: RawEntry[] }> {
+): Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }> {
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.fromBufferPromise(buffer, {
@@ -127,6 +137,9 @@ async function readCentralDirectory(
   }
   // Before a single record is read, so that a huge (or lying) count costs nothing.
   if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
+  // Where yauzl starts reading headers: the offset its end record (or ZIP64 record) gave. Not in yauzl's
+  // typings, but part of its ZipFile since 2.x; captured before the cursor moves.
+  const centralDirectoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
   const raw: RawEntry[] = [];
   try {
     for await (const entry of zip.eachEntry()) {
@@ -138,6 +151,7 @@ async function readCentralDirectory(
         crc32: entry.crc32,
         compressedSize: entry.compressedSize,
         uncompressedSize: entry.uncompressedSize,
+        localHeaderOffset: entry.relativeOffsetOfLocalHeader,
       });
     }
   } catch (cause) {
@@ -145,15 +159,17 @@ async function readCentralDirectory(
       cause,
     });
   }
-  return { zip, raw };
+  return { zip, raw, centralDirectoryOffset };
 }
 
 /** Where each entry's data starts; apksig rejects archives whose local headers disagree with the central
  * directory, and we report them. */
 async function readLocalHeaders(
+  buffer: Buffer,
   zip: yauzl.ZipFile,
   raw: readonly RawEntry[],
-): Promise<{ dataStarts: number[]; mismatches: string[] }> {
+  centralDirectoryOffset: number,
+): Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }> {
   const dataStarts: number[] = [];
   const mismatches: string[] = [];
   for (const entry of raw) {
@@ -172,7 +188,18 @@ async function readLocalHeaders(
     }
     dataStarts.push(header.fileDataStart);
   }
-  return { dataStarts, mismatches };
+  const ambiguities = readingDisagreements(buffer, {
+    centralDirectoryOffset,
+    entryCount: raw.length,
+    entries: raw.map((e, i) => ({
+      name: utf8.decode(e.rawName),
+      localHeaderOffset: e.localHeaderOffset,
+      dataStart: dataStarts[i]!,
+      compressedSize: e.compressedSize,
+      generalPurposeBitFlag: e.generalPurposeBitFlag,
+    })),
+  });
+  return { dataStarts, mismatches, ambiguities };
 }
 
 function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
@@ -191,6 +218,7 @@ interface RawEntry {
   crc32: number;
   compressedSize: number;
   uncompressedSize: number;
+  localHeaderOffset: number;
 }
 
 function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {
@@ -212,7 +240,7 @@ function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {
     index,
     name,
     rawName,
-    isDirectory: name.endsWith('/'),
+    isDirectory: name.endsWith('/') && e.uncompressedSize === 0,
     compressionMethod: e.compressionMethod,
     compressedSize: e.compressedSize,
     uncompressedSize: e.uncompressedSize,
@@ -241,6 +269,7 @@ class MemoryZip implements ZipArchive {
     private readonly dataStarts: readonly number[],
     readonly entries: readonly ZipEntry[],
     readonly localHeaderMismatches: readonly string[],
+    readonly ambiguities: readonly string[],
     private readonly limits: ZipLimits,
     options: ZipReadOptions,
   ) {

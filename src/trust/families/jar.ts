@@ -1,18 +1,40 @@
 import type { JarEvidenceMaterial } from '../../detectors/jar.js';
-import { parseSignedData, type SignerInfoView } from '../../formats/cms.js';
+import {
+  parseSignedData,
+  signerTimestamps,
+  type SignerInfoView,
+  type TimestampInfo,
+} from '../../formats/cms.js';
 import { parseCertificate, type ParsedCertificate } from '../../formats/x509.js';
-import type { Evidence } from '../../model/index.js';
-import { CODE_SIGNING_EKU, decideCmsSigner } from '../cms-signer.js';
-import { invalid, verificationError } from '../verdicts.js';
-import type { FamilyVerifier } from '../verifier.js';
+import type { Evidence, Verdict } from '../../model/index.js';
+import { CODE_SIGNING_EKU } from '../cms-signer.js';
+import { verifySignerInfo } from '../cms-verify.js';
+import { disabledJarAlgorithms } from '../jar-algorithms.js';
+import { verifyTimestamp, type TimestampCheck } from '../timestamp.js';
+import { invalid, untrusted, unverified, verificationError, verified } from '../verdicts.js';
+import type { FamilyVerifier, TrustContext } from '../verifier.js';
+import { validateChain } from '../x509-chain.js';
 
 const WEAK = new Set(['MD5', 'SHA-1', 'SHA1']);
 
 /**
- * One JAR signer (one block file): the CMS signature over the .SF bytes, entry coverage, the optional
- * RFC 3161 timestamp (config.tsaRoots plus config.roots) and the signer chain to config.roots with EKU codeSigning, at
- * the trusted timestamp time or ctx.now. Manifest/.SF digest mismatches were already turned into
- * `invalid` by the evaluator from the detector's integrity findings.
+ * One JAR signer (one block file), decided the way the JDK 17 decides it, in the order that keeps verdicts
+ * honest:
+ * 1. the CMS signature over the .SF bytes (bad => `invalid`, even without trust roots);
+ * 2. entry coverage (jarsigner -strict fails partially signed jars => `invalid`);
+ * 3. the RFC 3161 timestamp's integrity. PKCS #9 countersignatures are ignored: the JDK reads only the
+ *    signatureTimeStampToken attribute (sun.security.pkcs.SignerInfo.getTimestamp), so a signer that
+ *    expired stays expired however it is countersigned;
+ * 4. no trust roots => `unverified`; a present timestamp must validate (jarsigner -strict fails a jar
+ *    whose TSA chain it cannot validate; jarsigner checks it against the same truststore as the signer,
+ *    so --trust-root counts for this);
+ * 5. jdk.jar.disabledAlgorithms (jar-algorithms.ts): "treated as unsigned" there => `untrusted`
+ *    WEAK_ALGORITHM, unless --allow-weak-algorithms, which the report then says;
+ * 6. the signer chains to config.roots with EKU codeSigning, at the timestamp's time only when the
+ *    timestamp counts: its TSA certificate has the timeStamping EKU, chains to --tsa-root and was valid
+ *    at the stamped time, and the stamp is not later than the verification time (--at).
+ * Manifest/.SF digest mismatches were already turned into `invalid` by the evaluator from the detector's
+ * integrity findings.
  */
 export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const m = evidence.material as JarEvidenceMaterial | undefined;
@@ -29,26 +51,186 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const certificates = [...info.certificates, ...extraCertificates(m, info.certificates)];
   const signer = pickSigner(info.signers, m.signerCertificateDer);
   if (!signer) return invalid('SIGNER_CERTIFICATE_MISSING', `${evidence.location} holds no SignerInfo`);
-
-  const weakAlgorithms = ((evidence.details?.['digestAlgorithms'] as string[] | undefined) ?? []).filter(
-    (a) => WEAK.has(a.toUpperCase()),
+  const what = `JAR signature ${evidence.location}`;
+  const weak = new Set<string>(
+    ((evidence.details?.['digestAlgorithms'] as string[] | undefined) ?? []).filter((a) =>
+      WEAK.has(a.toUpperCase()),
+    ),
   );
-  return decideCmsSigner({
-    what: `JAR signature ${evidence.location}`,
-    signer,
-    content,
-    certificates,
-    ctx,
+
+  const cms = await verifySignerInfo({ signer, content });
+  if (cms.weakAlgorithm) weak.add(cms.weakAlgorithm);
+  if (!cms.ok) {
+    switch (cms.code) {
+      case 'SIGNER_CERTIFICATE_MISSING':
+        return invalid('SIGNER_CERTIFICATE_MISSING', `the ${what} cannot be checked: ${cms.message}`);
+      case 'UNSUPPORTED_ALGORITHM':
+        return verificationError('UNSUPPORTED_ALGORITHM', `the ${what} could not be checked: ${cms.message}`);
+      default:
+        return invalid(cms.code, `the ${what} is invalid: ${cms.message}`);
+    }
+  }
+  const leaf = signer.certificate!;
+  const who = leaf.summary.subject || '(empty subject)';
+
+  const coverage = unsignedEntries(evidence);
+  if (coverage) return coverage;
+
+  const stamp = rfc3161Timestamp(signer, certificates);
+  let ts: TimestampCheck | undefined;
+  if (stamp) {
+    ts = await verifyTimestamp({
+      timestamp: stamp,
+      stampedBytes: signer.signatureValue,
+      tsaRoots: ctx.config.tsaRoots,
+      extraCertificates: certificates,
+    });
+    for (const w of ts.weakAlgorithms ?? []) weak.add(w);
+    if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
+      return invalid('TIMESTAMP_INVALID', `the ${what} by ${who} carries a broken timestamp: ${ts.message}`);
+    }
+  }
+  const usable = usableStampTime(ts, ctx);
+  const at = usable ?? ctx.now;
+
+  if (ctx.config.roots.length === 0) {
+    return unverified(
+      'NO_TRUST_ROOT',
+      `the ${what} by ${who} is cryptographically valid${stampNote(ts, usable)}; ` +
+        'no trust root was supplied to decide trust',
+    );
+  }
+
+  if (ts && !(ts.ok && ts.trusted)) {
+    // jarsigner's one truststore: a TSA the code-signing roots anchor passes -strict, but its time does
+    // not count (the issue's rule: only --tsa-root makes a timestamp count).
+    const strict = await verifyTimestamp({
+      timestamp: stamp!,
+      stampedBytes: signer.signatureValue,
+      tsaRoots: [...ctx.config.tsaRoots, ...ctx.config.roots],
+      extraCertificates: certificates,
+    });
+    if (!(strict.ok && strict.trusted)) {
+      return untrusted(
+        strict.code,
+        `signature by ${who} is valid but its timestamp could not be trusted: ${strict.message}`,
+      );
+    }
+  }
+
+  const disabled = disabledJarAlgorithms(
+    {
+      digestAlgorithms: m.requiredDigestAlgorithms ?? [],
+      signerCertificateDer: leaf.der,
+    },
+    at,
+  );
+  let allowedNote = '';
+  if (disabled.length > 0) {
+    const list = disabled.join(', ');
+    if (!ctx.config.allowWeakAlgorithms) {
+      return untrusted(
+        'WEAK_ALGORITHM',
+        `the ${what} by ${who} relies on ${list}, disabled by the JDK's jdk.jar.disabledAlgorithms: ` +
+          'jarsigner treats the jar as unsigned (--allow-weak-algorithms accepts it)',
+      );
+    }
+    allowedNote = `; accepted despite ${list} because of --allow-weak-algorithms`;
+    evidence.findings = [
+      ...(evidence.findings ?? []),
+      {
+        code: 'WEAK_ALGORITHM_ALLOWED',
+        severity: 'warning',
+        message: `${evidence.location} relies on ${list}, which the JDK disables; accepted because of --allow-weak-algorithms`,
+      },
+    ];
+  }
+
+  const chain = await validateChain({
+    leaf,
+    intermediates: certificates,
+    anchors: ctx.config.roots,
+    at,
     requiredEku: CODE_SIGNING_EKU,
-    timestampExtendsValidity: true,
-    // jarsigner validates the TSA chain against the same truststore as the signer, and -strict fails a
-    // jar whose timestamp it cannot validate; --tsa-root adds anchors for TSAs only.
-    requireTrustedTimestamp: true,
-    tsaAnchors: [...ctx.config.tsaRoots, ...ctx.config.roots],
-    weakAlgorithms,
-    afterSignature: () => unsignedEntries(evidence),
   });
+  for (const w of chain.weakAlgorithms) weak.add(w);
+  const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
+  if (chain.ok) {
+    const when = usable ? `at the timestamp ${at.toISOString()}` : `at ${at.toISOString()}`;
+    return verified(
+      'CHAIN_VALID',
+      `${what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
+        `${usable ? '' : stampNote(ts, usable)}${weakNote}${allowedNote}`,
+    );
+  }
+  return chainFailure(chain, who, at, ts, usable, weakNote);
 };
+
+function chainFailure(
+  chain: { code: string; message: string },
+  who: string,
+  at: Date,
+  ts: TimestampCheck | undefined,
+  usable: Date | undefined,
+  weakNote: string,
+): Verdict {
+  switch (chain.code) {
+    case 'CHAIN_UNTRUSTED':
+      return untrusted(
+        'CHAIN_UNTRUSTED',
+        `signature valid but signer ${who} does not chain to a supplied trust root${weakNote}`,
+      );
+    case 'CERT_EXPIRED':
+    case 'CERT_NOT_YET_VALID': {
+      const note = !ts
+        ? 'the signature has no timestamp (the JDK reads RFC 3161 tokens only, never PKCS #9 countersignatures)'
+        : usable
+          ? `the timestamp (${usable.toISOString()}) was considered`
+          : `a timestamp exists but does not count${stampNote(ts, usable)}`;
+      return untrusted(
+        chain.code,
+        `signature valid but ${chain.message}, checked at ${at.toISOString()}; ${note}${weakNote}`,
+      );
+    }
+    default:
+      return untrusted(
+        chain.code,
+        `signature valid but the chain of ${who} is not acceptable: ${chain.message}`,
+      );
+  }
+}
+
+/** The RFC 3161 token, if any; PKCS #9 countersignatures are not looked at (the JDK ignores them). */
+function rfc3161Timestamp(
+  signer: SignerInfoView,
+  certificates: ParsedCertificate[],
+): TimestampInfo | undefined {
+  let stamps: TimestampInfo[];
+  try {
+    stamps = signerTimestamps(signer, certificates);
+  } catch {
+    // signerTimestamps also parses countersignatures, which the JDK never reads: a malformed one must
+    // not change the verdict. Without it the signer is judged at the verification time.
+    return undefined;
+  }
+  return stamps.find((t) => t.kind === 'rfc3161');
+}
+
+/** The stamped time when the timestamp counts (trusted through --tsa-root, not after --at), else undefined. */
+function usableStampTime(ts: TimestampCheck | undefined, ctx: TrustContext): Date | undefined {
+  if (!ts?.ok || !ts.trusted || !ts.time) return undefined;
+  if (ts.time.getTime() > ctx.now.getTime()) return undefined;
+  return ts.time;
+}
+
+function stampNote(ts: TimestampCheck | undefined, usable: Date | undefined): string {
+  if (!ts) return '';
+  if (usable) return `; ${ts.message}`;
+  if (ts.ok && ts.trusted && ts.time) {
+    return `; timestamp not used (${ts.time.toISOString()} is later than the verification time)`;
+  }
+  return `; timestamp not used (${ts.code}: ${ts.message})`;
+}
 
 /**
  * `jarsigner -verify -strict` fails a jar holding entries this signer does not cover. We answer `invalid`

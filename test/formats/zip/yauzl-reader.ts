@@ -83,7 +83,8 @@ function toEntry(e: yauzl.Entry, index: number, limits: ZipLimits): ZipEntry {
     index,
     name,
     rawName,
-    isDirectory: name.endsWith('/'),
+    // A `/`-named entry with data is a file (reader.ts, issue #11).
+    isDirectory: name.endsWith('/') && e.uncompressedSize === 0,
     compressionMethod: e.compressionMethod,
     compressedSize: e.compressedSize,
     uncompressedSize: e.uncompressedSize,
@@ -116,6 +117,8 @@ async function checkLocalHeaders(
 
 class MemoryZip implements ZipArchive {
   readonly duplicateNames: readonly string[];
+  /** The reference reader predates the one-reading checks; outcome.ts does not compare them. */
+  readonly ambiguities: readonly string[] = [];
   private readonly byName = new Map<string, ZipEntry>();
   private total = 0;
   private closed = false;

@@ -1,0 +1,215 @@
+/**
+ * One archive, one reading. yauzl reads a ZIP one way (the central directory at the end record's offset,
+ * ZIP64 whenever its locator is present, exactly the entry count the end record declares, local headers
+ * wherever the central directory says). java.util.zip.ZipFile, which jarsigner, `java -jar` and class
+ * loaders use, reads it another way, and java.util.zip.ZipInputStream / JarInputStream (streaming tools)
+ * a third way: local header after local header from byte 0. A signed JAR is only what was signed when all
+ * three readings agree; this module lists every point where they could differ.
+ *
+ * The JDK rules come from OpenJDK 17u java/util/zip/ZipFile.java, class Source:
+ * - findEND: the END record is the last `PK\5\6` whose comment runs to the end of the file (yauzl
+ *   requires the same, so the two always pick the same record when yauzl opens the file); a ZIP64
+ *   locator right before it is followed only when the ZIP64 record "double-checks" against the END
+ *   record (each field equal, or the END field holds the 0xFFFF/0xFFFFFFFF marker), and then the ZIP64
+ *   record's position replaces the END position.
+ * - initCEN: the central directory is read at `endpos - cenlen` (position and size), not at `cenoff`;
+ *   `cenpos - cenoff` is a prefix added to every local header offset; headers are counted until the
+ *   directory's size runs out (more than ENDTOT are all used, via countCENHeaders), and they must fill
+ *   that size exactly ("invalid CEN header (bad header size)").
+ */
+
+const END_SIG = 0x06054b50;
+const END_SIZE = 22;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_LOCATOR_SIZE = 20;
+const ZIP64_END_SIG = 0x06064b50;
+const ZIP64_END_SIZE = 56;
+const CEN_SIG = 0x02014b50;
+const CEN_SIZE = 46;
+const DESCRIPTOR_SIG = 0x08074b50;
+const MAGIC16 = 0xffff;
+const MAGIC32 = 0xffffffff;
+
+/** How many gaps or overlaps are described before the rest are counted. */
+const GAP_REPORT_CAP = 5;
+
+/** What yauzl made of the archive's layout, as readCentralDirectory captured it. */
+export interface OffsetReading {
+  /** Where yauzl started reading central-directory headers. */
+  centralDirectoryOffset: number;
+  /** How many headers it read. */
+  entryCount: number;
+  entries: ReadonlyArray<{
+    name: string;
+    localHeaderOffset: number;
+    /** First byte of the entry's data, after the local header's name and extra field. */
+    dataStart: number;
+    compressedSize: number;
+    generalPurposeBitFlag: number;
+  }>;
+}
+
+/**
+ * Every disagreement between the JDK's reading of `buffer` and the offset reading yauzl made, plus bytes
+ * that no entry accounts for (a streaming reader would parse them). Empty when there is one reading.
+ * Messages name the structure; the order is end records first, then the central directory, then the
+ * entries' layout, so the first one explains the root cause.
+ */
+export function readingDisagreements(buffer: Buffer, reading: OffsetReading): string[] {
+  const out: string[] = [];
+  const jdk = jdkCentralDirectory(buffer, out);
+  if (!jdk) return out;
+  if (jdk.cenpos !== reading.centralDirectoryOffset) {
+    out.push(
+      `the end record puts the central directory at ${jdk.cenpos} by its position and size, but records ` +
+        `its offset as ${reading.centralDirectoryOffset}: java.util.zip and offset-based readers read different directories`,
+    );
+  }
+  const counted = countHeaders(buffer, jdk.cenpos, jdk.cenlen);
+  if (counted.end !== jdk.cenlen) {
+    out.push(
+      `the central directory's ${jdk.cenlen} bytes are not filled exactly by its headers ` +
+        `(java.util.zip refuses the archive: bad header size)`,
+    );
+  } else if (counted.count !== reading.entryCount) {
+    out.push(
+      `the central directory holds ${counted.count} headers but the end record declares ${reading.entryCount}: ` +
+        'java.util.zip reads them all, other readers stop at the declared count',
+    );
+  }
+  out.push(...layoutGaps(buffer, reading, Math.min(jdk.cenpos, reading.centralDirectoryOffset)));
+  return out;
+}
+
+interface JdkDirectory {
+  cenpos: number;
+  cenlen: number;
+}
+
+/** ZipFile.Source.findEND + the start of initCEN, on an archive yauzl has already opened. */
+function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | undefined {
+  const endpos = findEnd(buffer);
+  if (endpos === undefined) {
+    out.push('no end-of-central-directory record whose comment runs to the end of the file');
+    return undefined;
+  }
+  let cenlen = buffer.readUInt32LE(endpos + 12);
+  let cenoff = buffer.readUInt32LE(endpos + 16);
+  const centot = buffer.readUInt16LE(endpos + 10);
+  let pos = endpos;
+  const locator = endpos - ZIP64_LOCATOR_SIZE;
+  if (locator >= 0 && buffer.readUInt32LE(locator) === ZIP64_LOCATOR_SIG) {
+    const end64 = Number(buffer.readBigUInt64LE(locator + 8));
+    const z64ok =
+      Number.isSafeInteger(end64) &&
+      end64 + ZIP64_END_SIZE <= buffer.length &&
+      buffer.readUInt32LE(end64) === ZIP64_END_SIG;
+    if (!z64ok) {
+      // yauzl follows any locator (and fails on a bad record); the JDK ignores a locator it cannot use.
+      out.push(
+        'a ZIP64 locator points at no ZIP64 end record: java.util.zip ignores it, other readers do not',
+      );
+      return undefined;
+    }
+    const cenlen64 = Number(buffer.readBigUInt64LE(end64 + 40));
+    const cenoff64 = Number(buffer.readBigUInt64LE(end64 + 48));
+    const centot64 = Number(buffer.readBigUInt64LE(end64 + 32));
+    const agrees =
+      (cenlen64 === cenlen || cenlen === MAGIC32) &&
+      (cenoff64 === cenoff || cenoff === MAGIC32) &&
+      (centot64 === centot || centot === MAGIC16);
+    if (!agrees) {
+      out.push(
+        'the ZIP64 end record disagrees with the end record: java.util.zip uses the end record, ' +
+          'other readers the ZIP64 one',
+      );
+      return undefined;
+    }
+    cenlen = cenlen64;
+    cenoff = cenoff64;
+    pos = end64;
+  }
+  const cenpos = pos - cenlen;
+  if (cenpos < 0 || cenpos - cenoff < 0 || !Number.isSafeInteger(cenpos)) {
+    out.push('the end record declares a central directory larger than what precedes it');
+    return undefined;
+  }
+  return { cenpos, cenlen };
+}
+
+/** The last END signature whose declared comment ends exactly at the end of the file. */
+function findEnd(buffer: Buffer): number | undefined {
+  const lowest = Math.max(0, buffer.length - END_SIZE - MAGIC16);
+  for (let i = buffer.length - END_SIZE; i >= lowest; i--) {
+    if (buffer.readUInt32LE(i) !== END_SIG) continue;
+    if (i + END_SIZE + buffer.readUInt16LE(i + 20) === buffer.length) return i;
+    return undefined; // yauzl stops at the last signature too: it would have refused this file
+  }
+  return undefined;
+}
+
+/** ZipFile.Source.countCENHeaders: headers until the directory's size runs out, and where they end. */
+function countHeaders(buffer: Buffer, cenpos: number, cenlen: number): { count: number; end: number } {
+  let count = 0;
+  let p = 0;
+  while (p + CEN_SIZE <= cenlen && cenpos + p + CEN_SIZE <= buffer.length) {
+    if (buffer.readUInt32LE(cenpos + p) !== CEN_SIG) break;
+    count++;
+    p +=
+      CEN_SIZE +
+      buffer.readUInt16LE(cenpos + p + 28) +
+      buffer.readUInt16LE(cenpos + p + 30) +
+      buffer.readUInt16LE(cenpos + p + 32);
+  }
+  return { count, end: p };
+}
+
+/**
+ * Bytes before the first local header, between entries, and between the last entry and the central
+ * directory; and entries that overlap. ZipFile never looks at such bytes, but a streaming reader
+ * (ZipInputStream, JarInputStream) parses them as entries when they hold a local header, and sees an
+ * entry twice when two overlap.
+ */
+function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): string[] {
+  const entries = [...reading.entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const problems: string[] = [];
+  let expected = 0;
+  let previous = 'the start of the file';
+  for (let i = 0; i <= entries.length; i++) {
+    const entry = entries[i];
+    const start = entry ? entry.localHeaderOffset : cenpos;
+    const what = entry ? `the local header of ${entry.name}` : 'the central directory';
+    if (start > expected) {
+      problems.push(`${start - expected} bytes between ${previous} and ${what} belong to no entry`);
+    } else if (start < expected) {
+      problems.push(`${what} overlaps ${previous}`);
+    }
+    if (!entry) break;
+    const next = entries[i + 1]?.localHeaderOffset ?? cenpos;
+    const dataEnd = entry.dataStart + entry.compressedSize;
+    expected = Math.max(expected, dataEnd + descriptorLength(buffer, entry, dataEnd, next));
+    previous = `the data of ${entry.name}`;
+  }
+  if (problems.length > GAP_REPORT_CAP) {
+    const more = problems.length - GAP_REPORT_CAP;
+    return [...problems.slice(0, GAP_REPORT_CAP), `and ${more} more gaps or overlaps between entries`];
+  }
+  return problems;
+}
+
+/**
+ * Length of the data descriptor after an entry (general-purpose flag bit 3): with or without its optional
+ * signature, with 4- or 8-byte sizes. The variant that ends where the next structure starts is the one
+ * written; when none does, the shortest, so the gap or overlap is reported.
+ */
+function descriptorLength(
+  buffer: Buffer,
+  entry: OffsetReading['entries'][number],
+  dataEnd: number,
+  next: number,
+): number {
+  if ((entry.generalPurposeBitFlag & 0x8) === 0) return 0;
+  const signed = dataEnd + 4 <= buffer.length && buffer.readUInt32LE(dataEnd) === DESCRIPTOR_SIG;
+  const candidates = signed ? [16, 24] : [12, 20];
+  return candidates.find((n) => dataEnd + n === next) ?? candidates[0]!;
+}

@@ -1,0 +1,420 @@
+/**
+ * Issue #11, JAR timestamps: jarsigner -tsa against a loopback RFC 3161 TSA (openssl ts -reply, its clock
+ * set by faketime so that stamps can predate 2019), with a keytool PKI whose certificates cover 2017 to
+ * now. What counts as a timestamp for a JAR:
+ * - an RFC 3161 token whose TSA certificate has the timeStamping EKU, chains to --tsa-root and was valid
+ *   at the stamped time; a TSA anchored only by --trust-root satisfies jarsigner -strict but its time
+ *   does not count (the issue's rule, and a documented divergence from jarsigner, which has one store);
+ * - never later than the verification time (--at);
+ * - it moves the validity instant (an expired signer verifies if it was valid when stamped) and it
+ *   exempts SHA-1 from jdk.jar.disabledAlgorithms when before 2019-01-01.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import * as pkijs from 'pkijs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { signerTimestamps, parseSignedData } from '../../src/formats/cms.js';
+import { toArrayBuffer } from '../../src/formats/der.js';
+import { parseCertificate, pemCertificates } from '../../src/formats/x509.js';
+import { verifyTimestamp } from '../../src/trust/timestamp.js';
+
+import {
+  DEFAULT_FILES,
+  exportCertPem,
+  jarsignerVerifyStrict,
+  makeJar,
+  makeTruststore,
+  removeDir,
+  STOREPASS,
+  tempDir,
+} from '../helpers/jar/index.js';
+import { run } from '../helpers/tools.js';
+import { config, evaluateFile } from './helpers.js';
+
+let dir: string;
+let keystore: string;
+let caPem: string;
+let tsaRootPem: string;
+let trustBoth: string;
+let server: Server;
+let tsaUrl: string;
+/** The clock the TSA stamps with (faketime syntax). */
+let tsaClock = '2018-06-01 12:00:00';
+
+const jars: Record<string, string> = {};
+
+function keytool(...args: string[]): string {
+  return execFileSync(
+    'keytool',
+    [...args, '-keystore', keystore, '-storepass', STOREPASS, '-keypass', STOREPASS, '-storetype', 'PKCS12'],
+    { encoding: 'utf8', stdio: 'pipe' },
+  );
+}
+
+/** A code-signing certificate issued by `ca`, valid from `start` (keytool -startdate) for `days`. */
+function issue(alias: string, cn: string, start: string, days: number): void {
+  keytool(
+    '-genkeypair',
+    '-alias',
+    alias,
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-dname',
+    `CN=${cn}, O=Sigscan Tests`,
+  );
+  const csr = execFileSync(
+    'keytool',
+    ['-certreq', '-alias', alias, '-keystore', keystore, '-storepass', STOREPASS, '-storetype', 'PKCS12'],
+    { encoding: 'utf8' },
+  );
+  const cert = execFileSync(
+    'keytool',
+    [
+      '-gencert',
+      '-alias',
+      'ca',
+      '-rfc',
+      '-startdate',
+      start,
+      '-validity',
+      String(days),
+      '-ext',
+      'eku=codeSigning',
+      '-keystore',
+      keystore,
+      '-storepass',
+      STOREPASS,
+      '-storetype',
+      'PKCS12',
+    ],
+    { encoding: 'utf8', input: csr },
+  );
+  const chain = join(dir, `${alias}.chain.pem`);
+  writeFileSync(chain, cert + readFileSync(caPem, 'utf8'));
+  keytool('-importcert', '-alias', alias, '-file', chain, '-noprompt');
+}
+
+async function signWithTsa(name: string, alias: string, extra: string[] = []): Promise<string> {
+  const path = makeJar(join(dir, name), DEFAULT_FILES);
+  await run('jarsigner', [
+    '-keystore',
+    keystore,
+    '-storepass',
+    STOREPASS,
+    '-storetype',
+    'PKCS12',
+    '-tsa',
+    tsaUrl,
+    ...extra,
+    path,
+    alias,
+  ]);
+  return path;
+}
+
+function tsaPki(): void {
+  const ossl = (...args: string[]) =>
+    execFileSync('faketime', ['2017-01-01 00:00:00', 'openssl', ...args], { stdio: 'pipe' });
+  const cnf = join(dir, 'tsa.cnf');
+  writeFileSync(
+    cnf,
+    [
+      '[ req ]',
+      'distinguished_name = dn',
+      '[ dn ]',
+      '[ root ]',
+      'basicConstraints = critical,CA:TRUE',
+      'keyUsage = critical,keyCertSign,cRLSign',
+      '[ tsa_cert ]',
+      'basicConstraints = critical,CA:FALSE',
+      'extendedKeyUsage = critical,timeStamping',
+      '[ tsa ]',
+      'default_tsa = tsa1',
+      '[ tsa1 ]',
+      `serial = ${join(dir, 'tsa.serial')}`,
+      'signer_digest = sha256',
+      'default_policy = 1.2.3.4.1',
+      'digests = sha1, sha256, sha384, sha512',
+      'ess_cert_id_alg = sha256',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'tsa.serial'), '01\n');
+  const p = (n: string) => join(dir, n);
+  ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    p('tsaroot.key'),
+    '-out',
+    p('tsaroot.pem'),
+    '-subj',
+    '/O=Sigscan Tests/CN=Jar TSA Root',
+    '-days',
+    '7300',
+    '-config',
+    cnf,
+    '-extensions',
+    'root',
+  );
+  ossl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    p('tsa.key'),
+    '-out',
+    p('tsa.csr'),
+    '-subj',
+    '/O=Sigscan Tests/CN=Jar TSA',
+    '-config',
+    cnf,
+  );
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    p('tsa.csr'),
+    '-CA',
+    p('tsaroot.pem'),
+    '-CAkey',
+    p('tsaroot.key'),
+    '-CAcreateserial',
+    '-out',
+    p('tsa.pem'),
+    '-days',
+    '7000',
+    '-extfile',
+    cnf,
+    '-extensions',
+    'tsa_cert',
+  );
+  tsaRootPem = p('tsaroot.pem');
+}
+
+/**
+ * A JAR signed (without -tsa) by `alias`, whose SignerInfo then gets a PKCS #9 countersignature made by
+ * the TSA key with openssl cms at faketime 2018-06-01 (signingTime 2018), and the TSA certificate added
+ * to the block: what old signing tools produced, and what the JDK never reads.
+ */
+async function countersigned(name: string, alias: string): Promise<string> {
+  const path = makeJar(join(dir, name), DEFAULT_FILES);
+  await run('jarsigner', [
+    '-keystore',
+    keystore,
+    '-storepass',
+    STOREPASS,
+    '-storetype',
+    'PKCS12',
+    path,
+    alias,
+  ]);
+  const blockName = `META-INF/${alias.toUpperCase()}.RSA`;
+  const block = execFileSync('unzip', ['-p', path, blockName]);
+  const ci = pkijs.ContentInfo.fromBER(toArrayBuffer(block));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const signerInfo = sd.signerInfos[0]!;
+  const sigValue = join(dir, `${name}.sigvalue`);
+  writeFileSync(sigValue, Buffer.from(signerInfo.signature.valueBlock.valueHexView));
+  const cs = join(dir, `${name}.cs.der`);
+  await run('faketime', [
+    '2018-06-01 12:00:00',
+    'openssl',
+    'cms',
+    '-sign',
+    '-binary',
+    '-in',
+    sigValue,
+    '-signer',
+    join(dir, 'tsa.pem'),
+    '-inkey',
+    join(dir, 'tsa.key'),
+    '-md',
+    'sha256',
+    '-outform',
+    'DER',
+    '-out',
+    cs,
+  ]);
+  const counterSd = new pkijs.SignedData({
+    schema: pkijs.ContentInfo.fromBER(toArrayBuffer(readFileSync(cs))).content,
+  });
+  signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
+    type: 1,
+    attributes: [
+      new pkijs.Attribute({ type: '1.2.840.113549.1.9.6', values: [counterSd.signerInfos[0]!.toSchema()] }),
+    ],
+  });
+  const tsaDer = pemCertificates(readFileSync(join(dir, 'tsa.pem'), 'utf8'))[0]!;
+  sd.certificates = [...(sd.certificates ?? []), pkijs.Certificate.fromBER(toArrayBuffer(tsaDer))];
+  const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
+  const tree = join(dir, `${name}-tree`);
+  mkdirSync(join(tree, 'META-INF'), { recursive: true });
+  writeFileSync(join(tree, blockName), Buffer.from(out.toSchema().toBER()));
+  await run('zip', ['-q', path, blockName], { cwd: tree });
+  return path;
+}
+
+beforeAll(async () => {
+  dir = tempDir('sigscan-jar-tsa-');
+  mkdirSync(dir, { recursive: true });
+  keystore = join(dir, 'keys.p12');
+  keytool(
+    '-genkeypair',
+    '-alias',
+    'ca',
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-dname',
+    'CN=Jar TSA Test CA, O=Sigscan Tests',
+    '-startdate',
+    '2017/01/01 00:00:00',
+    '-validity',
+    '7300',
+    '-ext',
+    'bc:c',
+  );
+  caPem = exportCertPem(keystore, 'ca', join(dir, 'ca.pem'));
+  // Valid from mid-2017 to today + ~10 years; and one that expired in January 2019.
+  issue('signer', 'Jar TSA Test Signer', '2017/06/01 00:00:00', 7000);
+  issue('expired', 'Jar TSA Expired Signer', '2017/06/01 00:00:00', 600);
+  tsaPki();
+  trustBoth = makeTruststore(join(dir, 'trust-both.p12'), { ca: caPem, tsaroot: tsaRootPem });
+
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const q = join(dir, `q-${Date.now()}-${Math.random()}.tsq`);
+      const r = `${q}.tsr`;
+      writeFileSync(q, Buffer.concat(chunks));
+      run('faketime', [
+        tsaClock,
+        'openssl',
+        'ts',
+        '-reply',
+        '-config',
+        join(dir, 'tsa.cnf'),
+        '-queryfile',
+        q,
+        '-signer',
+        join(dir, 'tsa.pem'),
+        '-inkey',
+        join(dir, 'tsa.key'),
+        '-out',
+        r,
+      ])
+        .then(() => {
+          res.writeHead(200, { 'Content-Type': 'application/timestamp-reply' });
+          res.end(readFileSync(r));
+        })
+        .catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  tsaUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+  tsaClock = '2018-06-01 12:00:00';
+  jars['sha1'] = await signWithTsa('sha1-2018.jar', 'signer', [
+    '-digestalg',
+    'SHA-1',
+    '-sigalg',
+    'SHA1withRSA',
+  ]);
+  jars['expired'] = await signWithTsa('expired-2018.jar', 'expired');
+  jars['pkcs9'] = await countersigned('expired-pkcs9.jar', 'expired');
+}, 180_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  removeDir(dir);
+});
+
+async function verdict(path: string, opts: { tsaRoots?: string[]; roots?: string[]; at?: string }) {
+  const outcomes = await evaluateFile(path, 'jar', await config({ roots: [caPem], ...opts }));
+  expect(outcomes).toHaveLength(1);
+  return outcomes[0]!.verdict;
+}
+
+describe('JAR timestamps and SHA-1', () => {
+  it('SHA-1 signed, stamped 2018 by a TSA under --tsa-root: the stamp exempts SHA-1; verified, as jarsigner -strict', async () => {
+    const tool = jarsignerVerifyStrict(jars['sha1']!, trustBoth);
+    expect(tool.passed, tool.output).toBe(true);
+    const v = await verdict(jars['sha1']!, { tsaRoots: [tsaRootPem] });
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('checked at the timestamp 2018-06-01T12:00:');
+  });
+
+  it('the same JAR, its TSA anchored only by --trust-root: the stamp does not count, SHA-1 is disabled', async () => {
+    const v = await verdict(jars['sha1']!, { roots: [caPem, tsaRootPem] });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'WEAK_ALGORITHM' });
+  });
+
+  it('--at before the stamp: a later timestamp cannot be used, so SHA-1 is judged at --at (before 2019: allowed)', async () => {
+    // At 2017-08-01 SHA-1 is still allowed without any stamp, and the signer is valid: verified at --at.
+    const v = await verdict(jars['sha1']!, { tsaRoots: [tsaRootPem], at: '2017-08-01T00:00:00Z' });
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('checked at 2017-08-01T00:00:00.000Z');
+    expect(v.message).toContain('is later than the verification time');
+  });
+
+  it('an expired signer stamped while valid, TSA under --tsa-root: verified, as jarsigner -strict', async () => {
+    const tool = jarsignerVerifyStrict(jars['expired']!, trustBoth);
+    expect(tool.passed, tool.output).toBe(true);
+    expect(await verdict(jars['expired']!, { tsaRoots: [tsaRootPem] })).toMatchObject({
+      status: 'verified',
+      code: 'CHAIN_VALID',
+    });
+  });
+
+  it('the expired signer, TSA anchored only by --trust-root: the stamp does not count; untrusted/CERT_EXPIRED', async () => {
+    expect(await verdict(jars['expired']!, { roots: [caPem, tsaRootPem] })).toMatchObject({
+      status: 'untrusted',
+      code: 'CERT_EXPIRED',
+    });
+  });
+
+  it('--at before the stamp and before the signer was valid: the stamp cannot be used; CERT_NOT_YET_VALID', async () => {
+    expect(
+      await verdict(jars['expired']!, { tsaRoots: [tsaRootPem], at: '2017-03-01T00:00:00Z' }),
+    ).toMatchObject({ status: 'untrusted', code: 'CERT_NOT_YET_VALID' });
+  });
+
+  it('an expired signer with only a PKCS #9 countersignature from 2018: ignored as by the JDK; CERT_EXPIRED', async () => {
+    const path = jars['pkcs9']!;
+    // The countersignature is intact and its TSA is trusted: it would move the validity instant if read.
+    const block = execFileSync('unzip', ['-p', path, 'META-INF/EXPIRED.RSA']);
+    const info = parseSignedData(new Uint8Array(block));
+    const [stamp] = signerTimestamps(info.signers[0]!, info.certificates);
+    expect(stamp!.kind).toBe('pkcs9');
+    const check = await verifyTimestamp({
+      timestamp: stamp!,
+      stampedBytes: info.signers[0]!.signatureValue,
+      tsaRoots: [parseCertificate(pemCertificates(readFileSync(tsaRootPem, 'utf8'))[0]!)],
+      extraCertificates: info.certificates,
+    });
+    expect(check).toMatchObject({ ok: true, trusted: true });
+    expect(check.time!.toISOString()).toBe('2018-06-01T12:00:00.000Z');
+    // The JDK ignores it: the signer is expired now.
+    expect(jarsignerVerifyStrict(path, trustBoth).passed).toBe(false);
+    const v = await verdict(path, { tsaRoots: [tsaRootPem] });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+    expect(v.message).toContain('the signature has no timestamp');
+  });
+});
