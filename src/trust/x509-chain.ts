@@ -1,4 +1,5 @@
 import * as asn1js from 'asn1js';
+import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
 
 import { oidName } from '../formats/der.js';
@@ -165,9 +166,13 @@ function checkPath(
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
     const bc = extension<pkijs.BasicConstraints>(ca.cert, '2.5.29.19');
-    // X.509 v1 roots carry no extensions; they are accepted as anchors only (the last element).
+    // A trust anchor without basicConstraints is accepted as a CA (the last element only): RFC 5280
+    // §6.1.1 takes the anchor as given, not as a certificate to process, and the roots that predate the
+    // extension are v1 or, like the 1997 Microsoft Root Authority, v3 with only the obsolete 2.5.29.1
+    // (OpenSSL's check_chain_extensions, hence osslsigncode, accepts them). An anchor that says cA=FALSE,
+    // and every intermediate without cA=TRUE, may not issue.
     const isAnchor = i === path.length - 1;
-    if (bc ? !bc.cA : !(isAnchor && ca.cert.version < 2)) {
+    if (bc ? !bc.cA : !isAnchor) {
       return { code: 'CA_CONSTRAINT_VIOLATED', message: `${ca.summary.subject} is not a CA certificate` };
     }
     if (
@@ -218,7 +223,26 @@ async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Pr
   } catch {
     good = false;
   }
+  // pkijs (WebCrypto) knows neither MD5 nor the legacy OIW OID 1.3.14.3.2.29 (sha1WithRSASignature) that
+  // the 1997 Microsoft Root Authority used to sign Microsoft Code Signing PCA (2007); OpenSSL, which
+  // osslsigncode verifies with, maps that OID to SHA-1 with RSA (crypto/objects/obj_xref.txt). Only
+  // those RSA algorithms get OpenSSL's second opinion: ECDSA keys with explicit curve parameters (the
+  // CVE-2020-0601 vector) stay refused as pkijs refuses them.
+  if (!good && OPENSSL_ONLY_SIGNATURE_OIDS.has(child.cert.signatureAlgorithm.algorithmId)) {
+    good = opensslVerifies(child, issuer);
+  }
   return signatureChecks.set(key, good);
+}
+
+/** sha1WithRSASignature (OIW) and md5WithRSAEncryption: RSA signatures WebCrypto cannot check. */
+const OPENSSL_ONLY_SIGNATURE_OIDS = new Set(['1.3.14.3.2.29', '1.2.840.113549.1.1.4']);
+
+function opensslVerifies(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return new X509Certificate(child.der).verify(new X509Certificate(issuer.der).publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** The child names this certificate as its issuer (pkijs' Name match, byte-identical Names first). */
