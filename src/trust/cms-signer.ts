@@ -28,6 +28,11 @@ export interface CmsSignerDecision {
    * (jarsigner -strict fails a jar whose TSA chain it cannot validate).
    */
   requireTrustedTimestamp?: boolean;
+  /**
+   * Whether a PKCS #9 countersignature may stand for a timestamp (default true: Authenticode uses them).
+   * JAR passes false: jarsigner reads only RFC 3161 tokens, so a PKCS #9 attribute there is ignored.
+   */
+  acceptPkcs9Countersignature?: boolean;
   /** Anchors for the TSA chain; ctx.config.tsaRoots when absent. */
   tsaAnchors?: ParsedCertificate[];
   /** Family integrity checks that need the signature to be known good first (e.g. JAR entry coverage). */
@@ -73,14 +78,18 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   const family = d.afterSignature?.();
   if (family) return family;
 
-  const stamps = signerTimestamps(signer, d.certificates);
+  const stamps = signerTimestamps(signer, d.certificates).filter(
+    (s) => s.kind === 'rfc3161' || d.acceptPkcs9Countersignature !== false,
+  );
   let ts: TimestampCheck | undefined;
   if (stamps.length > 0) {
+    // As of ctx.now (`--at`): a stamp from after that instant is not used, at this layer or any below.
     ts = await verifyTimestamp({
       timestamp: stamps[0],
       stampedBytes: signer.signatureValue,
       tsaRoots: d.tsaAnchors ?? ctx.config.tsaRoots,
       extraCertificates: d.certificates,
+      verificationTime: ctx.now,
     });
     for (const w of ts.weakAlgorithms ?? []) weak.add(w);
     if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  compileTinyPe,
+  makeSignedPe,
+  makeTestPki,
+  osslsigncodeVerifyWith,
+  type TestPki,
+} from '../helpers/pe/signed-pe.js';
+import { config, evaluateFile } from './helpers.js';
+
+/**
+ * `--at T`: the verdict as of T. A timestamp that claims a time after T did not exist yet at T, so it
+ * cannot move the validity instant (cms-signer.ts, timestamp.ts TIMESTAMP_AFTER_VERIFICATION_TIME).
+ * The attack: ask "was this file good at T?" about a file stamped later, whose signer certificate was
+ * not yet valid at T; the later stamp must not answer for T. osslsigncode -time runs beside.
+ */
+
+let dir: string;
+let pki: TestPki;
+let stamped: string;
+let notBefore: number;
+const now = Math.floor(Date.now() / 1000);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sigscan-tsat-'));
+  pki = await makeTestPki(dir);
+  const exe = await compileTinyPe(dir);
+  stamped = await makeSignedPe(pki, exe, join(dir, 'stamped.exe'), { timestampUnixTime: now + 3600 });
+  // The test certificates are issued "now" (openssl x509 -days 365).
+  notBefore = now - 60;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function verdictAt(at: number) {
+  const cfg = await config({
+    roots: [pki.caPem],
+    tsaRoots: [pki.caPem],
+    at: new Date(at * 1000).toISOString(),
+  });
+  const [o] = await evaluateFile(stamped, 'pe', cfg);
+  return o!.verdict;
+}
+
+describe('--at and timestamps', () => {
+  it('at a time after the stamp: verified through the stamp, as osslsigncode -time', async () => {
+    const at = now + 2 * 365 * 86400;
+    const v = await verdictAt(at);
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('at the timestamp');
+    const tool = await osslsigncodeVerifyWith(stamped, { caFile: pki.caPem, tsaCaFile: pki.caPem, time: at });
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('at a time before the stamp and before the signer certificate: untrusted CERT_NOT_YET_VALID, the stamp not used', async () => {
+    const at = notBefore - 86400;
+    const v = await verdictAt(at);
+    expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_NOT_YET_VALID' });
+    expect(v.message).toContain('TIMESTAMP_AFTER_VERIFICATION_TIME');
+    // osslsigncode 2.9 checks the chain at the timestamp's time whenever the stamp verifies, whatever
+    // -time says, so it accepts; we follow the rule of issue #11 (a later stamp cannot be used at T).
+    const tool = await osslsigncodeVerifyWith(stamped, {
+      caFile: pki.caPem,
+      tsaCaFile: pki.caPem,
+      time: at,
+    });
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('at a time inside the certificate validity but before the stamp: verified on the certificate alone', async () => {
+    const at = now + 600;
+    const v = await verdictAt(at);
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('timestamp not used (TIMESTAMP_AFTER_VERIFICATION_TIME');
+  });
+});
