@@ -39,6 +39,12 @@ export interface CmsSignerDecision {
   afterSignature?: () => Verdict | undefined;
   /** Weak algorithms the family already knows about (manifest digests, image hash). */
   weakAlgorithms?: string[];
+  /**
+   * Weak algorithms the platform's verifier refuses (matched against every weak name collected: the
+   * signature, the chain, the timestamp). A match makes the verdict untrusted/WEAK_ALGORITHM unless
+   * `--allow-weak-algorithms`, in which case the message says the flag accepted it.
+   */
+  refusedWeakAlgorithms?: RegExp;
 }
 
 /**
@@ -126,12 +132,22 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   for (const w of chain.weakAlgorithms) weak.add(w);
   const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
 
+  const refused = d.refusedWeakAlgorithms ? [...weak].filter((w) => d.refusedWeakAlgorithms!.test(w)) : [];
+  if (chain.ok && refused.length > 0 && !ctx.config.allowWeakAlgorithms) {
+    return untrusted(
+      'WEAK_ALGORITHM',
+      `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject}, but uses ${refused.join(', ')}, which the platform no longer accepts (--allow-weak-algorithms accepts it)`,
+    );
+  }
+  const allowedNote =
+    refused.length > 0 ? `; ${refused.join(', ')} accepted only because of --allow-weak-algorithms` : '';
+
   if (chain.ok) {
     const when = useStamp ? `at the timestamp ${at.toISOString()}` : `at ${at.toISOString()}`;
     return verified(
       'CHAIN_VALID',
       `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
-        `${useStamp ? '' : stampNote(ts)}${weakNote}`,
+        `${useStamp ? '' : stampNote(ts)}${weakNote}${allowedNote}`,
     );
   }
   switch (chain.code) {

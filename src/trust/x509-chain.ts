@@ -131,7 +131,8 @@ function finish(path: ParsedCertificate[], anchor: ParsedCertificate, opts: Chai
   const weak = new Set<string>();
   for (const c of path) {
     if (sameCert(c, anchor)) continue;
-    const alg = oidName(c.cert.signatureAlgorithm.algorithmId);
+    const oid = c.cert.signatureAlgorithm.algorithmId;
+    const alg = oid === '1.3.14.3.2.29' ? 'SHA1withRSA' : oidName(oid);
     if (WEAK.test(alg)) weak.add(alg);
   }
   const problem = checkPath(path, opts);
