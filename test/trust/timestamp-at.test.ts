@@ -10,6 +10,7 @@ import {
   osslsigncodeVerifyWith,
   type TestPki,
 } from '../helpers/pe/signed-pe.js';
+import { addPkcs9Countersignature, issueNoEkuCertificate } from '../helpers/pe/countersign.js';
 import { config, evaluateFile } from './helpers.js';
 
 /**
@@ -75,5 +76,61 @@ describe('--at and timestamps', () => {
     const v = await verdictAt(at);
     expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
     expect(v.message).toContain('timestamp not used (TIMESTAMP_AFTER_VERIFICATION_TIME');
+  });
+});
+
+describe('PKCS #9 countersignatures need the timeStamping EKU', () => {
+  const later = () => now + 2 * 365 * 86400;
+  let plain: string;
+
+  beforeAll(async () => {
+    const exe = await compileTinyPe(dir, 'cs.exe');
+    plain = await makeSignedPe(pki, exe, join(dir, 'cs-plain.exe'));
+  });
+
+  async function counterVerdict(file: string) {
+    const cfg = await config({
+      roots: [pki.caPem],
+      tsaRoots: [pki.caPem],
+      at: new Date(later() * 1000).toISOString(),
+    });
+    const [o] = await evaluateFile(file, 'pe', cfg);
+    return o!.verdict;
+  }
+
+  it('countersigned by the test TSA (timeStamping EKU): the signer, expired at --at, is verified at the countersignature time', async () => {
+    const file = await addPkcs9Countersignature({
+      input: plain,
+      output: join(dir, 'cs-tsa.exe'),
+      certPem: join(pki.dir, 'tsa.pem'),
+      keyPem: pki.tsaKey,
+      dir,
+    });
+    const v = await counterVerdict(file);
+    expect(v, v.message).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('at the timestamp');
+  });
+
+  it('countersigned by a certificate with no EKU extension at all: not used, untrusted CERT_EXPIRED', async () => {
+    const noEku = await issueNoEkuCertificate(pki.dir, 'no-eku-countersigner');
+    const file = await addPkcs9Countersignature({
+      input: plain,
+      output: join(dir, 'cs-noeku.exe'),
+      certPem: noEku.cert,
+      keyPem: noEku.key,
+      dir,
+    });
+    const v = await counterVerdict(file);
+    expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+    expect(v.message).toContain('TSA_EKU_NOT_ALLOWED');
+    const tool = await osslsigncodeVerifyWith(file, {
+      caFile: pki.caPem,
+      tsaCaFile: pki.caPem,
+      time: later(),
+    });
+    // osslsigncode 2.9 accepts a PKCS #9 countersigner without the timeStamping EKU (it checks the EKU
+    // only when the extension is there); issue #11 asks for the EKU, as RFC 3161 §2.3 does for TSAs.
+    expect(tool.passed, tool.output).toBe(true);
+    expect(tool.output).toMatch(/Timestamp Server Signature verification: ok|Succeeded/);
   });
 });
