@@ -41,6 +41,10 @@ export interface ChainResult {
 }
 
 const WEAK = /MD2|MD5|SHA1with|SHA-1/;
+/** SHA-256 of Microsoft Root Authority (1997, v3 without basicConstraints), osslsigncode's whitelist. */
+const CA_WITHOUT_BASIC_CONSTRAINTS = new Set([
+  'f38406e540d7a9d90cb4a9479299640ffb6df9e224ecc7a01c0d9558d8dad77d',
+]);
 const ANY_EKU = '2.5.29.37.0';
 
 /**
@@ -167,13 +171,14 @@ function checkPath(
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
     const bc = extension<pkijs.BasicConstraints>(ca.cert, '2.5.29.19');
-    // A trust anchor without basicConstraints is accepted as a CA (the last element only): RFC 5280
-    // §6.1.1 takes the anchor as given, not as a certificate to process, and the roots that predate the
-    // extension are v1 or, like the 1997 Microsoft Root Authority, v3 with only the obsolete 2.5.29.1
-    // (OpenSSL's check_chain_extensions, hence osslsigncode, accepts them). An anchor that says cA=FALSE,
-    // and every intermediate without cA=TRUE, may not issue.
+    // Without basicConstraints only an X.509 v1 anchor may issue, as OpenSSL's check_chain_extensions
+    // decides, plus the one v3 root osslsigncode whitelists by fingerprint (osslsigncode.c trusted_cert():
+    // the 1997 Microsoft Root Authority, which Windows keeps trusting for old signatures). An anchor that
+    // says cA=FALSE, and every intermediate without cA=TRUE, may not issue.
     const isAnchor = i === path.length - 1;
-    if (bc ? !bc.cA : !isAnchor) {
+    const legacyAnchor =
+      isAnchor && (ca.cert.version < 2 || CA_WITHOUT_BASIC_CONSTRAINTS.has(ca.summary.sha256Fingerprint));
+    if (bc ? !bc.cA : !legacyAnchor) {
       return { code: 'CA_CONSTRAINT_VIOLATED', message: `${ca.summary.subject} is not a CA certificate` };
     }
     if (

@@ -25,6 +25,9 @@ distinguished_name = dn
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
+[legacyroot]
+# A v3 root without basicConstraints, as the 1997 Microsoft Root Authority.
+subjectKeyIdentifier = hash
 [notca]
 # CA:FALSE and no keyUsage: only basicConstraints forbids it to issue.
 basicConstraints = critical,CA:FALSE
@@ -144,6 +147,8 @@ beforeAll(async () => {
   await issue('leafUnderNotCa', '/CN=Leaf Under Not A CA', 'notca', 'codesign');
   await issue('codesign', '/CN=Chain Codes Code Signer', 'inter', 'codesign');
   await issue('server', '/CN=Chain Codes Server', 'inter', 'serverauth');
+  await issue('legacyRoot', '/CN=Chain Codes Legacy Root', undefined, 'legacyroot');
+  await issue('underLegacy', '/CN=Leaf Under Legacy Root', 'legacyRoot', 'codesign');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -207,5 +212,29 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
     expect(r.code).toBe('CERT_NOT_YET_VALID');
     const attime = String(Math.floor(before.getTime() / 1000));
     expect(await opensslVerify('codesign', ['inter'], ['-attime', attime])).toMatch(/not yet valid/);
+  });
+
+  it('a v3 anchor without basicConstraints (not Microsoft Root Authority) may not issue: CA_CONSTRAINT_VIOLATED, as openssl', async () => {
+    const r = await validateChain({
+      leaf: certs['underLegacy']!,
+      intermediates: [],
+      anchors: [certs['legacyRoot']!],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
+    const out = await openssl('verify', '-CAfile', p('legacyRoot.pem'), p('underLegacy.pem')).catch(
+      (e: { stdout?: string; stderr?: string }) => (e.stdout ?? '') + (e.stderr ?? ''),
+    );
+    expect(out).toMatch(/invalid CA certificate/);
+  });
+
+  it('an anchor that says CA:FALSE may not issue: CA_CONSTRAINT_VIOLATED', async () => {
+    const r = await validateChain({
+      leaf: certs['leafUnderNotCa']!,
+      intermediates: [],
+      anchors: [certs['notca']!],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
   });
 });
