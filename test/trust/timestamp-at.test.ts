@@ -134,3 +134,27 @@ describe('PKCS #9 countersignatures need the timeStamping EKU', () => {
     expect(tool.output).toMatch(/Timestamp Server Signature verification: ok|Succeeded/);
   });
 });
+
+describe('a timestamp counts only inside its TSA certificate validity', () => {
+  it('stamped a day before the TSA certificate existed: not used, untrusted CERT_EXPIRED (osslsigncode fails too)', async () => {
+    const exe = await compileTinyPe(dir, 'early.exe');
+    const early = await makeSignedPe(pki, exe, join(dir, 'early-stamp.exe'), {
+      timestampUnixTime: now - 86400,
+    });
+    const later = now + 2 * 365 * 86400;
+    const cfg = await config({
+      roots: [pki.caPem],
+      tsaRoots: [pki.caPem],
+      at: new Date(later * 1000).toISOString(),
+    });
+    const [o] = await evaluateFile(early, 'pe', cfg);
+    expect(o!.verdict).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+    expect(o!.verdict.message).toContain('TSA_CERT_NOT_YET_VALID');
+    const tool = await osslsigncodeVerifyWith(early, {
+      caFile: pki.caPem,
+      tsaCaFile: pki.caPem,
+      time: later,
+    });
+    expect(tool.passed, tool.output).toBe(false);
+  });
+});
