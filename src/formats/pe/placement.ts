@@ -8,14 +8,15 @@ import type { PeLayout } from './pe-file.js';
  * documents the layout as legitimate (several records in an EFI image).
  *
  * Rules and where they come from:
- * - Table at the end of the file. osslsigncode 2.9 pe.c (pe_ctx_new) ignores a signature whose
+ * - Table at the end of the file. osslsigncode pe.c (pe_ctx_get) ignores a signature whose
  *   `sigpos + siglen != filesize`, so it fails the file; bytes after the table are covered by no hash
  *   osslsigncode computes, while signify hashes them: the two disagree on what was signed.
  * - Table outside the headers and every section's raw data. The Authenticode PE spec excludes the table
  *   from the image hash; a table that overlaps loaded bytes makes those bytes unsigned yet executed.
- * - Exactly one WIN_CERTIFICATE, of type PKCS_SIGNED_DATA. Windows (WinVerifyTrust) and osslsigncode 2.9
- *   (pe_check_file: the first record's rounded dwLength must equal the table size) read the first only,
- *   so a second record is a signature Windows never checks. Exception: EFI images (Subsystem 10-13).
+ * - Exactly one WIN_CERTIFICATE, of type PKCS_SIGNED_DATA. Windows (WinVerifyTrust) reads the first
+ *   record only, and so does osslsigncode (pe.c pe_pkcs7_get_file; 2.9 even fails a table whose first
+ *   rounded dwLength is not the table size, measured on shim): a second record is a signature Windows
+ *   never checks. Exception: EFI images (Subsystem 10-13).
  *   UEFI firmware (EDK2 DxeImageVerificationLib, DxeImageVerificationHandler) walks every record and
  *   accepts the image when one is trusted and none is forbidden, and Microsoft ships shim with two
  *   (UEFI CA 2011 and UEFI CA 2023, Debian shim-signed); there each record is verified on its own.
