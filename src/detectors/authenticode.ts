@@ -10,10 +10,11 @@ import {
 import { hex } from '../formats/der.js';
 import {
   DEFAULT_AUTHENTICODE_BOUNDS,
-  AUTHENTICODE_OID,
   WIN_CERT_REVISION_2_0,
+  certificateTablePlacement,
   computeImageHash,
   flattenSignatures,
+  isPeImageDataType,
   isSupportedImageHashAlgorithm,
   readPeAuthenticode,
   signerAlgorithmName,
@@ -150,7 +151,7 @@ function signatureEvidence(
     });
   }
 
-  if (indirectData.dataType !== AUTHENTICODE_OID.spcPeImageData) {
+  if (!isPeImageDataType(indirectData.dataType)) {
     findings.push({
       code: 'NOT_PE_IMAGE_DATA',
       severity: 'integrity',
@@ -255,23 +256,16 @@ function signatureEvidence(
   return evidence;
 }
 
-/** Findings about the certificate table that apply to every signature in it. */
+/**
+ * Findings about the certificate table that apply to every signature in it. Placement problems where two
+ * readers of the file could disagree are integrity findings: the evaluator answers `invalid` (placement.ts).
+ */
 function certificateTableFindings(pe: PeAuthenticode): Finding[] {
-  const findings: Finding[] = [];
-  if (pe.table.records.length > 1) {
-    findings.push({
-      code: 'MULTIPLE_CERTIFICATE_RECORDS',
-      severity: 'warning',
-      message: `the certificate table holds ${pe.table.records.length} WIN_CERTIFICATE records; Windows verifies only the first`,
-    });
-  }
-  if (pe.table.bytesAfterTable > 0) {
-    findings.push({
-      code: 'DATA_AFTER_CERTIFICATE_TABLE',
-      severity: 'warning',
-      message: `${pe.table.bytesAfterTable} bytes follow the certificate table, which should end the file`,
-    });
-  }
+  const findings: Finding[] = certificateTablePlacement(pe.layout, pe.table).map((p) => ({
+    code: p.code,
+    severity: p.refuse ? 'integrity' : 'warning',
+    message: p.message,
+  }));
   if (pe.table.misaligned) {
     findings.push({
       code: 'CERTIFICATE_TABLE_MISALIGNED',

@@ -28,12 +28,23 @@ export interface CmsSignerDecision {
    * (jarsigner -strict fails a jar whose TSA chain it cannot validate).
    */
   requireTrustedTimestamp?: boolean;
+  /**
+   * Whether a PKCS #9 countersignature may stand for a timestamp (default true: Authenticode uses them).
+   * JAR passes false: jarsigner reads only RFC 3161 tokens, so a PKCS #9 attribute there is ignored.
+   */
+  acceptPkcs9Countersignature?: boolean;
   /** Anchors for the TSA chain; ctx.config.tsaRoots when absent. */
   tsaAnchors?: ParsedCertificate[];
   /** Family integrity checks that need the signature to be known good first (e.g. JAR entry coverage). */
   afterSignature?: () => Verdict | undefined;
   /** Weak algorithms the family already knows about (manifest digests, image hash). */
   weakAlgorithms?: string[];
+  /**
+   * Weak algorithms the platform's verifier refuses (matched against every weak name collected: the
+   * signature, the chain, the timestamp). A match makes the verdict untrusted/WEAK_ALGORITHM unless
+   * `--allow-weak-algorithms`, in which case the message says the flag accepted it.
+   */
+  refusedWeakAlgorithms?: RegExp;
 }
 
 /**
@@ -73,14 +84,18 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   const family = d.afterSignature?.();
   if (family) return family;
 
-  const stamps = signerTimestamps(signer, d.certificates);
+  const stamps = signerTimestamps(signer, d.certificates).filter(
+    (s) => s.kind === 'rfc3161' || d.acceptPkcs9Countersignature !== false,
+  );
   let ts: TimestampCheck | undefined;
   if (stamps.length > 0) {
+    // As of ctx.now (`--at`): a stamp from after that instant is not used, at this layer or any below.
     ts = await verifyTimestamp({
       timestamp: stamps[0],
       stampedBytes: signer.signatureValue,
       tsaRoots: d.tsaAnchors ?? ctx.config.tsaRoots,
       extraCertificates: d.certificates,
+      verificationTime: ctx.now,
     });
     for (const w of ts.weakAlgorithms ?? []) weak.add(w);
     if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
@@ -117,12 +132,22 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   for (const w of chain.weakAlgorithms) weak.add(w);
   const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
 
+  const refused = d.refusedWeakAlgorithms ? [...weak].filter((w) => d.refusedWeakAlgorithms!.test(w)) : [];
+  if (chain.ok && refused.length > 0 && !ctx.config.allowWeakAlgorithms) {
+    return untrusted(
+      'WEAK_ALGORITHM',
+      `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject}, but uses ${refused.join(', ')}, which the platform no longer accepts (--allow-weak-algorithms accepts it)`,
+    );
+  }
+  const allowedNote =
+    refused.length > 0 ? `; ${refused.join(', ')} accepted only because of --allow-weak-algorithms` : '';
+
   if (chain.ok) {
     const when = useStamp ? `at the timestamp ${at.toISOString()}` : `at ${at.toISOString()}`;
     return verified(
       'CHAIN_VALID',
       `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
-        `${useStamp ? '' : stampNote(ts)}${weakNote}`,
+        `${useStamp ? '' : stampNote(ts)}${weakNote}${allowedNote}`,
     );
   }
   switch (chain.code) {

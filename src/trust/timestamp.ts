@@ -26,6 +26,7 @@ export type TimestampCheckCode =
   | 'TSA_CERT_BAD_SIGNATURE'
   | 'TSA_CA_CONSTRAINT_VIOLATED'
   | 'TSA_EKU_NOT_ALLOWED'
+  | 'TIMESTAMP_AFTER_VERIFICATION_TIME'
   | 'UNSUPPORTED_ALGORITHM';
 
 export interface TimestampCheck {
@@ -57,6 +58,11 @@ export async function verifyTimestamp(args: {
   stampedBytes: Uint8Array;
   tsaRoots: ParsedCertificate[];
   extraCertificates?: ParsedCertificate[];
+  /**
+   * The verification instant (`--at`, else now). A stamp that claims a later time did not exist yet as of
+   * that instant: it stays intact (ok) but is never trusted, whatever its TSA.
+   */
+  verificationTime?: Date;
 }): Promise<TimestampCheck> {
   let ts: TimestampInfo;
   try {
@@ -128,9 +134,19 @@ export async function verifyTimestamp(args: {
   // 3. From here the stamp is intact (ok); what remains decides whether it is trusted.
   const intact = { ok: true, ...common, tsa };
   const ekus = tsa.summary.extendedKeyUsages ?? [];
-  // RFC 3161 §2.3 requires the timeStamping EKU on the TSA certificate; legacy PKCS #9 countersigners
-  // are held to it only when they carry an EKU extension at all (validateChain checks that case).
-  if (kind === 'rfc3161' && !ekus.includes('timeStamping')) {
+  if (args.verificationTime && time > args.verificationTime) {
+    return {
+      ...intact,
+      trusted: false,
+      code: 'TIMESTAMP_AFTER_VERIFICATION_TIME',
+      message: `the ${label(kind)} claims ${time.toISOString()}, later than the verification time ${args.verificationTime.toISOString()}`,
+      weakAlgorithms: [...weak],
+    };
+  }
+  // RFC 3161 §2.3 requires the timeStamping EKU on the TSA certificate. A PKCS #9 countersigner is held
+  // to the same rule: without it any code-signing key could countersign its own signature with a time of
+  // its choosing. (Every real countersigner in the corpus carries it: VeriSign's and Microsoft's.)
+  if (!ekus.includes('timeStamping')) {
     return {
       ...intact,
       trusted: false,

@@ -1,4 +1,5 @@
 import * as asn1js from 'asn1js';
+import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
 
 import { oidName } from '../formats/der.js';
@@ -40,6 +41,10 @@ export interface ChainResult {
 }
 
 const WEAK = /MD2|MD5|SHA1with|SHA-1/;
+/** SHA-256 of Microsoft Root Authority (1997, v3 without basicConstraints), osslsigncode's whitelist. */
+const CA_WITHOUT_BASIC_CONSTRAINTS = new Set([
+  'f38406e540d7a9d90cb4a9479299640ffb6df9e224ecc7a01c0d9558d8dad77d',
+]);
 const ANY_EKU = '2.5.29.37.0';
 
 /**
@@ -130,7 +135,8 @@ function finish(path: ParsedCertificate[], anchor: ParsedCertificate, opts: Chai
   const weak = new Set<string>();
   for (const c of path) {
     if (sameCert(c, anchor)) continue;
-    const alg = oidName(c.cert.signatureAlgorithm.algorithmId);
+    const oid = c.cert.signatureAlgorithm.algorithmId;
+    const alg = oid === '1.3.14.3.2.29' ? 'SHA1withRSA' : oidName(oid);
     if (WEAK.test(alg)) weak.add(alg);
   }
   const problem = checkPath(path, opts);
@@ -165,9 +171,14 @@ function checkPath(
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
     const bc = extension<pkijs.BasicConstraints>(ca.cert, '2.5.29.19');
-    // X.509 v1 roots carry no extensions; they are accepted as anchors only (the last element).
+    // Without basicConstraints only an X.509 v1 anchor may issue, as OpenSSL's check_chain_extensions
+    // decides, plus the one v3 root osslsigncode whitelists by fingerprint (osslsigncode.c trusted_cert():
+    // the 1997 Microsoft Root Authority, which Windows keeps trusting for old signatures). An anchor that
+    // says cA=FALSE, and every intermediate without cA=TRUE, may not issue.
     const isAnchor = i === path.length - 1;
-    if (bc ? !bc.cA : !(isAnchor && ca.cert.version < 2)) {
+    const legacyAnchor =
+      isAnchor && (ca.cert.version < 2 || CA_WITHOUT_BASIC_CONSTRAINTS.has(ca.summary.sha256Fingerprint));
+    if (bc ? !bc.cA : !legacyAnchor) {
       return { code: 'CA_CONSTRAINT_VIOLATED', message: `${ca.summary.subject} is not a CA certificate` };
     }
     if (
@@ -218,7 +229,26 @@ async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Pr
   } catch {
     good = false;
   }
+  // pkijs (WebCrypto) knows neither MD5 nor the legacy OIW OID 1.3.14.3.2.29 (sha1WithRSASignature) that
+  // the 1997 Microsoft Root Authority used to sign Microsoft Code Signing PCA (2007); OpenSSL, which
+  // osslsigncode verifies with, maps that OID to SHA-1 with RSA (crypto/objects/obj_xref.txt). Only
+  // those RSA algorithms get OpenSSL's second opinion: ECDSA keys with explicit curve parameters (the
+  // CVE-2020-0601 vector) stay refused as pkijs refuses them.
+  if (!good && OPENSSL_ONLY_SIGNATURE_OIDS.has(child.cert.signatureAlgorithm.algorithmId)) {
+    good = opensslVerifies(child, issuer);
+  }
   return signatureChecks.set(key, good);
+}
+
+/** sha1WithRSASignature (OIW) and md5WithRSAEncryption: RSA signatures WebCrypto cannot check. */
+const OPENSSL_ONLY_SIGNATURE_OIDS = new Set(['1.3.14.3.2.29', '1.2.840.113549.1.1.4']);
+
+function opensslVerifies(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return new X509Certificate(child.der).verify(new X509Certificate(issuer.der).publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** The child names this certificate as its issuer (pkijs' Name match, byte-identical Names first). */

@@ -38,10 +38,22 @@ import { parsePeLayout, type PeLayout } from './pe-file.js';
 
 export const AUTHENTICODE_OID = {
   spcPeImageData: '1.3.6.1.4.1.311.2.1.15',
+  /**
+   * SPC_INDIVIDUAL_SP_KEY_PURPOSE_OBJID, which pesign wrote as the data type by mistake; Debian's signed
+   * fwupdx64.efi carries it. The Linux kernel accepts both (crypto/asymmetric_keys/mscode_parser.c,
+   * mscode_note_content_type), osslsigncode and sbverify do not look at the type. No other SIP uses this
+   * OID for content, so reading it as PE image data cannot confuse one format's hash with another's.
+   */
+  spcPeImageDataPesign: '1.3.6.1.4.1.311.2.1.21',
   spcSpOpusInfo: '1.3.6.1.4.1.311.2.1.12',
   pageHashesV1: '1.3.6.1.4.1.311.2.3.1',
   pageHashesV2: '1.3.6.1.4.1.311.2.3.2',
 } as const;
+
+/** The SpcIndirectDataContent data types that mean "this is a PE image hash". */
+export function isPeImageDataType(oid: string): boolean {
+  return oid === AUTHENTICODE_OID.spcPeImageData || oid === AUTHENTICODE_OID.spcPeImageDataPesign;
+}
 
 /** Class id of the SpcSerializedObject that carries page hashes. */
 const PAGE_HASH_CLASS_ID = 'a6b586d5b4a12466ae05a217da8e60d6';
@@ -79,6 +91,14 @@ export interface WinCertificateRecord {
   revision: number;
   certificateType: number;
   content: Uint8Array;
+  /**
+   * Bytes of `content` after the first complete BER element (the PKCS #7 ContentInfo); undefined when no
+   * element could be delimited. signtool pads inside dwLength with up to 7 zeros; anything else is data
+   * no signature covers (CVE-2013-3900).
+   */
+  afterContentInfo?: Uint8Array;
+  /** The alignment bytes between dwLength and the next 8-byte boundary (within the table). */
+  alignment: Uint8Array;
 }
 
 export interface CertificateTable {
@@ -193,17 +213,30 @@ export function readCertificateTable(
     if (records.length >= bounds.maxRecords) {
       throw new SigscanError('MALFORMED_PE', `more than ${bounds.maxRecords} WIN_CERTIFICATE records`);
     }
+    const content = bytes.subarray(pos + 8, pos + length);
+    const aligned = Math.min(pos + Math.ceil(length / 8) * 8, end);
     records.push({
       index: records.length,
       offset: pos,
       length,
       revision: view.getUint16(pos + 4, true),
       certificateType: view.getUint16(pos + 6, true),
-      content: bytes.subarray(pos + 8, pos + length),
+      content,
+      afterContentInfo: afterFirstElement(content),
+      alignment: bytes.subarray(pos + length, aligned),
     });
     pos += Math.ceil(length / 8) * 8;
   }
   return { records, misaligned: size % 8 !== 0, bytesAfterTable: bytes.length - end };
+}
+
+/** What follows the first BER element of a record's content; undefined when none can be delimited. */
+function afterFirstElement(content: Uint8Array): Uint8Array | undefined {
+  try {
+    return content.subarray(readElement(content, READ).end);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -354,7 +387,7 @@ function parseIndirectData(eContent: DerElement | undefined, location: string): 
     dataType,
     digestAlgorithm: oidName(readOid(algorithmOid, READ, `${location}: SpcIndirectDataContent algorithm`)),
     digest: octetStringValue(digest, READ, `${location}: SpcIndirectDataContent digest`),
-    pageHashes: dataType === AUTHENTICODE_OID.spcPeImageData ? pageHashVersion(value) : undefined,
+    pageHashes: isPeImageDataType(dataType) ? pageHashVersion(value) : undefined,
     der: elementBytes(eContent),
   };
 }

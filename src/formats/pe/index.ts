@@ -6,6 +6,7 @@ export {
   WIN_CERT_REVISION_2_0,
   WIN_CERT_TYPE_PKCS_SIGNED_DATA,
   flattenSignatures,
+  isPeImageDataType,
   parseAuthenticodeSignature,
   readCertificateTable,
   readPeAuthenticode,
@@ -17,3 +18,9 @@ export {
   type SpcIndirectData,
   type WinCertificateRecord,
 } from './authenticode.js';
+export {
+  certificateTablePlacement,
+  isEfiImage,
+  type PlacementCode,
+  type PlacementProblem,
+} from './placement.js';

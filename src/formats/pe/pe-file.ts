@@ -29,6 +29,13 @@ export interface PeLayout {
   optionalHeaderOffset: number;
   magic: typeof PE32_MAGIC | typeof PE32_PLUS_MAGIC;
   machine: number;
+  /** Optional-header Subsystem: 10-13 are EFI images, whose firmware reads every certificate record. */
+  subsystem: number;
+  /**
+   * End of the headers: the larger of the section table's end and SizeOfHeaders (what the loader maps
+   * as the header page). A certificate table that starts before this lies inside loaded bytes.
+   */
+  headersEnd: number;
   /** File offset of the 4-byte CheckSum field, excluded from the image hash. */
   checksumOffset: number;
   /** File offset of the 8-byte Certificate Table data-directory entry, excluded from the image hash. */
@@ -104,10 +111,9 @@ export function parsePeLayout(bytes: Uint8Array): PeLayout {
     offset: view.getUint32(certificateDirectoryOffset, true),
     size: view.getUint32(certificateDirectoryOffset + 4, true),
   };
+  // A table that overlaps the headers or a section is still read: it is a signature the trust layer
+  // must call invalid (certificateTablePlacement), not a file that cannot be parsed.
   if (certificateTable.size > 0) {
-    if (certificateTable.offset < sectionTableOffset + numberOfSections * SECTION_HEADER_SIZE) {
-      malformed(`certificate table at 0x${certificateTable.offset.toString(16)} overlaps the headers`);
-    }
     if (certificateTable.offset + certificateTable.size > bytes.length) {
       malformed(
         `certificate table [0x${certificateTable.offset.toString(16)}, +${certificateTable.size}) ` +
@@ -116,11 +122,14 @@ export function parsePeLayout(bytes: Uint8Array): PeLayout {
     }
   }
 
+  const sizeOfHeaders = view.getUint32(optionalHeaderOffset + 60, true);
   return {
     peHeaderOffset,
     optionalHeaderOffset,
     magic,
     machine: coff.machine,
+    subsystem: view.getUint16(optionalHeaderOffset + 68, true),
+    headersEnd: Math.max(sectionTableOffset + numberOfSections * SECTION_HEADER_SIZE, sizeOfHeaders),
     checksumOffset: optionalHeaderOffset + 64,
     certificateDirectoryOffset,
     certificateTable,

@@ -8,6 +8,15 @@ import type { FamilyVerifier } from '../verifier.js';
 /** Microsoft's lifetime-signing EKU: the signature dies with the certificate, timestamp or not. */
 const LIFETIME_SIGNING = 'lifetimeSigning';
 const WEAK = new Set(['MD5', 'SHA-1']);
+/**
+ * Authenticode weak-algorithm policy. MD5 anywhere (image hash, SignerInfo digest, a certificate signature
+ * below the anchor, the timestamp) is refused: Windows stopped trusting MD5 in code-signing chains with
+ * Microsoft Security Advisory 2862973 (KB2862973, 2013), though osslsigncode 2.9 still accepts it. SHA-1 is
+ * accepted and reported, as both osslsigncode and WinVerifyTrust accept it (Windows refuses SHA-1 only
+ * for Mark-of-the-Web downloads stamped after 2016, which a file scan cannot know).
+ * `--allow-weak-algorithms` accepts MD5 too, and the verdict message says so.
+ */
+const REFUSED_WEAK = /MD5|MD2/i;
 
 /**
  * One Authenticode signature (primary or nested; each is its own evidence): the CMS signature, whose
@@ -51,6 +60,7 @@ export const authenticodeVerifier: FamilyVerifier = async (evidence, _target, ct
     timestampLimitation:
       'the signer certificate has the lifetime-signing EKU, so it does not extend validity',
     weakAlgorithms: [...new Set(weakAlgorithms)],
+    refusedWeakAlgorithms: REFUSED_WEAK,
   });
 };
 

@@ -77,11 +77,14 @@ describe('parsePeLayout', () => {
     expectMalformedPe(() => parsePeLayout(whois().subarray(0, bytes.length - 100)), /past the end/);
   });
 
-  it('rejects a certificate table inside the headers', () => {
+  it('reads a certificate table inside the headers (placement.ts refuses the signature) and reports where the headers end', () => {
     const bytes = whois();
     const layout = parsePeLayout(bytes);
     new DataView(bytes.buffer, bytes.byteOffset).setUint32(layout.certificateDirectoryOffset, 0x80, true);
-    expectMalformedPe(() => parsePeLayout(bytes), /overlaps the headers/);
+    const moved = parsePeLayout(bytes);
+    expect(moved.certificateTable.offset).toBe(0x80);
+    expect(moved.headersEnd).toBe(0x400);
+    expect(moved.subsystem).toBe(3);
   });
 });
 

@@ -1,0 +1,240 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
+import { validateChain } from '../../src/trust/x509-chain.js';
+
+/**
+ * One test per chain rule, each failing with exactly one code, so that removing the rule from
+ * validateChain (the mutants of the mutation-testing issue) fails the test: the CA basicConstraints
+ * check, the required-EKU check and the notBefore check. Certificates come from openssl; `openssl verify`
+ * runs beside each case as the oracle.
+ */
+
+const run = promisify(execFile);
+
+const CONFIG = `
+[req]
+distinguished_name = dn
+[dn]
+[root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[legacyroot]
+# A v3 root without basicConstraints, as the 1997 Microsoft Root Authority.
+subjectKeyIdentifier = hash
+[notca]
+# CA:FALSE and no keyUsage: only basicConstraints forbids it to issue.
+basicConstraints = critical,CA:FALSE
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[intermediate]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[codesign]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+[serverauth]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+`;
+
+const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+let dir: string;
+const certs: Record<string, ParsedCertificate> = {};
+const p = (name: string) => join(dir, name);
+
+async function openssl(...args: string[]): Promise<string> {
+  const { stdout, stderr } = await run('openssl', args);
+  return stdout + stderr;
+}
+
+async function issue(name: string, subject: string, issuer: string | undefined, extensions: string) {
+  await openssl(
+    'genpkey',
+    '-algorithm',
+    'EC',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-out',
+    p(`${name}.key`),
+  );
+  if (!issuer) {
+    await openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '365',
+      '-subj',
+      subject,
+      '-config',
+      p('openssl.cnf'),
+      '-extensions',
+      extensions,
+    );
+  } else {
+    await openssl(
+      'req',
+      '-new',
+      '-key',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.csr`),
+      '-subj',
+      subject,
+      '-config',
+      p('openssl.cnf'),
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p(`${issuer}.pem`),
+      '-CAkey',
+      p(`${issuer}.key`),
+      '-CAcreateserial',
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '365',
+      '-extfile',
+      p('openssl.cnf'),
+      '-extensions',
+      extensions,
+    );
+  }
+  certs[name] = parseCertificate(pemCertificates(readFileSync(p(`${name}.pem`), 'utf8'))[0]!);
+}
+
+/** `openssl verify` with root as the only anchor; returns its output (OK or the error). */
+async function opensslVerify(leaf: string, untrusted: string[], extra: string[] = []): Promise<string> {
+  const args = ['verify', ...extra, '-CAfile', p('root.pem')];
+  if (untrusted.length) {
+    writeFileSync(p('untrusted.pem'), untrusted.map((n) => readFileSync(p(`${n}.pem`), 'utf8')).join(''));
+    args.push('-untrusted', p('untrusted.pem'));
+  }
+  args.push(p(`${leaf}.pem`));
+  try {
+    return await openssl(...args);
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return (e.stdout ?? '') + (e.stderr ?? '');
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sigscan-chaincodes-'));
+  writeFileSync(p('openssl.cnf'), CONFIG);
+  await issue('root', '/CN=Chain Codes Root', undefined, 'root');
+  await issue('notca', '/CN=Chain Codes Not A CA', 'root', 'notca');
+  await issue('inter', '/CN=Chain Codes Intermediate', 'root', 'intermediate');
+  await issue('leafUnderNotCa', '/CN=Leaf Under Not A CA', 'notca', 'codesign');
+  await issue('codesign', '/CN=Chain Codes Code Signer', 'inter', 'codesign');
+  await issue('server', '/CN=Chain Codes Server', 'inter', 'serverauth');
+  await issue('legacyRoot', '/CN=Chain Codes Legacy Root', undefined, 'legacyroot');
+  await issue('underLegacy', '/CN=Leaf Under Legacy Root', 'legacyRoot', 'codesign');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('validateChain failure codes (each rule alone decides its case)', () => {
+  it('baseline: leaf -> intermediate -> root is CHAIN_VALID, and openssl agrees', async () => {
+    const r = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+      requiredEku: CODE_SIGNING,
+    });
+    expect(r).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
+    expect(await opensslVerify('codesign', ['inter'], ['-purpose', 'any'])).toMatch(/: OK/);
+  });
+
+  it('a CA:FALSE certificate (no keyUsage) that issued the leaf: CA_CONSTRAINT_VIOLATED', async () => {
+    const r = await validateChain({
+      leaf: certs['leafUnderNotCa']!,
+      intermediates: [certs['notca']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
+    expect(r.message).toContain('Not A CA is not a CA certificate');
+    expect(await opensslVerify('leafUnderNotCa', ['notca'])).toMatch(/invalid CA certificate/);
+  });
+
+  it('a serverAuth-only leaf where codeSigning is required: EKU_NOT_ALLOWED', async () => {
+    const r = await validateChain({
+      leaf: certs['server']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+      requiredEku: CODE_SIGNING,
+    });
+    expect(r.code).toBe('EKU_NOT_ALLOWED');
+    // The same chain without a required EKU is valid: the EKU rule alone refused it.
+    const free = await validateChain({
+      leaf: certs['server']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+    });
+    expect(free.code).toBe('CHAIN_VALID');
+    // OpenSSL 3.0 has no codeSigning purpose; its EKU rule shows with another purpose the leaf lacks.
+    expect(await opensslVerify('server', ['inter'], ['-purpose', 'sslclient'])).toMatch(
+      /error 26 at 0 depth lookup: unsuitable certificate purpose|unsupported certificate purpose/,
+    );
+  });
+
+  it('checked a day before the certificates were issued: CERT_NOT_YET_VALID', async () => {
+    const before = new Date(certs['codesign']!.cert.notBefore.value.getTime() - 86_400_000);
+    const r = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: before,
+      requiredEku: CODE_SIGNING,
+    });
+    expect(r.code).toBe('CERT_NOT_YET_VALID');
+    const attime = String(Math.floor(before.getTime() / 1000));
+    expect(await opensslVerify('codesign', ['inter'], ['-attime', attime])).toMatch(/not yet valid/);
+  });
+
+  it('a v3 anchor without basicConstraints (not Microsoft Root Authority) may not issue: CA_CONSTRAINT_VIOLATED, as openssl', async () => {
+    const r = await validateChain({
+      leaf: certs['underLegacy']!,
+      intermediates: [],
+      anchors: [certs['legacyRoot']!],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
+    const out = await openssl('verify', '-CAfile', p('legacyRoot.pem'), p('underLegacy.pem')).catch(
+      (e: { stdout?: string; stderr?: string }) => (e.stdout ?? '') + (e.stderr ?? ''),
+    );
+    expect(out).toMatch(/invalid CA certificate/);
+  });
+
+  it('an anchor that says CA:FALSE may not issue: CA_CONSTRAINT_VIOLATED', async () => {
+    const r = await validateChain({
+      leaf: certs['leafUnderNotCa']!,
+      intermediates: [],
+      anchors: [certs['notca']!],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
+  });
+});
