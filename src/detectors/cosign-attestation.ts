@@ -49,10 +49,12 @@ export function attestationEvidence(
   let claims: Evidence['claims'];
 
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    // cosign verify-attestation refuses it (pkg/cosign/verify.go, verifyImageAttestations: "invalid
+    // payloadType ... on envelope"): a signed envelope of another type says nothing about this image.
     findings.push({
-      code: 'UNSUPPORTED_PAYLOAD_TYPE',
-      severity: 'warning',
-      message: `DSSE payload type ${envelope.payloadType} is not an in-toto statement`,
+      code: 'PAYLOAD_TYPE_MISMATCH',
+      severity: 'integrity',
+      message: `DSSE payload type ${envelope.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`,
     });
   } else {
     try {

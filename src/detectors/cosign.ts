@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 
 import { describeError } from '../errors.js';
 import {
+  COSIGN_PAYLOAD_TYPE,
   fulcioIssuer,
   parseCosignPayload,
   readLayerAnnotations,
@@ -58,6 +59,16 @@ export function layerEvidence(
     const payload = parseCosignPayload(payloadBytes);
     claims = { subjectDigest: payload.manifestDigest, identity: payload.dockerReference };
     details.payloadType = payload.type;
+    // containers/image (signature/internal/sigstore_payload.go) refuses any other critical.type, and a
+    // signature over a payload of another kind is not a statement about this image; cosign 2.5's
+    // SimpleClaimVerifier (pkg/cosign/verifiers.go) never reads the type, so cosign alone would accept it.
+    if (payload.type !== COSIGN_PAYLOAD_TYPE) {
+      findings.push({
+        code: 'PAYLOAD_TYPE_MISMATCH',
+        severity: 'integrity',
+        message: `the signed payload's critical.type is "${payload.type}", not "${COSIGN_PAYLOAD_TYPE}"`,
+      });
+    }
     if (payload.optional) details.annotations = payload.optional;
     if (payload.manifestDigest !== image.digest) {
       findings.push({
