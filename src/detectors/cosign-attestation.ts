@@ -1,9 +1,9 @@
 import { describeError } from '../errors.js';
 import { readLayerAnnotations } from '../formats/cosign/index.js';
 import { pae, parseDsseEnvelope, parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../formats/dsse/index.js';
-import type { Evidence, Finding, ImageTarget, Target } from '../model/index.js';
+import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag } from '../oci/types.js';
-import { certificateSigner, rekorCountersigner } from './certificate-signer.js';
+import { certificateSigner, rekorCountersigner, rekorKeySigner } from './certificate-signer.js';
 import type { DetectContext, Detector } from './detector.js';
 
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
@@ -89,8 +89,15 @@ export function attestationEvidence(
     });
   }
 
-  const signer = layer.certificateDer ? certificateSigner(layer.certificateDer, layer.chainDer) : {};
-  if (!layer.certificateDer) details.signedWith = 'public key (no certificate attached)';
+  const signer: SignerIdentity = layer.certificateDer
+    ? certificateSigner(layer.certificateDer, layer.chainDer)
+    : {};
+  if (!layer.certificateDer) {
+    details.signedWith = 'public key (no certificate attached)';
+    // Without --key, the key a Rekor entry recorded is the only name the signer has.
+    const key = layer.rekorBundle ? rekorKeySigner(layer.rekorBundle) : undefined;
+    if (key) Object.assign(signer, { keyId: key.keyId, publicKeyAlgorithm: key.algorithm });
+  }
   const evidence: Evidence = {
     family: 'cosign-attestation',
     location,

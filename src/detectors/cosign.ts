@@ -1,5 +1,3 @@
-import { createPublicKey } from 'node:crypto';
-
 import { describeError } from '../errors.js';
 import {
   COSIGN_PAYLOAD_TYPE,
@@ -8,12 +6,11 @@ import {
   readLayerAnnotations,
   type RekorBundle,
 } from '../formats/cosign/index.js';
-import { sha256Hex } from '../formats/der.js';
 import { parseCertificate } from '../formats/x509.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag, MediaType } from '../oci/types.js';
 import type { DetectContext, Detector } from './detector.js';
-import { rekorCountersigner } from './certificate-signer.js';
+import { rekorCountersigner, rekorKeySigner } from './certificate-signer.js';
 
 /**
  * cosign "classic" signatures: the `sha256-<hex>.sig` tag, one manifest, one layer per signature
@@ -100,7 +97,7 @@ export function layerEvidence(
     if (layer.certificateKeySpelling) details.certificateAnnotation = layer.certificateKeySpelling;
   } else {
     // Key-based: the key is not in the signature. Name it only if the Rekor entry carries it.
-    const key = layer.rekorBundle ? rekorPublicKey(layer.rekorBundle) : undefined;
+    const key = layer.rekorBundle ? rekorKeySigner(layer.rekorBundle) : undefined;
     if (key) {
       signer.keyId = key.keyId;
       signer.publicKeyAlgorithm = key.algorithm;
@@ -131,24 +128,4 @@ export function layerEvidence(
     details.rekorLogIndex = layer.rekorBundle.logIndex;
   }
   return evidence;
-}
-
-/** The public key a hashedrekord entry recorded, as a key id (SHA-256 of the SPKI DER). */
-function rekorPublicKey(bundle: RekorBundle): { keyId: string; algorithm: string } | undefined {
-  try {
-    const body = JSON.parse(Buffer.from(bundle.body, 'base64').toString('utf8')) as {
-      spec?: { signature?: { publicKey?: { content?: string } } };
-    };
-    const pem = Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8');
-    if (!pem.includes('PUBLIC KEY')) return undefined;
-    const key = createPublicKey(pem);
-    const der = key.export({ type: 'spki', format: 'der' });
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return {
-      keyId: sha256Hex(der),
-      algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase(),
-    };
-  } catch {
-    return undefined;
-  }
 }

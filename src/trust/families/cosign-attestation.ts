@@ -1,5 +1,6 @@
 import type { DsseMaterial } from '../../detectors/cosign-attestation.js';
 import { parseCertificate } from '../../formats/x509.js';
+import { attributeToKey } from '../sigstore/key-signer.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
 import type { FamilyVerifier } from '../verifier.js';
@@ -17,6 +18,7 @@ export const cosignAttestationVerifier: FamilyVerifier = async (evidence, _targe
   const { keys, roots } = ctx.config;
   for (const key of keys) {
     if (m.signatures.some((sig) => verifyWithKey(key.key, m.pae, sig))) {
+      attributeToKey(evidence, key);
       return verified(
         'KEY_VERIFIED',
         `DSSE signature verifies with the supplied key ${key.path} (${key.algorithm})`,

@@ -13,6 +13,7 @@ import {
   type CosignMaterial,
 } from '../sigstore/cosign-bundle.js';
 import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
+import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
@@ -50,7 +51,11 @@ export const cosignVerifier: FamilyVerifier = async (evidence, target, ctx) => {
 
   // 1. Supplied keys (§2.4: they take precedence over any certificate in the layer).
   for (const key of config.keys) {
-    if (verifyRawSignature(m.payload, m.signature, key.key)) return withKey(m, key, roots);
+    if (verifyRawSignature(m.payload, m.signature, key.key)) {
+      const verdict = await withKey(m, key, roots);
+      if (verdict.status === 'verified') attributeToKey(evidence, key);
+      return verdict;
+    }
   }
 
   // 2. The certificate in the layer.
