@@ -1,5 +1,5 @@
 import { describeError } from '../errors.js';
-import { readLayerAnnotations } from '../formats/cosign/index.js';
+import { readLayerAnnotations, type RekorBundle } from '../formats/cosign/index.js';
 import { pae, parseDsseEnvelope, parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../formats/dsse/index.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag } from '../oci/types.js';
@@ -108,6 +108,8 @@ export function attestationEvidence(
     findings,
     material: {
       pae: pae(envelope.payloadType, envelope.payload),
+      payloadType: envelope.payloadType,
+      payload: envelope.payload,
       signatures: envelope.signatures.map((s) => s.sig),
       certificateDer: layer.certificateDer,
       chainDer: layer.chainDer,
@@ -124,8 +126,10 @@ export function attestationEvidence(
 export interface DsseMaterial {
   /** The exact bytes every signature covers. */
   pae: Uint8Array;
+  payloadType: string;
+  payload: Uint8Array;
   signatures: Uint8Array[];
   certificateDer?: Uint8Array;
   chainDer: Uint8Array[];
-  rekorBundle?: unknown;
+  rekorBundle?: RekorBundle;
 }

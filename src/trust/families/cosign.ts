@@ -156,8 +156,17 @@ async function withCertificate(
   const who = `${leaf.summary.subject || sans.join(', ') || leaf.summary.sha256Fingerprint}`;
   const failures: Verdict[] = [];
 
-  // Private PKI (--trust-root).
-  if (config.roots.length) {
+  // Private PKI (--trust-root). A certificate with Fulcio's OIDC issuer extension is a keyless one:
+  // it lives ten minutes, so only a logged time may place the signature inside it, never `now` or
+  // `--at` (issue #16 item 6; cosign verify requires the tlog whatever roots it is given).
+  if (config.roots.length && oidc !== undefined && !m.rekorBundle) {
+    failures.push(
+      untrusted(
+        'TLOG_MISSING',
+        `the certificate of ${who} is a keyless (Fulcio) certificate, and no Rekor entry or RFC 3161 timestamp proves when it signed; --at does not stand in for one`,
+      ),
+    );
+  } else if (config.roots.length) {
     let at = ctx.now;
     let timeNote = 'now';
     if (m.rekorBundle) {
