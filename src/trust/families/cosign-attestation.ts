@@ -4,7 +4,12 @@ import { parseCertificate, subjectAlternativeNames, type ParsedCertificate } fro
 import type { Evidence, Verdict } from '../../model/index.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
 import { dsseAsBundle } from '../sigstore/cosign-bundle.js';
-import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
@@ -84,7 +89,7 @@ async function withCertificate(
           `keyless attestation by ${sans.join(', ') || who} (issuer ${oidc ?? 'unknown'}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
         );
       }
-      const policy = checkIdentityPolicy(config, sans, oidc);
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'KEYLESS_VERIFIED',
@@ -134,7 +139,7 @@ async function privatePki(
       ? invalid(chain.code, chain.message)
       : untrusted(chain.code, `signature valid but ${chain.message}`);
   }
-  const policy = checkIdentityPolicy(ctx.config, sans, oidc);
+  const policy = checkIdentityPolicy(ctx.config, certificateIdentity(leaf.cert, 'cosign'));
   if (policy) return policy;
   return verified('CHAIN_VALID', `signed by ${who}, ${chain.message}`);
 }

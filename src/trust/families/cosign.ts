@@ -12,7 +12,12 @@ import {
   rekorSignerMaterial,
   type CosignMaterial,
 } from '../sigstore/cosign-bundle.js';
-import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
@@ -183,7 +188,7 @@ async function withCertificate(
       requiredEku: CODE_SIGNING,
     });
     if (chain.ok) {
-      const policy = checkIdentityPolicy(config, sans, oidc);
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'CHAIN_VALID',
@@ -214,7 +219,7 @@ async function withCertificate(
           `keyless signature by ${sans.join(', ') || who} (issuer ${oidc ?? 'unknown'}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
         );
       }
-      const policy = checkIdentityPolicy(config, sans, oidc);
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'KEYLESS_VERIFIED',

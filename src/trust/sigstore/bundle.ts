@@ -9,7 +9,12 @@ import type { Verdict } from '../../model/index.js';
 import type { TrustedKey } from '../config.js';
 import type { TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
-import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from './identity.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from './identity.js';
 import { runSigstore } from './run.js';
 import { loadTrustedRoots } from './trusted-root.js';
 
@@ -176,7 +181,7 @@ async function verifyBound(
       `keyless bundle by ${sans.join(', ')} (issuer ${issuer ?? 'unknown'}) chains to a trusted CA, but no identity policy was given`,
     );
   }
-  const policy = checkIdentityPolicy(config, sans, issuer);
+  const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'sigstore-go'));
   if (policy) return policy;
   return verified(
     'KEYLESS_VERIFIED',
