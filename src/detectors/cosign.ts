@@ -4,7 +4,6 @@ import {
   fulcioIssuer,
   parseCosignPayload,
   readLayerAnnotations,
-  type RekorBundle,
 } from '../formats/cosign/index.js';
 import { parseCertificate } from '../formats/x509.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';

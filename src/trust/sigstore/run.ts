@@ -14,7 +14,7 @@ import {
 } from '@sigstore/verify';
 
 import type { Verdict } from '../../model/index.js';
-import { invalid, unverified, untrusted, verificationError } from '../verdicts.js';
+import { invalid, untrusted, verificationError } from '../verdicts.js';
 import { trustMaterial, type LoadedTrustedRoot } from './trusted-root.js';
 
 export type SigstoreOutcome =
