@@ -31,6 +31,8 @@ export function rekorCountersigner(bundle: RekorBundle): Countersigner {
 }
 
 /** The public key a hashedrekord entry recorded, as a key id (SHA-256 of the SPKI DER). */
+const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
 export function rekorKeySigner(bundle: RekorBundle): { keyId: string; algorithm: string } | undefined {
   try {
     const body = JSON.parse(Buffer.from(bundle.body, 'base64').toString('utf8')) as {
@@ -43,7 +45,14 @@ export function rekorKeySigner(bundle: RekorBundle): { keyId: string; algorithm:
     const curve = key.asymmetricKeyDetails?.namedCurve;
     return {
       keyId: sha256Hex(der),
-      algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase(),
+      // Spelled as src/trust/config.ts keyAlgorithm spells a --key, so one key has one name.
+      algorithm: curve
+        ? `ECDSA-${CURVES[curve] ?? curve}`
+        : key.asymmetricKeyType === 'rsa'
+          ? `RSA-${key.asymmetricKeyDetails?.modulusLength ?? 0}`
+          : key.asymmetricKeyType === 'ed25519'
+            ? 'Ed25519'
+            : (key.asymmetricKeyType ?? 'unknown').toUpperCase(),
     };
   } catch {
     return undefined;
