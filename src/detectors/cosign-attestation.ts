@@ -1,9 +1,9 @@
 import { describeError } from '../errors.js';
-import { readLayerAnnotations } from '../formats/cosign/index.js';
+import { readLayerAnnotations, type RekorBundle } from '../formats/cosign/index.js';
 import { pae, parseDsseEnvelope, parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../formats/dsse/index.js';
-import type { Evidence, Finding, ImageTarget, Target } from '../model/index.js';
+import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag } from '../oci/types.js';
-import { certificateSigner, rekorCountersigner } from './certificate-signer.js';
+import { certificateSigner, rekorCountersigner, rekorKeySigner } from './certificate-signer.js';
 import type { DetectContext, Detector } from './detector.js';
 
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
@@ -49,10 +49,12 @@ export function attestationEvidence(
   let claims: Evidence['claims'];
 
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    // cosign verify-attestation refuses it (pkg/cosign/verify.go, verifyImageAttestations: "invalid
+    // payloadType ... on envelope"): a signed envelope of another type says nothing about this image.
     findings.push({
-      code: 'UNSUPPORTED_PAYLOAD_TYPE',
-      severity: 'warning',
-      message: `DSSE payload type ${envelope.payloadType} is not an in-toto statement`,
+      code: 'PAYLOAD_TYPE_MISMATCH',
+      severity: 'integrity',
+      message: `DSSE payload type ${envelope.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`,
     });
   } else {
     try {
@@ -87,8 +89,15 @@ export function attestationEvidence(
     });
   }
 
-  const signer = layer.certificateDer ? certificateSigner(layer.certificateDer, layer.chainDer) : {};
-  if (!layer.certificateDer) details.signedWith = 'public key (no certificate attached)';
+  const signer: SignerIdentity = layer.certificateDer
+    ? certificateSigner(layer.certificateDer, layer.chainDer)
+    : {};
+  if (!layer.certificateDer) {
+    details.signedWith = 'public key (no certificate attached)';
+    // Without --key, the key a Rekor entry recorded is the only name the signer has.
+    const key = layer.rekorBundle ? rekorKeySigner(layer.rekorBundle) : undefined;
+    if (key) Object.assign(signer, { keyId: key.keyId, publicKeyAlgorithm: key.algorithm });
+  }
   const evidence: Evidence = {
     family: 'cosign-attestation',
     location,
@@ -99,6 +108,8 @@ export function attestationEvidence(
     findings,
     material: {
       pae: pae(envelope.payloadType, envelope.payload),
+      payloadType: envelope.payloadType,
+      payload: envelope.payload,
       signatures: envelope.signatures.map((s) => s.sig),
       certificateDer: layer.certificateDer,
       chainDer: layer.chainDer,
@@ -115,8 +126,10 @@ export function attestationEvidence(
 export interface DsseMaterial {
   /** The exact bytes every signature covers. */
   pae: Uint8Array;
+  payloadType: string;
+  payload: Uint8Array;
   signatures: Uint8Array[];
   certificateDer?: Uint8Array;
   chainDer: Uint8Array[];
-  rekorBundle?: unknown;
+  rekorBundle?: RekorBundle;
 }

@@ -1,18 +1,15 @@
-import { createPublicKey } from 'node:crypto';
-
 import { describeError } from '../errors.js';
 import {
+  COSIGN_PAYLOAD_TYPE,
   fulcioIssuer,
   parseCosignPayload,
   readLayerAnnotations,
-  type RekorBundle,
 } from '../formats/cosign/index.js';
-import { sha256Hex } from '../formats/der.js';
 import { parseCertificate } from '../formats/x509.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
 import { digestTag, MediaType } from '../oci/types.js';
 import type { DetectContext, Detector } from './detector.js';
-import { rekorCountersigner } from './certificate-signer.js';
+import { rekorCountersigner, rekorKeySigner } from './certificate-signer.js';
 
 /**
  * cosign "classic" signatures: the `sha256-<hex>.sig` tag, one manifest, one layer per signature
@@ -58,6 +55,16 @@ export function layerEvidence(
     const payload = parseCosignPayload(payloadBytes);
     claims = { subjectDigest: payload.manifestDigest, identity: payload.dockerReference };
     details.payloadType = payload.type;
+    // containers/image (signature/internal/sigstore_payload.go) refuses any other critical.type, and a
+    // signature over a payload of another kind is not a statement about this image; cosign 2.5's
+    // SimpleClaimVerifier (pkg/cosign/verifiers.go) never reads the type, so cosign alone would accept it.
+    if (payload.type !== COSIGN_PAYLOAD_TYPE) {
+      findings.push({
+        code: 'PAYLOAD_TYPE_MISMATCH',
+        severity: 'integrity',
+        message: `the signed payload's critical.type is "${payload.type}", not "${COSIGN_PAYLOAD_TYPE}"`,
+      });
+    }
     if (payload.optional) details.annotations = payload.optional;
     if (payload.manifestDigest !== image.digest) {
       findings.push({
@@ -89,7 +96,7 @@ export function layerEvidence(
     if (layer.certificateKeySpelling) details.certificateAnnotation = layer.certificateKeySpelling;
   } else {
     // Key-based: the key is not in the signature. Name it only if the Rekor entry carries it.
-    const key = layer.rekorBundle ? rekorPublicKey(layer.rekorBundle) : undefined;
+    const key = layer.rekorBundle ? rekorKeySigner(layer.rekorBundle) : undefined;
     if (key) {
       signer.keyId = key.keyId;
       signer.publicKeyAlgorithm = key.algorithm;
@@ -120,24 +127,4 @@ export function layerEvidence(
     details.rekorLogIndex = layer.rekorBundle.logIndex;
   }
   return evidence;
-}
-
-/** The public key a hashedrekord entry recorded, as a key id (SHA-256 of the SPKI DER). */
-function rekorPublicKey(bundle: RekorBundle): { keyId: string; algorithm: string } | undefined {
-  try {
-    const body = JSON.parse(Buffer.from(bundle.body, 'base64').toString('utf8')) as {
-      spec?: { signature?: { publicKey?: { content?: string } } };
-    };
-    const pem = Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8');
-    if (!pem.includes('PUBLIC KEY')) return undefined;
-    const key = createPublicKey(pem);
-    const der = key.export({ type: 'spki', format: 'der' });
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return {
-      keyId: sha256Hex(der),
-      algorithm: curve ? `ECDSA-${curve}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase(),
-    };
-  } catch {
-    return undefined;
-  }
 }

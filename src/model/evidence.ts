@@ -36,6 +36,8 @@ export interface SignerIdentity {
   sha256Fingerprint?: string;
   /** For bare keys: SHA-256 of the DER SubjectPublicKeyInfo. */
   keyId?: string;
+  /** For signatures a supplied key verified: the key file (`--key`) that verified it. */
+  keySource?: string;
   publicKeyAlgorithm?: string;
   subjectAlternativeNames?: string[];
   /** Fulcio OIDC issuer for keyless signatures. */

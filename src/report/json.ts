@@ -83,6 +83,7 @@ export function signatureJson(s: SignatureResult): Record<string, unknown> {
       issuer: signer.issuer,
       sha256Fingerprint: signer.sha256Fingerprint,
       keyId: signer.keyId,
+      keySource: signer.keySource,
       publicKeyAlgorithm: signer.publicKeyAlgorithm,
       subjectAlternativeNames: signer.subjectAlternativeNames,
       oidcIssuer: signer.oidcIssuer,

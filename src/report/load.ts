@@ -29,6 +29,7 @@ interface JsonSigner {
   issuer?: string;
   sha256Fingerprint?: string;
   keyId?: string;
+  keySource?: string;
   publicKeyAlgorithm?: string;
   subjectAlternativeNames?: string[];
   oidcIssuer?: string;
@@ -190,6 +191,7 @@ function signerIdentity(j: JsonSigner): SignerIdentity {
     'issuer',
     'sha256Fingerprint',
     'keyId',
+    'keySource',
     'publicKeyAlgorithm',
     'oidcIssuer',
   ] as const) {

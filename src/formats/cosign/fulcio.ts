@@ -23,3 +23,28 @@ export function fulcioIssuer(cert: pkijs.Certificate): { issuer: string; depreca
   if (v1) return { issuer: Buffer.from(v1).toString('utf8'), deprecated: true };
   return undefined;
 }
+
+/**
+ * Both spellings of the Fulcio OIDC issuer, as recorded: v1 (1.3.6.1.4.1.57264.1.1, raw bytes) and
+ * v2 (1.3.6.1.4.1.57264.1.8, a DER UTF8String; undefined when it does not decode). Verifiers read
+ * different ones, so the trust layer compares them.
+ */
+export function fulcioIssuerExtensions(cert: pkijs.Certificate): {
+  v1?: string;
+  v2?: string;
+  v2Present: boolean;
+} {
+  const raw1 = extensionValue(cert, FULCIO_ISSUER_V1);
+  const raw2 = extensionValue(cert, FULCIO_ISSUER_V2);
+  let v2: string | undefined;
+  if (raw2) {
+    const parsed = asn1js.fromBER(raw2.slice().buffer);
+    const block = parsed.result as unknown as { valueBlock?: { value?: unknown } };
+    if (parsed.offset !== -1 && typeof block.valueBlock?.value === 'string') v2 = block.valueBlock.value;
+  }
+  return {
+    v1: raw1 ? Buffer.from(raw1).toString('utf8') : undefined,
+    v2,
+    v2Present: Boolean(raw2),
+  };
+}

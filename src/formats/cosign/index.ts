@@ -6,4 +6,4 @@ export {
   type CosignLayerAnnotations,
   type RekorBundle,
 } from './layer.js';
-export { fulcioIssuer } from './fulcio.js';
+export { fulcioIssuer, fulcioIssuerExtensions } from './fulcio.js';

@@ -31,9 +31,15 @@ export function parseCosignPayload(bytes: Uint8Array): CosignPayload {
       throw malformed(`unexpected field critical.${key}`);
   }
   const image = asObject(critical.image, 'critical.image');
+  // Go's encoding/json (cosign's payload.SimpleContainerImage) folds key case, and the last of two
+  // case variants wins, while JSON.parse keeps the exact key: `Docker-Manifest-Digest` beside
+  // `docker-manifest-digest` would name one image to cosign and another to us. containers/image
+  // accepts exactly these keys, so anything else is refused.
+  onlyKeys(image, ['docker-manifest-digest'], 'critical.image');
   const digest = image['docker-manifest-digest'];
   if (typeof digest !== 'string') throw malformed('critical.image.docker-manifest-digest is missing');
   const identity = critical.identity === undefined ? {} : asObject(critical.identity, 'critical.identity');
+  onlyKeys(identity, ['docker-reference'], 'critical.identity');
   const ref = identity['docker-reference'];
   if (typeof critical.type !== 'string') throw malformed('critical.type is missing');
   const optional = top.optional;
@@ -46,6 +52,12 @@ export function parseCosignPayload(bytes: Uint8Array): CosignPayload {
         ? (optional as Record<string, unknown>)
         : null,
   };
+}
+
+function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw malformed(`unexpected field ${what}.${key}`);
+  }
 }
 
 function asObject(value: unknown, what: string): Record<string, unknown> {

@@ -34,6 +34,7 @@ export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
   } catch {
     throw new SigscanError('MALFORMED_ENVELOPE', 'in-toto statement is not JSON');
   }
+  refuseFoldedKeys(doc, ['_type', 'subject', 'predicateType', 'predicate'], 'statement');
   const s = doc as { _type?: unknown; subject?: unknown; predicateType?: unknown };
   if (!s || typeof s._type !== 'string' || !/^https:\/\/in-toto\.io\/Statement\/v/.test(s._type)) {
     throw new SigscanError('MALFORMED_ENVELOPE', 'payload is not an in-toto Statement');
@@ -44,6 +45,7 @@ export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
   return {
     type: s._type,
     subjects: s.subject.map((x: unknown) => {
+      refuseFoldedKeys(x, ['name', 'digest'], 'subject');
       const sub = x as { name?: unknown; digest?: unknown };
       const digest: Record<string, string> = {};
       if (sub?.digest && typeof sub.digest === 'object') {
@@ -55,4 +57,24 @@ export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
     predicateType: s.predicateType,
     predicateKind: predicateKind(s.predicateType),
   };
+}
+
+/**
+ * cosign reads statements with Go's encoding/json (in_toto.Statement in IntotoSubjectClaimVerifier,
+ * pkg/cosign/verifiers.go), which matches keys case-insensitively (with Unicode folding: `ſubject`)
+ * and lets the last variant win; JSON.parse keeps only the exact key. A key that folds to a field name
+ * without being it would make the two read different subjects, so it is refused.
+ */
+function refuseFoldedKeys(value: unknown, fields: readonly string[], what: string): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (fields.includes(key)) continue;
+    const folded = key.normalize('NFKC').toLowerCase();
+    if (fields.some((f) => f.toLowerCase() === folded)) {
+      throw new SigscanError(
+        'MALFORMED_ENVELOPE',
+        `in-toto ${what} has a key "${key}" that Go reads as a field`,
+      );
+    }
+  }
 }

@@ -1,61 +1,145 @@
 import type { DsseMaterial } from '../../detectors/cosign-attestation.js';
-import { parseCertificate } from '../../formats/x509.js';
+import { fulcioIssuer } from '../../formats/cosign/index.js';
+import { parseCertificate, subjectAlternativeNames, type ParsedCertificate } from '../../formats/x509.js';
+import type { Evidence, Verdict } from '../../model/index.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
+import { dsseAsBundle } from '../sigstore/cosign-bundle.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from '../sigstore/identity.js';
+import { attributeToKey } from '../sigstore/key-signer.js';
+import { runSigstore } from '../sigstore/run.js';
+import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
-import type { FamilyVerifier } from '../verifier.js';
+import type { FamilyVerifier, TrustContext } from '../verifier.js';
 import { validateChain } from '../x509-chain.js';
 
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+const RANK = { invalid: 0, untrusted: 1, unverified: 2, error: 3, verified: 4 } as const;
 
 /**
- * DSSE attestations: a signature over the PAE with a supplied key, or with the attached certificate's
- * key chained to a supplied root. Keyless (Fulcio) attestations need the Rekor time and the identity
- * policy, which this verifier does not apply yet: they stay `unverified`, never `verified`.
+ * DSSE attestations (`.att`), decided as `cosign verify-attestation` decides them
+ * (pkg/cosign/verify.go, VerifyImageAttestations → verifyInternal): a supplied key first (the
+ * certificate is then not read); otherwise the attached certificate's key must verify the PAE, and
+ * the certificate must chain to `--trust-root` (private PKI, checked now, with whatever identity
+ * constraints were given) or be a Fulcio certificate of a `--trusted-root` with an SCT and a signing
+ * time proven by its Rekor entry, under a complete identity policy (issue #11, #16 item 6).
  */
 export const cosignAttestationVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const m = evidence.material as DsseMaterial;
-  const { keys, roots } = ctx.config;
+  const { keys } = ctx.config;
   for (const key of keys) {
     if (m.signatures.some((sig) => verifyWithKey(key.key, m.pae, sig))) {
+      attributeToKey(evidence, key);
       return verified(
         'KEY_VERIFIED',
         `DSSE signature verifies with the supplied key ${key.path} (${key.algorithm})`,
       );
     }
   }
-  if (m.certificateDer) {
-    const certKey = certificateKey(m.certificateDer);
-    if (!m.signatures.some((sig) => verifyWithKey(certKey, m.pae, sig))) {
-      return invalid('SIGNATURE_INVALID', 'the DSSE signature does not verify with the attached certificate');
-    }
-    if (evidence.signer.oidcIssuer) {
-      return unverified(
-        'NOT_SUPPORTED',
-        `keyless attestation by ${evidence.signer.subjectAlternativeNames?.join(', ') ?? 'unknown identity'}: verification against the Sigstore trusted root is not implemented for attestations yet`,
-      );
-    }
-    if (!roots.length) {
-      return keys.length
-        ? untrusted(
-            'KEY_NOT_TRUSTED',
-            'the DSSE signature verifies with its certificate, but with none of the supplied keys',
-          )
-        : unverified(
-            'NO_TRUST_ROOT',
-            'DSSE signature valid with its certificate; no trust root was supplied',
-          );
-    }
-    const chain = await validateChain({
-      leaf: parseCertificate(m.certificateDer),
-      intermediates: m.chainDer.map(parseCertificate),
-      anchors: roots,
-      at: ctx.now,
-      requiredEku: CODE_SIGNING,
-    });
-    if (!chain.ok) return untrusted(chain.code, `signature valid but ${chain.message}`);
-    return verified('CHAIN_VALID', `signed by ${evidence.signer.subject}, ${chain.message}`);
-  }
+  if (m.certificateDer) return withCertificate(evidence, m, m.certificateDer, ctx);
   if (keys.length)
     return untrusted('KEY_NOT_TRUSTED', 'the DSSE signature does not verify with any supplied key');
   return unverified('NO_TRUST_ROOT', 'attestation signed with a key; no --key was supplied to check it');
 };
+
+async function withCertificate(
+  evidence: Evidence,
+  m: DsseMaterial,
+  certificateDer: Uint8Array,
+  ctx: TrustContext,
+): Promise<Verdict> {
+  const { config } = ctx;
+  const certKey = certificateKey(certificateDer);
+  const signature = m.signatures.find((sig) => verifyWithKey(certKey, m.pae, sig));
+  if (!signature) {
+    return invalid('SIGNATURE_INVALID', 'the DSSE signature does not verify with the attached certificate');
+  }
+  const leaf = parseCertificate(certificateDer);
+  const sans = plainSanValues(subjectAlternativeNames(leaf.cert));
+  const oidc = fulcioIssuer(leaf.cert)?.issuer;
+  const who = leaf.summary.subject || sans.join(', ') || leaf.summary.sha256Fingerprint;
+  const failures: Verdict[] = [];
+
+  if (config.roots.length) {
+    failures.push(await privatePki(leaf, m, oidc, sans, who, ctx));
+    if (failures[0]!.status === 'verified') return failures[0]!;
+  }
+
+  if (config.trustedRoots.length) {
+    const roots = await loadTrustedRoots(config.trustedRoots);
+    const outcome = runSigstore({
+      bundle: dsseAsBundle({
+        payloadType: m.payloadType,
+        payload: m.payload,
+        signature,
+        certificateDer,
+        rekorBundle: m.rekorBundle,
+      }),
+      roots,
+      options: { tlogThreshold: m.rekorBundle ? 1 : 0, ctlogThreshold: 1, timestampThreshold: 1 },
+    });
+    if (outcome.ok) {
+      if (!hasCompleteIdentityPolicy(config)) {
+        return unverified(
+          'IDENTITY_POLICY_MISSING',
+          `keyless attestation by ${sans.join(', ') || who} (issuer ${oidc ?? 'unknown'}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
+        );
+      }
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
+      if (policy) return policy;
+      return verified(
+        'KEYLESS_VERIFIED',
+        `keyless attestation by ${sans.join(', ')} (issuer ${oidc ?? 'unknown'}) verified with ${outcome.root?.path ?? 'the trusted root'} at ${outcome.signingTime?.toISOString() ?? 'the signing time'}`,
+      );
+    }
+    failures.push(outcome.verdict);
+  }
+
+  if (!failures.length) {
+    return config.keys.length
+      ? untrusted(
+          'KEY_NOT_TRUSTED',
+          'the DSSE signature verifies with its certificate, but with none of the supplied keys',
+        )
+      : unverified('NO_TRUST_ROOT', 'DSSE signature valid with its certificate; no trust root was supplied');
+  }
+  return failures.sort((a, b) => RANK[a.status] - RANK[b.status])[0]!;
+}
+
+/** `--trust-root`: the chain now (or at `--at`), then every identity constraint that was given. */
+async function privatePki(
+  leaf: ParsedCertificate,
+  m: DsseMaterial,
+  oidc: string | undefined,
+  sans: string[],
+  who: string,
+  ctx: TrustContext,
+): Promise<Verdict> {
+  if (oidc !== undefined) {
+    // A Fulcio certificate lives ten minutes: only a logged time, checked against --trusted-root,
+    // may place the signature inside it; `now` or `--at` never does (issue #16 item 6).
+    return untrusted(
+      'TLOG_MISSING',
+      `the certificate of ${who} is a keyless (Fulcio) certificate; it is verified only with --trusted-root and a Rekor entry proving when it signed`,
+    );
+  }
+  const chain = await validateChain({
+    leaf,
+    intermediates: m.chainDer.map((der) => parseCertificate(der)),
+    anchors: ctx.config.roots,
+    at: ctx.now,
+    requiredEku: CODE_SIGNING,
+  });
+  if (!chain.ok) {
+    return chain.code === 'CERT_BAD_SIGNATURE'
+      ? invalid(chain.code, chain.message)
+      : untrusted(chain.code, `signature valid but ${chain.message}`);
+  }
+  const policy = checkIdentityPolicy(ctx.config, certificateIdentity(leaf.cert, 'cosign'));
+  if (policy) return policy;
+  return verified('CHAIN_VALID', `signed by ${who}, ${chain.message}`);
+}

@@ -12,7 +12,13 @@ import {
   rekorSignerMaterial,
   type CosignMaterial,
 } from '../sigstore/cosign-bundle.js';
-import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from '../sigstore/identity.js';
+import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
@@ -50,7 +56,11 @@ export const cosignVerifier: FamilyVerifier = async (evidence, target, ctx) => {
 
   // 1. Supplied keys (§2.4: they take precedence over any certificate in the layer).
   for (const key of config.keys) {
-    if (verifyRawSignature(m.payload, m.signature, key.key)) return withKey(m, key, roots);
+    if (verifyRawSignature(m.payload, m.signature, key.key)) {
+      const verdict = await withKey(m, key, roots);
+      if (verdict.status === 'verified') attributeToKey(evidence, key);
+      return verdict;
+    }
   }
 
   // 2. The certificate in the layer.
@@ -151,8 +161,17 @@ async function withCertificate(
   const who = `${leaf.summary.subject || sans.join(', ') || leaf.summary.sha256Fingerprint}`;
   const failures: Verdict[] = [];
 
-  // Private PKI (--trust-root).
-  if (config.roots.length) {
+  // Private PKI (--trust-root). A certificate with Fulcio's OIDC issuer extension is a keyless one:
+  // it lives ten minutes, so only a logged time may place the signature inside it, never `now` or
+  // `--at` (issue #16 item 6; cosign verify requires the tlog whatever roots it is given).
+  if (config.roots.length && oidc !== undefined && !m.rekorBundle) {
+    failures.push(
+      untrusted(
+        'TLOG_MISSING',
+        `the certificate of ${who} is a keyless (Fulcio) certificate, and no Rekor entry or RFC 3161 timestamp proves when it signed; --at does not stand in for one`,
+      ),
+    );
+  } else if (config.roots.length) {
     let at = ctx.now;
     let timeNote = 'now';
     if (m.rekorBundle) {
@@ -169,7 +188,7 @@ async function withCertificate(
       requiredEku: CODE_SIGNING,
     });
     if (chain.ok) {
-      const policy = checkIdentityPolicy(config, sans, oidc);
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'CHAIN_VALID',
@@ -200,7 +219,7 @@ async function withCertificate(
           `keyless signature by ${sans.join(', ') || who} (issuer ${oidc ?? 'unknown'}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
         );
       }
-      const policy = checkIdentityPolicy(config, sans, oidc);
+      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'KEYLESS_VERIFIED',

@@ -1,5 +1,6 @@
 import { isSigstoreBundleMaterial } from '../../detectors/sigstore-bundle.js';
-import { verifySigstoreBundleDigest } from '../sigstore/bundle.js';
+import { verifySigstoreBundleDigest, type SignedBy } from '../sigstore/bundle.js';
+import { attributeToKey } from '../sigstore/key-signer.js';
 import { invalid, verificationError } from '../verdicts.js';
 import type { FamilyVerifier } from '../verifier.js';
 
@@ -22,5 +23,13 @@ export const sigstoreBundleVerifier: FamilyVerifier = async (evidence, target, c
       `the bundle was matched to ${m.artifactDigest}, not ${target.digest}`,
     );
   }
-  return verifySigstoreBundleDigest(m.bundle, { digest: m.artifactDigest, bytes: m.artifactBytes }, ctx);
+  const signedBy: SignedBy = {};
+  const verdict = await verifySigstoreBundleDigest(
+    m.bundle,
+    { digest: m.artifactDigest, bytes: m.artifactBytes },
+    ctx,
+    signedBy,
+  );
+  if (verdict.status === 'verified' && signedBy.key) attributeToKey(evidence, signedBy.key);
+  return verdict;
 };

@@ -378,6 +378,10 @@ const ATTRIBUTE_ALIASES: Record<string, string> = {
  * (`+`) and repeated attribute types are rejected, as notation does.
  */
 export function parseDistinguishedName(text: string): Map<string, string> {
+  // notation-go internal/pkix ParseDistinguishedName refuses any "=#" before parsing (hex-encoded
+  // values); so does this, found by running notation-go's own examples (test/trust/notation/identity-dn).
+  if (text.includes('=#'))
+    throw new Error('"=#" (a hex-encoded value) is not supported in trusted identities');
   const out = new Map<string, string>();
   const rdns: Array<{ type: string; value: string }> = [];
   let type = '';

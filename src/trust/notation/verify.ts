@@ -347,6 +347,19 @@ async function checkAuthenticity(
   }
   const identities = run.statement.trustedIdentities;
   if (identities !== 'any') {
+    // notation-go (verifier/verifier.go, verifyX509TrustedIdentities) parses the leaf subject with
+    // internal/pkix ParseDistinguishedName, which fails on a multi-valued RDN and on an attribute type
+    // that appears twice, and then matches with IsSubsetDN over single-valued attributes. Go's
+    // pkix.Name.String() writes two O= values as one multi-valued RDN "O=a+O=b"; it flattens a
+    // multi-valued RDN of distinct types, which we refuse all the same (where readers may differ, refuse).
+    const refused = leafSubjectRefusal(leaf.cert.subject);
+    if (refused) {
+      return {
+        ok: false,
+        code: NotationCode.identityNotTrusted,
+        message: `signature valid and anchored in '${storeLabel(anchor.store)}', but signer ${leaf.summary.subject} cannot be matched against trusted identities: ${refused}`,
+      };
+    }
     const subject = subjectAttributes(leaf.cert.subject);
     if (!identities.some((id) => identityMatches(id, subject))) {
       return {
@@ -750,6 +763,58 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
   '2.5.4.5': 'SERIALNUMBER',
   '1.2.840.113549.1.9.1': 'EMAILADDRESS',
 };
+
+/** The attribute types Go's pkix.RDNSequence.String() names; any other it writes as `<oid>=#<hex>`. */
+const GO_NAMED_ATTRIBUTES = new Set([
+  'C',
+  'ST',
+  'L',
+  'STREET',
+  'POSTALCODE',
+  'O',
+  'OU',
+  'CN',
+  'SERIALNUMBER',
+]);
+
+/**
+ * Why notation-go would not match this leaf subject against any trusted identity, or undefined. It
+ * parses `leafCert.Subject.String()` with internal/pkix ParseDistinguishedName
+ * (verifier/verifier.go, verifyX509TrustedIdentities), which fails, and so matches nothing, when:
+ * - the string contains "=#": Go writes every attribute outside its short names (emailAddress, UID,
+ *   DC...) as `<oid>=#<hex>`, and a value may itself contain "=#";
+ * - an RDN is multi-valued: Go writes a repeated type (two O=) as one RDN "O=a+O=b"; a multi-valued RDN
+ *   of distinct types Go flattens, and we refuse it all the same (readers differ there);
+ * - an attribute type appears twice;
+ * - C, ST or O is missing.
+ */
+export function leafSubjectRefusal(name: pkijs.RelativeDistinguishedNames): string | undefined {
+  const raw = name.valueBeforeDecode;
+  if (raw && raw.byteLength) {
+    const parsed = asn1js.fromBER(raw);
+    const rdns = (parsed.result as asn1js.Sequence).valueBlock?.value ?? [];
+    for (const rdn of rdns) {
+      const count = (rdn as asn1js.Set).valueBlock?.value?.length ?? 0;
+      if (count > 1) return 'its subject has a multi-valued RDN, which notation does not match';
+    }
+  }
+  const seen = new Set<string>();
+  for (const atv of name.typesAndValues) {
+    const key = ATTRIBUTE_NAMES[atv.type] ?? atv.type;
+    if (!GO_NAMED_ATTRIBUTES.has(key)) {
+      return `its subject holds ${key}, which notation-go reads as "=#" hex and refuses`;
+    }
+    const block = (atv.value as { valueBlock?: { value?: unknown } }).valueBlock;
+    if (typeof block?.value === 'string' && block.value.includes('=#')) {
+      return `its subject's ${key} value contains "=#", which notation refuses`;
+    }
+    if (seen.has(key)) return `its subject repeats ${key}, which notation does not match`;
+    seen.add(key);
+  }
+  const missing = ['C', 'ST', 'O'].filter((k) => !seen.has(k));
+  if (missing.length) return `its subject lacks ${missing.join(', ')}, which notation requires`;
+  return undefined;
+}
 
 export function subjectAttributes(name: pkijs.RelativeDistinguishedNames): Map<string, string[]> {
   const out = new Map<string, string[]>();

@@ -6,9 +6,15 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { fulcioIssuer } from '../../formats/cosign/index.js';
 import { parseCertificate, subjectAlternativeNames } from '../../formats/x509.js';
 import type { Verdict } from '../../model/index.js';
+import type { TrustedKey } from '../config.js';
 import type { TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
-import { checkIdentityPolicy, hasCompleteIdentityPolicy, plainSanValues } from './identity.js';
+import {
+  certificateIdentity,
+  checkIdentityPolicy,
+  hasCompleteIdentityPolicy,
+  plainSanValues,
+} from './identity.js';
 import { runSigstore } from './run.js';
 import { loadTrustedRoots } from './trusted-root.js';
 
@@ -30,8 +36,14 @@ export async function verifySigstoreBundle(
   bundleJson: unknown,
   artifact: Uint8Array,
   ctx: TrustContext,
+  signedBy: SignedBy = {},
 ): Promise<Verdict> {
-  return verifyBound(bundleJson, (bundle) => artifactBinding(bundle, artifact), artifact, ctx);
+  return verifyBound(bundleJson, (bundle) => artifactBinding(bundle, artifact), artifact, ctx, signedBy);
+}
+
+/** Filled in when a supplied `--key` is what verified the bundle, so the caller can name it. */
+export interface SignedBy {
+  key?: TrustedKey;
 }
 
 /** An artifact known by its digest (`<alg>:<hex>`), with its bytes when the caller has them. */
@@ -49,6 +61,7 @@ export async function verifySigstoreBundleDigest(
   bundleJson: unknown,
   artifact: ArtifactReference,
   ctx: TrustContext,
+  signedBy: SignedBy = {},
 ): Promise<Verdict> {
   const [alg, hex] = artifact.digest.split(':');
   if (!alg || !hex || !DIGEST_ALGS.has(alg)) {
@@ -58,9 +71,15 @@ export async function verifySigstoreBundleDigest(
     if (createHash(alg).update(artifact.bytes).digest('hex') !== hex.toLowerCase()) {
       return invalid('DIGEST_MISMATCH', `the artifact bytes do not hash to ${artifact.digest}`);
     }
-    return verifySigstoreBundle(bundleJson, artifact.bytes, ctx);
+    return verifySigstoreBundle(bundleJson, artifact.bytes, ctx, signedBy);
   }
-  return verifyBound(bundleJson, (bundle) => digestBinding(bundle, alg, hex.toLowerCase()), undefined, ctx);
+  return verifyBound(
+    bundleJson,
+    (bundle) => digestBinding(bundle, alg, hex.toLowerCase()),
+    undefined,
+    ctx,
+    signedBy,
+  );
 }
 
 const DIGEST_ALGS = new Set(['sha256', 'sha384', 'sha512']);
@@ -70,6 +89,7 @@ async function verifyBound(
   binding: (bundle: Bundle) => Verdict | undefined,
   artifact: Uint8Array | undefined,
   ctx: TrustContext,
+  signedBy: SignedBy,
 ): Promise<Verdict> {
   let bundle: Bundle;
   try {
@@ -113,6 +133,7 @@ async function verifyBound(
         },
       });
       if (outcome.ok) {
+        signedBy.key = key;
         return verified(
           'KEY_VERIFIED',
           `bundle signature verifies with key ${key.path} (${key.algorithm}) at ${outcome.signingTime?.toISOString() ?? 'an unverified time'}`,
@@ -160,7 +181,7 @@ async function verifyBound(
       `keyless bundle by ${sans.join(', ')} (issuer ${issuer ?? 'unknown'}) chains to a trusted CA, but no identity policy was given`,
     );
   }
-  const policy = checkIdentityPolicy(config, sans, issuer);
+  const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'sigstore-go'));
   if (policy) return policy;
   return verified(
     'KEYLESS_VERIFIED',

@@ -51,6 +51,33 @@ export function cosignAsBundle(
   return bundleFromJSON(json);
 }
 
+/**
+ * A cosign `.att` layer (one DSSE signature, the certificate and Rekor bundle annotations) as a v0.1
+ * Sigstore bundle with `dsseEnvelope` content, so @sigstore/verify checks it as cosign
+ * verify-attestation does: certificate chain and SCT, the Rekor SET and that the logged entry is this
+ * envelope's, at the logged time.
+ */
+export function dsseAsBundle(d: {
+  payloadType: string;
+  payload: Uint8Array;
+  signature: Uint8Array;
+  certificateDer: Uint8Array;
+  rekorBundle?: RekorBundle;
+}): Bundle {
+  return bundleFromJSON({
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
+    verificationMaterial: {
+      x509CertificateChain: { certificates: [{ rawBytes: b64(d.certificateDer) }] },
+      tlogEntries: d.rekorBundle ? [rekorTlogEntry(d.rekorBundle)] : [],
+    },
+    dsseEnvelope: {
+      payload: b64(d.payload),
+      payloadType: d.payloadType,
+      signatures: [{ sig: b64(d.signature), keyid: '' }],
+    },
+  });
+}
+
 function rekorTlogEntry(r: RekorBundle): Record<string, unknown> {
   const body = parseRekorBody(r.body);
   return {

@@ -14,7 +14,7 @@ import {
 } from '@sigstore/verify';
 
 import type { Verdict } from '../../model/index.js';
-import { invalid, unverified, untrusted, verificationError } from '../verdicts.js';
+import { invalid, untrusted, verificationError } from '../verdicts.js';
 import { trustMaterial, type LoadedTrustedRoot } from './trusted-root.js';
 
 export type SigstoreOutcome =
@@ -148,7 +148,9 @@ export function mapSigstoreError(
     case 'TLOG_MISSING_INCLUSION_ERROR':
       return invalid('TLOG_INVALID', `transparency-log entry has neither promise nor proof: ${text}`);
     case 'TLOG_ERROR':
-      return unverified('TLOG_MISSING', `no transparency-log entry to check: ${text}`);
+      // A keyless signature without a log entry is not merely unchecked: nothing proves it was made
+      // while its 10-minute certificate was valid, and cosign refuses it (issue #16 item 6).
+      return untrusted('TLOG_MISSING', `no transparency-log entry proves the signing time: ${text}`);
     case 'CERTIFICATE_ERROR':
       return /SCT/i.test(text)
         ? untrusted('SCT_INVALID', `certificate transparency check failed: ${text}`)
@@ -160,9 +162,9 @@ export function mapSigstoreError(
       return untrusted('KEY_NOT_TRUSTED', text);
     case 'TIMESTAMP_ERROR':
       return /expected \d+ timestamps, got 0/.test(err.message)
-        ? unverified(
-            'NO_SIGNING_TIME',
-            `no verified signing time (Rekor entry or RFC 3161 timestamp): ${text}`,
+        ? untrusted(
+            'TLOG_MISSING',
+            `no Rekor entry or RFC 3161 timestamp proves the signing time (--at does not stand in for one): ${text}`,
           )
         : untrusted('TIMESTAMP_UNTRUSTED', `timestamp check failed: ${text}`);
     default:

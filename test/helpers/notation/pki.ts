@@ -175,3 +175,36 @@ function certificate(pem: string): TestCertificate {
   const subject = x509.subject.split('\n').reverse().join(',');
   return { pem, der, subject, sha256Fingerprint: createHash('sha256').update(der).digest('hex') };
 }
+
+/**
+ * An extra P-256 leaf of the test root with a subject written in openssl's `-subj` form (`/O=a/O=b`
+ * repeats an attribute; with `multivalue`, `+` joins attributes into one multi-valued RDN).
+ */
+export function testLeafWithSubject(subj: string, opts: { multivalue?: boolean } = {}): TestLeaf {
+  const pki = testPki();
+  const name = `extra-${createHash('sha256').update(subj).digest('hex').slice(0, 12)}`;
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: pki.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+  openssl(
+    'req',
+    '-new',
+    ...(opts.multivalue ? ['-multivalue-rdn'] : []),
+    '-key',
+    `${name}.key`,
+    '-subj',
+    subj,
+    '-out',
+    `${name}.csr`,
+  );
+  openssl(
+    'x509', '-req', '-in', `${name}.csr`, '-CA', 'root.crt', '-CAkey', 'root.key', '-sha256',
+    '-days', '365', '-set_serial', serial(), '-extfile', 'leaf.ext', '-out', `${name}.crt`,
+  ); // prettier-ignore
+  return {
+    ...certificate(readFileSync(join(pki.dir, `${name}.crt`), 'utf8')),
+    kind: 'p256',
+    privateKey: key(pki.dir, `${name}.key`),
+    alg: 'ES256',
+  };
+}

@@ -3,7 +3,7 @@ import { constants, createHash, sign as cryptoSign, type KeyObject } from 'node:
 import { encode, Tagged } from 'cborg';
 
 import type { Descriptor, OciManifest } from '../../../src/oci/types.js';
-import { testPki, type TestCertificate, type TestKeyKind } from './pki.js';
+import { testPki, type TestCertificate, type TestKeyKind, type TestLeaf } from './pki.js';
 
 /**
  * Produces real Notary Project signatures without the notation binary: the envelope (JWS or COSE),
@@ -21,6 +21,8 @@ export const THUMBPRINT_ANNOTATION = 'io.cncf.notary.x509chain.thumbprint#S256';
 export interface SignNotationOptions {
   envelope?: 'jws' | 'cose';
   key?: TestKeyKind;
+  /** A leaf other than the standard ones (e.g. from testLeafWithSubject); wins over `key`. */
+  leaf?: TestLeaf;
   /** `artifactType` (OCI 1.1, empty config) or `config` (config.mediaType notary, no artifactType). */
   manifestForm?: 'artifactType' | 'config';
   signingScheme?: 'notary.x509' | 'notary.x509.signingAuthority';
@@ -73,7 +75,7 @@ const COSE_LABELS = { PS256: -37, PS384: -38, PS512: -39, ES256: -7, ES384: -35,
 
 export function signNotation(target: Descriptor, options: SignNotationOptions = {}): NotationTestSignature {
   const pki = testPki();
-  const leaf = pki.leaves[options.key ?? 'rsa3072'];
+  const leaf = options.leaf ?? pki.leaves[options.key ?? 'rsa3072'];
   const chain: TestCertificate[] = [leaf, pki.root];
   const alg = leaf.alg;
   const scheme = options.signingScheme ?? 'notary.x509';

@@ -313,11 +313,19 @@ describe('cosign verifier against tampering (real corpus values, one field chang
     expect(await evaluate(otherSet, c)).toMatchObject({ status: 'invalid', code: 'TLOG_INVALID' });
   });
 
-  it('keyless without a Rekor entry has no trusted signing time', async () => {
+  it('keyless without a Rekor entry has no trusted signing time, and --at does not stand in for one', async () => {
     const noRekor = withMaterial(FULCIO, { rekorBundle: undefined });
-    const v = await evaluate(noRekor, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY }));
-    expect(v.status).not.toBe('verified');
-    expect(v.code).toBe('NO_SIGNING_TIME');
+    const c = await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    expect(await evaluate(noRekor, c)).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    // Inside the 10-minute certificate, by --at: still no proof of when it signed.
+    const at = new Date('2023-01-20T20:51:40Z');
+    expect(await evaluate(noRekor, { ...c, at })).toMatchObject({
+      status: 'untrusted',
+      code: 'TLOG_MISSING',
+    });
+    // The Fulcio root given as a private-PKI --trust-root is no way around it either.
+    const asPki = await config({ roots: ['fulcio_v1.crt.pem'], ...KEYLESS_POLICY, at });
+    expect(await evaluate(noRekor, asPki)).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
   });
 
   it("a certificate swapped for another signer's is invalid", async () => {
