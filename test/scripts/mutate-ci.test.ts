@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+
+import { fileScore, inScope, readBaseline, regressions, type Baseline } from '../../scripts/mutate-ci.js';
+
+const mutants = (spec: Record<string, number>) =>
+  Object.entries(spec).flatMap(([status, n]) => Array.from({ length: n }, () => ({ status })));
+
+describe('mutate-ci', () => {
+  it('scores as Stryker does: detected over detected + undetected; compile errors and ignored left out', () => {
+    const { score, counts } = fileScore(
+      mutants({ Killed: 8, Timeout: 1, Survived: 2, NoCoverage: 1, CompileError: 5, Ignored: 3 }),
+    );
+    expect(score).toBe(75);
+    expect(counts).toEqual({
+      Killed: 8,
+      Timeout: 1,
+      Survived: 2,
+      NoCoverage: 1,
+      CompileError: 5,
+      Ignored: 3,
+    });
+    expect(fileScore(mutants({ CompileError: 2 })).score).toBeUndefined();
+  });
+
+  it('matches the mutate globs of stryker.config.mjs, negations included', () => {
+    const scope = inScope(['src/trust/**/*.ts', 'src/formats/cms.ts', '!src/**/index.ts']);
+    expect(
+      [
+        'src/trust/x509-chain.ts',
+        'src/trust/tuf/chain.ts',
+        'src/formats/cms.ts',
+        'src/trust/index.ts',
+        'src/formats/x509.ts',
+        'src/trust/a.tsx',
+      ].map(scope),
+    ).toEqual([true, true, true, false, false, false]);
+  });
+
+  const baseline: Baseline = { commit: 'abc', floor: 80, sample: [], files: { 'src/a.ts': 90.5 } };
+
+  it('fails a file below its recorded score, and an unrecorded file below the floor', () => {
+    const report = {
+      files: {
+        'src/a.ts': { mutants: mutants({ Killed: 9, Survived: 1 }) }, // 90 < 90.5
+        'src/b.ts': { mutants: mutants({ Killed: 4, Survived: 1 }) }, // 80 = floor
+        'src/c.ts': { mutants: mutants({ Killed: 3, Survived: 1 }) }, // 75 < 80
+      },
+    };
+    expect(regressions(report, baseline).map((l) => l.split(':')[0])).toEqual(['src/a.ts', 'src/c.ts']);
+    expect(
+      regressions({ files: { 'src/a.ts': { mutants: mutants({ Killed: 19, Survived: 1 }) } } }, baseline),
+    ).toEqual([]);
+  });
+
+  it('reads the baseline block of reports/mutation.md', () => {
+    const md =
+      'text\n```json mutation-baseline\n{"commit":"c0","floor":85,"sample":["src/x.ts"],"files":{}}\n```\n';
+    expect(readBaseline(md)).toEqual({ commit: 'c0', floor: 85, sample: ['src/x.ts'], files: {} });
+    expect(() => readBaseline('no block')).toThrow(/mutation-baseline/);
+  });
+});
