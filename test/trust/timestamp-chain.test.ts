@@ -1,0 +1,309 @@
+/**
+ * The TSA certificate path of an RFC 3161 timestamp, one fault at a time: tokens made by `openssl ts -reply`
+ * with TSA chains made by `openssl x509` (and `faketime` for certificates whose validity starts or ends
+ * elsewhere). Each fault yields exactly its TSA_* code, and `openssl ts -verify` agrees where it checks
+ * the same thing. These also drive the chain checks of src/trust/x509-chain.ts (CA constraints, notBefore,
+ * notAfter, signatures) through a second caller.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { ParsedCertificate } from '../../src/formats/x509.js';
+import { readCertificates } from '../../src/trust/config.js';
+import { verifyTimestamp } from '../../src/trust/timestamp.js';
+import { run } from '../helpers/tools.js';
+
+const CONFIG = `
+[req]
+distinguished_name = dn
+[dn]
+[root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[ca_pathlen0]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+[not_ca]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyCertSign,cRLSign
+[no_cert_sign]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,digitalSignature
+[tsa]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+[tsa_config]
+serial = serial.txt
+default_policy = 1.2.3.4.1
+digests = sha256
+signer_digest = sha256
+ess_cert_id_alg = sha256
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'sigscan-tsa-chain-'));
+const p = (name: string) => join(dir, name);
+const openssl = (args: string[], time?: string) =>
+  time ? run('faketime', [time, 'openssl', ...args]) : run('openssl', args);
+
+async function key(name: string, subject: string): Promise<void> {
+  await openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    p(`${name}.key`),
+    '-out',
+    p(`${name}.csr`),
+    '-subj',
+    subject,
+    '-config',
+    p('o.cnf'),
+  ]);
+}
+
+async function selfSigned(name: string, subject: string): Promise<void> {
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    p(`${name}.key`),
+    '-out',
+    p(`${name}.pem`),
+    '-days',
+    '3650',
+    '-subj',
+    subject,
+    '-config',
+    p('o.cnf'),
+    '-extensions',
+    'root',
+  ]);
+}
+
+/** Issues <name>.pem from <name>.csr by <issuer>; `time` runs openssl under faketime (validity starts then). */
+async function issue(
+  name: string,
+  issuer: string,
+  extensions: string,
+  days = 365,
+  time?: string,
+): Promise<void> {
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p(`${issuer}.pem`),
+      '-CAkey',
+      p(`${issuer}.key`),
+      '-set_serial',
+      String(Math.floor(Math.random() * 1e9)),
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      String(days),
+      '-extfile',
+      p('o.cnf'),
+      '-extensions',
+      extensions,
+    ],
+    time,
+  );
+}
+
+/** An RFC 3161 token over data.bin, signed by <tsa>, carrying <chain> (or no certificates at all). */
+async function token(
+  tsa: string,
+  chain: string[],
+  opts: { certs?: boolean; id?: string } = {},
+): Promise<Uint8Array> {
+  const id = opts.id ?? tsa;
+  const query = p(`${id}.tsq`);
+  await openssl([
+    'ts',
+    '-query',
+    '-data',
+    p('data.bin'),
+    '-sha256',
+    ...(opts.certs === false ? [] : ['-cert']),
+    '-out',
+    query,
+  ]);
+  writeFileSync(p(`${id}-chain.pem`), chain.map((c) => readFileSync(p(`${c}.pem`), 'utf8')).join(''));
+  const out = p(`${id}.tsr`);
+  await openssl([
+    'ts',
+    '-reply',
+    '-queryfile',
+    query,
+    '-signer',
+    p(`${tsa}.pem`),
+    '-inkey',
+    p(`${tsa}.key`),
+    ...(chain.length ? ['-chain', p(`${id}-chain.pem`)] : []),
+    '-config',
+    p('o.cnf'),
+    '-section',
+    'tsa_config',
+    '-token_out',
+    '-out',
+    out,
+  ]);
+  return new Uint8Array(readFileSync(out));
+}
+
+/** What `openssl ts -verify` says of a token, trusting only root.pem. */
+async function opensslVerify(tsa: string): Promise<boolean> {
+  const chain = p(`${tsa}-chain.pem`);
+  const res = await run(
+    'openssl',
+    [
+      'ts',
+      '-verify',
+      '-data',
+      p('data.bin'),
+      '-in',
+      p(`${tsa}.tsr`),
+      '-token_in',
+      '-CAfile',
+      p('root.pem'),
+      // openssl refuses an empty -untrusted file; the token itself carries the TSA certificate.
+      ...(readFileSync(chain, 'utf8') ? ['-untrusted', chain] : []),
+    ],
+    { check: false },
+  );
+  return res.code === 0 && /Verification: OK/.test(res.stdout);
+}
+
+const data = new TextEncoder().encode('stamped bytes\n');
+const tokens: Record<string, Uint8Array> = {};
+let roots: ParsedCertificate[];
+
+beforeAll(async () => {
+  writeFileSync(p('o.cnf'), CONFIG);
+  writeFileSync(p('serial.txt'), '01\n');
+  writeFileSync(p('data.bin'), data);
+  await selfSigned('root', '/CN=Sigscan TS Root');
+  // Same name as the root, another key: what it issues names the root but is not signed by it.
+  await selfSigned('impostor', '/CN=Sigscan TS Root');
+  for (const [name, ext] of [
+    ['ca', 'ca'],
+    ['pathlen0', 'ca_pathlen0'],
+    ['notca', 'not_ca'],
+    ['nosign', 'no_cert_sign'],
+  ] as const) {
+    await key(name, `/CN=Sigscan TS Intermediate ${name}`);
+    await issue(name, 'root', ext, 3650);
+  }
+  await key('sub', '/CN=Sigscan TS Sub-CA');
+  await issue('sub', 'pathlen0', 'ca', 3650);
+  const tsa = async (name: string, issuer: string, days?: number, time?: string) => {
+    await key(name, `/CN=Sigscan TSA ${name}`);
+    await issue(name, issuer, 'tsa', days, time);
+  };
+  await tsa('good', 'ca');
+  await tsa('under_notca', 'notca');
+  await tsa('under_nosign', 'nosign');
+  await tsa('too_deep', 'sub');
+  await tsa('future', 'ca', 365, '2031-01-01 00:00:00');
+  await tsa('expired', 'ca', 1, '2020-01-01 00:00:00');
+  await tsa('forged', 'impostor');
+  tokens['good'] = await token('good', ['ca']);
+  tokens['under_notca'] = await token('under_notca', ['notca']);
+  tokens['under_nosign'] = await token('under_nosign', ['nosign']);
+  tokens['too_deep'] = await token('too_deep', ['sub', 'pathlen0']);
+  tokens['future'] = await token('future', ['ca']);
+  tokens['expired'] = await token('expired', ['ca']);
+  tokens['forged'] = await token('forged', []);
+  tokens['bare'] = await token('good', [], { certs: false, id: 'bare' });
+  roots = await readCertificates(p('root.pem'), '--tsa-root');
+}, 180_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const check = (name: string) =>
+  verifyTimestamp({ tokenDer: tokens[name]!, stampedBytes: data, tsaRoots: roots });
+
+describe('RFC 3161 TSA chains made by openssl', () => {
+  it('a sound chain: TIMESTAMP_VALID, and openssl ts -verify agrees', async () => {
+    const r = await check('good');
+    expect(r, r.message).toMatchObject({ ok: true, trusted: true, code: 'TIMESTAMP_VALID', kind: 'rfc3161' });
+    expect(r.tsa!.summary.subject).toBe('CN=Sigscan TSA good');
+    expect(await opensslVerify('good')).toBe(true);
+  });
+
+  it('issued by a certificate with basicConstraints CA:FALSE: TSA_CA_CONSTRAINT_VIOLATED, openssl refuses too', async () => {
+    const r = await check('under_notca');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
+    expect(r.message).toContain('CN=Sigscan TS Intermediate notca is not a CA certificate');
+    expect(await opensslVerify('under_notca')).toBe(false);
+  });
+
+  it('issued by a CA whose keyUsage lacks keyCertSign: TSA_CA_CONSTRAINT_VIOLATED, openssl refuses too', async () => {
+    const r = await check('under_nosign');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
+    expect(r.message).toContain('may not sign certificates (keyUsage)');
+    expect(await opensslVerify('under_nosign')).toBe(false);
+  });
+
+  it('one CA below a pathlen:0 CA: TSA_CA_CONSTRAINT_VIOLATED, openssl refuses too', async () => {
+    const r = await check('too_deep');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
+    expect(r.message).toContain('path length constraint of CN=Sigscan TS Intermediate pathlen0 exceeded');
+    expect(await opensslVerify('too_deep')).toBe(false);
+  });
+
+  it('a TSA certificate valid only from 2031, stamping now: TSA_CERT_NOT_YET_VALID', async () => {
+    const r = await check('future');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CERT_NOT_YET_VALID' });
+    expect(r.message).toContain('CN=Sigscan TSA future is not valid before');
+    expect(await opensslVerify('future')).toBe(false);
+  });
+
+  it('a TSA certificate that expired in 2020, stamping now: TSA_CERT_EXPIRED', async () => {
+    const r = await check('expired');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CERT_EXPIRED' });
+    expect(r.message).toContain('CN=Sigscan TSA expired expired on');
+    expect(await opensslVerify('expired')).toBe(false);
+  });
+
+  it('a TSA certificate naming the root but signed by another key: TSA_CERT_BAD_SIGNATURE', async () => {
+    const r = await check('forged');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CERT_BAD_SIGNATURE' });
+    expect(r.message).toContain('is not signed by the key of trusted CN=Sigscan TS Root');
+    expect(await opensslVerify('forged')).toBe(false);
+    // The control: the same verification passes for a sound token, so it is the signature that fails.
+    expect(await opensslVerify('good')).toBe(true);
+  });
+
+  it('a token without the TSA certificate: TSA_CERTIFICATE_MISSING (not ok: nothing checks the stamp)', async () => {
+    const r = await check('bare');
+    expect(r).toMatchObject({ ok: false, trusted: false, code: 'TSA_CERTIFICATE_MISSING' });
+  });
+
+  it('the same tokens with the TSA certificate known beside the token verify (the certificate was the only fault)', async () => {
+    const tsa = await readCertificates(p('good.pem'), '--tsa-root');
+    const ca = await readCertificates(p('ca.pem'), '--tsa-root');
+    const r = await verifyTimestamp({
+      tokenDer: tokens['bare']!,
+      stampedBytes: data,
+      tsaRoots: roots,
+      extraCertificates: [...tsa, ...ca],
+    });
+    expect(r, r.message).toMatchObject({ ok: true, trusted: true, code: 'TIMESTAMP_VALID' });
+  });
+});
