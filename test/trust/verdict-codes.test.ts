@@ -58,8 +58,6 @@ const UNTESTED: Record<string, string> = {
   MULTIPLE_SIGNATURES: 'simple signing: OpenPGP message with two signatures',
   MULTIPLE_SIGNER_INFOS: 'authenticode: SignedData with two SignerInfos',
   NOT_PE_IMAGE_DATA: 'authenticode: SpcIndirectDataContent of another type',
-  NOT_SUPPORTED: 'evidence of a family without a verifier',
-  NO_MATERIAL: 'in-toto/notation/TUF evidence without material',
   NO_SIGNATURES: 'cosign attestation layer without signatures',
   PUBLIC_KEY_ERROR: '@sigstore/verify public key failure mapping',
   REFERRER_SUBJECT_MISMATCH: 'sigstore bundle referrer naming another subject',
