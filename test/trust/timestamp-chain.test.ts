@@ -5,10 +5,11 @@
  * the same thing. These also drive the chain checks of src/trust/x509-chain.ts (CA constraints, notBefore,
  * notAfter, signatures) through a second caller.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { ParsedCertificate } from '../../src/formats/x509.js';
 import { readCertificates } from '../../src/trust/config.js';
@@ -39,14 +40,22 @@ basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
 [tsa_config]
-serial = serial.txt
+serial = SERIAL_FILE
 default_policy = 1.2.3.4.1
 digests = sha256
 signer_digest = sha256
 ess_cert_id_alg = sha256
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'sigscan-tsa-chain-'));
+/**
+ * The PKI and tokens are built once per day and recipe and kept in the temp directory: Stryker reruns this
+ * file's hooks for every mutant it covers, and 20 openssl runs per mutant would be most of the run.
+ */
+const CACHE = join(
+  tmpdir(),
+  `sigscan-tsa-chain-${new Date().toISOString().slice(0, 10)}-${createHash('sha256').update(CONFIG).update(build.toString()).digest('hex').slice(0, 12)}`,
+);
+let dir = CACHE;
 const p = (name: string) => join(dir, name);
 const openssl = (args: string[], time?: string) =>
   time ? run('faketime', [time, 'openssl', ...args]) : run('openssl', args);
@@ -190,11 +199,12 @@ async function opensslVerify(tsa: string): Promise<boolean> {
 }
 
 const data = new TextEncoder().encode('stamped bytes\n');
+const TOKENS = ['good', 'under_notca', 'under_nosign', 'too_deep', 'future', 'expired', 'forged', 'bare'];
 const tokens: Record<string, Uint8Array> = {};
 let roots: ParsedCertificate[];
 
-beforeAll(async () => {
-  writeFileSync(p('o.cnf'), CONFIG);
+async function build(): Promise<void> {
+  writeFileSync(p('o.cnf'), CONFIG.replace('SERIAL_FILE', p('serial.txt')));
   writeFileSync(p('serial.txt'), '01\n');
   writeFileSync(p('data.bin'), data);
   await selfSigned('root', '/CN=Sigscan TS Root');
@@ -222,18 +232,31 @@ beforeAll(async () => {
   await tsa('future', 'ca', 365, '2031-01-01 00:00:00');
   await tsa('expired', 'ca', 1, '2020-01-01 00:00:00');
   await tsa('forged', 'impostor');
-  tokens['good'] = await token('good', ['ca']);
-  tokens['under_notca'] = await token('under_notca', ['notca']);
-  tokens['under_nosign'] = await token('under_nosign', ['nosign']);
-  tokens['too_deep'] = await token('too_deep', ['sub', 'pathlen0']);
-  tokens['future'] = await token('future', ['ca']);
-  tokens['expired'] = await token('expired', ['ca']);
-  tokens['forged'] = await token('forged', []);
-  tokens['bare'] = await token('good', [], { certs: false, id: 'bare' });
+  await token('good', ['ca']);
+  await token('under_notca', ['notca']);
+  await token('under_nosign', ['nosign']);
+  await token('too_deep', ['sub', 'pathlen0']);
+  await token('future', ['ca']);
+  await token('expired', ['ca']);
+  await token('forged', []);
+  await token('good', [], { certs: false, id: 'bare' });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CACHE)) {
+    // Built aside and renamed into place, so a concurrent run never sees half a PKI.
+    dir = mkdtempSync(`${CACHE}.building-`);
+    await build();
+    try {
+      renameSync(dir, CACHE);
+    } catch {
+      rmSync(dir, { recursive: true, force: true }); // another run got there first
+    }
+    dir = CACHE;
+  }
+  for (const name of TOKENS) tokens[name] = new Uint8Array(readFileSync(p(`${name}.tsr`)));
   roots = await readCertificates(p('root.pem'), '--tsa-root');
 }, 180_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const check = (name: string) =>
   verifyTimestamp({ tokenDer: tokens[name]!, stampedBytes: data, tsaRoots: roots });
