@@ -46,8 +46,6 @@ const UNTESTED: Record<string, string> = {
   CONFIG_MISSING: 'ir-sign: config blob absent',
   ARTIFACT_UNAVAILABLE: 'sigstore bundle whose artifact could not be read',
   CERTIFICATE_ERROR: '@sigstore/verify certificate failure mapping',
-  CRIT_REGISTERED_HEADER: 'notation JWS with a registered header listed in crit',
-  UNKNOWN_SIGNING_SCHEME: 'notation envelope with an unknown io.cncf.notary.signingScheme',
   KEY_EXPIRED: 'simple signing: OpenPGP key expired at signing time',
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
   LINK_SIGNATURE_INVALID: 'in-toto: link signed by the right key over other bytes',
