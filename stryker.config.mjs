@@ -40,6 +40,9 @@ export default {
   // 2 cores shared with other work: one mutant at a time by default (STRYKER_CONCURRENCY overrides).
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
   timeoutMS: 30_000,
+  // The initial run executes every related test once with coverage, single-threaded; on a busy 2-core
+  // machine that can take longer than Stryker's 5-minute default.
+  dryRunTimeoutMinutes: 30,
   timeoutFactor: 2,
   incremental: true,
   incrementalFile: 'reports/mutation/incremental.json',
@@ -49,7 +52,7 @@ export default {
   thresholds: { high: 90, low: 80, break: null },
   // .cache holds a symlink to a directory (cosign), which the sandbox copy cannot take; the vitest config
   // links it back into the sandbox. The rest are outputs, not inputs.
-  ignorePatterns: ['/.cache', '/dist', '/coverage', '/reports/mutation'],
+  ignorePatterns: ['/.cache', '/dist', '/coverage', '/reports/mutation', '/.stryker-tmp*'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

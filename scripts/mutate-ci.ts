@@ -1,10 +1,10 @@
 /**
- * The CI part of mutation testing (issue #18): mutates only the files in scope that changed since the
- * commit reports/mutation.md was measured at (or a fixed sample when none changed), and fails when a
- * file's mutation score drops below the score recorded for it there.
+ * The CI part of mutation testing (issue #18): mutates only the lines of in-scope files that changed since
+ * the commit reports/mutation.md was measured at (or a fixed sample when none changed), and fails when
+ * their mutation score is below the score recorded for their file there.
  *
- *   npm run mutate:ci                 # changed files, at most MUTATE_CI_MAX_FILES (default 3)
- *   npm run mutate:ci -- src/x.ts     # these files
+ *   npm run mutate:ci                 # changed lines, at most MUTATE_CI_MAX_LINES (default 150)
+ *   npm run mutate:ci -- src/x.ts     # these files (or file:start-end ranges)
  *
  * The baseline is the fenced `json mutation-baseline` block of reports/mutation.md:
  *   { "commit": "<sha>", "floor": 80, "sample": ["src/…"], "files": { "src/…": 93.1 } }
@@ -82,24 +82,55 @@ export function regressions(report: JsonReport, baseline: Baseline): string[] {
   return failures;
 }
 
-function changedFiles(baseline: Baseline, scope: (p: string) => boolean): string[] | undefined {
+/** Changed line ranges (new side) in a `git diff -U0` of one file. */
+export function changedRanges(diff: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const m of diff.matchAll(/^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/gm)) {
+    const start = Number(m[1]);
+    const count = m[2] === undefined ? 1 : Number(m[2]);
+    if (count > 0) out.push([start, start + count - 1]); // count 0: lines only removed
+  }
+  return out;
+}
+
+/**
+ * Stryker mutate specs (`file:start-end`) for the changed lines, most-changed file first, whole hunks
+ * until `maxLines` changed lines are taken: the budget bounds the number of mutants, and so the time.
+ */
+export function budgeted(files: Array<{ path: string; ranges: Array<[number, number]> }>, maxLines: number) {
+  const size = (r: Array<[number, number]>) => r.reduce((n, [a, b]) => n + b - a + 1, 0);
+  const specs: string[] = [];
+  let taken = 0;
+  let left = 0;
+  for (const f of [...files].sort((x, y) => size(y.ranges) - size(x.ranges))) {
+    for (const [a, b] of f.ranges) {
+      if (taken + (b - a + 1) > maxLines && specs.length > 0) {
+        left += b - a + 1;
+        continue;
+      }
+      specs.push(`${f.path}:${a}-${b}`);
+      taken += b - a + 1;
+    }
+  }
+  return { specs, taken, left };
+}
+
+function changedFiles(
+  baseline: Baseline,
+  scope: (p: string) => boolean,
+): Array<{ path: string; ranges: Array<[number, number]> }> | undefined {
   try {
     execFileSync('git', ['cat-file', '-e', `${baseline.commit}^{commit}`], { cwd: ROOT, stdio: 'ignore' });
   } catch {
     return undefined; // the recorded commit is not in this clone's history
   }
-  const out = execFileSync('git', ['diff', '--numstat', baseline.commit, '--', 'src'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  return out
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return git('diff', '--name-only', '--diff-filter=AM', baseline.commit, '--', 'src')
     .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t'))
-    .map(([add, del, path]) => ({ path: path!, lines: Number(add) + Number(del) }))
-    .filter((f) => scope(f.path))
-    .sort((a, b) => b.lines - a.lines)
-    .map((f) => f.path);
+    .filter((path) => path && scope(path))
+    .map((path) => ({ path, ranges: changedRanges(git('diff', '-U0', baseline.commit, '--', path)) }))
+    .filter((f) => f.ranges.length > 0);
 }
 
 async function main(): Promise<void> {
@@ -108,19 +139,23 @@ async function main(): Promise<void> {
     default: { mutate: string[] };
   };
   const scope = inScope(config0.default.mutate);
-  const max = Number(process.env['MUTATE_CI_MAX_FILES'] ?? 3);
+  const maxLines = Number(process.env['MUTATE_CI_MAX_LINES'] ?? 150);
   let files = process.argv.slice(2);
   if (files.length === 0) {
     const changed = changedFiles(baseline, scope);
     if (changed === undefined)
       console.log(`recorded commit ${baseline.commit} not found: using the fixed sample`);
-    // Most-changed first; the cap keeps the CI run within minutes on 2 cores.
-    files = changed && changed.length > 0 ? changed.slice(0, max) : baseline.sample;
-    if (changed && changed.length > max) {
-      console.log(`${changed.length} changed files in scope; mutating the ${max} most changed`);
+    if (changed && changed.length > 0) {
+      const { specs, taken, left } = budgeted(changed, maxLines);
+      files = specs;
+      console.log(
+        `${changed.length} changed file(s) in scope: mutating ${taken} changed line(s)${left ? `, ${left} left for the next full run` : ''}`,
+      );
+    } else {
+      files = baseline.sample;
     }
   }
-  const outOfScope = files.filter((f) => !scope(f));
+  const outOfScope = files.filter((f) => !scope(f.replace(/:[\d:-]+$/, '')));
   if (outOfScope.length > 0) throw new Error(`not in the mutation scope: ${outOfScope.join(', ')}`);
   console.log(`mutating ${files.join(', ')}`);
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { fileScore, inScope, readBaseline, regressions, type Baseline } from '../../scripts/mutate-ci.js';
+import {
+  budgeted,
+  changedRanges,
+  fileScore,
+  inScope,
+  readBaseline,
+  regressions,
+  type Baseline,
+} from '../../scripts/mutate-ci.js';
 
 const mutants = (spec: Record<string, number>) =>
   Object.entries(spec).flatMap(([status, n]) => Array.from({ length: n }, () => ({ status })));
@@ -57,5 +65,41 @@ describe('mutate-ci', () => {
       'text\n```json mutation-baseline\n{"commit":"c0","floor":85,"sample":["src/x.ts"],"files":{}}\n```\n';
     expect(readBaseline(md)).toEqual({ commit: 'c0', floor: 85, sample: ['src/x.ts'], files: {} });
     expect(() => readBaseline('no block')).toThrow(/mutation-baseline/);
+  });
+
+  it('reads changed line ranges from git diff -U0 (added and changed lines; removals alone have none)', () => {
+    const diff = [
+      'diff --git a/src/a.ts b/src/a.ts',
+      '@@ -10,2 +10,3 @@ function f() {',
+      '@@ -40 +41 @@',
+      '@@ -50,4 +51,0 @@',
+      '@@ -0,0 +60,2 @@',
+    ].join('\n');
+    expect(changedRanges(diff)).toEqual([
+      [10, 12],
+      [41, 41],
+      [60, 61],
+    ]);
+  });
+
+  it('takes whole hunks, most-changed file first, until the line budget is spent', () => {
+    const files = [
+      { path: 'src/small.ts', ranges: [[5, 6]] as Array<[number, number]> },
+      {
+        path: 'src/big.ts',
+        ranges: [
+          [1, 10],
+          [20, 29],
+          [40, 49],
+        ] as Array<[number, number]>,
+      },
+    ];
+    expect(budgeted(files, 22)).toEqual({
+      specs: ['src/big.ts:1-10', 'src/big.ts:20-29', 'src/small.ts:5-6'],
+      taken: 22,
+      left: 10,
+    });
+    // A first hunk larger than the budget is still taken: CI never mutates nothing.
+    expect(budgeted(files, 3).specs).toEqual(['src/big.ts:1-10']);
   });
 });
