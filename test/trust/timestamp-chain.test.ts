@@ -101,11 +101,14 @@ async function selfSigned(name: string, subject: string): Promise<void> {
   ]);
 }
 
-/** Issues <name>.pem from <name>.csr by <issuer>; `time` runs openssl under faketime (validity starts then). */
+/**
+ * Issues <name>.pem from <name>.csr by <issuer>; `time` runs openssl under faketime (validity starts then).
+ * Extensions null makes an X.509 v1 certificate (openssl writes v1 when it adds no extension).
+ */
 async function issue(
   name: string,
   issuer: string,
-  extensions: string,
+  extensions: string | null,
   days = 365,
   time?: string,
 ): Promise<void> {
@@ -125,10 +128,7 @@ async function issue(
       p(`${name}.pem`),
       '-days',
       String(days),
-      '-extfile',
-      p('o.cnf'),
-      '-extensions',
-      extensions,
+      ...(extensions === null ? [] : ['-extfile', p('o.cnf'), '-extensions', extensions]),
     ],
     time,
   );
@@ -199,7 +199,10 @@ async function opensslVerify(tsa: string): Promise<boolean> {
 }
 
 const data = new TextEncoder().encode('stamped bytes\n');
-const TOKENS = ['good', 'under_notca', 'under_nosign', 'too_deep', 'future', 'expired', 'forged', 'bare'];
+const TOKENS = [
+  ...['good', 'under_notca', 'under_nosign', 'too_deep', 'under_pathlen0', 'under_v1root', 'under_v1int'],
+  ...['future', 'expired', 'forged', 'bare'],
+];
 const tokens: Record<string, Uint8Array> = {};
 let roots: ParsedCertificate[];
 
@@ -219,6 +222,22 @@ async function build(): Promise<void> {
     await key(name, `/CN=Sigscan TS Intermediate ${name}`);
     await issue(name, 'root', ext, 3650);
   }
+  // An X.509 v1 root (no extensions at all), and a v1 certificate used as an intermediate.
+  await key('v1root', '/CN=Sigscan TS V1 Root');
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    p('v1root.csr'),
+    '-signkey',
+    p('v1root.key'),
+    '-days',
+    '3650',
+    '-out',
+    p('v1root.pem'),
+  ]);
+  await key('v1int', '/CN=Sigscan TS V1 Intermediate');
+  await issue('v1int', 'root', null, 3650);
   await key('sub', '/CN=Sigscan TS Sub-CA');
   await issue('sub', 'pathlen0', 'ca', 3650);
   const tsa = async (name: string, issuer: string, days?: number, time?: string) => {
@@ -229,6 +248,9 @@ async function build(): Promise<void> {
   await tsa('under_notca', 'notca');
   await tsa('under_nosign', 'nosign');
   await tsa('too_deep', 'sub');
+  await tsa('under_pathlen0', 'pathlen0');
+  await tsa('under_v1root', 'v1root');
+  await tsa('under_v1int', 'v1int');
   await tsa('future', 'ca', 365, '2031-01-01 00:00:00');
   await tsa('expired', 'ca', 1, '2020-01-01 00:00:00');
   await tsa('forged', 'impostor');
@@ -236,6 +258,9 @@ async function build(): Promise<void> {
   await token('under_notca', ['notca']);
   await token('under_nosign', ['nosign']);
   await token('too_deep', ['sub', 'pathlen0']);
+  await token('under_pathlen0', ['pathlen0']);
+  await token('under_v1root', []);
+  await token('under_v1int', ['v1int']);
   await token('future', ['ca']);
   await token('expired', ['ca']);
   await token('forged', []);
@@ -288,6 +313,25 @@ describe('RFC 3161 TSA chains made by openssl', () => {
     expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
     expect(r.message).toContain('path length constraint of CN=Sigscan TS Intermediate pathlen0 exceeded');
     expect(await opensslVerify('too_deep')).toBe(false);
+  });
+
+  it('directly below a pathlen:0 CA (no CA between): TIMESTAMP_VALID, openssl agrees', async () => {
+    const r = await check('under_pathlen0');
+    expect(r, r.message).toMatchObject({ ok: true, trusted: true, code: 'TIMESTAMP_VALID' });
+    expect(await opensslVerify('under_pathlen0')).toBe(true);
+  });
+
+  it('an X.509 v1 root (no basicConstraints) is accepted as the anchor: TIMESTAMP_VALID', async () => {
+    const v1 = await readCertificates(p('v1root.pem'), '--tsa-root');
+    expect(v1[0]!.cert.version).toBe(0);
+    const r = await verifyTimestamp({ tokenDer: tokens['under_v1root']!, stampedBytes: data, tsaRoots: v1 });
+    expect(r, r.message).toMatchObject({ ok: true, trusted: true, code: 'TIMESTAMP_VALID' });
+  });
+
+  it('an X.509 v1 certificate as an intermediate is not a CA: TSA_CA_CONSTRAINT_VIOLATED', async () => {
+    const r = await check('under_v1int');
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
+    expect(r.message).toContain('CN=Sigscan TS V1 Intermediate is not a CA certificate');
   });
 
   it('a TSA certificate valid only from 2031, stamping now: TSA_CERT_NOT_YET_VALID', async () => {
