@@ -48,7 +48,6 @@ const UNTESTED: Record<string, string> = {
   CERTIFICATE_ERROR: '@sigstore/verify certificate failure mapping',
   KEY_EXPIRED: 'simple signing: OpenPGP key expired at signing time',
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
-  LINK_SIGNATURE_INVALID: 'in-toto: link signed by the right key over other bytes',
   MALFORMED_DIGEST: 'sigstore bundle with a bad message digest',
   MALFORMED_LAYOUT: 'in-toto: layout that does not parse',
   MALFORMED_PAYLOAD: 'cosign: signature payload that is not simple-signing JSON',
