@@ -103,3 +103,29 @@ describe('mutate-ci', () => {
     expect(budgeted(files, 3).specs).toEqual(['src/big.ts:1-10']);
   });
 });
+
+describe('mutation-summary', () => {
+  it('tabulates per file and lists every survivor and uncovered mutant with its line', async () => {
+    const { summary } = await import('../../scripts/mutation-summary.js');
+    const m = (status: string, line: number, replacement = 'false') => ({
+      id: String(line),
+      mutatorName: 'ConditionalExpression',
+      replacement,
+      status,
+      location: { start: { line, column: 1 } },
+    });
+    const text = summary({
+      files: {
+        'src/b.ts': { source: 'a\nif (x) y();\n', mutants: [m('Killed', 1), m('Survived', 2)] },
+        'src/a.ts': { source: 'z', mutants: [m('Killed', 1), m('NoCoverage', 1, 'true')] },
+      },
+    });
+    expect(text.split('\n').slice(2, 5)).toEqual([
+      '| src/a.ts | 1 | 0 | 0 | 1 | 0 | 0 | 50.00% |',
+      '| src/b.ts | 1 | 0 | 1 | 0 | 0 | 0 | 50.00% |',
+      '| **all** | | | | | | | **50.00%** |',
+    ]);
+    expect(text).toContain('- src/a.ts:1 ConditionalExpression (NoCoverage) `z` → `true`');
+    expect(text).toContain('- src/b.ts:2 ConditionalExpression (Survived) `if (x) y();` → `false`');
+  });
+});
