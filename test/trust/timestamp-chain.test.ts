@@ -23,6 +23,8 @@ distinguished_name = dn
 [root]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
+[v3_no_bc]
+subjectKeyIdentifier = hash
 [ca]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
@@ -53,12 +55,18 @@ ess_cert_id_alg = sha256
  */
 const CACHE = join(
   tmpdir(),
-  `sigscan-tsa-chain-${new Date().toISOString().slice(0, 10)}-${createHash('sha256').update(CONFIG).update(build.toString()).digest('hex').slice(0, 12)}`,
+  // Keyed by this file's text: any change to the recipe builds afresh.
+  `sigscan-tsa-chain-${new Date().toISOString().slice(0, 10)}-${createHash('sha256')
+    .update(readFileSync(import.meta.filename))
+    .digest('hex')
+    .slice(0, 12)}`,
 );
 let dir = CACHE;
 const p = (name: string) => join(dir, name);
+// faketime -f with an absolute time freezes the clock there: a stamp and a certificate made at that time
+// get exactly that second however long openssl takes.
 const openssl = (args: string[], time?: string) =>
-  time ? run('faketime', [time, 'openssl', ...args]) : run('openssl', args);
+  time ? run('faketime', ['-f', time, 'openssl', ...args]) : run('openssl', args);
 
 async function key(name: string, subject: string): Promise<void> {
   await openssl([
@@ -78,27 +86,30 @@ async function key(name: string, subject: string): Promise<void> {
   ]);
 }
 
-async function selfSigned(name: string, subject: string): Promise<void> {
-  await openssl([
-    'req',
-    '-x509',
-    '-new',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    p(`${name}.key`),
-    '-out',
-    p(`${name}.pem`),
-    '-days',
-    '3650',
-    '-subj',
-    subject,
-    '-config',
-    p('o.cnf'),
-    '-extensions',
-    'root',
-  ]);
+async function selfSigned(name: string, subject: string, extensions = 'root', time?: string): Promise<void> {
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '3650',
+      '-subj',
+      subject,
+      '-config',
+      p('o.cnf'),
+      '-extensions',
+      extensions,
+    ],
+    time,
+  );
 }
 
 /**
@@ -138,7 +149,7 @@ async function issue(
 async function token(
   tsa: string,
   chain: string[],
-  opts: { certs?: boolean; id?: string } = {},
+  opts: { certs?: boolean; id?: string; time?: string } = {},
 ): Promise<Uint8Array> {
   const id = opts.id ?? tsa;
   const query = p(`${id}.tsq`);
@@ -154,24 +165,27 @@ async function token(
   ]);
   writeFileSync(p(`${id}-chain.pem`), chain.map((c) => readFileSync(p(`${c}.pem`), 'utf8')).join(''));
   const out = p(`${id}.tsr`);
-  await openssl([
-    'ts',
-    '-reply',
-    '-queryfile',
-    query,
-    '-signer',
-    p(`${tsa}.pem`),
-    '-inkey',
-    p(`${tsa}.key`),
-    ...(chain.length ? ['-chain', p(`${id}-chain.pem`)] : []),
-    '-config',
-    p('o.cnf'),
-    '-section',
-    'tsa_config',
-    '-token_out',
-    '-out',
-    out,
-  ]);
+  await openssl(
+    [
+      'ts',
+      '-reply',
+      '-queryfile',
+      query,
+      '-signer',
+      p(`${tsa}.pem`),
+      '-inkey',
+      p(`${tsa}.key`),
+      ...(chain.length ? ['-chain', p(`${id}-chain.pem`)] : []),
+      '-config',
+      p('o.cnf'),
+      '-section',
+      'tsa_config',
+      '-token_out',
+      '-out',
+      out,
+    ],
+    opts.time,
+  );
   return new Uint8Array(readFileSync(out));
 }
 
@@ -201,8 +215,9 @@ async function opensslVerify(tsa: string): Promise<boolean> {
 const data = new TextEncoder().encode('stamped bytes\n');
 const TOKENS = [
   ...['good', 'under_notca', 'under_nosign', 'too_deep', 'under_pathlen0', 'under_v1root', 'under_v1int'],
-  ...['future', 'expired', 'forged', 'bare'],
+  ...['future', 'expired', 'forged', 'bare', 'under_v3nobc', 'starts_at_stamp', 'ends_at_stamp'],
 ];
+const STAMP_TIME = '2025-03-01 12:00:00';
 const tokens: Record<string, Uint8Array> = {};
 let roots: ParsedCertificate[];
 
@@ -251,6 +266,14 @@ async function build(): Promise<void> {
   await tsa('under_pathlen0', 'pathlen0');
   await tsa('under_v1root', 'v1root');
   await tsa('under_v1int', 'v1int');
+  // A v3 root without basicConstraints: only v1 roots are taken as CAs without it.
+  await selfSigned('v3nobc', '/CN=Sigscan TS V3 Root without basicConstraints', 'v3_no_bc');
+  await tsa('under_v3nobc', 'v3nobc');
+  // Validity that starts, or ends, at the very second of the stamp (faketime runs openssl at that second).
+  // Under a root made in 2024, so that only the TSA certificate's own validity is at its edge.
+  await selfSigned('oldroot', '/CN=Sigscan TS 2024 Root', 'root', '2024-01-01 00:00:00');
+  await tsa('starts_at_stamp', 'oldroot', 1, STAMP_TIME);
+  await tsa('ends_at_stamp', 'oldroot', 1, '2025-02-28 12:00:00');
   await tsa('future', 'ca', 365, '2031-01-01 00:00:00');
   await tsa('expired', 'ca', 1, '2020-01-01 00:00:00');
   await tsa('forged', 'impostor');
@@ -261,6 +284,9 @@ async function build(): Promise<void> {
   await token('under_pathlen0', ['pathlen0']);
   await token('under_v1root', []);
   await token('under_v1int', ['v1int']);
+  await token('under_v3nobc', []);
+  await token('starts_at_stamp', [], { time: STAMP_TIME });
+  await token('ends_at_stamp', [], { time: STAMP_TIME });
   await token('future', ['ca']);
   await token('expired', ['ca']);
   await token('forged', []);
@@ -332,6 +358,33 @@ describe('RFC 3161 TSA chains made by openssl', () => {
     const r = await check('under_v1int');
     expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
     expect(r.message).toContain('CN=Sigscan TS V1 Intermediate is not a CA certificate');
+  });
+
+  it('a v3 root without basicConstraints does not anchor a CA path: TSA_CA_CONSTRAINT_VIOLATED', async () => {
+    const anchor = await readCertificates(p('v3nobc.pem'), '--tsa-root');
+    expect(anchor[0]!.cert.version).toBe(2);
+    const r = await verifyTimestamp({
+      tokenDer: tokens['under_v3nobc']!,
+      stampedBytes: data,
+      tsaRoots: anchor,
+    });
+    expect(r).toMatchObject({ ok: true, trusted: false, code: 'TSA_CA_CONSTRAINT_VIOLATED' });
+  });
+
+  it('validity is inclusive (RFC 5280): a TSA certificate starting or ending at the stamp second verifies', async () => {
+    const oldRoot = await readCertificates(p('oldroot.pem'), '--tsa-root');
+    for (const name of ['starts_at_stamp', 'ends_at_stamp']) {
+      const r = await verifyTimestamp({ tokenDer: tokens[name]!, stampedBytes: data, tsaRoots: oldRoot });
+      expect(r.time!.toISOString(), name).toBe('2025-03-01T12:00:00.000Z');
+      expect(r, `${name}: ${r.message}`).toMatchObject({ ok: true, trusted: true, code: 'TIMESTAMP_VALID' });
+    }
+    const bounds = (name: string) => readCertificates(p(`${name}.pem`), '--tsa-root');
+    expect((await bounds('starts_at_stamp'))[0]!.cert.notBefore.value.toISOString()).toBe(
+      '2025-03-01T12:00:00.000Z',
+    );
+    expect((await bounds('ends_at_stamp'))[0]!.cert.notAfter.value.toISOString()).toBe(
+      '2025-03-01T12:00:00.000Z',
+    );
   });
 
   it('a TSA certificate valid only from 2031, stamping now: TSA_CERT_NOT_YET_VALID', async () => {
