@@ -42,6 +42,7 @@ export default defineConfig({
       'test/formats/**/*.test.ts',
       'test/detectors/**/*.test.ts',
       'test/report/model.test.ts',
+      'test/model/**/*.test.ts',
       'test/scan/**/*.test.ts',
     ],
     env: { SIGSCAN_CORPUS: process.env['SIGSCAN_CORPUS'] ?? join(project, '..', 'shared', 'corpus') },
