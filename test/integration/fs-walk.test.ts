@@ -21,20 +21,27 @@ let preload: string;
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'sigscan-fs-walk-'));
   await chmod(base, 0o755);
-  // Loaded into the CLI process: every 250 ms a full GC, then the live heap is sampled. At exit it prints
-  // the largest live heap and the peak resident set (stderr; stdout holds the report). The live heap is
-  // the precise measure: RSS also holds garbage V8 has not collected yet, which grows with the churn.
+  // Loaded into the CLI process: each time the walk opens a directory (every 1,000 files here, at the same
+  // points of both scans) a full GC, then the live heap is sampled; once more at exit. A timer would be a
+  // race: a scan that ends before its first tick would be measured only after the work is done. At exit
+  // it prints the largest live heap, the number of samples and the peak resident set (stderr; stdout holds
+  // the report). The live heap is the precise measure: RSS also holds garbage V8 has not collected yet.
   preload = join(base, 'memory.mjs');
   await writeFile(
     preload,
     [
-      "import { writeSync } from 'node:fs';",
+      "import fs, { writeSync } from 'node:fs';",
+      "import { syncBuiltinESMExports } from 'node:module';",
       'let live = 0;',
-      'const sample = () => { globalThis.gc(); live = Math.max(live, process.memoryUsage().heapUsed); };',
-      'setInterval(sample, 250).unref();',
+      'let samples = 0;',
+      'const sample = () => { globalThis.gc(); samples++; live = Math.max(live, process.memoryUsage().heapUsed); };',
+      'const opendir = fs.promises.opendir;',
+      'fs.promises.opendir = function (...args) { sample(); return opendir.apply(this, args); };',
+      // The walk imports opendir from node:fs/promises; this makes that binding the wrapper too.
+      'syncBuiltinESMExports();',
       "process.on('exit', () => {",
       '  sample();',
-      '  writeSync(2, `\\nSIGSCAN_MEMORY ${live} ${process.resourceUsage().maxRSS * 1024}\\n`);',
+      '  writeSync(2, `\\nSIGSCAN_MEMORY ${live} ${process.resourceUsage().maxRSS * 1024} ${samples}\\n`);',
       '});',
     ].join('\n'),
   );
@@ -70,6 +77,8 @@ interface Scanned {
   liveHeap: number;
   /** Peak resident set, in bytes. */
   maxRss: number;
+  /** How many times the live heap was sampled. */
+  samples: number;
 }
 
 async function scan(root: string): Promise<Scanned> {
@@ -79,12 +88,13 @@ async function scan(root: string): Promise<Scanned> {
     { check: false, env: { NO_COLOR: '1' } },
   );
   expect(res.code, res.stderr).toBe(0);
-  const memory = /SIGSCAN_MEMORY (\d+) (\d+)/.exec(res.stderr);
+  const memory = /SIGSCAN_MEMORY (\d+) (\d+) (\d+)/.exec(res.stderr);
   expect(memory, res.stderr).not.toBeNull();
   return {
     report: JSON.parse(res.stdout) as JsonReport,
     liveHeap: Number(memory![1]),
     maxRss: Number(memory![2]),
+    samples: Number(memory![3]),
   };
 }
 
@@ -105,6 +115,9 @@ describe('sigscan fs on 10k and 100k files', () => {
       });
       expect(r.errors).toEqual([]);
     }
+    // Sampled in every directory the walk opened (the root and 10 or 100 more), not only at exit.
+    expect(small.samples).toBeGreaterThanOrEqual(12);
+    expect(large.samples).toBeGreaterThanOrEqual(102);
     const mib = (n: number) => `${(n / MIB).toFixed(1)} MiB`;
     process.stderr.write(
       `fs walk, 10k vs 100k files: peak RSS ${mib(small.maxRss)} vs ${mib(large.maxRss)}, ` +

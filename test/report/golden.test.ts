@@ -1,6 +1,14 @@
 /**
  * Golden files: every format rendered from two saved reports (a captured `fs fixtures` scan and a hand-made
- * registry scan covering every verdict). UPDATE_GOLDEN=1 rewrites them; review the diff.
+ * registry scan covering every verdict). UPDATE_GOLDEN=1 rewrites them; review the diff. Without it a
+ * missing golden file fails: a test that writes its own expectation cannot fail. CI never sets it.
+ *
+ * `fs-fixtures.json` is sigscan's own output (a captured scan), so these tests only pin its rendering.
+ * Its values are checked independently elsewhere: the four targets, their SHA-256 (against `sha256sum`) and
+ * the signer and TSA DNs (against `jarsigner -verify` and `osslsigncode verify`) by
+ * test/integration/fs-scan.test.ts "sigscan fs on the bundled fixtures", and a live scan equal to this file
+ * (normalised, schema-valid) by test/report/live-formats.test.ts. `registry-sample*.json` are written by
+ * hand, so their values are the independent expectation.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +25,9 @@ const update = process.env.UPDATE_GOLDEN === '1';
 
 function golden(name: string, actual: string): void {
   const path = join(GOLDEN, name);
-  if (update || !existsSync(path)) writeFileSync(path, actual);
+  if (update) writeFileSync(path, actual);
+  else if (!existsSync(path))
+    throw new Error(`golden file ${name} is missing (UPDATE_GOLDEN=1 writes it; review it)`);
   expect(actual, `golden ${name} (UPDATE_GOLDEN=1 to accept)`).toBe(readFileSync(path, 'utf8'));
 }
 
@@ -43,5 +53,13 @@ describe('golden diff', () => {
       `registry-diff.out.${format === 'pretty' ? 'txt' : format}`,
       renderDiff(diffReports(before, after), format),
     );
+  });
+});
+
+describe('golden helper', () => {
+  it.skipIf(update)('fails on a missing golden file instead of writing it', () => {
+    const name = 'no-such-golden.out.txt';
+    expect(() => golden(name, 'anything')).toThrow(/golden file no-such-golden\.out\.txt is missing/);
+    expect(existsSync(join(GOLDEN, name))).toBe(false);
   });
 });

@@ -119,6 +119,17 @@ describe('JWS envelope', () => {
     expect(codes(withProtected(noTime))).toContain('MISSING_SIGNING_TIME');
   });
 
+  it('an unknown signing scheme and a registered header marked critical: exactly their findings', () => {
+    expect(
+      codes(withProtected({ ...baseHeader(), 'io.cncf.notary.signingScheme': 'notary.x509.v2' })),
+    ).toEqual(['UNKNOWN_SIGNING_SCHEME']);
+    expect(
+      codes(withProtected({ ...baseHeader(), crit: [...(baseHeader()['crit'] as string[]), 'cty'] })),
+    ).toEqual(['CRIT_REGISTERED_HEADER']);
+    // The control: the unedited header has no finding.
+    expect(codes(withProtected(baseHeader()))).toEqual([]);
+  });
+
   it('reports duplicate keys in the protected header', () => {
     expect(duplicateJsonKeys('{"a":1,"b":{"a":2,"c":"x\\"a"},"a":3,"l":[{"a":1},{"a":2}]}')).toEqual(['a']);
     const env = jwsParts();

@@ -1,0 +1,58 @@
+// @ts-check
+import process from 'node:process';
+
+/**
+ * Mutation testing of the checks a verdict rests on (issue #18): `npm run mutate` for the full set,
+ * `npm run mutate -- --mutate src/trust/x509-chain.ts` for one file. Incremental: a rerun only tests
+ * mutants whose code or covering tests changed (state in reports/mutation/incremental.json).
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'src/trust/**/*.ts',
+    'src/formats/cms.ts',
+    'src/formats/der-reader.ts',
+    'src/formats/x509.ts',
+    'src/formats/pe/**/*.ts',
+    'src/formats/jar/**/*.ts',
+    'src/formats/zip/**/*.ts',
+    'src/formats/notation/**/*.ts',
+    'src/formats/tuf/**/*.ts',
+    'src/formats/dsse/**/*.ts',
+    'src/formats/simple-signing/**/*.ts',
+    // Verdict and target-status logic.
+    'src/model/result.ts',
+    'src/scan/report-model.ts',
+    // Re-export barrels hold no logic.
+    '!src/**/index.ts',
+  ],
+  // A static mutant (a module-level constant) needs every test rerun in a fresh process; they are counted
+  // as ignored, and the tables they feed are checked through the functions that read them.
+  ignoreStatic: true,
+  // 2 cores shared with other work: one mutant at a time by default (STRYKER_CONCURRENCY overrides).
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
+  timeoutMS: 30_000,
+  // The initial run executes every related test once with coverage, single-threaded; on a busy 2-core
+  // machine that can take longer than Stryker's 5-minute default.
+  dryRunTimeoutMinutes: 30,
+  timeoutFactor: 2,
+  incremental: true,
+  incrementalFile: 'reports/mutation/incremental.json',
+  reporters: ['html', 'json', 'clear-text', 'progress'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 80, break: null },
+  // .cache holds a symlink to a directory (cosign), which the sandbox copy cannot take; the vitest config
+  // links it back into the sandbox. The rest are outputs, not inputs.
+  ignorePatterns: ['/.cache', '/dist', '/coverage', '/reports/mutation', '/.stryker-tmp*'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
