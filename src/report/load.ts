@@ -15,7 +15,7 @@ import type {
   TargetStatus,
   VerdictStatus,
 } from '../model/index.js';
-import type { ScanReport } from '../scan/report-model.js';
+import type { NotChecked, OrphanSignature, ScanReport, TrustInputRecord } from '../scan/report-model.js';
 import { validateReportDocument } from './schema.js';
 
 /* The JSON document's shapes, as the schema guarantees them. */
@@ -67,6 +67,7 @@ interface JsonImage extends JsonTargetBase {
   parent: string | null;
   mediaType: string | null;
   size: number | null;
+  untagged?: true;
 }
 interface JsonFile extends JsonTargetBase {
   kind: 'file';
@@ -78,7 +79,21 @@ interface JsonFile extends JsonTargetBase {
 export interface JsonReportDocument {
   schemaVersion: string;
   tool: { name: string; version: string };
-  scan: { command: string; inputs: string[]; startedAt: string; finishedAt: string; durationMs: number };
+  scan: {
+    command: string;
+    inputs: string[];
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    scanId?: string;
+    sigscanVersion?: string;
+    at?: string | null;
+    trust?: TrustInputRecord[];
+    checked?: SignatureFamily[];
+    notChecked?: NotChecked[];
+    interrupted?: boolean;
+    orphans?: OrphanSignature[];
+  };
   targets: Array<JsonImage | JsonFile>;
   errors: JsonError[];
   summary: { filesSkipped?: number } & Record<string, unknown>;
@@ -129,6 +144,15 @@ export function fromJsonDocument(doc: JsonReportDocument): ScanReport {
     scanErrors: doc.errors.map(errorEntry),
   };
   if (doc.summary.filesSkipped !== undefined) report.filesSkipped = doc.summary.filesSkipped;
+  const scan = doc.scan;
+  if (scan.scanId !== undefined) report.scanId = scan.scanId;
+  if (scan.sigscanVersion !== undefined) report.toolVersion = scan.sigscanVersion;
+  if (scan.at) report.at = new Date(scan.at);
+  if (scan.trust) report.trust = scan.trust.map((t) => ({ ...t }));
+  if (scan.checked) report.checked = [...scan.checked];
+  if (scan.notChecked) report.notChecked = scan.notChecked.map((n) => ({ ...n }));
+  if (scan.interrupted !== undefined) report.interrupted = scan.interrupted;
+  if (scan.orphans) report.orphans = scan.orphans.map((o) => ({ ...o }));
   if (doc.stats !== undefined) report.stats = doc.stats;
   return report;
 }
@@ -153,6 +177,7 @@ function targetResult(t: JsonImage | JsonFile): TargetResult {
     if (t.size !== null) target.size = t.size;
     if (t.platform !== null) target.platform = t.platform;
     if (t.parent !== null) target.parent = t.parent;
+    if (t.untagged) target.untagged = true;
   } else {
     target = {
       kind: 'file',

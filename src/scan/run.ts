@@ -9,14 +9,18 @@ import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
-import { imageScopes } from '../sources/image-list.js';
+import { checkScopeNames, imageScopes } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
+import { TOOL_VERSION } from '../version.js';
+import { CoverageTracker } from './coverage.js';
 import { runScan, type ScanJob } from './engine.js';
+import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
+import { describeTrustInputs } from './trust-inputs.js';
 
 export interface CommonPlan {
   concurrency: number;
@@ -33,6 +37,15 @@ export interface CommonPlan {
   retainResults?: boolean;
   /** This job's share when a fleet splits the scan (`--shard i/n`). */
   shard?: Shard;
+  /**
+   * Aborted on SIGINT/SIGTERM: no new target starts, in-flight ones get a grace period, and the report
+   * covers what finished, marked `interrupted`.
+   */
+  signal?: AbortSignal;
+  /** Grace for in-flight targets after `signal` aborts (default 1500 ms; the CLI promises 2 s in all). */
+  graceMs?: number;
+  /** Names this run in every output line; made by the caller so that streaming output can carry it. */
+  scanId?: string;
 }
 
 /** How to reach registries: credentials, TLS, pacing. */
@@ -61,6 +74,8 @@ export interface RepoScanPlan extends CommonPlan, RegistryAccess, ListingPlan {
   target: string;
   repos?: string[];
   tags?: string[];
+  /** Report signed digests no tag points at, and orphan signatures (default true; --no-untagged). */
+  untagged?: boolean;
 }
 
 export interface ImagesScanPlan extends CommonPlan, RegistryAccess {
@@ -81,10 +96,12 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scope = parseScope(plan.target);
+  checkScopeNames(scope, plan.target);
   const scanErrors: ErrorEntry[] = [];
+  const orphans: NonNullable<ScanReport['orphans']> = [];
   const { openRegistryAccess } = await import('./registry-access.js');
   const { openRepositoryListing } = await import('../oci/listing/index.js');
-  const access = await openRegistryAccess(plan, limits);
+  const access = await openRegistryAccess(plan, limits, [scope.registry]);
   try {
     const client = await access.client(scope.registry);
     const repositories = await openRepositoryListing(scope.registry, plan, {
@@ -99,19 +116,23 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
       tags: plan.tags,
       scanErrors,
       shard: plan.shard,
+      untagged: plan.untagged !== false,
+      orphans,
     });
-    const results = await collect(jobs, plan, limits, access.services);
+    const run = await collect(jobs, plan, limits, access.coverage, access.services);
     return {
       command: 'repo',
       inputs: [plan.target],
       startedAt,
       finishedAt: new Date(),
-      results,
+      results: run.results,
       scanErrors,
       stats: plan.stats ? access.stats.snapshot() : undefined,
+      ...(await describeScan(plan, run, access.trustDefaults)),
+      ...(plan.untagged !== false ? { orphans } : {}),
     };
   } finally {
-    await access.close();
+    await closeAccess(access, plan.signal);
   }
 }
 
@@ -121,7 +142,11 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
   const { openRegistryAccess } = await import('./registry-access.js');
-  const access = await openRegistryAccess(plan, limits);
+  const access = await openRegistryAccess(
+    plan,
+    limits,
+    scopes.map((s) => s.registry),
+  );
   try {
     const discoveries = new Map<string, StoreDiscovery>();
     async function* jobs(): AsyncIterable<ScanJob> {
@@ -142,18 +167,19 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
         );
       }
     }
-    const results = await collect(jobs(), plan, limits, access.services);
+    const run = await collect(jobs(), plan, limits, access.coverage, access.services);
     return {
       command: 'images',
       inputs: plan.images,
       startedAt,
       finishedAt: new Date(),
-      results,
+      results: run.results,
       scanErrors: [],
       stats: plan.stats ? access.stats.snapshot() : undefined,
+      ...(await describeScan(plan, run, access.trustDefaults)),
     };
   } finally {
-    await access.close();
+    await closeAccess(access, plan.signal);
   }
 }
 
@@ -192,8 +218,16 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
     }
   }
   try {
-    const results = await collect(jobs(), plan, limits);
-    return { command: 'layout', inputs: plan.paths, startedAt, finishedAt: new Date(), results, scanErrors };
+    const run = await collect(jobs(), plan, limits, new CoverageTracker({ source: 'layout' }));
+    return {
+      command: 'layout',
+      inputs: plan.paths,
+      startedAt,
+      finishedAt: new Date(),
+      results: run.results,
+      scanErrors,
+      ...(await describeScan(plan, run)),
+    };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }
@@ -215,35 +249,89 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     counters,
     shard: plan.shard,
   });
-  const results = await collect(jobs, plan, limits);
+  const run = await collect(jobs, plan, limits, new CoverageTracker({ source: 'fs' }));
   return {
     command: 'fs',
     inputs: plan.roots,
     startedAt,
     finishedAt: new Date(),
-    results,
+    results: run.results,
     scanErrors,
     filesSkipped: counters.skipped,
+    ...(await describeScan(plan, run)),
   };
+}
+
+interface CollectedRun {
+  results: TargetResult[];
+  interrupted: boolean;
+  coverage: CoverageTracker;
 }
 
 async function collect(
   jobs: AsyncIterable<ScanJob>,
   plan: CommonPlan,
   limits: Limits,
+  coverage: CoverageTracker,
   services?: DetectServices,
-): Promise<TargetResult[]> {
+): Promise<CollectedRun> {
   const results: TargetResult[] = [];
-  for await (const result of runScan(jobs, {
+  const signal = plan.signal;
+  const iterator = runScan(signal ? stopOnAbort(jobs, signal) : jobs, {
     detectors: detectorsFor,
     trust: new TrustEvaluator(plan.trust ?? emptyTrustConfig()),
     concurrency: plan.concurrency,
     limits,
     log: plan.log,
     services,
-  })) {
+  })[Symbol.asyncIterator]();
+  // After an interrupt, in-flight targets get a grace period; then the scan ends without them.
+  let cutoff: Promise<'cutoff'> | undefined;
+  const graceEnded = (): Promise<'cutoff'> =>
+    (cutoff ??= new Promise((resolve) => setTimeout(() => resolve('cutoff'), plan.graceMs ?? 1500).unref()));
+  const aborted = signal
+    ? new Promise<'aborted'>((resolve) =>
+        signal.aborted ? resolve('aborted') : signal.addEventListener('abort', () => resolve('aborted')),
+      )
+    : undefined;
+  for (;;) {
+    const next = iterator.next();
+    let step: IteratorResult<TargetResult> | 'cutoff' | 'aborted' = await (aborted
+      ? Promise.race([next, aborted])
+      : next);
+    if (step === 'aborted') step = await Promise.race([next, graceEnded()]);
+    if (step === 'cutoff' || step.done) break;
+    const result = step.value;
+    coverage.add(result.target);
     if (plan.retainResults !== false) results.push(result);
     plan.onResult?.(result);
   }
-  return results;
+  return { results, interrupted: signal?.aborted ?? false, coverage };
+}
+
+/** What the report says about itself: id, version, verification time, trust inputs, coverage. */
+async function describeScan(
+  plan: CommonPlan,
+  run: CollectedRun,
+  trustDefaults: ReadonlyArray<{ kind: string; path: string; default?: boolean }> = [],
+): Promise<Partial<ScanReport>> {
+  const coverage = await run.coverage.finish();
+  return {
+    scanId: plan.scanId,
+    toolVersion: TOOL_VERSION,
+    ...(plan.trust?.at ? { at: plan.trust.at } : {}),
+    trust: await describeTrustInputs([...(plan.trust?.sources ?? []), ...trustDefaults]),
+    checked: coverage.checked,
+    notChecked: coverage.notChecked,
+    interrupted: run.interrupted,
+  };
+}
+
+/** After an interrupt, requests still in flight must not hold the report back. */
+async function closeAccess(access: { close(): Promise<void> }, signal: AbortSignal | undefined) {
+  if (!signal?.aborted) return access.close();
+  await Promise.race([
+    access.close().catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, 500).unref()),
+  ]);
 }

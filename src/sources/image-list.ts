@@ -52,6 +52,7 @@ export function normalizeImageRef(ref: string): ScanScope {
     text.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   if (!hasRegistry) text = `docker.io/${text.includes('/') ? text : `library/${text}`}`;
   const scope = parseScope(text);
+  checkScopeNames(scope, ref);
   if (scope.registry === 'index.docker.io') scope.registry = 'docker.io';
   if (!scope.repository) {
     // parseScope reads `host/name` without a tag as a namespace; an image list means one image.
@@ -73,4 +74,24 @@ export function imageScopes(refs: string[]): ScanScope[] {
     }
   }
   return out;
+}
+
+/**
+ * Repository names as the distribution spec allows them (lowercase is not enforced: names are never
+ * "fixed", and some registries accept capitals). A space or a stray character is a typo, and a usage
+ * error rather than a 404 or a request with a mangled URL.
+ */
+const NAME_COMPONENT = /^[A-Za-z0-9]+(?:(?:[._]|__|-+)[A-Za-z0-9]+)*$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+export function checkScopeNames(
+  scope: { registry: string; namespace?: string; repository?: string },
+  input: string,
+): void {
+  if (!HOST.test(scope.registry))
+    throw new SigscanError('USAGE', `"${input}": "${scope.registry}" is not a registry host[:port]`);
+  const name = scope.repository ?? scope.namespace;
+  if (name !== undefined && !name.split('/').every((c) => NAME_COMPONENT.test(c)))
+    throw new SigscanError('USAGE', `"${input}": "${name}" is not a valid repository name`);
 }

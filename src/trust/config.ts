@@ -50,6 +50,8 @@ export interface TrustConfig {
   allowWeakAlgorithms: boolean;
   /** in-toto layout keys (`--in-toto-layout-key`): the only keys that may sign a layout. */
   inTotoLayoutKeys: TrustedKey[];
+  /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
+  sources?: Array<{ kind: string; path: string }>;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -130,6 +132,20 @@ const LIST_KEYS = new Set<keyof TrustInput>([
   'inTotoLayoutKey',
 ]);
 
+/** The inputs that are paths, with the flag that names them. */
+const PATH_KEYS: Array<[keyof TrustInput, string]> = [
+  ['trustRoot', 'trust-root'],
+  ['tsaRoot', 'tsa-root'],
+  ['key', 'key'],
+  ['trustedRoot', 'trusted-root'],
+  ['notationDir', 'notation-dir'],
+  ['gpgKeyring', 'gpg-keyring'],
+  ['tufRoot', 'tuf-root'],
+  ['policy', 'policy'],
+  ['registriesD', 'registries-d'],
+  ['inTotoLayoutKey', 'in-toto-layout-key'],
+];
+
 /** Flags win over the config file for single values; lists are joined. */
 export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   const fromFile = flags.config ? await readConfigFile(flags.config) : {};
@@ -167,6 +183,13 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.registriesDirs = merged.registriesD ?? [];
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
+  config.sources = [
+    ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),
+    ...PATH_KEYS.flatMap(([key, kind]) => {
+      const v = merged[key] as string | string[] | undefined;
+      return (v === undefined ? [] : Array.isArray(v) ? v : [v]).map((path) => ({ kind, path }));
+    }),
+  ];
   if (merged.at) {
     const at = new Date(merged.at);
     if (Number.isNaN(at.getTime()))

@@ -78,8 +78,12 @@ describe('every format on sigscan fs fixtures', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(json.targets.length + 1);
-    const targets = lines.slice(0, -1).map(({ type, ...t }) => {
+    const scanIds = new Set(lines.map((l) => (l as { scanId?: string }).scanId));
+    expect(scanIds.size).toBe(1);
+    expect([...scanIds][0]).toMatch(/^[0-9a-f-]{36}$/);
+    const targets = lines.slice(0, -1).map(({ type, scanId: _id, sigscanVersion, ...t }) => {
       expect(type).toBe('target');
+      expect(sigscanVersion).toBeTruthy();
       expect(targetSchemaErrors(t)).toEqual([]);
       return t;
     });
