@@ -3,15 +3,16 @@
  * declared, moved tags leave their old signed digest reported, inputs are checked before the first
  * request, output failures keep the results, and SIGINT writes the report of what finished.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sigscan, sigscanJson, type JsonReport } from '../helpers/cli.js';
+import { CLI, sigscan, sigscanJson, type JsonReport } from '../helpers/cli.js';
 import { cosignKeypair, cosignSign, ensureCosign, type CosignKeypair } from '../helpers/cosign.js';
 import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
-import { closeAgents } from '../helpers/push.js';
+import { closeAgents, getManifest, pushManifest } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { validateReportDocument } from '../../src/report/schema.js';
 
@@ -55,6 +56,12 @@ describe('truthful reports on a real registry', () => {
     // An orphan: the signed manifest is deleted, its signature tag stays.
     gone = await makeAndPushImage(reg, join(work, 'g'), 'team/gone', 'v1', { seed: 'gone' });
     await cosignSign(reg, `team/gone@${gone.digest}`, keys.key);
+    // Many tags of one image, for the interrupt tests: a scan that is still running after its first target.
+    await makeAndPushImage(reg, join(work, 'm'), 'many/app', 't00', { seed: 'many' });
+    const m = (await getManifest(reg, 'many/app', 't00'))!;
+    for (let i = 1; i < 40; i++)
+      await pushManifest(reg, 'many/app', `t${String(i).padStart(2, '0')}`, m.bytes, m.mediaType);
+
     const del = await fetch(`${reg.url}/v2/team/gone/manifests/${gone.digest}`, { method: 'DELETE' });
     expect(del.status).toBe(202);
   }, 240_000);
@@ -276,5 +283,66 @@ describe('truthful reports on a real registry', () => {
       const doc = JSON.parse(await readFile(join(reports, saved[0]!), 'utf8')) as Report;
       expect(doc.targets.map((t) => t.ref)).toEqual([`${reg.host}/unsigned/app:v1`]);
     });
+  });
+
+  describe('interrupts', () => {
+    for (const [signal, exit] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      it(`${signal} after the first target: report of what finished, interrupted, exit ${exit}`, async () => {
+        const dir = join(work, `interrupt-${signal}`);
+        await mkdir(dir);
+        // --rps 5 keeps the scan of 40 tags running for several seconds after the first target.
+        const child = spawn(
+          process.execPath,
+          [
+            CLI,
+            'repo',
+            `${reg.host}/many`,
+            ...plain,
+            '-o',
+            'ndjson',
+            '--report-format',
+            'json',
+            '--report-dir',
+            dir,
+            '--rps',
+            '5',
+            '--concurrency',
+            '1',
+          ],
+          { env: { ...process.env, NO_COLOR: '1' } },
+        );
+        let stdout = '';
+        let signalled = false;
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (!signalled && stdout.includes('"type":"target"')) {
+            signalled = true;
+            child.kill(signal);
+          }
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(signalled).toBe(true);
+        expect(code).toBe(exit);
+        const lines = stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string; interrupted?: boolean; scanId?: string });
+        const last = lines.at(-1)!;
+        expect(last.type).toBe('summary');
+        expect(last.interrupted).toBe(true);
+        const targetLines = lines.filter((l) => l.type === 'target');
+        expect(targetLines.length).toBeGreaterThan(0);
+        expect(targetLines.length).toBeLessThan(40);
+        const [saved] = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+        const doc = JSON.parse(await readFile(join(dir, saved!), 'utf8')) as Report;
+        expect((await validateReportDocument(doc)).errors).toEqual([]);
+        expect(doc.scan.interrupted).toBe(true);
+        expect(doc.scan.scanId).toBe(last.scanId);
+        expect(doc.targets).toHaveLength(targetLines.length);
+      });
+    }
   });
 });
