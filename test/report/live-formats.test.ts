@@ -198,7 +198,9 @@ describe('every format on sigscan fs fixtures', () => {
       count('signers'),
     ]).toEqual(['4', '2', '2', '0', '1']);
     expect(dom).toContain('4 of 4 rows');
-    expect(dom).toMatch(/<g data-group="fixtures\/jar" [^>]*data-unsigned="1" data-unverified="1" data-verified="0"/);
+    expect(dom).toMatch(
+      /<g data-group="fixtures\/jar" [^>]*data-unsigned="1" data-unverified="1" data-verified="0"/,
+    );
     expect(dom).toMatch(/data-targets="2"/);
     // The inline script applies a filter from the address: only the two unsigned rows stay visible.
     const filtered = await dumpDom(`file://${file}#status=unsigned`);
