@@ -63,6 +63,7 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
       mediaType: t.mediaType || null,
       size: t.size ?? null,
       ...(t.untagged ? { untagged: true } : {}),
+      ...(t.workloads ? { workloads: t.workloads.map((w) => ({ ...w })) } : {}),
     });
   } else {
     Object.assign(base, {

@@ -68,6 +68,7 @@ interface JsonImage extends JsonTargetBase {
   mediaType: string | null;
   size: number | null;
   untagged?: true;
+  workloads?: Array<{ namespace: string; kind: string; name: string; container: string }>;
 }
 interface JsonFile extends JsonTargetBase {
   kind: 'file';
@@ -178,6 +179,7 @@ function targetResult(t: JsonImage | JsonFile): TargetResult {
     if (t.platform !== null) target.platform = t.platform;
     if (t.parent !== null) target.parent = t.parent;
     if (t.untagged) target.untagged = true;
+    if (t.workloads) target.workloads = t.workloads.map((w) => ({ ...w }));
   } else {
     target = {
       kind: 'file',

@@ -3,13 +3,13 @@ import { stat } from 'node:fs/promises';
 import type { DetectServices } from '../detectors/detector.js';
 import { detectorsFor } from '../detectors/index.js';
 import { describeError, SigscanError } from '../errors.js';
-import type { ErrorEntry, TargetResult } from '../model/index.js';
+import type { ErrorEntry, TargetResult, Workload } from '../model/index.js';
 import { parseScope } from '../oci/reference.js';
 import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
-import { checkScopeNames, imageScopes } from '../sources/image-list.js';
+import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
@@ -81,6 +81,8 @@ export interface RepoScanPlan extends CommonPlan, RegistryAccess, ListingPlan {
 export interface ImagesScanPlan extends CommonPlan, RegistryAccess {
   /** Image references as people and `kubectl` write them (`nginx:1.25`, `ghcr.io/o/a@sha256:...`). */
   images: string[];
+  /** From kubectl JSON: the workload containers that run each reference (keyed by the reference). */
+  workloads?: ReadonlyArray<{ ref: string; workload: Workload }>;
 }
 
 export interface FsScanPlan extends CommonPlan {
@@ -142,6 +144,11 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
   const { openRegistryAccess } = await import('./registry-access.js');
+  const workloads = new Map<string, Workload[]>();
+  for (const { ref, workload } of plan.workloads ?? []) {
+    const key = scopeKey(normalizeImageRef(ref));
+    workloads.set(key, [...(workloads.get(key) ?? []), workload]);
+  }
   const access = await openRegistryAccess(
     plan,
     limits,
@@ -158,13 +165,22 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
           discovery = new StoreDiscovery(client, scope.repository!);
           discoveries.set(key, discovery);
         }
-        yield tagJob(
+        const job = tagJob(
           client,
           discovery,
           scope.repository!,
           scope.digest ?? scope.tag!,
           scope.digest ? scope.tag : undefined,
         );
+        const runs = workloads.get(scopeKey(scope));
+        yield runs
+          ? {
+              run: async () =>
+                (await job.run()).map((p) =>
+                  p.target.kind === 'image' ? { ...p, target: { ...p.target, workloads: runs } } : p,
+                ),
+            }
+          : job;
       }
     }
     const run = await collect(jobs(), plan, limits, access.coverage, access.services);

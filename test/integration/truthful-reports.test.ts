@@ -230,6 +230,55 @@ describe('truthful reports on a real registry', () => {
     });
   });
 
+  describe('cluster input', () => {
+    it('scans the digest a pod runs (imageID), the tag otherwise, and names the workloads', async () => {
+      const image = `${reg.host}/team/app:v1`;
+      const list = {
+        kind: 'List',
+        items: [
+          {
+            kind: 'Pod',
+            metadata: { name: 'web-1', namespace: 'prod' },
+            spec: { containers: [{ name: 'web', image }] },
+            status: {
+              containerStatuses: [
+                { name: 'web', imageID: `docker-pullable://${reg.host}/team/app@${oldApp.digest}` },
+              ],
+            },
+          },
+          {
+            kind: 'Deployment',
+            metadata: { name: 'web', namespace: 'staging' },
+            spec: { template: { spec: { containers: [{ name: 'web', image }] } } },
+          },
+        ],
+      };
+      const { code, report } = await sigscanJson(['images', '-', ...plain, '--key', keys.pub], {
+        input: JSON.stringify(list),
+      });
+      expect(code).toBe(0);
+      const targets = report.targets as unknown as Array<{
+        digest: string;
+        tag: string | null;
+        verdict: string | null;
+        workloads?: Array<{ namespace: string; kind: string; name: string; container: string }>;
+      }>;
+      const running = targets.find((t) => t.digest === oldApp.digest)!;
+      expect(running).toBeDefined();
+      expect(running.tag).toBe('v1');
+      expect(running.verdict).toBe('verified');
+      expect(running.workloads).toEqual([
+        { namespace: 'prod', kind: 'Pod', name: 'web-1', container: 'web' },
+      ]);
+      const byTag = targets.find((t) => t.digest === newApp.digest)!;
+      expect(byTag.verdict).toBeNull();
+      expect(byTag.workloads).toEqual([
+        { namespace: 'staging', kind: 'Deployment', name: 'web', container: 'web' },
+      ]);
+      expect(targets).toHaveLength(2);
+    });
+  });
+
   describe('inputs are checked before the first request', () => {
     const cases: Array<[string, string[], RegExp]> = [
       [
