@@ -193,7 +193,11 @@ function untaggedJob(
       for (const [digest, tag] of subjects) {
         if (covered.has(digest)) continue;
         try {
-          await client.resolve(repository, digest);
+          const { manifest } = await client.getManifest(repository, digest);
+          // A signature on an attachment (an SBOM, an attestation, another signature) signs an artifact,
+          // not an image: it is found again as a referrer of referrers, never reported as an image.
+          const image = Array.isArray(manifest.manifests) || isImageConfig(manifest.config?.mediaType);
+          if (manifest.subject || manifest.artifactType || !image) continue;
         } catch (err) {
           if (isNotFound(err)) {
             orphans?.push({ registry: client.name, repository, tag, subject: digest });
@@ -326,4 +330,13 @@ function platformString(d: Descriptor): string {
   const p = d.platform;
   if (!p?.os && !p?.architecture) return 'unknown';
   return [p.os ?? 'unknown', p.architecture ?? 'unknown', p.variant].filter(Boolean).join('/');
+}
+
+const IMAGE_CONFIGS = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+function isImageConfig(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && IMAGE_CONFIGS.has(mediaType);
 }
