@@ -11,7 +11,9 @@ export default class Images extends Command {
   static override summary = 'Scan a list of images, such as everything a Kubernetes cluster runs.';
   static override description = `Takes image references as arguments, from a file (--from-file), or from standard
 input (-). A file or stdin may hold one reference per line, or the JSON of \`kubectl get pods -A -o json\`
-(containers, init containers and ephemeral containers of every pod; also Deployments and Jobs).
+(containers, init containers and ephemeral containers of every pod; also Deployments, StatefulSets,
+DaemonSets, Jobs, CronJobs and Lists of them). A pod's running digest (status imageID) is scanned, not
+what its tag names now; each target lists the workloads that run it.
 References follow Docker's rules: \`nginx\` means docker.io/library/nginx:latest.
 Credentials come from Docker's config.json per registry; -u/-p apply to every registry in the list.
 
@@ -52,20 +54,20 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Images);
-    const [{ runImagesScan }, { parseImageList }, { readFile }, { SigscanError }] = await Promise.all([
+    const [{ runImagesScan }, { parseImageEntries }, { readFile }, { SigscanError }] = await Promise.all([
       import('../scan/run.js'),
       import('../sources/image-list.js'),
       import('node:fs/promises'),
       import('../errors.js'),
     ]);
     await runScanCommand(this, 'images', flags, async (common) => {
-      const images: string[] = [];
+      const entries: import('../sources/image-list.js').ImageEntry[] = [];
       for (const arg of argv as string[]) {
         if (arg === '-') {
           if (flags['password-stdin'])
             throw new SigscanError('USAGE', 'stdin cannot hold both the image list and the password');
-          images.push(...parseImageList(await readStdin()));
-        } else images.push(arg);
+          entries.push(...parseImageEntries(await readStdin()));
+        } else entries.push({ ref: arg });
       }
       for (const file of flags['from-file'] ?? []) {
         let text: string;
@@ -74,11 +76,13 @@ ${EXIT_CODES_HELP}`;
         } catch (err) {
           throw new SigscanError('USAGE', `cannot read --from-file ${file}: ${(err as Error).message}`);
         }
-        images.push(...parseImageList(text));
+        entries.push(...parseImageEntries(text));
       }
+      const images = entries.map((e) => e.ref);
+      const workloads = entries.flatMap((e) => (e.workload ? [{ ref: e.ref, workload: e.workload }] : []));
       if (images.length === 0)
         throw new SigscanError('USAGE', 'no image references given (arguments, - or --from-file)');
-      return runImagesScan({ ...common, images, ...(await registryAccess(flags)) });
+      return runImagesScan({ ...common, images, workloads, ...(await registryAccess(flags)) });
     });
   }
 }

@@ -12,7 +12,7 @@ export interface OutputFlagValues {
 }
 
 /** Flags in, a ReportWriter out; fails (SigscanError USAGE) before any scanning when an output is unusable. */
-export async function startOutputs(flags: OutputFlagValues): Promise<ReportWriter> {
+export async function startOutputs(flags: OutputFlagValues, scanId?: string): Promise<ReportWriter> {
   const { ReportWriter, checkOutputPlan } = await import('../report/emit.js');
   const plan = {
     format: flags.output as OutputFormat,
@@ -24,6 +24,7 @@ export async function startOutputs(flags: OutputFlagValues): Promise<ReportWrite
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     cwd: process.cwd(),
     failOn: (flags['fail-on'] ?? []) as FailOnCondition[],
+    scanId,
   };
   await checkOutputPlan(plan);
   return new ReportWriter(plan, { write: (text) => process.stdout.write(text) });
@@ -57,15 +58,33 @@ export async function resultHook(
   };
 }
 
-/** Finishes the outputs, names saved files on stderr, and returns the exit code. */
+/**
+ * Finishes the outputs, names saved files on stderr, and returns the exit code. When an output cannot be
+ * written after the scan (disk full, a directory removed meanwhile), the results are not lost: the JSON
+ * report goes to --report-dir or the temp directory, stderr says where, and the exit code is 3.
+ */
 export async function finishOutputs(
   writer: ReportWriter,
   report: import('../scan/report-model.js').ScanReport,
 ): Promise<number> {
-  const files = await writer.finish(report);
+  let files: string[];
+  try {
+    files = await writer.finish(report);
+  } catch (err) {
+    const saved = await writer.rescue(report);
+    process.stderr.write(
+      `sigscan: writing the report failed (${(err as Error).message}); the JSON report was saved to ${saved}\n`,
+    );
+    await drainStdout();
+    return 3;
+  }
   for (const f of files) process.stderr.write(`report written: ${f}\n`);
-  await new Promise<void>((resolve) =>
+  await drainStdout();
+  return writer.exitCode(report);
+}
+
+function drainStdout(): Promise<void> {
+  return new Promise<void>((resolve) =>
     process.stdout.writableLength ? process.stdout.once('drain', resolve) : resolve(),
   );
-  return writer.exitCode(report);
 }

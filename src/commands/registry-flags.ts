@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { SigscanError } from '../errors.js';
+import { checkServerUrl } from '../scan/preflight.js';
 import type { RegistryAccess } from '../scan/run.js';
 
 /** Flags for reaching registries, shared by `repo` and `images`. */
@@ -11,6 +12,10 @@ export const registryFlags = {
   }),
   'notary-server': Flags.string({
     summary: 'Notary v1 server for Docker Content Trust (e.g. https://notary.docker.io).',
+    description:
+      'Default: $DOCKER_CONTENT_TRUST_SERVER, else https://notary.docker.io when every image is on Docker Hub. ' +
+      'Without one, tuf is listed under "not checked".',
+    env: 'DOCKER_CONTENT_TRUST_SERVER',
   }),
   username: Flags.string({ char: 'u', summary: 'Registry username.', env: 'SIGSCAN_USERNAME' }),
   password: Flags.string({ char: 'p', summary: 'Registry password or token (prefer --password-stdin).' }),
@@ -80,7 +85,9 @@ export async function registryAccess(flags: RegistryFlagValues): Promise<Registr
     timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000,
     authRealmHosts: flags['auth-realm-host']?.map(realmHost),
     stats: flags.stats,
-    notaryServer: flags['notary-server'],
+    notaryServer: flags['notary-server']
+      ? checkServerUrl(flags['notary-server'], '--notary-server')
+      : undefined,
     annotationSignatures: flags['annotation-signatures'],
   };
 }

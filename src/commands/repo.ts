@@ -75,6 +75,14 @@ ${EXIT_CODES_HELP}`;
       delimiter: ',',
     }),
     tags: Flags.string({ summary: 'Only tags matching these globs.', multiple: true, delimiter: ',' }),
+    untagged: Flags.boolean({
+      summary: 'Report signed digests that no tag points at, and orphan signatures (--no-untagged: off).',
+      description:
+        'A sha256-<hex>.sig, .att or referrer tag whose digest no scanned tag resolves to is a target with tag null and ' +
+        '"untagged": true; one whose subject manifest is gone is listed under scan.orphans. Off with --tags.',
+      default: true,
+      allowNo: true,
+    }),
     'repos-from-file': Flags.string({
       summary: 'Scan the repositories listed in this file (one per line, # comments) instead of _catalog.',
       description: 'For registries without a usable catalog (ECR, GAR, Docker Hub, GHCR, ...).',
@@ -98,6 +106,7 @@ SIGSCAN_GITHUB_API override the API base URLs.`,
         target: args.registry,
         repos: flags.repos,
         tags: flags.tags,
+        untagged: flags.untagged,
         reposFromFile: flags['repos-from-file'],
         org: flags.org,
         ...(await registryAccess(flags)),

@@ -29,25 +29,44 @@ export async function runScanCommand(
     { stderrLogger },
     { loadTrustConfig },
     { SigscanError },
+    { checkTrustPaths },
+    { interruptOnSignals },
+    { randomUUID },
   ] = await Promise.all([
     import('./output.js'),
     import('../util/logger.js'),
     import('../trust/config.js'),
     import('../errors.js'),
+    import('../scan/preflight.js'),
+    import('../scan/interrupt.js'),
+    import('node:crypto'),
   ]);
+  let interrupt: ReturnType<typeof interruptOnSignals> | undefined;
   try {
+    // Every input is checked before the first request: a bad one is a usage error naming its flag.
     const trust = await loadTrustConfig(trustInput(flags));
+    await checkTrustPaths(trust);
     const plugins = await pluginsFromFlags(flags);
-    const writer = await startOutputs(flags);
+    const shard = flags.shard ? parseShardFlag(flags.shard) : undefined;
+    const scanId = randomUUID();
+    const writer = await startOutputs(flags, scanId);
     const hook = await resultHook(writer, label);
+    const log = stderrLogger(flags.verbose);
+    interrupt = interruptOnSignals((sig) =>
+      process.stderr.write(
+        `sigscan: ${sig}: no new targets; writing the report of what finished (again to quit at once)\n`,
+      ),
+    );
     const report = await scan({
       trust,
       concurrency: flags.concurrency,
-      log: stderrLogger(flags.verbose),
+      log,
       onResult: hook.onResult,
       onTotal: hook.onTotal,
-      shard: flags.shard ? parseShardFlag(flags.shard) : undefined,
+      shard,
       retainResults: writer.retainResults,
+      signal: interrupt.signal,
+      scanId,
       plugins,
     });
     const records = pluginRecords(plugins);
@@ -58,10 +77,19 @@ export async function runScanCommand(
       process.stderr.write(renderStatsTable(report.stats));
     }
     hook.done();
-    process.exitCode = await finishOutputs(writer, report);
+    for (const n of report.notChecked ?? []) log.warn(`${n.family} not checked: ${n.reason}`);
+    const code = await finishOutputs(writer, report);
+    const stopped = interrupt.exitCode();
+    if (stopped !== undefined) {
+      // Requests abandoned after the grace period may still hold sockets open: end now, report written.
+      process.exit(stopped);
+    }
+    process.exitCode = code;
   } catch (err) {
     if (err instanceof SigscanError)
       command.error(err.message, { exit: err.code === 'USAGE' ? 2 : 3, code: err.code });
     throw err;
+  } finally {
+    interrupt?.dispose();
   }
 }

@@ -17,6 +17,18 @@ export interface ImageTarget {
   platform?: string;
   /** Digest of the index this manifest was listed in. */
   parent?: string;
+  /** Found through a signature or referrer tag (`sha256-<hex>.sig`) that no scanned tag points at. */
+  untagged?: boolean;
+  /** `images -` with kubectl JSON: the workloads that run this image. */
+  workloads?: Workload[];
+}
+
+/** A container of a Kubernetes workload. */
+export interface Workload {
+  namespace: string;
+  kind: string;
+  name: string;
+  container: string;
 }
 
 /** Between an archive and an archive inside it, as in Java's `jar:` URLs: `app.war!/WEB-INF/lib/x.jar`. */

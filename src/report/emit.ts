@@ -1,11 +1,18 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { access, mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, open, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
 import { SigscanError } from '../errors.js';
 import type { TargetResult } from '../model/index.js';
 import { SummaryAccumulator, type ScanReport } from '../scan/report-model.js';
-import { exitCodeFor, ExitCode, matchesFailOn, type FailOnCondition } from '../scan/exit-code.js';
+import {
+  exitCodeFor,
+  ExitCode,
+  matchesFailOn,
+  scanErrorsMatch,
+  type FailOnCondition,
+} from '../scan/exit-code.js';
 import { FORMAT_EXTENSIONS, type OutputFormat } from './formats.js';
 import { render } from './index.js';
 import { summaryLine, targetLine } from './ndjson.js';
@@ -22,6 +29,8 @@ export interface OutputPlan {
   color?: boolean;
   cwd?: string;
   failOn?: FailOnCondition[];
+  /** The scan's id, written on every ndjson line as it streams. */
+  scanId?: string;
 }
 
 export interface Output {
@@ -30,9 +39,23 @@ export interface Output {
 
 /**
  * Fails early (before any scanning) on outputs that cannot be written: an existing --output-file without
- * --force. Report-dir files never collide: a numeric suffix is added instead.
+ * --force, an --output-file in a directory that does not exist or cannot be written, a --report-dir that
+ * cannot be made or written. Report-dir files never collide: a numeric suffix is added instead.
  */
 export async function checkOutputPlan(plan: OutputPlan): Promise<void> {
+  if (plan.outputFile) await checkWritableDir(dirname(resolve(plan.outputFile)), '--output-file', false);
+  if (plan.reportFormats?.length) {
+    // Made now rather than after the scan: a directory that cannot be made is found before any work.
+    const dir = resolve(plan.reportDir ?? 'reports');
+    try {
+      await makeDirs(dir);
+    } catch (err) {
+      throw new SigscanError('USAGE', `--report-dir: cannot make ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    await checkWritableDir(dir, '--report-dir', false);
+  }
   if (plan.outputFile && !plan.force) {
     const exists = await access(plan.outputFile, constants.F_OK).then(
       () => true,
@@ -43,6 +66,61 @@ export async function checkOutputPlan(plan: OutputPlan): Promise<void> {
         'USAGE',
         `--output-file ${plan.outputFile} exists; sigscan never overwrites a report silently (use --force)`,
       );
+  }
+}
+
+/**
+ * The directory (or, when `mayCreate`, its nearest existing ancestor) must be a writable directory. Named by
+ * the flag, as a usage error, before any request is made.
+ */
+async function checkWritableDir(dir: string, flag: string, mayCreate: boolean): Promise<void> {
+  let probe = dir;
+  for (;;) {
+    try {
+      const info = await stat(probe);
+      if (!info.isDirectory()) throw new SigscanError('USAGE', `${flag}: ${probe} is not a directory`);
+      break;
+    } catch (err) {
+      if (err instanceof SigscanError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!mayCreate || code !== 'ENOENT' || dirname(probe) === probe)
+        throw new SigscanError('USAGE', `${flag}: directory ${probe} does not exist or cannot be read`, {
+          cause: err,
+        });
+      probe = dirname(probe);
+    }
+  }
+  try {
+    await access(probe, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new SigscanError('USAGE', `${flag}: directory ${probe} is not writable`, { cause: err });
+  }
+}
+
+/**
+ * Makes a directory one level at a time. (A recursive mkdir under a pseudo file system such as /proc can
+ * fail in ways that Node retries forever; one level at a time always ends.)
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let probe = resolve(dir);
+  for (;;) {
+    try {
+      if ((await stat(probe)).isDirectory()) break;
+      throw new SigscanError('USAGE', `${probe} is not a directory`);
+    } catch (err) {
+      if (err instanceof SigscanError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(probe) === probe) throw err;
+      missing.unshift(probe);
+      probe = dirname(probe);
+    }
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 
@@ -76,7 +154,7 @@ export class ReportWriter {
     if (r.errors.length) this.targetErrors = true;
     if (this.plan.format !== 'ndjson') return;
     this.streamed = true;
-    const line = targetLine(r);
+    const line = targetLine(r, { scanId: this.plan.scanId });
     if (this.plan.outputFile) {
       this.ndjsonFd ??= openSync(this.plan.outputFile, this.plan.force ? 'w' : 'wx');
       writeSync(this.ndjsonFd, line);
@@ -89,7 +167,10 @@ export class ReportWriter {
   async finish(report: ScanReport): Promise<string[]> {
     const written: string[] = [];
     if (this.plan.format === 'ndjson' && this.streamed) {
-      const line = summaryLine(report, this.summary.finish(report.scanErrors, report.filesSkipped));
+      const line = summaryLine(
+        report,
+        this.summary.finish(report.scanErrors, report.filesSkipped, report.orphans),
+      );
       if (this.plan.outputFile) {
         this.ndjsonFd ??= openSync(this.plan.outputFile, this.plan.force ? 'w' : 'wx');
         writeSync(this.ndjsonFd, line);
@@ -109,7 +190,7 @@ export class ReportWriter {
     }
     if (this.plan.reportFormats?.length) {
       const dir = this.plan.reportDir ?? 'reports';
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       const stem = `sigscan-${report.command}-${stamp(report.startedAt)}`;
       for (const format of [...new Set(this.plan.reportFormats)]) {
         written.push(await writeUnique(dir, stem, FORMAT_EXTENSIONS[format], this.text(report, format)));
@@ -118,9 +199,25 @@ export class ReportWriter {
     return written;
   }
 
+  /**
+   * After `finish` failed: the scan's results must not be lost. Writes the JSON report to --report-dir, or
+   * to the temp directory when that fails too, and returns its path.
+   */
+  async rescue(report: ScanReport): Promise<string> {
+    const stem = `sigscan-${report.command}-${stamp(report.startedAt)}`;
+    const text = render(report, 'json');
+    try {
+      const dir = this.plan.reportDir ?? 'reports';
+      await makeDirs(dir);
+      return await writeUnique(dir, stem, 'json', text);
+    } catch {
+      return writeUnique(tmpdir(), stem, 'json', text);
+    }
+  }
+
   exitCode(report: ScanReport): number {
     if (this.retainResults) return exitCodeFor(report, [...this.failOn]);
-    if (this.policyMatched || (this.failOn.has('error') && report.scanErrors.length)) return ExitCode.policy;
+    if (this.policyMatched || scanErrorsMatch(report, this.failOn)) return ExitCode.policy;
     return this.targetErrors || report.scanErrors.length ? ExitCode.errors : ExitCode.ok;
   }
 
@@ -174,7 +271,7 @@ async function writeUnique(dir: string, stem: string, ext: string, text: string)
       }
       return path;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 1000) throw err;
     }
   }
 }

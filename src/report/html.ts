@@ -1,4 +1,4 @@
-import { targetRef, type VerdictStatus } from '../model/index.js';
+import { targetRef, type TargetResult, type VerdictStatus } from '../model/index.js';
 import { signerLabel, sortResults, summarize, targetVerdict, type ScanReport } from '../scan/report-model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { groupKey, groupResults, shortName } from './pretty.js';
@@ -11,12 +11,10 @@ import { groupKey, groupResults, shortName } from './pretty.js';
 export function renderHtml(report: ScanReport): string {
   const summary = summarize(report);
   const results = sortResults(report.results);
-  const groups = [...groupResults(results)].map(([name, rs]) => ({
-    name,
-    signed: rs.filter((r) => r.status === 'signed').length,
-    unsigned: rs.filter((r) => r.status === 'unsigned').length,
-    unknown: rs.filter((r) => r.status === 'unknown').length,
-  }));
+  // Problems first: groups with the most invalid, untrusted, unknown ... targets lead.
+  const groups = [...groupResults(results)]
+    .map(([name, rs]) => ({ name, counts: countVerdicts(rs) }))
+    .sort((a, b) => problemScore(b.counts) - problemScore(a.counts) || (a.name < b.name ? -1 : 1));
   const groupWord = results.some((r) => r.target.kind === 'image') ? 'repository' : 'directory';
   const cards: Array<[string, string, number]> = [
     ['targets', 'targets', summary.targets],
@@ -31,33 +29,35 @@ export function renderHtml(report: ScanReport): string {
     ['signers', 'signers', summary.signers.length],
   ];
 
-  const rows = results.flatMap((r) => {
-    const t = r.target;
-    const tv = targetVerdict(r.signatures);
-    const common = [
-      `<td>${esc(groupKey(r))}</td>`,
-      `<td class="ref" title="${esc(targetRef(t))}">${esc(shortName(r, true))}</td>`,
-      `<td><code>${esc(t.digest ? t.digest.slice(0, 19) : '-')}</code></td>`,
-      `<td><span class="pill ${r.status}">${r.status}</span></td>`,
-    ].join('');
-    const attrs = (v: VerdictStatus | '' | null) =>
-      `data-status="${r.status}" data-verdict="${v ?? ''}" data-target="${esc(targetRef(t))}"`;
-    if (!r.signatures.length) {
-      const err = r.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-      return [`<tr ${attrs(tv)}>${common}<td>-</td><td>-</td><td>-</td><td>${esc(err || '-')}</td></tr>`];
-    }
-    return r.signatures.map((s) => {
-      const e = s.evidence;
-      const counter = e.countersigner
-        ? `${e.countersigner.subject ?? e.countersigner.kind}${e.countersigner.time ? ` @ ${e.countersigner.time}` : ''}`
-        : (e.signingTime ?? '-');
-      return (
-        `<tr ${attrs(s.verdict.status)}>${common}<td class="nw">${esc(e.family)}</td>` +
-        `<td>${esc(signerLabel(e.signer))}</td><td>${esc(counter)}</td>` +
-        `<td><span class="pill ${s.verdict.status}" title="${esc(s.verdict.message)}">${s.verdict.status}</span> <small>${esc(s.verdict.code)}</small></td></tr>`
-      );
+  const rows = [...results]
+    .sort((a, b) => SEVERITY.indexOf(chartVerdict(a)) - SEVERITY.indexOf(chartVerdict(b)))
+    .flatMap((r) => {
+      const t = r.target;
+      const tv = targetVerdict(r.signatures);
+      const common = [
+        `<td>${esc(groupKey(r))}</td>`,
+        `<td class="ref" title="${esc(targetRef(t))}">${esc(shortName(r, true))}</td>`,
+        `<td><code>${esc(t.digest ? t.digest.slice(0, 19) : '-')}</code></td>`,
+        `<td><span class="pill ${r.status}">${r.status}</span></td>`,
+      ].join('');
+      const attrs = (v: VerdictStatus | '' | null) =>
+        `data-status="${r.status}" data-verdict="${v ?? ''}" data-target="${esc(targetRef(t))}"`;
+      if (!r.signatures.length) {
+        const err = r.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+        return [`<tr ${attrs(tv)}>${common}<td>-</td><td>-</td><td>-</td><td>${esc(err || '-')}</td></tr>`];
+      }
+      return r.signatures.map((s) => {
+        const e = s.evidence;
+        const counter = e.countersigner
+          ? `${e.countersigner.subject ?? e.countersigner.kind}${e.countersigner.time ? ` @ ${e.countersigner.time}` : ''}`
+          : (e.signingTime ?? '-');
+        return (
+          `<tr ${attrs(s.verdict.status)}>${common}<td class="nw">${esc(e.family)}</td>` +
+          `<td>${esc(signerLabel(e.signer))}</td><td>${esc(counter)}</td>` +
+          `<td><span class="pill ${s.verdict.status}" title="${esc(s.verdict.message)}">${s.verdict.status}</span> <small>${esc(s.verdict.code)}</small></td></tr>`
+        );
+      });
     });
-  });
 
   const errors = [
     ...report.scanErrors.map((e) => `${e.source ?? 'scan'}: ${e.code}: ${e.message}`),
@@ -90,12 +90,14 @@ th{background:#f6f8fa;position:sticky;top:0}td{overflow-wrap:anywhere;max-width:
 .pill.unknown,.pill.untrusted,.pill.error{background:#fff8c5}.pill.unverified{background:#ddf4ff}
 .filters{display:flex;gap:8px;margin:8px 0}input,select{font:inherit;padding:2px 6px}
 .errors li{font-family:ui-monospace,monospace;font-size:12px}
+.warn{background:#fff1e5;border:1px solid #fb8500;border-radius:6px;padding:6px 10px}
+.coverage dt{font-weight:600}.coverage dd{margin:0 0 6px 16px}
 </style>
 </head>
 <body>
 <h1>${esc(title)}</h1>
 <div class="meta">Scanned ${esc(report.startedAt.toISOString())} to ${esc(report.finishedAt.toISOString())} by ${esc(`${TOOL_NAME} ${TOOL_VERSION}`)}</div>
-<section id="summary" class="cards">
+${report.interrupted ? '<p class="warn" id="interrupted">Interrupted: only the targets that finished are reported.</p>\n' : ''}<section id="summary" class="cards">
 ${cards.map(([key, label, n]) => `<div class="card ${key}" data-summary="${key}"><span class="n">${n}</span>${label}</div>`).join('\n')}
 </section>
 <p class="meta">Families: ${esc(
@@ -103,9 +105,10 @@ ${cards.map(([key, label, n]) => `<div class="card ${key}" data-summary="${key}"
       .map(([k, n]) => `${k} ${n}`)
       .join(', ') || '-',
   )}${summary.filesSkipped !== undefined ? ` · files skipped: ${summary.filesSkipped}` : ''}</p>
+${coverageHtml(report)}
 <h2>Charts</h2>
 <div class="charts">
-<div class="chart" id="chart-groups"><div>Signed / unsigned / unknown by ${groupWord}</div>${groupChart(groups)}</div>
+<div class="chart" id="chart-groups"><div>Targets by verdict, per ${groupWord} (problems first)</div>${groupChart(groups)}</div>
 <div class="chart" id="chart-signers"><div>Targets signed, by signer</div>${signerChart(summary.signers)}</div>
 </div>
 <h2>Targets</h2>
@@ -149,52 +152,111 @@ ${errors.length ? `<h2>Errors (${errors.length})</h2>\n<ul class="errors">${erro
 `;
 }
 
-const GREEN = '#2da44e';
-const RED = '#cf222e';
-const AMBER = '#d4a72c';
 const BLUE = '#0969da';
 
-function groupChart(
-  groups: Array<{ name: string; signed: number; unsigned: number; unknown: number }>,
-): string {
+/** A target's place in the charts: its verdict under the target rule, or unsigned / unknown. */
+type ChartVerdict = VerdictStatus | 'unsigned' | 'unknown';
+
+/** Worst first: the order of bar segments, legend and table rows. */
+const SEVERITY: readonly ChartVerdict[] = [
+  'invalid',
+  'untrusted',
+  'error',
+  'unknown',
+  'unsigned',
+  'unverified',
+  'verified',
+];
+
+/** One colour per verdict; never green for anything but verified. */
+export const VERDICT_COLORS: Record<ChartVerdict, string> = {
+  invalid: '#d1242f',
+  untrusted: '#f0883e',
+  error: '#bf3989',
+  unknown: '#d4a72c',
+  unsigned: '#6639ba',
+  unverified: '#8c959f',
+  verified: '#2da44e',
+};
+
+function chartVerdict(r: TargetResult): ChartVerdict {
+  if (r.status !== 'signed') return r.status;
+  return targetVerdict(r.signatures) ?? 'error';
+}
+
+function countVerdicts(rs: readonly TargetResult[]): Record<ChartVerdict, number> {
+  const counts = Object.fromEntries(SEVERITY.map((v) => [v, 0])) as Record<ChartVerdict, number>;
+  for (const r of rs) counts[chartVerdict(r)]++;
+  return counts;
+}
+
+function problemScore(c: Record<ChartVerdict, number>): number {
+  return SEVERITY.slice(0, -2).reduce((n, v, i) => n + c[v] * 10 ** (SEVERITY.length - i), 0);
+}
+
+function coverageHtml(report: ScanReport): string {
+  const items: string[] = [];
+  if (report.checked) items.push(`<dt>Checked</dt><dd>${esc(report.checked.join(', ') || '-')}</dd>`);
+  if (report.notChecked?.length)
+    items.push(
+      `<dt>Not checked</dt>${report.notChecked.map((n) => `<dd class="not-checked"><b>${esc(n.family)}</b>: ${esc(n.reason)}</dd>`).join('')}`,
+    );
+  if (report.trust)
+    items.push(
+      `<dt>Trust inputs</dt>${
+        report.trust.length
+          ? report.trust
+              .map(
+                (t) =>
+                  `<dd class="trust-input">${esc(t.kind)} <code>${esc(t.path)}</code>${t.default ? ' (system default)' : ''}${t.sha256 ? ` <small>sha256 ${esc(t.sha256.slice(0, 16))}…</small>` : ''}</dd>`,
+              )
+              .join('')
+          : '<dd>none given: signatures are at most unverified</dd>'
+      }`,
+    );
+  if (report.at) items.push(`<dt>Verified as of</dt><dd>${esc(report.at.toISOString())}</dd>`);
+  if (report.orphans?.length)
+    items.push(
+      `<dt>Orphan signatures</dt>${report.orphans.map((o) => `<dd>${esc(`${o.registry}/${o.repository}:${o.tag}`)} signs ${esc(o.subject)}, which does not exist</dd>`).join('')}`,
+    );
+  return items.length ? `<h2>Coverage</h2>\n<dl class="coverage" id="coverage">${items.join('')}</dl>` : '';
+}
+
+function groupChart(groups: Array<{ name: string; counts: Record<ChartVerdict, number> }>): string {
   if (!groups.length) return '<p>No targets.</p>';
   const label = 220;
   const bar = 300;
   const rowH = 22;
-  const max = Math.max(...groups.map((g) => g.signed + g.unsigned + g.unknown), 1);
+  const total = (c: Record<ChartVerdict, number>) => SEVERITY.reduce((n, v) => n + c[v], 0);
+  const max = Math.max(...groups.map((g) => total(g.counts)), 1);
   const scale = bar / max;
-  const h = groups.length * rowH + 24;
+  const legendRows = 2;
+  const h = groups.length * rowH + 16 * legendRows + 8;
   const rows = groups.map((g, i) => {
     const y = i * rowH + 4;
     let x = label;
-    const seg = (n: number, color: string, what: string) => {
+    const seg = (v: ChartVerdict) => {
+      const n = g.counts[v];
       if (!n) return '';
       const w = Math.max(1, n * scale);
-      const r = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="16" fill="${color}"><title>${esc(`${g.name}: ${n} ${what}`)}</title></rect>`;
+      const r = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="16" fill="${VERDICT_COLORS[v]}" data-verdict="${v}"><title>${esc(`${g.name}: ${n} ${v}`)}</title></rect>`;
       x += w;
       return r;
     };
-    const total = g.signed + g.unsigned + g.unknown;
+    const attrs = SEVERITY.map((v) => `data-${v}="${g.counts[v]}"`).join(' ');
     return (
-      `<g data-group="${esc(g.name)}" data-signed="${g.signed}" data-unsigned="${g.unsigned}" data-unknown="${g.unknown}">` +
+      `<g data-group="${esc(g.name)}" ${attrs}>` +
       `<text x="${label - 6}" y="${y + 12}" text-anchor="end" font-size="12">${esc(clip(g.name, 34))}</text>` +
-      seg(g.signed, GREEN, 'signed') +
-      seg(g.unsigned, RED, 'unsigned') +
-      seg(g.unknown, AMBER, 'unknown') +
-      `<text x="${(x + 4).toFixed(1)}" y="${y + 12}" font-size="12">${g.signed}/${total}</text></g>`
+      SEVERITY.map(seg).join('') +
+      `<text x="${(x + 4).toFixed(1)}" y="${y + 12}" font-size="12">${g.counts.verified}/${total(g.counts)} verified</text></g>`
     );
   });
-  const legend = [
-    [GREEN, 'signed'],
-    [RED, 'unsigned'],
-    [AMBER, 'unknown'],
-  ]
-    .map(
-      ([c, t], i) =>
-        `<rect x="${label + i * 90}" y="${h - 14}" width="10" height="10" fill="${c}"/><text x="${label + i * 90 + 14}" y="${h - 5}" font-size="11">${t}</text>`,
-    )
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${label + bar + 60}" height="${h}" viewBox="0 0 ${label + bar + 60} ${h}">${rows.join('')}${legend}</svg>`;
+  const legend = SEVERITY.map((v, i) => {
+    const lx = label + (i % 4) * 80;
+    const ly = groups.length * rowH + 8 + Math.floor(i / 4) * 16;
+    return `<rect x="${lx}" y="${ly}" width="10" height="10" fill="${VERDICT_COLORS[v]}"/><text x="${lx + 14}" y="${ly + 9}" font-size="11">${v}</text>`;
+  }).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${label + bar + 100}" height="${h}" viewBox="0 0 ${label + bar + 100} ${h}">${rows.join('')}${legend}</svg>`;
 }
 
 function signerChart(signers: Array<{ signer: string; targets: number }>): string {

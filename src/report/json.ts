@@ -1,10 +1,10 @@
 import type { CertificateSummary, ErrorEntry, SignatureResult, TargetResult } from '../model/index.js';
 import { targetRef } from '../model/index.js';
-import { sortResults, summarize, type ScanReport } from '../scan/report-model.js';
+import { sortResults, summarize, targetVerdict, type ScanReport } from '../scan/report-model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /** Bumped on any incompatible change to the JSON document; additive fields keep the major. */
-export const JSON_SCHEMA_VERSION = '1.1';
+export const JSON_SCHEMA_VERSION = '1.2';
 
 /**
  * The versioned JSON document. Built field by field so that raw signature material and anything not in
@@ -29,6 +29,15 @@ export function scanJson(report: ScanReport): Record<string, unknown> {
     startedAt: report.startedAt.toISOString(),
     finishedAt: report.finishedAt.toISOString(),
     durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
+    // Optional (1.2): reports saved by older versions, and merged ones, may lack them.
+    ...(report.scanId ? { scanId: report.scanId } : {}),
+    ...(report.toolVersion ? { sigscanVersion: report.toolVersion } : {}),
+    ...(report.scanId ? { at: report.at ? report.at.toISOString() : null } : {}),
+    ...(report.trust ? { trust: report.trust.map((t) => ({ ...t })) } : {}),
+    ...(report.checked ? { checked: [...report.checked] } : {}),
+    ...(report.notChecked ? { notChecked: report.notChecked.map((n) => ({ ...n })) } : {}),
+    ...(report.interrupted !== undefined ? { interrupted: report.interrupted } : {}),
+    ...(report.orphans ? { orphans: report.orphans.map((o) => ({ ...o })) } : {}),
     ...(report.plugins?.length ? { plugins: report.plugins } : {}),
   };
 }
@@ -54,6 +63,8 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
       digest: t.digest || null,
       mediaType: t.mediaType || null,
       size: t.size ?? null,
+      ...(t.untagged ? { untagged: true } : {}),
+      ...(t.workloads ? { workloads: t.workloads.map((w) => ({ ...w })) } : {}),
     });
   } else {
     Object.assign(base, {
@@ -67,6 +78,7 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
   return {
     ...base,
     status: r.status,
+    verdict: targetVerdict(r.signatures),
     signatures: r.signatures.map(signatureJson),
     errors: r.errors.map(errorJson),
   };

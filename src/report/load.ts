@@ -15,7 +15,7 @@ import type {
   TargetStatus,
   VerdictStatus,
 } from '../model/index.js';
-import type { ScanReport } from '../scan/report-model.js';
+import type { NotChecked, OrphanSignature, ScanReport, TrustInputRecord } from '../scan/report-model.js';
 import { validateReportDocument } from './schema.js';
 
 /* The JSON document's shapes, as the schema guarantees them. */
@@ -68,6 +68,8 @@ interface JsonImage extends JsonTargetBase {
   parent: string | null;
   mediaType: string | null;
   size: number | null;
+  untagged?: true;
+  workloads?: Array<{ namespace: string; kind: string; name: string; container: string }>;
 }
 interface JsonFile extends JsonTargetBase {
   kind: 'file';
@@ -79,7 +81,21 @@ interface JsonFile extends JsonTargetBase {
 export interface JsonReportDocument {
   schemaVersion: string;
   tool: { name: string; version: string };
-  scan: { command: string; inputs: string[]; startedAt: string; finishedAt: string; durationMs: number };
+  scan: {
+    command: string;
+    inputs: string[];
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    scanId?: string;
+    sigscanVersion?: string;
+    at?: string | null;
+    trust?: TrustInputRecord[];
+    checked?: SignatureFamily[];
+    notChecked?: NotChecked[];
+    interrupted?: boolean;
+    orphans?: OrphanSignature[];
+  };
   targets: Array<JsonImage | JsonFile>;
   errors: JsonError[];
   summary: { filesSkipped?: number } & Record<string, unknown>;
@@ -130,6 +146,15 @@ export function fromJsonDocument(doc: JsonReportDocument): ScanReport {
     scanErrors: doc.errors.map(errorEntry),
   };
   if (doc.summary.filesSkipped !== undefined) report.filesSkipped = doc.summary.filesSkipped;
+  const scan = doc.scan;
+  if (scan.scanId !== undefined) report.scanId = scan.scanId;
+  if (scan.sigscanVersion !== undefined) report.toolVersion = scan.sigscanVersion;
+  if (scan.at) report.at = new Date(scan.at);
+  if (scan.trust) report.trust = scan.trust.map((t) => ({ ...t }));
+  if (scan.checked) report.checked = [...scan.checked];
+  if (scan.notChecked) report.notChecked = scan.notChecked.map((n) => ({ ...n }));
+  if (scan.interrupted !== undefined) report.interrupted = scan.interrupted;
+  if (scan.orphans) report.orphans = scan.orphans.map((o) => ({ ...o }));
   if (doc.stats !== undefined) report.stats = doc.stats;
   return report;
 }
@@ -154,6 +179,8 @@ function targetResult(t: JsonImage | JsonFile): TargetResult {
     if (t.size !== null) target.size = t.size;
     if (t.platform !== null) target.platform = t.platform;
     if (t.parent !== null) target.parent = t.parent;
+    if (t.untagged) target.untagged = true;
+    if (t.workloads) target.workloads = t.workloads.map((w) => ({ ...w }));
   } else {
     target = {
       kind: 'file',

@@ -49,5 +49,39 @@ export function mergeReports(reports: readonly ScanReport[]): ScanReport {
     scanErrors: [...scanErrors.values()],
   };
   if (filesSkipped !== undefined) merged.filesSkipped = filesSkipped;
+  Object.assign(merged, mergeDescriptions(reports));
   return merged;
+}
+
+/**
+ * What the merged report may still claim about itself: a family counts as checked only when every part
+ * checked it; every part's "not checked" and trust inputs are kept; interrupted if any part was. The parts'
+ * scan ids are not the merge's; a version or `--at` is kept only when all parts agree.
+ */
+function mergeDescriptions(reports: readonly ScanReport[]): Partial<ScanReport> {
+  const out: Partial<ScanReport> = {};
+  const all = <K extends keyof ScanReport>(k: K) => reports.every((r) => r[k] !== undefined);
+  if (all('checked')) {
+    const [first, ...rest] = reports.map((r) => r.checked!);
+    out.checked = first!.filter((f) => rest.every((c) => c.includes(f)));
+  }
+  const unite = <T>(lists: Array<T[] | undefined>): T[] | undefined => {
+    if (lists.every((l) => l === undefined)) return undefined;
+    const seen = new Map<string, T>();
+    for (const item of lists.flatMap((l) => l ?? [])) seen.set(JSON.stringify(item), item);
+    return [...seen.values()];
+  };
+  const notChecked = unite(reports.map((r) => r.notChecked));
+  if (notChecked) out.notChecked = notChecked;
+  const trust = unite(reports.map((r) => r.trust));
+  if (trust) out.trust = trust;
+  const orphans = unite(reports.map((r) => r.orphans));
+  if (orphans) out.orphans = orphans;
+  if (reports.some((r) => r.interrupted !== undefined))
+    out.interrupted = reports.some((r) => r.interrupted === true);
+  const versions = new Set(reports.map((r) => r.toolVersion));
+  if (versions.size === 1 && reports[0]!.toolVersion) out.toolVersion = reports[0]!.toolVersion;
+  const ats = new Set(reports.map((r) => r.at?.toISOString()));
+  if (ats.size === 1 && reports[0]!.at) out.at = reports[0]!.at;
+  return out;
 }

@@ -76,6 +76,43 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
     line('skipped', `${plural(summary.filesSkipped, 'file')} (not a signable format)`);
   line('signers', String(summary.signers.length));
   for (const s of summary.signers) out.push(fit(`    ${String(s.targets).padStart(5)}  ${s.signer}`, width));
+  if (summary.untagged !== undefined)
+    line(
+      'untagged',
+      `${summary.untagged} signed digests no tag points at; ${summary.orphans ?? 0} orphan signatures`,
+    );
+  // What was and was not looked at, in full at any width: "unsigned" means nothing without it.
+  const block = (label: string, text: string) =>
+    out.push(...wrap(text, width - 14).map((l, i) => `  ${(i ? '' : label).padEnd(12)}${l}`));
+  if (report.checked) block('checked', report.checked.length ? report.checked.join(', ') : '-');
+  if (report.notChecked?.length)
+    block('not checked', report.notChecked.map((n) => `${n.family} (${n.reason})`).join('; '));
+  if (report.trust)
+    block(
+      'trust',
+      report.trust.length
+        ? report.trust.map((t) => `${t.kind} ${t.path}${t.default ? ' (default)' : ''}`).join(', ')
+        : 'none given: signatures are at most unverified',
+    );
+  if (report.at) block('at', report.at.toISOString());
+  if (report.interrupted)
+    out.push(paint(33, '  interrupted: the scan was stopped; only finished targets are reported'));
+  for (const o of report.orphans ?? [])
+    block('orphan', `${o.registry}/${o.repository}:${o.tag} signs ${o.subject}, which does not exist`);
+
+  // Why each signature that is not verified got its verdict, whatever the table had room for.
+  const reasons = sortResults(report.results).flatMap((r) =>
+    r.signatures
+      .filter((s) => s.verdict.status !== 'verified')
+      .map(
+        (s) =>
+          `${targetRef(r.target)}: ${s.evidence.family} ${s.verdict.status} (${s.verdict.code}): ${s.verdict.message}`,
+      ),
+  );
+  if (reasons.length) {
+    out.push('', bold(`Verdict reasons (${reasons.length})`));
+    for (const e of reasons) out.push(...wrap(e, width - 4).map((l, i) => `${i ? '    ' : '  '}${l}`));
+  }
 
   const errorLines = [
     ...report.scanErrors.map((e) => `  ${e.source ?? 'scan'}: ${e.code}: ${e.message}`),

@@ -3,7 +3,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 
 import type { SignatureResult, Target, TargetResult } from '../model/index.js';
 import { targetRef } from '../model/index.js';
-import { signerLabel, sortResults, type ScanReport } from '../scan/report-model.js';
+import { signerLabel, sortResults, targetVerdict, type ScanReport } from '../scan/report-model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /** GitHub code scanning rejects runs with more results than this. */
@@ -138,8 +138,22 @@ function signatureFindings(r: TargetResult, s: SignatureResult, at: Date): Sarif
   const what = `${e.family} signature (${e.location}) on ${ref} by ${who}`;
   const v = s.verdict;
   const out: SarifFinding[] = [];
+  // The target verdict rule (README "Verdicts"): a verified target is verified, so an untrusted or
+  // failed co-signature on it is reported, as a note, not as a problem with the target.
+  const coSignature =
+    v.status !== 'invalid' && v.status !== 'verified' && targetVerdict(r.signatures) === 'verified';
   const push = (ruleId: string, message: string) =>
-    out.push({ ruleId, target: r.target, identity: `${identity}|${ruleId}`, message: sentence(message) });
+    out.push({
+      ruleId,
+      target: r.target,
+      identity: `${identity}|${ruleId}`,
+      message: sentence(
+        coSignature
+          ? `${message.replace(/[.]$/, '')} (the target is verified by another signature)`
+          : message,
+      ),
+      ...(coSignature ? { level: 'note' as const } : {}),
+    });
   const expiredOrWeak = /EXPIRED|NOT_YET_VALID|WEAK/.test(v.code);
   if (v.status === 'invalid' && !expiredOrWeak) push('SIG002', `${what} is invalid: ${v.code}: ${v.message}`);
   else if (v.status === 'untrusted' && /POLICY|IDENTITY|ISSUER_MISMATCH|EKU|CONSTRAINT/.test(v.code))

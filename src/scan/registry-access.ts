@@ -11,12 +11,24 @@ import { RealmPolicy } from '../oci/registry/realm.js';
 import { RequestStats } from '../oci/registry/stats.js';
 import { HttpTransport } from '../oci/registry/transport.js';
 import type { Limits } from '../util/limits.js';
+import { CoverageTracker } from './coverage.js';
 import type { CommonPlan, RegistryAccess } from './run.js';
+
+/** Docker's default notary for Docker Hub images, as `docker trust inspect` uses it. */
+export const DOCKER_HUB_NOTARY = 'https://notary.docker.io';
 
 // Loaded only by registry scans: undici, openpgp (lookaside keyrings) and the notary client are a third
 // of a file scan's start-up otherwise.
-/** One transport (pools, retries, stats) for the scan and one client per registry host, made on first use. */
-export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limits: Limits) {
+/**
+ * One transport (pools, retries, stats) for the scan and one client per registry host, made on first use.
+ * `registries` are the hosts the scan will visit: when all are Docker Hub, its default notary is used
+ * without --notary-server, as docker does.
+ */
+export async function openRegistryAccess(
+  plan: RegistryAccess & CommonPlan,
+  limits: Limits,
+  registries: readonly string[] = [],
+) {
   if (plan.insecure) plan.log.warn('TLS certificate verification is OFF for this scan (--insecure)');
   const ca = plan.caFile ? await readCaFile(plan.caFile) : undefined;
   const stats = new RequestStats();
@@ -50,11 +62,16 @@ export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limi
     ca,
     timeoutMs: plan.timeoutMs,
   });
+  const notaryServer =
+    plan.notaryServer ??
+    (registries.length > 0 && registries.every((r) => apiHost(r) === 'registry-1.docker.io')
+      ? DOCKER_HUB_NOTARY
+      : undefined);
   let notary: NotaryService | undefined;
-  if (plan.notaryServer) {
-    const host = new URL(plan.notaryServer).host;
+  if (notaryServer) {
+    const host = new URL(notaryServer).host;
     notary = new NotaryService({
-      serverUrl: plan.notaryServer,
+      serverUrl: notaryServer,
       // The scan's transport: --timeout, --rps, TLS options and --stats apply to the notary server too.
       transport,
       auth: { realms: new RealmPolicy(plan.authRealmHosts), warn: (m) => plan.log.warn(m) },
@@ -68,6 +85,16 @@ export async function openRegistryAccess(plan: RegistryAccess & CommonPlan, limi
   return {
     stats,
     transport,
+    coverage: new CoverageTracker({
+      source: 'registry',
+      notaryServer,
+      annotationSignatures: plan.annotationSignatures,
+      simpleSigning,
+    }),
+    /** System defaults that were read because no flag named them. */
+    trustDefaults: plan.trust?.registriesDirs.length
+      ? []
+      : simpleSigning.registries.files.map((path) => ({ kind: 'registries-d', path, default: true })),
     credential,
     services: {
       simpleSigning,

@@ -7,12 +7,55 @@ import type {
   VerdictStatus,
 } from '../model/index.js';
 
+/** One trust input the scan read: a flag's file or directory, or a system default that was present. */
+export interface TrustInputRecord {
+  /** The flag (without dashes) or default it came from: `key`, `trust-root`, `registries-d`, `policy`, ... */
+  kind: string;
+  path: string;
+  /** SHA-256 of the file, or of a directory's files (relative name and bytes, sorted); null if unreadable. */
+  sha256: string | null;
+  /** True when nobody named it: a system default the reference tool also reads. */
+  default?: boolean;
+}
+
+/** A signature family that was not looked up, and why (what to pass to look it up). */
+export interface NotChecked {
+  family: SignatureFamily;
+  reason: string;
+}
+
+/** A signature tag whose subject manifest does not exist. */
+export interface OrphanSignature {
+  registry: string;
+  repository: string;
+  /** The tag that holds the signature (`sha256-<hex>.sig`, `.att`, referrer fallback). */
+  tag: string;
+  /** The digest it claims to sign. */
+  subject: string;
+}
+
 /** A finished scan: everything a reporter may read. */
 export interface ScanReport {
   command: string;
   inputs: string[];
   startedAt: Date;
   finishedAt: Date;
+  /** Unique per scan run; every ndjson line carries it so that lines of concurrent scans can be told apart. */
+  scanId?: string;
+  /** The sigscan version that ran the scan (a merged report keeps the newest). */
+  toolVersion?: string;
+  /** `--at`: the time signatures were verified as of; absent means the time of the scan. */
+  at?: Date;
+  /** Trust inputs read, with their hashes: what a verdict was relative to. */
+  trust?: TrustInputRecord[];
+  /** Families that were looked up for every target they apply to. */
+  checked?: SignatureFamily[];
+  /** Families that were not looked up (a target "unsigned" says nothing about them). */
+  notChecked?: NotChecked[];
+  /** SIGINT/SIGTERM stopped the scan: results cover only what finished. */
+  interrupted?: boolean;
+  /** Signature tags whose subject manifest is missing. */
+  orphans?: OrphanSignature[];
   results: TargetResult[];
   /** Problems not tied to one target: an unreachable registry, a denied catalog, an unreadable directory. */
   scanErrors: ErrorEntry[];
@@ -48,11 +91,17 @@ export interface ScanSummary {
   /** Target-level error entries plus scan-level ones. */
   errors: number;
   filesSkipped?: number;
+  /** Registry scans: targets found only through a signature or referrer tag. */
+  untagged?: number;
+  /** Registry scans: signature tags whose subject manifest is gone. */
+  orphans?: number;
 }
 
 /**
- * The verdict of a signed target as a whole: invalid if any signature is invalid (tampering outranks
- * everything), else the best of the rest (verified > untrusted > unverified > error).
+ * The verdict of a signed target as a whole (README "Verdicts": the one place this rule is documented):
+ * invalid if any signature is invalid (tampering outranks everything), else the best of the rest
+ * (verified > untrusted > unverified > error), as a consumer that needs one good signature sees it.
+ * `--fail-on`, SARIF levels, the summary and the HTML charts all use this rule. Null when unsigned.
  */
 export function targetVerdict(signatures: readonly SignatureResult[]): VerdictStatus | null {
   if (signatures.length === 0) return null;
@@ -90,12 +139,14 @@ export class SummaryAccumulator {
     errors: 0,
   };
   private readonly signers = new Map<string, SignerCount>();
+  private untagged = 0;
 
   add(r: TargetResult): void {
     const summary = this.summary;
     summary.targets++;
     summary[r.status]++;
     summary.errors += r.errors.length;
+    if (r.target.kind === 'image' && r.target.untagged) this.untagged++;
     const tv = targetVerdict(r.signatures);
     if (tv) summary.targetVerdicts[tv]++;
     const seen = new Set<string>();
@@ -118,7 +169,11 @@ export class SummaryAccumulator {
     }
   }
 
-  finish(scanErrors: readonly ErrorEntry[], filesSkipped?: number): ScanSummary {
+  finish(
+    scanErrors: readonly ErrorEntry[],
+    filesSkipped?: number,
+    orphans?: readonly OrphanSignature[],
+  ): ScanSummary {
     const families = Object.fromEntries(
       Object.entries(this.summary.families).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     );
@@ -135,6 +190,11 @@ export class SummaryAccumulator {
       errors: this.summary.errors + scanErrors.length,
     };
     if (filesSkipped !== undefined) summary.filesSkipped = filesSkipped;
+    // Only registry scans look for them; other reports keep their summary as before.
+    if (orphans !== undefined || this.untagged) {
+      summary.untagged = this.untagged;
+      summary.orphans = orphans?.length ?? 0;
+    }
     return summary;
   }
 }
@@ -146,7 +206,7 @@ function signerKeyOf(s: SignerCount): string {
 export function summarize(report: ScanReport): ScanSummary {
   const acc = new SummaryAccumulator();
   for (const r of report.results) acc.add(r);
-  return acc.finish(report.scanErrors, report.filesSkipped);
+  return acc.finish(report.scanErrors, report.filesSkipped, report.orphans);
 }
 
 /** Stable order for every format: by reference, then platform. */

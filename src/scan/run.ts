@@ -3,23 +3,27 @@ import { stat } from 'node:fs/promises';
 import type { DetectServices } from '../detectors/detector.js';
 import { detectorsFor } from '../detectors/index.js';
 import { describeError, SigscanError } from '../errors.js';
-import type { ErrorEntry, TargetResult } from '../model/index.js';
+import type { ErrorEntry, TargetResult, Workload } from '../model/index.js';
 import { parseScope } from '../oci/reference.js';
 import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
-import { imageScopes } from '../sources/image-list.js';
+import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
+import { TOOL_VERSION } from '../version.js';
+import { CoverageTracker } from './coverage.js';
 import { runScan, type ScanJob } from './engine.js';
 import { loadPlugins, pluginDetectors, pluginVerifiers, type LoadedPlugin } from '../plugin/index.js';
 import { FAMILY_VERIFIERS } from '../trust/families/index.js';
 import { usePluginSidecars } from '../sources/sidecars.js';
+import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
+import { describeTrustInputs } from './trust-inputs.js';
 
 export interface CommonPlan {
   concurrency: number;
@@ -40,6 +44,15 @@ export interface CommonPlan {
   shard?: Shard;
   /** Plugin families (built-in ones and `--plugin` modules); the built-in ones when absent. */
   plugins?: LoadedPlugin[];
+  /**
+   * Aborted on SIGINT/SIGTERM: no new target starts, in-flight ones get a grace period, and the report
+   * covers what finished, marked `interrupted`.
+   */
+  signal?: AbortSignal;
+  /** Grace for in-flight targets after `signal` aborts (default 1500 ms; the CLI promises 2 s in all). */
+  graceMs?: number;
+  /** Names this run in every output line; made by the caller so that streaming output can carry it. */
+  scanId?: string;
 }
 
 /** How to reach registries: credentials, TLS, pacing. */
@@ -68,11 +81,15 @@ export interface RepoScanPlan extends CommonPlan, RegistryAccess, ListingPlan {
   target: string;
   repos?: string[];
   tags?: string[];
+  /** Report signed digests no tag points at, and orphan signatures (default true; --no-untagged). */
+  untagged?: boolean;
 }
 
 export interface ImagesScanPlan extends CommonPlan, RegistryAccess {
   /** Image references as people and `kubectl` write them (`nginx:1.25`, `ghcr.io/o/a@sha256:...`). */
   images: string[];
+  /** From kubectl JSON: the workload containers that run each reference (keyed by the reference). */
+  workloads?: ReadonlyArray<{ ref: string; workload: Workload }>;
 }
 
 export interface FsScanPlan extends CommonPlan {
@@ -88,10 +105,12 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scope = parseScope(plan.target);
+  checkScopeNames(scope, plan.target);
   const scanErrors: ErrorEntry[] = [];
+  const orphans: NonNullable<ScanReport['orphans']> = [];
   const { openRegistryAccess } = await import('./registry-access.js');
   const { openRepositoryListing } = await import('../oci/listing/index.js');
-  const access = await openRegistryAccess(plan, limits);
+  const access = await openRegistryAccess(plan, limits, [scope.registry]);
   try {
     const client = await access.client(scope.registry);
     const repositories = await openRepositoryListing(scope.registry, plan, {
@@ -106,19 +125,23 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
       tags: plan.tags,
       scanErrors,
       shard: plan.shard,
+      untagged: plan.untagged !== false,
+      orphans,
     });
-    const results = await collect(jobs, plan, limits, access.services);
+    const run = await collect(jobs, plan, limits, access.coverage, access.services);
     return {
       command: 'repo',
       inputs: [plan.target],
       startedAt,
       finishedAt: new Date(),
-      results,
+      results: run.results,
       scanErrors,
       stats: plan.stats ? access.stats.snapshot() : undefined,
+      ...(await describeScan(plan, run, access.trustDefaults)),
+      ...(plan.untagged !== false ? { orphans } : {}),
     };
   } finally {
-    await access.close();
+    await closeAccess(access, plan.signal);
   }
 }
 
@@ -129,7 +152,16 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   const scopes = imageScopes(plan.images).filter((s) => inShard(`${s.registry}/${s.repository}`, plan.shard));
   plan.onTotal?.(scopes.length);
   const { openRegistryAccess } = await import('./registry-access.js');
-  const access = await openRegistryAccess(plan, limits);
+  const workloads = new Map<string, Workload[]>();
+  for (const { ref, workload } of plan.workloads ?? []) {
+    const key = scopeKey(normalizeImageRef(ref));
+    workloads.set(key, [...(workloads.get(key) ?? []), workload]);
+  }
+  const access = await openRegistryAccess(
+    plan,
+    limits,
+    scopes.map((s) => s.registry),
+  );
   try {
     const discoveries = new Map<string, StoreDiscovery>();
     async function* jobs(): AsyncIterable<ScanJob> {
@@ -141,27 +173,37 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
           discovery = new StoreDiscovery(client, scope.repository!);
           discoveries.set(key, discovery);
         }
-        yield tagJob(
+        const job = tagJob(
           client,
           discovery,
           scope.repository!,
           scope.digest ?? scope.tag!,
           scope.digest ? scope.tag : undefined,
         );
+        const runs = workloads.get(scopeKey(scope));
+        yield runs
+          ? {
+              run: async () =>
+                (await job.run()).map((p) =>
+                  p.target.kind === 'image' ? { ...p, target: { ...p.target, workloads: runs } } : p,
+                ),
+            }
+          : job;
       }
     }
-    const results = await collect(jobs(), plan, limits, access.services);
+    const run = await collect(jobs(), plan, limits, access.coverage, access.services);
     return {
       command: 'images',
       inputs: plan.images,
       startedAt,
       finishedAt: new Date(),
-      results,
+      results: run.results,
       scanErrors: [],
       stats: plan.stats ? access.stats.snapshot() : undefined,
+      ...(await describeScan(plan, run, access.trustDefaults)),
     };
   } finally {
-    await access.close();
+    await closeAccess(access, plan.signal);
   }
 }
 
@@ -200,8 +242,16 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
     }
   }
   try {
-    const results = await collect(jobs(), plan, limits);
-    return { command: 'layout', inputs: plan.paths, startedAt, finishedAt: new Date(), results, scanErrors };
+    const run = await collect(jobs(), plan, limits, new CoverageTracker({ source: 'layout' }));
+    return {
+      command: 'layout',
+      inputs: plan.paths,
+      startedAt,
+      finishedAt: new Date(),
+      results: run.results,
+      scanErrors,
+      ...(await describeScan(plan, run)),
+    };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }
@@ -229,38 +279,97 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     counters,
     shard: plan.shard,
   });
-  const results = await collect(jobs, { ...plan, plugins }, limits).finally(restoreSidecars);
+  const run = await collect(
+    jobs,
+    { ...plan, plugins },
+    limits,
+    new CoverageTracker({ source: 'fs' }),
+  ).finally(restoreSidecars);
   return {
     command: 'fs',
     inputs: plan.roots,
     startedAt,
     finishedAt: new Date(),
-    results,
+    results: run.results,
     scanErrors,
     filesSkipped: counters.skipped,
+    ...(await describeScan(plan, run)),
   };
+}
+
+interface CollectedRun {
+  results: TargetResult[];
+  interrupted: boolean;
+  coverage: CoverageTracker;
 }
 
 async function collect(
   jobs: AsyncIterable<ScanJob>,
   plan: CommonPlan,
   limits: Limits,
+  coverage: CoverageTracker,
   services?: DetectServices,
-): Promise<TargetResult[]> {
+): Promise<CollectedRun> {
   const results: TargetResult[] = [];
   const plugins = plan.plugins ?? (await loadPlugins());
   const fromPlugins = pluginDetectors(plugins);
   const trust = plan.trust ?? emptyTrustConfig();
-  for await (const result of runScan(jobs, {
+  const signal = plan.signal;
+  const iterator = runScan(signal ? stopOnAbort(jobs, signal) : jobs, {
     detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
     trust: new TrustEvaluator(trust, { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) }),
     concurrency: plan.concurrency,
     limits,
     log: plan.log,
     services,
-  })) {
+  })[Symbol.asyncIterator]();
+  // After an interrupt, in-flight targets get a grace period; then the scan ends without them.
+  let cutoff: Promise<'cutoff'> | undefined;
+  const graceEnded = (): Promise<'cutoff'> =>
+    (cutoff ??= new Promise((resolve) => setTimeout(() => resolve('cutoff'), plan.graceMs ?? 1500).unref()));
+  const aborted = signal
+    ? new Promise<'aborted'>((resolve) =>
+        signal.aborted ? resolve('aborted') : signal.addEventListener('abort', () => resolve('aborted')),
+      )
+    : undefined;
+  for (;;) {
+    const next = iterator.next();
+    let step: IteratorResult<TargetResult> | 'cutoff' | 'aborted' = await (aborted
+      ? Promise.race([next, aborted])
+      : next);
+    if (step === 'aborted') step = await Promise.race([next, graceEnded()]);
+    if (step === 'cutoff' || step.done) break;
+    const result = step.value;
+    coverage.add(result.target);
     if (plan.retainResults !== false) results.push(result);
     plan.onResult?.(result);
   }
-  return results;
+  return { results, interrupted: signal?.aborted ?? false, coverage };
+}
+
+/** What the report says about itself: id, version, verification time, trust inputs, coverage. */
+async function describeScan(
+  plan: CommonPlan,
+  run: CollectedRun,
+  trustDefaults: ReadonlyArray<{ kind: string; path: string; default?: boolean }> = [],
+): Promise<Partial<ScanReport>> {
+  const coverage = await run.coverage.finish();
+  return {
+    scanId: plan.scanId,
+    toolVersion: TOOL_VERSION,
+    ...(plan.trust?.at ? { at: plan.trust.at } : {}),
+    trust: await describeTrustInputs([...(plan.trust?.sources ?? []), ...trustDefaults]),
+    checked: coverage.checked,
+    notChecked: coverage.notChecked,
+    interrupted: run.interrupted,
+  };
+}
+
+/** After an interrupt, requests still in flight must not hold the report back. */
+async function closeAccess(access: { close(): Promise<void> }, signal: AbortSignal | undefined) {
+  if (!signal?.aborted) return access.close();
+  await Promise.race([
+    access.close().catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, 500).unref()),
+  ]);
 }

@@ -1,5 +1,6 @@
-import { describeError } from '../errors.js';
+import { describeError, isNotFound } from '../errors.js';
 import type { ErrorEntry, ImageTarget } from '../model/index.js';
+import type { OrphanSignature } from '../scan/report-model.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import type { ScanScope } from '../oci/reference.js';
 import type { RegistryClient } from '../oci/registry/client.js';
@@ -24,10 +25,17 @@ export interface RegistrySourceOptions {
    * namespace, `--repos` and shard filters still apply.
    */
   repositories?: AsyncIterable<string>;
+  /**
+   * Report signed digests that no scanned tag points at (found through their `sha256-<hex>.sig`, `.att`
+   * or referrer tags) as targets of their own, and signature tags whose subject is gone in `orphans`.
+   * Only without a --tags filter: with one, every digest of an unselected tag would look untagged.
+   */
+  untagged?: boolean;
+  orphans?: OrphanSignature[];
 }
 
 /** Tags that name digests (`sha256-<hex>`, `.sig`, `.att`, `.sbom`) are signatures and indexes, not images. */
-const DIGEST_TAG = /^sha256-[0-9a-f]{64}(?:\..*)?$/;
+const DIGEST_TAG = /^sha256-([0-9a-f]{64})(?:\..*)?$/;
 
 /**
  * One job per image tag of a store that holds a single repository (an OCI layout or archive); digest tags
@@ -67,6 +75,7 @@ export async function* registryJobs(
     return;
   }
 
+  let tagsSelected = 0;
   const repoFilter = new GlobSet(opts.repos);
   const tagFilter = new GlobSet(opts.tags);
   const repositories = selectRepositories(
@@ -77,7 +86,8 @@ export async function* registryJobs(
     opts.scanErrors,
     opts.shard,
   );
-  const listed = mapConcurrent(repositories, opts.listConcurrency ?? 4, async (repository) => {
+  const counted = countRepositories(repositories);
+  const listed = mapConcurrent(counted.source, opts.listConcurrency ?? 4, async (repository) => {
     try {
       return { repository, tags: await client.listTags(repository) };
     } catch (err) {
@@ -93,34 +103,149 @@ export async function* registryJobs(
     const tags = entry.tags
       .filter((t) => !DIGEST_TAG.test(t) && (tagFilter.empty || tagFilter.matches(t)))
       .sort();
-    for (const tag of tags) yield tagJob(client, discovery, entry.repository, tag);
+    tagsSelected += tags.length;
+    const resolved: Array<Promise<PreparedTarget[]>> = [];
+    for (const tag of tags) {
+      const job = tagJob(client, discovery, entry.repository, tag);
+      yield {
+        run: () => {
+          const pending = job.run();
+          resolved.push(pending);
+          return pending;
+        },
+      };
+    }
+    if (opts.untagged && tagFilter.empty) {
+      // Pulled after every tag job of the repository has started, so `resolved` is complete when it runs.
+      yield untaggedJob(client, discovery, entry.repository, entry.tags, resolved, opts.orphans);
+    }
+  }
+  if (!counted.failed) {
+    const noMatch = (message: string) =>
+      opts.scanErrors.push({ code: 'NO_MATCH', message, source: client.name });
+    const where = scope.namespace ? `${client.name}/${scope.namespace}` : client.name;
+    if (counted.count === 0 && (scope.namespace || !repoFilter.empty)) {
+      const what = [
+        scope.namespace ? `under ${where}` : `in ${where}`,
+        repoFilter.empty ? '' : `matching --repos ${opts.repos!.join(',')}`,
+      ]
+        .filter(Boolean)
+        .join(' ');
+      noMatch(`no repository ${what}: check the name (a typo scans nothing)`);
+    } else if (counted.count > 0 && tagsSelected === 0 && !tagFilter.empty) {
+      noMatch(`no tag matching --tags ${opts.tags!.join(',')} in ${counted.count} repositories of ${where}`);
+    }
   }
 }
 
-async function* selectRepositories(
+/** Counts what a repository source yields, and whether listing failed (then "no match" is not known). */
+function countRepositories(source: AsyncIterable<string> & { failed?: () => boolean }) {
+  const state = { count: 0, failed: false };
+  async function* counting(): AsyncIterable<string> {
+    for await (const repository of source) {
+      state.count++;
+      yield repository;
+    }
+    state.failed = source.failed?.() ?? false;
+  }
+  return {
+    source: counting(),
+    get count() {
+      return state.count;
+    },
+    get failed() {
+      return state.failed;
+    },
+  };
+}
+
+/**
+ * Digests that only a signature or referrer tag names: after a tag moves, the old image and its
+ * signature stay in the repository. Each that still exists is a target (`untagged`); a signature tag
+ * whose subject manifest is gone is an orphan.
+ */
+function untaggedJob(
+  client: RegistryClient,
+  discovery: StoreDiscovery,
+  repository: string,
+  allTags: readonly string[],
+  resolved: ReadonlyArray<Promise<PreparedTarget[]>>,
+  orphans: OrphanSignature[] | undefined,
+): ScanJob {
+  return {
+    run: async (): Promise<PreparedTarget[]> => {
+      const subjects = new Map<string, string>();
+      for (const tag of [...allTags].sort()) {
+        const hex = DIGEST_TAG.exec(tag)?.[1];
+        if (hex && !subjects.has(`sha256:${hex}`)) subjects.set(`sha256:${hex}`, tag);
+      }
+      if (subjects.size === 0) return [];
+      const covered = new Set<string>();
+      for (const outcome of await Promise.allSettled(resolved)) {
+        if (outcome.status !== 'fulfilled') continue;
+        for (const p of outcome.value) {
+          if (p.target.kind !== 'image') continue;
+          covered.add(p.target.digest);
+          if (p.target.parent) covered.add(p.target.parent);
+        }
+      }
+      const out: PreparedTarget[] = [];
+      for (const [digest, tag] of subjects) {
+        if (covered.has(digest)) continue;
+        try {
+          const { manifest } = await client.getManifest(repository, digest);
+          // A signature on an attachment (an SBOM, an attestation, another signature) signs an artifact,
+          // not an image: it is found again as a referrer of referrers, never reported as an image.
+          const image = Array.isArray(manifest.manifests) || isImageConfig(manifest.config?.mediaType);
+          if (manifest.subject || manifest.artifactType || !image) continue;
+        } catch (err) {
+          if (isNotFound(err)) {
+            orphans?.push({ registry: client.name, repository, tag, subject: digest });
+            continue;
+          }
+          // Could not tell whether it exists: an unknown target, never silently dropped.
+        }
+        const prepared = await tagJob(client, discovery, repository, digest).run();
+        for (const p of prepared) {
+          if (p.target.kind !== 'image' || covered.has(p.target.digest)) continue;
+          covered.add(p.target.digest);
+          out.push({ ...p, target: { ...p.target, untagged: true } });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+function selectRepositories(
   client: RegistryClient,
   source: AsyncIterable<string>,
   scope: ScanScope,
   filter: GlobSet,
   scanErrors: ErrorEntry[],
   shard: Shard | undefined,
-): AsyncIterable<string> {
+): AsyncIterable<string> & { failed: () => boolean } {
   const prefix = scope.namespace ? `${scope.namespace}/` : undefined;
-  try {
-    for await (const repository of source) {
-      if (prefix && repository !== scope.namespace && !repository.startsWith(prefix)) continue;
-      if (!filter.empty && !filter.matches(repository)) continue;
-      if (!inShard(repository, shard)) continue;
-      yield repository;
+  let failed = false;
+  const gen = (async function* () {
+    try {
+      for await (const repository of source) {
+        if (prefix && repository !== scope.namespace && !repository.startsWith(prefix)) continue;
+        if (!filter.empty && !filter.matches(repository)) continue;
+        if (!inShard(repository, shard)) continue;
+        yield repository;
+      }
+    } catch (err) {
+      failed = true;
+      const e = describeError(err);
+      scanErrors.push({
+        code: e.code,
+        message: `cannot list repositories of ${client.name} (${e.message}); name a repository as host/name:tag instead`,
+        source: client.name,
+      });
     }
-  } catch (err) {
-    const e = describeError(err);
-    scanErrors.push({
-      code: e.code,
-      message: `cannot list repositories of ${client.name} (${e.message}); name a repository as host/name:tag instead`,
-      source: client.name,
-    });
-  }
+  })();
+  return Object.assign(gen, { failed: () => failed });
 }
 
 function failedJob(
@@ -205,4 +330,13 @@ function platformString(d: Descriptor): string {
   const p = d.platform;
   if (!p?.os && !p?.architecture) return 'unknown';
   return [p.os ?? 'unknown', p.architecture ?? 'unknown', p.variant].filter(Boolean).join('/');
+}
+
+const IMAGE_CONFIGS = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+function isImageConfig(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && IMAGE_CONFIGS.has(mediaType);
 }

@@ -53,6 +53,8 @@ export interface TrustConfig {
   inTotoLayoutKeys: TrustedKey[];
   /** TUF state cache directory (`--tuf-cache`, default in the user's cache dir; `none`: no cache). */
   tufCache?: string;
+  /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
+  sources?: Array<{ kind: string; path: string }>;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -136,6 +138,20 @@ const LIST_KEYS = new Set<keyof TrustInput>([
   'inTotoLayoutKey',
 ]);
 
+/** The inputs that are paths, with the flag that names them. */
+const PATH_KEYS: Array<[keyof TrustInput, string]> = [
+  ['trustRoot', 'trust-root'],
+  ['tsaRoot', 'tsa-root'],
+  ['key', 'key'],
+  ['trustedRoot', 'trusted-root'],
+  ['notationDir', 'notation-dir'],
+  ['gpgKeyring', 'gpg-keyring'],
+  ['tufRoot', 'tuf-root'],
+  ['policy', 'policy'],
+  ['registriesD', 'registries-d'],
+  ['inTotoLayoutKey', 'in-toto-layout-key'],
+];
+
 /** Flags win over the config file for single values; lists are joined. */
 export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   const fromFile = flags.config ? await readConfigFile(flags.config) : {};
@@ -174,6 +190,13 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
   config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
+  config.sources = [
+    ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),
+    ...PATH_KEYS.flatMap(([key, kind]) => {
+      const v = merged[key] as string | string[] | undefined;
+      return (v === undefined ? [] : Array.isArray(v) ? v : [v]).map((path) => ({ kind, path }));
+    }),
+  ];
   if (merged.at) {
     const at = new Date(merged.at);
     if (Number.isNaN(at.getTime()))

@@ -78,8 +78,12 @@ describe('every format on sigscan fs fixtures', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(json.targets.length + 1);
-    const targets = lines.slice(0, -1).map(({ type, ...t }) => {
+    const scanIds = new Set(lines.map((l) => (l as { scanId?: string }).scanId));
+    expect(scanIds.size).toBe(1);
+    expect([...scanIds][0]).toMatch(/^[0-9a-f-]{36}$/);
+    const targets = lines.slice(0, -1).map(({ type, scanId: _id, sigscanVersion, ...t }) => {
       expect(type).toBe('target');
+      expect(sigscanVersion).toBeTruthy();
       expect(targetSchemaErrors(t)).toEqual([]);
       return t;
     });
@@ -194,7 +198,9 @@ describe('every format on sigscan fs fixtures', () => {
       count('signers'),
     ]).toEqual(['4', '2', '2', '0', '1']);
     expect(dom).toContain('4 of 4 rows');
-    expect(dom).toMatch(/<g data-group="fixtures\/jar" data-signed="1" data-unsigned="1"/);
+    expect(dom).toMatch(
+      /<g data-group="fixtures\/jar" [^>]*data-unsigned="1" data-unverified="1" data-verified="0"/,
+    );
     expect(dom).toMatch(/data-targets="2"/);
     // The inline script applies a filter from the address: only the two unsigned rows stay visible.
     const filtered = await dumpDom(`file://${file}#status=unsigned`);

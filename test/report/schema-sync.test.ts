@@ -39,3 +39,17 @@ describe('report schema enums', () => {
     expect([...file.properties.format.enum].sort()).toEqual(sorted(FORMATS));
   });
 });
+
+describe('schema version', () => {
+  it('is the one the README shows, and the schema accepts it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { PROJECT_ROOT } = await import('../helpers/tools.js');
+    const { JSON_SCHEMA_VERSION } = await import('../../src/report/json.js');
+    const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(/"schemaVersion": "(1\.\d+)"/.exec(readme)?.[1]).toBe(JSON_SCHEMA_VERSION);
+    const pattern = (REPORT_SCHEMA as unknown as { properties: { schemaVersion: { pattern: string } } })
+      .properties.schemaVersion.pattern;
+    expect(new RegExp(pattern).test(JSON_SCHEMA_VERSION)).toBe(true);
+  });
+});
