@@ -123,7 +123,7 @@ describe('ReportWriter', () => {
     expect(lines).toHaveLength(5);
     expect(JSON.parse(lines[4]!)).toMatchObject({
       type: 'summary',
-      summary: { targets: 4, unsigned: 2, filesSkipped: 3 },
+      summary: { targets: 4, unsigned: 2, filesSkipped: 4 },
     });
     expect(writer.exitCode(report)).toBe(1);
   });

@@ -71,10 +71,22 @@ const FALSE_OUTCOMES: Record<string, Array<[status: string, code: string]>> = {
   'jar/equinox/signed_with_sf_corrupted.jar': [['invalid', 'MANIFEST_MALFORMED']],
   // jarsigner -strict: "This jar contains unsigned entries which have not been integrity-checked."
   'jar/equinox/signed_with_metadata_added.jar': [['invalid', 'UNSIGNED_ENTRIES']],
-  // MD5withRSA: jarsigner treats the jar as unsigned; we keep the signature and say why it cannot count.
-  'jar/equinox/test.bug252098.jar': [['invalid', 'DISABLED_ALGORITHM']],
+  // MD5withRSA: jarsigner treats the jar as unsigned. The corpus gives no root for it, so trust is not
+  // decided (with a root it is untrusted WEAK_ALGORITHM: test/trust/jar-weak-algorithms.test.ts).
+  'jar/equinox/test.bug252098.jar': [['unverified', 'NO_TRUST_ROOT']],
   // "jar is unsigned."
   'jar/equinox/unsigned.jar': [],
+};
+
+/**
+ * Where sigscan deliberately departs from expected.json (which records jarsigner's answer), with the
+ * reason. Each entry is asserted exactly; everything else follows expected.json.
+ */
+const ERRATA: Record<string, { outcomes: Array<[status: string, code: string]>; why: string }> = {
+  'jar/equinox/signed_with_metadata_removed.jar': {
+    outcomes: [['invalid', 'ENTRY_MISSING']],
+    why: 'a signed entry is missing from the archive: jarsigner only warns, issue #11 makes it invalid (the artifact is not what was signed)',
+  },
 };
 
 describe('jar verifier on the corpus (expected.json, as of 2026-11-21)', () => {
@@ -96,7 +108,13 @@ describe('jar verifier on the corpus (expected.json, as of 2026-11-21)', () => {
       await config({ roots, at: CORPUS_AT }),
     );
     const verdicts = outcomes.map((o) => o.verdict);
-    if (a.expected.verifies === true) {
+    const erratum = ERRATA[a.id];
+    if (erratum) {
+      expect(
+        verdicts.map((v) => [v.status, v.code]),
+        erratum.why,
+      ).toEqual(erratum.outcomes);
+    } else if (a.expected.verifies === true) {
       expect(verdicts.length).toBeGreaterThan(0);
       for (const v of verdicts)
         expect(v, v.message).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });

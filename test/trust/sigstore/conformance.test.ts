@@ -69,7 +69,7 @@ const FAIL_CODES: Record<string, [status: string, code: string]> = {
   'rekor2-dsse-mismatch-envelope_fail': ['invalid', 'TLOG_ENTRY_MISMATCH'],
   'rekor2-dsse-mismatch-sig_fail': ['invalid', 'TLOG_ENTRY_MISMATCH'],
   'rekor2-no-inclusion-proof_fail': ['invalid', 'MALFORMED_BUNDLE'],
-  'rekor2-no-timestamp_fail': ['unverified', 'NO_SIGNING_TIME'],
+  'rekor2-no-timestamp_fail': ['untrusted', 'TLOG_MISSING'],
   'rekor2-timestamp-outside-trust-root-tsa-validity_fail': ['untrusted', 'TIMESTAMP_UNTRUSTED'],
   'rekor2-timestamp-outside-tsa-cert-validity_fail': ['untrusted', 'TIMESTAMP_UNTRUSTED'],
   'rekor2-timestamp-payload-mismatch_fail': ['untrusted', 'TIMESTAMP_UNTRUSTED'],
