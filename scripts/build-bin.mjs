@@ -66,6 +66,11 @@ main(process.argv.slice(2), process.execPath, { pjson: ${JSON.stringify(pjson)} 
   logOverride: { 'unsupported-dynamic-import': 'silent', 'empty-import-meta': 'silent' },
 });
 chmodSync(bundle, 0o755);
+// A single executable cannot import() at run time (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): a built-in
+// imported dynamically in src/ must be a static import instead.
+const dynamicBuiltins = readFileSync(bundle, 'utf8').match(/\bimport\("node:[^"]+"\)/g);
+if (dynamicBuiltins)
+  throw new Error(`build-bin: dynamic import of built-ins in the bundle: ${dynamicBuiltins.join(', ')}`);
 
 if (process.argv.includes('--no-sea')) process.exit(0);
 // Node's single executable application: a blob of the bundle injected into a copy of this node.

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 import { Args, Command, Flags } from '@oclif/core';
 
 import { readStdin, registryAccess, registryFlags } from './registry-flags.js';
@@ -54,10 +56,9 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Images);
-    const [{ runImagesScan }, { parseImageEntries }, { readFile }, { SigscanError }] = await Promise.all([
+    const [{ runImagesScan }, { parseImageEntries }, { SigscanError }] = await Promise.all([
       import('../scan/run.js'),
       import('../sources/image-list.js'),
-      import('node:fs/promises'),
       import('../errors.js'),
     ]);
     await runScanCommand(this, 'images', flags, async (common) => {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { Command } from '@oclif/core';
 
 import type { CommonPlan } from '../scan/run.js';
@@ -31,7 +33,6 @@ export async function runScanCommand(
     { SigscanError },
     { checkTrustPaths },
     { interruptOnSignals },
-    { randomUUID },
   ] = await Promise.all([
     import('./output.js'),
     import('../util/logger.js'),
@@ -39,7 +40,6 @@ export async function runScanCommand(
     import('../errors.js'),
     import('../scan/preflight.js'),
     import('../scan/interrupt.js'),
-    import('node:crypto'),
   ]);
   let interrupt: ReturnType<typeof interruptOnSignals> | undefined;
   try {

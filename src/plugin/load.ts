@@ -75,7 +75,7 @@ export async function loadPlugins(opts: PluginLoadOptions = {}): Promise<LoadedP
     const entry = resolveModule(spec, cwd);
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+      mod = await importModule(entry);
     } catch (err) {
       throw usage(`--plugin ${spec}: cannot load: ${(err as Error).message}`, err);
     }
@@ -105,6 +105,19 @@ export async function loadPlugins(opts: PluginLoadOptions = {}): Promise<LoadedP
   }
   checkOptions(plugins, settings);
   return plugins;
+}
+
+/**
+ * import() of the plugin file; the single executable has no dynamic import, so there require() loads it
+ * (CommonJS, or an ES module through Node's require(esm), on by default since 20.19 and 22.12).
+ */
+async function importModule(entry: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw err;
+    return createRequire(entry)(entry) as Record<string, unknown>;
+  }
 }
 
 function resolveModule(spec: string, cwd: string): string {

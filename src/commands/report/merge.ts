@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Args, Command, Flags } from '@oclif/core';
 
 import { OUTPUT_FORMATS } from '../../report/formats.js';
@@ -40,7 +42,7 @@ per-registry scans before converting or diffing.`;
       const reports = await Promise.all((argv as string[]).map((f) => loadReportFile(f)));
       const merged = mergeReports(reports);
       // The merged document is a report of its own: its lines must not pass for one of the parts'.
-      merged.scanId = (await import('node:crypto')).randomUUID();
+      merged.scanId = randomUUID();
       await finishOutputs(writer, merged);
       process.exitCode = 0;
     } catch (err) {

@@ -1,7 +1,8 @@
 /**
- * A classic in-toto link (in-toto-golang's write-code.b7d643de.link, signed by dan) altered after signing:
- * a changed product hash and a stripped signature each yield invalid/LINK_SIGNATURE_INVALID, where the
- * untouched link verifies with the same key.
+ * A classic in-toto link (in-toto-golang's write-code.b7d643de.link, signed by dan) on its own: functionary
+ * keys come only from a layout (as in-toto-verify), so a lone link is never verified, whatever key is given
+ * and whether or not it was altered after signing: unverified/LINK_WITHOUT_LAYOUT. Links are verified
+ * through their layout (test/trust/in-toto/in-toto-inspections.test.ts and the corpus tests).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,26 +33,24 @@ function altered(name: string, edit: (link: Link) => void): string {
 }
 
 describe('in-toto link signatures', () => {
-  it('the corpus link verifies with dan.pub (the control)', async () => {
+  it('the corpus link, even with dan.pub given, is not verified on its own', async () => {
     const { verdict } = await inTotoVerdict(LINK, [DAN], AT);
-    expect([verdict.status, verdict.code]).toEqual(['verified', 'VERIFIED']);
+    expect([verdict.status, verdict.code]).toEqual(['unverified', 'LINK_WITHOUT_LAYOUT']);
   });
 
-  it('a product hash changed after signing: invalid/LINK_SIGNATURE_INVALID', async () => {
+  it('a product hash changed after signing: still never verified', async () => {
     const path = altered('write-code.b7d643de.link', (l) => {
       const [file] = Object.keys(l.signed.products);
       expect(file).toBeDefined();
       l.signed.products[file!]!.sha256 = '0'.repeat(64);
     });
     const { verdict } = await inTotoVerdict(path, [DAN], AT);
-    expect([verdict.status, verdict.code]).toEqual(['invalid', 'LINK_SIGNATURE_INVALID']);
-    expect(verdict.message).toContain('the signature by a trusted key does not verify');
+    expect([verdict.status, verdict.code]).toEqual(['unverified', 'LINK_WITHOUT_LAYOUT']);
   });
 
-  it('signatures removed: invalid/LINK_SIGNATURE_INVALID (unsigned)', async () => {
+  it('signatures removed: still never verified', async () => {
     const path = altered('unsigned.b7d643de.link', (l) => (l.signatures = []));
     const { verdict } = await inTotoVerdict(path, [DAN], AT);
-    expect([verdict.status, verdict.code]).toEqual(['invalid', 'LINK_SIGNATURE_INVALID']);
-    expect(verdict.message).toContain('is unsigned');
+    expect([verdict.status, verdict.code]).toEqual(['unverified', 'LINK_WITHOUT_LAYOUT']);
   });
 });
