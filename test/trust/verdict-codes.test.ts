@@ -34,8 +34,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  KEY_NOT_VALID:
-    'simple signing: an OpenPGP key that is neither expired nor revoked but not valid at the check time',
   SF_DIGEST_MISMATCH: 'jar: .SF digest of the manifest wrong (jar engineer)',
   AMBIGUOUS_SIGNATURE_FILE: 'jar: two .SF files for one block name, differing in case',
   DUPLICATE_MANIFEST_SECTION: 'jar: a manifest with the same Name: twice',
@@ -49,13 +47,10 @@ const UNTESTED: Record<string, string> = {
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
   MALFORMED_DIGEST: 'sigstore bundle with a bad message digest',
   MALFORMED_LAYOUT: 'in-toto: layout that does not parse',
-  MULTIPLE_SIGNATURES: 'simple signing: OpenPGP message with two signatures',
   MULTIPLE_SIGNER_INFOS: 'authenticode: SignedData with two SignerInfos',
   NOT_PE_IMAGE_DATA: 'authenticode: SpcIndirectDataContent of another type',
   NO_SIGNATURES: 'cosign attestation layer without signatures',
   REFERRER_SUBJECT_MISMATCH: 'sigstore bundle referrer naming another subject',
-  SIGNATURE_REJECTED: 'simple signing: policy rejection fallback',
-  SIGNATURE_TIME_INVALID: 'simple signing: signature time outside the key validity',
   TIMESTAMP_INVALID: 'notation/cms-signer: timestamp token that does not verify',
   TUF_ROOT_CN_MISMATCH: 'notary: root certificate CN other than the GUN',
   VENDOR_KEY_INVALID: 'OCI annotation vendor key that does not parse',
