@@ -34,11 +34,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  SF_DIGEST_MISMATCH: 'jar: .SF digest of the manifest wrong (jar engineer)',
-  AMBIGUOUS_SIGNATURE_FILE: 'jar: two .SF files for one block name, differing in case',
-  DUPLICATE_MANIFEST_SECTION: 'jar: a manifest with the same Name: twice',
-  SIGNATURE_BLOCK_MALFORMED: 'jar: a .RSA block that is not CMS',
-  SIGNATURE_FILE_MALFORMED: 'jar: a .SF file that is not a manifest',
   ANNOTATION_MALFORMED: 'ir-sign: annotation that is not base64',
   ANNOTATION_MISSING: 'ir-sign: manifest without the signature annotation',
   CONFIG_DIGEST_MISMATCH: 'ir-sign: config blob altered',
