@@ -34,10 +34,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  ANNOTATION_MALFORMED: 'ir-sign: annotation that is not base64',
-  ANNOTATION_MISSING: 'ir-sign: manifest without the signature annotation',
-  CONFIG_DIGEST_MISMATCH: 'ir-sign: config blob altered',
-  CONFIG_MISSING: 'ir-sign: config blob absent',
   ARTIFACT_UNAVAILABLE: 'sigstore bundle whose artifact could not be read',
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
   MALFORMED_DIGEST: 'sigstore bundle with a bad message digest',
@@ -48,7 +44,6 @@ const UNTESTED: Record<string, string> = {
   REFERRER_SUBJECT_MISMATCH: 'sigstore bundle referrer naming another subject',
   TIMESTAMP_INVALID: 'notation/cms-signer: timestamp token that does not verify',
   TUF_ROOT_CN_MISMATCH: 'notary: root certificate CN other than the GUN',
-  VENDOR_KEY_INVALID: 'OCI annotation vendor key that does not parse',
   VERIFICATION_PLUGIN_REQUIRED: 'notation: envelope naming a verification plugin',
 };
 
