@@ -34,14 +34,11 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  ARTIFACT_UNAVAILABLE: 'sigstore bundle whose artifact could not be read',
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
-  MALFORMED_DIGEST: 'sigstore bundle with a bad message digest',
   MALFORMED_LAYOUT: 'in-toto: layout that does not parse',
   MULTIPLE_SIGNER_INFOS: 'authenticode: SignedData with two SignerInfos',
   NOT_PE_IMAGE_DATA: 'authenticode: SpcIndirectDataContent of another type',
   NO_SIGNATURES: 'cosign attestation layer without signatures',
-  REFERRER_SUBJECT_MISMATCH: 'sigstore bundle referrer naming another subject',
   TIMESTAMP_INVALID: 'notation/cms-signer: timestamp token that does not verify',
   TUF_ROOT_CN_MISMATCH: 'notary: root certificate CN other than the GUN',
   VERIFICATION_PLUGIN_REQUIRED: 'notation: envelope naming a verification plugin',
