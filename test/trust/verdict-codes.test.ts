@@ -35,7 +35,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  */
 const UNTESTED: Record<string, string> = {
   KEY_UNSUPPORTED: 'notation: signing key type outside the spec',
-  MALFORMED_LAYOUT: 'in-toto: layout that does not parse',
   MULTIPLE_SIGNER_INFOS: 'authenticode: SignedData with two SignerInfos',
   NOT_PE_IMAGE_DATA: 'authenticode: SpcIndirectDataContent of another type',
   NO_SIGNATURES: 'cosign attestation layer without signatures',
