@@ -34,8 +34,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  MULTIPLE_SIGNER_INFOS: 'authenticode: SignedData with two SignerInfos',
-  NOT_PE_IMAGE_DATA: 'authenticode: SpcIndirectDataContent of another type',
   NO_SIGNATURES: 'cosign attestation layer without signatures',
   TUF_ROOT_CN_MISMATCH: 'notary: root certificate CN other than the GUN',
 };
