@@ -35,7 +35,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  */
 const UNTESTED: Record<string, string> = {
   NO_SIGNATURES: 'cosign attestation layer without signatures',
-  TUF_ROOT_CN_MISMATCH: 'notary: root certificate CN other than the GUN',
 };
 
 const CODE = /'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g;
