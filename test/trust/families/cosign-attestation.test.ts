@@ -142,6 +142,11 @@ describe('cosignAttestationVerifier: keyless attestation from the corpus', () =>
           'IDENTITY_POLICY_MISSING',
         ]);
       }
+      const c = await config({ trustedRoots: [ROOT_PATH] });
+      const v = await cosignAttestationVerifier(layer(), IMAGE, { config: c, now: new Date() });
+      expect(v.message).toBe(
+        `keyless attestation by ${IDENTITY} (issuer ${ISSUER}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
+      );
     });
 
     it('another SAN: untrusted IDENTITY_MISMATCH; another issuer: untrusted ISSUER_MISMATCH', async () => {
