@@ -5,7 +5,8 @@
  * The gpg outputs are cached on disk (.cache/test-fixtures/, keyed by FIXTURE_VERSION) so that Stryker,
  * which reruns this file's beforeAll for every mutant, does not make keys each time.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { PacketList, readKey, readKeys } from 'openpgp';
@@ -68,9 +69,10 @@ async function newKey(home: string, name: string, algo: string): Promise<string>
 /** Makes every fixture with gpg into CACHE (once per FIXTURE_VERSION). */
 async function make(): Promise<void> {
   if (FILES.every((f) => existsSync(join(CACHE, f)))) return;
-  const work = join(CACHE, 'work');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
+  // GnuPG homes in a short temp path: gpg-agent's socket path must fit a Unix socket address, which a
+  // Stryker sandbox path does not.
+  mkdirSync(CACHE, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'sg-'));
   const claim = join(work, 'claim.json');
   writeFileSync(claim, CLAIM);
   const homes = { a: join(work, 'a'), b: join(work, 'b'), rsa: join(work, 'rsa'), narrowed: join(work, 'n') };
