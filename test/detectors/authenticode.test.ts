@@ -2,6 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { authenticodeDetector, type AuthenticodeMaterial } from '../../src/detectors/authenticode.js';
@@ -24,9 +26,12 @@ import {
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerify,
+  osslsigncodeVerifyWith,
   type OsslsigncodeVerifyResult,
   type TestPki,
 } from '../helpers/pe/signed-pe.js';
+import { firstRecordContent, replaceFirstRecordContent } from '../helpers/pe/surgery.js';
+import { PROJECT_ROOT } from '../helpers/tools.js';
 
 function fileTarget(path: string, bytes: Uint8Array): FileTarget {
   return { kind: 'file', path, size: bytes.length, digest: `sha256:${sha256Hex(bytes)}`, format: 'pe' };
@@ -329,5 +334,66 @@ describe('authenticode evidence for PEs signed here with osslsigncode', () => {
     const bytes = readBytes(files.unsigned!);
     expect(await detect(bytes)).toEqual([]);
     await expect(detect(bytes.subarray(0, 300))).rejects.toMatchObject({ code: 'MALFORMED_PE' });
+  });
+});
+
+/**
+ * Byte surgery on the osslsigncode-signed fixture (fixtures/pe/hello-signed.exe), one fault per file
+ * (issue #18); `osslsigncode verify` refuses both. The SignedData is rewritten with pkijs and put back
+ * as the only certificate-table record.
+ */
+describe('authenticodeDetector on a signed PE after byte surgery (oracle: osslsigncode verify)', () => {
+  const SIGNED = join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe');
+  const CA = join(PROJECT_ROOT, 'fixtures', 'fixture-root-ca.pem');
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'sigscan-authenticode-surgery-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  const signedData = () => {
+    const content = firstRecordContent(SIGNED);
+    const info = new pkijs.ContentInfo({ schema: asn1js.fromBER(content).result });
+    return new pkijs.SignedData({ schema: info.content });
+  };
+  const write = (name: string, sd: pkijs.SignedData) => {
+    const info = new pkijs.ContentInfo({
+      contentType: pkijs.ContentInfo.SIGNED_DATA,
+      content: sd.toSchema(true),
+    });
+    return replaceFirstRecordContent(SIGNED, join(work, name), new Uint8Array(info.toSchema().toBER()));
+  };
+  const oracle = async (path: string) => (await osslsigncodeVerifyWith(path, { caFile: CA })).passed;
+  const integrity = async (path: string) =>
+    (await detect(readBytes(path), path)).flatMap((e) =>
+      (e.findings ?? []).filter((f) => f.severity === 'integrity').map((f) => f.code),
+    );
+
+  it('the SignedData re-encoded unchanged: no integrity finding, osslsigncode accepts (the control)', async () => {
+    const path = write('same.exe', signedData());
+    expect(await integrity(path)).toEqual([]);
+    expect(await oracle(path)).toBe(true);
+  });
+
+  it('the SignerInfo twice: MULTIPLE_SIGNER_INFOS', async () => {
+    const sd = signedData();
+    sd.signerInfos.push(sd.signerInfos[0]!);
+    const path = write('two-signers.exe', sd);
+    expect(await integrity(path)).toEqual(['MULTIPLE_SIGNER_INFOS']);
+    expect(await oracle(path)).toBe(false);
+  });
+
+  it('SpcIndirectDataContent naming CAB data (1.3.6.1.4.1.311.2.1.25) instead of a PE image: NOT_PE_IMAGE_DATA', async () => {
+    const bytes = readBytes(SIGNED);
+    const pe = Buffer.from('060a2b0601040182370201' + '0f', 'hex');
+    const at = Buffer.from(bytes).indexOf(pe);
+    expect(at).toBeGreaterThan(0);
+    expect(Buffer.from(bytes).indexOf(pe, at + 1)).toBe(-1);
+    bytes[at + pe.length - 1] = 0x19;
+    const path = join(work, 'cab-data.exe');
+    writeFileSync(path, bytes);
+    const codes = await integrity(path);
+    expect(codes).toEqual(['NOT_PE_IMAGE_DATA']);
+    expect(await oracle(path)).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import {
 import {
   certificateIdentity,
   checkIdentityPolicy,
-  hasCompleteIdentityPolicy,
+  keylessVerdict,
   plainSanValues,
 } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
@@ -212,20 +212,7 @@ async function withCertificate(
       roots,
       options: { tlogThreshold: m.rekorBundle ? 1 : 0, ctlogThreshold: 1, timestampThreshold: 1 },
     });
-    if (outcome.ok) {
-      if (!hasCompleteIdentityPolicy(config)) {
-        return unverified(
-          'IDENTITY_POLICY_MISSING',
-          `keyless signature by ${sans.join(', ') || who} (issuer ${oidc ?? 'unknown'}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
-        );
-      }
-      const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
-      if (policy) return policy;
-      return verified(
-        'KEYLESS_VERIFIED',
-        `keyless signature by ${sans.join(', ')} (issuer ${oidc ?? 'unknown'}) verified with ${outcome.root?.path ?? 'the trusted root'} at ${outcome.signingTime?.toISOString() ?? 'the signing time'}`,
-      );
-    }
+    if (outcome.ok) return keylessVerdict(config, leaf.cert, 'signature', { sans, oidc, who }, outcome);
     failures.push(outcome.verdict);
   }
 

@@ -4,7 +4,7 @@ import { fulcioIssuerExtensions } from '../../formats/cosign/index.js';
 import { subjectAlternativeNames } from '../../formats/x509.js';
 import type { TrustConfig } from '../config.js';
 import type { Verdict } from '../../model/index.js';
-import { untrusted } from '../verdicts.js';
+import { untrusted, unverified, verified } from '../verdicts.js';
 
 /** Whether the user gave any keyless identity policy (cosign requires one for Fulcio certificates). */
 export function hasIdentityPolicy(config: TrustConfig): boolean {
@@ -152,4 +152,30 @@ export function checkIdentityPolicy(config: TrustConfig, id: CertificateIdentity
     );
   }
   return undefined;
+}
+
+/**
+ * The verdict of a keyless cosign signature or attestation that @sigstore/verify accepted (chain, SCT,
+ * proof of time): the identity policy decides, as in `cosign verify` and `cosign verify-attestation`.
+ */
+export function keylessVerdict(
+  config: TrustConfig,
+  leaf: pkijs.Certificate,
+  what: 'signature' | 'attestation',
+  signer: { sans: string[]; oidc?: string; who: string },
+  outcome: { root?: { path: string }; signingTime?: Date },
+): Verdict {
+  const issuer = signer.oidc ?? 'unknown';
+  if (!hasCompleteIdentityPolicy(config)) {
+    return unverified(
+      'IDENTITY_POLICY_MISSING',
+      `keyless ${what} by ${signer.sans.join(', ') || signer.who} (issuer ${issuer}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
+    );
+  }
+  const policy = checkIdentityPolicy(config, certificateIdentity(leaf, 'cosign'));
+  if (policy) return policy;
+  return verified(
+    'KEYLESS_VERIFIED',
+    `keyless ${what} by ${signer.sans.join(', ')} (issuer ${issuer}) verified with ${outcome.root?.path ?? 'the trusted root'} at ${outcome.signingTime?.toISOString() ?? 'the signing time'}`,
+  );
 }

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { PROJECT_ROOT } from '../tools.js';
 
 /**
  * A root CA and leaves made with the openssl CLI, shaped as the Notary Project certificate profile asks
@@ -51,12 +53,61 @@ const LEAF_SPECS: Record<TestKeyKind, { genpkey: string[]; alg: TestLeaf['alg'];
 };
 
 let cached: TestPki | undefined;
+let extraDir: string | undefined;
 
-/** Made once per test process in a temp dir that is removed when the process exits. */
+/** Bump when the recipe below changes: the cache directory is keyed by it and by the day. */
+const PKI_RECIPE = 'notation-pki-v1';
+
+/**
+ * Made once a day into .cache/test-fixtures/ and read back by every later test process: the RSA 3072
+ * key generation takes seconds, and Stryker reruns the files that use it for every mutant they cover.
+ * Keyed by the UTC day so certificates are always days away from their notAfter.
+ */
 export function testPki(): TestPki {
   if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'sigscan-notation-pki-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = join(
+    PROJECT_ROOT,
+    '.cache',
+    'test-fixtures',
+    `${PKI_RECIPE}-${new Date().toISOString().slice(0, 10)}`,
+  );
+  if (!existsSync(join(dir, 'done'))) {
+    // Built aside and renamed into place, so a concurrent process never reads a half-made PKI.
+    mkdirSync(join(dir, '..'), { recursive: true });
+    const building = mkdtempSync(`${dir}.building-`);
+    makePki(building);
+    writeFileSync(join(building, 'done'), '');
+    try {
+      renameSync(building, dir);
+    } catch {
+      // Another process got there first; its PKI is as good.
+      rmSync(building, { recursive: true, force: true });
+    }
+  }
+  cached = loadPki(dir);
+  return cached;
+}
+
+function loadPki(dir: string): TestPki {
+  const root = {
+    ...certificate(readFileSync(join(dir, 'root.crt'), 'utf8')),
+    privateKey: key(dir, 'root.key'),
+  };
+  const leaves = {} as Record<TestKeyKind, TestLeaf>;
+  for (const [kind, spec] of Object.entries(LEAF_SPECS) as Array<
+    [TestKeyKind, (typeof LEAF_SPECS)[TestKeyKind]]
+  >) {
+    leaves[kind] = {
+      ...certificate(readFileSync(join(dir, `${kind}.crt`), 'utf8')),
+      kind,
+      privateKey: key(dir, `${kind}.key`),
+      alg: spec.alg,
+    };
+  }
+  return { dir, root, leaves };
+}
+
+function makePki(dir: string): void {
   const openssl = (...args: string[]) =>
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -97,11 +148,6 @@ export function testPki(): TestPki {
     '-out',
     'root.crt',
   );
-  const root = {
-    ...certificate(readFileSync(join(dir, 'root.crt'), 'utf8')),
-    privateKey: key(dir, 'root.key'),
-  };
-
   writeFileSync(
     join(dir, 'leaf.ext'),
     [
@@ -113,7 +159,6 @@ export function testPki(): TestPki {
       '',
     ].join('\n'),
   );
-  const leaves = {} as Record<TestKeyKind, TestLeaf>;
   for (const [kind, spec] of Object.entries(LEAF_SPECS) as Array<
     [TestKeyKind, (typeof LEAF_SPECS)[TestKeyKind]]
   >) {
@@ -147,15 +192,7 @@ export function testPki(): TestPki {
       '-out',
       `${kind}.crt`,
     );
-    leaves[kind] = {
-      ...certificate(readFileSync(join(dir, `${kind}.crt`), 'utf8')),
-      kind,
-      privateKey: key(dir, `${kind}.key`),
-      alg: spec.alg,
-    };
   }
-  cached = { dir, root, leaves };
-  return cached;
 }
 
 function serial(): string {
@@ -183,8 +220,16 @@ function certificate(pem: string): TestCertificate {
 export function testLeafWithSubject(subj: string, opts: { multivalue?: boolean } = {}): TestLeaf {
   const pki = testPki();
   const name = `extra-${createHash('sha256').update(subj).digest('hex').slice(0, 12)}`;
+  // Made in this process's own directory: the PKI directory is shared by every test process.
+  if (!extraDir) {
+    const made = mkdtempSync(join(tmpdir(), 'sigscan-notation-extra-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    extraDir = made;
+  }
+  const dir = extraDir;
   const openssl = (...args: string[]) =>
-    execFileSync('openssl', args, { cwd: pki.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const inPki = (file: string) => join(pki.dir, file);
   openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
   openssl(
     'req',
@@ -198,13 +243,13 @@ export function testLeafWithSubject(subj: string, opts: { multivalue?: boolean }
     `${name}.csr`,
   );
   openssl(
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'root.crt', '-CAkey', 'root.key', '-sha256',
-    '-days', '365', '-set_serial', serial(), '-extfile', 'leaf.ext', '-out', `${name}.crt`,
+    'x509', '-req', '-in', `${name}.csr`, '-CA', inPki('root.crt'), '-CAkey', inPki('root.key'), '-sha256',
+    '-days', '365', '-set_serial', serial(), '-extfile', inPki('leaf.ext'), '-out', `${name}.crt`,
   ); // prettier-ignore
   return {
-    ...certificate(readFileSync(join(pki.dir, `${name}.crt`), 'utf8')),
+    ...certificate(readFileSync(join(dir, `${name}.crt`), 'utf8')),
     kind: 'p256',
-    privateKey: key(pki.dir, `${name}.key`),
+    privateKey: key(dir, `${name}.key`),
     alg: 'ES256',
   };
 }

@@ -160,3 +160,28 @@ export async function sbverify(cert: string, file: string): Promise<{ passed: bo
 function concat(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
+
+/**
+ * Replaces the first record's ContentInfo with `content` (dwLength, alignment and the directory Size
+ * follow); the table must be the last thing in the file, as osslsigncode writes it.
+ */
+export function replaceFirstRecordContent(input: string, output: string, content: Uint8Array): string {
+  const { bytes, layout } = load(input);
+  const at = layout.certificateTable.offset;
+  const dwLength = 8 + content.length;
+  const padding = (8 - (dwLength % 8)) % 8;
+  const out = concat(bytes.subarray(0, at + 8), content, new Uint8Array(padding));
+  const view = new DataView(out.buffer, out.byteOffset);
+  view.setUint32(at, dwLength, true);
+  view.setUint32(layout.certificateDirectoryOffset + 4, out.length - at, true);
+  return save(out, output);
+}
+
+/** The first record's ContentInfo as stored. */
+export function firstRecordContent(path: string): Uint8Array {
+  const { bytes, view, layout } = load(path);
+  const at = layout.certificateTable.offset;
+  const record = bytes.subarray(at + 8, at + view.getUint32(at, true));
+  const contentInfo = readElement(record, { code: 'MALFORMED_CMS', ber: true });
+  return record.slice(0, contentInfo.end);
+}

@@ -7,7 +7,7 @@ import {
   createPrivateKey,
   X509Certificate,
 } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,7 @@ import { emptyTrustConfig, readCertificates, type TrustConfig } from '../../../s
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { notationVerifier } from '../../../src/trust/families/notation.js';
 import type { Verdict } from '../../../src/model/index.js';
+import { PROJECT_ROOT } from '../../helpers/tools.js';
 
 /** Test support for the notation trust tests: evidence from envelopes, notation dirs, extra PKI. */
 
@@ -187,25 +188,45 @@ export interface ExtraPki {
 
 let extra: ExtraPki | undefined;
 
+/** Bump when the recipe below changes: the cache directory is keyed by it and by the day. */
+const EXTRA_PKI_RECIPE = 'notation-extra-pki-v1';
+
+/**
+ * Made once a day into .cache/test-fixtures/ (nine RSA keys: seconds), then read back by every later
+ * test process; Stryker reruns the files that use it for every mutant they cover.
+ */
 export function extraPki(): ExtraPki {
   if (extra) return extra;
-  const dir = tempDir('sigscan-notation-extra-pki-');
+  const final = join(
+    PROJECT_ROOT,
+    '.cache',
+    'test-fixtures',
+    `${EXTRA_PKI_RECIPE}-${new Date().toISOString().slice(0, 10)}`,
+  );
+  const fresh = !existsSync(join(final, 'done'));
+  let dir = final;
+  if (fresh) {
+    mkdirSync(join(final, '..'), { recursive: true });
+    dir = mkdtempSync(`${final}.building-`);
+  }
   const run = (...args: string[]) =>
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const ext = (name: string, lines: string[]) => writeFileSync(join(dir, name), [...lines, ''].join('\n'));
-  ext('ca.ext', [
-    'basicConstraints=critical,CA:true',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    'subjectKeyIdentifier=hash',
-  ]);
-  ext('leaf.ext', [
-    'basicConstraints=critical,CA:false',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=codeSigning',
-  ]);
-  ext('caleaf.ext', ['basicConstraints=critical,CA:true', 'keyUsage=critical,digitalSignature']);
-  ext('noncrit.ext', ['keyUsage=digitalSignature']);
-  ext('server.ext', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth']);
+  if (fresh) {
+    ext('ca.ext', [
+      'basicConstraints=critical,CA:true',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+    ]);
+    ext('leaf.ext', [
+      'basicConstraints=critical,CA:false',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=codeSigning',
+    ]);
+    ext('caleaf.ext', ['basicConstraints=critical,CA:true', 'keyUsage=critical,digitalSignature']);
+    ext('noncrit.ext', ['keyUsage=digitalSignature']);
+    ext('server.ext', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth']);
+  }
   const base = '/C=US/ST=WA/L=Seattle/O=other org';
   let serial = 1000;
   const make = (
@@ -214,46 +235,55 @@ export function extraPki(): ExtraPki {
     issuer: string | undefined,
     extFile: string,
     digest = '-sha256',
-  ): Cert => {
+  ) => {
+    const s = serial++;
+    if (!fresh) return;
     run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${name}.key`);
     run('req', '-new', '-key', `${name}.key`, '-subj', `${base}/CN=${cn}`, '-out', `${name}.csr`);
     const signer = issuer ? ['-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`] : ['-signkey', `${name}.key`];
     run(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      ...signer,
-      digest,
-      '-days',
-      '365',
-      '-set_serial',
-      String(serial++),
-      '-extfile',
-      extFile,
-      '-out',
-      `${name}.crt`,
-    );
-    const pem = readFileSync(join(dir, `${name}.crt`), 'utf8');
+      'x509', '-req', '-in', `${name}.csr`, ...signer, digest, '-days', '365',
+      '-set_serial', String(s), '-extfile', extFile, '-out', `${name}.crt`,
+    ); // prettier-ignore
+  };
+  make('root', 'other root', undefined, 'ca.ext');
+  make('leaf', 'other leaf', 'root', 'leaf.ext');
+  make('inter', 'other intermediate', 'root', 'ca.ext');
+  make('subleaf', 'other sub leaf', 'inter', 'leaf.ext');
+  make('caleaf', 'ca leaf', 'root', 'caleaf.ext');
+  make('noncrit', 'noncritical leaf', 'root', 'noncrit.ext');
+  make('server', 'server leaf', 'root', 'server.ext');
+  make('sha1', 'sha1 leaf', 'root', 'leaf.ext', '-sha1');
+  make('self', 'self signed', undefined, 'leaf.ext');
+  if (fresh) {
+    writeFileSync(join(dir, 'done'), '');
+    try {
+      renameSync(dir, final);
+    } catch {
+      // Another process got there first; its PKI is as good.
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const load = (name: string): Cert => {
+    const pem = readFileSync(join(final, `${name}.crt`), 'utf8');
     const x = new X509Certificate(pem);
     return {
       pem,
       der: new Uint8Array(x.raw),
-      key: createPrivateKey(readFileSync(join(dir, `${name}.key`), 'utf8')),
+      key: createPrivateKey(readFileSync(join(final, `${name}.key`), 'utf8')),
       subject: x.subject.split('\n').reverse().join(','),
     };
   };
-  const root = make('root', 'other root', undefined, 'ca.ext');
   extra = {
-    root,
-    leaf: make('leaf', 'other leaf', 'root', 'leaf.ext'),
-    intermediate: make('inter', 'other intermediate', 'root', 'ca.ext'),
-    subLeaf: make('subleaf', 'other sub leaf', 'inter', 'leaf.ext'),
-    caLeaf: make('caleaf', 'ca leaf', 'root', 'caleaf.ext'),
-    nonCriticalKuLeaf: make('noncrit', 'noncritical leaf', 'root', 'noncrit.ext'),
-    serverAuthLeaf: make('server', 'server leaf', 'root', 'server.ext'),
-    sha1Leaf: make('sha1', 'sha1 leaf', 'root', 'leaf.ext', '-sha1'),
-    selfSigned: make('self', 'self signed', undefined, 'leaf.ext'),
+    root: load('root'),
+    leaf: load('leaf'),
+    intermediate: load('inter'),
+    subLeaf: load('subleaf'),
+    caLeaf: load('caleaf'),
+    nonCriticalKuLeaf: load('noncrit'),
+    serverAuthLeaf: load('server'),
+    sha1Leaf: load('sha1'),
+    selfSigned: load('self'),
   };
   return extra;
 }

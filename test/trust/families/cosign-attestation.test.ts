@@ -1,0 +1,249 @@
+/**
+ * cosignAttestationVerifier, keyless (issue #18): the decisions `cosign verify-attestation` makes for a
+ * Fulcio-certified DSSE attestation, driven at unit level with real cosign output so Stryker runs them.
+ *
+ * The material is the corpus' cosign OCI attestation (cosign/cosign-repo/oci-attestation.sigstore.json:
+ * made by cosign against the public-good instance, Fulcio certificate for cody@soyland.com, GitHub OAuth
+ * issuer, Rekor dsse entry 175508996 with SET) laid out as cosign attaches it to a `.att` layer: the
+ * DSSE envelope as the layer blob, the certificate and the Rekor bundle as the layer annotations. Each
+ * case removes or changes one input: SAN/issuer policy, SCT (CT logs of the trusted root), Rekor entry,
+ * Fulcio CA, signature, SET; `--at` never stands in for a logged signing time.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { attestationEvidence, type DsseMaterial } from '../../../src/detectors/cosign-attestation.js';
+import type { Evidence, ImageTarget, Verdict } from '../../../src/model/index.js';
+import {
+  emptyTrustConfig,
+  readCertificates,
+  readPublicKey,
+  type TrustConfig,
+} from '../../../src/trust/config.js';
+import { cosignAttestationVerifier } from '../../../src/trust/families/cosign-attestation.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
+
+const DIR = join(CORPUS_DIR, 'cosign', 'cosign-repo');
+const ROOT_PATH = join(DIR, 'trusted_root_pgi.json');
+const IDENTITY = 'cody@soyland.com';
+const ISSUER = 'https://github.com/login/oauth';
+// The in-toto subject of the attestation (expected.json "cosign/cosign-repo/oci-attestation.sigstore.json").
+const SUBJECT = 'sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4';
+const INTEGRATED = '2025-02-28T19:18:11.000Z';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const bundle = JSON.parse(readFileSync(join(DIR, 'oci-attestation.sigstore.json'), 'utf8')) as Json;
+const rootJson = JSON.parse(readFileSync(ROOT_PATH, 'utf8')) as Json;
+const work = mkdtempSync(join(tmpdir(), 'sigscan-cosign-att-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const IMAGE: ImageTarget = {
+  kind: 'image',
+  registry: '127.0.0.1:60943',
+  repository: 'repo',
+  digest: SUBJECT,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+};
+
+const certDer = Buffer.from(bundle['verificationMaterial'].certificate.rawBytes, 'base64');
+const certPem = new X509Certificate(certDer).toString();
+
+/** The `.att` layer cosign writes for this signature: envelope blob + certificate and Rekor annotations. */
+function layer(
+  edit: { envelope?: (e: Json) => void; rekor?: (r: Json) => void; noRekor?: boolean } = {},
+): Evidence {
+  const env = structuredClone(bundle['dsseEnvelope']) as Json;
+  edit.envelope?.(env);
+  const entry = bundle['verificationMaterial'].tlogEntries[0];
+  const rekor: Json = {
+    SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+    Payload: {
+      body: entry.canonicalizedBody,
+      integratedTime: Number(entry.integratedTime),
+      logIndex: Number(entry.logIndex),
+      logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+    },
+  };
+  edit.rekor?.(rekor);
+  const annotations: Record<string, string> = {
+    'dev.cosignproject.cosign/signature': '',
+    'dev.sigstore.cosign/certificate': certPem,
+  };
+  if (!edit.noRekor) annotations['dev.sigstore.cosign/bundle'] = JSON.stringify(rekor);
+  return attestationEvidence(
+    IMAGE,
+    'sha256-x.att#layer0',
+    annotations,
+    new TextEncoder().encode(JSON.stringify(env)),
+  );
+}
+
+/** A trusted root file: the corpus one, edited. */
+function trustedRoot(name: string, edit?: (r: Json) => void): string {
+  const r = structuredClone(rootJson);
+  edit?.(r);
+  const path = join(work, `${name}.trusted_root.json`);
+  writeFileSync(path, JSON.stringify(r));
+  return path;
+}
+
+/** The Fulcio root and intermediate of the trusted root, as a `--trust-root` PEM file. */
+function fulcioPem(): string {
+  const path = join(work, 'fulcio.pem');
+  const pems = (rootJson['certificateAuthorities'] as Json[]).flatMap((ca) =>
+    (ca['certChain'].certificates as Json[]).map((c) =>
+      new X509Certificate(Buffer.from(c['rawBytes'], 'base64')).toString(),
+    ),
+  );
+  writeFileSync(path, pems.join(''));
+  return path;
+}
+
+async function config(parts: Partial<TrustConfig> & { trustRootPem?: string; keyPem?: string } = {}) {
+  const c: TrustConfig = { ...emptyTrustConfig(), ...parts };
+  if (parts.trustRootPem) c.roots = await readCertificates(parts.trustRootPem, '--trust-root');
+  if (parts.keyPem) c.keys = [await readPublicKey(parts.keyPem)];
+  return c;
+}
+const POLICY = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
+
+async function verdict(e: Evidence, c: TrustConfig): Promise<[string, string]> {
+  const v: Verdict = await cosignAttestationVerifier(e, IMAGE, { config: c, now: c.at ?? new Date() });
+  return [v.status, v.code];
+}
+
+describe('cosignAttestationVerifier: keyless attestation from the corpus', () => {
+  it('the layer as cosign attaches it: no integrity finding, the certificate and Rekor entry read', () => {
+    const e = layer();
+    expect((e.findings ?? []).filter((f) => f.severity === 'integrity')).toEqual([]);
+    const m = e.material as DsseMaterial;
+    expect(m.signatures).toHaveLength(1);
+    expect(m.rekorBundle?.logIndex).toBe(175508996);
+    expect(e.signer.subjectAlternativeNames).toEqual([`email:${IDENTITY}`]);
+  });
+
+  it('with the trusted root and the identity policy: verified KEYLESS_VERIFIED at the Rekor time', async () => {
+    const c = await config({ trustedRoots: [ROOT_PATH], ...POLICY });
+    const v = await cosignAttestationVerifier(layer(), IMAGE, { config: c, now: new Date() });
+    expect([v.status, v.code]).toEqual(['verified', 'KEYLESS_VERIFIED']);
+    expect(v.message).toBe(
+      `keyless attestation by ${IDENTITY} (issuer ${ISSUER}) verified with ${ROOT_PATH} at ${INTEGRATED}`,
+    );
+  });
+
+  describe('identity policy (SAN and issuer)', () => {
+    it('none, or half of one: unverified IDENTITY_POLICY_MISSING, never verified', async () => {
+      for (const p of [{}, { certificateIdentity: IDENTITY }, { certificateOidcIssuer: ISSUER }]) {
+        expect(await verdict(layer(), await config({ trustedRoots: [ROOT_PATH], ...p }))).toEqual([
+          'unverified',
+          'IDENTITY_POLICY_MISSING',
+        ]);
+      }
+      const c = await config({ trustedRoots: [ROOT_PATH] });
+      const v = await cosignAttestationVerifier(layer(), IMAGE, { config: c, now: new Date() });
+      expect(v.message).toBe(
+        `keyless attestation by ${IDENTITY} (issuer ${ISSUER}) chains to a Fulcio CA, but no identity policy was given: pass --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]`,
+      );
+    });
+
+    it('another SAN: untrusted IDENTITY_MISMATCH; another issuer: untrusted ISSUER_MISMATCH', async () => {
+      const base = { trustedRoots: [ROOT_PATH], ...POLICY };
+      expect(
+        await verdict(layer(), await config({ ...base, certificateIdentity: 'someone@soyland.com' })),
+      ).toEqual(['untrusted', 'IDENTITY_MISMATCH']);
+      expect(
+        await verdict(
+          layer(),
+          await config({ ...base, certificateOidcIssuer: 'https://accounts.google.com' }),
+        ),
+      ).toEqual(['untrusted', 'ISSUER_MISMATCH']);
+    });
+
+    it('a regexp policy is anchored: a prefix does not match, the whole address does', async () => {
+      const base = { trustedRoots: [ROOT_PATH], certificateOidcIssuer: ISSUER };
+      expect(
+        await verdict(layer(), await config({ ...base, certificateIdentityRegexp: /^(?:cody)$/ })),
+      ).toEqual(['untrusted', 'IDENTITY_MISMATCH']);
+      expect(
+        await verdict(layer(), await config({ ...base, certificateIdentityRegexp: /^(?:.*@soyland\.com)$/ })),
+      ).toEqual(['verified', 'KEYLESS_VERIFIED']);
+    });
+  });
+
+  it('a trusted root without the CT log: untrusted SCT_INVALID (the embedded SCT cannot be checked)', async () => {
+    const noCt = trustedRoot('no-ct', (r) => {
+      r['ctlogs'] = [];
+    });
+    expect(await verdict(layer(), await config({ trustedRoots: [noCt], ...POLICY }))).toEqual([
+      'untrusted',
+      'SCT_INVALID',
+    ]);
+  });
+
+  it('a trusted root without the Fulcio CAs: untrusted CHAIN_UNTRUSTED', async () => {
+    const noCa = trustedRoot('no-ca', (r) => {
+      r['certificateAuthorities'] = [];
+    });
+    expect(await verdict(layer(), await config({ trustedRoots: [noCa], ...POLICY }))).toEqual([
+      'untrusted',
+      'CHAIN_UNTRUSTED',
+    ]);
+  });
+
+  describe('the signing time', () => {
+    it('no Rekor entry: untrusted TLOG_MISSING, with or without --at inside the certificate', async () => {
+      const c = await config({ trustedRoots: [ROOT_PATH], ...POLICY });
+      expect(await verdict(layer({ noRekor: true }), c)).toEqual(['untrusted', 'TLOG_MISSING']);
+      // Seconds after the logged time, inside the ten-minute certificate: --at proves nothing.
+      const at = new Date(Date.parse(INTEGRATED) + 5_000);
+      expect(await verdict(layer({ noRekor: true }), { ...c, at })).toEqual(['untrusted', 'TLOG_MISSING']);
+    });
+
+    it('the Fulcio CA as a private-PKI --trust-root: untrusted TLOG_MISSING, even at --at inside the certificate', async () => {
+      const at = new Date(Date.parse(INTEGRATED) + 5_000);
+      const c = await config({ trustRootPem: fulcioPem(), ...POLICY, at });
+      expect(await verdict(layer(), c)).toEqual(['untrusted', 'TLOG_MISSING']);
+      expect(await verdict(layer({ noRekor: true }), c)).toEqual(['untrusted', 'TLOG_MISSING']);
+      // With the trusted root beside it, the logged time decides: verified.
+      expect(await verdict(layer(), { ...c, trustedRoots: [ROOT_PATH] })).toEqual([
+        'verified',
+        'KEYLESS_VERIFIED',
+      ]);
+    });
+
+    it('an integrated time moved by a minute: the SET breaks, invalid TLOG_INVALID', async () => {
+      const e = layer({
+        rekor: (r) => {
+          r['Payload'].integratedTime += 60;
+        },
+      });
+      expect(await verdict(e, await config({ trustedRoots: [ROOT_PATH], ...POLICY }))).toEqual([
+        'invalid',
+        'TLOG_INVALID',
+      ]);
+    });
+  });
+
+  it('the DSSE signature altered: invalid SIGNATURE_INVALID before any trust input is read', async () => {
+    const e = layer({
+      envelope: (env) => {
+        const sig = Buffer.from(env['signatures'][0].sig, 'base64');
+        sig[sig.length - 3] = sig[sig.length - 3]! ^ 1;
+        env['signatures'][0].sig = sig.toString('base64');
+      },
+    });
+    expect(await verdict(e, await config({ trustedRoots: [ROOT_PATH], ...POLICY }))).toEqual([
+      'invalid',
+      'SIGNATURE_INVALID',
+    ]);
+  });
+
+  it('no trust input: unverified NO_TRUST_ROOT; only a key that is not the signer: untrusted KEY_NOT_TRUSTED', async () => {
+    expect(await verdict(layer(), await config())).toEqual(['unverified', 'NO_TRUST_ROOT']);
+    const other = join(CORPUS_DIR, 'cosign', 'containers-image', 'cosign.pub');
+    expect(await verdict(layer(), await config({ keyPem: other }))).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
+  });
+});
