@@ -359,6 +359,9 @@ async function describeScan(
     toolVersion: TOOL_VERSION,
     ...(plan.trust?.at ? { at: plan.trust.at } : {}),
     trust: await describeTrustInputs([...(plan.trust?.sources ?? []), ...trustDefaults]),
+    ...(plan.trust
+      ? { revocation: { mode: plan.trust.revocation ?? 'offline', crls: plan.trust.crls?.length ?? 0 } }
+      : {}),
     checked: coverage.checked,
     notChecked: coverage.notChecked,
     interrupted: run.interrupted,
