@@ -62,6 +62,15 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[crl_idp]
+issuingDistributionPoint = critical,@idp
+[idp]
+fullname = URI:http://127.0.0.1/partition.crl
+onlysomereasons = keyCompromise
+[crl_unknown_critical]
+1.3.6.1.4.1.55738.1 = critical,ASN1:NULL
+[crl_delta]
+2.5.29.27 = critical,ASN1:INTEGER:1
 [ocsp]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -78,7 +87,10 @@ export interface RevocationCa {
   issue(name: string, cn: string, opts?: IssueOptions): Promise<IssuedCert>;
   revoke(certPem: string, reason: string): Promise<void>;
   /** A CRL (PEM) listing every revocation so far; lastUpdate/nextUpdate as YYYYMMDDHHMMSSZ. */
-  crl(out: string, window?: { lastUpdate?: string; nextUpdate?: string }): Promise<string>;
+  crl(
+    out: string,
+    window?: { lastUpdate?: string; nextUpdate?: string; crlExtensions?: string },
+  ): Promise<string>;
 }
 
 export interface IssueOptions {
@@ -104,6 +116,8 @@ export async function makeRevocationCa(
   dir: string,
   subject = '/O=Sigscan Test/CN=Sigscan Revocation CA',
   caExtensions = 'ca_ext',
+  /** Issues this CA as an intermediate of `parent` instead of self-signing it. */
+  parent?: RevocationCa,
 ): Promise<RevocationCa> {
   mkdirSync(join(dir, 'newcerts'), { recursive: true });
   writeFileSync(join(dir, 'index.txt'), '');
@@ -120,9 +134,14 @@ export async function makeRevocationCa(
   const caCsr = join(dir, 'ca.csr');
   await openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCsr,
     '-subj', subject, '-config', config);
-  await openssl('ca', '-batch', '-selfsign', '-config', config, '-keyfile', caKey, '-in', caCsr,
-    '-out', caPem, '-notext', '-extensions', caExtensions, '-days', '3650',
-    '-startdate', opensslTime(new Date(Date.now() - 365 * 86_400_000)));
+  const startdate = opensslTime(new Date(Date.now() - 365 * 86_400_000));
+  if (parent) {
+    await openssl('ca', '-batch', '-config', join(parent.dir, 'openssl.cnf'), '-in', caCsr, '-out', caPem,
+      '-notext', '-extensions', caExtensions, '-days', '3000', '-startdate', startdate);
+  } else {
+    await openssl('ca', '-batch', '-selfsign', '-config', config, '-keyfile', caKey, '-in', caCsr,
+      '-out', caPem, '-notext', '-extensions', caExtensions, '-days', '3650', '-startdate', startdate);
+  }
   return {
     dir,
     subject,
@@ -140,7 +159,8 @@ export async function makeRevocationCa(
       if (opts.startDate) args.push('-startdate', opts.startDate);
       await run('openssl', args, { env: { ...env, ...opts.env } });
       const chain = join(dir, `${name}-chain.pem`);
-      writeFileSync(chain, readFileSync(cert, 'utf8') + readFileSync(caPem, 'utf8'));
+      const above = parent ? readFileSync(join(parent.dir, 'ca.pem'), 'utf8') : '';
+      writeFileSync(chain, readFileSync(cert, 'utf8') + readFileSync(caPem, 'utf8') + above);
       return { cert, key, chain };
     },
     async revoke(certPem, reason) {
@@ -150,6 +170,7 @@ export async function makeRevocationCa(
       const args = ['ca', '-config', config, '-gencrl', '-out', out];
       if (window.lastUpdate) args.push('-crl_lastupdate', window.lastUpdate);
       if (window.nextUpdate) args.push('-crl_nextupdate', window.nextUpdate);
+      if (window.crlExtensions) args.push('-crlexts', window.crlExtensions);
       await openssl(...args);
       return out;
     },
