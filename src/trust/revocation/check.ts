@@ -57,12 +57,20 @@ export async function checkPathRevocation(
   }
   const unknown: string[] = [];
   let checked = 0;
+  let sourceless = 0;
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i]!;
     const issuer = path[i + 1]!;
     const answers = offlineAnswers(cert, issuer, opts);
     if (opts.online && opts.mode !== 'offline' && !answers.some((a) => a.status !== 'unavailable')) {
-      answers.push(...(await opts.online.check(cert, issuer, opts.checkTime)));
+      const online = await opts.online.check(cert, issuer, opts.checkTime);
+      // notation-go's "non-revokable": a certificate naming no CRL or OCSP source cannot be revoked
+      // through one, so there is nothing unknown about it.
+      if (online.length === 0 && answers.length === 0) {
+        sourceless++;
+        continue;
+      }
+      answers.push(...online);
     }
     let good = false;
     for (const answer of answers) {
@@ -92,7 +100,9 @@ export async function checkPathRevocation(
     return {
       ok: true,
       code: 'NOT_REVOKED',
-      message: `revocation checked (${opts.mode}): ${checked} certificate(s) not revoked`,
+      message:
+        `revocation checked (${opts.mode}): ${checked} certificate(s) not revoked` +
+        (sourceless ? `, ${sourceless} naming no revocation source` : ''),
     };
   }
   const what = `the revocation status of ${unknown.join(', ')} is unknown`;
