@@ -176,3 +176,57 @@ export async function makeRevocationCa(
     },
   };
 }
+
+/** A port free right now on 127.0.0.1 (the caller binds it next; a race is possible but harmless here). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `openssl ocsp` as a responder on 127.0.0.1 over the CA's index.txt, signing with `signer` (the CA or a
+ * delegated OCSPSigning certificate). Answers carry nextUpdate = now + 10 minutes. Returns a stop function.
+ */
+export async function startOcspResponder(
+  ca: RevocationCa,
+  port: number,
+  signer: { cert: string; key: string },
+  workDir: string,
+): Promise<{ stop(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { trackServer } = await import('./processes.js');
+  mkdirSync(workDir, { recursive: true });
+  const child = spawn(
+    'openssl',
+    ['ocsp', '-index', join(ca.dir, 'index.txt'), '-port', String(port), '-rsigner', signer.cert,
+      '-rkey', signer.key, '-CA', ca.caPem, '-nmin', '10', '-ignore_err'],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tracked = trackServer(child, workDir);
+  // Wait for its banner rather than probe the port: the responder serves one connection at a time, and
+  // a probe that connects and closes can leave it waiting on that connection.
+  const ready = await new Promise<boolean>((resolve) => {
+    let seen = '';
+    const timer = setTimeout(() => resolve(false), 10_000);
+    const watch = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('waiting for OCSP client connections')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    };
+    child.stdout!.on('data', watch);
+    child.stderr!.on('data', watch);
+    child.once('exit', () => resolve(false));
+  });
+  if (ready) return tracked;
+  tracked.abandon();
+  throw new Error(`openssl ocsp did not listen on ${port}`);
+}
