@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuthenticodeMaterial } from '../../../src/detectors/authenticode.js';
+import { parseSignedData, signerTimestamps } from '../../../src/formats/cms.js';
+import { parseCertificate, pemCertificates } from '../../../src/formats/x509.js';
 import { loadTrustConfig } from '../../../src/trust/config.js';
+import { readCrls } from '../../../src/trust/revocation/crl.js';
+import { verifyTimestamp } from '../../../src/trust/timestamp.js';
 import { compileTinyPe } from '../../helpers/pe/signed-pe.js';
 import { makeRevocationCa, opensslTime, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { evaluateFile } from '../helpers.js';
+import { detectFile, evaluateFile } from '../helpers.js';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -132,6 +137,39 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
     // osslsigncode 2.9 checks -CRLfile against the signer's chain only, never the TSA's; WinVerifyTrust
     // checks the countersigner's chain for revocation too, and sigscan follows it.
     expect((await oracle(signed['good-revoked-tsa']!, crl)).passed).toBe(true);
+  });
+
+  it('verifyTimestamp names the TSA revocation: TSA_CERT_REVOKED, or TSA_REVOCATION_UNKNOWN under online-strict', async () => {
+    const [evidence] = await detectFile(signed['good-revoked-tsa']!, 'pe');
+    const m = evidence!.material as AuthenticodeMaterial;
+    const info = parseSignedData(m.signedDataDer!);
+    const signer = info.signers[0]!;
+    const [stamp] = signerTimestamps(signer, info.certificates);
+    const caCert = parseCertificate(pemCertificates(readFileSync(ca.caPem, 'utf8'))[0]!);
+    const args = {
+      timestamp: stamp!,
+      stampedBytes: signer.signatureValue,
+      tsaRoots: [caCert],
+      extraCertificates: info.certificates,
+    };
+    const checkTime = new Date(Date.now() + 60_000);
+    const revoked = await verifyTimestamp({
+      ...args,
+      revocation: { mode: 'offline', crls: await readCrls(crl), checkTime },
+    });
+    expect([revoked.ok, revoked.trusted, revoked.code]).toEqual([true, false, 'TSA_CERT_REVOKED']);
+    const unknown = await verifyTimestamp({
+      ...args,
+      revocation: {
+        mode: 'online-strict',
+        crls: [],
+        checkTime,
+        online: { check: async () => [{ status: 'unavailable', source: 'OCSP x', problem: 'down' }] },
+      },
+    });
+    expect([unknown.ok, unknown.trusted, unknown.code]).toEqual([true, false, 'TSA_REVOCATION_UNKNOWN']);
+    // Without revocation options the same stamp is trusted: the options are what made the difference.
+    expect((await verifyTimestamp(args)).code).toBe('TIMESTAMP_VALID');
   });
 
   it('without --crl (offline default): verified, the message says the status is unknown', async () => {
