@@ -32,7 +32,9 @@ export function onlineRevocationFor(
   if (trust.revocation !== 'online' && trust.revocation !== 'online-strict') {
     return { close: async () => undefined };
   }
-  const own = transport ? undefined : new HttpTransport({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 2 });
+  const own = transport
+    ? undefined
+    : new HttpTransport({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 2 });
   return {
     client: new OnlineRevocationClient(transportFetch(transport ?? own!)),
     close: async () => own?.close(),

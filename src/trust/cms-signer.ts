@@ -185,7 +185,11 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
  * see the signature judged as if unstamped (the platform fails it: WinVerifyTrust checks the
  * countersigner's chain for revocation as it does the signer's).
  */
-export function revokedTimestamp(ts: TimestampCheck | undefined, what: string, who: string): Verdict | undefined {
+export function revokedTimestamp(
+  ts: TimestampCheck | undefined,
+  what: string,
+  who: string,
+): Verdict | undefined {
   if (ts?.code !== 'TSA_CERT_REVOKED') return undefined;
   return untrusted('CERT_REVOKED', `the ${what} by ${who} is timestamped by a revoked TSA: ${ts.message}`);
 }

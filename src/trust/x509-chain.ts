@@ -74,7 +74,13 @@ export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
     if (!result.ok || !opts.revocation) return result;
     const revocation = await checkPathRevocation(outcome.path, opts.revocation);
     if (revocation.ok) return { ...result, revocation };
-    return { ...result, ok: false, code: revocation.code as ChainFailure, message: revocation.message, revocation };
+    return {
+      ...result,
+      ok: false,
+      code: revocation.code as ChainFailure,
+      message: revocation.message,
+      revocation,
+    };
   }
   if (outcome.lastSignatureFailure) {
     return {

@@ -109,7 +109,10 @@ export interface IssuedCert {
 
 /** openssl's time format for -startdate / -crl_lastupdate. */
 export function opensslTime(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export async function makeRevocationCa(
@@ -132,15 +135,61 @@ export async function makeRevocationCa(
   // `openssl ca -selfsign` rather than `req -x509`: it takes -startdate, so the CA is valid before the
   // (backdated) timestamps the tests make.
   const caCsr = join(dir, 'ca.csr');
-  await openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCsr,
-    '-subj', subject, '-config', config);
+  await openssl(
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caCsr,
+    '-subj',
+    subject,
+    '-config',
+    config,
+  );
   const startdate = opensslTime(new Date(Date.now() - 365 * 86_400_000));
   if (parent) {
-    await openssl('ca', '-batch', '-config', join(parent.dir, 'openssl.cnf'), '-in', caCsr, '-out', caPem,
-      '-notext', '-extensions', caExtensions, '-days', '3000', '-startdate', startdate);
+    await openssl(
+      'ca',
+      '-batch',
+      '-config',
+      join(parent.dir, 'openssl.cnf'),
+      '-in',
+      caCsr,
+      '-out',
+      caPem,
+      '-notext',
+      '-extensions',
+      caExtensions,
+      '-days',
+      '3000',
+      '-startdate',
+      startdate,
+    );
   } else {
-    await openssl('ca', '-batch', '-selfsign', '-config', config, '-keyfile', caKey, '-in', caCsr,
-      '-out', caPem, '-notext', '-extensions', caExtensions, '-days', '3650', '-startdate', startdate);
+    await openssl(
+      'ca',
+      '-batch',
+      '-selfsign',
+      '-config',
+      config,
+      '-keyfile',
+      caKey,
+      '-in',
+      caCsr,
+      '-out',
+      caPem,
+      '-notext',
+      '-extensions',
+      caExtensions,
+      '-days',
+      '3650',
+      '-startdate',
+      startdate,
+    );
   }
   return {
     dir,
@@ -152,10 +201,34 @@ export async function makeRevocationCa(
       const key = join(dir, `${name}.key`);
       const csr = join(dir, `${name}.csr`);
       const cert = join(dir, `${name}.pem`);
-      await openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr,
-        '-subj', `/O=Sigscan Test/CN=${cn}`, '-config', config);
-      const args = ['ca', '-batch', '-config', config, '-in', csr, '-out', cert, '-notext',
-        '-extensions', opts.extensions ?? 'codesign'];
+      await openssl(
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        `/O=Sigscan Test/CN=${cn}`,
+        '-config',
+        config,
+      );
+      const args = [
+        'ca',
+        '-batch',
+        '-config',
+        config,
+        '-in',
+        csr,
+        '-out',
+        cert,
+        '-notext',
+        '-extensions',
+        opts.extensions ?? 'codesign',
+      ];
       if (opts.startDate) args.push('-startdate', opts.startDate);
       await run('openssl', args, { env: { ...env, ...opts.env } });
       const chain = join(dir, `${name}-chain.pem`);
@@ -205,8 +278,22 @@ export async function startOcspResponder(
   mkdirSync(workDir, { recursive: true });
   const child = spawn(
     'openssl',
-    ['ocsp', '-index', join(ca.dir, 'index.txt'), '-port', String(port), '-rsigner', signer.cert,
-      '-rkey', signer.key, '-CA', ca.caPem, '-nmin', '10', '-ignore_err'],
+    [
+      'ocsp',
+      '-index',
+      join(ca.dir, 'index.txt'),
+      '-port',
+      String(port),
+      '-rsigner',
+      signer.cert,
+      '-rkey',
+      signer.key,
+      '-CA',
+      ca.caPem,
+      '-nmin',
+      '10',
+      '-ignore_err',
+    ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tracked = trackServer(child, workDir);

@@ -280,7 +280,8 @@ export async function verifyUnderPolicy(
     ['expiry', async () => checkExpiry(input, now)],
     [
       'revocation',
-      async () => checkRevocation(chain, revocation, outcomes.find((o) => o.ok && o.signingTime)?.signingTime),
+      async () =>
+        checkRevocation(chain, revocation, outcomes.find((o) => o.ok && o.signingTime)?.signingTime),
     ],
   ];
   for (const [check, step] of steps) {

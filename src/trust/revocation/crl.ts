@@ -75,7 +75,8 @@ export function parseCrl(der: Uint8Array, source: string): LoadedCrl {
   for (const e of crl.revokedCertificates ?? []) {
     const ext = e.crlEntryExtensions?.extensions ?? [];
     if (ext.some((x) => x.extnID === CERTIFICATE_ISSUER)) {
-      unsupported = 'it is an indirect CRL (certificateIssuer entry extension), which sigscan does not support';
+      unsupported =
+        'it is an indirect CRL (certificateIssuer entry extension), which sigscan does not support';
     }
     const critical = ext.find((x) => x.critical && x.extnID !== REASON_CODE);
     if (critical) unsupported ??= `an entry carries the unknown critical extension ${critical.extnID}`;
@@ -90,7 +91,8 @@ export function parseCrl(der: Uint8Array, source: string): LoadedCrl {
     else if (x.extnID === ISSUING_DISTRIBUTION_POINT) {
       // A partitioned or indirect CRL covers only part of the issuer's certificates; treating it as
       // complete could call a revoked certificate good.
-      unsupported ??= 'it has an issuingDistributionPoint (partitioned or indirect CRL), which sigscan does not support';
+      unsupported ??=
+        'it has an issuingDistributionPoint (partitioned or indirect CRL), which sigscan does not support';
     } else if (x.critical && !KNOWN_CRITICAL_CRL_EXTENSIONS.has(x.extnID)) {
       unsupported ??= `it carries the unknown critical extension ${x.extnID}`;
     }
@@ -134,7 +136,9 @@ export async function readCrls(path: string): Promise<LoadedCrl[]> {
   try {
     if (!text.includes('-----BEGIN X509 CRL-----')) return [parseCrl(bytes, path)];
     const blocks = [...text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)];
-    return blocks.map((m) => parseCrl(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')), path));
+    return blocks.map((m) =>
+      parseCrl(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')), path),
+    );
   } catch (err) {
     throw new SigscanError('USAGE', `--crl ${path}: ${(err as Error).message}`, { cause: err });
   }

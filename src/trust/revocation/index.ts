@@ -8,6 +8,14 @@ export {
   type RevocationResult,
   type SourceAnswer,
 } from './check.js';
-export { parseCrl, readCrls, crlProblem, crlCovers, CRL_REASONS, type CrlEntry, type LoadedCrl } from './crl.js';
+export {
+  parseCrl,
+  readCrls,
+  crlProblem,
+  crlCovers,
+  CRL_REASONS,
+  type CrlEntry,
+  type LoadedCrl,
+} from './crl.js';
 export { decideRevocation, type RevocationDecision } from './decide.js';
 export { revocationOptions } from './options.js';

@@ -108,7 +108,11 @@ export class OnlineRevocationClient implements OnlineRevocation {
     }
     if (crl instanceof Error) return { status: 'unavailable', source, problem: crl.message };
     if (!crlCovers(crl, cert)) {
-      return { status: 'unavailable', source, problem: `it is issued by another CA than ${cert.summary.issuer}` };
+      return {
+        status: 'unavailable',
+        source,
+        problem: `it is issued by another CA than ${cert.summary.issuer}`,
+      };
     }
     const problem = crlProblem(crl, issuer, checkTime);
     if (problem) return { status: 'unavailable', source, problem };
@@ -126,7 +130,10 @@ export class OnlineRevocationClient implements OnlineRevocation {
     const base = url.endsWith('/') ? url : `${url}/`;
     let der: Uint8Array;
     try {
-      der = await this.fetch(new URL(base + encodeURIComponent(Buffer.from(request).toString('base64'))), 'ocsp');
+      der = await this.fetch(
+        new URL(base + encodeURIComponent(Buffer.from(request).toString('base64'))),
+        'ocsp',
+      );
     } catch (err) {
       return { status: 'unavailable', source, problem: describeError(err).message };
     }
@@ -161,7 +168,10 @@ export function ocspRequest(cert: ParsedCertificate, issuer: ParsedCertificate):
       requestList: [
         new pkijs.Request({
           reqCert: new pkijs.CertID({
-            hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA1, algorithmParams: new asn1js.Null() }),
+            hashAlgorithm: new pkijs.AlgorithmIdentifier({
+              algorithmId: SHA1,
+              algorithmParams: new asn1js.Null(),
+            }),
             issuerNameHash: new asn1js.OctetString({ valueHex: toArrayBuffer(id.nameHash) }),
             issuerKeyHash: new asn1js.OctetString({ valueHex: toArrayBuffer(id.keyHash) }),
             serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(cert.serialNumber) }),
@@ -190,8 +200,11 @@ export function ocspAnswer(
   const response = pkijs.OCSPResponse.fromBER(toArrayBuffer(der));
   const status = response.responseStatus.valueBlock.valueDec;
   if (status !== 0) throw new Error(`the responder answered with status ${status}, not successful`);
-  if (response.responseBytes?.responseType !== OCSP_BASIC) throw new Error('the response is not a basic OCSP response');
-  const basic = pkijs.BasicOCSPResponse.fromBER(toArrayBuffer(response.responseBytes.response.valueBlock.valueHexView));
+  if (response.responseBytes?.responseType !== OCSP_BASIC)
+    throw new Error('the response is not a basic OCSP response');
+  const basic = pkijs.BasicOCSPResponse.fromBER(
+    toArrayBuffer(response.responseBytes.response.valueBlock.valueHexView),
+  );
   const signer = responseSigner(basic, issuer, checkTime);
   if (!signer) {
     throw new Error(
@@ -224,9 +237,11 @@ function certStatus(block: asn1js.BaseBlock): OcspStatus {
   // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
   const parts = (block as asn1js.Constructed).valueBlock.value;
   const time = parts[0];
-  if (!(time instanceof asn1js.GeneralizedTime)) throw new Error('the revoked status carries no revocation time');
+  if (!(time instanceof asn1js.GeneralizedTime))
+    throw new Error('the revoked status carries no revocation time');
   const reasonBlock = (parts[1] as asn1js.Constructed | undefined)?.valueBlock.value?.[0];
-  const reason = reasonBlock instanceof asn1js.Enumerated ? CRL_REASONS[reasonBlock.valueBlock.valueDec] : undefined;
+  const reason =
+    reasonBlock instanceof asn1js.Enumerated ? CRL_REASONS[reasonBlock.valueBlock.valueDec] : undefined;
   return { status: 'revoked', entry: { revokedAt: time.toDate(), ...(reason ? { reason } : {}) } };
 }
 
@@ -275,7 +290,12 @@ function delegatedBy(responder: ParsedCertificate, issuer: ParsedCertificate, at
     const alg = hashNameForOid(responder.cert.signatureAlgorithm.algorithmId);
     return Boolean(
       alg &&
-        cryptoVerify(alg, tbs, certificatePublicKey(issuer), Buffer.from(responder.cert.signatureValue.valueBlock.valueHexView)),
+      cryptoVerify(
+        alg,
+        tbs,
+        certificatePublicKey(issuer),
+        Buffer.from(responder.cert.signatureValue.valueBlock.valueHexView),
+      ),
     );
   } catch {
     return false;

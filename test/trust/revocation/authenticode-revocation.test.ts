@@ -12,7 +12,12 @@ import { loadTrustConfig } from '../../../src/trust/config.js';
 import { readCrls } from '../../../src/trust/revocation/crl.js';
 import { verifyTimestamp } from '../../../src/trust/timestamp.js';
 import { compileTinyPe } from '../../helpers/pe/signed-pe.js';
-import { makeRevocationCa, opensslTime, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
+import {
+  makeRevocationCa,
+  opensslTime,
+  type IssuedCert,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 import { detectFile, evaluateFile } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -89,7 +94,9 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
     expect(verdict.status).toBe('untrusted');
     expect(verdict.code).toBe('CERT_REVOKED');
     expect(verdict.message).toContain('CN=Compromised Signer,O=Sigscan Test');
-    expect(verdict.message).toMatch(/CN=Compromised Signer,O=Sigscan Test was revoked \d{4}-\d\d-\d\dT[\d:.]+Z \(keyCompromise\)/);
+    expect(verdict.message).toMatch(
+      /CN=Compromised Signer,O=Sigscan Test was revoked \d{4}-\d\d-\d\dT[\d:.]+Z \(keyCompromise\)/,
+    );
     const o = await oracle(signed['kc-stamped']!, crl);
     expect([o.passed, o.output.includes('certificate revoked')]).toEqual([false, true]);
   });
@@ -187,7 +194,7 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
       crl: [crl],
       revocation: 'off',
     });
-    const [{ verdict }] = (await evaluateFile(signed['kc-stamped']!, 'pe', cfg)) as [{ verdict: { status: string; message: string } }];
+    const { verdict } = (await evaluateFile(signed['kc-stamped']!, 'pe', cfg))[0]!;
     expect(verdict.status).toBe('verified');
     expect(verdict.message).toContain('revocation not checked (--revocation off)');
   });

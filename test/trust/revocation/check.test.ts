@@ -23,7 +23,9 @@ function chainOf(path: string): ParsedCertificate[] {
 }
 
 /** Answers as a test decides; stands for sources a real server cannot be made to give in a unit test. */
-function scripted(answers: (cert: ParsedCertificate) => SourceAnswer[]): OnlineRevocation & { asked: string[] } {
+function scripted(
+  answers: (cert: ParsedCertificate) => SourceAnswer[],
+): OnlineRevocation & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -55,7 +57,12 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-revcheck-'));
     root = await makeRevocationCa(join(dir, 'root'), '/O=Sigscan Test/CN=Revocation Root');
-    inter = await makeRevocationCa(join(dir, 'inter'), '/O=Sigscan Test/CN=Revocation Intermediate', 'ca_ext', root);
+    inter = await makeRevocationCa(
+      join(dir, 'inter'),
+      '/O=Sigscan Test/CN=Revocation Intermediate',
+      'ca_ext',
+      root,
+    );
     good = chainOf((await inter.issue('good', 'Good Leaf')).chain);
     const bad = await inter.issue('bad', 'Revoked Leaf');
     revokedLeaf = chainOf(bad.chain);
@@ -87,7 +94,12 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
   it('a revoked intermediate fails every leaf under it', async () => {
     const dir2 = join(dir, 'second');
     const root2 = await makeRevocationCa(join(dir2, 'root'), '/O=Sigscan Test/CN=Root Two');
-    const inter2 = await makeRevocationCa(join(dir2, 'inter'), '/O=Sigscan Test/CN=Intermediate Two', 'ca_ext', root2);
+    const inter2 = await makeRevocationCa(
+      join(dir2, 'inter'),
+      '/O=Sigscan Test/CN=Intermediate Two',
+      'ca_ext',
+      root2,
+    );
     const leaf = chainOf((await inter2.issue('leaf', 'Leaf Two')).chain);
     await root2.revoke(inter2.caPem, 'cACompromise');
     const crls = [
@@ -135,7 +147,10 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
   it('the anchor itself is never looked up, and a lone pinned certificate needs nothing', async () => {
     const online = scripted(() => []);
     await checkPathRevocation(good, opts({ mode: 'online', crls: [], online }));
-    expect(online.asked).toEqual(['CN=Good Leaf,O=Sigscan Test', 'CN=Revocation Intermediate,O=Sigscan Test']);
+    expect(online.asked).toEqual([
+      'CN=Good Leaf,O=Sigscan Test',
+      'CN=Revocation Intermediate,O=Sigscan Test',
+    ]);
     expect(await checkPathRevocation([rootCert], opts({ mode: 'online-strict', online }))).toMatchObject({
       ok: true,
       code: 'NOT_REVOKED',
@@ -157,7 +172,11 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
 
   it('online: a revoked answer fails, with the source named', async () => {
     const online = scripted(() => [
-      { status: 'revoked', entry: { revokedAt: new Date(now.getTime() - DAY), reason: 'superseded' }, source: 'OCSP http://x' },
+      {
+        status: 'revoked',
+        entry: { revokedAt: new Date(now.getTime() - DAY), reason: 'superseded' },
+        source: 'OCSP http://x',
+      },
     ]);
     const result = await checkPathRevocation(good, opts({ mode: 'online', crls: [], online }));
     expect(result.code).toBe('CERT_REVOKED');
@@ -167,7 +186,11 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
   });
 
   it('online: an unreachable source is a finding; unknown fails only under online-strict', async () => {
-    const down: SourceAnswer = { status: 'unavailable', source: 'OCSP http://127.0.0.1:9', problem: 'connection refused' };
+    const down: SourceAnswer = {
+      status: 'unavailable',
+      source: 'OCSP http://127.0.0.1:9',
+      problem: 'connection refused',
+    };
     const findings: Finding[] = [];
     const online = scripted(() => [down]);
     const lax = await checkPathRevocation(good, opts({ mode: 'online', crls: [], online, findings }));
@@ -181,7 +204,8 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
       {
         code: 'REVOCATION_SOURCE_NOT_USED',
         severity: 'warning',
-        message: 'OCSP http://127.0.0.1:9 was not used to check CN=Good Leaf,O=Sigscan Test: connection refused',
+        message:
+          'OCSP http://127.0.0.1:9 was not used to check CN=Good Leaf,O=Sigscan Test: connection refused',
       },
       {
         code: 'REVOCATION_SOURCE_NOT_USED',
@@ -203,7 +227,8 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
     expect(await checkPathRevocation(good, opts({ mode: 'online-strict', crls: [], online }))).toEqual({
       ok: true,
       code: 'NOT_REVOKED',
-      message: 'revocation checked (online-strict): 0 certificate(s) not revoked, 2 naming no revocation source',
+      message:
+        'revocation checked (online-strict): 0 certificate(s) not revoked, 2 naming no revocation source',
     });
   });
 
@@ -213,7 +238,10 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
       { status: 'unavailable', source: 'OCSP http://a', problem: 'timeout' },
       { status: 'good', source: 'CRL http://b' },
     ]);
-    const result = await checkPathRevocation(good, opts({ mode: 'online-strict', crls: [], online, findings }));
+    const result = await checkPathRevocation(
+      good,
+      opts({ mode: 'online-strict', crls: [], online, findings }),
+    );
     expect(result.code).toBe('NOT_REVOKED');
     expect(findings.map((f) => f.message)).toEqual([
       'OCSP http://a was not used to check CN=Good Leaf,O=Sigscan Test: timeout',
@@ -229,7 +257,10 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
         : [{ status: 'good', source: 'OCSP http://x' }],
     );
     const signingTime = new Date(now.getTime() - DAY);
-    const result = await checkPathRevocation(good, opts({ mode: 'online', crls: [], online, findings, signingTime }));
+    const result = await checkPathRevocation(
+      good,
+      opts({ mode: 'online', crls: [], online, findings, signingTime }),
+    );
     expect(result.code).toBe('NOT_REVOKED');
     expect(findings).toEqual([
       {

@@ -61,7 +61,12 @@ describe('--crl and --revocation as trust inputs', () => {
       signingTime,
       findings,
     });
-    expect(revocationOptions({ config: { ...config, revocation: undefined as never, crls: undefined as never }, now })).toEqual({
+    expect(
+      revocationOptions({
+        config: { ...config, revocation: undefined as never, crls: undefined as never },
+        now,
+      }),
+    ).toEqual({
       mode: 'offline',
       crls: [],
       checkTime: now,

@@ -48,7 +48,11 @@ describe('CRLs made by openssl ca', () => {
     crlPath = await ca.crl(join(dir, 'crl.pem'));
     crl = (await readCrls(crlPath))[0]!;
     now = new Date(crl.thisUpdate.getTime() + 60_000);
-    serials = { a: certOf(a.cert).summary.serialNumber, b: certOf(b.cert).summary.serialNumber, c: certOf(c.cert).summary.serialNumber };
+    serials = {
+      a: certOf(a.cert).summary.serialNumber,
+      b: certOf(b.cert).summary.serialNumber,
+      c: certOf(c.cert).summary.serialNumber,
+    };
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +62,9 @@ describe('CRLs made by openssl ca', () => {
     expect(crl.entries.get('1001')?.reason).toBe('keyCompromise');
     expect(crl.entries.get('1002')?.reason).toBe('superseded');
     expect(crl.entries.get('1003')).not.toHaveProperty('reason');
-    expect(Math.abs(crl.entries.get('1001')!.revokedAt.getTime() - crl.thisUpdate.getTime())).toBeLessThan(60_000);
+    expect(Math.abs(crl.entries.get('1001')!.revokedAt.getTime() - crl.thisUpdate.getTime())).toBeLessThan(
+      60_000,
+    );
     expect(crl.nextUpdate!.getTime() - crl.thisUpdate.getTime()).toBe(30 * DAY);
     expect(crl.unsupported).toBeUndefined();
     expect(crl.source).toBe(crlPath);
@@ -113,7 +119,7 @@ describe('CRLs made by openssl ca', () => {
 
   it('is not usable when one byte of its signature changed', () => {
     const der = derOf(crlPath);
-    der[der.length - 5] ^= 0x01;
+    der[der.length - 5]! ^= 0x01;
     expect(crlProblem(parseCrl(der, 'flipped'), caCert, now)).toBe(
       'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
     );
@@ -145,7 +151,11 @@ describe('CRLs made by openssl ca', () => {
   });
 
   it('is not usable when its issuer may not sign CRLs', async () => {
-    const noCrlSign = await makeRevocationCa(join(dir, 'nocrlsign'), '/O=Sigscan Test/CN=No CRL Sign', 'ca_nocrlsign');
+    const noCrlSign = await makeRevocationCa(
+      join(dir, 'nocrlsign'),
+      '/O=Sigscan Test/CN=No CRL Sign',
+      'ca_nocrlsign',
+    );
     const own = (await readCrls(await noCrlSign.crl(join(dir, 'nocrlsign.pem'))))[0]!;
     expect(crlProblem(own, certOf(noCrlSign.caPem), now)).toBe(
       'its issuer CN=No CRL Sign,O=Sigscan Test may not sign CRLs (keyUsage lacks cRLSign)',
@@ -181,7 +191,8 @@ describe('CRLs made by openssl ca', () => {
       lastUpdate: opensslTime(new Date(now.getTime() + DAY)),
       nextUpdate: opensslTime(new Date(now.getTime() + 10 * DAY)),
     });
-    expect(crlProblem((await readCrls(future))[0]!, caCert, now)).toMatch(/^it was issued \S+, after the check time/);
+    expect(crlProblem((await readCrls(future))[0]!, caCert, now)).toMatch(
+      /^it was issued \S+, after the check time/,
+    );
   });
 });
-

@@ -13,7 +13,8 @@ describe('decideRevocation (the timestamp rule)', () => {
   it('without a trusted timestamp every revocation applies', () => {
     expect(decideRevocation('CN=S', entry('superseded'), undefined, NOW)).toEqual({
       revoked: true,
-      message: 'CN=S was revoked 2026-06-01T00:00:00.000Z (superseded); the signature has no trusted timestamp',
+      message:
+        'CN=S was revoked 2026-06-01T00:00:00.000Z (superseded); the signature has no trusted timestamp',
     });
   });
 
@@ -26,15 +27,18 @@ describe('decideRevocation (the timestamp rule)', () => {
     expect(decideRevocation('CN=S', entry('superseded'), REVOKED_AT, NOW).revoked).toBe(true);
   });
 
-  it.each(['superseded', 'cessationOfOperation', 'affiliationChanged', 'privilegeWithdrawn', 'certificateHold'])(
-    'a timestamp before a %s revocation keeps the signature',
-    (reason) => {
-      expect(decideRevocation('CN=S', entry(reason), BEFORE, NOW)).toEqual({
-        revoked: false,
-        message: `CN=S was revoked 2026-06-01T00:00:00.000Z (${reason}), after the trusted timestamp 2026-05-01T00:00:00.000Z, for a reason that leaves earlier signatures valid`,
-      });
-    },
-  );
+  it.each([
+    'superseded',
+    'cessationOfOperation',
+    'affiliationChanged',
+    'privilegeWithdrawn',
+    'certificateHold',
+  ])('a timestamp before a %s revocation keeps the signature', (reason) => {
+    expect(decideRevocation('CN=S', entry(reason), BEFORE, NOW)).toEqual({
+      revoked: false,
+      message: `CN=S was revoked 2026-06-01T00:00:00.000Z (${reason}), after the trusted timestamp 2026-05-01T00:00:00.000Z, for a reason that leaves earlier signatures valid`,
+    });
+  });
 
   it.each(['keyCompromise', 'cACompromise', 'aACompromise', 'unspecified'])(
     'a timestamp before a %s revocation does not keep the signature',

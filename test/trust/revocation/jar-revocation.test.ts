@@ -12,7 +12,12 @@ import { loadTrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { OnlineRevocationClient } from '../../../src/trust/revocation/online.js';
 import { makeJar, signJar, STOREPASS } from '../../helpers/jar/index.js';
-import { freePort, makeRevocationCa, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
+import {
+  freePort,
+  makeRevocationCa,
+  type IssuedCert,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 import { detectFile, evaluateFile, fileTarget } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -32,16 +37,40 @@ describe('revocation of JAR signers (jarsigner, openssl ca CRL)', () => {
 
   const signWith = async (name: string, leaf: IssuedCert) => {
     const keystore = join(dir, `${name}.p12`);
-    await run('openssl', ['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-certfile', ca.caPem,
-      '-name', 'signer', '-out', keystore, '-passout', `pass:${STOREPASS}`]);
+    await run('openssl', [
+      'pkcs12',
+      '-export',
+      '-in',
+      leaf.cert,
+      '-inkey',
+      leaf.key,
+      '-certfile',
+      ca.caPem,
+      '-name',
+      'signer',
+      '-out',
+      keystore,
+      '-passout',
+      `pass:${STOREPASS}`,
+    ]);
     const jar = makeJar(join(dir, `${name}.jar`), { 'a/b.txt': `content of ${name}\n` });
     signJar(jar, { keystore, alias: 'signer' });
     jars[name] = jar;
   };
   const oracle = async (jar: string) => {
     try {
-      const { stdout } = await run('jarsigner', ['-verify', '-strict', '-revCheck', '-keystore', truststore,
-        '-storepass', STOREPASS, '-storetype', 'PKCS12', jar]);
+      const { stdout } = await run('jarsigner', [
+        '-verify',
+        '-strict',
+        '-revCheck',
+        '-keystore',
+        truststore,
+        '-storepass',
+        STOREPASS,
+        '-storetype',
+        'PKCS12',
+        jar,
+      ]);
       return { passed: true, output: stdout };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
@@ -70,8 +99,20 @@ describe('revocation of JAR signers (jarsigner, openssl ca CRL)', () => {
     await ca.revoke(revoked.cert, 'superseded');
     crlPem = await ca.crl(join(dir, 'crl.pem'));
     truststore = join(dir, 'trust.p12');
-    await run('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', ca.caPem, '-keystore', truststore,
-      '-storepass', STOREPASS, '-storetype', 'PKCS12']);
+    await run('keytool', [
+      '-importcert',
+      '-noprompt',
+      '-alias',
+      'ca',
+      '-file',
+      ca.caPem,
+      '-keystore',
+      truststore,
+      '-storepass',
+      STOREPASS,
+      '-storetype',
+      'PKCS12',
+    ]);
   }, 120_000);
   afterAll(async () => {
     await new Promise((r) => server?.close(r));
@@ -80,7 +121,7 @@ describe('revocation of JAR signers (jarsigner, openssl ca CRL)', () => {
 
   it('--crl: the revoked signer is CERT_REVOKED, and jarsigner -revCheck refuses it too', async () => {
     const cfg = await loadTrustConfig({ trustRoot: [ca.caPem], crl: [crlPem] });
-    const [{ verdict }] = (await evaluateFile(jars['revoked']!, 'jar', cfg)) as [{ verdict: { status: string; code: string; message: string } }];
+    const { verdict } = (await evaluateFile(jars['revoked']!, 'jar', cfg))[0]!;
     expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CERT_REVOKED']);
     expect(verdict.message).toContain('CN=JAR Revoked Signer,O=Sigscan Test was revoked');
     expect(verdict.message).toContain('(superseded); the signature has no trusted timestamp');
@@ -91,7 +132,7 @@ describe('revocation of JAR signers (jarsigner, openssl ca CRL)', () => {
 
   it('--crl: the good signer is verified with the check named, as jarsigner -revCheck agrees', async () => {
     const cfg = await loadTrustConfig({ trustRoot: [ca.caPem], crl: [crlPem] });
-    const [{ verdict }] = (await evaluateFile(jars['good']!, 'jar', cfg)) as [{ verdict: { status: string; message: string } }];
+    const { verdict } = (await evaluateFile(jars['good']!, 'jar', cfg))[0]!;
     expect(verdict.status).toBe('verified');
     expect(verdict.message).toContain('revocation checked (offline): 1 certificate(s) not revoked');
     expect((await oracle(jars['good']!)).passed).toBe(true);
@@ -101,17 +142,22 @@ describe('revocation of JAR signers (jarsigner, openssl ca CRL)', () => {
     const cfg = await loadTrustConfig({ trustRoot: [ca.caPem], revocation: 'online' });
     const transport = new HttpTransport({ concurrency: 2, timeoutMs: 3000, maxAttempts: 1 });
     try {
-      const evaluator = new TrustEvaluator(cfg, undefined, new OnlineRevocationClient(transportFetch(transport)));
+      const evaluator = new TrustEvaluator(
+        cfg,
+        undefined,
+        new OnlineRevocationClient(transportFetch(transport)),
+      );
       const bytes = new Uint8Array(readFileSync(jars['revoked']!));
       const [evidence] = await detectFile(jars['revoked']!, 'jar');
       const verdict = await evaluator.evaluate(evidence!, fileTarget(jars['revoked']!, bytes, 'jar'));
       expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CERT_REVOKED']);
       expect(verdict.message).toMatch(/\(CRL http:\/\/127\.0\.0\.1:\d+\/ca\.crl\)$/);
       expect(evidence!.findings?.map((f) => f.code)).toEqual(['REVOCATION_SOURCE_NOT_USED']);
-      expect(evidence!.findings?.[0]?.message).toMatch(/^OCSP http:\/\/127\.0\.0\.1:\d+ was not used to check CN=JAR Revoked Signer/);
+      expect(evidence!.findings?.[0]?.message).toMatch(
+        /^OCSP http:\/\/127\.0\.0\.1:\d+ was not used to check CN=JAR Revoked Signer/,
+      );
     } finally {
       await transport.close();
     }
   });
 });
-

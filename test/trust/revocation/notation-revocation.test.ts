@@ -10,8 +10,21 @@ import type { OnlineRevocation } from '../../../src/trust/revocation/check.js';
 import { readCrls, type LoadedCrl } from '../../../src/trust/revocation/crl.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { notationVerifier } from '../../../src/trust/families/notation.js';
-import { freePort, makeRevocationCa, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { config, evidenceFor, notationDir, policy, sampleImage, signJws, statement } from '../notation/support.js';
+import {
+  freePort,
+  makeRevocationCa,
+  type IssuedCert,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
+import {
+  config,
+  evidenceFor,
+  notationDir,
+  policy,
+  sampleImage,
+  signJws,
+  statement,
+} from '../notation/support.js';
 
 /**
  * Notation signatures (JWS, PS256) by leaves of an `openssl ca`, judged under trust policies whose
@@ -24,7 +37,10 @@ describe('notation revocation under the trust policy', () => {
   const leaves: Record<string, IssuedCert> = {};
   const image = sampleImage('revocation');
 
-  const sign = (name: string, opts: { scheme?: 'notary.x509' | 'notary.x509.signingAuthority'; time?: Date } = {}) => {
+  const sign = (
+    name: string,
+    opts: { scheme?: 'notary.x509' | 'notary.x509.signingAuthority'; time?: Date } = {},
+  ) => {
     const leaf = leaves[name]!;
     const chain = pemCertificates(readFileSync(leaf.chain, 'utf8')).slice(0, 2);
     return signJws({
@@ -59,7 +75,10 @@ describe('notation revocation under the trust policy', () => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-notation-revocation-'));
     ca = await makeRevocationCa(join(dir, 'ca'));
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const start = new Date(Date.now() - 10 * 86_400_000).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+    const start = new Date(Date.now() - 10 * 86_400_000)
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     leaves['good'] = await ca.issue('good', 'Notation Good', { startDate: start });
     leaves['kc'] = await ca.issue('kc', 'Notation Compromised', { startDate: start });
     leaves['ss'] = await ca.issue('ss', 'Notation Superseded', { startDate: start });
@@ -76,14 +95,18 @@ describe('notation revocation under the trust policy', () => {
   it('strict (revocation enforce): a revoked signer fails with CERT_REVOKED', async () => {
     const { verdict } = await verdictOf(sign('kc'), 'strict');
     expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CERT_REVOKED']);
-    expect(verdict.message).toMatch(/^CN=Notation Compromised,O=Sigscan Test was revoked \S+ \(keyCompromise\)/);
+    expect(verdict.message).toMatch(
+      /^CN=Notation Compromised,O=Sigscan Test was revoked \S+ \(keyCompromise\)/,
+    );
     expect(verdict.message).toContain('revocation is enforced by trust policy "test" (strict');
   });
 
   it('permissive (revocation log): verified, the revocation logged', async () => {
     const { verdict } = await verdictOf(sign('kc'), 'permissive');
     expect([verdict.status, verdict.code]).toEqual(['verified', 'VERIFIED_WITH_LOGGED_FAILURES']);
-    expect(verdict.message).toContain('logged but not enforced by the policy: revocation failed (CERT_REVOKED)');
+    expect(verdict.message).toContain(
+      'logged but not enforced by the policy: revocation failed (CERT_REVOKED)',
+    );
   });
 
   it('a good signer: the message says revocation was checked', async () => {
@@ -108,7 +131,10 @@ describe('notation revocation under the trust policy', () => {
       'signingAuthority',
     );
     expect([keeps.verdict.status, keeps.verdict.code]).toEqual(['verified', 'VERIFIED']);
-    expect(keeps.evidence.findings?.map((f) => f.code)).toEqual(['THUMBPRINT_ANNOTATION_MISSING', 'CERT_REVOKED_LATER']);
+    expect(keeps.evidence.findings?.map((f) => f.code)).toEqual([
+      'THUMBPRINT_ANNOTATION_MISSING',
+      'CERT_REVOKED_LATER',
+    ]);
     // notary.x509 has no authentic signing time (its signingTime is the signer's claim): revoked.
     const plain = await verdictOf(sign('ss', { time }), 'strict');
     expect(plain.verdict.code).toBe('CERT_REVOKED');
@@ -129,12 +155,22 @@ describe('notation revocation under the trust policy', () => {
     expect(offline.verdict.code).toBe('VERIFIED');
     expect(offline.verdict.message).toContain('is unknown (offline: only --crl files are read)');
     const down: OnlineRevocation = {
-      check: async () => [{ status: 'unavailable', source: 'OCSP http://127.0.0.1:1', problem: 'ECONNREFUSED' }],
+      check: async () => [
+        { status: 'unavailable', source: 'OCSP http://127.0.0.1:1', problem: 'ECONNREFUSED' },
+      ],
     };
     const online = await verdictOf(sign('unreachable'), 'strict', { revocation: 'online', crls: [] }, down);
     expect([online.verdict.status, online.verdict.code]).toEqual(['untrusted', 'REVOCATION_UNKNOWN']);
-    const logged = await verdictOf(sign('unreachable'), 'permissive', { revocation: 'online', crls: [] }, down);
+    const logged = await verdictOf(
+      sign('unreachable'),
+      'permissive',
+      { revocation: 'online', crls: [] },
+      down,
+    );
     expect(logged.verdict.code).toBe('VERIFIED_WITH_LOGGED_FAILURES');
-    expect(logged.evidence.findings?.map((f) => f.code)).toEqual(['THUMBPRINT_ANNOTATION_MISSING', 'REVOCATION_SOURCE_NOT_USED']);
+    expect(logged.evidence.findings?.map((f) => f.code)).toEqual([
+      'THUMBPRINT_ANNOTATION_MISSING',
+      'REVOCATION_SOURCE_NOT_USED',
+    ]);
   });
 });

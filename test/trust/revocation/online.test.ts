@@ -89,8 +89,12 @@ describe('online revocation (openssl ocsp responder, CRL over http)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const check = async (name: string, mode: 'online' | 'online-strict', findings: Finding[] = [], c = client()) =>
-    checkPathRevocation(chains[name]!, { mode, crls: [], online: c, checkTime: new Date(), findings });
+  const check = async (
+    name: string,
+    mode: 'online' | 'online-strict',
+    findings: Finding[] = [],
+    c = client(),
+  ) => checkPathRevocation(chains[name]!, { mode, crls: [], online: c, checkTime: new Date(), findings });
 
   it('reads the OCSP and CRL URLs the certificate names', () => {
     expect(revocationSources(chains['Good Online']![0]!.cert)).toEqual({
@@ -125,8 +129,14 @@ describe('online revocation (openssl ocsp responder, CRL over http)', () => {
     const lax = await check('Unreachable', 'online', findings);
     expect(lax).toMatchObject({ ok: true, code: 'REVOCATION_UNKNOWN' });
     expect(findings.map((f) => [f.code, f.message.replace(/Test: .*$/, 'Test')])).toEqual([
-      ['REVOCATION_SOURCE_NOT_USED', `OCSP http://127.0.0.1:${deadPort} was not used to check CN=Unreachable,O=Sigscan Test`],
-      ['REVOCATION_SOURCE_NOT_USED', `CRL http://127.0.0.1:${deadPort}/ca.crl was not used to check CN=Unreachable,O=Sigscan Test`],
+      [
+        'REVOCATION_SOURCE_NOT_USED',
+        `OCSP http://127.0.0.1:${deadPort} was not used to check CN=Unreachable,O=Sigscan Test`,
+      ],
+      [
+        'REVOCATION_SOURCE_NOT_USED',
+        `CRL http://127.0.0.1:${deadPort}/ca.crl was not used to check CN=Unreachable,O=Sigscan Test`,
+      ],
     ]);
     expect(findings[0]!.message).toContain(`cannot reach 127.0.0.1:${deadPort}: ECONNREFUSED`);
     const strict = await check('Unreachable', 'online-strict');
@@ -140,11 +150,16 @@ describe('online revocation (openssl ocsp responder, CRL over http)', () => {
 
   it('OCSP down, CRL distribution point up: the CRL decides (good, and revoked)', async () => {
     const findings: Finding[] = [];
-    expect(await check('OCSP Down CRL Up', 'online-strict', findings)).toMatchObject({ ok: true, code: 'NOT_REVOKED' });
+    expect(await check('OCSP Down CRL Up', 'online-strict', findings)).toMatchObject({
+      ok: true,
+      code: 'NOT_REVOKED',
+    });
     expect(findings).toHaveLength(1);
     const revoked = await check('Revoked CRL Only', 'online');
     expect(revoked.code).toBe('CERT_REVOKED');
-    expect(revoked.message).toContain('(cessationOfOperation); the signature has no trusted timestamp (CRL http://');
+    expect(revoked.message).toContain(
+      '(cessationOfOperation); the signature has no trusted timestamp (CRL http://',
+    );
   });
 
   it('a responder the CA did not authorise is not believed', async () => {
