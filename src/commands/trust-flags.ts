@@ -62,6 +62,16 @@ export const trustFlags = {
     summary:
       'Directory remembering TUF role versions per GUN to refuse rollbacks (default: $SIGSCAN_CACHE_DIR/tuf or ~/.cache/sigscan/tuf; "none": no cache).',
   }),
+  crl: Flags.string({
+    summary:
+      'CRL to check certificates against (PEM or DER file, or directory); repeatable. Used only when signed by the issuer and current.',
+    multiple: true,
+  }),
+  revocation: Flags.string({
+    summary:
+      'Revocation sources: off, offline (default: only --crl files), online (also CRL distribution points and OCSP the certificates name), online-strict (unknown status fails).',
+    options: ['off', 'offline', 'online', 'online-strict'],
+  }),
 };
 
 export type TrustFlagValues = {
@@ -92,5 +102,7 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     allowWeakAlgorithms: flags['allow-weak-algorithms'] === true ? true : undefined,
     inTotoLayoutKey: many(flags['in-toto-layout-key']),
     tufCache: one(flags['tuf-cache']),
+    crl: many(flags.crl),
+    revocation: one(flags.revocation),
   };
 }

@@ -34,6 +34,7 @@ export function scanJson(report: ScanReport): Record<string, unknown> {
     ...(report.toolVersion ? { sigscanVersion: report.toolVersion } : {}),
     ...(report.scanId ? { at: report.at ? report.at.toISOString() : null } : {}),
     ...(report.trust ? { trust: report.trust.map((t) => ({ ...t })) } : {}),
+    ...(report.revocation ? { revocation: { ...report.revocation } } : {}),
     ...(report.checked ? { checked: [...report.checked] } : {}),
     ...(report.notChecked ? { notChecked: report.notChecked.map((n) => ({ ...n })) } : {}),
     ...(report.interrupted !== undefined ? { interrupted: report.interrupted } : {}),

@@ -91,6 +91,7 @@ export interface JsonReportDocument {
     sigscanVersion?: string;
     at?: string | null;
     trust?: TrustInputRecord[];
+    revocation?: { mode: string; crls: number };
     checked?: SignatureFamily[];
     notChecked?: NotChecked[];
     interrupted?: boolean;
@@ -151,6 +152,7 @@ export function fromJsonDocument(doc: JsonReportDocument): ScanReport {
   if (scan.sigscanVersion !== undefined) report.toolVersion = scan.sigscanVersion;
   if (scan.at) report.at = new Date(scan.at);
   if (scan.trust) report.trust = scan.trust.map((t) => ({ ...t }));
+  if (scan.revocation) report.revocation = { ...scan.revocation };
   if (scan.checked) report.checked = [...scan.checked];
   if (scan.notChecked) report.notChecked = scan.notChecked.map((n) => ({ ...n }));
   if (scan.interrupted !== undefined) report.interrupted = scan.interrupted;

@@ -48,6 +48,8 @@ export interface ScanReport {
   at?: Date;
   /** Trust inputs read, with their hashes: what a verdict was relative to. */
   trust?: TrustInputRecord[];
+  /** How revocation was checked: `--revocation` mode and how many `--crl` CRLs were read. */
+  revocation?: { mode: string; crls: number };
   /** Families that were looked up for every target they apply to. */
   checked?: SignatureFamily[];
   /** Families that were not looked up (a target "unsigned" says nothing about them). */

@@ -11,7 +11,9 @@ import { OciLayoutStore } from '../oci/layout/store.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
+import type { HttpTransport } from '../oci/registry/transport.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
+import type { OnlineRevocation } from '../trust/revocation/check.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
@@ -23,6 +25,7 @@ import { FAMILY_VERIFIERS } from '../trust/families/index.js';
 import { usePluginSidecars } from '../sources/sidecars.js';
 import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
+import { onlineRevocationFor } from './revocation-fetch.js';
 import { describeTrustInputs } from './trust-inputs.js';
 
 export interface CommonPlan {
@@ -128,7 +131,7 @@ export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
       untagged: plan.untagged !== false,
       orphans,
     });
-    const run = await collect(jobs, plan, limits, access.coverage, access.services);
+    const run = await collect(jobs, plan, limits, access.coverage, access.services, access.transport);
     return {
       command: 'repo',
       inputs: [plan.target],
@@ -191,7 +194,7 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
           : job;
       }
     }
-    const run = await collect(jobs(), plan, limits, access.coverage, access.services);
+    const run = await collect(jobs(), plan, limits, access.coverage, access.services, access.transport);
     return {
       command: 'images',
       inputs: plan.images,
@@ -309,6 +312,24 @@ async function collect(
   limits: Limits,
   coverage: CoverageTracker,
   services?: DetectServices,
+  transport?: HttpTransport,
+): Promise<CollectedRun> {
+  const trust = plan.trust ?? emptyTrustConfig();
+  const revocation = onlineRevocationFor(trust, transport);
+  try {
+    return await collectWith(jobs, plan, limits, coverage, services, revocation.client);
+  } finally {
+    await revocation.close();
+  }
+}
+
+async function collectWith(
+  jobs: AsyncIterable<ScanJob>,
+  plan: CommonPlan,
+  limits: Limits,
+  coverage: CoverageTracker,
+  services: DetectServices | undefined,
+  onlineRevocation: OnlineRevocation | undefined,
 ): Promise<CollectedRun> {
   const results: TargetResult[] = [];
   const plugins = plan.plugins ?? (await loadPlugins());
@@ -317,7 +338,11 @@ async function collect(
   const signal = plan.signal;
   const iterator = runScan(signal ? stopOnAbort(jobs, signal) : jobs, {
     detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
-    trust: new TrustEvaluator(trust, { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) }),
+    trust: new TrustEvaluator(
+      trust,
+      { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) },
+      onlineRevocation,
+    ),
     concurrency: plan.concurrency,
     limits,
     log: plan.log,
@@ -359,6 +384,9 @@ async function describeScan(
     toolVersion: TOOL_VERSION,
     ...(plan.trust?.at ? { at: plan.trust.at } : {}),
     trust: await describeTrustInputs([...(plan.trust?.sources ?? []), ...trustDefaults]),
+    ...(plan.trust
+      ? { revocation: { mode: plan.trust.revocation ?? 'offline', crls: plan.trust.crls?.length ?? 0 } }
+      : {}),
     checked: coverage.checked,
     notChecked: coverage.notChecked,
     interrupted: run.interrupted,

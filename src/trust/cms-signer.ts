@@ -5,6 +5,7 @@ import { verifySignerInfo } from './cms-verify.js';
 import { verifyTimestamp, type TimestampCheck } from './timestamp.js';
 import { invalid, untrusted, unverified, verificationError, verified } from './verdicts.js';
 import type { TrustContext } from './verifier.js';
+import { revocationOptions } from './revocation/options.js';
 import { validateChain } from './x509-chain.js';
 
 export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
@@ -96,6 +97,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
       tsaRoots: d.tsaAnchors ?? ctx.config.tsaRoots,
       extraCertificates: d.certificates,
       verificationTime: ctx.now,
+      revocation: revocationOptions(ctx),
     });
     for (const w of ts.weakAlgorithms ?? []) weak.add(w);
     if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
@@ -113,6 +115,9 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     );
   }
 
+  const revokedTsa = revokedTimestamp(ts, d.what, who);
+  if (revokedTsa) return revokedTsa;
+
   if (ts && d.requireTrustedTimestamp && !(ts.ok && ts.trusted)) {
     return untrusted(
       ts.code,
@@ -128,6 +133,8 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     anchors: ctx.config.roots,
     at,
     requiredEku: d.requiredEku,
+    // Lifetime signing: the signature dies with the certificate, so a revocation applies whatever the stamp.
+    revocation: revocationOptions(ctx, useStamp ? ts!.time : undefined),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);
   const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
@@ -147,7 +154,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     return verified(
       'CHAIN_VALID',
       `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
-        `${useStamp ? '' : stampNote(ts)}${weakNote}${allowedNote}`,
+        `${useStamp ? '' : stampNote(ts)}${weakNote}${allowedNote}${revocationNote(chain.revocation)}`,
     );
   }
   switch (chain.code) {
@@ -162,12 +169,34 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
         chain.code,
         `signature valid but ${chain.message}, checked at ${at.toISOString()}; ${validityNote(ts, useStamp, d)}${weakNote}`,
       );
+    case 'CERT_REVOKED':
+    case 'REVOCATION_UNKNOWN':
+      return untrusted(chain.code, `the ${d.what} by ${who} is valid, but ${chain.message}`);
     default:
       return untrusted(
         chain.code,
         `signature valid but the chain of ${who} is not acceptable: ${chain.message}`,
       );
   }
+}
+
+/**
+ * A TSA certificate on a CRL: the timestamp vouches for nothing, and a reader must learn why rather than
+ * see the signature judged as if unstamped (the platform fails it: WinVerifyTrust checks the
+ * countersigner's chain for revocation as it does the signer's).
+ */
+export function revokedTimestamp(
+  ts: TimestampCheck | undefined,
+  what: string,
+  who: string,
+): Verdict | undefined {
+  if (ts?.code !== 'TSA_CERT_REVOKED') return undefined;
+  return untrusted('CERT_REVOKED', `the ${what} by ${who} is timestamped by a revoked TSA: ${ts.message}`);
+}
+
+/** What the verdict says about revocation when the chain passed. */
+export function revocationNote(result: { message: string } | undefined): string {
+  return result ? `; ${result.message}` : '';
 }
 
 function stampNote(ts: TimestampCheck | undefined): string {

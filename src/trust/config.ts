@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { SigscanError } from '../errors.js';
 import { sha256Hex } from '../formats/der.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../formats/x509.js';
+import { REVOCATION_MODES, type RevocationMode } from './revocation/check.js';
+import { readCrls, type LoadedCrl } from './revocation/crl.js';
 import { defaultTufCacheDir } from './tuf/state.js';
 
 /** A public key the user trusts (`--key`), with the id reports use for it. */
@@ -53,6 +55,10 @@ export interface TrustConfig {
   inTotoLayoutKeys: TrustedKey[];
   /** TUF state cache directory (`--tuf-cache`, default in the user's cache dir; `none`: no cache). */
   tufCache?: string;
+  /** CRLs read from `--crl` files (not yet trusted: each is checked against its issuer when used). */
+  crls: LoadedCrl[];
+  /** `--revocation`: which sources are consulted (default `offline`: only the `--crl` files). */
+  revocation: RevocationMode;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string }>;
 }
@@ -77,6 +83,8 @@ export interface TrustInput {
   allowWeakAlgorithms?: boolean;
   inTotoLayoutKey?: string[];
   tufCache?: string;
+  crl?: string[];
+  revocation?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -90,6 +98,8 @@ export function emptyTrustConfig(): TrustConfig {
     registriesDirs: [],
     allowWeakAlgorithms: false,
     inTotoLayoutKeys: [],
+    crls: [],
+    revocation: 'offline',
   };
 }
 
@@ -126,6 +136,9 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   inTotoLayoutKey: 'inTotoLayoutKey',
   'tuf-cache': 'tufCache',
   tufCache: 'tufCache',
+  crl: 'crl',
+  crls: 'crl',
+  revocation: 'revocation',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -136,6 +149,7 @@ const LIST_KEYS = new Set<keyof TrustInput>([
   'registriesD',
   'tufRoot',
   'inTotoLayoutKey',
+  'crl',
 ]);
 
 /** The inputs that are paths, with the flag that names them. */
@@ -150,6 +164,7 @@ const PATH_KEYS: Array<[keyof TrustInput, string]> = [
   ['policy', 'policy'],
   ['registriesD', 'registries-d'],
   ['inTotoLayoutKey', 'in-toto-layout-key'],
+  ['crl', 'crl'],
 ];
 
 /** Flags win over the config file for single values; lists are joined. */
@@ -189,6 +204,16 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.registriesDirs = merged.registriesD ?? [];
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
+  for (const path of merged.crl ?? []) config.crls.push(...(await readCrls(path)));
+  if (merged.revocation !== undefined) {
+    if (!REVOCATION_MODES.includes(merged.revocation as RevocationMode)) {
+      throw new SigscanError(
+        'USAGE',
+        `--revocation "${merged.revocation}" is not one of ${REVOCATION_MODES.join(', ')}`,
+      );
+    }
+    config.revocation = merged.revocation as RevocationMode;
+  }
   config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
   config.sources = [
     ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),

@@ -1,8 +1,9 @@
 import { describeError } from '../errors.js';
-import type { Evidence, Target, Verdict } from '../model/index.js';
+import type { Evidence, Finding, Target, Verdict } from '../model/index.js';
 import { emptyTrustConfig, type TrustConfig } from './config.js';
 import { FAMILY_VERIFIERS } from './families/index.js';
 import { invalid, unverified, verificationError } from './verdicts.js';
+import type { OnlineRevocation } from './revocation/check.js';
 import type { FamilyVerifiers, TrustContext } from './verifier.js';
 
 /**
@@ -15,8 +16,9 @@ export class TrustEvaluator {
   constructor(
     config: TrustConfig = emptyTrustConfig(),
     private readonly verifiers: FamilyVerifiers = FAMILY_VERIFIERS,
+    onlineRevocation?: OnlineRevocation,
   ) {
-    this.ctx = { config, now: config.at ?? new Date() };
+    this.ctx = { config, now: config.at ?? new Date(), ...(onlineRevocation ? { onlineRevocation } : {}) };
   }
 
   async evaluate(evidence: Evidence, target: Target): Promise<Verdict> {
@@ -29,11 +31,21 @@ export class TrustEvaluator {
         `verification of ${evidence.family} signatures is not supported yet`,
       );
     }
+    // Findings of this evaluation only (evaluations run concurrently on one context).
+    const findings: Finding[] = [];
     try {
-      return await verifier(evidence, target, this.ctx);
+      return await verifier(evidence, target, { ...this.ctx, findings });
     } catch (err) {
       const e = describeError(err);
       return verificationError(e.code, `could not verify the ${evidence.family} signature: ${e.message}`);
+    } finally {
+      if (findings.length) evidence.findings = [...(evidence.findings ?? []), ...dedupe(findings)];
     }
   }
+}
+
+/** The same CRL problem is met once per certificate it could cover: say it once. */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => !seen.has(`${f.code}\n${f.message}`) && seen.add(`${f.code}\n${f.message}`));
 }

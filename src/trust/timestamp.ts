@@ -8,6 +8,7 @@ import { oidName } from '../formats/der.js';
 import type { ParsedCertificate } from '../formats/x509.js';
 import { describeError } from '../errors.js';
 import { digest, hashNameForOid, verifySignerInfo } from './cms-verify.js';
+import type { RevocationOptions } from './revocation/check.js';
 import { validateChain } from './x509-chain.js';
 
 const TIME_STAMPING_EKU = '1.3.6.1.5.5.7.3.8';
@@ -26,6 +27,8 @@ export type TimestampCheckCode =
   | 'TSA_CERT_BAD_SIGNATURE'
   | 'TSA_CA_CONSTRAINT_VIOLATED'
   | 'TSA_EKU_NOT_ALLOWED'
+  | 'TSA_CERT_REVOKED'
+  | 'TSA_REVOCATION_UNKNOWN'
   | 'TIMESTAMP_AFTER_VERIFICATION_TIME'
   | 'UNSUPPORTED_ALGORITHM';
 
@@ -63,6 +66,12 @@ export async function verifyTimestamp(args: {
    * that instant: it stays intact (ok) but is never trusted, whatever its TSA.
    */
   verificationTime?: Date;
+  /**
+   * Revocation of the TSA chain. The stamp's own time stands in as the signing time: a TSA certificate
+   * revoked later for a benign reason still vouches for earlier stamps; one revoked for key compromise
+   * vouches for none, whatever time it wrote.
+   */
+  revocation?: RevocationOptions;
 }): Promise<TimestampCheck> {
   let ts: TimestampInfo;
   try {
@@ -170,6 +179,7 @@ export async function verifyTimestamp(args: {
     anchors: args.tsaRoots,
     at: time,
     requiredEku: TIME_STAMPING_EKU,
+    ...(args.revocation ? { revocation: { ...args.revocation, signingTime: time } } : {}),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);
   if (!chain.ok) {

@@ -5,6 +5,7 @@ import * as pkijs from 'pkijs';
 import { oidName } from '../formats/der.js';
 import { namesEqual, type ParsedCertificate } from '../formats/x509.js';
 import { LruCache } from '../util/lru.js';
+import { checkPathRevocation, type RevocationOptions, type RevocationResult } from './revocation/check.js';
 
 export interface ChainOptions {
   leaf: ParsedCertificate;
@@ -17,6 +18,8 @@ export interface ChainOptions {
   /** EKU OID the leaf must allow when it has an EKU extension (e.g. codeSigning 1.3.6.1.5.5.7.3.3). */
   requiredEku?: string;
   maxDepth?: number;
+  /** Revocation sources and rules; absent: revocation is not looked at (the caller says so). */
+  revocation?: RevocationOptions;
 }
 
 export type ChainFailure =
@@ -25,7 +28,9 @@ export type ChainFailure =
   | 'CERT_NOT_YET_VALID'
   | 'CERT_BAD_SIGNATURE'
   | 'CA_CONSTRAINT_VIOLATED'
-  | 'EKU_NOT_ALLOWED';
+  | 'EKU_NOT_ALLOWED'
+  | 'CERT_REVOKED'
+  | 'REVOCATION_UNKNOWN';
 
 export interface ChainResult {
   ok: boolean;
@@ -36,6 +41,8 @@ export interface ChainResult {
   anchor?: ParsedCertificate;
   /** Weak signature algorithms (MD5, SHA-1) used by certificates on the path, anchors excluded. */
   weakAlgorithms: string[];
+  /** The revocation check of the path, when one ran (only once everything else passed). */
+  revocation?: RevocationResult;
 }
 
 const WEAK = /MD2|MD5|SHA1with|SHA-1/;
@@ -60,7 +67,19 @@ export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
   let outcome = pathSearches.get(key);
   if (!outcome) outcome = pathSearches.set(key, await findPath(opts.leaf, pool, anchors, maxDepth));
 
-  if (outcome.path) return finish(outcome.path, outcome.anchor, opts);
+  if (outcome.path) {
+    const result = finish(outcome.path, outcome.anchor, opts);
+    if (!result.ok || !opts.revocation) return result;
+    const revocation = await checkPathRevocation(outcome.path, opts.revocation);
+    if (revocation.ok) return { ...result, revocation };
+    return {
+      ...result,
+      ok: false,
+      code: revocation.code as ChainFailure,
+      message: revocation.message,
+      revocation,
+    };
+  }
   if (outcome.lastSignatureFailure) {
     return {
       ok: false,

@@ -15,6 +15,7 @@ import { runSigstore } from '../sigstore/run.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
+import { revocationOptions } from '../revocation/options.js';
 import { validateChain } from '../x509-chain.js';
 
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -120,6 +121,7 @@ async function privatePki(
     anchors: ctx.config.roots,
     at: ctx.now,
     requiredEku: CODE_SIGNING,
+    revocation: revocationOptions(ctx),
   });
   if (!chain.ok) {
     return chain.code === 'CERT_BAD_SIGNATURE'
@@ -128,5 +130,8 @@ async function privatePki(
   }
   const policy = checkIdentityPolicy(ctx.config, certificateIdentity(leaf.cert, 'cosign'));
   if (policy) return policy;
-  return verified('CHAIN_VALID', `signed by ${who}, ${chain.message}`);
+  return verified(
+    'CHAIN_VALID',
+    `signed by ${who}, ${chain.message}${chain.revocation ? `; ${chain.revocation.message}` : ''}`,
+  );
 }

@@ -24,6 +24,7 @@ import { verifyRawSignature } from '../sigstore/signature.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
+import { revocationOptions } from '../revocation/options.js';
 import { validateChain, type ChainResult } from '../x509-chain.js';
 
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -186,13 +187,15 @@ async function withCertificate(
       anchors: config.roots,
       at,
       requiredEku: CODE_SIGNING,
+      // A Rekor integrated time is a trusted signing time, as a TSA's would be.
+      revocation: revocationOptions(ctx, m.rekorBundle ? at : undefined),
     });
     if (chain.ok) {
       const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
       return verified(
         'CHAIN_VALID',
-        `signature verifies with the certificate of ${who}, which chains to trusted ${chain.anchor?.summary.subject} at ${timeNote}`,
+        `signature verifies with the certificate of ${who}, which chains to trusted ${chain.anchor?.summary.subject} at ${timeNote}${chain.revocation ? `; ${chain.revocation.message}` : ''}`,
       );
     }
     failures.push(chainVerdict(chain, Boolean(m.rekorBundle)));

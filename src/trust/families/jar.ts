@@ -13,6 +13,8 @@ import { disabledJarAlgorithms } from '../jar-algorithms.js';
 import { verifyTimestamp, type TimestampCheck } from '../timestamp.js';
 import { invalid, untrusted, unverified, verificationError, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
+import { revocationNote, revokedTimestamp } from '../cms-signer.js';
+import { revocationOptions } from '../revocation/options.js';
 import { validateChain } from '../x509-chain.js';
 
 const WEAK = new Set(['MD5', 'SHA-1', 'SHA1']);
@@ -84,6 +86,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       stampedBytes: signer.signatureValue,
       tsaRoots: ctx.config.tsaRoots,
       extraCertificates: certificates,
+      revocation: revocationOptions(ctx),
     });
     for (const w of ts.weakAlgorithms ?? []) weak.add(w);
     if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
@@ -100,6 +103,9 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
         'no trust root was supplied to decide trust',
     );
   }
+
+  const revokedTsa = revokedTimestamp(ts, what, who);
+  if (revokedTsa) return revokedTsa;
 
   if (ts && !(ts.ok && ts.trusted)) {
     // jarsigner's one truststore: a TSA the code-signing roots anchor passes -strict, but its time does
@@ -152,6 +158,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
     anchors: ctx.config.roots,
     at,
     requiredEku: CODE_SIGNING_EKU,
+    revocation: revocationOptions(ctx, usable),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);
   const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
@@ -160,7 +167,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
     return verified(
       'CHAIN_VALID',
       `${what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
-        `${usable ? '' : stampNote(ts, usable)}${weakNote}${allowedNote}`,
+        `${usable ? '' : stampNote(ts, usable)}${weakNote}${allowedNote}${revocationNote(chain.revocation)}`,
     );
   }
   return chainFailure(chain, who, at, ts, usable, weakNote);

@@ -24,6 +24,7 @@ import {
   verifyUnderPolicy,
   type NotationSignatureInput,
 } from '../notation/verify.js';
+import { revocationOptions } from '../revocation/options.js';
 import type { FamilyVerifier } from '../verifier.js';
 import { unverified, verificationError } from '../verdicts.js';
 
@@ -76,6 +77,7 @@ export const notationVerifier: FamilyVerifier = async (evidence, target, ctx) =>
       chain,
       { statement, source: trust.source, stores: (ref) => trust.stores.get(ref) },
       ctx.now,
+      revocationOptions(ctx),
     );
     const warnings = await storeWarnings(trust.stores, statement.trustStores);
     evidence.details = {

@@ -1,0 +1,42 @@
+import { HttpTransport } from '../oci/registry/transport.js';
+import type { TrustConfig } from '../trust/config.js';
+import type { OnlineRevocation } from '../trust/revocation/check.js';
+import { OnlineRevocationClient, type RevocationFetch } from '../trust/revocation/online.js';
+
+/** CRLs of big CAs run to megabytes; anything past this is refused rather than buffered. */
+const MAX_REVOCATION_BYTES = 32 * 1024 * 1024;
+
+/** CRL and OCSP GETs through the scan's transport: its timeouts, `--rps`, retries and request stats. */
+export function transportFetch(transport: HttpTransport): RevocationFetch {
+  return async (url, kind) => {
+    const res = await transport.send({
+      method: 'GET',
+      url,
+      kind: kind === 'crl' ? 'crl' : 'ocsp',
+      headers: { accept: kind === 'crl' ? 'application/pkix-crl' : 'application/ocsp-response' },
+      maxBytes: MAX_REVOCATION_BYTES,
+    });
+    if (res.status !== 200) throw new Error(`${url.toString()} answered HTTP ${res.status}`);
+    return res.body;
+  };
+}
+
+/**
+ * The scan's online revocation client (`--revocation online*`), or undefined. Registry scans pass their
+ * transport; file scans get one of their own, which `close` ends.
+ */
+export function onlineRevocationFor(
+  trust: TrustConfig,
+  transport: HttpTransport | undefined,
+): { client?: OnlineRevocation; close(): Promise<void> } {
+  if (trust.revocation !== 'online' && trust.revocation !== 'online-strict') {
+    return { close: async () => undefined };
+  }
+  const own = transport
+    ? undefined
+    : new HttpTransport({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 2 });
+  return {
+    client: new OnlineRevocationClient(transportFetch(transport ?? own!)),
+    close: async () => own?.close(),
+  };
+}

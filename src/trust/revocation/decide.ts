@@ -1,0 +1,56 @@
+import type { CrlEntry } from './crl.js';
+
+/**
+ * Reasons after which no earlier signature can be believed: the key (or its CA's) was compromised, and
+ * "unspecified" or no reason at all might mean exactly that. A timestamp only proves when a signature
+ * existed, not that its maker was the key's owner, once the key is known to have leaked.
+ */
+const COMPROMISE_REASONS = new Set(['keyCompromise', 'cACompromise', 'aACompromise', 'unspecified']);
+
+export interface RevocationDecision {
+  /** The revocation makes the signature fail. */
+  revoked: boolean;
+  /** Why, in words, for the verdict or a note. */
+  message: string;
+}
+
+/**
+ * The timestamp rule, after Windows Authenticode (WinVerifyTrust with a countersignature): a signature
+ * with a trusted timestamp before the revocation time stays valid, unless the reason is keyCompromise
+ * (or a CA/AA compromise), unspecified, or absent. notation-core-go (revocation/crl, revocation/ocsp)
+ * keeps the same shape: a revocation after the authentic signing time does not fail the signature. It
+ * ignores the reason; sigscan keeps Windows' stricter reading because a leaked key can sign at any time
+ * it likes, and a TSA will stamp it.
+ *
+ * `checkTime` is the verification instant (`--at` or now): a revocation that lies after it had not
+ * happened yet as of that instant.
+ */
+export function decideRevocation(
+  subject: string,
+  entry: CrlEntry,
+  signingTime: Date | undefined,
+  checkTime: Date,
+): RevocationDecision {
+  const reason = entry.reason ?? 'no reason given';
+  const when = `${subject} was revoked ${entry.revokedAt.toISOString()} (${reason})`;
+  if (entry.revokedAt > checkTime) {
+    return { revoked: false, message: `${when}, after the verification time ${checkTime.toISOString()}` };
+  }
+  if (!signingTime) return { revoked: true, message: `${when}; the signature has no trusted timestamp` };
+  if (signingTime >= entry.revokedAt) {
+    return {
+      revoked: true,
+      message: `${when}, before the trusted timestamp ${signingTime.toISOString()}`,
+    };
+  }
+  if (entry.reason === undefined || COMPROMISE_REASONS.has(entry.reason)) {
+    return {
+      revoked: true,
+      message: `${when}; the trusted timestamp ${signingTime.toISOString()} is earlier, but a ${entry.reason ?? 'reasonless'} revocation voids earlier signatures too`,
+    };
+  }
+  return {
+    revoked: false,
+    message: `${when}, after the trusted timestamp ${signingTime.toISOString()}, for a reason that leaves earlier signatures valid`,
+  };
+}

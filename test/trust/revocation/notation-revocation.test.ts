@@ -1,0 +1,176 @@
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { pemCertificates } from '../../../src/formats/x509.js';
+import type { TrustConfig } from '../../../src/trust/config.js';
+import type { OnlineRevocation } from '../../../src/trust/revocation/check.js';
+import { readCrls, type LoadedCrl } from '../../../src/trust/revocation/crl.js';
+import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { notationVerifier } from '../../../src/trust/families/notation.js';
+import {
+  freePort,
+  makeRevocationCa,
+  type IssuedCert,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
+import {
+  config,
+  evidenceFor,
+  notationDir,
+  policy,
+  sampleImage,
+  signJws,
+  statement,
+} from '../notation/support.js';
+
+/**
+ * Notation signatures (JWS, PS256) by leaves of an `openssl ca`, judged under trust policies whose
+ * revocation action is enforce (strict), log (permissive) or skip: notation-go's verifyRevocation.
+ */
+describe('notation revocation under the trust policy', () => {
+  let dir: string;
+  let ca: RevocationCa;
+  let crls: LoadedCrl[];
+  const leaves: Record<string, IssuedCert> = {};
+  const image = sampleImage('revocation');
+
+  const sign = (
+    name: string,
+    opts: { scheme?: 'notary.x509' | 'notary.x509.signingAuthority'; time?: Date } = {},
+  ) => {
+    const leaf = leaves[name]!;
+    const chain = pemCertificates(readFileSync(leaf.chain, 'utf8')).slice(0, 2);
+    return signJws({
+      target: image.descriptor,
+      key: createPrivateKey(readFileSync(leaf.key)),
+      chain,
+      ...(opts.scheme ? { scheme: opts.scheme } : {}),
+      ...(opts.time ? { time: opts.time } : {}),
+    });
+  };
+  const verdictOf = async (
+    bytes: Uint8Array,
+    level: string,
+    extra: Partial<TrustConfig> = {},
+    online?: OnlineRevocation,
+    storeType: 'ca' | 'signingAuthority' = 'ca',
+  ) => {
+    const dirPath = notationDir({
+      stores: { [`${storeType}/test`]: { 'ca.pem': readFileSync(ca.caPem, 'utf8') } },
+      policy: policy(statement({ signatureVerification: { level }, trustStores: [`${storeType}:test`] })),
+    });
+    const evidence = evidenceFor(bytes, 'application/jose+json', image.target);
+    const evaluator = new TrustEvaluator(
+      config({ notationDir: dirPath, crls, revocation: 'offline', ...extra }),
+      { notation: notationVerifier },
+      online,
+    );
+    return { verdict: await evaluator.evaluate(evidence, image.target), evidence };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sigscan-notation-revocation-'));
+    ca = await makeRevocationCa(join(dir, 'ca'));
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const start = new Date(Date.now() - 10 * 86_400_000)
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    leaves['good'] = await ca.issue('good', 'Notation Good', { startDate: start });
+    leaves['kc'] = await ca.issue('kc', 'Notation Compromised', { startDate: start });
+    leaves['ss'] = await ca.issue('ss', 'Notation Superseded', { startDate: start });
+    leaves['unreachable'] = await ca.issue('unreachable', 'Notation Unreachable', {
+      extensions: 'codesign_online',
+      env: { OCSP_URL: dead, CRL_URL: `${dead}/ca.crl` },
+    });
+    await ca.revoke(leaves['kc'].cert, 'keyCompromise');
+    await ca.revoke(leaves['ss'].cert, 'superseded');
+    crls = await readCrls(await ca.crl(join(dir, 'crl.pem')));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('strict (revocation enforce): a revoked signer fails with CERT_REVOKED', async () => {
+    const { verdict } = await verdictOf(sign('kc'), 'strict');
+    expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CERT_REVOKED']);
+    expect(verdict.message).toMatch(
+      /^CN=Notation Compromised,O=Sigscan Test was revoked \S+ \(keyCompromise\)/,
+    );
+    expect(verdict.message).toContain('revocation is enforced by trust policy "test" (strict');
+  });
+
+  it('permissive (revocation log): verified, the revocation logged', async () => {
+    const { verdict } = await verdictOf(sign('kc'), 'permissive');
+    expect([verdict.status, verdict.code]).toEqual(['verified', 'VERIFIED_WITH_LOGGED_FAILURES']);
+    expect(verdict.message).toContain(
+      'logged but not enforced by the policy: revocation failed (CERT_REVOKED)',
+    );
+  });
+
+  it('a good signer: the message says revocation was checked', async () => {
+    const { verdict } = await verdictOf(sign('good'), 'strict');
+    expect([verdict.status, verdict.code]).toEqual(['verified', 'VERIFIED']);
+    expect(verdict.message).toContain('revocation checked (offline): 1 certificate(s) not revoked');
+  });
+
+  it('--revocation off: the policy asks, but nothing was checked, and the message says so', async () => {
+    const { verdict } = await verdictOf(sign('kc'), 'strict', { revocation: 'off' });
+    expect([verdict.status, verdict.code]).toEqual(['verified', 'VERIFIED']);
+    expect(verdict.message).toContain('revocation (OCSP/CRL) was not checked');
+  });
+
+  it('signing authority: an authentic signing time before a superseded revocation keeps the signature', async () => {
+    const time = new Date(Date.now() - 86_400_000);
+    const keeps = await verdictOf(
+      sign('ss', { scheme: 'notary.x509.signingAuthority', time }),
+      'strict',
+      {},
+      undefined,
+      'signingAuthority',
+    );
+    expect([keeps.verdict.status, keeps.verdict.code]).toEqual(['verified', 'VERIFIED']);
+    expect(keeps.evidence.findings?.map((f) => f.code)).toEqual([
+      'THUMBPRINT_ANNOTATION_MISSING',
+      'CERT_REVOKED_LATER',
+    ]);
+    // notary.x509 has no authentic signing time (its signingTime is the signer's claim): revoked.
+    const plain = await verdictOf(sign('ss', { time }), 'strict');
+    expect(plain.verdict.code).toBe('CERT_REVOKED');
+    // keyCompromise voids the signing-authority time too.
+    const kc = await verdictOf(
+      sign('kc', { scheme: 'notary.x509.signingAuthority', time }),
+      'strict',
+      {},
+      undefined,
+      'signingAuthority',
+    );
+    expect(kc.verdict.code).toBe('CERT_REVOKED');
+  });
+
+  it('unknown: passes offline (nothing was asked), fails enforce once sources were consulted', async () => {
+    // Offline, and no --crl names its issuer.
+    const offline = await verdictOf(sign('unreachable'), 'strict', { crls: [] });
+    expect(offline.verdict.code).toBe('VERIFIED');
+    expect(offline.verdict.message).toContain('is unknown (offline: only --crl files are read)');
+    const down: OnlineRevocation = {
+      check: async () => [
+        { status: 'unavailable', source: 'OCSP http://127.0.0.1:1', problem: 'ECONNREFUSED' },
+      ],
+    };
+    const online = await verdictOf(sign('unreachable'), 'strict', { revocation: 'online', crls: [] }, down);
+    expect([online.verdict.status, online.verdict.code]).toEqual(['untrusted', 'REVOCATION_UNKNOWN']);
+    const logged = await verdictOf(
+      sign('unreachable'),
+      'permissive',
+      { revocation: 'online', crls: [] },
+      down,
+    );
+    expect(logged.verdict.code).toBe('VERIFIED_WITH_LOGGED_FAILURES');
+    expect(logged.evidence.findings?.map((f) => f.code)).toEqual([
+      'THUMBPRINT_ANNOTATION_MISSING',
+      'REVOCATION_SOURCE_NOT_USED',
+    ]);
+  });
+});
