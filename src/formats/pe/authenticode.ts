@@ -46,6 +46,10 @@ export const AUTHENTICODE_OID = {
    */
   spcPeImageDataPesign: '1.3.6.1.4.1.311.2.1.21',
   spcSpOpusInfo: '1.3.6.1.4.1.311.2.1.12',
+  /** SPC_CAB_DATA_OBJID: the data type of a cabinet's SpcIndirectDataContent (value: an obsolete SpcLink). */
+  spcCabData: '1.3.6.1.4.1.311.2.1.25',
+  /** SPC_SIPINFO_OBJID: MSI and script signatures; the value (SpcSipInfo) names the SIP by a GUID. */
+  spcSipInfo: '1.3.6.1.4.1.311.2.1.30',
   pageHashesV1: '1.3.6.1.4.1.311.2.3.1',
   pageHashesV2: '1.3.6.1.4.1.311.2.3.2',
 } as const;
@@ -116,6 +120,11 @@ export interface SpcIndirectData {
   /** The image hash the signer committed to. */
   digest: Uint8Array;
   pageHashes?: 'v1' | 'v2';
+  /**
+   * For SPC_SIPINFO: the SIP GUID of SpcSipInfo ::= SEQUENCE { a INTEGER, string OCTET STRING, b..f INTEGER },
+   * as 32 hex digits in stored byte order (osslsigncode's SpcUUIDSipInfo* arrays).
+   */
+  sipGuid?: string;
   /** The full DER of SpcIndirectDataContent as stored (the messageDigest attribute covers its contents octets). */
   der: Uint8Array;
 }
@@ -388,6 +397,7 @@ function parseIndirectData(eContent: DerElement | undefined, location: string): 
     digestAlgorithm: oidName(readOid(algorithmOid, READ, `${location}: SpcIndirectDataContent algorithm`)),
     digest: octetStringValue(digest, READ, `${location}: SpcIndirectDataContent digest`),
     pageHashes: isPeImageDataType(dataType) ? pageHashVersion(value) : undefined,
+    sipGuid: dataType === AUTHENTICODE_OID.spcSipInfo ? sipGuid(value) : undefined,
     der: elementBytes(eContent),
   };
 }
@@ -412,6 +422,12 @@ function pageHashVersion(peImageData: DerElement | undefined): 'v1' | 'v2' | und
   if (oids.has(AUTHENTICODE_OID.pageHashesV2)) return 'v2';
   if (oids.has(AUTHENTICODE_OID.pageHashesV1)) return 'v1';
   return undefined;
+}
+
+function sipGuid(sipInfo: DerElement | undefined): string | undefined {
+  const guid = children(sipInfo).find((c) => isUniversal(c, TAG.OCTET_STRING));
+  const bytes = guid ? primitiveBytes(guid) : undefined;
+  return bytes ? Buffer.from(bytes).toString('hex') : undefined;
 }
 
 /** SpcSpOpusInfo ::= SEQUENCE { programName [0] EXPLICIT SpcString OPTIONAL, moreInfo [1] EXPLICIT SpcLink OPTIONAL } */
