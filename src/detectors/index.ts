@@ -30,6 +30,7 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
     kinds: ['file'],
     load: async () => (await import('./authenticode-script.js')).authenticodeScriptDetector,
   },
+  { kinds: ['file'], load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],
