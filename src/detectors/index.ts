@@ -31,6 +31,7 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
     load: async () => (await import('./authenticode-script.js')).authenticodeScriptDetector,
   },
   { kinds: ['file'], load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector },
+  { kinds: ['file'], load: async () => (await import('./authenticode-cab.js')).authenticodeCabDetector },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],
