@@ -147,8 +147,11 @@ export interface SignedSubject {
   describes(data: SpcIndirectData): boolean;
   /** The integrity finding when it does not (a signature made for another format). */
   mismatchCode: 'NOT_PE_IMAGE_DATA' | 'SIGNED_SUBJECT_TYPE_MISMATCH';
-  /** The SIP hash of this file with the given digest algorithm (formats.md §7.2 for PE). */
-  hash(algorithm: string): Uint8Array;
+  /**
+   * The SIP hash of this file with the given digest algorithm (formats.md §7.2 for PE); absent when the
+   * signed content is the SignedData's own (a catalog's trust list), which the evidence marks `embedded`.
+   */
+  hash?(algorithm: string): Uint8Array;
 }
 
 /**
@@ -203,7 +206,9 @@ export function signatureEvidence(
   const algorithm = indirectData.digestAlgorithm;
 
   let ours: string | undefined;
-  if (isSupportedImageHashAlgorithm(algorithm)) {
+  if (!subject.hash) {
+    // A catalog: the signed content is inside the SignedData, so the CMS check alone binds it.
+  } else if (isSupportedImageHashAlgorithm(algorithm)) {
     ours = hex(subject.hash(algorithm));
   } else {
     findings.push({
@@ -212,7 +217,7 @@ export function signatureEvidence(
       message: `image hash algorithm ${algorithm} is not supported; the image hash was not checked`,
     });
   }
-  const signedImageHash = hex(indirectData.digest);
+  const signedImageHash = subject.hash ? hex(indirectData.digest) : undefined;
   const imageHashMatches = ours !== undefined && ours === signedImageHash;
   if (ours !== undefined && !imageHashMatches) {
     findings.push({
@@ -309,10 +314,9 @@ export function signatureEvidence(
     algorithm: signerAlgorithmName(signer),
     digestAlgorithm: signer.digestAlgorithm,
     details: {
-      imageHashAlgorithm: algorithm,
-      imageHash: ours,
-      signedImageHash,
-      imageHashMatches,
+      ...(subject.hash
+        ? { imageHashAlgorithm: algorithm, imageHash: ours, signedImageHash, imageHashMatches }
+        : { signedContent: 'embedded' }),
       programName: signature.programName,
       moreInfoUrl: signature.moreInfoUrl,
       pageHashes: indirectData.pageHashes,

@@ -32,6 +32,10 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
   },
   { kinds: ['file'], load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector },
   { kinds: ['file'], load: async () => (await import('./authenticode-cab.js')).authenticodeCabDetector },
+  {
+    kinds: ['file'],
+    load: async () => (await import('./authenticode-catalog.js')).authenticodeCatalogDetector,
+  },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],

@@ -15,6 +15,7 @@ export {
   type AuthenticodeSignature,
   type CertificateTable,
   type PeAuthenticode,
+  type SignedContentKind,
   type SpcIndirectData,
   type WinCertificateRecord,
 } from './authenticode.js';
