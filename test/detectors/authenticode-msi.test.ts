@@ -156,4 +156,50 @@ describe('msi: MsiDigitalSignatureEx and names', () => {
     const [o] = await evaluateWith(authenticodeMsiDetector, path, 'msi', await ownRoot());
     expect(o!.verdict).toMatchObject({ status: 'invalid', code: 'MSI_STREAM_NAME_AMBIGUOUS' });
   });
+
+  /** The signed package's directory: where each entry's 128-byte record sits (osslsigncode writes it in one run). */
+  function directory(bytes: Uint8Array) {
+    const root = Buffer.from(bytes).indexOf(Buffer.from('Root Entry', 'utf16le'));
+    const kids = readCompoundFile(bytes).root.children;
+    return { record: (id: number) => root + id * 128, kids, free: kids.length + 1 };
+  }
+
+  it('a signature stream name below the root is refused (osslsigncode leaves such a stream out of the hash)', async () => {
+    const f = fixtures();
+    const bytes = new Uint8Array(readFileSync(f.signed));
+    const view = new DataView(bytes.buffer);
+    const dir = directory(bytes);
+    // An empty table stream becomes a storage whose one child is a new "\u0005DigitalSignature" stream,
+    // written into the free directory record after the last entry.
+    const empty = dir.kids.find((c) => c.size === 0)!;
+    const free = dir.record(dir.free);
+    expect(bytes[free + 0x42]).toBe(0);
+    const name = Buffer.from('\u0005DigitalSignature\u0000', 'utf16le');
+    bytes.set(name, free);
+    view.setUint16(free + 0x40, name.length, true);
+    bytes[free + 0x42] = 2;
+    for (const o of [0x44, 0x48, 0x4c]) view.setUint32(free + o, 0xffffffff, true);
+    bytes[dir.record(empty.id) + 0x42] = 1;
+    view.setUint32(dir.record(empty.id) + 0x4c, dir.free, true);
+    const path = join(f.dir, 'nested-signature-name.msi');
+    writeFileSync(path, bytes);
+    const [o] = await evaluateWith(authenticodeMsiDetector, path, 'msi', await ownRoot());
+    expect(o!.verdict).toMatchObject({ status: 'invalid', code: 'MSI_SIGNATURE_STREAM_OUTSIDE_ROOT' });
+  });
+
+  it('a directory that reaches one entry twice cannot be read one way: malformed', () => {
+    const bytes = new Uint8Array(readFileSync(fixtures().signed));
+    const dir = directory(bytes);
+    const last = dir.kids.find((c) => c.id === dir.kids.length)!;
+    new DataView(bytes.buffer).setUint32(dir.record(last.id) + 0x48, 1, true);
+    expect(() => readMsiSignature(bytes)).toThrow(/reached twice/);
+  });
+
+  it('not a compound file, or a broken header: malformed', () => {
+    const bytes = new Uint8Array(readFileSync(fixtures().signed));
+    expect(() => readMsiSignature(bytes.subarray(0, 100))).toThrow(/no OLE header/);
+    const copy = bytes.slice();
+    copy[0x1e] = 10;
+    expect(() => readMsiSignature(copy)).toThrow(/sector shift/);
+  });
 });
