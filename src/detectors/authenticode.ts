@@ -16,11 +16,13 @@ import {
   flattenSignatures,
   isPeImageDataType,
   isSupportedImageHashAlgorithm,
+  parseAuthenticodeSignature,
   readPeAuthenticode,
   signerAlgorithmName,
   type AuthenticodeBounds,
   type AuthenticodeSignature,
   type PeAuthenticode,
+  type SpcIndirectData,
 } from '../formats/pe/index.js';
 import type { Limits } from '../util/limits.js';
 import type { DetectContext, Detector } from './detector.js';
@@ -104,6 +106,13 @@ export function authenticodeEvidence(
     return value;
   };
 
+  const peSubject: SignedSubject = {
+    what: 'a PE image',
+    describes: (data) => isPeImageDataType(data.dataType),
+    mismatchCode: 'NOT_PE_IMAGE_DATA',
+    hash: imageHash,
+  };
+
   const out: Evidence[] = [];
   for (const { record, signature: primary } of pe.signatures) {
     const recordFindings: Finding[] = [];
@@ -115,25 +124,92 @@ export function authenticodeEvidence(
       });
     }
     for (const signature of flattenSignatures(primary)) {
-      out.push(signatureEvidence(signature, pe, imageHash, [...tableFindings, ...recordFindings]));
+      out.push(
+        signatureEvidence(signature, peSubject, [...tableFindings, ...recordFindings], {
+          certificateTableRecords: pe.table.records.length,
+          overlayAfterTable: pe.table.bytesAfterTable > 0,
+        }),
+      );
     }
   }
   return out;
 }
 
-function signatureEvidence(
-  signature: AuthenticodeSignature,
-  pe: PeAuthenticode,
-  imageHash: (algorithm: string) => Uint8Array,
+/**
+ * What an Authenticode signature is bound to in one container format: the hash its SIP (Subject Interface
+ * Package) computes over the file, and the SpcIndirectDataContent type that names that SIP. PE images,
+ * MSI packages, cabinets and scripts differ only here; the CMS, chain and timestamp checks are shared.
+ */
+export interface SignedSubject {
+  /** `a PE image`, `an MSI package`, ...: for messages. */
+  what: string;
+  /** Whether the signed SpcIndirectDataContent names this format's SIP. */
+  describes(data: SpcIndirectData): boolean;
+  /** The integrity finding when it does not (a signature made for another format). */
+  mismatchCode: 'NOT_PE_IMAGE_DATA' | 'SIGNED_SUBJECT_TYPE_MISMATCH';
+  /**
+   * The SIP hash of this file with the given digest algorithm (formats.md §7.2 for PE); absent when the
+   * signed content is the SignedData's own (a catalog's trust list), which the evidence marks `embedded`.
+   */
+  hash?(algorithm: string): Uint8Array;
+}
+
+/**
+ * Evidence for one PKCS #7 signature stored in a non-PE container (MSI stream, cabinet header, script
+ * block) and every signature nested in it, each checked against `subject`'s hash with its own algorithm.
+ */
+export function containerEvidence(
+  signatureDer: Uint8Array,
+  location: string,
+  subject: SignedSubject,
   sharedFindings: Finding[],
+  containerDetails: Record<string, unknown>,
+  bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
+): Evidence[] {
+  const primary = parseAuthenticodeSignature(signatureDer, location, bounds);
+  return flattenSignatures(primary).map((s) =>
+    signatureEvidence(s, subject, sharedFindings, containerDetails),
+  );
+}
+
+/** The detector's file bytes, within the size limit. */
+export function fileBytes(target: Target, ctx: DetectContext, detector: string): Uint8Array {
+  const bytes = ctx.file?.bytes;
+  if (!bytes) {
+    throw new SigscanError(
+      'INTERNAL',
+      `${detector} detector was not given the bytes of ${targetRef(target)}`,
+    );
+  }
+  if (bytes.length > ctx.limits.maxFileBytes) {
+    throw new SigscanError(
+      'FILE_TOO_LARGE',
+      `${bytes.length} bytes exceeds the ${ctx.limits.maxFileBytes}-byte limit`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Evidence for one Authenticode signature of any container: its hash compared with the one the signer
+ * committed to, the digest-algorithm agreement, the signer and countersigner. `details` adds what the
+ * container knows (certificate-table records, streams hashed, ...).
+ */
+export function signatureEvidence(
+  signature: AuthenticodeSignature,
+  subject: SignedSubject,
+  sharedFindings: Finding[],
+  containerDetails: Record<string, unknown> = {},
 ): Evidence {
   const findings: Finding[] = [...sharedFindings];
   const { indirectData, signerCertificate, signer } = signature;
   const algorithm = indirectData.digestAlgorithm;
 
   let ours: string | undefined;
-  if (isSupportedImageHashAlgorithm(algorithm)) {
-    ours = hex(imageHash(algorithm));
+  if (!subject.hash) {
+    // A catalog: the signed content is inside the SignedData, so the CMS check alone binds it.
+  } else if (isSupportedImageHashAlgorithm(algorithm)) {
+    ours = hex(subject.hash(algorithm));
   } else {
     findings.push({
       code: 'UNSUPPORTED_DIGEST',
@@ -141,7 +217,7 @@ function signatureEvidence(
       message: `image hash algorithm ${algorithm} is not supported; the image hash was not checked`,
     });
   }
-  const signedImageHash = hex(indirectData.digest);
+  const signedImageHash = subject.hash ? hex(indirectData.digest) : undefined;
   const imageHashMatches = ours !== undefined && ours === signedImageHash;
   if (ours !== undefined && !imageHashMatches) {
     findings.push({
@@ -151,12 +227,15 @@ function signatureEvidence(
     });
   }
 
-  if (!isPeImageDataType(indirectData.dataType)) {
-    findings.push({
-      code: 'NOT_PE_IMAGE_DATA',
-      severity: 'integrity',
-      message: `the signed content describes ${indirectData.dataType}, not a PE image`,
-    });
+  if (!subject.describes(indirectData)) {
+    const message =
+      `the signed content describes ${indirectData.dataType}` +
+      `${indirectData.sipGuid ? ` (SIP ${indirectData.sipGuid})` : ''}, not ${subject.what}`;
+    if (subject.mismatchCode === 'NOT_PE_IMAGE_DATA') {
+      findings.push({ code: 'NOT_PE_IMAGE_DATA', severity: 'integrity', message });
+    } else {
+      findings.push({ code: 'SIGNED_SUBJECT_TYPE_MISMATCH', severity: 'integrity', message });
+    }
   }
 
   const weak = [algorithm, signer.digestAlgorithm].find((d) => WEAK_DIGESTS.has(d));
@@ -235,15 +314,14 @@ function signatureEvidence(
     algorithm: signerAlgorithmName(signer),
     digestAlgorithm: signer.digestAlgorithm,
     details: {
-      imageHashAlgorithm: algorithm,
-      imageHash: ours,
-      signedImageHash,
-      imageHashMatches,
+      ...(subject.hash
+        ? { imageHashAlgorithm: algorithm, imageHash: ours, signedImageHash, imageHashMatches }
+        : { signedContent: 'embedded' }),
       programName: signature.programName,
       moreInfoUrl: signature.moreInfoUrl,
       pageHashes: indirectData.pageHashes,
-      certificateTableRecords: pe.table.records.length,
-      overlayAfterTable: pe.table.bytesAfterTable > 0,
+      ...(indirectData.sipGuid ? { sipGuid: indirectData.sipGuid } : {}),
+      ...containerDetails,
       nestingDepth: signature.depth,
       nestedSignatures: signature.nested.length,
       countersignatures: signature.timestamps.length,

@@ -26,6 +26,16 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
   { kinds: ['image'], load: async () => (await import('./notation.js')).notationDetector },
   { kinds: ['file'], load: async () => (await import('./jar.js')).jarDetector },
   { kinds: ['file'], load: async () => (await import('./authenticode.js')).authenticodeDetector },
+  {
+    kinds: ['file'],
+    load: async () => (await import('./authenticode-script.js')).authenticodeScriptDetector,
+  },
+  { kinds: ['file'], load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector },
+  { kinds: ['file'], load: async () => (await import('./authenticode-cab.js')).authenticodeCabDetector },
+  {
+    kinds: ['file'],
+    load: async () => (await import('./authenticode-catalog.js')).authenticodeCatalogDetector,
+  },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],

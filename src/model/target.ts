@@ -1,7 +1,11 @@
 /** What a scan looks at: an image manifest in a registry or layout, or a file on disk. */
 
-/** `blob`: any other file, reported because a detached signature (bundle, `.sig`) sits beside it. */
-export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown';
+/**
+ * `blob`: any other file, reported because a detached signature (bundle, `.sig`) sits beside it.
+ * `msi`, `cab`, `cat`, `script`: the other Authenticode containers (MSI packages, cabinets, security
+ * catalogs, signed PowerShell/JScript/MOF scripts).
+ */
+export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown' | 'msi' | 'cab' | 'cat' | 'script';
 
 export interface ImageTarget {
   kind: 'image';

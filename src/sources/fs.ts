@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
+import { scriptStyle } from '../formats/script.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from './job.js';
@@ -231,21 +232,60 @@ async function archiveTargets(
   }
 }
 
+const FORMAT_WHAT: Partial<Record<FileFormat, string>> = {
+  jar: 'a ZIP/JAR archive',
+  pe: 'a PE image (no MZ header)',
+  msi: 'an MSI package (no OLE compound file header)',
+  cab: 'a cabinet (no MSCF header)',
+  cat: 'a security catalog (not DER)',
+};
+
 const IN_TOTO_NAME = /\.(?:layout|link)$/i;
 const IN_TOTO_MAX_BYTES = 16n * 1024n * 1024n;
+
+/** MSI packages, patches, transforms and merge modules: OLE compound files the MSI SIP signs. */
+const MSI_EXTENSIONS = new Set(['.msi', '.msp', '.mst', '.msm']);
 
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
   if (PE_EXTENSIONS.has(ext)) return 'pe';
+  if (MSI_EXTENSIONS.has(ext)) return 'msi';
+  if (ext === '.cab') return 'cab';
+  if (ext === '.cat') return 'cat';
+  if (scriptStyle(path)) return 'script';
   return undefined;
 }
 
-function sniff(head: Uint8Array): 'pe' | 'zip' | undefined {
+/** What the first bytes say; `der` and `text` only where the name asks for a catalog or a script. */
+type Kind = 'pe' | 'zip' | 'ole' | 'cab' | 'der' | 'text';
+
+const OLE_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+
+function sniff(head: Uint8Array, expected: FileFormat | undefined): Kind | undefined {
   if (head[0] === 0x4d && head[1] === 0x5a) return 'pe';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) return 'zip';
+  if (OLE_MAGIC.every((b, i) => head[i] === b)) return 'ole';
+  if (head[0] === 0x4d && head[1] === 0x53 && head[2] === 0x43 && head[3] === 0x46) return 'cab';
+  // A catalog is a bare DER SEQUENCE (PKCS #7 ContentInfo); too common a first byte to sniff unnamed.
+  if (expected === 'cat' && head[0] === 0x30) return 'der';
+  // Scripts have no magic: the name decides, as it does for the script SIPs.
+  if (expected === 'script') return 'text';
   return undefined;
 }
+
+const KIND_FORMAT: Record<Kind, FileFormat> = {
+  pe: 'pe',
+  zip: 'jar',
+  ole: 'msi',
+  cab: 'cab',
+  der: 'cat',
+  text: 'script',
+};
+
+/** JScript is everywhere (node_modules): a .js file is a target only when it holds a signature block. */
+const JS_SIGNATURE_HEADER = Buffer.from('// SIG // Begin signature block');
+const JS_SIGNATURE_HEADER_UTF16 = Buffer.from('// SIG // Begin signature block', 'utf16le');
 
 /** Sidecars of a file named directly as a root, or `claimed` when the root is itself a signature file. */
 async function siblingSidecars(path: string): Promise<Sidecar[] | 'claimed' | undefined> {
@@ -293,7 +333,7 @@ function fileJob(
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);
       }
-      let kind: 'pe' | 'zip' | undefined;
+      let kind: Kind | undefined;
       let blob = false;
       // What the file would be reported as if it changes under us before its type is settled.
       const provisional = (): FileFormat =>
@@ -302,7 +342,7 @@ function fileJob(
         // Most files in a tree are none of ours: the first bytes settle that before anything else is asked.
         const head = new Uint8Array(8);
         const bytesRead = await fh.read(head, 0, 8, 0);
-        kind = sniff(head.subarray(0, bytesRead));
+        kind = sniff(head.subarray(0, bytesRead), expected);
         // A file with a detached signature beside it is a target whatever its type (`blob`).
         blob = !kind && !expected && Boolean(sidecars?.length);
         if (!kind && !expected && !blob && TAR_NAME.test(displayPath)) {
@@ -338,7 +378,7 @@ function fileJob(
           const digest = await hashStable(fh, opened, absolutePath);
           opts.counters.bytesRead += size;
           return failed(
-            blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'jar')),
+            blob ? 'blob' : (expected ?? (kind ? KIND_FORMAT[kind] : 'jar')),
             size,
             digest,
             new SigscanError(
@@ -350,7 +390,7 @@ function fileJob(
         // One read serves hashing, sniffing and every detector.
         const bytes = await readStable(fh, opened, absolutePath);
         // The type was settled from a first look; bytes that say otherwise were written in between.
-        if (sniff(bytes) !== kind) throw changed(absolutePath, 'its first bytes changed');
+        if (sniff(bytes, expected) !== kind) throw changed(absolutePath, 'its first bytes changed');
         opts.counters.bytesRead += bytes.byteLength;
         const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
         const file = { absolutePath, bytes, ...(sidecars?.length ? { sidecars } : {}) };
@@ -365,13 +405,27 @@ function fileJob(
           return [{ target, context: { file } }];
         }
         if (!kind) {
-          const what = expected === 'jar' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
+          const what = FORMAT_WHAT[expected!] ?? expected!;
           const message =
             bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
           return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
         }
-        let format: FileFormat = kind === 'pe' ? 'pe' : 'jar';
-        if (kind === 'zip' && expected !== 'jar') {
+        let format: FileFormat = KIND_FORMAT[kind];
+        const notOurs =
+          (kind === 'ole' && expected !== 'msi') ||
+          (kind === 'text' &&
+            scriptStyle(displayPath) === 'js' &&
+            !Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(
+              bytes[0] === 0xff && bytes[1] === 0xfe ? JS_SIGNATURE_HEADER_UTF16 : JS_SIGNATURE_HEADER,
+            ));
+        if (notOurs) {
+          // Other OLE documents (Office, Outlook) and unsigned JScript: not Authenticode targets.
+          if (!sidecars?.length) {
+            opts.counters.skipped++;
+            return [];
+          }
+          format = 'blob';
+        } else if (kind === 'zip' && expected !== 'jar') {
           let jar = false;
           try {
             jar = await looksLikeJar(bytes);

@@ -16,7 +16,17 @@ const FAMILIES: Record<SignatureFamily, true> = {
   authenticode: true,
   'in-toto': true,
 };
-const FORMATS: Record<FileFormat, true> = { jar: true, pe: true, blob: true, 'in-toto': true, unknown: true };
+const FORMATS: Record<FileFormat, true> = {
+  jar: true,
+  pe: true,
+  blob: true,
+  'in-toto': true,
+  unknown: true,
+  msi: true,
+  cab: true,
+  cat: true,
+  script: true,
+};
 const VERDICTS: Record<VerdictStatus, true> = {
   verified: true,
   invalid: true,

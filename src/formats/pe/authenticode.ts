@@ -46,6 +46,12 @@ export const AUTHENTICODE_OID = {
    */
   spcPeImageDataPesign: '1.3.6.1.4.1.311.2.1.21',
   spcSpOpusInfo: '1.3.6.1.4.1.311.2.1.12',
+  /** SPC_CAB_DATA_OBJID: the data type of a cabinet's SpcIndirectDataContent (value: an obsolete SpcLink). */
+  spcCabData: '1.3.6.1.4.1.311.2.1.25',
+  /** SPC_SIPINFO_OBJID: MSI and script signatures; the value (SpcSipInfo) names the SIP by a GUID. */
+  spcSipInfo: '1.3.6.1.4.1.311.2.1.30',
+  /** szOID_CTL: the content of a security catalog's SignedData (a certificate trust list of member hashes). */
+  ctl: '1.3.6.1.4.1.311.10.1',
   pageHashesV1: '1.3.6.1.4.1.311.2.3.1',
   pageHashesV2: '1.3.6.1.4.1.311.2.3.2',
 } as const;
@@ -116,6 +122,11 @@ export interface SpcIndirectData {
   /** The image hash the signer committed to. */
   digest: Uint8Array;
   pageHashes?: 'v1' | 'v2';
+  /**
+   * For SPC_SIPINFO: the SIP GUID of SpcSipInfo ::= SEQUENCE { a INTEGER, string OCTET STRING, b..f INTEGER },
+   * as 32 hex digits in stored byte order (osslsigncode's SpcUUIDSipInfo* arrays).
+   */
+  sipGuid?: string;
   /** The full DER of SpcIndirectDataContent as stored (the messageDigest attribute covers its contents octets). */
   der: Uint8Array;
 }
@@ -249,6 +260,7 @@ export function parseAuthenticodeSignature(
   location: string,
   bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
   depth = 0,
+  content: SignedContentKind = 'indirect-data',
 ): AuthenticodeSignature {
   let info: SignedDataInfo;
   try {
@@ -263,17 +275,21 @@ export function parseAuthenticodeSignature(
     );
   }
   const certificates = info.certificates;
-  if (info.contentType !== OID.spcIndirectData) {
+  const expectedType = content === 'catalog' ? AUTHENTICODE_OID.ctl : OID.spcIndirectData;
+  if (info.contentType !== expectedType) {
     throw new SigscanError(
       'MALFORMED_CMS',
-      `${location}: encapsulated content is ${info.contentType}, not SpcIndirectDataContent`,
+      `${location}: encapsulated content is ${info.contentType}, not ${content === 'catalog' ? 'a certificate trust list' : 'SpcIndirectDataContent'}`,
     );
   }
   const signer = info.signers[0];
   if (!signer) throw new SigscanError('MALFORMED_CMS', `${location}: SignedData has no SignerInfo`);
   const signerCertificate = signer.certificate;
 
-  const indirectData = parseIndirectData(info.eContent, location);
+  const indirectData =
+    content === 'catalog'
+      ? catalogContent(info.eContent, signer.digestAlgorithm, location)
+      : parseIndirectData(info.eContent, location);
   const opus = parseOpusInfo(signer.signerInfo);
   const problems: string[] = [];
 
@@ -311,7 +327,9 @@ export function parseAuthenticodeSignature(
     nestedValues.slice(0, bounds.maxNestedPerSignature).forEach((value, i) => {
       const nestedLocation = `${location}/nested[${i}]`;
       try {
-        nested.push(parseAuthenticodeSignature(elementBytes(value), nestedLocation, bounds, depth + 1));
+        nested.push(
+          parseAuthenticodeSignature(elementBytes(value), nestedLocation, bounds, depth + 1, content),
+        );
       } catch (cause) {
         problems.push(`${nestedLocation}: ${(cause as Error).message}`);
       }
@@ -338,6 +356,32 @@ export function parseAuthenticodeSignature(
     timestampTokensDer,
     problems,
     nested,
+  };
+}
+
+/**
+ * What a signature's SignedData encapsulates: SpcIndirectDataContent (the hash of a file outside it) for
+ * PE, MSI, CAB and scripts; a certificate trust list (the member hashes themselves) for a catalog.
+ */
+export type SignedContentKind = 'indirect-data' | 'catalog';
+
+/**
+ * A catalog's CTL in the shape of SpcIndirectData: no external digest (the CTL is the signed content),
+ * the signer's digest algorithm, and the CTL DER whose contents octets the messageDigest covers.
+ */
+function catalogContent(
+  eContent: DerElement | undefined,
+  digestAlgorithm: string,
+  location: string,
+): SpcIndirectData {
+  if (!eContent || !isUniversal(eContent, TAG.SEQUENCE)) {
+    throw new SigscanError('MALFORMED_CMS', `${location}: the certificate trust list is missing`);
+  }
+  return {
+    dataType: AUTHENTICODE_OID.ctl,
+    digestAlgorithm,
+    digest: new Uint8Array(0),
+    der: elementBytes(eContent),
   };
 }
 
@@ -388,6 +432,7 @@ function parseIndirectData(eContent: DerElement | undefined, location: string): 
     digestAlgorithm: oidName(readOid(algorithmOid, READ, `${location}: SpcIndirectDataContent algorithm`)),
     digest: octetStringValue(digest, READ, `${location}: SpcIndirectDataContent digest`),
     pageHashes: isPeImageDataType(dataType) ? pageHashVersion(value) : undefined,
+    sipGuid: dataType === AUTHENTICODE_OID.spcSipInfo ? sipGuid(value) : undefined,
     der: elementBytes(eContent),
   };
 }
@@ -412,6 +457,12 @@ function pageHashVersion(peImageData: DerElement | undefined): 'v1' | 'v2' | und
   if (oids.has(AUTHENTICODE_OID.pageHashesV2)) return 'v2';
   if (oids.has(AUTHENTICODE_OID.pageHashesV1)) return 'v1';
   return undefined;
+}
+
+function sipGuid(sipInfo: DerElement | undefined): string | undefined {
+  const guid = children(sipInfo).find((c) => isUniversal(c, TAG.OCTET_STRING));
+  const bytes = guid ? primitiveBytes(guid) : undefined;
+  return bytes ? Buffer.from(bytes).toString('hex') : undefined;
 }
 
 /** SpcSpOpusInfo ::= SEQUENCE { programName [0] EXPLICIT SpcString OPTIONAL, moreInfo [1] EXPLICIT SpcLink OPTIONAL } */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 import { SigscanError } from '../../errors.js';
 import type { PeLayout } from './pe-file.js';
@@ -14,6 +14,16 @@ const NODE_HASH_NAMES: Record<string, string> = {
 
 export function isSupportedImageHashAlgorithm(algorithm: string): boolean {
   return algorithm in NODE_HASH_NAMES;
+}
+
+/**
+ * A node:crypto hash for an Authenticode digest algorithm name; every SIP (PE, MSI, CAB, script) hashes
+ * with the algorithm of its SpcIndirectDataContent.
+ */
+export function sipHash(algorithm: string): Hash {
+  const nodeName = NODE_HASH_NAMES[algorithm];
+  if (!nodeName) throw new SigscanError('UNSUPPORTED', `hash algorithm ${algorithm} is not supported`);
+  return createHash(nodeName);
 }
 
 /**

@@ -1,5 +1,5 @@
 export { looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
-export { computeImageHash, imageHashRanges, isSupportedImageHashAlgorithm } from './image-hash.js';
+export { computeImageHash, imageHashRanges, isSupportedImageHashAlgorithm, sipHash } from './image-hash.js';
 export {
   AUTHENTICODE_OID,
   DEFAULT_AUTHENTICODE_BOUNDS,
@@ -15,6 +15,7 @@ export {
   type AuthenticodeSignature,
   type CertificateTable,
   type PeAuthenticode,
+  type SignedContentKind,
   type SpcIndirectData,
   type WinCertificateRecord,
 } from './authenticode.js';

@@ -33,7 +33,9 @@ export const authenticodeVerifier: FamilyVerifier = async (evidence, _target, ct
   if (!m?.signedDataDer || !m.spcIndirectDataDer) {
     return verificationError('INTERNAL', 'the Authenticode detector supplied no signature bytes');
   }
-  if (evidence.details?.['imageHashMatches'] !== true) {
+  // A catalog signs its own trust list (inside the SignedData): the CMS check below is the binding.
+  const embedded = evidence.details?.['signedContent'] === 'embedded';
+  if (!embedded && evidence.details?.['imageHashMatches'] !== true) {
     // No mismatch finding yet no match: the image hash algorithm was not supported, so nothing bound
     // the signature to this file. That check was skipped; never `verified`.
     return verificationError(

@@ -152,6 +152,8 @@ export interface SignOptions {
   programName?: string;
   url?: string;
   pageHashes?: boolean;
+  /** MSI only: osslsigncode `-add-msi-dse` (MsiDigitalSignatureEx). */
+  msiDse?: boolean;
 }
 
 /** Signs `input` into `output` with osslsigncode and returns `output`. */
@@ -170,6 +172,7 @@ export async function makeSignedPe(
   if (options.programName) args.push('-n', options.programName);
   if (options.url) args.push('-i', options.url);
   if (options.pageHashes) args.push('-ph');
+  if (options.msiDse) args.push('-add-msi-dse');
   if (options.timestampUnixTime !== undefined) {
     args.push(
       '-TSA-certs',
