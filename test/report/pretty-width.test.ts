@@ -8,28 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { fromJsonDocument } from '../../src/report/load.js';
 import { renderPretty } from '../../src/report/pretty.js';
 import { dnUnits } from '../../src/report/pretty-layout.js';
-import { LONG_DN, WIDE_CODES, WIDE_FAMILIES, wideSampleDocument } from './wide-sample.js';
+import { layoutProblems, LONG_DN, WIDE_FAMILIES, wideSampleDocument } from './wide-sample.js';
 
 const report = () => fromJsonDocument(wideSampleDocument());
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Checks shared with the terminal test: returns the problems found, [] when the layout is right. */
-export function layoutProblems(text: string, width: number): string[] {
-  const problems: string[] = [];
-  const lines = text.split('\n');
-  for (const line of lines) if ([...line].length > width) problems.push(`line wider than ${width}: ${line}`);
-  for (const family of WIDE_FAMILIES) {
-    const cell = new RegExp(`│ ${escape(family)} +│`);
-    const n = lines.filter((l) => cell.test(l)).length;
-    if (n !== 1) problems.push(`family ${family} is in ${n} table cells, not 1`);
-  }
-  for (const code of WIDE_CODES) {
-    // In the verdict column as "(CODE)", or first in the reason row when the column had no room.
-    const whole = new RegExp(`\\(${code}\\)|↳ ${code}: `);
-    if (!lines.some((l) => whole.test(l))) problems.push(`verdict code ${code} is not whole on any line`);
-  }
-  return problems;
-}
 
 describe('pretty layout at any width', () => {
   it.each([60, 64, 72, 80, 100, 119, 120, 132, 160, 200, 240])('%i columns', (width) => {

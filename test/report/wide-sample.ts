@@ -89,3 +89,32 @@ export function wideSampleDocument(): JsonReportDocument {
     fromJsonDocument(doc as unknown as JsonReportDocument),
   ) as unknown as JsonReportDocument;
 }
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * What is wrong with a pretty rendering (or a terminal capture of one) at `width` columns: lines wider than
+ * the width, a family name not whole in exactly `cells` table cells, a verdict code not whole on any line
+ * (in the verdict column as `(CODE)`, or leading the reason under the row). [] when the layout is right.
+ */
+export function layoutProblems(
+  text: string,
+  width: number,
+  families: readonly string[] = WIDE_FAMILIES,
+  codes: readonly string[] = WIDE_CODES,
+  cells = 1,
+): string[] {
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  for (const line of lines) if ([...line].length > width) problems.push(`line wider than ${width}: ${line}`);
+  for (const family of families) {
+    const cell = new RegExp(`│ ${escape(family)} +│`);
+    const n = lines.filter((l) => cell.test(l)).length;
+    if (n !== cells) problems.push(`family ${family} is in ${n} table cells, not ${cells}`);
+  }
+  for (const code of codes) {
+    const whole = new RegExp(`\\(${code}\\)|↳ ${code}: `);
+    if (!lines.some((l) => whole.test(l))) problems.push(`verdict code ${code} is not whole on any line`);
+  }
+  return problems;
+}
