@@ -3,6 +3,9 @@ import Table from 'cli-table3';
 import type { SignatureResult, TargetResult, VerdictStatus } from '../model/index.js';
 import { targetRef } from '../model/index.js';
 import { signerLabel, sortResults, summarize, type ScanReport } from '../scan/report-model.js';
+import { PADDING, packUnits, sizeColumns, wrap, wrapDn, wrapList, type ColumnSpec } from './pretty-layout.js';
+
+export { wrap } from './pretty-layout.js';
 
 export interface PrettyOptions {
   /** Terminal width (process.stdout.columns); tables fit inside it. Default 160 (a file or CI log). */
@@ -31,94 +34,103 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
   const color = opts.color ?? false;
   const paint = (code: number, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const bold = (s: string) => (color ? `\u001b[1m${s}\u001b[22m` : s);
-  const wide = width >= WIDE;
 
   const out: string[] = [];
-  for (const [group, results] of groupResults(sortResults(report.results))) {
+  const sorted = sortResults(report.results);
+  const layout = layoutTables(sorted, width);
+  for (const [group, results] of groupResults(sorted)) {
     const signed = results.filter((r) => r.status === 'signed').length;
     const unsigned = results.filter((r) => r.status === 'unsigned').length;
     const unknown = results.length - signed - unsigned;
-    out.push(
-      fit(
-        `${bold(group)}  (${plural(results.length, 'target')}: ${signed} signed, ${unsigned} unsigned` +
-          `${unknown ? `, ${unknown} unknown` : ''})`,
-        width,
-      ),
-    );
-    out.push(renderTable(results, width, wide, color, paint), '');
+    const counts =
+      `(${plural(results.length, 'target')}: ${signed} signed, ${unsigned} unsigned` +
+      `${unknown ? `, ${unknown} unknown` : ''})`;
+    if (group.length + 2 + counts.length <= width) out.push(`${bold(group)}  ${counts}`);
+    else out.push(...wrap(group, width).map(bold), ...wrap(counts, width));
+    out.push(renderTable(results, layout, color, paint), '');
   }
 
+  // Every summary line wraps (at entries, then words) instead of being cut: nothing here may be lost.
   const summary = summarize(report);
   const n = (value: number, code: number) => (value > 0 ? paint(code, String(value)) : String(value));
-  const line = (label: string, text: string) => out.push(fit(`  ${label.padEnd(12)}${text}`, width));
+  const indent = (label: string, lines: string[]) =>
+    lines.map((l, i) => `  ${(i ? '' : label).padEnd(12)}${l}`);
+  const textWidth = width - 14;
+  // Colour goes on after wrapping, so that escape codes never count towards a line's width.
+  const block = (label: string, text: string) =>
+    out.push(...indent(label, wrap(text, textWidth)).map((l) => colourCounts(l, paint)));
+  const list = (label: string, entries: string[], separator = ',') =>
+    out.push(...indent(label, entries.length ? wrapList(entries, textWidth, separator) : ['-']));
+  const line = (label: string, text: string) => out.push(`  ${label.padEnd(12)}${text}`);
   out.push(bold('Summary'));
-  line(
+  block(
     'targets',
-    `${summary.targets}: ${n(summary.signed, 32)} signed, ${n(summary.unsigned, 31)} unsigned, ` +
-      `${n(summary.unknown, 33)} unknown`,
+    `${summary.targets}: ${summary.signed} signed, ${summary.unsigned} unsigned, ${summary.unknown} unknown`,
   );
   const tv = summary.targetVerdicts;
-  line(
+  block(
     'signed',
-    `${n(tv.verified, 32)} verified, ${n(tv.invalid, 31)} invalid, ${n(tv.untrusted, 33)} untrusted, ` +
-      `${tv.unverified} unverified, ${n(tv.error, 33)} error`,
+    `${tv.verified} verified, ${tv.invalid} invalid, ${tv.untrusted} untrusted, ` +
+      `${tv.unverified} unverified, ${tv.error} error`,
   );
   const v = summary.verdicts;
-  line(
-    'signatures',
-    `${summary.signatures}: ${v.verified} verified, ${v.invalid} invalid, ${v.untrusted} untrusted, ` +
-      `${v.unverified} unverified, ${v.error} error`,
+  out.push(
+    ...indent(
+      'signatures',
+      wrap(
+        `${summary.signatures}: ${v.verified} verified, ${v.invalid} invalid, ${v.untrusted} untrusted, ` +
+          `${v.unverified} unverified, ${v.error} error`,
+        textWidth,
+      ),
+    ),
   );
   line('errors', n(summary.errors, 33));
-  const families = Object.entries(summary.families);
-  line('families', families.length ? families.map(([k, c]) => `${k} ${c}`).join(', ') : '-');
+  list(
+    'families',
+    Object.entries(summary.families).map(([k, c]) => `${k} ${c}`),
+  );
   if (summary.filesSkipped !== undefined)
-    line('skipped', `${plural(summary.filesSkipped, 'file')} (not a signable format)`);
+    block('skipped', `${plural(summary.filesSkipped, 'file')} (not a signable format)`);
   line('signers', String(summary.signers.length));
-  for (const s of summary.signers) out.push(fit(`    ${String(s.targets).padStart(5)}  ${s.signer}`, width));
+  for (const s of summary.signers) {
+    const lines = /^[A-Za-z][\w.]*=/.test(s.signer)
+      ? wrapDn(s.signer, width - 11)
+      : wrap(s.signer, width - 11);
+    out.push(...lines.map((l, i) => `    ${i ? '     ' : String(s.targets).padStart(5)}  ${l}`));
+  }
   if (summary.untagged !== undefined)
-    line(
+    block(
       'untagged',
       `${summary.untagged} signed digests no tag points at; ${summary.orphans ?? 0} orphan signatures`,
     );
   // What was and was not looked at, in full at any width: "unsigned" means nothing without it.
-  const block = (label: string, text: string) =>
-    out.push(...wrap(text, width - 14).map((l, i) => `  ${(i ? '' : label).padEnd(12)}${l}`));
-  if (report.checked) block('checked', report.checked.length ? report.checked.join(', ') : '-');
+  if (report.checked) list('checked', report.checked);
   if (report.notChecked?.length)
-    block('not checked', report.notChecked.map((n) => `${n.family} (${n.reason})`).join('; '));
-  if (report.trust)
-    block(
-      'trust',
-      report.trust.length
-        ? report.trust.map((t) => `${t.kind} ${t.path}${t.default ? ' (default)' : ''}`).join(', ')
-        : 'none given: signatures are at most unverified',
+    list(
+      'not checked',
+      report.notChecked.map((n) => `${n.family} (${n.reason})`),
+      ';',
     );
+  if (report.trust)
+    if (report.trust.length)
+      list(
+        'trust',
+        report.trust.map((t) => `${t.kind} ${t.path}${t.default ? ' (default)' : ''}`),
+      );
+    else block('trust', 'none given: signatures are at most unverified');
   if (report.at) block('at', report.at.toISOString());
   if (report.interrupted)
-    out.push(paint(33, '  interrupted: the scan was stopped; only finished targets are reported'));
+    out.push(
+      ...wrap('interrupted: the scan was stopped; only finished targets are reported', width - 2).map((l) =>
+        paint(33, `  ${l}`),
+      ),
+    );
   for (const o of report.orphans ?? [])
     block('orphan', `${o.registry}/${o.repository}:${o.tag} signs ${o.subject}, which does not exist`);
 
-  // Why each signature that is not verified got its verdict, whatever the table had room for.
-  const reasons = sortResults(report.results).flatMap((r) =>
-    r.signatures
-      .filter((s) => s.verdict.status !== 'verified')
-      .map(
-        (s) =>
-          `${targetRef(r.target)}: ${s.evidence.family} ${s.verdict.status} (${s.verdict.code}): ${s.verdict.message}`,
-      ),
-  );
-  if (reasons.length) {
-    out.push('', bold(`Verdict reasons (${reasons.length})`));
-    for (const e of reasons) out.push(...wrap(e, width - 4).map((l, i) => `${i ? '    ' : '  '}${l}`));
-  }
-
   const errorLines = [
     ...report.scanErrors.map((e) => `  ${e.source ?? 'scan'}: ${e.code}: ${e.message}`),
-    ...sortResults(report.results).flatMap((r) =>
-      r.errors.map((e) => `  ${targetRef(r.target)}: ${e.code}: ${e.message}`),
-    ),
+    ...sorted.flatMap((r) => r.errors.map((e) => `  ${targetRef(r.target)}: ${e.code}: ${e.message}`)),
   ];
   if (errorLines.length) {
     out.push('', bold(`Errors (${errorLines.length})`));
@@ -162,84 +174,204 @@ function shortDigest(digest: string, wide: boolean): string {
   return `${alg}:${(hex ?? '').slice(0, wide ? 12 : 7)}`;
 }
 
+interface Layout {
+  wide: boolean;
+  colWidths: number[];
+}
+
+/**
+ * Verdict codes up to this long (with their parentheses) keep the verdict column when the longest codes
+ * cannot: `(IDENTITY_MISMATCH)`, `(REKOR_UNREACHABLE)`. Longer ones go under the row, whole.
+ */
+const SHORT_CODE = 19;
+
+/**
+ * One layout for every table of the report (so columns line up between groups), sized to content: family
+ * names, digests and verdicts never wrap (a verdict may put its code on a second line), targets and signers
+ * share what is left, signers getting the most. Where a verdict code has no room in its column, it is
+ * printed whole in the reason under the row.
+ */
+function layoutTables(results: readonly TargetResult[], width: number): Layout {
+  const attempts: Array<[wide: boolean, codeLimit: number]> = [
+    ...(width >= WIDE ? [[true, Infinity] as [boolean, number]] : []),
+    [false, Infinity],
+    [false, SHORT_CODE],
+    [false, 0],
+  ];
+  for (const [wide, codeLimit] of attempts) {
+    const columns = columnSpecs(results, wide, codeLimit);
+    const colWidths = sizeColumns(columns, width);
+    if (colWidths.reduce((a, b) => a + b, columns.length + 1) <= width) return { wide, colWidths };
+  }
+  // Below the minimum width: the narrowest layout, wider than asked.
+  return { wide: false, colWidths: sizeColumns(columnSpecs(results, false, 0), width) };
+}
+
+/** The table's columns, measured on every result of the report; codes longer than `codeLimit` left out. */
+function columnSpecs(results: readonly TargetResult[], wide: boolean, codeLimit: number): ColumnSpec[] {
+  const longest = (texts: Iterable<string>, floor: number) => {
+    let n = floor;
+    for (const t of texts) n = Math.max(n, t.length);
+    return n + PADDING;
+  };
+  const sigs = results.flatMap((r) => r.signatures);
+  const verdicts = results
+    .flatMap(verdictWords)
+    .map((w) => w.filter((word, i) => i === 0 || word.length <= codeLimit));
+  const verdict: ColumnSpec =
+    codeLimit === Infinity
+      ? {
+          natural: longest(
+            verdicts.map((w) => w.join(' ')),
+            'VERDICT'.length,
+          ),
+          min: longest(verdicts.flat(), 'VERDICT'.length),
+          tier: 1,
+        }
+      : { natural: longest(verdicts.flat(), 'VERDICT'.length), min: 0, fixed: true };
+  const family = longest(
+    sigs.map((s) => s.evidence.family),
+    'FAMILY'.length,
+  );
+  const target = longest(
+    results.map((r) => shortName(r, wide)),
+    'TARGET'.length,
+  );
+  const signer = longest(
+    sigs.map((s) => (wide ? signerLabel(s.evidence.signer) : shortSigner(s))),
+    'SIGNER'.length,
+  );
+  const flexMin = (natural: number) => Math.min(natural, 10);
+  return wide
+    ? [
+        { natural: target, min: flexMin(target), weight: 2 },
+        {
+          natural: longest(
+            results.map((r) => shortDigest(r.target.digest, wide)),
+            'DIGEST'.length,
+          ),
+          min: 0,
+          fixed: true,
+        },
+        { natural: family, min: family, fixed: true },
+        { natural: signer, min: flexMin(signer), weight: 3 },
+        {
+          natural: longest(sigs.map(counterText), 'COUNTERSIGNER / TIME'.length),
+          min: flexMin(24),
+          weight: 2,
+        },
+        verdict,
+      ]
+    : [
+        { natural: target, min: flexMin(target), weight: 2 },
+        { natural: family, min: family, fixed: true },
+        { natural: signer, min: flexMin(signer), weight: 3 },
+        verdict,
+      ];
+}
+
+/** The verdict cell's words: status first, then the code (or the error codes of an unknown target). */
+function verdictWords(r: TargetResult): string[][] {
+  if (r.signatures.length === 0)
+    return [r.status === 'unknown' ? ['unknown', ...codeWords(r.errors.map((e) => e.code))] : ['unsigned']];
+  return r.signatures.map((s) => [s.verdict.status, `(${s.verdict.code})`]);
+}
+
+function codeWords(codes: readonly string[]): string[] {
+  if (codes.length === 0) return [];
+  return codes.map((c, i) => `${i === 0 ? '(' : ''}${c}${i === codes.length - 1 ? ')' : ','}`);
+}
+
 function renderTable(
   results: TargetResult[],
-  width: number,
-  wide: boolean,
+  layout: Layout,
   color: boolean,
   paint: (code: number, s: string) => string,
 ): string {
+  const { wide, colWidths } = layout;
   const head = wide
     ? ['TARGET', 'DIGEST', 'FAMILY', 'SIGNER', 'COUNTERSIGNER / TIME', 'VERDICT']
     : ['TARGET', 'FAMILY', 'SIGNER', 'VERDICT'];
-  // Digest, family and verdict have natural widths; the rest is shared out, signers getting the most.
-  const fixed = wide ? { digest: 21, family: 14, verdict: 30 } : { digest: 0, family: 14, verdict: 13 };
-  const borders = head.length + 1;
-  const flexible = width - borders - fixed.digest - fixed.family - fixed.verdict;
-  const shares = wide ? [0.3, 0.42, 0.28] : [0.42, 0.58, 0];
-  const [target, signer, counter] = shares.map((s) => Math.max(10, Math.floor(flexible * s)));
-  const colWidths = wide
-    ? [target!, fixed.digest, fixed.family, signer!, counter!, fixed.verdict]
-    : [target!, fixed.family, signer!, fixed.verdict];
   const table = new Table({
     head,
     colWidths,
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
   });
+  const span = colWidths.reduce((a, b) => a + b, colWidths.length - 1) - PADDING;
 
-  // Cells are wrapped here (words kept whole where they fit, long ones cut) so that nothing is truncated.
-  const row = (cells: Array<[string, number?]>) =>
+  // Cells are wrapped here (cli-table3 would truncate): words kept whole, DNs broken between RDNs.
+  type Cell = [lines: string[], colour?: number];
+  const row = (cells: Cell[]) =>
     table.push(
-      cells.map(([text, code], i) => {
-        const lines = wrap(text, colWidths[i]! - 2);
-        return (code === undefined ? lines : lines.map((l) => paint(code, l))).join('\n');
-      }),
+      cells.map(([lines, code]) =>
+        (code === undefined ? lines : lines.map((l) => paint(code, l))).join('\n'),
+      ),
     );
+  const text = (t: string, i: number): string[] => wrap(t, colWidths[i]! - PADDING);
+  const signerCol = wide ? 3 : 2;
+  const verdictCol = head.length - 1;
+  const verdictWidth = colWidths[verdictCol]! - PADDING;
+  // A code stays in the verdict column only whole; else it leads the reason under the row.
+  const inColumn = (word: string) => word.length <= verdictWidth;
+  const verdictCell = (words: string[], colour: number): Cell => [
+    packUnits(
+      words.filter((w, i) => i === 0 || inColumn(w)),
+      verdictWidth,
+      ' ',
+      'cut',
+    ),
+    colour,
+  ];
+  // The reason under the row, across the whole table, for everything that is not verified.
+  const reason = (code: string, message: string, codeShown: boolean) =>
+    table.push([
+      {
+        colSpan: head.length,
+        content: wrap(`\u21b3 ${codeShown ? '' : `${code}: `}${message}`, span).join('\n'),
+      },
+    ]);
   for (const r of results) {
     const name = shortName(r, wide);
     const digest = shortDigest(r.target.digest, wide);
     if (r.signatures.length === 0) {
-      const status: [string, number] =
-        r.status === 'unknown'
-          ? [`unknown: ${r.errors.map((e) => e.code).join(', ')}`, 33]
-          : ['unsigned', 31];
-      row(wide ? [[name], [digest], ['-'], ['-'], ['-'], status] : [[name], ['-'], ['-'], status]);
+      const status = verdictCell(verdictWords(r)[0]!, r.status === 'unknown' ? 33 : 31);
+      const dash: Cell = [['-']];
+      row(
+        wide
+          ? [[text(name, 0)], [[digest]], dash, dash, dash, status]
+          : [[text(name, 0)], dash, dash, status],
+      );
+      // Several errors may share the column: each reason names its own code.
+      for (const e of r.errors) reason(e.code, e.message, false);
       continue;
     }
     for (const s of r.signatures) {
       const v = s.verdict.status;
-      const verdict: [string, number] = [wide ? `${v} (${s.verdict.code})` : v, VERDICT_COLOR[v]];
-      const family = s.evidence.family;
+      const code = `(${s.verdict.code})`;
+      const verdict = verdictCell([v, code], VERDICT_COLOR[v]);
+      const family: Cell = [[s.evidence.family]];
+      const signer: Cell = [signerLines(s, wide, colWidths[signerCol]! - PADDING)];
       row(
         wide
-          ? [[name], [digest], [family], [signerLabel(s.evidence.signer)], [counterText(s)], verdict]
-          : [[name], [family], [shortSigner(s)], verdict],
+          ? [[text(name, 0)], [[digest]], family, signer, [counterLines(s, colWidths[4]! - PADDING)], verdict]
+          : [[text(name, 0)], family, signer, verdict],
       );
+      if (v !== 'verified') reason(s.verdict.code, s.verdict.message, inColumn(code));
     }
   }
   return table.toString();
 }
 
-/** Greedy word wrap to `width` characters; words longer than a line are cut. */
-export function wrap(text: string, width: number): string[] {
-  const w = Math.max(1, width);
-  const lines: string[] = [];
-  let current = '';
-  for (const word of text.split(/ +/)) {
-    let rest = word;
-    if (current && current.length + 1 + rest.length <= w) {
-      current += ` ${rest}`;
-      continue;
-    }
-    if (current) lines.push(current);
-    while (rest.length > w) {
-      lines.push(rest.slice(0, w));
-      rest = rest.slice(w);
-    }
-    current = rest;
+/** A DN breaks between RDNs; other identities (URIs, SAN lists, key ids) between entries or where cut. */
+function signerLines(s: SignatureResult, wide: boolean, width: number): string[] {
+  if (!wide && s.evidence.signer.subject) {
+    const parts = shortSignerParts(s);
+    // Attribute values for people: broken between them, then between words.
+    if (parts) return wrapList(parts, width);
   }
-  lines.push(current);
-  return lines;
+  const label = signerLabel(s.evidence.signer);
+  if (s.evidence.signer.subject) return wrapDn(label, width);
+  return wrapList(label.split(', '), width);
 }
 
 function counterText(s: SignatureResult): string {
@@ -249,13 +381,30 @@ function counterText(s: SignatureResult): string {
     : (shortTime(e.signingTime) ?? '-');
 }
 
+/** The countersigner's DN broken between RDNs, then `@ time`. */
+function counterLines(s: SignatureResult, width: number): string[] {
+  const c = s.evidence.countersigner;
+  if (!c?.subject) return wrap(counterText(s), width);
+  const lines = wrapDn(c.subject, width);
+  const time = shortTime(c.time);
+  if (!time) return lines;
+  const last = lines[lines.length - 1]!;
+  if (last.length + 3 + time.length <= width) lines[lines.length - 1] = `${last} @ ${time}`;
+  else lines.push(...wrap(`@ ${time}`, width));
+  return lines;
+}
+
 /** CN and O of a DN (what fits at 80 columns); other identities unchanged. */
 function shortSigner(s: SignatureResult): string {
+  return shortSignerParts(s)?.join(', ') ?? signerLabel(s.evidence.signer);
+}
+
+function shortSignerParts(s: SignatureResult): string[] | undefined {
   const label = signerLabel(s.evidence.signer);
-  if (!s.evidence.signer.subject) return label;
+  if (!s.evidence.signer.subject) return undefined;
   const rdn = (attr: string) => new RegExp(`(?:^|,)${attr}=((?:\\\\.|[^,])*)`).exec(label)?.[1];
-  const parts = [rdn('CN'), rdn('O')].filter(Boolean);
-  return parts.length ? parts.join(', ') : label;
+  const parts = [rdn('CN'), rdn('O')].filter((p): p is string => Boolean(p));
+  return parts.length ? parts : undefined;
 }
 
 /** Whole seconds are enough in a table; the JSON keeps the full value. */
@@ -267,12 +416,20 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
+const COUNT_COLOUR: Record<string, number> = {
+  signed: 32,
+  verified: 32,
+  unsigned: 31,
+  invalid: 31,
+  unknown: 33,
+  untrusted: 33,
+  error: 33,
+};
 
-/** Cuts a line to the width (counting visible characters only), ending it with an ellipsis. */
-function fit(line: string, width: number): string {
-  const visible = line.replace(ANSI, '');
-  if (visible.length <= width) return line;
-  return `${visible.slice(0, width - 1)}…`;
+/** Paints non-zero counts (`3 invalid`) in their verdict's colour. */
+function colourCounts(line: string, paint: (code: number, s: string) => string): string {
+  return line.replace(
+    /\b([1-9]\d*) (signed|verified|unsigned|invalid|unknown|untrusted|error)\b/g,
+    (all, count: string, word: string) => `${paint(COUNT_COLOUR[word]!, count)} ${word}`,
+  );
 }
