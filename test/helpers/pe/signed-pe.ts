@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { cachedFixtureDir } from '../fixture-cache.js';
+
 /**
  * Authenticode fixtures made with real tools: a tiny PE from mingw-w64, a throwaway PKI from openssl
- * and signatures from osslsigncode. Everything is written under the caller's temp dir.
+ * and signatures from osslsigncode. Everything is written under the caller's temp dir (the PE and the PKI
+ * copied from a daily cache, see cachedFixtureDir).
  */
 
 const run = promisify(execFile);
@@ -55,14 +59,42 @@ authorityKeyIdentifier = keyid
 
 /** Compiles `int main(){return 0;}` for x86-64 Windows, stripped. */
 export async function compileTinyPe(dir: string, name = 'tiny.exe'): Promise<string> {
-  const source = join(dir, 'tiny.c');
+  const built = await cachedFixtureDir('pe-tiny-v1', async (d) => {
+    const source = join(d, 'tiny.c');
+    await writeFile(source, 'int main(void) { return 0; }\n');
+    await run('x86_64-w64-mingw32-gcc', ['-s', '-O2', '-o', join(d, 'tiny.exe'), source]);
+  });
   const output = join(dir, name);
-  await writeFile(source, 'int main(void) { return 0; }\n');
-  await run('x86_64-w64-mingw32-gcc', ['-s', '-O2', '-o', output, source]);
+  copyFileSync(join(built, 'tiny.exe'), output);
   return output;
 }
 
+/** How many PKIs this process made: the n-th call gets the n-th cached PKI, so "another CA" stays another. */
+let pkiCalls = 0;
+
+/**
+ * A test CA with RSA and P-256 code-signing leaves and a TSA, copied into `dir` from a cache made once a
+ * day (cachedFixtureDir). The first call of a process gets PKI 0, the second PKI 1, and so on: distinct
+ * CAs within a test file, shared across files.
+ */
 export async function makeTestPki(dir: string): Promise<TestPki> {
+  const built = await cachedFixtureDir(`pe-pki-v1-${pkiCalls++}`, buildTestPki);
+  mkdirSync(dir, { recursive: true });
+  cpSync(built, dir, { recursive: true });
+  const p = (name: string) => join(dir, name);
+  return {
+    dir,
+    caPem: p('ca.pem'),
+    rsaChainPem: p('rsa-chain.pem'),
+    rsaKey: p('rsa.key'),
+    ecChainPem: p('ec-chain.pem'),
+    ecKey: p('ec.key'),
+    tsaChainPem: p('tsa-chain.pem'),
+    tsaKey: p('tsa.key'),
+  };
+}
+
+async function buildTestPki(dir: string): Promise<TestPki> {
   const p = (name: string) => join(dir, name);
   const config = p('openssl.cnf');
   await writeFile(config, OPENSSL_CONFIG);

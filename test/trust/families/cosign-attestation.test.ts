@@ -110,6 +110,11 @@ async function config(parts: Partial<TrustConfig> & { trustRootPem?: string; key
 }
 const POLICY = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
 
+async function full(e: Evidence, c: TrustConfig): Promise<[string, string, string]> {
+  const v: Verdict = await cosignAttestationVerifier(e, IMAGE, { config: c, now: c.at ?? new Date() });
+  return [v.status, v.code, v.message];
+}
+
 async function verdict(e: Evidence, c: TrustConfig): Promise<[string, string]> {
   const v: Verdict = await cosignAttestationVerifier(e, IMAGE, { config: c, now: c.at ?? new Date() });
   return [v.status, v.code];
@@ -245,5 +250,36 @@ describe('cosignAttestationVerifier: keyless attestation from the corpus', () =>
     expect(await verdict(layer(), await config())).toEqual(['unverified', 'NO_TRUST_ROOT']);
     const other = join(CORPUS_DIR, 'cosign', 'containers-image', 'cosign.pub');
     expect(await verdict(layer(), await config({ keyPem: other }))).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
+  });
+
+  it('of a private-PKI and a Sigstore failure, the more severe is returned', async () => {
+    const moved = layer({
+      rekor: (r) => {
+        r['Payload'].integratedTime += 60;
+      },
+    });
+    // --trust-root: untrusted TLOG_MISSING; --trusted-root: the SET breaks, invalid TLOG_INVALID.
+    const c = await config({ trustRootPem: fulcioPem(), trustedRoots: [ROOT_PATH], ...POLICY });
+    expect(await verdict(moved, c)).toEqual(['invalid', 'TLOG_INVALID']);
+  });
+
+  it('says which input is missing (messages)', async () => {
+    // A Fulcio certificate has an empty subject: it is named by its SAN.
+    expect(await full(layer(), await config({ trustRootPem: fulcioPem(), ...POLICY }))).toEqual([
+      'untrusted',
+      'TLOG_MISSING',
+      `the certificate of ${IDENTITY} is a keyless (Fulcio) certificate; it is verified only with --trusted-root and a Rekor entry proving when it signed`,
+    ]);
+    expect(await full(layer(), await config())).toEqual([
+      'unverified',
+      'NO_TRUST_ROOT',
+      'DSSE signature valid with its certificate; no trust root was supplied',
+    ]);
+    const other = join(CORPUS_DIR, 'cosign', 'containers-image', 'cosign.pub');
+    expect(await full(layer(), await config({ keyPem: other }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      'the DSSE signature verifies with its certificate, but with none of the supplied keys',
+    ]);
   });
 });
