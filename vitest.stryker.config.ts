@@ -34,6 +34,7 @@ const SLOW = [
   'test/formats/zip/differential.test.ts',
   'test/trust/in-toto/in-toto-cli.test.ts',
   'test/trust/notation/truststore.test.ts',
+  'test/trust/revocation/jar-revocation.test.ts',
 ];
 export default defineConfig({
   test: {
