@@ -123,7 +123,18 @@ export function readScriptSignature(bytes: Uint8Array, style: ScriptCommentStyle
   // osslsigncode's rule: the first LF-terminated line that starts with the commented header.
   const lines = splitLines(text);
   const blockIndex = lines.findIndex((l) => l.terminated && l.text.startsWith(headerLine));
-  return hashWith(text, bytes, encoding, style, lines, blockIndex, headerLine, footerLine, comment, problems);
+  return readBlock(
+    text,
+    bytes,
+    encoding,
+    style,
+    lines,
+    blockIndex,
+    headerLine,
+    footerLine,
+    comment,
+    problems,
+  );
 }
 
 interface Line {
@@ -149,7 +160,7 @@ function splitLines(text: string): Line[] {
   return lines;
 }
 
-function hashWith(
+function readBlock(
   text: string,
   bytes: Uint8Array,
   encoding: ScriptSignatureBlock['encoding'],

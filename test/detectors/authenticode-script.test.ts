@@ -52,6 +52,20 @@ describe('script signature blocks: readings that could differ are refused', () =
     expect(tool.passed, tool.output).toBe(true);
   });
 
+  it('UTF-8 with a BOM: the BOM is hashed as U+FEFF, as osslsigncode does', async () => {
+    const f = fixtures();
+    const input = write(
+      'bom.ps1',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(SCRIPT, 'utf8')]),
+    );
+    const signed = await f.sign(input, 'bom-signed');
+    const tool = await osslsigncodeVerifyWith(signed, { caFile: f.pki.caPem });
+    const [o] = await evaluateWith(authenticodeScriptDetector, signed, 'script', await ownRoot());
+    expect(o!.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(o!.evidence.details?.['scriptEncoding']).toBe('utf-8');
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
   it('text after the end line: osslsigncode accepts it, we refuse (it runs unsigned)', async () => {
     const f = fixtures();
     const path = write('after.ps1', text(f.signed) + 'Remove-Item -Recurse C:\\\r\n');
