@@ -4,6 +4,7 @@
  * request, output failures keep the results, and SIGINT writes the report of what finished.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -376,6 +377,30 @@ describe('truthful reports on a real registry', () => {
       expect(res.stdout).toContain(`↳ TAG_MOVED: ${reg.host}/team/app:v1 now resolves to`);
       expect(res.stdout).toContain(newApp.digest);
       expect(res.stdout).toMatch(/^ {2}namespaces {2}verified \/ targets run there\n {4}1 \/ 1 {2}prod$/m);
+    });
+  });
+
+  describe('the default containers policy', () => {
+    it('is listed in scan.trust as a default, with its hash; SIGSCAN_CONTAINERS_POLICY= reads none', async () => {
+      const path = join(work, 'containers-policy.json');
+      const text =
+        '{\n    "default": [\n        {\n            "type": "insecureAcceptAnything"\n        }\n    ]\n}\n';
+      await writeFile(path, text);
+      const withDefault = await sigscanJson(['fs', 'fixtures'], { env: { SIGSCAN_CONTAINERS_POLICY: path } });
+      expect(withDefault.code).toBe(0);
+      const report = withDefault.report as unknown as Report;
+      expect(report.scan.trust).toEqual([
+        { kind: 'policy', path, sha256: createHash('sha256').update(text).digest('hex'), default: true },
+      ]);
+      // It changes no verdict of another family: the JARs and PEs stay unverified.
+      expect(report.summary.verdicts).toMatchObject({ verified: 0, unverified: 2 });
+      const without = await sigscanJson(['fs', 'fixtures'], { env: { SIGSCAN_CONTAINERS_POLICY: '' } });
+      expect((without.report as unknown as Report).scan.trust).toEqual([]);
+      const broken = await sigscan(['fs', 'fixtures'], {
+        env: { SIGSCAN_CONTAINERS_POLICY: join(work, 'none.json') },
+      });
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toContain(`the default containers policy ${join(work, 'none.json')}`);
     });
   });
 
