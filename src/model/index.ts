@@ -1,4 +1,4 @@
-export type { FileFormat, FileTarget, ImageTarget, Target, Workload } from './target.js';
+export type { FileFormat, FileTarget, ImageTarget, Target, TargetFinding, Workload } from './target.js';
 export { NESTED_SEPARATOR, targetRef } from './target.js';
 export type { Verdict, VerdictStatus } from './verdict.js';
 export type {

@@ -25,6 +25,22 @@ export interface ImageTarget {
   untagged?: boolean;
   /** `images -` with kubectl JSON: the workloads that run this image. */
   workloads?: Workload[];
+  /** What the scan noticed about the image itself, beside its signatures. */
+  findings?: TargetFinding[];
+}
+
+/**
+ * `TAG_MOVED`: a workload runs this digest (its pod status imageID), but the tag it was started from now
+ * names another digest. The running digest is what was scanned; the tag's new digest was not.
+ */
+export interface TargetFinding {
+  code: 'TAG_MOVED';
+  message: string;
+  tag: string;
+  /** The digest the tag resolves to now (the registry's answer to a HEAD). */
+  resolvesTo: string;
+  /** The digest the workloads run. */
+  running: string;
 }
 
 /** A container of a Kubernetes workload. */

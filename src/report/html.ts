@@ -1,5 +1,12 @@
 import { targetRef, type TargetResult, type VerdictStatus } from '../model/index.js';
-import { signerLabel, sortResults, summarize, targetVerdict, type ScanReport } from '../scan/report-model.js';
+import {
+  signerLabel,
+  sortResults,
+  summarize,
+  targetVerdict,
+  type ScanReport,
+  type ScanSummary,
+} from '../scan/report-model.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { groupKey, groupResults, shortName } from './pretty.js';
 
@@ -106,7 +113,7 @@ ${cards.map(([key, label, n]) => `<div class="card ${key}" data-summary="${key}"
       .join(', ') || '-',
   )}${summary.filesSkipped !== undefined ? ` · files skipped: ${summary.filesSkipped}` : ''}</p>
 ${coverageHtml(report)}
-<h2>Charts</h2>
+${namespacesHtml(summary.namespaces)}<h2>Charts</h2>
 <div class="charts">
 <div class="chart" id="chart-groups"><div>Targets by verdict, per ${groupWord} (problems first)</div>${groupChart(groups)}</div>
 <div class="chart" id="chart-signers"><div>Targets signed, by signer</div>${signerChart(summary.signers)}</div>
@@ -288,6 +295,23 @@ function cn(dn: string): string {
 
 function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** Compliance per Kubernetes namespace (`images -` with kubectl JSON); nothing for other scans. */
+function namespacesHtml(namespaces: ScanSummary['namespaces']): string {
+  if (!namespaces?.length) return '';
+  const rows = namespaces.map(
+    (n) =>
+      `<tr data-namespace="${esc(n.namespace)}"><td>${esc(n.namespace)}</td><td class="num">${n.targets}</td><td class="num">${n.verified}</td></tr>`,
+  );
+  return `<h2>Namespaces</h2>
+<table id="namespaces">
+<thead><tr><th>namespace</th><th>targets run there</th><th>verified</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+`;
 }
 
 export function esc(s: string): string {

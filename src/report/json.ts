@@ -66,6 +66,7 @@ export function targetJson(r: TargetResult): Record<string, unknown> {
       size: t.size ?? null,
       ...(t.untagged ? { untagged: true } : {}),
       ...(t.workloads ? { workloads: t.workloads.map((w) => ({ ...w })) } : {}),
+      ...(t.findings?.length ? { findings: t.findings.map((f) => ({ ...f })) } : {}),
     });
   } else {
     Object.assign(base, {

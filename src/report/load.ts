@@ -11,6 +11,7 @@ import type {
   SignatureResult,
   SignerIdentity,
   Target,
+  TargetFinding,
   TargetResult,
   TargetStatus,
   VerdictStatus,
@@ -70,6 +71,7 @@ interface JsonImage extends JsonTargetBase {
   size: number | null;
   untagged?: true;
   workloads?: Array<{ namespace: string; kind: string; name: string; container: string }>;
+  findings?: TargetFinding[];
 }
 interface JsonFile extends JsonTargetBase {
   kind: 'file';
@@ -183,6 +185,7 @@ function targetResult(t: JsonImage | JsonFile): TargetResult {
     if (t.parent !== null) target.parent = t.parent;
     if (t.untagged) target.untagged = true;
     if (t.workloads) target.workloads = t.workloads.map((w) => ({ ...w }));
+    if (t.findings) target.findings = t.findings.map((f) => ({ ...f }));
   } else {
     target = {
       kind: 'file',

@@ -103,6 +103,17 @@ export function renderPretty(report: ScanReport, opts: PrettyOptions = {}): stri
       'untagged',
       `${summary.untagged} signed digests no tag points at; ${summary.orphans ?? 0} orphan signatures`,
     );
+  if (summary.namespaces?.length) {
+    out.push('  namespaces  verified / targets run there');
+    const pad = Math.max(...summary.namespaces.map((ns) => String(ns.targets).length));
+    for (const ns of summary.namespaces)
+      out.push(
+        ...wrap(ns.namespace, width - 2 * pad - 10).map(
+          (l, i) =>
+            `    ${i ? ' '.repeat(2 * pad + 3) : `${String(ns.verified).padStart(pad)} / ${String(ns.targets).padStart(pad)}`}  ${l}`,
+        ),
+      );
+  }
   // What was and was not looked at, in full at any width: "unsigned" means nothing without it.
   if (report.checked) list('checked', report.checked);
   if (report.notChecked?.length)
@@ -330,6 +341,10 @@ function renderTable(
         content: wrap(`\u21b3 ${codeShown ? '' : `${code}: `}${message}`, span).join('\n'),
       },
     ]);
+  // TAG_MOVED and the like: about the image, whatever its signatures say.
+  const targetFindings = (r: TargetResult) => {
+    if (r.target.kind === 'image') for (const f of r.target.findings ?? []) reason(f.code, f.message, false);
+  };
   for (const r of results) {
     const name = shortName(r, wide);
     const digest = shortDigest(r.target.digest, wide);
@@ -343,6 +358,7 @@ function renderTable(
       );
       // Several errors may share the column: each reason names its own code.
       for (const e of r.errors) reason(e.code, e.message, false);
+      targetFindings(r);
       continue;
     }
     for (const s of r.signatures) {
@@ -358,6 +374,7 @@ function renderTable(
       );
       if (v !== 'verified') reason(s.verdict.code, s.verdict.message, inColumn(code));
     }
+    targetFindings(r);
   }
   return table.toString();
 }

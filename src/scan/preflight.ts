@@ -22,11 +22,14 @@ export async function checkTrustPaths(trust: TrustConfig): Promise<void> {
       await readPolicyFile(trust.policyFile);
     } catch (err) {
       const message = (err as Error).message;
-      throw new SigscanError(
-        'USAGE',
-        message.startsWith('--policy') ? message : `--policy ${trust.policyFile}: ${message}`,
-        { cause: err },
-      );
+      // podman and skopeo refuse to run on a policy they cannot read; so does a scan that would use it.
+      const text = trust.policyIsDefault
+        ? `the default containers policy ${trust.policyFile} (no --policy; SIGSCAN_CONTAINERS_POLICY= ignores it): ` +
+          message.replace(/^--policy \S+: /, '')
+        : message.startsWith('--policy')
+          ? message
+          : `--policy ${trust.policyFile}: ${message}`;
+      throw new SigscanError('USAGE', text, { cause: err });
     }
   }
 }

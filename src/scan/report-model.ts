@@ -97,6 +97,17 @@ export interface ScanSummary {
   untagged?: number;
   /** Registry scans: signature tags whose subject manifest is gone. */
   orphans?: number;
+  /** `images -` with kubectl JSON: compliance per Kubernetes namespace, by name. */
+  namespaces?: NamespaceCount[];
+}
+
+/** The targets that workloads of one namespace run, and how many of them are verified. */
+export interface NamespaceCount {
+  namespace: string;
+  /** Targets (an index and each of its platform manifests count apart, as in `targets`). */
+  targets: number;
+  /** Of those, the targets whose target verdict is verified. */
+  verified: number;
 }
 
 /**
@@ -142,6 +153,7 @@ export class SummaryAccumulator {
   };
   private readonly signers = new Map<string, SignerCount>();
   private untagged = 0;
+  private readonly namespaces = new Map<string, NamespaceCount>();
 
   add(r: TargetResult): void {
     const summary = this.summary;
@@ -151,6 +163,14 @@ export class SummaryAccumulator {
     if (r.target.kind === 'image' && r.target.untagged) this.untagged++;
     const tv = targetVerdict(r.signatures);
     if (tv) summary.targetVerdicts[tv]++;
+    // A target run in two namespaces counts in each, once however many workloads there run it.
+    const namespaces = r.target.kind === 'image' ? new Set(r.target.workloads?.map((w) => w.namespace)) : [];
+    for (const namespace of namespaces) {
+      const entry = this.namespaces.get(namespace) ?? { namespace, targets: 0, verified: 0 };
+      entry.targets++;
+      if (tv === 'verified') entry.verified++;
+      this.namespaces.set(namespace, entry);
+    }
     const seen = new Set<string>();
     for (const s of r.signatures) {
       summary.signatures++;
@@ -197,6 +217,10 @@ export class SummaryAccumulator {
       summary.untagged = this.untagged;
       summary.orphans = orphans?.length ?? 0;
     }
+    if (this.namespaces.size)
+      summary.namespaces = [...this.namespaces.values()]
+        .sort((a, b) => (a.namespace < b.namespace ? -1 : 1))
+        .map((n) => ({ ...n }));
     return summary;
   }
 }

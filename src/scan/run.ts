@@ -12,6 +12,7 @@ import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import type { HttpTransport } from '../oci/registry/transport.js';
+import { TagMovedCheck } from '../sources/tag-moved.js';
 import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
 import type { OnlineRevocation } from '../trust/revocation/check.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
@@ -167,6 +168,7 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
   );
   try {
     const discoveries = new Map<string, StoreDiscovery>();
+    const tagMoved = new TagMovedCheck();
     async function* jobs(): AsyncIterable<ScanJob> {
       for (const scope of scopes) {
         const client = await access.client(scope.registry);
@@ -184,14 +186,34 @@ export async function runImagesScan(plan: ImagesScanPlan): Promise<ScanReport> {
           scope.digest ? scope.tag : undefined,
         );
         const runs = workloads.get(scopeKey(scope));
-        yield runs
-          ? {
-              run: async () =>
-                (await job.run()).map((p) =>
-                  p.target.kind === 'image' ? { ...p, target: { ...p.target, workloads: runs } } : p,
-                ),
-            }
-          : job;
+        if (!runs) {
+          yield job;
+          continue;
+        }
+        const { digest: running, tag } = scope;
+        yield {
+          run: async () => {
+            const [prepared, moved] = await Promise.all([
+              job.run(),
+              running && tag ? tagMoved.check(client, scope.repository!, tag, running) : undefined,
+            ]);
+            return prepared.map((p) =>
+              p.target.kind === 'image'
+                ? {
+                    ...p,
+                    target: {
+                      ...p.target,
+                      workloads: runs,
+                      // The running digest gets it, not the platform manifests under it.
+                      ...(moved && p.target.digest === running && !p.target.platform
+                        ? { findings: [moved] }
+                        : {}),
+                    },
+                  }
+                : p,
+            );
+          },
+        };
       }
     }
     const run = await collect(jobs(), plan, limits, access.coverage, access.services, access.transport);

@@ -10,6 +10,7 @@ import { parseCertificate, pemCertificates, type ParsedCertificate } from '../fo
 import { REVOCATION_MODES, type RevocationMode } from './revocation/check.js';
 import { readCrls, type LoadedCrl } from './revocation/crl.js';
 import { defaultTufCacheDir } from './tuf/state.js';
+import { defaultContainersPolicy } from './policy/default-path.js';
 
 /** A public key the user trusts (`--key`), with the id reports use for it. */
 export interface TrustedKey {
@@ -45,6 +46,8 @@ export interface TrustConfig {
   tufRoots: string[];
   /** containers-policy.json. */
   policyFile?: string;
+  /** True when policyFile is the default one (no --policy): see trust/policy/default-path.ts. */
+  policyIsDefault?: boolean;
   /** containers registries.d directories (`--registries-d`); empty = the containers default location. */
   registriesDirs: string[];
   /** Verification time (`--at`); "now" when absent. */
@@ -60,7 +63,7 @@ export interface TrustConfig {
   /** `--revocation`: which sources are consulted (default `offline`: only the `--crl` files). */
   revocation: RevocationMode;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
-  sources?: Array<{ kind: string; path: string }>;
+  sources?: Array<{ kind: string; path: string; default?: boolean }>;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -201,6 +204,10 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.gpgKeyrings = merged.gpgKeyring ?? [];
   config.tufRoots = merged.tufRoot ?? [];
   config.policyFile = merged.policy;
+  if (config.policyFile === undefined) {
+    config.policyFile = await defaultContainersPolicy();
+    if (config.policyFile !== undefined) config.policyIsDefault = true;
+  }
   config.registriesDirs = merged.registriesD ?? [];
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
@@ -221,6 +228,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
       const v = merged[key] as string | string[] | undefined;
       return (v === undefined ? [] : Array.isArray(v) ? v : [v]).map((path) => ({ kind, path }));
     }),
+    ...(config.policyIsDefault ? [{ kind: 'policy', path: config.policyFile!, default: true }] : []),
   ];
   if (merged.at) {
     const at = new Date(merged.at);

@@ -4,6 +4,7 @@
  * request, output failures keep the results, and SIGINT writes the report of what finished.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -276,6 +277,130 @@ describe('truthful reports on a real registry', () => {
         { namespace: 'staging', kind: 'Deployment', name: 'web', container: 'web' },
       ]);
       expect(targets).toHaveLength(2);
+    });
+  });
+
+  describe('cluster input: moved tags and namespaces', () => {
+    const pod = (name: string, namespace: string, running: string) => ({
+      kind: 'Pod',
+      metadata: { name, namespace },
+      spec: { containers: [{ name: 'web', image: `${reg.host}/team/app:v1` }] },
+      status: {
+        containerStatuses: [{ name: 'web', imageID: `docker-pullable://${reg.host}/team/app@${running}` }],
+      },
+    });
+    const manifestHeads = (stats: unknown) =>
+      Object.values(
+        (stats as { byKind: Record<string, Record<string, number>> }).byKind['manifest-head'] ?? {},
+      ).reduce((a, b) => a + b, 0);
+    type ClusterReport = {
+      targets: Array<{
+        digest: string;
+        verdict: string | null;
+        findings?: Array<Record<string, string>>;
+        signatures: Array<{ verdict: { code: string } }>;
+      }>;
+      summary: { namespaces?: Array<{ namespace: string; targets: number; verified: number }> };
+      stats?: unknown;
+    };
+
+    it('TAG_MOVED on the running digest when its tag now names another; one HEAD per tag', async () => {
+      // Two pods in two namespaces run the old, signed v1; a third runs what v1 names now (unsigned).
+      const list = {
+        kind: 'List',
+        items: [
+          pod('web-1', 'prod', oldApp.digest),
+          pod('web-2', 'prod-eu', oldApp.digest),
+          pod('web-3', 'prod-eu', newApp.digest),
+        ],
+      };
+      const res = await sigscanJson(['images', '-', ...plain, '--key', keys.pub, '--stats'], {
+        input: JSON.stringify(list),
+      });
+      expect(res.code).toBe(0);
+      expect((await validateReportDocument(res.report)).errors).toEqual([]);
+      const report = res.report as unknown as ClusterReport;
+      const running = report.targets.find((t) => t.digest === oldApp.digest)!;
+      // What was verified is the running digest's own signature, not the tag's current image.
+      expect(running.verdict).toBe('verified');
+      expect(running.signatures.map((s) => s.verdict.code)).toEqual(['KEY_VERIFIED']);
+      expect(running.findings).toEqual([
+        {
+          code: 'TAG_MOVED',
+          tag: 'v1',
+          resolvesTo: newApp.digest,
+          running: oldApp.digest,
+          message: `${reg.host}/team/app:v1 now resolves to ${newApp.digest}, but the workloads run ${oldApp.digest}: the running digest is what was checked`,
+        },
+      ]);
+      const current = report.targets.find((t) => t.digest === newApp.digest)!;
+      expect(current.verdict).toBeNull();
+      expect(current.findings).toBeUndefined();
+      expect(report.targets).toHaveLength(2);
+      expect(report.summary.namespaces).toEqual([
+        { namespace: 'prod', targets: 1, verified: 1 },
+        { namespace: 'prod-eu', targets: 2, verified: 1 },
+      ]);
+
+      // The same digests as a plain image list (no workloads, so no tag check): exactly one HEAD fewer.
+      const plainList = await sigscanJson(
+        [
+          'images',
+          `${reg.host}/team/app:v1@${oldApp.digest}`,
+          `${reg.host}/team/app:v1@${newApp.digest}`,
+          ...plain,
+          '--key',
+          keys.pub,
+          '--stats',
+        ],
+        {},
+      );
+      const withoutCheck = manifestHeads((plainList.report as unknown as ClusterReport).stats);
+      expect(manifestHeads(report.stats)).toBe(withoutCheck + 1);
+      expect((plainList.report as unknown as ClusterReport).targets.every((t) => !t.findings)).toBe(true);
+    });
+
+    it('no finding when the tag still names the running digest', async () => {
+      const res = await sigscanJson(['images', '-', ...plain, '--key', keys.pub], {
+        input: JSON.stringify({ kind: 'List', items: [pod('web-3', 'prod', newApp.digest)] }),
+      });
+      const report = res.report as unknown as ClusterReport;
+      expect(report.targets.map((t) => [t.digest, t.findings])).toEqual([[newApp.digest, undefined]]);
+      expect(report.summary.namespaces).toEqual([{ namespace: 'prod', targets: 1, verified: 0 }]);
+    });
+
+    it('pretty prints the finding under the row and the namespaces in the summary', async () => {
+      const res = await sigscan(['images', '-', ...plain, '--key', keys.pub], {
+        input: JSON.stringify({ kind: 'List', items: [pod('web-1', 'prod', oldApp.digest)] }),
+        env: { COLUMNS: '200' },
+      });
+      expect(res.stdout).toContain(`↳ TAG_MOVED: ${reg.host}/team/app:v1 now resolves to`);
+      expect(res.stdout).toContain(newApp.digest);
+      expect(res.stdout).toMatch(/^ {2}namespaces {2}verified \/ targets run there\n {4}1 \/ 1 {2}prod$/m);
+    });
+  });
+
+  describe('the default containers policy', () => {
+    it('is listed in scan.trust as a default, with its hash; SIGSCAN_CONTAINERS_POLICY= reads none', async () => {
+      const path = join(work, 'containers-policy.json');
+      const text =
+        '{\n    "default": [\n        {\n            "type": "insecureAcceptAnything"\n        }\n    ]\n}\n';
+      await writeFile(path, text);
+      const withDefault = await sigscanJson(['fs', 'fixtures'], { env: { SIGSCAN_CONTAINERS_POLICY: path } });
+      expect(withDefault.code).toBe(0);
+      const report = withDefault.report as unknown as Report;
+      expect(report.scan.trust).toEqual([
+        { kind: 'policy', path, sha256: createHash('sha256').update(text).digest('hex'), default: true },
+      ]);
+      // It changes no verdict of another family: the JARs and PEs stay unverified.
+      expect(report.summary.verdicts).toMatchObject({ verified: 0, unverified: 2 });
+      const without = await sigscanJson(['fs', 'fixtures'], { env: { SIGSCAN_CONTAINERS_POLICY: '' } });
+      expect((without.report as unknown as Report).scan.trust).toEqual([]);
+      const broken = await sigscan(['fs', 'fixtures'], {
+        env: { SIGSCAN_CONTAINERS_POLICY: join(work, 'none.json') },
+      });
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toContain(`the default containers policy ${join(work, 'none.json')}`);
     });
   });
 
