@@ -60,6 +60,17 @@ beforeAll(() => {
   cert('ec256', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
   execFileSync('openssl', ['dsaparam', '-out', join(dir, 'dsa.par'), '1024'], { stdio: 'pipe' });
   cert('dsa1024', ['-newkey', `dsa:${join(dir, 'dsa.par')}`]);
+  // openssl 3 refuses DSA parameters under 1024 bits; keytool still makes a 512-bit DSA key.
+  const ks = join(dir, 'dsa.p12');
+  const store = ['-keystore', ks, '-storepass', 'changeit', '-storetype', 'PKCS12'];
+  execFileSync(
+    'keytool',
+    ['-genkeypair', '-alias', 'd', '-keyalg', 'DSA', '-keysize', '512', '-dname', 'CN=dsa512', ...store],
+    { stdio: 'pipe' },
+  );
+  der['dsa512'] = pemCertificates(
+    execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'd', ...store], { encoding: 'utf8' }),
+  )[0]!;
 }, 60_000);
 
 afterAll(() => removeDir(dir));
@@ -76,6 +87,7 @@ describe('certificateKey: the size the JDK compares', () => {
     ['ec224', 'ec', 224],
     ['ec256', 'ec', 256],
     ['dsa1024', 'dsa', 1024],
+    ['dsa512', 'dsa', 512],
   ])('%s is %s %d', (name, type, bits) => {
     expect(certificateKey(der[name]!)).toEqual({ type, bits });
   });
@@ -130,6 +142,9 @@ describe('disabledCertpathAlgorithms', () => {
     ).toEqual([
       'certificate CN=rsa1016 has a 1016-bit RSA key (rule "RSA keySize < 1024")',
       'certificate CN=ec192 has a 192-bit EC key (rule "EC keySize < 224")',
+    ]);
+    expect(disabledCertpathAlgorithms([c('dsa512'), c('dsa1024'), root()], AFTER)).toEqual([
+      'certificate CN=dsa512 has a 512-bit DSA key (rule "DSA keySize < 1024")',
     ]);
   });
 
