@@ -344,10 +344,12 @@ function certificateTableFindings(pe: PeAuthenticode): Finding[] {
     severity: p.refuse ? 'integrity' : 'warning',
     message: p.message,
   }));
+  // The PE/COFF spec pads every attribute certificate to 8 bytes, and osslsigncode 2.9 fails such a file
+  // ("Corrupted attribute certificate table"): the stricter of the reference readers wins.
   if (pe.table.misaligned) {
     findings.push({
       code: 'CERTIFICATE_TABLE_MISALIGNED',
-      severity: 'warning',
+      severity: 'integrity',
       message: `the certificate table size ${pe.layout.certificateTable.size} is not a multiple of 8`,
     });
   }

@@ -9,7 +9,8 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   ) {
     return bytes.buffer;
   }
-  return bytes.slice().buffer as ArrayBuffer;
+  // A copy: Buffer#slice shares memory, and a small Buffer lives inside Node's shared 8 KiB pool.
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }
 
 export function sha256Hex(bytes: Uint8Array | ArrayBuffer): string {

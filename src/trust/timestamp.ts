@@ -45,6 +45,8 @@ export interface TimestampCheck {
   kind?: 'rfc3161' | 'pkcs9';
   /** MD5/SHA-1 in the stamp or the TSA chain. */
   weakAlgorithms?: string[];
+  /** The validated TSA path (TSA certificate first, anchor last) when trusted. */
+  path?: ParsedCertificate[];
 }
 
 /**
@@ -197,6 +199,7 @@ export async function verifyTimestamp(args: {
     code: 'TIMESTAMP_VALID',
     message: `timestamped ${time.toISOString()} by ${tsa.summary.subject}, ${chain.message}`,
     weakAlgorithms: [...weak],
+    path: chain.path,
   };
 }
 

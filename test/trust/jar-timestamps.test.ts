@@ -45,6 +45,8 @@ let server: Server;
 let tsaUrl: string;
 /** The clock the TSA stamps with (faketime syntax). */
 let tsaClock = '2018-06-01 12:00:00';
+/** The TSA certificate the server signs with: `tsa` (SHA-256 signed) or `tsa-sha1` (signed SHA1withRSA). */
+let tsaSigner = 'tsa';
 
 const jars: Record<string, string> = {};
 
@@ -57,7 +59,7 @@ function keytool(...args: string[]): string {
 }
 
 /** A code-signing certificate issued by `ca`, valid from `start` (keytool -startdate) for `days`. */
-function issue(alias: string, cn: string, start: string, days: number): void {
+function issue(alias: string, cn: string, start: string, days: number, sigalg?: string): void {
   keytool(
     '-genkeypair',
     '-alias',
@@ -87,6 +89,7 @@ function issue(alias: string, cn: string, start: string, days: number): void {
       String(days),
       '-ext',
       'eku=codeSigning',
+      ...(sigalg ? ['-sigalg', sigalg] : []),
       '-keystore',
       keystore,
       '-storepass',
@@ -200,6 +203,28 @@ function tsaPki(): void {
     '-extensions',
     'tsa_cert',
   );
+  // The same TSA key, certified by the same root with SHA1withRSA: jdk.certpath.disabledAlgorithms
+  // (SHA1 usage SignedJAR, which covers the "tsa server" variant) refuses it after 2019-01-01.
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    p('tsa.csr'),
+    '-CA',
+    p('tsaroot.pem'),
+    '-CAkey',
+    p('tsaroot.key'),
+    '-CAcreateserial',
+    '-sha1',
+    '-out',
+    p('tsa-sha1.pem'),
+    '-days',
+    '7000',
+    '-extfile',
+    cnf,
+    '-extensions',
+    'tsa_cert',
+  );
   tsaRootPem = p('tsaroot.pem');
 }
 
@@ -291,6 +316,7 @@ beforeAll(async () => {
   // Valid from mid-2017 to today + ~10 years; and one that expired in January 2019.
   issue('signer', 'Jar TSA Test Signer', '2017/06/01 00:00:00', 7000);
   issue('expired', 'Jar TSA Expired Signer', '2017/06/01 00:00:00', 600);
+  issue('sha1cert', 'Jar TSA SHA1 Certified Signer', '2017/06/01 00:00:00', 7000, 'SHA1withRSA');
   tsaPki();
   trustBoth = makeTruststore(join(dir, 'trust-both.p12'), { ca: caPem, tsaroot: tsaRootPem });
 
@@ -311,7 +337,7 @@ beforeAll(async () => {
         '-queryfile',
         q,
         '-signer',
-        join(dir, 'tsa.pem'),
+        join(dir, `${tsaSigner}.pem`),
         '-inkey',
         join(dir, 'tsa.key'),
         '-out',
@@ -339,6 +365,10 @@ beforeAll(async () => {
   ]);
   jars['expired'] = await signWithTsa('expired-2018.jar', 'expired');
   jars['pkcs9'] = await countersigned('expired-pkcs9.jar', 'expired');
+  jars['sha1cert'] = await signWithTsa('sha1cert-2018.jar', 'sha1cert');
+  tsaSigner = 'tsa-sha1';
+  jars['sha1tsa'] = await signWithTsa('sha1-tsa.jar', 'signer');
+  tsaSigner = 'tsa';
 }, 180_000);
 
 afterAll(async () => {
@@ -416,5 +446,52 @@ describe('JAR timestamps and SHA-1', () => {
     const v = await verdict(path, { tsaRoots: [tsaRootPem] });
     expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
     expect(v.message).toContain('the signature has no timestamp');
+  });
+});
+
+describe('jdk.certpath.disabledAlgorithms on the TSA chain', () => {
+  it('a TSA certificate signed SHA1withRSA: jarsigner -strict refuses the TSA chain (checked now, not at the stamp); untrusted/WEAK_ALGORITHM', async () => {
+    const tool = jarsignerVerifyStrict(jars['sha1tsa']!, trustBoth);
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toMatch(
+      /TSA certificate chain is invalid. Reason: denyAfter constraint check failed: SHA1/,
+    );
+    const v = await verdict(jars['sha1tsa']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'WEAK_ALGORITHM' });
+    expect(v.message).toContain(
+      'TSA certificate CN=Jar TSA,O=Sigscan Tests is signed with SHA-1 (rule "SHA1 usage SignedJAR & denyAfter 2019-01-01", checked at 2026-11-21T00:00:00.000Z)',
+    );
+  });
+
+  it("the same TSA anchored only by --trust-root (jarsigner's one store): still refused", async () => {
+    const v = await verdict(jars['sha1tsa']!, { roots: [caPem, tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'WEAK_ALGORITHM' });
+    expect(v.message).toContain('TSA certificate CN=Jar TSA,O=Sigscan Tests is signed with SHA-1');
+  });
+
+  it('with --allow-weak-algorithms: verified at the timestamp, saying what was accepted', async () => {
+    const cfg = {
+      ...(await config({ roots: [caPem], tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' })),
+      allowWeakAlgorithms: true,
+    };
+    const [o] = await evaluateFile(jars['sha1tsa']!, 'jar', cfg);
+    expect(o!.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(o!.verdict.message).toContain('accepted despite TSA certificate CN=Jar TSA,O=Sigscan Tests');
+  });
+
+  it('a signer certified SHA1withRSA, stamped 2018 by a trusted TSA: the signer chain is dated at the stamp; verified, as jarsigner -strict', async () => {
+    const tool = jarsignerVerifyStrict(jars['sha1cert']!, trustBoth);
+    expect(tool.passed, tool.output).toBe(true);
+    const v = await verdict(jars['sha1cert']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('checked at the timestamp 2018-06-01T12:00:');
+  });
+
+  it('the same JAR, its TSA anchored only by --trust-root: the stamp does not count; untrusted/WEAK_ALGORITHM', async () => {
+    const v = await verdict(jars['sha1cert']!, { roots: [caPem, tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toMatchObject({ status: 'untrusted', code: 'WEAK_ALGORITHM' });
+    expect(v.message).toContain(
+      'certificate CN=Jar TSA SHA1 Certified Signer,O=Sigscan Tests is signed with SHA-1 (rule "SHA1 usage SignedJAR & denyAfter 2019-01-01", checked at 2026-11-21T00:00:00.000Z)',
+    );
   });
 });

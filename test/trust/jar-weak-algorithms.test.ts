@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,5 +162,230 @@ describe('every digest of an entry must match (kills `every` -> `some`)', () => 
       status: 'invalid',
       code: 'ENTRY_DIGEST_MISMATCH',
     });
+  });
+});
+
+/**
+ * jdk.certpath.disabledAlgorithms (JDK 17: "MD2, MD5, ..., RSA keySize < 1024, DSA keySize < 1024,
+ * EC keySize < 224, SHA1 usage SignedJAR & denyAfter 2019-01-01") on the signer's chain. openssl makes
+ * the PKI with the weak link (a certificate signed SHA1withRSA / MD5withRSA, a CA with a 512-bit key;
+ * keytool can too, but a dozen JVM starts per run cost minutes on CI), jarsigner signs with SHA-256
+ * digests and a SHA256withRSA signature, so only the chain is weak; jarsigner -verify -strict against a
+ * truststore holding the root is asserted beside our verdict.
+ */
+describe('jdk.certpath.disabledAlgorithms on the signer chain (JDK 17)', () => {
+  let rootPem: string;
+  let smallRootPem: string;
+  let trustRoot: string;
+  let trustSmallRoot: string;
+  const chainJars: Record<string, string> = {};
+  const pem = (n: string) => join(dir, `cp-${n}.pem`);
+  const keyFile = (n: string) => join(dir, `cp-${n}.key`);
+
+  /** At faketime 2017-01-01, so that certificates (valid 20 years) cover --at dates before 2019. */
+  async function openssl(...args: string[]): Promise<void> {
+    await run('faketime', ['2017-01-01 00:00:00', 'openssl', ...args]);
+  }
+
+  async function root(name: string, cn: string, bits: number): Promise<void> {
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      `rsa:${bits}`,
+      '-nodes',
+      '-keyout',
+      keyFile(name),
+      '-out',
+      pem(name),
+      '-subj',
+      `/O=Sigscan Certpath Tests/CN=${cn}`,
+      '-days',
+      '7300',
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    );
+  }
+
+  /** A certificate for `name` issued by `issuer` with digest `md`; its chain file lists it up to the root. */
+  async function issue(
+    name: string,
+    opts: { issuer: string; bits?: number; md?: string; ca?: boolean },
+  ): Promise<void> {
+    const ext = join(dir, `cp-${name}.ext`);
+    writeFileSync(
+      ext,
+      opts.ca
+        ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n'
+        : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n',
+    );
+    await openssl(
+      'req',
+      '-newkey',
+      `rsa:${opts.bits ?? 2048}`,
+      '-nodes',
+      '-keyout',
+      keyFile(name),
+      '-out',
+      join(dir, `cp-${name}.csr`),
+      '-subj',
+      `/O=Sigscan Certpath Tests/CN=${name}`,
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      join(dir, `cp-${name}.csr`),
+      '-CA',
+      pem(opts.issuer),
+      '-CAkey',
+      keyFile(opts.issuer),
+      '-CAcreateserial',
+      '-days',
+      '7300',
+      `-${opts.md ?? 'sha256'}`,
+      '-extfile',
+      ext,
+      '-out',
+      join(dir, `cp-${name}.cert.pem`),
+    );
+    const issuerChain = readFileSync(pem(opts.issuer), 'utf8');
+    writeFileSync(pem(name), readFileSync(join(dir, `cp-${name}.cert.pem`), 'utf8') + issuerChain);
+  }
+
+  /** PKCS #12 of the leaf and its chain (openssl), then jarsigner signs with SHA-256 throughout. */
+  async function signWith(name: string): Promise<string> {
+    const p12 = join(dir, `cp-${name}.p12`);
+    await openssl(
+      'pkcs12',
+      '-export',
+      '-in',
+      pem(name),
+      '-inkey',
+      keyFile(name),
+      '-name',
+      name,
+      '-passout',
+      `pass:${STOREPASS}`,
+      '-out',
+      p12,
+    );
+    const path = makeJar(join(dir, `cp-${name}.jar`), DEFAULT_FILES);
+    await run('jarsigner', ['-keystore', p12, '-storepass', STOREPASS, '-storetype', 'PKCS12', path, name]);
+    return path;
+  }
+
+  beforeAll(async () => {
+    await root('root', 'Certpath Root', 2048);
+    await root('smallroot', 'Small Root', 512);
+    rootPem = pem('root');
+    smallRootPem = pem('smallroot');
+    await issue('sha1leaf', { issuer: 'root', md: 'sha1' });
+    await issue('md5leaf', { issuer: 'root', md: 'md5' });
+    await issue('sha1inter', { issuer: 'root', md: 'sha1', ca: true });
+    await issue('undersha1inter', { issuer: 'sha1inter' });
+    await issue('inter512', { issuer: 'root', bits: 512, ca: true });
+    await issue('under512', { issuer: 'inter512' });
+    await issue('inter1024', { issuer: 'root', bits: 1024, ca: true });
+    await issue('under1024', { issuer: 'inter1024' });
+    await issue('undersmallroot', { issuer: 'smallroot' });
+    const leaves = ['sha1leaf', 'md5leaf', 'undersha1inter', 'under512', 'under1024', 'undersmallroot'];
+    const signed = await Promise.all(leaves.map((n) => signWith(n)));
+    leaves.forEach((n, i) => (chainJars[n] = signed[i]!));
+    trustRoot = makeTruststore(join(dir, 'cp-trust.p12'), { root: rootPem });
+    trustSmallRoot = makeTruststore(join(dir, 'cp-trust-small.p12'), { root: smallRootPem });
+  }, 180_000);
+
+  async function chainVerdict(alias: string, opts: { allowWeak?: boolean; at?: string } = {}) {
+    const roots = alias === 'undersmallroot' ? [smallRootPem] : [rootPem];
+    const cfg: TrustConfig = {
+      ...(await config({ roots, at: opts.at })),
+      allowWeakAlgorithms: opts.allowWeak ?? false,
+    };
+    const outcomes = await evaluateFile(chainJars[alias]!, 'jar', cfg);
+    expect(outcomes).toHaveLength(1);
+    return outcomes[0]!;
+  }
+
+  const refused: Array<{ alias: string; what: string; tool: RegExp; names: string }> = [
+    {
+      alias: 'sha1leaf',
+      what: 'leaf certificate signed SHA1withRSA',
+      tool: /denyAfter constraint check failed: SHA1/,
+      names:
+        'certificate CN=sha1leaf,O=Sigscan Certpath Tests is signed with SHA-1 (rule "SHA1 usage SignedJAR & denyAfter 2019-01-01", checked at ',
+    },
+    {
+      alias: 'md5leaf',
+      what: 'leaf certificate signed MD5withRSA',
+      tool: /Algorithm constraints check failed on signature algorithm: MD5withRSA/,
+      names: 'certificate CN=md5leaf,O=Sigscan Certpath Tests is signed with MD5 (rule "MD2, MD5")',
+    },
+    {
+      alias: 'undersha1inter',
+      what: 'intermediate CA signed SHA1withRSA',
+      tool: /denyAfter constraint check failed: SHA1/,
+      names: 'certificate CN=sha1inter,O=Sigscan Certpath Tests is signed with SHA-1',
+    },
+    {
+      alias: 'under512',
+      what: 'intermediate CA with a 512-bit RSA key',
+      tool: /Algorithm constraints check failed on keysize limits/,
+      names:
+        'certificate CN=inter512,O=Sigscan Certpath Tests has a 512-bit RSA key (rule "RSA keySize < 1024")',
+    },
+    {
+      alias: 'undersmallroot',
+      what: 'trust anchor with a 512-bit RSA key',
+      // AlgorithmChecker checks the anchor's key with the first signature it verifies.
+      tool: /Algorithm constraints check failed on signature algorithm: SHA256withRSA/,
+      names:
+        'trust anchor CN=Small Root,O=Sigscan Certpath Tests has a 512-bit RSA key (rule "RSA keySize < 1024")',
+    },
+  ];
+
+  it.each(refused)(
+    '$what: jarsigner -strict refuses the chain; untrusted/WEAK_ALGORITHM naming it',
+    async (c) => {
+      const tool = jarsignerVerifyStrict(
+        chainJars[c.alias]!,
+        c.alias === 'undersmallroot' ? trustSmallRoot : trustRoot,
+      );
+      expect(tool.passed).toBe(false);
+      expect(tool.output).toMatch(/certificate chain is invalid/);
+      expect(tool.output).toMatch(c.tool);
+      const { verdict } = await chainVerdict(c.alias);
+      expect(verdict).toMatchObject({ status: 'untrusted', code: 'WEAK_ALGORITHM' });
+      expect(verdict.message).toContain(c.names);
+      expect(verdict.message).toContain('jdk.certpath.disabledAlgorithms refuses');
+    },
+  );
+
+  it.each(refused)('$what with --allow-weak-algorithms: verified, with a finding', async (c) => {
+    const { verdict, evidence } = await chainVerdict(c.alias, { allowWeak: true });
+    expect(verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(verdict.message).toContain(`accepted despite ${c.names}`);
+    expect(evidence.findings).toContainEqual(
+      expect.objectContaining({ code: 'WEAK_ALGORITHM_ALLOWED', severity: 'warning' }),
+    );
+  });
+
+  it('an intermediate with a 1024-bit key is allowed (keySize < 1024): verified, as jarsigner -strict', async () => {
+    const tool = jarsignerVerifyStrict(chainJars['under1024']!, trustRoot);
+    expect(tool.passed, tool.output).toBe(true);
+    expect((await chainVerdict('under1024')).verdict).toMatchObject({
+      status: 'verified',
+      code: 'CHAIN_VALID',
+    });
+  });
+
+  it('the SHA-1 chains as of 2018-12-31: allowed before the denyAfter date; verified', async () => {
+    for (const alias of ['sha1leaf', 'undersha1inter']) {
+      const { verdict } = await chainVerdict(alias, { at: '2018-12-31T23:59:59Z' });
+      expect(verdict, verdict.message).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    }
   });
 });

@@ -9,7 +9,11 @@ import { parseCertificate, type ParsedCertificate } from '../../formats/x509.js'
 import type { Evidence, Verdict } from '../../model/index.js';
 import { CODE_SIGNING_EKU } from '../cms-signer.js';
 import { verifySignerInfo } from '../cms-verify.js';
-import { disabledJarAlgorithms } from '../jar-algorithms.js';
+import {
+  disabledCertpathAlgorithms,
+  disabledJarAlgorithms,
+  type CertpathCertificate,
+} from '../jar-algorithms.js';
 import { verifyTimestamp, type TimestampCheck } from '../timestamp.js';
 import { invalid, untrusted, unverified, verificationError, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
@@ -34,7 +38,10 @@ const WEAK = new Set(['MD5', 'SHA-1', 'SHA1']);
  *    WEAK_ALGORITHM, unless --allow-weak-algorithms, which the report then says;
  * 6. the signer chains to config.roots with EKU codeSigning, at the timestamp's time only when the
  *    timestamp counts: its TSA certificate has the timeStamping EKU, chains to --tsa-root and was valid
- *    at the stamped time, and the stamp is not later than the verification time (--at).
+ *    at the stamped time, and the stamp is not later than the verification time (--at);
+ * 7. jdk.certpath.disabledAlgorithms on that path (dated like step 6) and on the TSA path (dated at the
+ *    verification time, as jarsigner validates it with no timestamp): `untrusted` WEAK_ALGORITHM naming
+ *    the certificate and the rule, with the same --allow-weak-algorithms opt-out.
  * Manifest/.SF digest mismatches were already turned into `invalid` by the evaluator from the detector's
  * integrity findings.
  */
@@ -107,6 +114,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const revokedTsa = revokedTimestamp(ts, what, who);
   if (revokedTsa) return revokedTsa;
 
+  let tsaPath = ts?.ok && ts.trusted ? ts.path : undefined;
   if (ts && !(ts.ok && ts.trusted)) {
     // jarsigner's one truststore: a TSA the code-signing roots anchor passes -strict, but its time does
     // not count (the issue's rule: only --tsa-root makes a timestamp count).
@@ -122,6 +130,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
         `signature by ${who} is valid but its timestamp could not be trusted: ${strict.message}`,
       );
     }
+    tsaPath = strict.path;
   }
 
   const disabled = disabledJarAlgorithms(
@@ -142,14 +151,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       );
     }
     allowedNote = `; accepted despite ${list} because of --allow-weak-algorithms`;
-    evidence.findings = [
-      ...(evidence.findings ?? []),
-      {
-        code: 'WEAK_ALGORITHM_ALLOWED',
-        severity: 'warning',
-        message: `${evidence.location} relies on ${list}, which the JDK disables; accepted because of --allow-weak-algorithms`,
-      },
-    ];
+    allowWeak(evidence, `${evidence.location} relies on ${list}, which the JDK disables`);
   }
 
   const chain = await validateChain({
@@ -163,6 +165,22 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   for (const w of chain.weakAlgorithms) weak.add(w);
   const weakNote = weak.size ? `; weak algorithms: ${[...weak].join(', ')}` : '';
   if (chain.ok) {
+    const refused = [
+      ...disabledCertpathAlgorithms(certpathView(chain.path!), at),
+      ...disabledCertpathAlgorithms(certpathView(tsaPath ?? []), ctx.now).map((r) => `TSA ${r}`),
+    ];
+    if (refused.length > 0) {
+      const list = refused.join('; ');
+      if (!ctx.config.allowWeakAlgorithms) {
+        return untrusted(
+          'WEAK_ALGORITHM',
+          `the ${what} by ${who} has a certificate path the JDK's jdk.certpath.disabledAlgorithms refuses: ` +
+            `${list}; jarsigner -strict rejects the jar (--allow-weak-algorithms accepts it)`,
+        );
+      }
+      allowedNote += `; accepted despite ${list} because of --allow-weak-algorithms`;
+      allowWeak(evidence, `${evidence.location}: ${list}, which the JDK disables`);
+    }
     const when = usable ? `at the timestamp ${at.toISOString()}` : `at ${at.toISOString()}`;
     return verified(
       'CHAIN_VALID',
@@ -172,6 +190,26 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   }
   return chainFailure(chain, who, at, ts, usable, weakNote);
 };
+
+/** Records on the signature that --allow-weak-algorithms let a JDK-disabled algorithm through. */
+function allowWeak(evidence: Evidence, what: string): void {
+  evidence.findings = [
+    ...(evidence.findings ?? []),
+    {
+      code: 'WEAK_ALGORITHM_ALLOWED',
+      severity: 'warning',
+      message: `${what}; accepted because of --allow-weak-algorithms`,
+    },
+  ];
+}
+
+function certpathView(path: ParsedCertificate[]): CertpathCertificate[] {
+  return path.map((c) => ({
+    der: c.der,
+    signatureOid: c.cert.signatureAlgorithm.algorithmId,
+    subject: c.summary.subject || '(empty subject)',
+  }));
+}
 
 function chainFailure(
   chain: { code: string; message: string },

@@ -185,3 +185,21 @@ export function firstRecordContent(path: string): Uint8Array {
   const contentInfo = readElement(record, { code: 'MALFORMED_CMS', ber: true });
   return record.slice(0, contentInfo.end);
 }
+
+/**
+ * Drops the alignment padding of the first (only) record: dwLength and the directory Size both become
+ * the exact end of its ContentInfo and the file ends there, so the table size is not a multiple of 8
+ * when the ContentInfo length is not. Returns the new table size.
+ */
+export function unpadCertificateTable(input: string, output: string): number {
+  const { bytes, layout } = load(input);
+  const at = layout.certificateTable.offset;
+  const contentInfo = readElement(bytes.subarray(at + 8), { code: 'MALFORMED_CMS', ber: true });
+  const exact = 8 + contentInfo.end;
+  const out = bytes.slice(0, at + exact);
+  const outView = new DataView(out.buffer, out.byteOffset);
+  outView.setUint32(at, exact, true);
+  outView.setUint32(layout.certificateDirectoryOffset + 4, exact, true);
+  save(out, output);
+  return exact;
+}

@@ -78,6 +78,9 @@ const FALSE_OUTCOMES: Record<string, Array<[status: string, code: string]>> = {
   'jar/equinox/unsigned.jar': [],
 };
 
+const JDK17_SHA1_CHAIN =
+  'SHA1withRSA-signed leaf without timestamp: jarsigner 17 -strict refuses the chain (jdk.certpath.disabledAlgorithms SHA1 usage SignedJAR & denyAfter 2019-01-01)';
+
 /**
  * Where sigscan deliberately departs from expected.json (which records jarsigner's answer), with the
  * reason. Each entry is asserted exactly; everything else follows expected.json.
@@ -86,6 +89,23 @@ const ERRATA: Record<string, { outcomes: Array<[status: string, code: string]>; 
   'jar/equinox/signed_with_metadata_removed.jar': {
     outcomes: [['invalid', 'ENTRY_MISSING']],
     why: 'a signed entry is missing from the archive: jarsigner only warns, issue #11 makes it invalid (the artifact is not what was signed)',
+  },
+  // jarsigner 17 -verify -strict with ca1_root/ca2_root in its truststore exits 4: "certificate chain is
+  // invalid. Reason: denyAfter constraint check failed: SHA1 used with Constraint date: 2019-01-01" (the
+  // leaves are SHA1withRSA, jdk.certpath.disabledAlgorithms "SHA1 usage SignedJAR & denyAfter 2019-01-01",
+  // and no timestamp). expected.json's "jar verified" predates that rule (JDK 17.0.x).
+  ...Object.fromEntries(
+    ['signed.jar', 'signedJava16.jar', 'signed_with_metadata.jar'].map((n) => [
+      `jar/equinox/${n}`,
+      { outcomes: [['untrusted', 'WEAK_ALGORITHM']], why: JDK17_SHA1_CHAIN },
+    ]),
+  ),
+  'jar/equinox/multiply_signed.jar': {
+    outcomes: [
+      ['untrusted', 'WEAK_ALGORITHM'],
+      ['untrusted', 'WEAK_ALGORITHM'],
+    ],
+    why: JDK17_SHA1_CHAIN,
   },
 };
 
@@ -130,16 +150,49 @@ describe('jar verifier on the corpus (expected.json, as of 2026-11-21)', () => {
     }
   });
 
-  it('names signer and anchor when verified, and flags SHA-1', async () => {
+  it('names the SHA-1 certificate and the JDK rule it breaks', async () => {
     const a = artifacts.find((x) => x.id === 'jar/equinox/signed.jar')!;
     const [o] = await evaluateFile(
       join(CORPUS_DIR, a.files['jar']!),
       'jar',
       await config({ roots: corpusRoots(a), at: CORPUS_AT }),
     );
-    expect(o!.verdict.message).toContain('CN=CA1 LeafA,O=CA1,L=Boston,ST=Massachusetts,C=US');
-    expect(o!.verdict.message).toContain('chains to trusted CN=CA1 Root');
-    expect(o!.verdict.message).toContain('weak algorithms: SHA1withRSA');
+    expect(o!.verdict.message).toBe(
+      "the JAR signature META-INF/CA1_LEAF.RSA by CN=CA1 LeafA,O=CA1,L=Boston,ST=Massachusetts,C=US has a certificate path the JDK's jdk.certpath.disabledAlgorithms refuses: " +
+        'certificate CN=CA1 LeafA,O=CA1,L=Boston,ST=Massachusetts,C=US is signed with SHA-1 (rule "SHA1 usage SignedJAR & denyAfter 2019-01-01", checked at 2026-11-21T00:00:00.000Z); ' +
+        'jarsigner -strict rejects the jar (--allow-weak-algorithms accepts it)',
+    );
+  });
+
+  it.each(['signed.jar', 'multiply_signed.jar', 'signedJava16.jar', 'signed_with_metadata.jar'])(
+    '%s with --allow-weak-algorithms: verified, naming signer and anchor, and flagging SHA-1',
+    async (name) => {
+      const a = artifacts.find((x) => x.id === `jar/equinox/${name}`)!;
+      const cfg = { ...(await config({ roots: corpusRoots(a), at: CORPUS_AT })), allowWeakAlgorithms: true };
+      const outcomes = await evaluateFile(join(CORPUS_DIR, a.files['jar']!), 'jar', cfg);
+      expect(outcomes.length).toBe(name === 'multiply_signed.jar' ? 2 : 1);
+      for (const o of outcomes) {
+        expect(o.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+        expect(o.verdict.message).toMatch(/chains to trusted CN=CA[12]( Root)?,O=CA[12]/);
+        expect(o.verdict.message).toContain('weak algorithms: SHA1withRSA');
+        expect(o.verdict.message).toMatch(
+          /accepted despite certificate CN=CA[12] LeafA,.* is signed with SHA-1 .* because of --allow-weak-algorithms$/,
+        );
+        expect(o.evidence.findings).toContainEqual(
+          expect.objectContaining({ code: 'WEAK_ALGORITHM_ALLOWED', severity: 'warning' }),
+        );
+      }
+    },
+  );
+
+  it('as of 2018-12-31 the SHA-1 chain is still allowed (denyAfter 2019-01-01): verified', async () => {
+    const a = artifacts.find((x) => x.id === 'jar/equinox/signed.jar')!;
+    const [o] = await evaluateFile(
+      join(CORPUS_DIR, a.files['jar']!),
+      'jar',
+      await config({ roots: corpusRoots(a), at: '2018-12-31T23:59:59Z' }),
+    );
+    expect(o!.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
   });
 
   it('the self-signed AppSigner jars are untrusted against the equinox roots, naming the signer', async () => {
