@@ -26,6 +26,7 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
   { kinds: ['image'], load: async () => (await import('./notation.js')).notationDetector },
   { kinds: ['file'], load: async () => (await import('./jar.js')).jarDetector },
   { kinds: ['file'], load: async () => (await import('./authenticode.js')).authenticodeDetector },
+  { kinds: ['file'], load: async () => (await import('./apk.js')).apkDetector },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],

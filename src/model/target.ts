@@ -1,7 +1,7 @@
 /** What a scan looks at: an image manifest in a registry or layout, or a file on disk. */
 
 /** `blob`: any other file, reported because a detached signature (bundle, `.sig`) sits beside it. */
-export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown';
+export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown' | 'apk' | 'rpm' | 'deb';
 
 export interface ImageTarget {
   kind: 'image';

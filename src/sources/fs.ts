@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
+import { hasApkSigningBlock } from '../formats/apk/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
@@ -236,6 +237,7 @@ const IN_TOTO_MAX_BYTES = 16n * 1024n * 1024n;
 
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
+  if (ext === '.apk') return 'apk';
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
   if (PE_EXTENSIONS.has(ext)) return 'pe';
   return undefined;
@@ -365,13 +367,16 @@ function fileJob(
           return [{ target, context: { file } }];
         }
         if (!kind) {
-          const what = expected === 'jar' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
+          const what =
+            expected === 'jar' || expected === 'apk' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
           const message =
             bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
           return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
         }
         let format: FileFormat = kind === 'pe' ? 'pe' : 'jar';
-        if (kind === 'zip' && expected !== 'jar') {
+        // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
+        if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) format = 'apk';
+        else if (kind === 'zip' && expected !== 'jar') {
           let jar = false;
           try {
             jar = await looksLikeJar(bytes);

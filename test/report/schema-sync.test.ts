@@ -15,8 +15,20 @@ const FAMILIES: Record<SignatureFamily, true> = {
   jar: true,
   authenticode: true,
   'in-toto': true,
+  apk: true,
+  rpm: true,
+  debsig: true,
 };
-const FORMATS: Record<FileFormat, true> = { jar: true, pe: true, blob: true, 'in-toto': true, unknown: true };
+const FORMATS: Record<FileFormat, true> = {
+  jar: true,
+  pe: true,
+  blob: true,
+  'in-toto': true,
+  unknown: true,
+  apk: true,
+  rpm: true,
+  deb: true,
+};
 const VERDICTS: Record<VerdictStatus, true> = {
   verified: true,
   invalid: true,
