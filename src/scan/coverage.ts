@@ -15,6 +15,7 @@ const FILE_FAMILIES: SignatureFamily[] = [
   'sigstore-bundle',
   'in-toto',
   'apk',
+  'rpm',
 ];
 
 export interface CoverageInputs {

@@ -238,13 +238,15 @@ const IN_TOTO_MAX_BYTES = 16n * 1024n * 1024n;
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.apk') return 'apk';
+  if (ext === '.rpm') return 'rpm';
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
   if (PE_EXTENSIONS.has(ext)) return 'pe';
   return undefined;
 }
 
-function sniff(head: Uint8Array): 'pe' | 'zip' | undefined {
+function sniff(head: Uint8Array): 'pe' | 'zip' | 'rpm' | undefined {
   if (head[0] === 0x4d && head[1] === 0x5a) return 'pe';
+  if (head[0] === 0xed && head[1] === 0xab && head[2] === 0xee && head[3] === 0xdb) return 'rpm';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) return 'zip';
   return undefined;
 }
@@ -295,11 +297,11 @@ function fileJob(
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);
       }
-      let kind: 'pe' | 'zip' | undefined;
+      let kind: 'pe' | 'zip' | 'rpm' | undefined;
       let blob = false;
       // What the file would be reported as if it changes under us before its type is settled.
       const provisional = (): FileFormat =>
-        blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'unknown'));
+        blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' ? kind : 'unknown'));
       try {
         // Most files in a tree are none of ours: the first bytes settle that before anything else is asked.
         const head = new Uint8Array(8);
@@ -340,7 +342,7 @@ function fileJob(
           const digest = await hashStable(fh, opened, absolutePath);
           opts.counters.bytesRead += size;
           return failed(
-            blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'jar')),
+            blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' ? kind : 'jar')),
             size,
             digest,
             new SigscanError(
@@ -368,12 +370,16 @@ function fileJob(
         }
         if (!kind) {
           const what =
-            expected === 'jar' || expected === 'apk' ? 'a ZIP/JAR archive' : 'a PE image (no MZ header)';
+            expected === 'jar' || expected === 'apk'
+              ? 'a ZIP/JAR archive'
+              : expected === 'rpm'
+                ? 'an RPM package (no RPM lead)'
+                : 'a PE image (no MZ header)';
           const message =
             bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
           return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
         }
-        let format: FileFormat = kind === 'pe' ? 'pe' : 'jar';
+        let format: FileFormat = kind === 'pe' || kind === 'rpm' ? kind : 'jar';
         // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
         if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) format = 'apk';
         else if (kind === 'zip' && expected !== 'jar') {

@@ -34,8 +34,6 @@ const NOT_VERDICT_CODES: Record<string, string> = {
  * SHA-1-right/SHA-256-wrong JAR); the rest are open (reports/mutation.md lists them).
  */
 const UNTESTED: Record<string, string> = {
-  KEY_NOT_VALID:
-    'simple signing: an OpenPGP key that is neither expired nor revoked but not valid at the check time',
   SF_DIGEST_MISMATCH: 'jar: .SF digest of the manifest wrong (jar engineer)',
   AMBIGUOUS_SIGNATURE_FILE: 'jar: two .SF files for one block name, differing in case',
   DUPLICATE_MANIFEST_SECTION: 'jar: a manifest with the same Name: twice',
@@ -58,7 +56,6 @@ const UNTESTED: Record<string, string> = {
   REFERRER_SUBJECT_MISMATCH: 'sigstore bundle referrer naming another subject',
   SIGNATURE_ERROR: '@sigstore/verify signature failure mapping',
   SIGNATURE_REJECTED: 'simple signing: policy rejection fallback',
-  SIGNATURE_TIME_INVALID: 'simple signing: signature time outside the key validity',
   SIGSTORE_VERIFY_FAILED: '@sigstore/verify generic failure mapping',
   TIMESTAMP_ERROR: '@sigstore/verify timestamp failure mapping',
   TIMESTAMP_INVALID: 'notation/cms-signer: timestamp token that does not verify',

@@ -23,4 +23,5 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   'simple-signing': lazy(async () => (await import('./simple-signing.js')).simpleSigningVerifier),
   tuf: lazy(async () => (await import('./tuf.js')).tufVerifier),
   apk: lazy(async () => (await import('./apk.js')).apkVerifier),
+  rpm: lazy(async () => (await import('./rpm.js')).rpmVerifier),
 };
