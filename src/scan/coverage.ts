@@ -16,6 +16,7 @@ const FILE_FAMILIES: SignatureFamily[] = [
   'in-toto',
   'apk',
   'rpm',
+  'debsig',
 ];
 
 export interface CoverageInputs {

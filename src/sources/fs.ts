@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { hasApkSigningBlock } from '../formats/apk/index.js';
+import { looksLikeDeb } from '../formats/deb/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
@@ -239,14 +240,17 @@ function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.apk') return 'apk';
   if (ext === '.rpm') return 'rpm';
+  if (ext === '.deb' || ext === '.udeb') return 'deb';
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
   if (PE_EXTENSIONS.has(ext)) return 'pe';
   return undefined;
 }
 
-function sniff(head: Uint8Array): 'pe' | 'zip' | 'rpm' | undefined {
+function sniff(head: Uint8Array): 'pe' | 'zip' | 'rpm' | 'deb' | undefined {
   if (head[0] === 0x4d && head[1] === 0x5a) return 'pe';
   if (head[0] === 0xed && head[1] === 0xab && head[2] === 0xee && head[3] === 0xdb) return 'rpm';
+  // An ar archive: a .deb when its first member is debian-binary (looksLikeDeb on the full bytes).
+  if (Buffer.from(head.subarray(0, 8)).toString('latin1') === '!<arch>\n') return 'deb';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) return 'zip';
   return undefined;
 }
@@ -297,11 +301,11 @@ function fileJob(
       } catch (err) {
         return failed(expected ?? 'unknown', 0, '', err);
       }
-      let kind: 'pe' | 'zip' | 'rpm' | undefined;
+      let kind: 'pe' | 'zip' | 'rpm' | 'deb' | undefined;
       let blob = false;
       // What the file would be reported as if it changes under us before its type is settled.
       const provisional = (): FileFormat =>
-        blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' ? kind : 'unknown'));
+        blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' || kind === 'deb' ? kind : 'unknown'));
       try {
         // Most files in a tree are none of ours: the first bytes settle that before anything else is asked.
         const head = new Uint8Array(8);
@@ -342,7 +346,7 @@ function fileJob(
           const digest = await hashStable(fh, opened, absolutePath);
           opts.counters.bytesRead += size;
           return failed(
-            blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' ? kind : 'jar')),
+            blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' || kind === 'deb' ? kind : 'jar')),
             size,
             digest,
             new SigscanError(
@@ -374,12 +378,22 @@ function fileJob(
               ? 'a ZIP/JAR archive'
               : expected === 'rpm'
                 ? 'an RPM package (no RPM lead)'
-                : 'a PE image (no MZ header)';
+                : expected === 'deb'
+                  ? 'a Debian package (no ar archive)'
+                  : 'a PE image (no MZ header)';
           const message =
             bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
           return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
         }
-        let format: FileFormat = kind === 'pe' || kind === 'rpm' ? kind : 'jar';
+        let format: FileFormat = kind === 'pe' || kind === 'rpm' || kind === 'deb' ? kind : 'jar';
+        if (kind === 'deb' && !looksLikeDeb(bytes)) {
+          // Another ar archive (a static library): a target only for a detached signature beside it.
+          if (!sidecars?.length) {
+            opts.counters.skipped++;
+            return [];
+          }
+          format = 'blob';
+        }
         // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
         if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) format = 'apk';
         else if (kind === 'zip' && expected !== 'jar') {

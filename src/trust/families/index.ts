@@ -24,4 +24,5 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   tuf: lazy(async () => (await import('./tuf.js')).tufVerifier),
   apk: lazy(async () => (await import('./apk.js')).apkVerifier),
   rpm: lazy(async () => (await import('./rpm.js')).rpmVerifier),
+  debsig: lazy(async () => (await import('./debsig.js')).debsigVerifier),
 };
