@@ -1,5 +1,11 @@
 import { SigscanError } from '../errors.js';
-import { analyzeRpm, openPgpAlgorithmName, signedBytes, type RpmSignedRange } from '../formats/rpm/index.js';
+import {
+  analyzeRpm,
+  openPgpAlgorithmName,
+  openPgpSignatureVersion,
+  signedBytes,
+  type RpmSignedRange,
+} from '../formats/rpm/index.js';
 import type { Evidence, SignerIdentity, Target } from '../model/index.js';
 import type { DetectContext, Detector } from './detector.js';
 
@@ -42,6 +48,7 @@ export const rpmDetector: Detector = {
         package: [pkg.name, pkg.version, pkg.release, pkg.arch].filter(Boolean).join(' '),
         digestsChecked: analysis.digestsChecked,
         payloadDigestChecked: analysis.payloadDigestChecked,
+        packetVersion: openPgpSignatureVersion(sig.packet),
       };
       const evidence: Evidence = {
         family: 'rpm',
@@ -64,7 +71,6 @@ export const rpmDetector: Detector = {
           if (packet.issuerFingerprint) {
             details.issuerFingerprint = Buffer.from(packet.issuerFingerprint).toString('hex').toUpperCase();
           }
-          details.packetVersion = packet.version;
           if (packet.created) evidence.signingTime = packet.created.toISOString();
           evidence.algorithm = openPgpAlgorithmName(packet.publicKeyAlgorithm, packet.hashAlgorithm);
         }

@@ -1,10 +1,10 @@
 import { createMessage, enums, readSignature, verify, type PublicKey, type Signature } from 'openpgp';
 
-import { openPgpAlgorithmName } from '../formats/rpm/index.js';
+import { openPgpAlgorithmName, openPgpSignatureVersion } from '../formats/rpm/index.js';
 import { findKey, readKeyringFile } from '../formats/simple-signing/keyring.js';
 import type { Verdict } from '../model/index.js';
 import type { TrustConfig } from './config.js';
-import { invalid, untrusted, unverified, verified } from './verdicts.js';
+import { invalid, untrusted, unverified, verificationError, verified } from './verdicts.js';
 import type { TrustContext } from './verifier.js';
 
 const keyringCache = new WeakMap<TrustConfig, Promise<PublicKey[]>>();
@@ -43,6 +43,16 @@ export async function verifyDetached(sig: DetachedSignature, ctx: TrustContext):
     return invalid(
       'NOT_A_SIGNATURE',
       `${evidence.location} is not an OpenPGP signature openpgp.js reads: ${(err as Error).message}`,
+    );
+  }
+  const first = signature.packets[0] as { version?: number } | undefined;
+  if (first?.version === undefined) {
+    // openpgp.js keeps signature packets of versions it does not implement (V3, which rpm and gpgv still
+    // accept) as unparsed packets: nothing was checked, so this is no verdict on the signature.
+    const version = openPgpSignatureVersion(m.packet);
+    return verificationError(
+      'UNSUPPORTED_SIGNATURE_VERSION',
+      `${evidence.location} is a V${version ?? '?'} OpenPGP signature, which sigscan cannot check`,
     );
   }
   const keyId = signature.getSigningKeyIDs()[0]?.toHex() ?? '';

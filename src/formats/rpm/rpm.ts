@@ -209,3 +209,20 @@ export function openPgpAlgorithmName(
 ): string {
   return `${OPENPGP_PUBKEY[publicKeyAlgorithm ?? 0] ?? `pk${publicKeyAlgorithm}`}/${OPENPGP_HASH[hashAlgorithm ?? 0] ?? `hash${hashAlgorithm}`}`;
 }
+
+/**
+ * The version byte of the first OpenPGP packet (RFC 4880 §4.2, old and new packet headers), or undefined
+ * when the bytes are not a packet: openpgp.js drops V3 signatures silently, reports still name them.
+ */
+export function openPgpSignatureVersion(packet: Uint8Array): number | undefined {
+  const tag = packet[0];
+  if (tag === undefined || (tag & 0x80) === 0) return undefined;
+  let body: number;
+  if (tag & 0x40) {
+    const first = packet[1] ?? 0;
+    body = first < 192 ? 2 : first < 224 ? 3 : 6;
+  } else {
+    body = [2, 3, 5, 1][tag & 3]!;
+  }
+  return packet[body];
+}

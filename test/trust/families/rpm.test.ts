@@ -6,6 +6,7 @@ import { rpmDetector, type RpmEvidenceMaterial } from '../../../src/detectors/rp
 import type { Evidence, FileTarget, Verdict } from '../../../src/model/index.js';
 import { loadTrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { openPgpSignatureVersion } from '../../../src/formats/rpm/index.js';
 import { rpmVerifier } from '../../../src/trust/families/rpm.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -174,6 +175,27 @@ describe('rpmVerifier on altered evidence (faults rpmbuild 4.18 cannot write)', 
     const [, pgp] = await evidence('rsav3');
     (pgp!.material as RpmEvidenceMaterial).payloadDigestChecked = false;
     expect((await verdict(pgp!, [fx.keyring['rsa']!])).code).toBe('SIGNATURE_VERIFIED');
+  });
+
+  it('a V3 signature packet (openpgp.js skips them) is an error UNSUPPORTED_SIGNATURE_VERSION, never a verdict', async () => {
+    const [e] = await evidence('rsa');
+    // RFC 4880 §5.2.2 V3 layout: version 3, hashed length 5, type, time, key id, RSA, SHA-256, left16, MPI.
+    const body = Buffer.concat([
+      Buffer.from([3, 5, 0, 0x5f, 0, 0, 0]),
+      Buffer.from(fx.fingerprint['rsa']!.slice(-16), 'hex'),
+      Buffer.from([1, 8, 0xaa, 0xbb, 0x00, 0x10, 0x12, 0x34]),
+    ]);
+    const v3 = Buffer.concat([Buffer.from([0x88, body.length]), body]);
+    (e!.material as RpmEvidenceMaterial).packet = v3;
+    expect(await verdict(e!, [fx.keyring['rsa']!])).toMatchObject({
+      status: 'error',
+      code: 'UNSUPPORTED_SIGNATURE_VERSION',
+    });
+    expect((await verdict(e!, [fx.keyring['rsa']!])).message).toMatch(/is a V3 OpenPGP signature/);
+    expect(openPgpSignatureVersion(v3)).toBe(3);
+    expect(openPgpSignatureVersion(new Uint8Array([0xc2, 10, 4]))).toBe(4);
+    expect(openPgpSignatureVersion(new Uint8Array([0x89, 0, 10, 4]))).toBe(4);
+    expect(openPgpSignatureVersion(new Uint8Array([0x01]))).toBeUndefined();
   });
 
   it('a packet openpgp cannot read is NOT_A_SIGNATURE; no material is INTERNAL', async () => {
