@@ -9,7 +9,7 @@ import { pluginFlags } from './plugin-flags.js';
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
   static override description = `Walks each directory, recognises files by their magic bytes (not their names),
-and reports every JAR/WAR/EAR/APK and EXE/DLL/SYS/EFI file with its SHA-256 and signers. Files
+and reports every JAR/WAR/EAR/APK, EXE/DLL/SYS/EFI, RPM and Debian package with its SHA-256 and signers. Files
 that are named like one of these but are not (empty, truncated, random bytes) are reported with an
 error; other files are skipped and counted. Symlinks are not followed unless --follow-symlinks.
 

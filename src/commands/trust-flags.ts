@@ -35,7 +35,7 @@ export const trustFlags = {
   }),
   'notation-dir': Flags.string({ summary: 'notation config directory (truststore/ and trustpolicy.json).' }),
   'gpg-keyring': Flags.string({
-    summary: 'OpenPGP keyring for simple signing (armored or binary).',
+    summary: 'OpenPGP keyring for simple signing, RPM and debsigs signatures (armored or binary).',
     multiple: true,
   }),
   'tuf-root': Flags.string({

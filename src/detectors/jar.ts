@@ -1,5 +1,11 @@
 import { SigscanError } from '../errors.js';
-import type { Evidence, SignerIdentity, Target } from '../model/index.js';
+import type { Evidence, Finding, SignerIdentity, Target } from '../model/index.js';
+import {
+  APK_SIGNATURE_SCHEME_V2_BLOCK_ID,
+  APK_SIGNATURE_SCHEME_V3_BLOCK_ID,
+  findZipSections,
+  readSigningBlock,
+} from '../formats/apk/index.js';
 import { analyzeJar, ENTRY_LIST_CAP, type JarAnalysis, type JarSignature } from '../formats/jar/index.js';
 import type { DetectContext, Detector } from './detector.js';
 
@@ -20,15 +26,55 @@ export const jarDetector: Detector = {
   name: 'jar',
   family: 'jar',
   applies(target: Target): boolean {
-    return target.kind === 'file' && target.format === 'jar';
+    // An APK's v1 scheme is JAR signing; its v2/v3 blocks are the apk detector's.
+    return target.kind === 'file' && (target.format === 'jar' || target.format === 'apk');
   },
   async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
     if (target.kind !== 'file') return;
     if (!ctx.file) throw new SigscanError('INTERNAL', `jar detector needs the contents of ${target.path}`);
     const analysis = await analyzeJar(ctx.file.bytes, ctx.limits);
-    for (const sig of analysis.signatures) yield toEvidence(analysis, sig);
+    const schemes = target.format === 'apk' ? apkSchemesPresent(ctx.file.bytes) : undefined;
+    for (const sig of analysis.signatures) {
+      const evidence = toEvidence(analysis, sig);
+      if (schemes) evidence.findings!.push(...strippedSchemes(sig, schemes));
+      yield evidence;
+    }
   },
 };
+
+/** The v2/v3 schemes whose blocks an APK holds (none when it has no readable signing block). */
+function apkSchemesPresent(bytes: Uint8Array): Set<number> {
+  const ids = new Set<number>();
+  try {
+    const block = readSigningBlock(bytes, findZipSections(bytes));
+    for (const pair of block?.pairs ?? []) ids.add(pair.id);
+  } catch {
+    // A malformed block is the apk detector's to report; for stripping protection it is no block.
+  }
+  const schemes = new Set<number>();
+  if (ids.has(APK_SIGNATURE_SCHEME_V2_BLOCK_ID)) schemes.add(2);
+  if (ids.has(APK_SIGNATURE_SCHEME_V3_BLOCK_ID)) schemes.add(3);
+  return schemes;
+}
+
+/**
+ * APK v2 stripping protection: a v1 .SF whose `X-Android-APK-Signed` names scheme 2 or 3 tells Android
+ * that those signatures were made too; without their blocks someone removed them (to downgrade to v1).
+ */
+function strippedSchemes(sig: JarSignature, present: Set<number>): Finding[] {
+  if (sig.androidApkSigned === undefined) return [];
+  const named = sig.androidApkSigned
+    .split(',')
+    .map((s) => Number.parseInt(s.trim(), 10))
+    .filter((n) => n === 2 || n === 3);
+  return named
+    .filter((n) => !present.has(n))
+    .map((n) => ({
+      code: 'APK_SCHEME_STRIPPED',
+      severity: 'integrity' as const,
+      message: `${sig.signatureFileName ?? sig.blockName} says X-Android-APK-Signed: ${sig.androidApkSigned}, but the APK Signature Scheme v${n} block is missing (stripped)`,
+    }));
+}
 
 export function toEvidence(analysis: JarAnalysis, sig: JarSignature): Evidence {
   const cert = sig.signerCertificate;

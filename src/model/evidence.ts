@@ -11,6 +11,9 @@ export type SignatureFamily =
   | 'jar'
   | 'authenticode'
   | 'in-toto'
+  | 'apk'
+  | 'rpm'
+  | 'debsig'
   /** A family added by a plugin (`--plugin`): always `x-<name>`. */
   | `x-${string}`;
 

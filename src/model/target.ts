@@ -3,9 +3,21 @@
 /**
  * `blob`: any other file, reported because a detached signature (bundle, `.sig`) sits beside it.
  * `msi`, `cab`, `cat`, `script`: the other Authenticode containers (MSI packages, cabinets, security
- * catalogs, signed PowerShell/JScript/MOF scripts).
+ * catalogs, signed PowerShell/JScript/MOF scripts). `apk`, `rpm`, `deb`: Android, RPM and Debian packages.
  */
-export type FileFormat = 'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown' | 'msi' | 'cab' | 'cat' | 'script';
+export type FileFormat =
+  | 'jar'
+  | 'pe'
+  | 'blob'
+  | 'in-toto'
+  | 'unknown'
+  | 'msi'
+  | 'cab'
+  | 'cat'
+  | 'script'
+  | 'apk'
+  | 'rpm'
+  | 'deb';
 
 export interface ImageTarget {
   kind: 'image';

@@ -20,6 +20,9 @@ const CORE_FAMILIES = [
   'jar',
   'authenticode',
   'in-toto',
+  'apk',
+  'rpm',
+  'debsig',
 ];
 const THIRD_PARTY_FAMILY = /^x-[a-z0-9][a-z0-9-]{0,62}$/;
 /** Per target, for a plugin's detection and for each of its verdicts. */

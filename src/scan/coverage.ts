@@ -8,7 +8,16 @@ import type { NotChecked } from './report-model.js';
 /** Families found in a registry (tags, referrers, manifests) without any configuration. */
 const REGISTRY_FAMILIES: SignatureFamily[] = ['cosign', 'cosign-attestation', 'notation', 'sigstore-bundle'];
 /** Families of files on disk: each detector reads the file (and its sidecars) itself. */
-const FILE_FAMILIES: SignatureFamily[] = ['jar', 'authenticode', 'cosign', 'sigstore-bundle', 'in-toto'];
+const FILE_FAMILIES: SignatureFamily[] = [
+  'jar',
+  'authenticode',
+  'cosign',
+  'sigstore-bundle',
+  'in-toto',
+  'apk',
+  'rpm',
+  'debsig',
+];
 
 export interface CoverageInputs {
   /** Where the scan looked: a registry (tags, lookaside, notary) or files and layouts on disk. */

@@ -5,6 +5,8 @@ import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
+import { hasApkSigningBlock } from '../formats/apk/index.js';
+import { looksLikeDeb } from '../formats/deb/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
 import { scriptStyle } from '../formats/script.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
@@ -238,6 +240,9 @@ const FORMAT_WHAT: Partial<Record<FileFormat, string>> = {
   msi: 'an MSI package (no OLE compound file header)',
   cab: 'a cabinet (no MSCF header)',
   cat: 'a security catalog (not DER)',
+  apk: 'a ZIP/JAR archive',
+  rpm: 'an RPM package (no RPM lead)',
+  deb: 'a Debian package (no ar archive)',
 };
 
 const IN_TOTO_NAME = /\.(?:layout|link)$/i;
@@ -248,6 +253,9 @@ const MSI_EXTENSIONS = new Set(['.msi', '.msp', '.mst', '.msm']);
 
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
+  if (ext === '.apk') return 'apk';
+  if (ext === '.rpm') return 'rpm';
+  if (ext === '.deb' || ext === '.udeb') return 'deb';
   if (JAR_EXTENSIONS.has(ext)) return 'jar';
   if (PE_EXTENSIONS.has(ext)) return 'pe';
   if (MSI_EXTENSIONS.has(ext)) return 'msi';
@@ -258,12 +266,15 @@ function expectedFormat(path: string): FileFormat | undefined {
 }
 
 /** What the first bytes say; `der` and `text` only where the name asks for a catalog or a script. */
-type Kind = 'pe' | 'zip' | 'ole' | 'cab' | 'der' | 'text';
+type Kind = 'pe' | 'zip' | 'rpm' | 'deb' | 'ole' | 'cab' | 'der' | 'text';
 
 const OLE_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
 function sniff(head: Uint8Array, expected: FileFormat | undefined): Kind | undefined {
   if (head[0] === 0x4d && head[1] === 0x5a) return 'pe';
+  if (head[0] === 0xed && head[1] === 0xab && head[2] === 0xee && head[3] === 0xdb) return 'rpm';
+  // An ar archive: a .deb when its first member is debian-binary (looksLikeDeb on the full bytes).
+  if (Buffer.from(head.subarray(0, 8)).toString('latin1') === '!<arch>\n') return 'deb';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) return 'zip';
   if (OLE_MAGIC.every((b, i) => head[i] === b)) return 'ole';
   if (head[0] === 0x4d && head[1] === 0x53 && head[2] === 0x43 && head[3] === 0x46) return 'cab';
@@ -277,6 +288,8 @@ function sniff(head: Uint8Array, expected: FileFormat | undefined): Kind | undef
 const KIND_FORMAT: Record<Kind, FileFormat> = {
   pe: 'pe',
   zip: 'jar',
+  rpm: 'rpm',
+  deb: 'deb',
   ole: 'msi',
   cab: 'cab',
   der: 'cat',
@@ -337,7 +350,7 @@ function fileJob(
       let blob = false;
       // What the file would be reported as if it changes under us before its type is settled.
       const provisional = (): FileFormat =>
-        blob ? 'blob' : (expected ?? (kind === 'pe' ? 'pe' : 'unknown'));
+        blob ? 'blob' : (expected ?? (kind === 'pe' || kind === 'rpm' || kind === 'deb' ? kind : 'unknown'));
       try {
         // Most files in a tree are none of ours: the first bytes settle that before anything else is asked.
         const head = new Uint8Array(8);
@@ -418,13 +431,18 @@ function fileJob(
             !Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(
               bytes[0] === 0xff && bytes[1] === 0xfe ? JS_SIGNATURE_HEADER_UTF16 : JS_SIGNATURE_HEADER,
             ));
-        if (notOurs) {
-          // Other OLE documents (Office, Outlook) and unsigned JScript: not Authenticode targets.
+        // Another ar archive (a static library) is not a Debian package.
+        const notDeb = kind === 'deb' && !looksLikeDeb(bytes);
+        if (notOurs || notDeb) {
+          // Other OLE documents (Office, Outlook), unsigned JScript and other ar archives: not our targets.
           if (!sidecars?.length) {
             opts.counters.skipped++;
             return [];
           }
           format = 'blob';
+        } else if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) {
+          // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
+          format = 'apk';
         } else if (kind === 'zip' && expected !== 'jar') {
           let jar = false;
           try {

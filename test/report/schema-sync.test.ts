@@ -15,6 +15,9 @@ const FAMILIES: Record<SignatureFamily, true> = {
   jar: true,
   authenticode: true,
   'in-toto': true,
+  apk: true,
+  rpm: true,
+  debsig: true,
 };
 const FORMATS: Record<FileFormat, true> = {
   jar: true,
@@ -22,6 +25,9 @@ const FORMATS: Record<FileFormat, true> = {
   blob: true,
   'in-toto': true,
   unknown: true,
+  apk: true,
+  rpm: true,
+  deb: true,
   msi: true,
   cab: true,
   cat: true,

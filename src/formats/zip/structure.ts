@@ -18,6 +18,8 @@
  *   that size exactly ("invalid CEN header (bad header size)").
  */
 
+import { signingBlockStart } from '../apk/signing-block.js';
+
 const END_SIG = 0x06054b50;
 const END_SIZE = 22;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -177,8 +179,16 @@ function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): str
   let previous = 'the start of the file';
   for (let i = 0; i <= entries.length; i++) {
     const entry = entries[i];
-    const start = entry ? entry.localHeaderOffset : cenpos;
-    const what = entry ? `the local header of ${entry.name}` : 'the central directory';
+    // An APK Signing Block (v2/v3) sits between the last entry and the central directory by design: the
+    // bytes it fills exactly are no gap; anything before it still is.
+    const block = entry ? undefined : signingBlockStart(buffer, cenpos);
+    const start = entry ? entry.localHeaderOffset : (block ?? cenpos);
+    const what = entry
+      ? `the local header of ${entry.name}`
+      : block === undefined
+        ? 'the central directory'
+        : 'the APK Signing Block';
+    if (block !== undefined && apkSignerPadding(buffer, expected, block)) expected = block;
     if (start > expected) {
       problems.push(`${start - expected} bytes between ${previous} and ${what} belong to no entry`);
     } else if (start < expected) {
@@ -195,6 +205,21 @@ function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): str
     return [...problems.slice(0, GAP_REPORT_CAP), `and ${more} more gaps or overlaps between entries`];
   }
   return problems;
+}
+
+/** apksig aligns the signing block to this many bytes, zero-filling the end of the entries section. */
+const APK_BLOCK_ALIGNMENT = 4096;
+
+/**
+ * The zero bytes apksigner writes before a 4096-aligned APK Signing Block (ApkSigningBlockUtils'
+ * padding): covered by the v2/v3 digests, and no streaming reader finds a header in zeros. Anything
+ * else there (a byte that is not zero, a gap longer than the alignment) is still a gap.
+ */
+function apkSignerPadding(buffer: Buffer, from: number, blockOffset: number): boolean {
+  if (blockOffset % APK_BLOCK_ALIGNMENT !== 0) return false;
+  if (from > blockOffset || blockOffset - from >= APK_BLOCK_ALIGNMENT) return false;
+  for (let i = from; i < blockOffset; i++) if (buffer[i] !== 0) return false;
+  return true;
 }
 
 /**

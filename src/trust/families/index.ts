@@ -22,4 +22,7 @@ export const FAMILY_VERIFIERS: FamilyVerifiers = {
   'cosign-attestation': lazy(async () => (await import('./cosign-attestation.js')).cosignAttestationVerifier),
   'simple-signing': lazy(async () => (await import('./simple-signing.js')).simpleSigningVerifier),
   tuf: lazy(async () => (await import('./tuf.js')).tufVerifier),
+  apk: lazy(async () => (await import('./apk.js')).apkVerifier),
+  rpm: lazy(async () => (await import('./rpm.js')).rpmVerifier),
+  debsig: lazy(async () => (await import('./debsig.js')).debsigVerifier),
 };
