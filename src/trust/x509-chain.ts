@@ -17,6 +17,11 @@ export interface ChainOptions {
   at: Date;
   /** EKU OID the leaf must allow when it has an EKU extension (e.g. codeSigning 1.3.6.1.5.5.7.3.3). */
   requiredEku?: string;
+  /**
+   * When false, validity dates are not checked: Android's APK verifiers ignore certificate validity, and
+   * apksigner accepts an expired signer.
+   */
+  checkValidity?: boolean;
   maxDepth?: number;
   /** Revocation sources and rules; absent: revocation is not looked at (the caller says so). */
   revocation?: RevocationOptions;
@@ -172,15 +177,17 @@ function checkPath(
   path: ParsedCertificate[],
   opts: ChainOptions,
 ): { code: ChainFailure; message: string } | undefined {
-  for (const c of path) {
-    if (opts.at < c.cert.notBefore.value) {
-      return {
-        code: 'CERT_NOT_YET_VALID',
-        message: `${c.summary.subject} is not valid before ${c.summary.notBefore}`,
-      };
-    }
-    if (opts.at > c.cert.notAfter.value) {
-      return { code: 'CERT_EXPIRED', message: `${c.summary.subject} expired on ${c.summary.notAfter}` };
+  if (opts.checkValidity !== false) {
+    for (const c of path) {
+      if (opts.at < c.cert.notBefore.value) {
+        return {
+          code: 'CERT_NOT_YET_VALID',
+          message: `${c.summary.subject} is not valid before ${c.summary.notBefore}`,
+        };
+      }
+      if (opts.at > c.cert.notAfter.value) {
+        return { code: 'CERT_EXPIRED', message: `${c.summary.subject} expired on ${c.summary.notAfter}` };
+      }
     }
   }
   for (let i = 1; i < path.length; i++) {
