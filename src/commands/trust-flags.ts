@@ -62,6 +62,10 @@ export const trustFlags = {
     summary:
       'Directory remembering TUF role versions per GUN to refuse rollbacks (default: $SIGSCAN_CACHE_DIR/tuf or ~/.cache/sigscan/tuf; "none": no cache).',
   }),
+  'signed-identity': Flags.string({
+    summary:
+      'Docker reference simple signatures must claim for an image with no name of its own (a skopeo dir: layout), as skopeo standalone-verify takes it.',
+  }),
 };
 
 export type TrustFlagValues = {
@@ -92,5 +96,6 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     allowWeakAlgorithms: flags['allow-weak-algorithms'] === true ? true : undefined,
     inTotoLayoutKey: many(flags['in-toto-layout-key']),
     tufCache: one(flags['tuf-cache']),
+    signedIdentity: one(flags['signed-identity']),
   };
 }

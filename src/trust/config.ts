@@ -53,6 +53,11 @@ export interface TrustConfig {
   inTotoLayoutKeys: TrustedKey[];
   /** TUF state cache directory (`--tuf-cache`, default in the user's cache dir; `none`: no cache). */
   tufCache?: string;
+  /**
+   * `--signed-identity`: the docker reference a signature must claim for an image that has no name of its
+   * own (a skopeo `dir:` layout), compared as `skopeo standalone-verify` compares its expected reference.
+   */
+  signedIdentity?: string;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string }>;
 }
@@ -77,6 +82,7 @@ export interface TrustInput {
   allowWeakAlgorithms?: boolean;
   inTotoLayoutKey?: string[];
   tufCache?: string;
+  signedIdentity?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -126,6 +132,8 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   inTotoLayoutKey: 'inTotoLayoutKey',
   'tuf-cache': 'tufCache',
   tufCache: 'tufCache',
+  'signed-identity': 'signedIdentity',
+  signedIdentity: 'signedIdentity',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -190,6 +198,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
   config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
+  config.signedIdentity = merged.signedIdentity;
   config.sources = [
     ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),
     ...PATH_KEYS.flatMap(([key, kind]) => {
