@@ -15,7 +15,10 @@ registry; referrers are found by their subject. Images are reported as oci:<path
 A skopeo dir: layout (skopeo copy … dir:DIR) is one image whose simple signatures (signature-N)
 are verified with --gpg-keyring; the directory has no name, so give --signed-identity with the
 reference the signatures must claim (as skopeo standalone-verify takes it).
-Legacy docker save archives record no manifest digests and are reported as an error.
+Legacy docker save archives (manifest.json without index.json, Docker < 25 and skopeo
+docker-archive:) hold no registry manifest: each image is reported as
+docker-archive:<path>:<name:tag> with status unknown (DIGEST_UNKNOWABLE), since the digest a
+push would give it depends on the layers' compression.
 
 ${EXIT_CODES_HELP}`;
 

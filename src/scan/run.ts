@@ -9,6 +9,8 @@ import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import { SkopeoDirStore } from '../oci/layout/skopeo-dir.js';
+import { dockerArchiveTargets, isDockerArchive } from '../oci/layout/docker-archive.js';
+import { DirectoryFiles, TarFiles } from '../oci/layout/files.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
@@ -224,6 +226,12 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
       let store: OciLayoutStore;
       try {
         const info = await stat(path);
+        const archive = info.isDirectory() ? new DirectoryFiles(path) : await TarFiles.open(path);
+        if (await isDockerArchive(archive, limits.maxManifestBytes)) {
+          const targets = await dockerArchiveTargets(path, archive, limits.maxManifestBytes);
+          yield { run: async () => targets };
+          continue;
+        }
         if (info.isDirectory() && (await SkopeoDirStore.isDirLayout(path))) {
           const dir = new SkopeoDirStore(path, limits.maxManifestBytes);
           stores.push(dir);
@@ -239,7 +247,7 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
           }
           store = new OciLayoutStore(path, limits.maxManifestBytes);
         } else {
-          store = await OciLayoutStore.fromTar(path, limits.maxManifestBytes);
+          store = new OciLayoutStore(path, limits.maxManifestBytes, archive);
         }
         stores.push(store);
         yield* await storeTagJobs(store);
