@@ -65,7 +65,10 @@ export const simpleSigningVerifier: FamilyVerifier = async (evidence, target, ct
     return verificationError('UNSUPPORTED', 'simple signing applies to images only');
   const material = evidence.material as SimpleSigningMaterial | undefined;
   if (!material?.blob) return verificationError('INTERNAL', 'the detector handed over no signature blob');
-  const policy = await configPolicy(ctx.config);
+  // containers-policy.json scopes a dir: image under the `dir` transport by path; only the docker
+  // transport's scopes are implemented, so a policy is not applied to an image with no name.
+  const unnamed = target.repository === '';
+  const policy = unnamed ? undefined : await configPolicy(ctx.config);
   const scoped = policy ? requirementsFor(policy, target) : undefined;
   const keys = [...(await configKeyrings(ctx.config))];
   let signedIdentity: SignedIdentity | undefined;
@@ -87,6 +90,12 @@ export const simpleSigningVerifier: FamilyVerifier = async (evidence, target, ct
     ctx.now,
     ctx.config.signedIdentity,
   );
+  if (unnamed && ctx.config.policyFile) {
+    return {
+      ...verdict,
+      message: `${verdict.message}; --policy not applied (no docker name: dir transport scopes are not implemented)`,
+    };
+  }
   return withPolicy(verdict, decision);
 };
 

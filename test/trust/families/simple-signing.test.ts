@@ -186,6 +186,16 @@ describe('simple signing on an image with no name (a skopeo dir: layout)', () =>
     expect(broken).toMatchObject({ status: 'error', code: 'USAGE' });
   });
 
+  it('does not apply a containers policy to it, and says so', async () => {
+    const v = await verdictFor(
+      sig,
+      config(keys, { signedIdentity: 'testing/manifest', policyFile: join(DIR, 'no-such-policy.json') }),
+      unnamed,
+    );
+    expect(v.code).toBe('SIGNED_BY_TRUSTED_KEY');
+    expect(v.message).toContain('; --policy not applied (no docker name');
+  });
+
   it('still checks the key and the manifest digest first', async () => {
     const other = await verdictFor(
       sig,
