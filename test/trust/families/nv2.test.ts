@@ -55,24 +55,29 @@ function p1363(der: Buffer, size: number): Buffer {
   return Buffer.concat([part(0), part(1)]);
 }
 
+type Leaf = 'es256' | 'rs256' | 'es384' | 'es512';
+const EC_SIZE: Record<string, number> = { es256: 32, es384: 48, es512: 66 };
+
 /** A JWT signed with `key` (a file in dir) by the openssl CLI. */
 function sign(
-  key: 'es256' | 'rs256',
+  key: Leaf,
   header: Record<string, unknown>,
   claims: Record<string, unknown>,
+  hash = 'sha256',
 ): string {
   const input = `${b64u(header)}.${b64u(claims)}`;
   writeFileSync(join(dir, 'input'), input);
-  const der = openssl('dgst', '-sha256', '-sign', `${key}.key`, 'input');
-  const sig = key === 'es256' ? p1363(der, 32) : der;
+  const der = openssl('dgst', `-${hash}`, '-sign', `${key}.key`, 'input');
+  const size = EC_SIZE[key];
+  const sig = size ? p1363(der, size) : der;
   return `${input}.${sig.toString('base64url')}`;
 }
 
 const certB64 = (name: string): string =>
   new X509Certificate(readFileSync(join(dir, `${name}.crt`))).raw.toString('base64');
-const header = (leaf: 'es256' | 'rs256', extra: Record<string, unknown> = {}) => ({
+const header = (leaf: Leaf, extra: Record<string, unknown> = {}) => ({
   typ: 'x509',
-  alg: leaf === 'es256' ? 'ES256' : 'RS256',
+  alg: leaf.toUpperCase(),
   x5c: [certB64(leaf), certB64('ca')],
   ...extra,
 });
@@ -138,7 +143,9 @@ beforeAll(async () => {
   );
   openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'es256.key');
   openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rs256.key');
-  for (const leaf of ['es256', 'rs256']) {
+  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', 'es384.key');
+  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521', '-out', 'es512.key');
+  for (const leaf of ['es256', 'rs256', 'es384', 'es512']) {
     openssl('req', '-new', '-key', `${leaf}.key`, '-subj', `/CN=nv2 leaf ${leaf}`, '-out', `${leaf}.csr`);
     openssl(
       'x509',
@@ -245,6 +252,52 @@ describe('nv2 JWTs signed with openssl', () => {
       expect(v.message).toContain(`CN=nv2 leaf ${leaf}`);
       expect(v.message).toContain('chains to trusted CN=nv2 root');
     }
+  });
+
+  it('verifies RS384, RS512 (same RSA key), ES384 (P-384) and ES512 (P-521)', async () => {
+    for (const [leaf, alg, hash] of [
+      ['rs256', 'RS384', 'sha384'],
+      ['rs256', 'RS512', 'sha512'],
+      ['es384', 'ES384', 'sha384'],
+      ['es512', 'ES512', 'sha512'],
+    ] as const) {
+      const jwt = sign(leaf, header(leaf, { alg }), claims(), hash);
+      expect((await decide(jwt, { roots })).code, alg).toBe('NV2_SIGNATURE_VERIFIED');
+      // The same bytes under the neighbouring hash do not verify.
+      const other = alg.endsWith('384')
+        ? alg.startsWith('RS')
+          ? 'RS512'
+          : 'ES512'
+        : alg.startsWith('RS')
+          ? 'RS384'
+          : 'ES384';
+      const swapped = sign(leaf, header(leaf, { alg: other }), claims(), hash);
+      expect((await decide(swapped, { roots })).status, `${alg} as ${other}`).toBe('invalid');
+    }
+  });
+
+  it('treats exp and nbf of 0 as absent (nv2 omitempty)', async () => {
+    const jwt = sign('es256', header('es256'), claims({ exp: 0, nbf: 0 }));
+    expect((await decide(jwt, { roots })).code).toBe('NV2_SIGNATURE_VERIFIED');
+  });
+
+  it('stays legacy-unverified for evidence without material, and names a missing typ/alg', async () => {
+    const t = target(DIGEST);
+    const e = nv2Evidence(t, parseNv2Jwt(Buffer.from(sign('es256', header('es256'), claims()))), {
+      location: 'x',
+      layers: 0,
+    });
+    delete e.material;
+    expect(await new TrustEvaluator({ ...emptyTrustConfig(), roots }).evaluate(e, t)).toMatchObject({
+      status: 'unverified',
+      code: 'LEGACY_NV2',
+    });
+    const noTyp = sign('es256', { alg: 'ES256', x5c: header('es256').x5c }, claims());
+    expect((await decide(noTyp, { roots })).message).toBe('nv2 JWT typ (none) is not the x509 scheme');
+    const noAlg = sign('es256', { typ: 'x509', x5c: header('es256').x5c }, claims());
+    expect((await decide(noAlg, { roots })).message).toBe(
+      'nv2 JWT alg (none) is not an RS*/ES* signature algorithm',
+    );
   });
 
   it('refuses claims changed after signing', async () => {

@@ -133,6 +133,17 @@ describe('TUF root rotation from a pinned older root (notary fixtures)', () => {
     }
   });
 
+  it('does not walk from a pinned root of the same version with other content', () => {
+    const doc = json('v3/1.root.json') as unknown as { signed: { version: number } };
+    doc.signed.version = 3;
+    const { report, verdict } = decide(
+      files('v3', served()),
+      new Uint8Array(Buffer.from(JSON.stringify(doc))),
+    );
+    expect(report.pin.matched).toBe(false);
+    expect(verdict).toMatchObject({ status: 'untrusted', code: 'TUF_ROOT_NOT_PINNED' });
+  });
+
   it('reports a rollback to an older root than the pinned one', () => {
     const { verdict } = decide(files('v1'), file('v3/root.json'));
     expect(verdict).toMatchObject({ status: 'invalid', code: 'TUF_ROLLBACK' });
