@@ -36,6 +36,8 @@ export type ErrorCode =
   /** An archive nested deeper than limits.maxNestingDepth: reported, not read. */
   | 'NESTING_TOO_DEEP'
   | 'UNSUPPORTED'
+  /** The digest a registry would give this image cannot be known from what was read (a legacy docker save archive). */
+  | 'DIGEST_UNKNOWABLE'
   /** A plugin threw, returned something that is not a verdict or evidence, or broke its contract. */
   | 'PLUGIN_ERROR'
   /** A plugin's detection or verification exceeded --plugin-timeout. */

@@ -12,7 +12,13 @@ export default class Layout extends Command {
 tarball, or a docker save tarball that holds an OCI layout (Docker 25+), in place: nothing is
 extracted. cosign, Notary Project, attestation and bundle signatures are found exactly as in a
 registry; referrers are found by their subject. Images are reported as oci:<path>:<tag>.
-Legacy docker save archives record no manifest digests and are reported as an error.
+A skopeo dir: layout (skopeo copy … dir:DIR) is one image whose simple signatures (signature-N)
+are verified with --gpg-keyring; the directory has no name, so give --signed-identity with the
+reference the signatures must claim (as skopeo standalone-verify takes it).
+Legacy docker save archives (manifest.json without index.json, Docker < 25 and skopeo
+docker-archive:) hold no registry manifest: each image is reported as
+docker-archive:<path>:<name:tag> with status unknown (DIGEST_UNKNOWABLE), since the digest a
+push would give it depends on the layers' compression.
 
 ${EXIT_CODES_HELP}`;
 
@@ -22,6 +28,11 @@ ${EXIT_CODES_HELP}`;
       command: '<%= config.bin %> layout ./app-layout --key cosign.pub',
     },
     { description: 'An OCI archive', command: '<%= config.bin %> layout app.tar -o json' },
+    {
+      description: 'A skopeo dir: layout with simple signatures',
+      command:
+        '<%= config.bin %> layout ./app-dir --gpg-keyring signer.gpg --signed-identity registry.example/app:v1',
+    },
   ];
 
   static override strict = false;

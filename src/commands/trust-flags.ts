@@ -72,6 +72,10 @@ export const trustFlags = {
       'Revocation sources: off, offline (default: only --crl files), online (also CRL distribution points and OCSP the certificates name), online-strict (unknown status fails).',
     options: ['off', 'offline', 'online', 'online-strict'],
   }),
+  'signed-identity': Flags.string({
+    summary:
+      'Docker reference simple signatures must claim for an image with no name of its own (a skopeo dir: layout), as skopeo standalone-verify takes it.',
+  }),
 };
 
 export type TrustFlagValues = {
@@ -104,5 +108,6 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     tufCache: one(flags['tuf-cache']),
     crl: many(flags.crl),
     revocation: one(flags.revocation),
+    signedIdentity: one(flags['signed-identity']),
   };
 }

@@ -20,6 +20,20 @@ export interface Nv2Jwt {
   };
   signingInput: Uint8Array;
   signature: Uint8Array;
+  /**
+   * Keys that differ from a field name only in case (`Digest`, `ALG`). nv2 decoded with Go's
+   * encoding/json, which matches field names case-insensitively and lets the last match win, so such a key
+   * could make nv2 read another digest or algorithm than this parser does.
+   */
+  caseVariantKeys: string[];
+}
+
+const HEADER_FIELDS = ['typ', 'alg', 'kid', 'x5c'];
+const CLAIM_FIELDS = ['mediaType', 'digest', 'size', 'references', 'iat', 'nbf', 'exp'];
+
+function caseVariants(object: Record<string, unknown>, fields: string[]): string[] {
+  const lower = new Map(fields.map((f) => [f.toLowerCase(), f]));
+  return Object.keys(object).filter((k) => lower.has(k.toLowerCase()) && lower.get(k.toLowerCase()) !== k);
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -69,7 +83,18 @@ export function parseNv2Jwt(bytes: Uint8Array): Nv2Jwt {
     claims,
     signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'),
     signature: Buffer.from(parts[2]!, 'base64url'),
+    caseVariantKeys: [...caseVariants(h, HEADER_FIELDS), ...caseVariants(c, CLAIM_FIELDS)],
   };
+}
+
+/** What the trust layer needs to verify an nv2 JWT (evidence.material). */
+export interface Nv2Material {
+  header: Nv2Jwt['header'];
+  claims: Nv2Jwt['claims'];
+  signingInput: Uint8Array;
+  signature: Uint8Array;
+  /** DER of each x5c entry, leaf first. */
+  x5c: Uint8Array[];
 }
 
 /**
@@ -127,8 +152,29 @@ async function inspect(
     return undefined;
   }
   const jwt = parseNv2Jwt(await oci.getBlob(target.repository, config, ctx.limits.maxSignatureBlobBytes));
+  return nv2Evidence(target, jwt, {
+    location: `referrer ${descriptor.digest}`,
+    layers: (manifest.layers ?? []).length,
+  });
+}
+
+/** Evidence for one parsed nv2 JWT signing `target` (the detector's work after fetching). */
+export function nv2Evidence(
+  target: ImageTarget,
+  jwt: Nv2Jwt,
+  where: { location: string; layers: number },
+): Evidence {
   const findings: Finding[] = [];
-  if ((manifest.layers ?? []).length) {
+  if (jwt.caseVariantKeys.length) {
+    findings.push({
+      code: 'NV2_AMBIGUOUS_JSON',
+      severity: 'integrity',
+      message:
+        `the nv2 JWT has keys ${jwt.caseVariantKeys.join(', ')} that Go's case-insensitive JSON decoding ` +
+        'would read as the standard fields; refused',
+    });
+  }
+  if (where.layers) {
     findings.push({
       code: 'NV2_LAYERS_PRESENT',
       severity: 'warning',
@@ -179,11 +225,18 @@ async function inspect(
   }
   const evidence: Evidence = {
     family: 'notation',
-    location: `referrer ${descriptor.digest}`,
+    location: where.location,
     signer,
     claims: jwt.claims.digest ? { subjectDigest: jwt.claims.digest } : {},
     details,
     findings,
+    material: {
+      header: jwt.header,
+      claims: jwt.claims,
+      signingInput: jwt.signingInput,
+      signature: jwt.signature,
+      x5c: (jwt.header.x5c ?? []).map((c) => Uint8Array.from(Buffer.from(c, 'base64'))),
+    } satisfies Nv2Material,
   };
   if (jwt.header.alg) evidence.algorithm = jwt.header.alg;
   if (jwt.claims.iat !== undefined) evidence.signingTime = new Date(jwt.claims.iat * 1000).toISOString();

@@ -9,6 +9,7 @@ import {
   type SimpleSigningMaterial,
 } from '../formats/simple-signing/index.js';
 import type { Evidence, Finding, ImageTarget, SignerIdentity, Target } from '../model/index.js';
+import { DIR_STORE_PREFIX, SkopeoDirStore } from '../oci/layout/skopeo-dir.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import type { DetectContext, Detector } from './detector.js';
 import {
@@ -28,8 +29,12 @@ export type SimpleSigningSource = 'lookaside' | 'extension' | 'dir';
 export const simpleSigningDetector: Detector = {
   name: 'simple-signing',
   family: 'simple-signing',
-  // OCI layouts carry no repository name: there is no lookaside path for them.
-  applies: (target: Target) => target.kind === 'image' && target.repository !== '' && Boolean(target.digest),
+  // OCI layouts carry no repository name: there is no lookaside path for them. A `dir:` layout keeps its
+  // signatures beside the manifest.
+  applies: (target: Target) =>
+    target.kind === 'image' &&
+    (target.repository !== '' || target.registry.startsWith(DIR_STORE_PREFIX)) &&
+    Boolean(target.digest),
   detect,
 };
 
@@ -38,7 +43,12 @@ async function* detect(target: Target, ctx: DetectContext): AsyncIterable<Eviden
   const service = simpleSigningService(ctx.services);
   const found: Array<FetchedSignature & { source: SimpleSigningSource; scope?: string }> = [];
 
-  const lookaside = service?.lookasideFor(image);
+  if (ctx.oci instanceof SkopeoDirStore) {
+    for (const sig of await ctx.oci.signatures(image.digest, ctx.limits.maxSignatureBlobBytes)) {
+      found.push({ location: sig.path, blob: sig.blob, source: 'dir' });
+    }
+  }
+  const lookaside = image.repository === '' ? undefined : service?.lookasideFor(image);
   if (service && lookaside) {
     for await (const sig of service.fetchLookaside(
       lookaside.base,

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 import type { SimpleSigningService } from '../detectors/simple-signing-service.js';
+import { DIR_STORE_PREFIX } from '../oci/layout/skopeo-dir.js';
 import type { ImageTarget, SignatureFamily, Target } from '../model/index.js';
 import type { NotChecked } from './report-model.js';
 
@@ -41,6 +42,9 @@ export interface Coverage {
  */
 export class CoverageTracker {
   private images = 0;
+  /** Layout scans: images of skopeo `dir:` layouts (simple signatures beside the manifest) and the rest. */
+  private dirImages = 0;
+  private layoutImages = 0;
   private withoutLookaside = 0;
   private example: string | undefined;
   private readonly localRoots = new Map<string, Promise<boolean>>();
@@ -50,6 +54,10 @@ export class CoverageTracker {
 
   /** Called with every target the scan reached (resolved or not). */
   add(target: Target): void {
+    if (this.inputs.source === 'layout' && target.kind === 'image' && !target.parent) {
+      if (target.registry.startsWith(DIR_STORE_PREFIX)) this.dirImages++;
+      else this.layoutImages++;
+    }
     if (this.inputs.source !== 'registry' || target.kind !== 'image' || target.parent) return;
     this.images++;
     this.pending.push(this.lookaside(target));
@@ -81,14 +89,18 @@ export class CoverageTracker {
     const checked = [...REGISTRY_FAMILIES];
     const notChecked: NotChecked[] = [];
     if (source === 'layout') {
-      notChecked.push(
-        {
+      // A dir: layout keeps its simple signatures itself; OCI layouts and archives have none and no lookaside.
+      if (this.dirImages && !this.layoutImages) checked.push('simple-signing');
+      else
+        notChecked.push({
           family: 'simple-signing',
           reason: 'an OCI layout has no lookaside: its images have no registry name',
-        },
-        { family: 'tuf', reason: 'Docker Content Trust lives on a notary server, not in a layout' },
-      );
-      return { checked, notChecked };
+        });
+      notChecked.push({
+        family: 'tuf',
+        reason: 'Docker Content Trust lives on a notary server, not in a layout',
+      });
+      return { checked: checked.sort(), notChecked };
     }
     if (this.inputs.annotationSignatures) checked.push('oci-annotation');
     else

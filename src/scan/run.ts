@@ -8,6 +8,9 @@ import { parseScope } from '../oci/reference.js';
 import type { ListingPlan } from '../oci/listing/index.js';
 import { StoreDiscovery } from '../oci/discovery.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
+import { SkopeoDirStore } from '../oci/layout/skopeo-dir.js';
+import { dockerArchiveTargets, isDockerArchive } from '../oci/layout/docker-archive.js';
+import { DirectoryFiles, TarFiles } from '../oci/layout/files.js';
 import { fsJobs, newFsCounters } from '../sources/fs.js';
 import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../sources/image-list.js';
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
@@ -242,12 +245,24 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
   const startedAt = new Date();
   const limits = plan.limits ?? DEFAULT_LIMITS;
   const scanErrors: ErrorEntry[] = [];
-  const stores: OciLayoutStore[] = [];
+  const stores: Array<OciLayoutStore | SkopeoDirStore> = [];
   async function* jobs(): AsyncIterable<ScanJob> {
     for (const path of plan.paths) {
       let store: OciLayoutStore;
       try {
         const info = await stat(path);
+        const archive = info.isDirectory() ? new DirectoryFiles(path) : await TarFiles.open(path);
+        if (await isDockerArchive(archive, limits.maxManifestBytes)) {
+          const targets = await dockerArchiveTargets(path, archive, limits.maxManifestBytes);
+          yield { run: async () => targets };
+          continue;
+        }
+        if (info.isDirectory() && (await SkopeoDirStore.isDirLayout(path))) {
+          const dir = new SkopeoDirStore(path, limits.maxManifestBytes);
+          stores.push(dir);
+          yield tagJob(dir, new StoreDiscovery(dir, ''), '', await dir.manifestDigest());
+          continue;
+        }
         if (info.isDirectory()) {
           if (!(await OciLayoutStore.isLayout(path))) {
             throw new SigscanError(
@@ -257,7 +272,7 @@ export async function runLayoutScan(plan: LayoutScanPlan): Promise<ScanReport> {
           }
           store = new OciLayoutStore(path, limits.maxManifestBytes);
         } else {
-          store = await OciLayoutStore.fromTar(path, limits.maxManifestBytes);
+          store = new OciLayoutStore(path, limits.maxManifestBytes, archive);
         }
         stores.push(store);
         yield* await storeTagJobs(store);

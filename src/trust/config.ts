@@ -62,6 +62,11 @@ export interface TrustConfig {
   crls: LoadedCrl[];
   /** `--revocation`: which sources are consulted (default `offline`: only the `--crl` files). */
   revocation: RevocationMode;
+  /**
+   * `--signed-identity`: the docker reference a signature must claim for an image that has no name of its
+   * own (a skopeo `dir:` layout), compared as `skopeo standalone-verify` compares its expected reference.
+   */
+  signedIdentity?: string;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string; default?: boolean }>;
 }
@@ -88,6 +93,7 @@ export interface TrustInput {
   tufCache?: string;
   crl?: string[];
   revocation?: string;
+  signedIdentity?: string;
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -142,6 +148,8 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   crl: 'crl',
   crls: 'crl',
   revocation: 'revocation',
+  'signed-identity': 'signedIdentity',
+  signedIdentity: 'signedIdentity',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -222,6 +230,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
     config.revocation = merged.revocation as RevocationMode;
   }
   config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
+  config.signedIdentity = merged.signedIdentity;
   config.sources = [
     ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),
     ...PATH_KEYS.flatMap(([key, kind]) => {

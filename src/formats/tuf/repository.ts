@@ -11,6 +11,11 @@ export interface TufRepositoryFiles {
   targets?: Uint8Array;
   /** Delegated targets roles by role name (`targets/releases`; TUF 1.0: `role1`). */
   delegations?: Record<string, Uint8Array>;
+  /**
+   * Earlier root versions by version number (notary serves them as `<N>.root.json`), for walking a root
+   * rotation from a pinned older root (TUF spec 5.3, notary client/tufclient.go `updateRootVersions`).
+   */
+  previousRoots?: Record<number, Uint8Array>;
 }
 
 export interface DelegationNode {
@@ -34,6 +39,8 @@ export interface TufRepository {
   missingDelegations: string[];
   /** Delegation files handed in that no parent declares (ignored). */
   undeclared: string[];
+  /** Earlier root versions as fetched, unparsed (a bad one is a problem of the rotation walk). */
+  previousRoots: Map<number, Uint8Array>;
 }
 
 export const MAX_DELEGATION_DEPTH = 8;
@@ -49,6 +56,9 @@ export function parseTufRepository(files: TufRepositoryFiles): TufRepository {
     delegations: [],
     missingDelegations: [],
     undeclared: [],
+    previousRoots: new Map(
+      Object.entries(files.previousRoots ?? {}).map(([v, bytes]) => [Number(v), bytes] as const),
+    ),
   };
   const available = files.delegations ?? {};
   const seen = new Set<string>(['targets']);

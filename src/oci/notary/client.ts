@@ -27,6 +27,8 @@ export interface NotaryServiceOptions {
 }
 
 export const DEFAULT_NOTARY_MAX_BYTES = 8 * 1024 * 1024;
+/** Earlier root versions fetched for rotation walks; a pin older than this many versions cannot be walked. */
+export const MAX_ROOT_HISTORY = 32;
 
 /**
  * Reads TUF metadata of one GUN from a notary server: `GET /v2/<gun>/_trust/tuf/<role>.json`
@@ -102,6 +104,8 @@ export class NotaryService {
       this.fetchRole(gun, 'targets'),
     ]);
     const files: TufRepositoryFiles = { root, timestamp, snapshot, targets, delegations: {} };
+    const previousRoots = await this.fetchPreviousRoots(gun, root);
+    if (previousRoots) files.previousRoots = previousRoots;
     // Walk declared delegations; parse only to learn names (nothing is trusted here).
     let frontier: Array<{ bytes: Uint8Array; depth: number }> = targets ? [{ bytes: targets, depth: 1 }] : [];
     const seen = new Set<string>();
@@ -127,6 +131,30 @@ export class NotaryService {
       frontier = next;
     }
     return files;
+  }
+
+  /**
+   * The root versions before the current one (`<N>.root.json`, newest MAX_ROOT_HISTORY), which a client
+   * pinned to an older root needs to walk a rotation one version at a time. Fetched whatever the pin,
+   * since detectors do not see trust inputs; a root at version 1 costs nothing. Unverified here.
+   */
+  private async fetchPreviousRoots(
+    gun: string,
+    root: Uint8Array,
+  ): Promise<Record<number, Uint8Array> | undefined> {
+    let version: number;
+    try {
+      version = parseTufMetadata(root).version;
+    } catch {
+      return undefined; // the verifier reports the malformed root
+    }
+    if (!Number.isSafeInteger(version) || version < 2) return undefined;
+    const out: Record<number, Uint8Array> = {};
+    for (let v = Math.max(1, version - MAX_ROOT_HISTORY); v < version; v++) {
+      const body = await this.fetchRole(gun, `${v}.root`);
+      if (body) out[v] = body;
+    }
+    return out;
   }
 
   /** One role file, or undefined on 404. */

@@ -2,7 +2,11 @@ import type { PublicKey } from 'openpgp';
 
 import { readKeyringFile } from '../../formats/simple-signing/keyring.js';
 import type { SimpleSigningMaterial } from '../../formats/simple-signing/material.js';
-import { imageReference } from '../../formats/simple-signing/reference.js';
+import {
+  imageReference,
+  referenceString,
+  type DockerReference,
+} from '../../formats/simple-signing/reference.js';
 import type { ImageTarget, Verdict } from '../../model/index.js';
 import type { TrustConfig } from '../config.js';
 import {
@@ -61,7 +65,10 @@ export const simpleSigningVerifier: FamilyVerifier = async (evidence, target, ct
     return verificationError('UNSUPPORTED', 'simple signing applies to images only');
   const material = evidence.material as SimpleSigningMaterial | undefined;
   if (!material?.blob) return verificationError('INTERNAL', 'the detector handed over no signature blob');
-  const policy = await configPolicy(ctx.config);
+  // containers-policy.json scopes a dir: image under the `dir` transport by path; only the docker
+  // transport's scopes are implemented, so a policy is not applied to an image with no name.
+  const unnamed = target.repository === '';
+  const policy = unnamed ? undefined : await configPolicy(ctx.config);
   const scoped = policy ? requirementsFor(policy, target) : undefined;
   const keys = [...(await configKeyrings(ctx.config))];
   let signedIdentity: SignedIdentity | undefined;
@@ -75,7 +82,20 @@ export const simpleSigningVerifier: FamilyVerifier = async (evidence, target, ct
     }
   }
   const decision = policy ? await policyDecision(policy, target, material, ctx) : undefined;
-  const verdict = await signatureVerdict(material.blob, keys, target, signedIdentity, ctx.now);
+  const verdict = await signatureVerdict(
+    material.blob,
+    keys,
+    target,
+    signedIdentity,
+    ctx.now,
+    ctx.config.signedIdentity,
+  );
+  if (unnamed && ctx.config.policyFile) {
+    return {
+      ...verdict,
+      message: `${verdict.message}; --policy not applied (no docker name: dir transport scopes are not implemented)`,
+    };
+  }
   return withPolicy(verdict, decision);
 };
 
@@ -85,6 +105,7 @@ async function signatureVerdict(
   image: ImageTarget,
   signedIdentity: SignedIdentity | undefined,
   now: Date,
+  expectedIdentity?: string,
 ): Promise<Verdict> {
   if (keys.length === 0) {
     // Still say whether it is a signature at all.
@@ -113,6 +134,8 @@ async function signatureVerdict(
       `good signature by ${who}, but its docker-reference "${claim.dockerReference}" is not a valid reference`,
     );
   }
+  if (image.repository === '')
+    return unnamedImageVerdict(who, claim.dockerReference, signed, expectedIdentity);
   let imageRef;
   try {
     imageRef = imageReference(image);
@@ -130,6 +153,36 @@ async function signatureVerdict(
     );
   }
   return verified('SIGNED_BY_TRUSTED_KEY', `signed by ${who} for "${claim.dockerReference}" (${rule})`);
+}
+
+/**
+ * An image with no name of its own (a skopeo `dir:` layout): containers/image refuses every identity rule
+ * that needs the image's reference, and `skopeo standalone-verify` takes the expected reference from the
+ * user and compares it with the claimed one after normalizing both. So the claim is checked against
+ * `--signed-identity`, and without it the good signature stays unverified with its claim reported.
+ */
+function unnamedImageVerdict(
+  who: string,
+  claimed: string,
+  signed: DockerReference,
+  expected: string | undefined,
+): Verdict {
+  if (expected === undefined) {
+    return unverified(
+      'IDENTITY_NOT_CHECKED',
+      `good signature by ${who} for "${claimed}", but this image has no name to match it against ` +
+        '(give --signed-identity, as skopeo standalone-verify takes the expected reference)',
+    );
+  }
+  const want = safeParse(expected);
+  if (!want) return verificationError('USAGE', `--signed-identity "${expected}" is not a docker reference`);
+  if (referenceString(want) !== referenceString(signed)) {
+    return untrusted(
+      'IDENTITY_MISMATCH',
+      `good signature by ${who}, but it is for "${claimed}", not --signed-identity "${expected}"`,
+    );
+  }
+  return verified('SIGNED_BY_TRUSTED_KEY', `signed by ${who} for "${claimed}" (--signed-identity)`);
 }
 
 function policyDecision(

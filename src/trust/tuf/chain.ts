@@ -353,6 +353,17 @@ function checkPin(
         message: `root version ${fetched.version} is signed by the threshold of the pinned ${pinned.path} (version ${md.version})`,
       };
     }
+    if (md.version < fetched.version) {
+      const walk = walkRootRotation(md, fetched, repo.previousRoots);
+      if (walk.ok) {
+        return {
+          kind: 'root',
+          matched: true,
+          message: `root rotated from the pinned ${pinned.path} (version ${md.version}) to version ${fetched.version}, each version signed by a threshold of the previous root's keys and of its own`,
+        };
+      }
+      add('root', 'trust', walk.code, `root rotation from the pinned ${pinned.path}: ${walk.message}`);
+    }
   }
   const pinnedSpki = new Set((pin.keys ?? []).map((k) => spkiSha256(k)));
   for (const s of rootStatus?.signatures.signers ?? []) {
@@ -363,4 +374,67 @@ function checkPin(
   const kind = pin.roots?.length ? 'root' : 'key';
   add('root', 'trust', 'TUF_ROOT_NOT_PINNED', 'the root is not signed by any pinned root key or root.json');
   return { kind, matched: false, message: 'the root is not signed by any pinned root key or root.json' };
+}
+
+type RotationWalk = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * TUF spec 5.3 / notary `updateRootVersions` + trustpinning `ValidateRoot`: from the pinned root version N,
+ * each root N+1 … M (the fetched one) must be exactly that version and be signed by a threshold of the
+ * previous root's root keys AND by a threshold of its own. A skipped version, or a new root only its new
+ * keys sign, breaks the walk: nothing the pinned keys vouched for leads to the fetched root.
+ */
+export function walkRootRotation(
+  pinned: TufMetadata,
+  fetched: TufMetadata,
+  previous: Map<number, Uint8Array>,
+): RotationWalk {
+  let prev = pinned;
+  for (let v = pinned.version + 1; v <= fetched.version; v++) {
+    let next = fetched;
+    if (v < fetched.version) {
+      const bytes = previous.get(v);
+      if (!bytes) {
+        return {
+          ok: false,
+          code: 'TUF_ROOT_ROTATION_GAP',
+          message: `root version ${v} (between the pinned version ${pinned.version} and ${fetched.version}) is not available`,
+        };
+      }
+      try {
+        next = parseTufMetadata(bytes);
+      } catch (err) {
+        return {
+          ok: false,
+          code: 'TUF_ROOT_ROTATION_GAP',
+          message: `root version ${v} is unreadable: ${(err as Error).message}`,
+        };
+      }
+      if (next.type !== 'root' || next.version !== v) {
+        return {
+          ok: false,
+          code: 'TUF_ROOT_ROTATION_GAP',
+          message: `the file served as root version ${v} is ${next.type} version ${next.version}`,
+        };
+      }
+    }
+    const before = prev.root?.roles['root'];
+    if (!before || before.threshold < 1 || !checkThreshold(next, prev.root!.keys, before).met) {
+      return {
+        ok: false,
+        code: 'TUF_ROOT_ROTATION_UNSIGNED',
+        message: `root version ${v} is not signed by a threshold (${before?.threshold ?? 'none'}) of the keys of root version ${prev.version}`,
+      };
+    }
+    const own = next.root?.roles['root'];
+    if (!own || own.threshold < 1 || !checkThreshold(next, next.root!.keys, own).met) {
+      return {
+        ok: false,
+        code: 'TUF_ROOT_ROTATION_UNSIGNED',
+        message: `root version ${v} is not signed by a threshold (${own?.threshold ?? 'none'}) of its own root keys`,
+      };
+    }
+    prev = next;
+  }
+  return { ok: true };
 }

@@ -153,3 +153,58 @@ describe('simple-signing verifier on the corpus (expected.json)', () => {
     });
   });
 });
+
+describe('simple signing on an image with no name (a skopeo dir: layout)', () => {
+  const unnamed: ImageTarget = { ...target, registry: 'dir:/tmp/app', repository: '' };
+  const sig = 'simple-signing/containers-image/image.signature';
+  const keys = [join(DIR, 'public-key.gpg')];
+
+  it('leaves a good signature unverified without --signed-identity, naming the claimed reference', async () => {
+    const v = await verdictFor(sig, config(keys), unnamed);
+    expect(v.status).toBe('unverified');
+    expect(v.code).toBe('IDENTITY_NOT_CHECKED');
+    expect(v.message).toContain('for "testing/manifest"');
+  });
+
+  it('compares --signed-identity with the claim after normalizing both (skopeo standalone-verify)', async () => {
+    for (const ok of ['testing/manifest', 'docker.io/testing/manifest']) {
+      const v = await verdictFor(sig, config(keys, { signedIdentity: ok }), unnamed);
+      expect(v.code, ok).toBe('SIGNED_BY_TRUSTED_KEY');
+      expect(v.message).toContain('(--signed-identity)');
+    }
+    // The claim has no tag: a tagged expectation differs from it, as in standalone-verify.
+    for (const bad of [
+      'testing/manifest:latest',
+      'testing/manifest:v2',
+      'quay.io/testing/manifest:latest',
+      'testing/other:latest',
+    ]) {
+      const v = await verdictFor(sig, config(keys, { signedIdentity: bad }), unnamed);
+      expect(v, bad).toMatchObject({ status: 'untrusted', code: 'IDENTITY_MISMATCH' });
+    }
+    const broken = await verdictFor(sig, config(keys, { signedIdentity: 'Not A Reference' }), unnamed);
+    expect(broken).toMatchObject({ status: 'error', code: 'USAGE' });
+  });
+
+  it('does not apply a containers policy to it, and says so', async () => {
+    const v = await verdictFor(
+      sig,
+      config(keys, { signedIdentity: 'testing/manifest', policyFile: join(DIR, 'no-such-policy.json') }),
+      unnamed,
+    );
+    expect(v.code).toBe('SIGNED_BY_TRUSTED_KEY');
+    expect(v.message).toContain('; --policy not applied (no docker name');
+  });
+
+  it('still checks the key and the manifest digest first', async () => {
+    const other = await verdictFor(
+      sig,
+      config([join(DIR, 'public-key-2.gpg')], { signedIdentity: 'testing/manifest' }),
+      unnamed,
+    );
+    expect(other.code).toBe('UNKNOWN_SIGNER');
+    const moved = { ...unnamed, digest: `sha256:${'0'.repeat(64)}` };
+    const v = await verdictFor(sig, config(keys, { signedIdentity: 'testing/manifest' }), moved);
+    expect(v.code).toBe('CLAIM_DIGEST_MISMATCH');
+  });
+});
