@@ -99,6 +99,8 @@ export interface FsScanPlan extends CommonPlan {
   followSymlinks?: boolean;
   include?: string[];
   exclude?: string[];
+  /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
+  streamThreshold?: number;
 }
 
 export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
@@ -278,6 +280,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     scanErrors,
     counters,
     shard: plan.shard,
+    streamThreshold: plan.streamThreshold,
   });
   const run = await collect(
     jobs,

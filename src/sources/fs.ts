@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Stats } from 'node:fs';
+import { readFileSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, opendir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
+import {
+  checkTableSize,
+  headerBytesNeeded,
+  ImageHasher,
+  parsePeLayout,
+  readPeAuthenticodeParts,
+  type PeAuthenticode,
+} from '../formats/pe/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from './job.js';
@@ -13,7 +21,8 @@ import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
 import { storeTagJobs } from './registry.js';
 import type { Limits } from '../util/limits.js';
-import type { Sidecar } from '../detectors/detector.js';
+import { authenticodeBounds, imageHashAlgorithms } from '../detectors/authenticode.js';
+import type { FileInput, Sidecar } from '../detectors/detector.js';
 import { JobQueue } from './job-queue.js';
 import { nestedArchiveTargets } from './nested.js';
 import { OpenFile } from './open-file.js';
@@ -34,6 +43,8 @@ export interface FsSourceOptions {
   walkConcurrency?: number;
   /** Entries of one directory held in memory before it is streamed instead (default 10,000; tests lower it). */
   directoryBatch?: number;
+  /** PE images larger than this are read by ranges, never held whole (default STREAM_THRESHOLD; tests lower it). */
+  streamThreshold?: number;
 }
 
 /**
@@ -47,8 +58,15 @@ export const fsTestHooks: { afterRead?: (absolutePath: string) => void | Promise
 const QUEUE_CAPACITY = 1024;
 const WALK_CONCURRENCY = 4;
 const DIRECTORY_BATCH = 10_000;
-/** Chunk for hashing files too large to hold: one buffer, reused. */
+/** Chunk for hashing files too large to hold: two buffers, one read while the other is hashed. */
 const HASH_CHUNK = 1024 * 1024;
+/** PE images over this size are never held whole: headers and certificate table are read by position. */
+export const STREAM_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * Headers further into the file than this are refused rather than read: the loader maps them from the
+ * first page, and no real image puts e_lfanew megabytes in.
+ */
+const MAX_PE_HEADER_BYTES = 16 * 1024 * 1024;
 
 /** What the walk saw but did not report as targets, for the summary. */
 export interface FsCounters {
@@ -333,6 +351,21 @@ function fileJob(
         }
         const opened = await fh.stat();
         const size = Number(opened.size);
+        if (kind === 'pe' && size > (opts.streamThreshold ?? STREAM_THRESHOLD)) {
+          const streamed = await streamPe(fh, opened, absolutePath, opts);
+          const target: FileTarget = {
+            kind: 'file',
+            path: displayPath,
+            size,
+            digest: streamed.digest,
+            format: 'pe',
+          };
+          const file = readOnDemand(absolutePath, streamed.digest, size, opts.limits.maxFileBytes, {
+            authenticode: streamed.authenticode,
+            ...(sidecars?.length ? { sidecars } : {}),
+          });
+          return [{ target, context: { file } }];
+        }
         if (size > opts.limits.maxFileBytes) {
           // Too large to hold: hashed in one streaming pass so the report still names the file exactly.
           const digest = await hashStable(fh, opened, absolutePath);
@@ -440,6 +473,117 @@ async function hashStable(fh: OpenFile, opened: BigIntStats, path: string): Prom
   }
   await checkUnchanged(fh, opened, path);
   return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * A PE image too large to hold, in one pass: headers and certificate table by positional reads first, then
+ * every byte once, feeding the file's SHA-256 and the image hash of each algorithm its signatures name.
+ * A parse failure does not stop the hashing: it is handed to the detector, which throws it as it would
+ * have for the whole file, so the report is the same as for a file read whole.
+ */
+async function streamPe(
+  fh: OpenFile,
+  opened: BigIntStats,
+  path: string,
+  opts: FsSourceOptions,
+): Promise<{ digest: string; authenticode: NonNullable<FileInput['authenticode']> }> {
+  const size = Number(opened.size);
+  const readExact = async (position: number, length: number): Promise<Uint8Array> => {
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const n = await fh.read(out, at, length - at, position + at);
+      if (n === 0) throw changed(path, `it ended after ${position + at} of ${size} bytes`);
+      at += n;
+    }
+    return out;
+  };
+  let pe: PeAuthenticode | undefined;
+  let error: unknown;
+  try {
+    let head = await readExact(0, Math.min(size, 4096));
+    for (let need = headerBytesNeeded(head); need > head.length && head.length < size;) {
+      if (need > MAX_PE_HEADER_BYTES) {
+        throw new SigscanError(
+          'MALFORMED_PE',
+          `PE headers reach 0x${need.toString(16)}, past the first 16 MiB`,
+        );
+      }
+      head = await readExact(0, Math.min(size, need));
+      need = headerBytesNeeded(head);
+    }
+    const layout = parsePeLayout(head, size);
+    const bounds = authenticodeBounds(opts.limits);
+    const { offset, size: tableSize } = layout.certificateTable;
+    if (tableSize > 0) checkTableSize(tableSize, bounds);
+    const table = tableSize > 0 ? await readExact(offset, tableSize) : new Uint8Array(0);
+    pe = readPeAuthenticodeParts(layout, table, bounds);
+  } catch (err) {
+    if (err instanceof SigscanError && err.code === 'FILE_CHANGED') throw err;
+    error = err;
+  }
+  const imageHasher = pe ? new ImageHasher(pe.layout, imageHashAlgorithms(pe)) : undefined;
+  const hash = createHash('sha256');
+  const buffers = [new Uint8Array(HASH_CHUNK), new Uint8Array(HASH_CHUNK)];
+  const readChunk = (position: number, buffer: Uint8Array): Promise<number> =>
+    position < size
+      ? fh.read(buffer, 0, Math.min(HASH_CHUNK, size - position), position)
+      : Promise.resolve(0);
+  // The next chunk is read while this one is hashed: the disk and the hashing overlap.
+  let position = 0;
+  let turn = 0;
+  let pending = readChunk(0, buffers[0]!);
+  while (position < size) {
+    const bytesRead = await pending;
+    if (bytesRead === 0) throw changed(path, `it ended after ${position} of ${size} bytes`);
+    const chunk = buffers[turn]!.subarray(0, bytesRead);
+    turn ^= 1;
+    pending = readChunk(position + bytesRead, buffers[turn]!);
+    hash.update(chunk);
+    imageHasher?.update(chunk, position);
+    position += bytesRead;
+  }
+  await pending;
+  await checkUnchanged(fh, opened, path);
+  opts.counters.bytesRead += size;
+  const authenticode = pe
+    ? { pe, imageHashes: imageHasher!.digests() }
+    : { error, imageHashes: new Map<string, Uint8Array>() };
+  return { digest: `sha256:${hash.digest('hex')}`, authenticode };
+}
+
+/**
+ * The file input of a file that was not held whole: `bytes` is read only if a detector asks (a sidecar
+ * signature over the whole file), under the size limit, and only if it still hashes to what was reported.
+ */
+function readOnDemand(
+  absolutePath: string,
+  digest: string,
+  size: number,
+  maxFileBytes: number,
+  rest: Omit<FileInput, 'absolutePath' | 'bytes'>,
+): FileInput {
+  let bytes: Uint8Array | undefined;
+  const file = { absolutePath, ...rest } as FileInput;
+  Object.defineProperty(file, 'bytes', {
+    enumerable: false,
+    get(): Uint8Array {
+      if (bytes) return bytes;
+      if (size > maxFileBytes) {
+        throw new SigscanError(
+          'FILE_TOO_LARGE',
+          `file is ${size} bytes, over the ${maxFileBytes}-byte limit`,
+        );
+      }
+      const read = new Uint8Array(readFileSync(absolutePath));
+      if (`sha256:${createHash('sha256').update(read).digest('hex')}` !== digest) {
+        throw changed(absolutePath, 'its bytes no longer hash to the digest reported');
+      }
+      bytes = read;
+      return bytes;
+    },
+  });
+  return file;
 }
 
 async function checkUnchanged(fh: OpenFile, opened: BigIntStats, path: string): Promise<void> {

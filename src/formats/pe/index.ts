@@ -1,5 +1,10 @@
-export { looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
-export { computeImageHash, imageHashRanges, isSupportedImageHashAlgorithm } from './image-hash.js';
+export { headerBytesNeeded, looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
+export {
+  computeImageHash,
+  imageHashRanges,
+  ImageHasher,
+  isSupportedImageHashAlgorithm,
+} from './image-hash.js';
 export {
   AUTHENTICODE_OID,
   DEFAULT_AUTHENTICODE_BOUNDS,
@@ -8,8 +13,10 @@ export {
   flattenSignatures,
   isPeImageDataType,
   parseAuthenticodeSignature,
+  checkTableSize,
   readCertificateTable,
   readPeAuthenticode,
+  readPeAuthenticodeParts,
   signerAlgorithmName,
   type AuthenticodeBounds,
   type AuthenticodeSignature,
