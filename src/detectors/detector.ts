@@ -29,7 +29,7 @@ export interface FileInput {
   absolutePath: string;
   /**
    * Whole file contents, read once and shared with the hashing. For a file over the streaming threshold
-   * (see `authenticode`) this is read only when a detector asks for it, under the file-size limit.
+   * (see `large`) this is read only when a detector asks for it, under the file-size limit.
    */
   bytes: Uint8Array;
   /**
@@ -37,6 +37,11 @@ export interface FileInput {
    * hashes (by algorithm) from the one pass that hashed the whole file.
    */
   authenticode?: { pe?: PeAuthenticode; error?: unknown; imageHashes: Map<string, Uint8Array> };
+  /**
+   * Set when the file was not held whole (over the streaming threshold): its size and modification time
+   * when it was hashed. A detector that reads it in place checks them, so it reads the bytes reported.
+   */
+  large?: { size: number; mtimeNs: bigint };
   /** Detached signature files found beside this file (fs scans); they are never targets themselves. */
   sidecars?: Sidecar[];
 }

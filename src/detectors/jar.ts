@@ -1,6 +1,7 @@
 import { SigscanError } from '../errors.js';
 import type { Evidence, SignerIdentity, Target } from '../model/index.js';
 import { analyzeJar, ENTRY_LIST_CAP, type JarAnalysis, type JarSignature } from '../formats/jar/index.js';
+import { ArchiveFile } from '../formats/zip/index.js';
 import type { DetectContext, Detector } from './detector.js';
 
 /** Raw bytes the trust layer needs to check a JAR signature; never serialised. */
@@ -25,10 +26,34 @@ export const jarDetector: Detector = {
   async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
     if (target.kind !== 'file') return;
     if (!ctx.file) throw new SigscanError('INTERNAL', `jar detector needs the contents of ${target.path}`);
-    const analysis = await analyzeJar(ctx.file.bytes, ctx.limits);
+    const analysis = ctx.file.large
+      ? await analyzeInPlace(ctx.file.absolutePath, ctx.file.large, ctx)
+      : await analyzeJar(ctx.file.bytes, ctx.limits);
     for (const sig of analysis.signatures) yield toEvidence(analysis, sig);
   },
 };
+
+/**
+ * A JAR too large to hold, read by position. It must still be the file that was hashed for the report
+ * (same size and modification time), before and after the analysis.
+ */
+async function analyzeInPlace(
+  path: string,
+  hashed: { size: number; mtimeNs: bigint },
+  ctx: DetectContext,
+): Promise<JarAnalysis> {
+  const archive = ArchiveFile.open(path);
+  try {
+    const same = () =>
+      archive.size === hashed.size && archive.mtimeNs === hashed.mtimeNs && archive.unchanged();
+    if (!same()) throw new SigscanError('FILE_CHANGED', `${path} changed after it was hashed: not scanned`);
+    const analysis = await analyzeJar(archive, ctx.limits);
+    if (!same()) throw new SigscanError('FILE_CHANGED', `${path} changed while it was read: not scanned`);
+    return analysis;
+  } finally {
+    archive.close();
+  }
+}
 
 export function toEvidence(analysis: JarAnalysis, sig: JarSignature): Evidence {
   const cert = sig.signerCertificate;

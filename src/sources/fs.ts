@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { describeError, SigscanError } from '../errors.js';
 import { looksLikeInToto } from '../formats/in-toto/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
+import { ArchiveFile } from '../formats/zip/index.js';
 import {
   checkTableSize,
   headerBytesNeeded,
@@ -43,7 +44,7 @@ export interface FsSourceOptions {
   walkConcurrency?: number;
   /** Entries of one directory held in memory before it is streamed instead (default 10,000; tests lower it). */
   directoryBatch?: number;
-  /** PE images larger than this are read by ranges, never held whole (default STREAM_THRESHOLD; tests lower it). */
+  /** PE images and ZIPs larger than this are read by ranges, never held whole (default STREAM_THRESHOLD; tests lower it). */
   streamThreshold?: number;
 }
 
@@ -60,7 +61,7 @@ const WALK_CONCURRENCY = 4;
 const DIRECTORY_BATCH = 10_000;
 /** Chunk for hashing files too large to hold: two buffers, one read while the other is hashed. */
 const HASH_CHUNK = 1024 * 1024;
-/** PE images over this size are never held whole: headers and certificate table are read by position. */
+/** PE images and ZIP archives over this size are never held whole: their structures are read by position. */
 export const STREAM_THRESHOLD = 16 * 1024 * 1024;
 /**
  * Headers further into the file than this are refused rather than read: the loader maps them from the
@@ -362,9 +363,13 @@ function fileJob(
           };
           const file = readOnDemand(absolutePath, streamed.digest, size, opts.limits.maxFileBytes, {
             authenticode: streamed.authenticode,
+            large: { size, mtimeNs: opened.mtimeNs },
             ...(sidecars?.length ? { sidecars } : {}),
           });
           return [{ target, context: { file } }];
+        }
+        if (kind === 'zip' && size > (opts.streamThreshold ?? STREAM_THRESHOLD)) {
+          return await streamZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
         }
         if (size > opts.limits.maxFileBytes) {
           // Too large to hold: hashed in one streaming pass so the report still names the file exactly.
@@ -523,13 +528,31 @@ async function streamPe(
     error = err;
   }
   const imageHasher = pe ? new ImageHasher(pe.layout, imageHashAlgorithms(pe)) : undefined;
+  const digest = await hashPass(fh, opened, path, (chunk, position) => imageHasher?.update(chunk, position));
+  opts.counters.bytesRead += size;
+  const authenticode = pe
+    ? { pe, imageHashes: imageHasher!.digests() }
+    : { error, imageHashes: new Map<string, Uint8Array>() };
+  return { digest, authenticode };
+}
+
+/**
+ * SHA-256 of a file not held whole, in one pass that also hands each chunk to `onChunk` (other digests of
+ * the same bytes), with the same checks as readStable. The next chunk is read while this one is hashed.
+ */
+async function hashPass(
+  fh: OpenFile,
+  opened: BigIntStats,
+  path: string,
+  onChunk?: (chunk: Uint8Array, position: number) => void,
+): Promise<string> {
+  const size = Number(opened.size);
   const hash = createHash('sha256');
   const buffers = [new Uint8Array(HASH_CHUNK), new Uint8Array(HASH_CHUNK)];
   const readChunk = (position: number, buffer: Uint8Array): Promise<number> =>
     position < size
       ? fh.read(buffer, 0, Math.min(HASH_CHUNK, size - position), position)
       : Promise.resolve(0);
-  // The next chunk is read while this one is hashed: the disk and the hashing overlap.
   let position = 0;
   let turn = 0;
   let pending = readChunk(0, buffers[0]!);
@@ -540,16 +563,59 @@ async function streamPe(
     turn ^= 1;
     pending = readChunk(position + bytesRead, buffers[turn]!);
     hash.update(chunk);
-    imageHasher?.update(chunk, position);
+    onChunk?.(chunk, position);
     position += bytesRead;
   }
   await pending;
   await checkUnchanged(fh, opened, path);
-  opts.counters.bytesRead += size;
-  const authenticode = pe
-    ? { pe, imageHashes: imageHasher!.digests() }
-    : { error, imageHashes: new Map<string, Uint8Array>() };
-  return { digest: `sha256:${hash.digest('hex')}`, authenticode };
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * A ZIP too large to hold: read in place (central directory, local headers and entries by position), its
+ * digest from one streaming pass. The JAR detector opens it again the same way.
+ */
+async function streamZip(
+  fh: OpenFile,
+  opened: BigIntStats,
+  absolutePath: string,
+  displayPath: string,
+  expected: FileFormat | undefined,
+  opts: FsSourceOptions,
+  sidecars: Sidecar[] | undefined,
+): Promise<PreparedTarget[]> {
+  const size = Number(opened.size);
+  const archive = ArchiveFile.open(absolutePath);
+  try {
+    if (archive.size !== size || archive.mtimeNs !== opened.mtimeNs) {
+      throw changed(absolutePath, 'it was replaced while it was opened');
+    }
+    let jar = expected === 'jar';
+    if (!jar) {
+      try {
+        jar = await looksLikeJar(archive);
+      } catch {
+        jar = false;
+      }
+      if (!jar && !sidecars?.length) {
+        opts.counters.skipped++;
+        return [];
+      }
+    }
+    const digest = await hashPass(fh, opened, absolutePath);
+    opts.counters.bytesRead += size;
+    const format: FileFormat = jar ? 'jar' : 'blob';
+    const target: FileTarget = { kind: 'file', path: displayPath, size, digest, format };
+    const file = readOnDemand(absolutePath, digest, size, opts.limits.maxFileBytes, {
+      large: { size, mtimeNs: opened.mtimeNs },
+      ...(sidecars?.length ? { sidecars } : {}),
+    });
+    const own: PreparedTarget = { target, context: { file } };
+    if (format !== 'jar') return [own];
+    return [own, ...(await nestedArchiveTargets(archive, displayPath, absolutePath, opts.limits))];
+  } finally {
+    archive.close();
+  }
 }
 
 /**

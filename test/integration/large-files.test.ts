@@ -1,16 +1,19 @@
 /**
- * Memory stays flat in the size of the largest file: a 1 GiB signed PE is scanned by the built CLI in a
- * child process whose peak resident set (GNU time) must stay under 300 MB, with the same verdict
- * osslsigncode gives the same file. The file is made by real tools (mingw-w64, then 1 GiB of overlay
- * appended before osslsigncode signs it, so the image hash covers all of it) and cached under
- * .cache/large-files, so only the first run pays for writing it.
+ * Memory stays flat in the size of the largest file: a 1 GiB signed PE and a 500+ MB signed JAR are
+ * scanned by the built CLI in a child process whose peak resident set (GNU time) must stay under 300 MB,
+ * with the verdict the reference tool gives the same file. The files are made by real tools (mingw-w64,
+ * then 1 GiB of overlay appended before osslsigncode signs it, so the image hash covers all of it; `jar`
+ * deflating a 520 MiB entry, then jarsigner) and cached under .cache/large-files, so only the first run
+ * pays for writing them.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI, type JsonReport } from '../helpers/cli.js';
+import { exportCertPem, genKey, jarsignerVerify, signJar } from '../helpers/jar/index.js';
 import {
   compileTinyPe,
   makeSignedPe,
@@ -26,12 +29,41 @@ const PEAK_RSS_LIMIT = 300 * 1000 * 1000;
 
 let pki: TestPki;
 let bigPe: string;
+const JAR_DIR = join(CACHE, 'jar');
+const bigJar = join(JAR_DIR, 'big-signed.jar');
+const jarRoot = join(JAR_DIR, 'signer.pem');
+
+/** `jar` deflates a 520 MiB entry of random bytes (so the archive stays that large), then jarsigner signs it. */
+async function makeBigJar(): Promise<void> {
+  await rm(JAR_DIR, { recursive: true, force: true });
+  const src = join(JAR_DIR, 'src');
+  await mkdir(join(src, 'data'), { recursive: true });
+  await writeFile(join(src, 'hello.txt'), 'hello, world\n');
+  const out = await open(join(src, 'data', 'big.bin'), 'w');
+  try {
+    for (let i = 0; i < 65; i++) await out.write(randomBytes(8 * 1024 * 1024));
+  } finally {
+    await out.close();
+  }
+  const partial = join(JAR_DIR, 'big.jar.partial');
+  await run('jar', ['cf', partial, '-C', src, '.'], { timeoutMs: 600_000 });
+  await rm(src, { recursive: true });
+  const keystore = join(JAR_DIR, 'keystore.p12');
+  genKey(keystore, {
+    alias: 'signer',
+    keyalg: 'RSA',
+    dname: 'CN=Sigscan Large JAR Signer,O=Sigscan Test,C=DE',
+  });
+  signJar(partial, { keystore, alias: 'signer' });
+  exportCertPem(keystore, 'signer', jarRoot);
+  await rename(partial, bigJar);
+}
 
 /** A tiny PE with `bytes` of overlay (written, not sparse: the signer and the scan read real blocks). */
 async function padded(tiny: string, output: string, bytes: number): Promise<void> {
   const out = await open(output, 'w');
   try {
-    const head = await (await import('node:fs/promises')).readFile(tiny);
+    const head = await readFile(tiny);
     await out.write(head, 0, head.length, 0);
     const chunk = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
@@ -72,7 +104,8 @@ beforeAll(async () => {
       tsaKey: join(pkiDir, 'tsa.key'),
     };
   }
-}, 600_000);
+  if (!existsSync(bigJar) || !existsSync(jarRoot)) await makeBigJar();
+}, 900_000);
 
 /** Scans `path` with the built CLI under GNU time; returns the report and the peak RSS in bytes. */
 async function scanMeasured(
@@ -103,7 +136,7 @@ describe('large files', () => {
     ]);
     expect(report.targets).toHaveLength(1);
     const [target] = report.targets;
-    expect(target!.size).toBeGreaterThan(GIB);
+    expect((target as unknown as { size: number }).size).toBeGreaterThan(GIB);
     expect(target!.errors).toEqual([]);
     expect(target!.signatures.map((s) => [s.family, s.verdict.status, s.details.imageHashMatches])).toEqual([
       ['authenticode', 'verified', true],
@@ -111,6 +144,22 @@ describe('large files', () => {
     expect(target!.signatures[0]!.details.imageHash).toBe(
       oracle.signatures[0]!.calculatedDigest?.toLowerCase(),
     );
+    expect(maxRss).toBeLessThan(PEAK_RSS_LIMIT);
+  }, 600_000);
+
+  it('a 500+ MB signed JAR with one deflated entry of 520 MiB: verified as jarsigner says, peak RSS under 300 MB', async () => {
+    const oracle = jarsignerVerify(bigJar);
+    expect(oracle.verified, oracle.output).toBe(true);
+
+    const { report, maxRss } = await scanMeasured(bigJar, ['--trust-root', jarRoot]);
+    expect(report.targets).toHaveLength(1);
+    const [target] = report.targets;
+    expect((target as unknown as { size: number }).size).toBeGreaterThan(500 * 1000 * 1000);
+    expect(target!.format).toBe('jar');
+    expect(target!.errors).toEqual([]);
+    expect(target!.signatures.map((s) => [s.family, s.location, s.verdict.status])).toEqual([
+      ['jar', 'META-INF/SIGNER.RSA', 'verified'],
+    ]);
     expect(maxRss).toBeLessThan(PEAK_RSS_LIMIT);
   }, 600_000);
 });

@@ -146,6 +146,36 @@ describe('streamed PE images', () => {
   });
 });
 
+describe('ZIP archives over the threshold, read in place', () => {
+  it('give the same results as a whole read on real signed JARs (jarsigner fixtures and corpus)', async () => {
+    const tree = join(dir, 'jars');
+    await mkdtempLike(tree);
+    const equinox = join(PROJECT_ROOT, '..', 'shared', 'corpus', 'jar', 'equinox');
+    for (const name of await readdir(equinox))
+      if (name.endsWith('.jar')) await copyFile(join(equinox, name), join(tree, name));
+    for (const name of ['hello-signed.jar', 'hello-unsigned.jar']) {
+      await copyFile(join(PROJECT_ROOT, 'fixtures', 'jar', name), join(tree, name));
+    }
+    // An entry changed after signing: its digest no longer matches (jarsigner: "has been modified").
+    const signed = await readFile(join(PROJECT_ROOT, 'fixtures', 'jar', 'hello-signed.jar'));
+    const at = signed.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 1);
+    const tampered = Buffer.from(signed);
+    tampered[at + 60] = tampered[at + 60]! ^ 0x01;
+    await writeFile(join(tree, 'tampered.jar'), tampered);
+    // A ZIP that is not a JAR is skipped both ways; one cut short is an error both ways.
+    await writeFile(join(tree, 'cut.jar'), signed.subarray(0, signed.length - 30));
+
+    const whole = await scan(tree);
+    const streamed = await scan(tree, 0);
+    expect(summary(streamed)).toEqual(summary(whole));
+    expect(comparable(streamed)).toEqual(comparable(whole));
+    const byName = new Map(streamed.map((r) => [(r.target as { path: string }).path.split('/').pop(), r]));
+    expect(byName.get('hello-signed.jar')!.signatures.map((s) => s.verdict.status)).toEqual(['verified']);
+    expect(byName.get('cut.jar')!.errors.map((e) => e.code)).toEqual(['MALFORMED_ZIP']);
+    expect(byName.get('tampered.jar')!.signatures.map((s) => s.verdict.status)).not.toContain('verified');
+  });
+});
+
 describe('ImageHasher', () => {
   it('equals computeImageHash for any chunking, signed and unsigned, every algorithm', async () => {
     for (const path of [SIGNED_EXE, UNSIGNED_EXE]) {

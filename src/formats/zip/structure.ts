@@ -18,6 +18,8 @@
  *   that size exactly ("invalid CEN header (bad header size)").
  */
 
+import type { ByteView } from './archive-file.js';
+
 const END_SIG = 0x06054b50;
 const END_SIZE = 22;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -55,7 +57,7 @@ export interface OffsetReading {
  * Messages name the structure; the order is end records first, then the central directory, then the
  * entries' layout, so the first one explains the root cause.
  */
-export function readingDisagreements(buffer: Buffer, reading: OffsetReading): string[] {
+export function readingDisagreements(buffer: ByteView, reading: OffsetReading): string[] {
   const out: string[] = [];
   const jdk = jdkCentralDirectory(buffer, out);
   if (!jdk) return out;
@@ -87,7 +89,7 @@ interface JdkDirectory {
 }
 
 /** ZipFile.Source.findEND + the start of initCEN, on an archive yauzl has already opened. */
-function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | undefined {
+function jdkCentralDirectory(buffer: ByteView, out: string[]): JdkDirectory | undefined {
   const endpos = findEnd(buffer);
   if (endpos === undefined) {
     out.push('no end-of-central-directory record whose comment runs to the end of the file');
@@ -138,7 +140,7 @@ function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | unde
 }
 
 /** The last END signature whose declared comment ends exactly at the end of the file. */
-function findEnd(buffer: Buffer): number | undefined {
+function findEnd(buffer: ByteView): number | undefined {
   const lowest = Math.max(0, buffer.length - END_SIZE - MAGIC16);
   for (let i = buffer.length - END_SIZE; i >= lowest; i--) {
     if (buffer.readUInt32LE(i) !== END_SIG) continue;
@@ -149,7 +151,7 @@ function findEnd(buffer: Buffer): number | undefined {
 }
 
 /** ZipFile.Source.countCENHeaders: headers until the directory's size runs out, and where they end. */
-function countHeaders(buffer: Buffer, cenpos: number, cenlen: number): { count: number; end: number } {
+function countHeaders(buffer: ByteView, cenpos: number, cenlen: number): { count: number; end: number } {
   let count = 0;
   let p = 0;
   while (p + CEN_SIZE <= cenlen && cenpos + p + CEN_SIZE <= buffer.length) {
@@ -170,7 +172,7 @@ function countHeaders(buffer: Buffer, cenpos: number, cenlen: number): { count: 
  * (ZipInputStream, JarInputStream) parses them as entries when they hold a local header, and sees an
  * entry twice when two overlap.
  */
-function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): string[] {
+function layoutGaps(buffer: ByteView, reading: OffsetReading, cenpos: number): string[] {
   const entries = [...reading.entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
   const problems: string[] = [];
   let expected = 0;
@@ -203,7 +205,7 @@ function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): str
  * written; when none does, the shortest, so the gap or overlap is reported.
  */
 function descriptorLength(
-  buffer: Buffer,
+  buffer: ByteView,
   entry: OffsetReading['entries'][number],
   dataEnd: number,
   next: number,
