@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { computeImageHash, ImageHasher, parsePeLayout } from '../../src/formats/pe/index.js';
+import { parsePeLayout } from '../../src/formats/pe/index.js';
 import type { TargetResult } from '../../src/model/index.js';
 import { runFsScan } from '../../src/scan/run.js';
 import { loadTrustConfig } from '../../src/trust/index.js';
@@ -173,37 +173,6 @@ describe('ZIP archives over the threshold, read in place', () => {
     expect(byName.get('hello-signed.jar')!.signatures.map((s) => s.verdict.status)).toEqual(['verified']);
     expect(byName.get('cut.jar')!.errors.map((e) => e.code)).toEqual(['MALFORMED_ZIP']);
     expect(byName.get('tampered.jar')!.signatures.map((s) => s.verdict.status)).not.toContain('verified');
-  });
-});
-
-describe('ImageHasher', () => {
-  it('equals computeImageHash for any chunking, signed and unsigned, every algorithm', async () => {
-    for (const path of [SIGNED_EXE, UNSIGNED_EXE]) {
-      for (const extra of [0, 3]) {
-        const bytes = new Uint8Array(Buffer.concat([await readFile(path), Buffer.alloc(extra, 7)]));
-        const layout = parsePeLayout(bytes);
-        for (const chunk of [1, 7, 4096, bytes.length]) {
-          const hasher = new ImageHasher(layout, ['SHA-256', 'SHA-1', 'MD5', 'SHA-384', 'SHA-512', 'GOST']);
-          for (let at = 0; at < bytes.length; at += chunk) hasher.update(bytes.subarray(at, at + chunk), at);
-          const digests = hasher.digests();
-          expect([...digests.keys()]).toEqual(['SHA-256', 'SHA-1', 'MD5', 'SHA-384', 'SHA-512']);
-          for (const [algorithm, digest] of digests) {
-            expect(Buffer.from(digest).toString('hex')).toBe(
-              Buffer.from(computeImageHash(bytes, layout, algorithm)).toString('hex'),
-            );
-          }
-        }
-      }
-    }
-  });
-
-  it('refuses chunks out of order and a digest before the end', async () => {
-    const bytes = new Uint8Array(await readFile(SIGNED_EXE));
-    const layout = parsePeLayout(bytes);
-    const hasher = new ImageHasher(layout, ['SHA-256']);
-    hasher.update(bytes.subarray(0, 10), 0);
-    expect(() => hasher.update(bytes.subarray(11, 20), 11)).toThrow(/fed at 11, expected 10/);
-    expect(() => hasher.digests()).toThrow(/fed 10 of/);
   });
 });
 
