@@ -6,12 +6,15 @@
  * Parameters (environment): BENCH_REPOS (default 40), BENCH_TAGS (10), BENCH_FILES (400),
  * BENCH_CONCURRENCY (8), BENCH_OUT (reports/bench.md), BENCH_ONLY (`registry` or `fs`: run one half, and
  * print without writing BENCH_OUT), BENCH_CPU_PROF (a folder: the full scans write V8 CPU profiles there),
- * BENCH_KEEP=1 (keep the registry data and tree, and print where).
+ * BENCH_KEEP=1 (keep the registry data and tree, and print where). BENCH_ONLY=real runs only the real-file
+ * and large-file sections (vendor PEs from .cache/vendor and the shared corpus; the large files cached by
+ * test/integration/large-files.test.ts under .cache/large-files).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import pLimit from 'p-limit';
@@ -417,6 +420,81 @@ async function fsBench(work: string): Promise<string[]> {
   ];
 }
 
+/** Real vendor-signed PEs we may read: Debian's signed EFI binaries, npm's signtool.exe, the signify corpus. */
+function realPes(): string[] {
+  const dirs = [
+    join(PROJECT_ROOT, '.cache', 'vendor'),
+    join(PROJECT_ROOT, '..', 'shared', 'corpus', 'authenticode', 'signify'),
+  ];
+  return dirs
+    .filter((d) => existsSync(d))
+    .flatMap((d) =>
+      readdirSync(d)
+        .filter((n) => /\.(exe|dll|sys|efi\.signed)$/.test(n))
+        .map((n) => join(d, n)),
+    );
+}
+
+/** Total wall time of running `cmd` once per file (as a user of the per-file tool would), median of three. */
+function perFileTotal(files: string[], command: (file: string) => string): number {
+  const once = () => {
+    const started = process.hrtime.bigint();
+    for (const f of files) execFileSync('sh', ['-c', `${command(f)} >/dev/null 2>&1 || true`]);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  return [once(), once(), once()].sort((a, b) => a - b)[1]!;
+}
+
+async function realFileBench(work: string): Promise<string[]> {
+  const pes = realPes();
+  if (pes.length === 0) return ['| real files: no vendor PEs (.cache/vendor, ../shared/corpus) | | |'];
+  const tree = await mkdtemp(join(work, 'real-'));
+  for (const [i, p] of pes.entries()) await copyFile(p, join(tree, `${i}-${p.split('/').pop()!}`));
+  const args = ['fs', tree, '-o', 'json'];
+  const runs = [{ run: await runCli(args) }, { run: await runCli(args) }, { run: await runCli(args) }];
+  const scanRun = median(runs).run;
+  const doc = JSON.parse(scanRun.stdout) as { targets: Array<{ signatures: unknown[] }> };
+  const osslMs = perFileTotal(pes, (f) => `osslsigncode verify -ignore-cdp -ignore-crl -in "${f}"`);
+  const sbMs = perFileTotal(pes, (f) => `sbverify --list "${f}"`);
+  const nodeMs = await timeCommand(process.execPath, ['-e', '0'], 5);
+  const one = join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe');
+  const oneMs = await timeCommand(process.execPath, [CLI, 'fs', one, '-o', 'json'], 7);
+  const sigs = doc.targets.reduce((a, t) => a + t.signatures.length, 0);
+  return [
+    `| real files: ${pes.length} vendor-signed PEs (.cache/vendor + shared corpus), ${doc.targets.length} targets, ${sigs} signatures | | |`,
+    `| sigscan whole process / osslsigncode verify once per file (total ${osslMs.toFixed(0)} ms) | ${scanRun.ms.toFixed(0)} ms = ${(scanRun.ms / osslMs).toFixed(2)}x | target <= 0.33x |`,
+    `| sigscan whole process / sbverify --list once per file (total ${sbMs.toFixed(0)} ms; lists, does not verify) | ${(scanRun.ms / sbMs).toFixed(2)}x | |`,
+    `| startup: sigscan fs one-signed.exe / node -e 0 | ${oneMs.toFixed(0)} ms / ${nodeMs.toFixed(0)} ms = ${(oneMs / nodeMs).toFixed(2)}x | target <= 3x + work |`,
+    ...(await largeFileBench()),
+  ];
+}
+
+/** The files test/integration/large-files.test.ts caches: peak RSS and time against sha256sum of the same bytes. */
+async function largeFileBench(): Promise<string[]> {
+  const cache = join(PROJECT_ROOT, '.cache', 'large-files');
+  const files = [
+    { path: join(cache, 'big-signed.exe'), root: join(cache, 'pki', 'ca.pem') },
+    { path: join(cache, 'jar', 'big-signed.jar'), root: join(cache, 'jar', 'signer.pem') },
+  ].filter((f) => existsSync(f.path));
+  if (files.length === 0) {
+    return ['| large files: none cached (run test/integration/large-files.test.ts once to make them) | | |'];
+  }
+  const rows: string[] = [];
+  for (const f of files) {
+    const size = statSync(f.path).size;
+    const scanRun = await runCli(['fs', f.path, '-o', 'json', '--trust-root', f.root]);
+    const doc = JSON.parse(scanRun.stdout) as {
+      targets: Array<{ signatures: Array<{ verdict: { status: string } }> }>;
+    };
+    const verdicts = doc.targets.flatMap((t) => t.signatures.map((s) => s.verdict.status)).join(', ');
+    const floorMs = await timeCommand('sha256sum', [f.path], 3);
+    rows.push(
+      `| large file ${f.path.split('/').pop()} (${(size / 2 ** 20).toFixed(0)} MiB; ${verdicts}): peak RSS; time / sha256sum ${floorMs.toFixed(0)} ms | ${scanRun.peakRssMb.toFixed(0)} MB; ${scanRun.ms.toFixed(0)} ms = ${(scanRun.ms / floorMs).toFixed(2)}x | RSS <= 300 MB flat |`,
+    );
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
   const work = await mkdtemp(join(tmpdir(), 'sigscan-bench-'));
@@ -427,14 +505,18 @@ async function main(): Promise<void> {
       '| measure | value | target |',
       '|---|---|---|',
       `| startup: sigscan --version / node -e 0 | ${version.toFixed(0)} ms / ${node.toFixed(0)} ms = ${(version / node).toFixed(2)}x | target <= 3x |`,
-      ...(ONLY === 'fs' ? [] : await registryBench(work)),
-      ...(ONLY === 'registry' ? [] : await fsBench(work)),
+      ...(ONLY === 'fs' || ONLY === 'real' ? [] : await registryBench(work)),
+      ...(ONLY === 'registry' || ONLY === 'real' ? [] : await fsBench(work)),
+      ...(ONLY === 'registry' || ONLY === 'fs' ? [] : await realFileBench(work)),
     ];
     const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     const text = [
       '# sigscan benchmark',
       '',
-      `Run: ${new Date().toISOString()} on ${machine}; concurrency ${CONCURRENCY}. Produced by \`npm run bench\`;`,
+      `Run: ${new Date().toISOString()} on ${machine}; load average at the end ${load}; concurrency ${CONCURRENCY}. Produced by \`npm run bench\`;`,
       'every figure is a ratio to a floor measured in the same run.',
       '',
       ...rows,

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 
-import { parse as parseYaml } from 'yaml';
 
 import { SigscanError } from '../errors.js';
 
@@ -91,6 +90,8 @@ export async function expandConfigFile(argv: string[], flags: Record<string, Fla
 async function readSettings(path: string): Promise<Array<[string, unknown]>> {
   let doc: unknown;
   try {
+    // Loaded only when a config file is read: most runs have none, and yaml costs start-up time.
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(await readFile(path, 'utf8'), { logLevel: 'error' });
   } catch (err) {
     throw new SigscanError('USAGE', `cannot read --config ${path}: ${(err as Error).message}`, {

@@ -56,6 +56,18 @@ export const authenticodeDetector: Detector = {
     return target.kind === 'file' && target.format === 'pe';
   },
   async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
+    const streamed = ctx.file?.authenticode;
+    if (streamed) {
+      if (!streamed.pe) throw streamed.error;
+      // A file too large to hold: read by ranges while it was hashed, with the image hashes of that pass.
+      const pe = streamed.pe;
+      yield* authenticodeEvidenceOf(pe, (algorithm) => {
+        const value = streamed.imageHashes.get(algorithm);
+        if (!value) throw new SigscanError('INTERNAL', `no ${algorithm} image hash was computed`);
+        return value;
+      });
+      return;
+    }
     const bytes = ctx.file?.bytes;
     if (!bytes)
       throw new SigscanError(
@@ -86,6 +98,23 @@ export function authenticodeEvidence(
   bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
 ): Evidence[] {
   const pe = readPeAuthenticode(bytes, bounds);
+  return authenticodeEvidenceOf(pe, (algorithm) => computeImageHash(bytes, pe.layout, algorithm));
+}
+
+/** The image hash algorithms the signatures of `pe` name, nested ones included. */
+export function imageHashAlgorithms(pe: PeAuthenticode): Set<string> {
+  const out = new Set<string>();
+  for (const { signature } of pe.signatures) {
+    for (const s of flattenSignatures(signature)) out.add(s.indirectData.digestAlgorithm);
+  }
+  return out;
+}
+
+/** Evidence from a parsed image; `computeHash` gives its image hash for an algorithm (called once each). */
+export function authenticodeEvidenceOf(
+  pe: PeAuthenticode,
+  computeHash: (algorithm: string) => Uint8Array,
+): Evidence[] {
   if (pe.table.records.length > 0 && pe.signatures.length === 0) {
     const types = pe.skippedRecords
       .map((r) => `0x${r.certificateType.toString(16).padStart(4, '0')}`)
@@ -100,7 +129,7 @@ export function authenticodeEvidence(
   const imageHash = (algorithm: string): Uint8Array => {
     let value = imageHashes.get(algorithm);
     if (!value) {
-      value = computeImageHash(bytes, pe.layout, algorithm);
+      value = computeHash(algorithm);
       imageHashes.set(algorithm, value);
     }
     return value;

@@ -1,3 +1,4 @@
+import type { PeAuthenticode } from '../formats/pe/index.js';
 import type { Evidence, SignatureFamily, Target } from '../model/index.js';
 import type { Descriptor, OciStore } from '../oci/types.js';
 import type { Limits } from '../util/limits.js';
@@ -26,8 +27,21 @@ export interface RepositoryDiscovery {
 export interface FileInput {
   /** Path on this machine, for opening. */
   absolutePath: string;
-  /** Whole file contents, read once and shared with the hashing. */
+  /**
+   * Whole file contents, read once and shared with the hashing. For a file over the streaming threshold
+   * (see `large`) this is read only when a detector asks for it, under the file-size limit.
+   */
   bytes: Uint8Array;
+  /**
+   * A PE image too large to hold: its headers and certificate table, read by ranges, and its image
+   * hashes (by algorithm) from the one pass that hashed the whole file.
+   */
+  authenticode?: { pe?: PeAuthenticode; error?: unknown; imageHashes: Map<string, Uint8Array> };
+  /**
+   * Set when the file was not held whole (over the streaming threshold): its size and modification time
+   * when it was hashed. A detector that reads it in place checks them, so it reads the bytes reported.
+   */
+  large?: { size: number; mtimeNs: bigint };
   /** Detached signature files found beside this file (fs scans); they are never targets themselves. */
   sidecars?: Sidecar[];
 }

@@ -7,6 +7,7 @@ import {
   readSigningBlock,
 } from '../formats/apk/index.js';
 import { analyzeJar, ENTRY_LIST_CAP, type JarAnalysis, type JarSignature } from '../formats/jar/index.js';
+import { ArchiveFile } from '../formats/zip/index.js';
 import type { DetectContext, Detector } from './detector.js';
 
 /** Raw bytes the trust layer needs to check a JAR signature; never serialised. */
@@ -32,8 +33,11 @@ export const jarDetector: Detector = {
   async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
     if (target.kind !== 'file') return;
     if (!ctx.file) throw new SigscanError('INTERNAL', `jar detector needs the contents of ${target.path}`);
-    const analysis = await analyzeJar(ctx.file.bytes, ctx.limits);
-    const schemes = target.format === 'apk' ? apkSchemesPresent(ctx.file.bytes) : undefined;
+    const analysis = ctx.file.large
+      ? await analyzeInPlace(ctx.file.absolutePath, ctx.file.large, ctx)
+      : await analyzeJar(ctx.file.bytes, ctx.limits);
+    // Large files are never APKs here (fs keeps APKs on the whole-file path).
+    const schemes = target.format === 'apk' && !ctx.file.large ? apkSchemesPresent(ctx.file.bytes) : undefined;
     for (const sig of analysis.signatures) {
       const evidence = toEvidence(analysis, sig);
       if (schemes) evidence.findings!.push(...strippedSchemes(sig, schemes));
@@ -74,6 +78,28 @@ function strippedSchemes(sig: JarSignature, present: Set<number>): Finding[] {
       severity: 'integrity' as const,
       message: `${sig.signatureFileName ?? sig.blockName} says X-Android-APK-Signed: ${sig.androidApkSigned}, but the APK Signature Scheme v${n} block is missing (stripped)`,
     }));
+}
+
+/**
+ * A JAR too large to hold, read by position. It must still be the file that was hashed for the report
+ * (same size and modification time), before and after the analysis.
+ */
+async function analyzeInPlace(
+  path: string,
+  hashed: { size: number; mtimeNs: bigint },
+  ctx: DetectContext,
+): Promise<JarAnalysis> {
+  const archive = ArchiveFile.open(path);
+  try {
+    const same = () =>
+      archive.size === hashed.size && archive.mtimeNs === hashed.mtimeNs && archive.unchanged();
+    if (!same()) throw new SigscanError('FILE_CHANGED', `${path} changed after it was hashed: not scanned`);
+    const analysis = await analyzeJar(archive, ctx.limits);
+    if (!same()) throw new SigscanError('FILE_CHANGED', `${path} changed while it was read: not scanned`);
+    return analysis;
+  } finally {
+    archive.close();
+  }
 }
 
 export function toEvidence(analysis: JarAnalysis, sig: JarSignature): Evidence {

@@ -106,6 +106,8 @@ export interface FsScanPlan extends CommonPlan {
   followSymlinks?: boolean;
   include?: string[];
   exclude?: string[];
+  /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
+  streamThreshold?: number;
 }
 
 export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
@@ -318,6 +320,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     scanErrors,
     counters,
     shard: plan.shard,
+    streamThreshold: plan.streamThreshold,
   });
   const run = await collect(
     jobs,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Stats } from 'node:fs';
+import { readFileSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, opendir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
@@ -9,6 +9,15 @@ import { hasApkSigningBlock } from '../formats/apk/index.js';
 import { looksLikeDeb } from '../formats/deb/index.js';
 import { looksLikeJar } from '../formats/jar/index.js';
 import { scriptStyle } from '../formats/script.js';
+import { ArchiveFile } from '../formats/zip/index.js';
+import {
+  checkTableSize,
+  headerBytesNeeded,
+  ImageHasher,
+  parsePeLayout,
+  readPeAuthenticodeParts,
+  type PeAuthenticode,
+} from '../formats/pe/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from './job.js';
@@ -16,7 +25,8 @@ import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
 import { storeTagJobs } from './registry.js';
 import type { Limits } from '../util/limits.js';
-import type { Sidecar } from '../detectors/detector.js';
+import { authenticodeBounds, imageHashAlgorithms } from '../detectors/authenticode.js';
+import type { FileInput, Sidecar } from '../detectors/detector.js';
 import { JobQueue } from './job-queue.js';
 import { nestedArchiveTargets } from './nested.js';
 import { OpenFile } from './open-file.js';
@@ -37,6 +47,8 @@ export interface FsSourceOptions {
   walkConcurrency?: number;
   /** Entries of one directory held in memory before it is streamed instead (default 10,000; tests lower it). */
   directoryBatch?: number;
+  /** PE images and ZIPs larger than this are read by ranges, never held whole (default STREAM_THRESHOLD; tests lower it). */
+  streamThreshold?: number;
 }
 
 /**
@@ -50,8 +62,15 @@ export const fsTestHooks: { afterRead?: (absolutePath: string) => void | Promise
 const QUEUE_CAPACITY = 1024;
 const WALK_CONCURRENCY = 4;
 const DIRECTORY_BATCH = 10_000;
-/** Chunk for hashing files too large to hold: one buffer, reused. */
+/** Chunk for hashing files too large to hold: two buffers, one read while the other is hashed. */
 const HASH_CHUNK = 1024 * 1024;
+/** PE images and ZIP archives over this size are never held whole: their structures are read by position. */
+export const STREAM_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * Headers further into the file than this are refused rather than read: the loader maps them from the
+ * first page, and no real image puts e_lfanew megabytes in.
+ */
+const MAX_PE_HEADER_BYTES = 16 * 1024 * 1024;
 
 /** What the walk saw but did not report as targets, for the summary. */
 export interface FsCounters {
@@ -386,6 +405,26 @@ function fileJob(
         }
         const opened = await fh.stat();
         const size = Number(opened.size);
+        if (kind === 'pe' && size > (opts.streamThreshold ?? STREAM_THRESHOLD)) {
+          const streamed = await streamPe(fh, opened, absolutePath, opts);
+          const target: FileTarget = {
+            kind: 'file',
+            path: displayPath,
+            size,
+            digest: streamed.digest,
+            format: 'pe',
+          };
+          const file = readOnDemand(absolutePath, streamed.digest, size, opts.limits.maxFileBytes, {
+            authenticode: streamed.authenticode,
+            large: { size, mtimeNs: opened.mtimeNs },
+            ...(sidecars?.length ? { sidecars } : {}),
+          });
+          return [{ target, context: { file } }];
+        }
+        // APKs stay on the whole-file path (under the file-size limit): the v2/v3 verifier reads bytes.
+        if (kind === 'zip' && expected !== 'apk' && size > (opts.streamThreshold ?? STREAM_THRESHOLD)) {
+          return await streamZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
+        }
         if (size > opts.limits.maxFileBytes) {
           // Too large to hold: hashed in one streaming pass so the report still names the file exactly.
           const digest = await hashStable(fh, opened, absolutePath);
@@ -512,6 +551,178 @@ async function hashStable(fh: OpenFile, opened: BigIntStats, path: string): Prom
   }
   await checkUnchanged(fh, opened, path);
   return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * A PE image too large to hold, in one pass: headers and certificate table by positional reads first, then
+ * every byte once, feeding the file's SHA-256 and the image hash of each algorithm its signatures name.
+ * A parse failure does not stop the hashing: it is handed to the detector, which throws it as it would
+ * have for the whole file, so the report is the same as for a file read whole.
+ */
+async function streamPe(
+  fh: OpenFile,
+  opened: BigIntStats,
+  path: string,
+  opts: FsSourceOptions,
+): Promise<{ digest: string; authenticode: NonNullable<FileInput['authenticode']> }> {
+  const size = Number(opened.size);
+  const readExact = async (position: number, length: number): Promise<Uint8Array> => {
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const n = await fh.read(out, at, length - at, position + at);
+      if (n === 0) throw changed(path, `it ended after ${position + at} of ${size} bytes`);
+      at += n;
+    }
+    return out;
+  };
+  let pe: PeAuthenticode | undefined;
+  let error: unknown;
+  try {
+    let head = await readExact(0, Math.min(size, 4096));
+    for (let need = headerBytesNeeded(head); need > head.length && head.length < size;) {
+      if (need > MAX_PE_HEADER_BYTES) {
+        throw new SigscanError(
+          'MALFORMED_PE',
+          `PE headers reach 0x${need.toString(16)}, past the first 16 MiB`,
+        );
+      }
+      head = await readExact(0, Math.min(size, need));
+      need = headerBytesNeeded(head);
+    }
+    const layout = parsePeLayout(head, size);
+    const bounds = authenticodeBounds(opts.limits);
+    const { offset, size: tableSize } = layout.certificateTable;
+    if (tableSize > 0) checkTableSize(tableSize, bounds);
+    const table = tableSize > 0 ? await readExact(offset, tableSize) : new Uint8Array(0);
+    pe = readPeAuthenticodeParts(layout, table, bounds);
+  } catch (err) {
+    if (err instanceof SigscanError && err.code === 'FILE_CHANGED') throw err;
+    error = err;
+  }
+  const imageHasher = pe ? new ImageHasher(pe.layout, imageHashAlgorithms(pe)) : undefined;
+  const digest = await hashPass(fh, opened, path, (chunk, position) => imageHasher?.update(chunk, position));
+  opts.counters.bytesRead += size;
+  const authenticode = pe
+    ? { pe, imageHashes: imageHasher!.digests() }
+    : { error, imageHashes: new Map<string, Uint8Array>() };
+  return { digest, authenticode };
+}
+
+/**
+ * SHA-256 of a file not held whole, in one pass that also hands each chunk to `onChunk` (other digests of
+ * the same bytes), with the same checks as readStable. The next chunk is read while this one is hashed.
+ */
+async function hashPass(
+  fh: OpenFile,
+  opened: BigIntStats,
+  path: string,
+  onChunk?: (chunk: Uint8Array, position: number) => void,
+): Promise<string> {
+  const size = Number(opened.size);
+  const hash = createHash('sha256');
+  const buffers = [new Uint8Array(HASH_CHUNK), new Uint8Array(HASH_CHUNK)];
+  const readChunk = (position: number, buffer: Uint8Array): Promise<number> =>
+    position < size
+      ? fh.read(buffer, 0, Math.min(HASH_CHUNK, size - position), position)
+      : Promise.resolve(0);
+  let position = 0;
+  let turn = 0;
+  let pending = readChunk(0, buffers[0]!);
+  while (position < size) {
+    const bytesRead = await pending;
+    if (bytesRead === 0) throw changed(path, `it ended after ${position} of ${size} bytes`);
+    const chunk = buffers[turn]!.subarray(0, bytesRead);
+    turn ^= 1;
+    pending = readChunk(position + bytesRead, buffers[turn]!);
+    hash.update(chunk);
+    onChunk?.(chunk, position);
+    position += bytesRead;
+  }
+  await pending;
+  await checkUnchanged(fh, opened, path);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * A ZIP too large to hold: read in place (central directory, local headers and entries by position), its
+ * digest from one streaming pass. The JAR detector opens it again the same way.
+ */
+async function streamZip(
+  fh: OpenFile,
+  opened: BigIntStats,
+  absolutePath: string,
+  displayPath: string,
+  expected: FileFormat | undefined,
+  opts: FsSourceOptions,
+  sidecars: Sidecar[] | undefined,
+): Promise<PreparedTarget[]> {
+  const size = Number(opened.size);
+  const archive = ArchiveFile.open(absolutePath);
+  try {
+    if (archive.size !== size || archive.mtimeNs !== opened.mtimeNs) {
+      throw changed(absolutePath, 'it was replaced while it was opened');
+    }
+    let jar = expected === 'jar';
+    if (!jar) {
+      try {
+        jar = await looksLikeJar(archive);
+      } catch {
+        jar = false;
+      }
+      if (!jar && !sidecars?.length) {
+        opts.counters.skipped++;
+        return [];
+      }
+    }
+    const digest = await hashPass(fh, opened, absolutePath);
+    opts.counters.bytesRead += size;
+    const format: FileFormat = jar ? 'jar' : 'blob';
+    const target: FileTarget = { kind: 'file', path: displayPath, size, digest, format };
+    const file = readOnDemand(absolutePath, digest, size, opts.limits.maxFileBytes, {
+      large: { size, mtimeNs: opened.mtimeNs },
+      ...(sidecars?.length ? { sidecars } : {}),
+    });
+    const own: PreparedTarget = { target, context: { file } };
+    if (format !== 'jar') return [own];
+    return [own, ...(await nestedArchiveTargets(archive, displayPath, absolutePath, opts.limits))];
+  } finally {
+    archive.close();
+  }
+}
+
+/**
+ * The file input of a file that was not held whole: `bytes` is read only if a detector asks (a sidecar
+ * signature over the whole file), under the size limit, and only if it still hashes to what was reported.
+ */
+function readOnDemand(
+  absolutePath: string,
+  digest: string,
+  size: number,
+  maxFileBytes: number,
+  rest: Omit<FileInput, 'absolutePath' | 'bytes'>,
+): FileInput {
+  let bytes: Uint8Array | undefined;
+  const file = { absolutePath, ...rest } as FileInput;
+  Object.defineProperty(file, 'bytes', {
+    enumerable: false,
+    get(): Uint8Array {
+      if (bytes) return bytes;
+      if (size > maxFileBytes) {
+        throw new SigscanError(
+          'FILE_TOO_LARGE',
+          `file is ${size} bytes, over the ${maxFileBytes}-byte limit`,
+        );
+      }
+      const read = new Uint8Array(readFileSync(absolutePath));
+      if (`sha256:${createHash('sha256').update(read).digest('hex')}` !== digest) {
+        throw changed(absolutePath, 'its bytes no longer hash to the digest reported');
+      }
+      bytes = read;
+      return bytes;
+    },
+  });
+  return file;
 }
 
 async function checkUnchanged(fh: OpenFile, opened: BigIntStats, path: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { describeError, SigscanError, type ErrorCode } from '../errors.js';
-import { openZip, type ZipArchive, type ZipEntry } from '../formats/zip/index.js';
+import { openZip, type ArchiveFile, type ZipArchive, type ZipEntry } from '../formats/zip/index.js';
 import { NESTED_SEPARATOR, type FileTarget } from '../model/index.js';
 import type { Limits } from '../util/limits.js';
 import type { PreparedTarget } from './job.js';
@@ -42,7 +42,7 @@ interface Walk {
  * ZIP). An archive that cannot be opened yields nothing here: its own target reports that.
  */
 export async function nestedArchiveTargets(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ArchiveFile,
   displayPath: string,
   absolutePath: string,
   limits: NestedLimits,
@@ -61,7 +61,7 @@ export async function nestedArchiveTargets(
   return walk.out;
 }
 
-async function collect(walk: Walk, bytes: Uint8Array, container: string, depth: number): Promise<void> {
+async function collect(walk: Walk, bytes: Uint8Array | ArchiveFile, container: string, depth: number): Promise<void> {
   const { limits } = walk;
   let zip: ZipArchive;
   try {

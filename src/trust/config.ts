@@ -2,7 +2,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { parse as parseYaml } from 'yaml';
 
 import { SigscanError } from '../errors.js';
 import { sha256Hex } from '../formats/der.js';
@@ -251,6 +250,8 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
 async function readConfigFile(path: string): Promise<TrustInput> {
   let doc: unknown;
   try {
+    // Loaded only when a config file is read: most runs have none, and yaml costs start-up time.
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(await readFile(path, 'utf8'), { logLevel: 'error' });
   } catch (err) {
     throw new SigscanError('USAGE', `cannot read --config ${path}: ${(err as Error).message}`, {

@@ -8,7 +8,7 @@ import {
   type TimestampInfo,
 } from '../cms.js';
 import type { ParsedCertificate } from '../x509.js';
-import { openZip, type ZipArchive, type ZipEntry } from '../zip/index.js';
+import { ArchiveFile, openZip, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import {
   digestAttributes,
   digestBytes,
@@ -152,8 +152,8 @@ function baseWithoutExtension(name: string): string {
 }
 
 /** True for a ZIP archive with a META-INF/MANIFEST.MF entry; never throws. */
-export async function looksLikeJar(bytes: Uint8Array): Promise<boolean> {
-  if (bytes.byteLength < 22) return false;
+export async function looksLikeJar(bytes: Uint8Array | ArchiveFile): Promise<boolean> {
+  if ((bytes instanceof ArchiveFile ? bytes.size : bytes.byteLength) < 22) return false;
   let zip: ZipArchive;
   try {
     // Sniffing reads no entry data, so size limits do not apply here; refusing an oversized archive is
@@ -182,7 +182,7 @@ function findManifest(zip: ZipArchive): ZipEntry | undefined {
  * returns no signatures. Throws SigscanError MALFORMED_ZIP for bytes that are not a readable ZIP.
  */
 export async function analyzeJar(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ArchiveFile,
   limits: JarLimits = DEFAULT_LIMITS,
 ): Promise<JarAnalysis> {
   const zip = await openZip(bytes, limits);

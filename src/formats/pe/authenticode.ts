@@ -174,7 +174,27 @@ export function readPeAuthenticode(
   bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
 ): PeAuthenticode {
   const layout = parsePeLayout(bytes);
-  const table = readCertificateTable(bytes, layout, bounds);
+  return readSignatures(layout, readCertificateTable(bytes, layout, bounds), bounds);
+}
+
+/**
+ * The same reading for a file held as its headers and certificate table only (files too large to hold):
+ * `layout` parsed from the file's first bytes (`headerBytesNeeded`) and the file size, `tableBytes`
+ * exactly the certificate table `layout` names (empty when it names none).
+ */
+export function readPeAuthenticodeParts(
+  layout: PeLayout,
+  tableBytes: Uint8Array,
+  bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
+): PeAuthenticode {
+  return readSignatures(layout, readCertificateRecords(tableBytes, layout, bounds), bounds);
+}
+
+function readSignatures(
+  layout: PeLayout,
+  table: CertificateTable,
+  bounds: AuthenticodeBounds,
+): PeAuthenticode {
   const signatures: PeAuthenticode['signatures'] = [];
   const skippedRecords: WinCertificateRecord[] = [];
   for (const record of table.records) {
@@ -198,22 +218,46 @@ export function readCertificateTable(
 ): CertificateTable {
   const { offset, size } = layout.certificateTable;
   if (size === 0) return { records: [], misaligned: false, bytesAfterTable: 0 };
+  checkTableSize(size, bounds);
+  if (offset + size > bytes.length)
+    throw new SigscanError('MALFORMED_PE', 'certificate table runs past the end of the file');
+  return readCertificateRecords(bytes.subarray(offset, offset + size), layout, bounds);
+}
+
+/** Refused before the table is read, so that a huge (or lying) size costs nothing. */
+export function checkTableSize(size: number, bounds: AuthenticodeBounds): void {
   if (size > bounds.maxTableBytes) {
     throw new SigscanError(
       'MALFORMED_PE',
       `certificate table is ${size} bytes (limit ${bounds.maxTableBytes})`,
     );
   }
+}
+
+/**
+ * The records of a certificate table given as exactly its bytes (`layout.certificateTable`), for files
+ * read by ranges; offsets in the records are file offsets.
+ */
+export function readCertificateRecords(
+  tableBytes: Uint8Array,
+  layout: PeLayout,
+  bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
+): CertificateTable {
+  const { offset, size } = layout.certificateTable;
+  if (size === 0) return { records: [], misaligned: false, bytesAfterTable: 0 };
+  checkTableSize(size, bounds);
+  if (tableBytes.length !== size) {
+    throw new SigscanError('INTERNAL', `certificate table given as ${tableBytes.length} bytes, not ${size}`);
+  }
   const end = offset + size;
-  if (end > bytes.length)
-    throw new SigscanError('MALFORMED_PE', 'certificate table runs past the end of the file');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength);
+  const at = (filePosition: number): number => filePosition - offset;
   const records: WinCertificateRecord[] = [];
   let pos = offset;
   while (pos + 8 <= end) {
-    const length = view.getUint32(pos, true);
+    const length = view.getUint32(at(pos), true);
     // Zero padding after the last record is not a record.
-    if (length === 0 && bytes.subarray(pos, end).every((b) => b === 0)) break;
+    if (length === 0 && tableBytes.subarray(at(pos)).every((b) => b === 0)) break;
     if (length < 8 || length > end - pos) {
       throw new SigscanError(
         'MALFORMED_PE',
@@ -224,21 +268,21 @@ export function readCertificateTable(
     if (records.length >= bounds.maxRecords) {
       throw new SigscanError('MALFORMED_PE', `more than ${bounds.maxRecords} WIN_CERTIFICATE records`);
     }
-    const content = bytes.subarray(pos + 8, pos + length);
+    const content = tableBytes.subarray(at(pos + 8), at(pos + length));
     const aligned = Math.min(pos + Math.ceil(length / 8) * 8, end);
     records.push({
       index: records.length,
       offset: pos,
       length,
-      revision: view.getUint16(pos + 4, true),
-      certificateType: view.getUint16(pos + 6, true),
+      revision: view.getUint16(at(pos + 4), true),
+      certificateType: view.getUint16(at(pos + 6), true),
       content,
       afterContentInfo: afterFirstElement(content),
-      alignment: bytes.subarray(pos + length, aligned),
+      alignment: tableBytes.subarray(at(pos + length), at(aligned)),
     });
     pos += Math.ceil(length / 8) * 8;
   }
-  return { records, misaligned: size % 8 !== 0, bytesAfterTable: bytes.length - end };
+  return { records, misaligned: size % 8 !== 0, bytesAfterTable: layout.fileSize - end };
 }
 
 /** What follows the first BER element of a record's content; undefined when none can be delimited. */

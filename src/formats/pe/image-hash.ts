@@ -62,3 +62,58 @@ export function computeImageHash(bytes: Uint8Array, layout: PeLayout, algorithm:
   }
   return new Uint8Array(hash.digest());
 }
+
+/**
+ * The image hash of a file too large to hold, fed chunk by chunk in file order during the one pass that
+ * also hashes the whole file: each chunk is cut to the ranges of `imageHashRanges`. Gives the same
+ * digests as `computeImageHash` over the same bytes, for every algorithm asked at once.
+ */
+export class ImageHasher {
+  private readonly ranges: Array<[number, number]>;
+  private readonly hashes = new Map<string, Hash>();
+  private next = 0;
+
+  constructor(
+    private readonly layout: PeLayout,
+    algorithms: Iterable<string>,
+  ) {
+    this.ranges = imageHashRanges(layout);
+    for (const algorithm of algorithms) {
+      const nodeName = NODE_HASH_NAMES[algorithm];
+      if (nodeName && !this.hashes.has(algorithm)) this.hashes.set(algorithm, createHash(nodeName));
+    }
+  }
+
+  /** `chunk` holds the file's bytes from `position`; chunks must come in order, without gaps. */
+  update(chunk: Uint8Array, position: number): void {
+    if (position !== this.next) {
+      throw new SigscanError('INTERNAL', `image hash fed at ${position}, expected ${this.next}`);
+    }
+    this.next = position + chunk.length;
+    if (this.hashes.size === 0) return;
+    for (const [start, end] of this.ranges) {
+      const from = Math.max(start, position);
+      const to = Math.min(end, this.next);
+      if (to <= from) continue;
+      const piece = chunk.subarray(from - position, to - position);
+      for (const hash of this.hashes.values()) hash.update(piece);
+    }
+  }
+
+  /** Digests by algorithm name; only those `isSupportedImageHashAlgorithm` accepts are present. */
+  digests(): Map<string, Uint8Array> {
+    if (this.next !== this.layout.fileSize) {
+      throw new SigscanError('INTERNAL', `image hash fed ${this.next} of ${this.layout.fileSize} bytes`);
+    }
+    const out = new Map<string, Uint8Array>();
+    const padding =
+      this.layout.certificateTable.size === 0 && this.layout.fileSize % 8 !== 0
+        ? new Uint8Array(8 - (this.layout.fileSize % 8))
+        : undefined;
+    for (const [algorithm, hash] of this.hashes) {
+      if (padding) hash.update(padding);
+      out.set(algorithm, new Uint8Array(hash.digest()));
+    }
+    return out;
+  }
+}

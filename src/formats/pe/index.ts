@@ -1,5 +1,11 @@
-export { looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
-export { computeImageHash, imageHashRanges, isSupportedImageHashAlgorithm, sipHash } from './image-hash.js';
+export { headerBytesNeeded, looksLikePe, parsePeLayout, type PeLayout, type PeSection } from './pe-file.js';
+export {
+  computeImageHash,
+  imageHashRanges,
+  ImageHasher,
+  isSupportedImageHashAlgorithm,
+  sipHash,
+} from './image-hash.js';
 export {
   AUTHENTICODE_OID,
   DEFAULT_AUTHENTICODE_BOUNDS,
@@ -8,8 +14,10 @@ export {
   flattenSignatures,
   isPeImageDataType,
   parseAuthenticodeSignature,
+  checkTableSize,
   readCertificateTable,
   readPeAuthenticode,
+  readPeAuthenticodeParts,
   signerAlgorithmName,
   type AuthenticodeBounds,
   type AuthenticodeSignature,

@@ -54,8 +54,13 @@ export function looksLikePe(bytes: Uint8Array): boolean {
   return peOffset + 4 <= bytes.length && view.getUint32(peOffset, true) === 0x00004550;
 }
 
-export function parsePeLayout(bytes: Uint8Array): PeLayout {
-  if (bytes.length < 0x40) malformed(`file is ${bytes.length} bytes, too short for a DOS header`);
+/**
+ * Parses the headers of a PE image. `bytes` is the whole file, or for a file too large to hold, its first
+ * `headerBytesNeeded(...)` bytes with `fileSize` the real length: sections and the certificate table are
+ * only checked against the file length, never read here.
+ */
+export function parsePeLayout(bytes: Uint8Array, fileSize: number = bytes.length): PeLayout {
+  if (bytes.length < 0x40) malformed(`file is ${fileSize} bytes, too short for a DOS header`);
   if (bytes[0] !== 0x4d || bytes[1] !== 0x5a) malformed('no MZ signature: not a PE file');
   const view = viewOf(bytes);
   const buffer = bytes.buffer as ArrayBuffer;
@@ -102,7 +107,7 @@ export function parsePeLayout(bytes: Uint8Array): PeLayout {
   const sections: PeSection[] = [];
   sectionHeaders.forEach((s) => {
     sections.push({ name: s.name, pointerToRawData: s.pointerToRawData, sizeOfRawData: s.sizeOfRawData });
-    if (s.sizeOfRawData > 0 && s.pointerToRawData + s.sizeOfRawData > bytes.length) {
+    if (s.sizeOfRawData > 0 && s.pointerToRawData + s.sizeOfRawData > fileSize) {
       malformed(`section ${JSON.stringify(s.name)} runs past the end of the file (truncated?)`);
     }
   });
@@ -114,10 +119,10 @@ export function parsePeLayout(bytes: Uint8Array): PeLayout {
   // A table that overlaps the headers or a section is still read: it is a signature the trust layer
   // must call invalid (certificateTablePlacement), not a file that cannot be parsed.
   if (certificateTable.size > 0) {
-    if (certificateTable.offset + certificateTable.size > bytes.length) {
+    if (certificateTable.offset + certificateTable.size > fileSize) {
       malformed(
         `certificate table [0x${certificateTable.offset.toString(16)}, +${certificateTable.size}) ` +
-          `runs past the end of the ${bytes.length}-byte file`,
+          `runs past the end of the ${fileSize}-byte file`,
       );
     }
   }
@@ -134,8 +139,24 @@ export function parsePeLayout(bytes: Uint8Array): PeLayout {
     certificateDirectoryOffset,
     certificateTable,
     sections,
-    fileSize: bytes.length,
+    fileSize,
   };
+}
+
+/**
+ * How many leading bytes `parsePeLayout` reads of a file whose first bytes are `prefix`: the DOS header,
+ * then the COFF header at e_lfanew, then the optional header and section table it sizes. Less than all
+ * the prefix reaches far enough to tell: callers read that many and ask again (at most three rounds).
+ */
+export function headerBytesNeeded(prefix: Uint8Array): number {
+  if (prefix.length < 0x40) return 0x40;
+  const view = viewOf(prefix);
+  const peHeaderOffset = view.getUint32(0x3c, true);
+  const coffEnd = peHeaderOffset + 4 + COFF_HEADER_SIZE;
+  if (prefix.length < coffEnd) return coffEnd;
+  const optionalHeaderSize = view.getUint16(peHeaderOffset + 4 + 16, true);
+  const sections = Math.min(view.getUint16(peHeaderOffset + 4 + 2, true), MAX_SECTIONS + 1);
+  return coffEnd + optionalHeaderSize + sections * SECTION_HEADER_SIZE;
 }
 
 function viewOf(bytes: Uint8Array): DataView {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 
 /** Thrown for data that does not decode as declared; the reader wraps it with the entry's name. */
@@ -80,11 +81,45 @@ export async function* decodeStream(
   if (seen < size) throw notEnough(size, seen);
 }
 
+/**
+ * As decodeStream, for compressed data read from a file chunk by chunk (`compressedLength` bytes in all,
+ * after clipping to the file): neither the compressed nor the expanded entry is ever held whole.
+ */
+export async function* decodeChunks(
+  compressed: () => AsyncIterable<Buffer>,
+  compressedLength: number,
+  method: number,
+  size: number,
+): AsyncGenerator<Buffer> {
+  checkMethod(method);
+  if (method === STORED) {
+    if (compressedLength !== size) storedData(Buffer.alloc(0), size, compressedLength);
+    yield* compressed();
+    return;
+  }
+  const input = Readable.from(compressed(), { objectMode: false });
+  const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK_BYTES });
+  input.on('error', (err) => inflater.destroy(err));
+  input.pipe(inflater);
+  let seen = 0;
+  try {
+    for await (const chunk of inflater as AsyncIterable<Buffer>) {
+      seen += chunk.length;
+      if (seen > size) throw tooMany(size, seen);
+      yield chunk;
+    }
+  } finally {
+    input.destroy();
+    inflater.destroy();
+  }
+  if (seen < size) throw notEnough(size, seen);
+}
+
 /** A stored entry is its data: the two sizes in the header must agree. */
-function storedData(compressed: Buffer, size: number): Buffer {
-  if (compressed.length !== size) {
+function storedData(compressed: Buffer, size: number, compressedLength = compressed.length): Buffer {
+  if (compressedLength !== size) {
     throw new ZipFormatError(
-      `stored entry declares ${compressed.length} compressed bytes but ${size} uncompressed`,
+      `stored entry declares ${compressedLength} compressed bytes but ${size} uncompressed`,
     );
   }
   return compressed;

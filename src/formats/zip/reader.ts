@@ -2,7 +2,8 @@ import yauzl from 'yauzl';
 
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
-import { decodeStream, decodeSync } from './entry-data.js';
+import { ArchiveFile, PagedBytes, type ByteView } from './archive-file.js';
+import { decodeChunks, decodeStream, decodeSync } from './entry-data.js';
 import { readingDisagreements } from './structure.js';
 
 /** The subset of Limits the ZIP reader enforces. */
@@ -76,20 +77,25 @@ export interface ZipArchive {
 const utf8 = new TextDecoder('utf-8');
 
 /**
- * Opens a ZIP held in memory. The central directory is authoritative (prepended stubs and stale local
+ * Opens a ZIP held in memory, or read in place from an ArchiveFile (files too large to hold: the same
+ * checks, entry data read by position and large entries streamed from the file). The central directory is authoritative (prepended stubs and stale local
  * headers do not change what we see); encrypted entries and archives over the limits are refused before
  * any entry data is read.
  */
 export async function openZip(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ArchiveFile,
   limits: ZipLimits,
   options: ZipReadOptions = {},
 ): Promise<ZipArchive> {
-  if (bytes.byteLength === 0) throw new SigscanError('MALFORMED_ZIP', 'empty file: not a ZIP archive');
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = bytes instanceof ArchiveFile ? bytes.size : bytes.byteLength;
+  if (size === 0) throw new SigscanError('MALFORMED_ZIP', 'empty file: not a ZIP archive');
+  const data: EntryData =
+    bytes instanceof ArchiveFile
+      ? fileData(bytes)
+      : memoryData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   let structure = structures.get(bytes);
   if (!structure) {
-    structure = { directory: readCentralDirectory(buffer, limits) };
+    structure = { directory: readCentralDirectory(bytes, limits) };
     structures.set(bytes, structure);
   }
   const { zip, raw, centralDirectoryOffset } = await structure.directory;
@@ -97,9 +103,42 @@ export async function openZip(
   // read, so that an archive over them costs nothing more.
   if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
   const entries = raw.map((e, index) => toEntry(e, index, limits));
-  structure.headers ??= readLocalHeaders(buffer, zip, raw, centralDirectoryOffset);
+  structure.headers ??= readLocalHeaders(data.view, zip, raw, centralDirectoryOffset);
   const { dataStarts, mismatches, ambiguities } = await structure.headers;
-  return new MemoryZip(buffer, raw, dataStarts, entries, mismatches, ambiguities, limits, options);
+  return new MemoryZip(data, raw, dataStarts, entries, mismatches, ambiguities, limits, options);
+}
+
+/** Where entry data comes from: the bytes in memory, or the file by position. */
+interface EntryData {
+  /** For the structure checks. */
+  view: ByteView;
+  /** [start, end) clipped to the archive; a view for memory, a fresh read for a file. */
+  slice(start: number, end: number): Buffer;
+  /** Whether `slice` of this many bytes costs nothing (a view), so small entries may be decoded at once. */
+  held: boolean;
+  chunks(start: number, end: number): AsyncIterable<Buffer>;
+}
+
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
+function memoryData(buffer: Buffer): EntryData {
+  return {
+    view: buffer,
+    held: true,
+    slice: (start, end) => buffer.subarray(start, end),
+    chunks: async function* (start, end) {
+      yield buffer.subarray(start, end);
+    },
+  };
+}
+
+function fileData(file: ArchiveFile): EntryData {
+  return {
+    view: new PagedBytes(file),
+    held: false,
+    slice: (start, end) => file.slice(start, end),
+    chunks: (start, end) => file.chunks(start, end, FILE_CHUNK_BYTES),
+  };
 }
 
 /**
@@ -108,7 +147,7 @@ export async function openZip(
  * local header again costs more than the signature checks on JARs of thousands of classes. Weak, so an
  * entry lives exactly as long as the bytes it describes.
  */
-const structures = new WeakMap<Uint8Array, ZipStructure>();
+const structures = new WeakMap<Uint8Array | ArchiveFile, ZipStructure>();
 
 interface ZipStructure {
   directory: Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }>;
@@ -120,16 +159,20 @@ interface ZipStructure {
 // than the inflating on JARs of thousands of small classes. Over a buffer, yauzl holds no descriptor, so
 // the ZipFile is kept with the structure rather than closed.
 async function readCentralDirectory(
-  buffer: Buffer,
+  bytes: Uint8Array | ArchiveFile,
   limits: ZipLimits,
 ): Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }> {
   let zip: yauzl.ZipFile;
+  const options = { lazyEntries: true, autoClose: false, decodeStrings: false };
   try {
-    zip = await yauzl.fromBufferPromise(buffer, {
-      lazyEntries: true,
-      autoClose: false,
-      decodeStrings: false,
-    });
+    // Over a file yauzl is given the descriptor and told not to close it: its opener owns it.
+    zip =
+      bytes instanceof ArchiveFile
+        ? await yauzl.fromFdPromise(bytes.descriptor, options)
+        : await yauzl.fromBufferPromise(
+            Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+            options,
+          );
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `not a readable ZIP archive: ${(cause as Error).message}`, {
       cause,
@@ -165,7 +208,7 @@ async function readCentralDirectory(
 /** Where each entry's data starts; apksig rejects archives whose local headers disagree with the central
  * directory, and we report them. */
 async function readLocalHeaders(
-  buffer: Buffer,
+  buffer: ByteView,
   zip: yauzl.ZipFile,
   raw: readonly RawEntry[],
   centralDirectoryOffset: number,
@@ -250,7 +293,9 @@ function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {
 
 /** What decoding one entry needs. */
 interface Source {
-  compressed: Buffer;
+  /** Where the compressed data lies in the archive: [start, end). */
+  start: number;
+  end: number;
   compressionMethod: number;
   uncompressedSize: number;
 }
@@ -263,7 +308,7 @@ class MemoryZip implements ZipArchive {
   private closed = false;
 
   constructor(
-    private buffer: Buffer,
+    private data: EntryData | undefined,
     private readonly raw: readonly RawEntry[],
     /** Where each entry's compressed data starts, by entry index. */
     private readonly dataStarts: readonly number[],
@@ -293,11 +338,11 @@ class MemoryZip implements ZipArchive {
   async read(entry: ZipEntry, maxBytes?: number): Promise<Uint8Array> {
     const source = this.begin(entry, maxBytes);
     const size = source.uncompressedSize;
-    if (size <= this.syncReadMaxBytes) {
-      const data = this.decodeSync(entry, source);
+    if (this.decodesAtOnce(source)) {
+      const { data, compressed } = this.decodeSync(entry, source);
       // A fresh, exactly sized array, as callers may keep it (nested archives are scanned from it): never
       // a view of the archive or of zlib's shared pool.
-      return data.byteOffset === 0 && data.buffer.byteLength === size && data !== source.compressed
+      return data.byteOffset === 0 && data.buffer.byteLength === size && data !== compressed
         ? new Uint8Array(data.buffer, 0, size)
         : new Uint8Array(data);
     }
@@ -313,11 +358,20 @@ class MemoryZip implements ZipArchive {
 
   async *stream(entry: ZipEntry, maxBytes?: number): AsyncIterable<Uint8Array> {
     const source = this.begin(entry, maxBytes);
-    if (source.uncompressedSize <= this.syncReadMaxBytes) {
-      yield this.decodeSync(entry, source);
+    if (this.decodesAtOnce(source)) {
+      yield this.decodeSync(entry, source).data;
       return;
     }
     yield* this.decodeStream(entry, source);
+  }
+
+  /**
+   * Small entries are decoded in one call. From a file the compressed bytes must be read first, so their
+   * size counts too: a small entry may declare a huge compressed size.
+   */
+  private decodesAtOnce(source: Source): boolean {
+    if (source.uncompressedSize > this.syncReadMaxBytes) return false;
+    return this.data!.held || source.end - source.start <= this.syncReadMaxBytes;
   }
 
   /**
@@ -327,7 +381,7 @@ class MemoryZip implements ZipArchive {
    * parsed, not from the caller's ZipEntry object, which is plain mutable data.
    */
   private begin(entry: ZipEntry, maxBytes: number | undefined): Source {
-    if (this.closed) throw new SigscanError('INTERNAL', 'ZIP archive already closed');
+    if (this.closed || !this.data) throw new SigscanError('INTERNAL', 'ZIP archive already closed');
     const raw = this.raw[entry.index];
     const start = this.dataStarts[entry.index];
     if (!raw || start === undefined || this.entries[entry.index] !== entry) {
@@ -339,23 +393,39 @@ class MemoryZip implements ZipArchive {
     }
     this.reserve(entry, size);
     return {
-      compressed: this.buffer.subarray(start, start + raw.compressedSize),
+      start,
+      end: start + raw.compressedSize,
       compressionMethod: raw.compressionMethod,
       uncompressedSize: size,
     };
   }
 
-  private decodeSync(entry: ZipEntry, source: Source): Buffer {
+  private decodeSync(entry: ZipEntry, source: Source): { data: Buffer; compressed: Buffer } {
     try {
-      return decodeSync(source.compressed, source.compressionMethod, source.uncompressedSize);
+      const compressed = this.data!.slice(source.start, source.end);
+      return { data: decodeSync(compressed, source.compressionMethod, source.uncompressedSize), compressed };
     } catch (cause) {
       throw corrupt(entry, cause);
     }
   }
 
   private async *decodeStream(entry: ZipEntry, source: Source): AsyncGenerator<Buffer> {
+    const data = this.data!;
     try {
-      yield* decodeStream(source.compressed, source.compressionMethod, source.uncompressedSize);
+      if (data.held) {
+        yield* decodeStream(
+          data.slice(source.start, source.end),
+          source.compressionMethod,
+          source.uncompressedSize,
+        );
+      } else {
+        yield* decodeChunks(
+          () => data.chunks(source.start, source.end),
+          Math.max(0, Math.min(source.end, data.view.length) - source.start),
+          source.compressionMethod,
+          source.uncompressedSize,
+        );
+      }
     } catch (cause) {
       throw corrupt(entry, cause);
     }
@@ -375,8 +445,8 @@ class MemoryZip implements ZipArchive {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Entries and names stay usable; only the archive's bytes are let go.
-    this.buffer = Buffer.alloc(0);
+    // Entries and names stay usable; only the archive's bytes are let go (a file's opener closes it).
+    this.data = undefined;
   }
 }
 

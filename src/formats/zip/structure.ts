@@ -19,6 +19,7 @@
  */
 
 import { signingBlockStart } from '../apk/signing-block.js';
+import type { ByteView } from './archive-file.js';
 
 const END_SIG = 0x06054b50;
 const END_SIZE = 22;
@@ -57,7 +58,7 @@ export interface OffsetReading {
  * Messages name the structure; the order is end records first, then the central directory, then the
  * entries' layout, so the first one explains the root cause.
  */
-export function readingDisagreements(buffer: Buffer, reading: OffsetReading): string[] {
+export function readingDisagreements(buffer: ByteView, reading: OffsetReading): string[] {
   const out: string[] = [];
   const jdk = jdkCentralDirectory(buffer, out);
   if (!jdk) return out;
@@ -89,7 +90,7 @@ interface JdkDirectory {
 }
 
 /** ZipFile.Source.findEND + the start of initCEN, on an archive yauzl has already opened. */
-function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | undefined {
+function jdkCentralDirectory(buffer: ByteView, out: string[]): JdkDirectory | undefined {
   const endpos = findEnd(buffer);
   if (endpos === undefined) {
     out.push('no end-of-central-directory record whose comment runs to the end of the file');
@@ -140,7 +141,7 @@ function jdkCentralDirectory(buffer: Buffer, out: string[]): JdkDirectory | unde
 }
 
 /** The last END signature whose declared comment ends exactly at the end of the file. */
-function findEnd(buffer: Buffer): number | undefined {
+function findEnd(buffer: ByteView): number | undefined {
   const lowest = Math.max(0, buffer.length - END_SIZE - MAGIC16);
   for (let i = buffer.length - END_SIZE; i >= lowest; i--) {
     if (buffer.readUInt32LE(i) !== END_SIG) continue;
@@ -151,7 +152,7 @@ function findEnd(buffer: Buffer): number | undefined {
 }
 
 /** ZipFile.Source.countCENHeaders: headers until the directory's size runs out, and where they end. */
-function countHeaders(buffer: Buffer, cenpos: number, cenlen: number): { count: number; end: number } {
+function countHeaders(buffer: ByteView, cenpos: number, cenlen: number): { count: number; end: number } {
   let count = 0;
   let p = 0;
   while (p + CEN_SIZE <= cenlen && cenpos + p + CEN_SIZE <= buffer.length) {
@@ -172,7 +173,7 @@ function countHeaders(buffer: Buffer, cenpos: number, cenlen: number): { count: 
  * (ZipInputStream, JarInputStream) parses them as entries when they hold a local header, and sees an
  * entry twice when two overlap.
  */
-function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): string[] {
+function layoutGaps(buffer: ByteView, reading: OffsetReading, cenpos: number): string[] {
   const entries = [...reading.entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
   const problems: string[] = [];
   let expected = 0;
@@ -181,14 +182,16 @@ function layoutGaps(buffer: Buffer, reading: OffsetReading, cenpos: number): str
     const entry = entries[i];
     // An APK Signing Block (v2/v3) sits between the last entry and the central directory by design: the
     // bytes it fills exactly are no gap; anything before it still is.
-    const block = entry ? undefined : signingBlockStart(buffer, cenpos);
+    // Archives read in place (over the streaming threshold) are never APKs to the fs source, so a block
+    // there stays a gap: refused, not read.
+    const block = entry || !(buffer instanceof Uint8Array) ? undefined : signingBlockStart(buffer, cenpos);
     const start = entry ? entry.localHeaderOffset : (block ?? cenpos);
     const what = entry
       ? `the local header of ${entry.name}`
       : block === undefined
         ? 'the central directory'
         : 'the APK Signing Block';
-    if (block !== undefined && apkSignerPadding(buffer, expected, block)) expected = block;
+    if (block !== undefined && apkSignerPadding(buffer as unknown as Buffer, expected, block)) expected = block;
     if (start > expected) {
       problems.push(`${start - expected} bytes between ${previous} and ${what} belong to no entry`);
     } else if (start < expected) {
@@ -228,7 +231,7 @@ function apkSignerPadding(buffer: Buffer, from: number, blockOffset: number): bo
  * written; when none does, the shortest, so the gap or overlap is reported.
  */
 function descriptorLength(
-  buffer: Buffer,
+  buffer: ByteView,
   entry: OffsetReading['entries'][number],
   dataEnd: number,
   next: number,

@@ -10,7 +10,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openZip, type ZipLimits } from '../../../src/formats/zip/index.js';
+import { ArchiveFile, openZip, type ZipLimits } from '../../../src/formats/zip/index.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { readBytes, removeDir, tempDir } from '../../helpers/jar/index.js';
@@ -24,10 +24,34 @@ const LIMITS: Array<[string, ZipLimits]> = [
   ['budget 5000 bytes', { ...DEFAULT_LIMITS, maxArchiveUncompressedBytes: 5000 }],
 ];
 
-/** Both ways of reading: expanded at once when small (the default), and everything streamed. */
+/** Archives written to disk for the in-place reader, closed after all tests. */
+const opened: ArchiveFile[] = [];
+let inPlaceCount = 0;
+function inPlace(bytes: Uint8Array): ArchiveFile {
+  const path = join(inPlaceDir, `${inPlaceCount++}.zip`);
+  writeFileSync(path, bytes);
+  const file = ArchiveFile.open(path);
+  opened.push(file);
+  return file;
+}
+let inPlaceDir: string;
+beforeAll(() => {
+  inPlaceDir = tempDir('sigscan-zip-inplace-');
+});
+afterAll(() => {
+  for (const file of opened) file.close();
+  removeDir(inPlaceDir);
+});
+
+/**
+ * Every way of reading: expanded at once when small (the default), everything streamed, and both again
+ * from the file in place (archives too large to hold are read that way).
+ */
 const READERS = [
   ['default', (b: Uint8Array, l: ZipLimits) => openZip(b, l)],
   ['streamed', (b: Uint8Array, l: ZipLimits) => openZip(b, l, { syncReadMaxBytes: 0 })],
+  ['in place', (b: Uint8Array, l: ZipLimits) => openZip(inPlace(b), l)],
+  ['in place, streamed', (b: Uint8Array, l: ZipLimits) => openZip(inPlace(b), l, { syncReadMaxBytes: 0 })],
 ] as const;
 
 async function expectSameAsYauzl(bytes: Uint8Array, limitSets = LIMITS): Promise<void> {
