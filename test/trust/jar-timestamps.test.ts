@@ -10,7 +10,7 @@
  *   exempts SHA-1 from jdk.jar.disabledAlgorithms when before 2019-01-01.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -494,4 +494,43 @@ describe('jdk.certpath.disabledAlgorithms on the TSA chain', () => {
       'certificate CN=Jar TSA SHA1 Certified Signer,O=Sigscan Tests is signed with SHA-1 (rule "SHA1 usage SignedJAR & denyAfter 2019-01-01", checked at 2026-11-21T00:00:00.000Z)',
     );
   });
+});
+
+/**
+ * A second RFC 3161 token, as a second signatureTimeStampToken attribute or a second value of the one
+ * attribute (pkijs surgery on jarsigner -tsa output; the signature itself is untouched, the tokens are
+ * unsigned attributes): the JDK's PKCS9Attributes refuses both, so jarsigner treats the jar as unsigned.
+ */
+async function withTwoTokens(name: string, from: string, mode: 'attributes' | 'values'): Promise<string> {
+  const path = join(dir, name);
+  copyFileSync(from, path);
+  const blockName = 'META-INF/EXPIRED.RSA';
+  const block = execFileSync('unzip', ['-p', path, blockName]);
+  const ci = pkijs.ContentInfo.fromBER(toArrayBuffer(block));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const attrs = sd.signerInfos[0]!.unsignedAttrs!.attributes;
+  const token = attrs.find((a) => a.type === '1.2.840.113549.1.9.16.2.14')!;
+  if (mode === 'attributes') attrs.push(new pkijs.Attribute({ type: token.type, values: token.values }));
+  else token.values = [...token.values, ...token.values];
+  const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
+  const tree = join(dir, `${name}-tree`);
+  mkdirSync(join(tree, 'META-INF'), { recursive: true });
+  writeFileSync(join(tree, blockName), Buffer.from(out.toSchema().toBER()));
+  await run('zip', ['-q', path, blockName], { cwd: tree });
+  return path;
+}
+
+describe('several RFC 3161 tokens on one JAR signer', () => {
+  it.each(['attributes', 'values'] as const)(
+    'two tokens as two %s: jarsigner treats the jar as unsigned; invalid/TIMESTAMP_AMBIGUOUS',
+    async (mode) => {
+      const path = await withTwoTokens(`two-${mode}.jar`, jars['expired']!, mode);
+      const tool = jarsignerVerifyStrict(path, trustBoth);
+      expect(tool.passed).toBe(false);
+      expect(tool.output).toContain('the jar will be treated as unsigned');
+      const v = await verdict(path, { tsaRoots: [tsaRootPem] });
+      expect(v).toMatchObject({ status: 'invalid', code: 'TIMESTAMP_AMBIGUOUS' });
+      expect(v.message).toContain('carries 2 RFC 3161 timestamp tokens');
+    },
+  );
 });

@@ -2,6 +2,7 @@ import type { JarEvidenceMaterial } from '../../detectors/jar.js';
 import {
   parseSignedData,
   signerTimestamps,
+  unsignedAttributeValues,
   type SignerInfoView,
   type TimestampInfo,
 } from '../../formats/cms.js';
@@ -85,7 +86,15 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const coverage = unsignedEntries(evidence);
   if (coverage) return coverage;
 
-  const stamp = rfc3161Timestamp(signer, certificates);
+  const tokens = unsignedAttributeValues(signer.signerInfo, TIMESTAMP_TOKEN_OID).length;
+  if (tokens > 1) {
+    return invalid(
+      'TIMESTAMP_AMBIGUOUS',
+      `the ${what} by ${who} carries ${tokens} RFC 3161 timestamp tokens; the JDK refuses a duplicate or ` +
+        'multi-valued signatureTimeStampToken attribute (PKCS9Attributes) and treats the jar as unsigned',
+    );
+  }
+  const stamp = tokens === 1 ? rfc3161Timestamp(signer, certificates) : undefined;
   let ts: TimestampCheck | undefined;
   if (stamp) {
     ts = await verifyTimestamp({
@@ -244,6 +253,14 @@ function chainFailure(
       );
   }
 }
+
+/**
+ * The one place the JDK reads a JAR signer's time: the PKCS #9 signatureTimeStampToken attribute. Its
+ * PKCS9Attributes parser fails the whole block on a second such attribute or a second value ("not
+ * parsable", jar treated as unsigned), and Microsoft's 1.3.6.1.4.1.311.3.3.1 token is not read at all,
+ * so neither may give sigscan a time the JDK would not see.
+ */
+const TIMESTAMP_TOKEN_OID = '1.2.840.113549.1.9.16.2.14';
 
 /** The RFC 3161 token, if any; PKCS #9 countersignatures are not looked at (the JDK ignores them). */
 function rfc3161Timestamp(
