@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 
-
 import { SigscanError } from '../errors.js';
 
 /** What the expansion needs to know of a command's flags (oclif's flag definitions fit). */

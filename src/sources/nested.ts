@@ -61,7 +61,12 @@ export async function nestedArchiveTargets(
   return walk.out;
 }
 
-async function collect(walk: Walk, bytes: Uint8Array | ArchiveFile, container: string, depth: number): Promise<void> {
+async function collect(
+  walk: Walk,
+  bytes: Uint8Array | ArchiveFile,
+  container: string,
+  depth: number,
+): Promise<void> {
   const { limits } = walk;
   let zip: ZipArchive;
   try {

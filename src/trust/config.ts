@@ -2,7 +2,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-
 import { SigscanError } from '../errors.js';
 import { sha256Hex } from '../formats/der.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../formats/x509.js';

@@ -28,11 +28,6 @@ export class ArchiveFile {
     }
   }
 
-  /** The descriptor, for yauzl (which is told never to close it). */
-  get descriptor(): number {
-    return this.fd;
-  }
-
   /** Bytes [start, end) clipped to the file, as `subarray` clips a buffer. */
   slice(start: number, end: number): Buffer {
     const from = Math.min(Math.max(start, 0), this.size);

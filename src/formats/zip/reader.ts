@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import yauzl from 'yauzl';
 
 import { SigscanError } from '../../errors.js';
@@ -165,10 +167,11 @@ async function readCentralDirectory(
   let zip: yauzl.ZipFile;
   const options = { lazyEntries: true, autoClose: false, decodeStrings: false };
   try {
-    // Over a file yauzl is given the descriptor and told not to close it: its opener owns it.
+    // Over a file yauzl reads through ArchiveReader, never the descriptor itself: yauzl closes a
+    // descriptor it was given when it meets an error, and the descriptor belongs to whoever opened it.
     zip =
       bytes instanceof ArchiveFile
-        ? await yauzl.fromFdPromise(bytes.descriptor, options)
+        ? await yauzl.fromRandomAccessReaderPromise(new ArchiveReader(bytes), bytes.size, options)
         : await yauzl.fromBufferPromise(
             Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
             options,
@@ -250,6 +253,35 @@ function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
     'TOO_LARGE',
     `ZIP archive has ${count} entries, more than the limit of ${limits.maxArchiveEntries}`,
   );
+}
+
+/** yauzl's reader over an ArchiveFile; closing it leaves the file open for its owner. */
+class ArchiveReader extends yauzl.RandomAccessReader {
+  constructor(private readonly file: ArchiveFile) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return Readable.from(this.file.chunks(start, end, 64 * 1024));
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
+    let got: Buffer;
+    try {
+      got = this.file.slice(position, position + length);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    got.copy(buffer, offset);
+    callback(got.length < length ? new Error('unexpected EOF') : null);
+  }
 }
 
 /** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
