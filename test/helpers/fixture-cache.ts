@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from './tools.js';
  */
 export async function cachedFixtureDir(
   recipe: string,
-  build: (dir: string) => Promise<void>,
+  build: (dir: string) => Promise<unknown>,
 ): Promise<string> {
   const dir = join(
     PROJECT_ROOT,
