@@ -37,7 +37,8 @@ export const jarDetector: Detector = {
       ? await analyzeInPlace(ctx.file.absolutePath, ctx.file.large, ctx)
       : await analyzeJar(ctx.file.bytes, ctx.limits);
     // Large files are never APKs here (fs keeps APKs on the whole-file path).
-    const schemes = target.format === 'apk' && !ctx.file.large ? apkSchemesPresent(ctx.file.bytes) : undefined;
+    const schemes =
+      target.format === 'apk' && !ctx.file.large ? apkSchemesPresent(ctx.file.bytes) : undefined;
     for (const sig of analysis.signatures) {
       const evidence = toEvidence(analysis, sig);
       if (schemes) evidence.findings!.push(...strippedSchemes(sig, schemes));

@@ -6,18 +6,7 @@
  * catalogs, signed PowerShell/JScript/MOF scripts). `apk`, `rpm`, `deb`: Android, RPM and Debian packages.
  */
 export type FileFormat =
-  | 'jar'
-  | 'pe'
-  | 'blob'
-  | 'in-toto'
-  | 'unknown'
-  | 'msi'
-  | 'cab'
-  | 'cat'
-  | 'script'
-  | 'apk'
-  | 'rpm'
-  | 'deb';
+  'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown' | 'msi' | 'cab' | 'cat' | 'script' | 'apk' | 'rpm' | 'deb';
 
 export interface ImageTarget {
   kind: 'image';

@@ -191,7 +191,8 @@ function layoutGaps(buffer: ByteView, reading: OffsetReading, cenpos: number): s
       : block === undefined
         ? 'the central directory'
         : 'the APK Signing Block';
-    if (block !== undefined && apkSignerPadding(buffer as unknown as Buffer, expected, block)) expected = block;
+    if (block !== undefined && apkSignerPadding(buffer as unknown as Buffer, expected, block))
+      expected = block;
     if (start > expected) {
       problems.push(`${start - expected} bytes between ${previous} and ${what} belong to no entry`);
     } else if (start < expected) {
