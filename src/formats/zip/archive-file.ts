@@ -1,4 +1,7 @@
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 /**
  * An archive read in place by position instead of held in memory: for files too large to hold (a 500 MB
@@ -47,14 +50,16 @@ export class ArchiveFile {
     const from = Math.min(Math.max(start, 0), this.size);
     const to = Math.min(Math.max(end, from), this.size);
     if (to === from) return;
-    const stream = createReadStream('', {
-      fd: this.fd,
-      start: from,
-      end: to - 1,
-      autoClose: false,
-      highWaterMark: chunkSize,
-    });
-    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    // Positional reads, not fs.createReadStream over the descriptor: a ReadStream destroyed early (a
+    // consumer that stops at a bad entry) closes its descriptor whatever autoClose says, and the
+    // descriptor, perhaps reused by then for another file, belongs to whoever opened this archive.
+    for (let at = from; at < to;) {
+      const want = Math.min(chunkSize, to - at);
+      const { bytesRead, buffer } = await readAt(this.fd, Buffer.allocUnsafe(want), 0, want, at);
+      if (bytesRead === 0) return; // the file shrank: the caller's size and mtime checks say so
+      yield buffer.subarray(0, bytesRead);
+      at += bytesRead;
+    }
   }
 
   /** True when the file's size and modification time are what they were when it was opened. */
