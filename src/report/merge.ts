@@ -83,5 +83,8 @@ function mergeDescriptions(reports: readonly ScanReport[]): Partial<ScanReport> 
   if (versions.size === 1 && reports[0]!.toolVersion) out.toolVersion = reports[0]!.toolVersion;
   const ats = new Set(reports.map((r) => r.at?.toISOString()));
   if (ats.size === 1 && reports[0]!.at) out.at = reports[0]!.at;
+  // One revocation claim only when every part made the same one.
+  const revocations = new Set(reports.map((r) => JSON.stringify(r.revocation ?? null)));
+  if (revocations.size === 1 && reports[0]!.revocation) out.revocation = { ...reports[0]!.revocation };
   return out;
 }
