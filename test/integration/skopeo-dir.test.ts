@@ -143,7 +143,10 @@ describe('sigscan layout on a skopeo dir: layout with simple signatures', () => 
     await writeFile(join(tampered, 'signature-1'), sig);
     expect(await oracle(tampered, ref)).toBe(false);
     const t = await scan(tampered, '--gpg-keyring', keyring, '--signed-identity', ref);
-    expect(t.signatures[0]!.verdict).toMatchObject({ status: 'invalid', code: 'BAD_SIGNATURE' });
+    // The flipped byte is inside gpg's compressed packet: depending on the key's random bytes it breaks the
+    // deflate stream (NOT_A_SIGNATURE) or changes what is checked (BAD_SIGNATURE); never a pass.
+    expect(t.signatures[0]!.verdict.status).toBe('invalid');
+    expect(['BAD_SIGNATURE', 'NOT_A_SIGNATURE']).toContain(t.signatures[0]!.verdict.code);
 
     const moved = join(work, 'moved');
     await cp(dir, moved, { recursive: true });
