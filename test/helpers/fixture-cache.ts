@@ -20,10 +20,33 @@ export async function cachedFixtureDir(
     'test-fixtures',
     `${recipe}-${new Date().toISOString().slice(0, 10)}`,
   );
-  if (existsSync(join(dir, 'done'))) return dir;
-  mkdirSync(join(dir, '..'), { recursive: true });
-  const building = mkdtempSync(`${dir}.building-`);
+  const building = startBuild(dir);
+  if (!building) return dir;
   await build(building);
+  finishBuild(building, dir);
+  return dir;
+}
+
+/**
+ * `dir` made once by `build` (synchronous builders: keytool, apksigner, rpmbuild, dpkg-deb), with the same
+ * build-aside-and-rename as cachedFixtureDir, for callers that choose their own place and lifetime.
+ */
+export function buildDirOnceSync(dir: string, build: (dir: string) => void): string {
+  const building = startBuild(dir);
+  if (!building) return dir;
+  build(building);
+  finishBuild(building, dir);
+  return dir;
+}
+
+/** A fresh directory beside `dir` to build in, or undefined when `dir` is already complete. */
+function startBuild(dir: string): string | undefined {
+  if (existsSync(join(dir, 'done'))) return undefined;
+  mkdirSync(join(dir, '..'), { recursive: true });
+  return mkdtempSync(`${dir}.building-`);
+}
+
+function finishBuild(building: string, dir: string): void {
   writeFileSync(join(building, 'done'), '');
   try {
     renameSync(building, dir);
@@ -31,5 +54,4 @@ export async function cachedFixtureDir(
     // Another process got there first; its fixtures are as good.
     rmSync(building, { recursive: true, force: true });
   }
-  return dir;
 }

@@ -3,10 +3,10 @@
  * plus byte surgery on the signing block for the attacker cases. apksigner's own verdict is the oracle.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
+import { buildDirOnceSync } from '../fixture-cache.js';
 import { exportCertPem, genKey, makeJar, STOREPASS, type KeyOptions } from '../jar/index.js';
 
 export { exportCertPem, readBytes, removeDir, tempDir } from '../jar/index.js';
@@ -184,53 +184,55 @@ export function apkFixtures(): ApkFixtures {
     apk: Object.fromEntries(names.map((n) => [n, join(root, `${n}.apk`)])),
     pem: Object.fromEntries(pems.map((n) => [n, join(root, `${n}.pem`)])),
   };
-  if (existsSync(join(root, 'complete'))) return out;
-  mkdirSync(dirname(root), { recursive: true });
-  const work = mkdtempSync(`${root}.tmp-`);
-  const ks = (name: string) => join(work, `${name}.p12`);
-  const rsa = apkKey(work, { alias: 'rsa', keyalg: 'RSA', dname: 'CN=APK RSA Signer, O=Sigscan Tests' });
-  const ec = apkKey(work, { alias: 'ec', keyalg: 'EC', dname: 'CN=APK EC Signer, O=Sigscan Tests' });
-  const dsa = apkKey(work, { alias: 'dsa', keyalg: 'DSA', dname: 'CN=APK DSA Signer, O=Sigscan Tests' });
-  const rsa4096 = apkKey(work, { alias: 'rsa4096', keyalg: 'RSA', keysize: 4096, dname: 'CN=APK RSA 4096' });
-  const ec384 = apkKey(work, { alias: 'ec384', keyalg: 'EC', keysize: 384, dname: 'CN=APK EC P-384' });
-  apkKey(work, { alias: 'other', keyalg: 'RSA', dname: 'CN=Someone Else, O=Sigscan Tests' });
-  apkKey(work, { alias: 'ca', keyalg: 'RSA', dname: 'CN=APK Test CA, O=Sigscan Tests', keystore: ks('ca') });
-  const issued = apkKey(work, {
-    alias: 'issued',
-    keyalg: 'RSA',
-    dname: 'CN=APK Issued Signer, O=Sigscan Tests',
-    keystore: ks('ca'),
-    issuerAlias: 'ca',
+  buildDirOnceSync(root, (work) => {
+    const ks = (name: string) => join(work, `${name}.p12`);
+    const rsa = apkKey(work, { alias: 'rsa', keyalg: 'RSA', dname: 'CN=APK RSA Signer, O=Sigscan Tests' });
+    const ec = apkKey(work, { alias: 'ec', keyalg: 'EC', dname: 'CN=APK EC Signer, O=Sigscan Tests' });
+    const dsa = apkKey(work, { alias: 'dsa', keyalg: 'DSA', dname: 'CN=APK DSA Signer, O=Sigscan Tests' });
+    const rsa4096 = apkKey(work, {
+      alias: 'rsa4096',
+      keyalg: 'RSA',
+      keysize: 4096,
+      dname: 'CN=APK RSA 4096',
+    });
+    const ec384 = apkKey(work, { alias: 'ec384', keyalg: 'EC', keysize: 384, dname: 'CN=APK EC P-384' });
+    apkKey(work, { alias: 'other', keyalg: 'RSA', dname: 'CN=Someone Else, O=Sigscan Tests' });
+    apkKey(work, {
+      alias: 'ca',
+      keyalg: 'RSA',
+      dname: 'CN=APK Test CA, O=Sigscan Tests',
+      keystore: ks('ca'),
+    });
+    const issued = apkKey(work, {
+      alias: 'issued',
+      keyalg: 'RSA',
+      dname: 'CN=APK Issued Signer, O=Sigscan Tests',
+      keystore: ks('ca'),
+      issuerAlias: 'ca',
+    });
+    const unsigned = makeUnsignedApk(join(work, 'unsigned.apk'));
+    const at = (n: string) => join(work, `${n}.apk`);
+    signApk(unsigned, at('v1'), rsa, { v1: true });
+    signApk(unsigned, at('v2'), rsa, { v2: true });
+    signApk(unsigned, at('v3'), ec, { v3: true });
+    signApk(unsigned, at('v2v3'), rsa, { v2: true, v3: true });
+    signApk(unsigned, at('v1v2'), rsa, { v1: true, v2: true });
+    signApk(unsigned, at('issued'), issued, { v2: true, v3: true });
+    signApk(unsigned, at('dsa'), dsa, { v2: true });
+    signApk(unsigned, at('rsa4096'), rsa4096, { v2: true });
+    signApk(unsigned, at('ec384'), ec384, { v3: true });
+    const lineage = rotate(join(work, 'lineage'), rsa, ec);
+    signApk(unsigned, at('rotated'), rsa, { v2: true, v3: true, next: { key: ec, lineage } });
+    for (const [name, alias] of [
+      ['rsa', 'rsa'],
+      ['ec', 'ec'],
+      ['dsa', 'dsa'],
+      ['other', 'other'],
+    ] as const) {
+      exportCertPem(ks(name), alias, join(work, `${name}.pem`));
+    }
+    exportCertPem(ks('ca'), 'ca', join(work, 'ca.pem'));
+    exportCertPem(ks('ca'), 'issued', join(work, 'issued.pem'));
   });
-  const unsigned = makeUnsignedApk(join(work, 'unsigned.apk'));
-  const at = (n: string) => join(work, `${n}.apk`);
-  signApk(unsigned, at('v1'), rsa, { v1: true });
-  signApk(unsigned, at('v2'), rsa, { v2: true });
-  signApk(unsigned, at('v3'), ec, { v3: true });
-  signApk(unsigned, at('v2v3'), rsa, { v2: true, v3: true });
-  signApk(unsigned, at('v1v2'), rsa, { v1: true, v2: true });
-  signApk(unsigned, at('issued'), issued, { v2: true, v3: true });
-  signApk(unsigned, at('dsa'), dsa, { v2: true });
-  signApk(unsigned, at('rsa4096'), rsa4096, { v2: true });
-  signApk(unsigned, at('ec384'), ec384, { v3: true });
-  const lineage = rotate(join(work, 'lineage'), rsa, ec);
-  signApk(unsigned, at('rotated'), rsa, { v2: true, v3: true, next: { key: ec, lineage } });
-  for (const [name, alias] of [
-    ['rsa', 'rsa'],
-    ['ec', 'ec'],
-    ['dsa', 'dsa'],
-    ['other', 'other'],
-  ] as const) {
-    exportCertPem(ks(name), alias, join(work, `${name}.pem`));
-  }
-  exportCertPem(ks('ca'), 'ca', join(work, 'ca.pem'));
-  exportCertPem(ks('ca'), 'issued', join(work, 'issued.pem'));
-  writeFileSync(join(work, 'complete'), '');
-  try {
-    renameSync(work, root);
-  } catch {
-    // Another test file made it first: theirs is as good.
-    rmSync(work, { recursive: true, force: true });
-  }
   return out;
 }

@@ -4,18 +4,11 @@
  * paths on this machine, so it is not driven here).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+
+import { buildDirOnceSync } from '../fixture-cache.js';
 
 const FIXTURE_VERSION = 'deb-1';
 
@@ -44,14 +37,12 @@ export function debFixtures(): DebFixtures {
     },
     fingerprint: '',
   };
-  if (!existsSync(join(root, 'complete'))) build(root);
+  buildDirOnceSync(root, build);
   out.fingerprint = readFileSync(join(root, 'fingerprint'), 'utf8');
   return out;
 }
 
-function build(root: string): void {
-  mkdirSync(dirname(root), { recursive: true });
-  const work = mkdtempSync(`${root}.tmp-`);
+function build(work: string): void {
   const pkg = join(work, 'pkg');
   mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
   mkdirSync(join(pkg, 'usr', 'share', 'sigscan-test'), { recursive: true });
@@ -108,12 +99,6 @@ function build(root: string): void {
   rmSync(sig);
   rmSync(pkg, { recursive: true, force: true });
   writeFileSync(join(work, 'fingerprint'), signer);
-  writeFileSync(join(work, 'complete'), '');
-  try {
-    renameSync(work, root);
-  } catch {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 /** gpgv over debian-binary + control.tar.* + data.tar.* with the `_gpgorigin` of `deb` (debsig-verify's check). */

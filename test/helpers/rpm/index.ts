@@ -3,18 +3,11 @@
  * `rpmkeys --checksig` against a private rpm database as the oracle.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+
+import { buildDirOnceSync } from '../fixture-cache.js';
 
 const FIXTURE_VERSION = 'rpm-2';
 
@@ -101,7 +94,7 @@ export function rpmFixtures(): RpmFixtures {
     fingerprint: {},
   };
   const fprFile = join(root, 'fingerprints.json');
-  if (!existsSync(join(root, 'complete'))) build(root);
+  buildDirOnceSync(root, build);
   out.fingerprint = JSON.parse(execFileSync('cat', [fprFile], { encoding: 'utf8' })) as Record<
     string,
     string
@@ -109,9 +102,7 @@ export function rpmFixtures(): RpmFixtures {
   return out;
 }
 
-function build(root: string): void {
-  mkdirSync(dirname(root), { recursive: true });
-  const work = mkdtempSync(`${root}.tmp-`);
+function build(work: string): void {
   const top = join(work, 'rpmbuild');
   for (const d of ['SPECS', 'SOURCES', 'BUILD', 'RPMS', 'SRPMS'])
     mkdirSync(join(top, d), { recursive: true });
@@ -144,12 +135,6 @@ function build(root: string): void {
   rpmsign(home, fpr.expiring, at('expiring'));
   rmSync(top, { recursive: true, force: true });
   writeFileSync(join(work, 'fingerprints.json'), JSON.stringify(fpr));
-  writeFileSync(join(work, 'complete'), '');
-  try {
-    renameSync(work, root);
-  } catch {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 export interface RpmkeysVerdict {
