@@ -140,7 +140,8 @@ export class SimpleSigningService {
     );
   }
 
-  private localRootExists(base: string): Promise<boolean> {
+  /** Whether a `file:` lookaside root is a directory; asked once per root per scan (coverage asks too). */
+  localRootExists(base: string): Promise<boolean> {
     let exists = this.localRoots.get(base);
     if (!exists) {
       exists = stat(fileURLToPath(base)).then(

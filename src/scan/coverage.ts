@@ -1,6 +1,3 @@
-import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-
 import type { SimpleSigningService } from '../detectors/simple-signing-service.js';
 import { DIR_STORE_PREFIX } from '../oci/layout/skopeo-dir.js';
 import type { ImageTarget, SignatureFamily, Target } from '../model/index.js';
@@ -47,7 +44,6 @@ export class CoverageTracker {
   private layoutImages = 0;
   private withoutLookaside = 0;
   private example: string | undefined;
-  private readonly localRoots = new Map<string, Promise<boolean>>();
   private readonly pending: Array<Promise<void>> = [];
 
   constructor(private readonly inputs: CoverageInputs) {}
@@ -64,22 +60,11 @@ export class CoverageTracker {
   }
 
   private async lookaside(image: ImageTarget): Promise<void> {
-    const choice = this.inputs.simpleSigning?.lookasideFor(image);
-    if (choice && (!choice.base.startsWith('file:') || (await this.localRootExists(choice.base)))) return;
+    const service = this.inputs.simpleSigning;
+    const choice = service?.lookasideFor(image);
+    if (choice && (!choice.base.startsWith('file:') || (await service!.localRootExists(choice.base)))) return;
     this.withoutLookaside++;
     this.example ??= `${image.registry}/${image.repository}`;
-  }
-
-  private localRootExists(base: string): Promise<boolean> {
-    let exists = this.localRoots.get(base);
-    if (!exists) {
-      exists = stat(fileURLToPath(base)).then(
-        (info) => info.isDirectory(),
-        () => false,
-      );
-      this.localRoots.set(base, exists);
-    }
-    return exists;
   }
 
   async finish(): Promise<Coverage> {
