@@ -1,22 +1,12 @@
-import { createMessage, enums, readSignature, verify, type PublicKey, type Signature } from 'openpgp';
+import { createMessage, enums, readSignature, verify, type Signature } from 'openpgp';
 
 import { openPgpAlgorithmName, openPgpSignatureVersion } from '../formats/rpm/index.js';
-import { findKey, readKeyringFile } from '../formats/simple-signing/keyring.js';
+import { findKey } from '../formats/simple-signing/keyring.js';
 import type { Verdict } from '../model/index.js';
-import type { TrustConfig } from './config.js';
+// One reading of --gpg-keyring per scan, shared with simple signing.
+import { configKeyrings } from './families/simple-signing.js';
 import { invalid, untrusted, unverified, verificationError, verified } from './verdicts.js';
 import type { TrustContext } from './verifier.js';
-
-const keyringCache = new WeakMap<TrustConfig, Promise<PublicKey[]>>();
-
-function configKeyrings(config: TrustConfig): Promise<PublicKey[]> {
-  let p = keyringCache.get(config);
-  if (!p) {
-    p = (async () => (await Promise.all(config.gpgKeyrings.map(readKeyringFile))).flat())();
-    keyringCache.set(config, p);
-  }
-  return p;
-}
 
 /** A detached OpenPGP signature packet and the exact bytes it must cover. */
 export interface DetachedSignature {

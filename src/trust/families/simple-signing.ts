@@ -30,7 +30,8 @@ const policyCache = new WeakMap<TrustConfig, Promise<ContainersPolicy | undefine
 /** One policy decision per image: keyed by the signature list the detector shares across its evidence. */
 const decisionCache = new WeakMap<object, Promise<PolicyDecision>>();
 
-function configKeyrings(config: TrustConfig): Promise<PublicKey[]> {
+/** The `--gpg-keyring` keys, read once per trust configuration (simple signing, RPM and debsig share them). */
+export function configKeyrings(config: TrustConfig): Promise<PublicKey[]> {
   let p = keyringCache.get(config);
   if (!p) {
     p = (async () => (await Promise.all(config.gpgKeyrings.map(readKeyringFile))).flat())();
