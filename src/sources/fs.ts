@@ -444,14 +444,15 @@ function fileJob(
         // The type was settled from a first look; bytes that say otherwise were written in between.
         if (sniff(bytes, expected) !== kind) throw changed(absolutePath, 'its first bytes changed');
         opts.counters.bytesRead += bytes.byteLength;
-        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+        // Hashed where a target is made: most .js files and ZIPs in a tree turn out not to be ours and are skipped.
+        const sha256 = () => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
         const file = { absolutePath, bytes, ...(sidecars?.length ? { sidecars } : {}) };
         if (blob) {
           const target: FileTarget = {
             kind: 'file',
             path: displayPath,
             size: bytes.byteLength,
-            digest,
+            digest: sha256(),
             format: 'blob',
           };
           return [{ target, context: { file } }];
@@ -460,7 +461,7 @@ function fileJob(
           const what = FORMAT_WHAT[expected!] ?? expected!;
           const message =
             bytes.byteLength === 0 ? `empty file named like ${what}` : `file named like ${what} is not one`;
-          return failed(expected!, bytes.byteLength, digest, new SigscanError('FORMAT_MISMATCH', message));
+          return failed(expected!, bytes.byteLength, sha256(), new SigscanError('FORMAT_MISMATCH', message));
         }
         let format: FileFormat = KIND_FORMAT[kind];
         const notOurs =
@@ -499,7 +500,7 @@ function fileJob(
           kind: 'file',
           path: displayPath,
           size: bytes.byteLength,
-          digest,
+          digest: sha256(),
           format,
         };
         const own: PreparedTarget = { target, context: { file } };
