@@ -8,7 +8,9 @@
  * print without writing BENCH_OUT), BENCH_CPU_PROF (a folder: the full scans write V8 CPU profiles there),
  * BENCH_KEEP=1 (keep the registry data and tree, and print where). BENCH_ONLY=real runs only the real-file
  * and large-file sections (vendor PEs from .cache/vendor and the shared corpus; the large files cached by
- * test/integration/large-files.test.ts under .cache/large-files).
+ * test/integration/large-files.test.ts under .cache/large-files). BENCH_ONLY=scale runs only the registry
+ * scale section: BENCH_SCALE_TAGS (default 10000) unsigned tags in 100 repositories, scanned at one tenth
+ * and in full, for time growing linearly and memory staying flat.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -279,6 +281,72 @@ async function registryBench(work: string): Promise<string[]> {
   return rows;
 }
 
+/**
+ * Registry scale: many unsigned tags (each a distinct manifest sharing one config and layer per
+ * repository, so pushing 10,000 stays cheap), scanned at one tenth and in full. Unsigned tags are the
+ * common case in a fleet and the one whose request count must stay at one per tag.
+ */
+async function scaleBench(): Promise<string[]> {
+  const total = Number(process.env.BENCH_SCALE_TAGS ?? 10_000);
+  const repos = 100;
+  const perRepo = Math.max(1, Math.round(total / repos));
+  const reg = await startRegistry();
+  try {
+    const push = pLimit(16);
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: repos }, async (_, r) => {
+        const repo = `scale/r${String(r).padStart(3, '0')}`;
+        const layer = await pushBlob(reg, repo, tarOneFile('seed.txt', `${repo}\n`));
+        const config = await pushBlob(
+          reg,
+          repo,
+          JSON.stringify({
+            architecture: 'amd64',
+            os: 'linux',
+            rootfs: { type: 'layers', diff_ids: [layer.digest] },
+          }),
+        );
+        await Promise.all(
+          Array.from({ length: perRepo }, (_, t) =>
+            push(() =>
+              pushManifest(
+                reg,
+                repo,
+                `v${t}`,
+                JSON.stringify({
+                  schemaVersion: 2,
+                  mediaType: OCI_MANIFEST,
+                  config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+                  layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+                  annotations: { 'bench.tag': `${repo}:v${t}` },
+                }),
+                OCI_MANIFEST,
+              ),
+            ),
+          ),
+        );
+      }),
+    );
+    const pushMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const tenth = await scan(reg, ['--repos', 'scale/r00*']);
+    const full = await scan(reg, []);
+    const tenthTags = tenth.targets;
+    const fullTags = full.targets;
+    const row = (name: string, r: Awaited<ReturnType<typeof scan>>) =>
+      `| ${name}: ${r.targets} tags: wall time, tags/s, requests per tag, peak RSS | ${r.run.ms.toFixed(0)} ms, ${((r.targets * 1000) / r.run.ms).toFixed(0)} tags/s, ${(r.stats.requests / r.targets).toFixed(2)}, ${r.run.peakRssMb.toFixed(0)} MB | |`;
+    return [
+      `| registry scale: ${repos * perRepo} unsigned tags in ${repos} repositories (pushed in ${(pushMs / 1000).toFixed(0)} s) | | |`,
+      row('one tenth', tenth),
+      row('full', full),
+      `| full / one tenth: tags; time; peak RSS | ${(fullTags / tenthTags).toFixed(1)}x; ${(full.run.ms / tenth.run.ms).toFixed(1)}x; ${(full.run.peakRssMb / tenth.run.peakRssMb).toFixed(2)}x | time linear (<= tags ratio), RSS flat (target <= 300 MB) |`,
+    ];
+  } finally {
+    await reg.stop();
+    await closeAgents();
+  }
+}
+
 /** Bytes that differ per file, so that no two files share an image hash or a signature. */
 function filler(bytes: number): Buffer {
   return randomBytes(bytes);
@@ -505,9 +573,10 @@ async function main(): Promise<void> {
       '| measure | value | target |',
       '|---|---|---|',
       `| startup: sigscan --version / node -e 0 | ${version.toFixed(0)} ms / ${node.toFixed(0)} ms = ${(version / node).toFixed(2)}x | target <= 3x |`,
-      ...(ONLY === 'fs' || ONLY === 'real' ? [] : await registryBench(work)),
-      ...(ONLY === 'registry' || ONLY === 'real' ? [] : await fsBench(work)),
-      ...(ONLY === 'registry' || ONLY === 'fs' ? [] : await realFileBench(work)),
+      ...(ONLY && ONLY !== 'registry' ? [] : await registryBench(work)),
+      ...(ONLY && ONLY !== 'fs' ? [] : await fsBench(work)),
+      ...(ONLY && ONLY !== 'real' ? [] : await realFileBench(work)),
+      ...(ONLY && ONLY !== 'scale' ? [] : await scaleBench()),
     ];
     const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
     const load = loadavg()
