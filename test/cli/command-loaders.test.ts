@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { commandTable } from '../../src/cli/run-cli.js';
@@ -41,7 +42,10 @@ describe('what `sigscan fs` on one PE loads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sigscan-loads-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('pkijs for the signature, and none of the registry, policy or sigstore modules', async () => {
+  /** Packages the process loaded: from node_modules directly, or inside the bundle chunks it loaded. */
+  async function loadedPackages(
+    env: Record<string, string>,
+  ): Promise<{ packages: Set<string>; urls: string[] }> {
     // A resolve hook that names every module the process resolves, on stderr.
     writeFileSync(
       join(dir, 'hook.mjs'),
@@ -49,34 +53,52 @@ describe('what `sigscan fs` on one PE loads', () => {
     );
     writeFileSync(
       join(dir, 'register.mjs'),
-      `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${join(dir, 'hook.mjs')}`).href)});\n`,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`,
     );
+    const pe = join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe');
     const res = await run(
       process.execPath,
-      [
-        '--import',
-        join(dir, 'register.mjs'),
-        CLI,
-        'fs',
-        join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe'),
-        '-o',
-        'json',
-      ],
-      { check: false, timeoutMs: 120_000 },
+      ['--import', join(dir, 'register.mjs'), CLI, 'fs', pe, '-o', 'json'],
+      {
+        check: false,
+        timeoutMs: 120_000,
+        env: { ...process.env, ...env },
+      },
     );
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as {
       targets: Array<{ signatures: Array<{ verdict: { code: string } }> }>;
     };
     expect(doc.targets[0]!.signatures[0]!.verdict.code).toBe('NO_TRUST_ROOT');
-    const packages = new Set(
-      [...res.stderr.matchAll(/^RESOLVED \S*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]),
-    );
-    expect(packages).toContain('pkijs');
-    for (const unneeded of ['undici', 'openpgp', '@sigstore/verify', 'ajv', 'yaml'])
-      expect(packages, unneeded).not.toContain(unneeded);
-    const ours = [...res.stderr.matchAll(/^RESOLVED \S*\/dist\/(commands\/\S+)$/gm)].map((m) => m[1]);
-    expect(ours).not.toContain('commands/images.js');
-    expect(ours).not.toContain('commands/report/merge.js');
-  });
+    const urls = [...res.stderr.matchAll(/^RESOLVED (file:\S+)$/gm)].map((m) => m[1]!);
+    const packages = new Set<string>();
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//;
+    for (const url of urls) {
+      const direct = pkg.exec(url);
+      if (direct) packages.add(direct[1]!);
+      // esbuild heads each bundled module with a `// <path>` comment.
+      else if (url.includes('/dist/bundle/'))
+        for (const m of readFileSync(fileURLToPath(url), 'utf8').matchAll(
+          /^\/\/ \S*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm,
+        ))
+          packages.add(m[1]!);
+    }
+    return { packages, urls };
+  }
+
+  it.each([
+    ['dist/ (SIGSCAN_NO_BUNDLE=1)', { SIGSCAN_NO_BUNDLE: '1' }, '/dist/cli/'],
+    ['the bundle', {}, '/dist/bundle/'],
+  ])(
+    '%s: pkijs for the signature, none of the registry, policy or sigstore modules',
+    async (_, env, from) => {
+      const { packages, urls } = await loadedPackages(env);
+      expect(urls.some((u) => u.includes(from))).toBe(true);
+      expect(packages).toContain('pkijs');
+      expect(packages).toContain('@oclif/core');
+      for (const unneeded of ['undici', 'openpgp', '@sigstore/verify', 'ajv', 'yaml'])
+        expect(packages, unneeded).not.toContain(unneeded);
+      expect(urls.filter((u) => /\/dist\/commands\/(images|report\/merge)\.js$/.test(u))).toEqual([]);
+    },
+  );
 });
