@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { Config, Errors, Plugin, flush, run, type Interfaces } from '@oclif/core';
+import { Config, Errors, Plugin, flush, run, type Command, type Interfaces } from '@oclif/core';
 
-import { COMMANDS } from '../commands/index.js';
+import { COMMAND_LOADERS } from '../commands/loaders.js';
 import { expandConfigFile, type FlagShape } from './config-file.js';
 import { nearest } from './suggest.js';
 
@@ -32,7 +32,7 @@ export async function runCli(
   });
   let config: Config | undefined;
   try {
-    config = await loadConfig(entry, opts.pjson);
+    config = await loadConfig(entry, await commandTable(args), opts.pjson);
     const unknown = unknownCommand(config, args);
     if (unknown) throw unknown;
     const command = commandOf(config, args);
@@ -55,14 +55,30 @@ export async function runCli(
  * commands by importing `dist/commands/index.js` from disk, which a single-file bundle (`npm run
  * build:bin`) does not have; the checkout and the bundle run the same code this way.
  */
-async function loadConfig(entry: string, pjson?: Interfaces.PJSON): Promise<Config> {
+async function loadConfig(
+  entry: string,
+  commands: Record<string, Command.Class>,
+  pjson?: Interfaces.PJSON,
+): Promise<Config> {
   const root = dirname(dirname(entry));
   pjson ??= JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON;
   const plugin = new Plugin({ root, pjson, isRoot: true });
   // oclif reads its explicit command target through this cache before importing anything.
-  (plugin as unknown as { commandCache: typeof COMMANDS }).commandCache = COMMANDS;
+  (plugin as unknown as { commandCache: typeof commands }).commandCache = commands;
   await plugin.load();
   return Config.load({ root, pjson, plugins: new Map([[plugin.name, plugin]]) });
+}
+
+/**
+ * The commands oclif is given: only the one the first words name (`fs`, `report diff`), since importing
+ * them all is a good part of start-up; the whole table when the words name none (help, completion, a
+ * typo that wants a "did you mean"), so listings and suggestions stay complete.
+ */
+export async function commandTable(args: string[]): Promise<Record<string, Command.Class>> {
+  const pair = args.length > 1 ? `${args[0]}:${args[1]}` : undefined;
+  const id = pair !== undefined && Object.hasOwn(COMMAND_LOADERS, pair) ? pair : args[0];
+  if (id !== undefined && Object.hasOwn(COMMAND_LOADERS, id)) return { [id]: await COMMAND_LOADERS[id]!() };
+  return (await import('../commands/index.js')).COMMANDS;
 }
 
 /** A first word that is neither a command, a topic, nor a flag. */

@@ -17,7 +17,8 @@ export async function checkTrustPaths(trust: TrustConfig): Promise<void> {
   for (const file of trust.tufRoots) await requireFile(file, '--tuf-root');
   for (const file of trust.trustedRoots) await requireFile(file, '--trusted-root');
   if (trust.policyFile) {
-    const { readPolicyFile } = await import('../trust/policy/index.js');
+    // parse.js, not the policy barrel: a file scan with the default policy must not load openpgp.
+    const { readPolicyFile } = await import('../trust/policy/parse.js');
     try {
       await readPolicyFile(trust.policyFile);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { HttpTransport } from '../oci/registry/transport.js';
+import type { HttpTransport } from '../oci/registry/transport.js';
 import type { TrustConfig } from '../trust/config.js';
 import type { OnlineRevocation } from '../trust/revocation/check.js';
 import { OnlineRevocationClient, type RevocationFetch } from '../trust/revocation/online.js';
@@ -32,11 +32,17 @@ export function onlineRevocationFor(
   if (trust.revocation !== 'online' && trust.revocation !== 'online-strict') {
     return { close: async () => undefined };
   }
-  const own = transport
-    ? undefined
-    : new HttpTransport({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 2 });
+  if (transport)
+    return { client: new OnlineRevocationClient(transportFetch(transport)), close: async () => undefined };
+  // A file scan's own transport (and undici, a fifth of a file scan's module loading, which a scan
+  // without --revocation online would otherwise load for nothing) comes with its first request.
+  let own: Promise<HttpTransport> | undefined;
+  const ownTransport = () =>
+    (own ??= import('../oci/registry/transport.js').then(
+      ({ HttpTransport }) => new HttpTransport({ concurrency: 4, timeoutMs: 10_000, maxAttempts: 2 }),
+    ));
   return {
-    client: new OnlineRevocationClient(transportFetch(transport ?? own!)),
-    close: async () => own?.close(),
+    client: new OnlineRevocationClient(async (url, kind) => transportFetch(await ownTransport())(url, kind)),
+    close: async () => (own ? (await own).close() : undefined),
   };
 }

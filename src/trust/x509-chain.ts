@@ -5,6 +5,7 @@ import * as pkijs from 'pkijs';
 import { oidName } from '../formats/der.js';
 import { namesEqual, type ParsedCertificate } from '../formats/x509.js';
 import { LruCache } from '../util/lru.js';
+import { nodeCertificateSignature } from './cert-signature.js';
 import { checkPathRevocation, type RevocationOptions, type RevocationResult } from './revocation/check.js';
 
 export interface ChainOptions {
@@ -235,7 +236,7 @@ function checkPath(
 
 /**
  * Certificate signature checks by (child, issuer) DER fingerprints. Every file from one vendor repeats the
- * same chain, and each check goes through pkijs and WebCrypto; the answer depends on nothing but the two
+ * same chain, and each check costs a signature verification; the answer depends on nothing but the two
  * certificates' bytes, so it is remembered (bounded: a hostile tree can present endless pairs).
  */
 const SIGNATURE_CACHE_LIMIT = 5000;
@@ -247,7 +248,7 @@ async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Pr
   if (known !== undefined) return known;
   let good: boolean;
   try {
-    good = await child.cert.verify(issuer.cert);
+    good = nodeCertificateSignature(child, issuer) ?? (await child.cert.verify(issuer.cert));
   } catch {
     good = false;
   }
