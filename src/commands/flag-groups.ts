@@ -45,6 +45,7 @@ const GROUP_OF: Record<string, Group> = {
   'registries-d': 'trust',
   at: 'trust',
   'allow-weak-algorithms': 'trust',
+  'insecure-ignore-tlog': 'trust',
   'in-toto-layout-key': 'trust',
   plugin: 'trust',
   'plugin-opt': 'trust',

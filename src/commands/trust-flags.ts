@@ -76,6 +76,10 @@ export const trustFlags = {
     summary:
       'Docker reference simple signatures must claim for an image with no name of its own (a skopeo dir: layout), as skopeo standalone-verify takes it.',
   }),
+  'insecure-ignore-tlog': Flags.boolean({
+    summary:
+      'Accept key-signed and private-PKI cosign/Sigstore signatures without a transparency-log (Rekor) entry, as cosign --insecure-ignore-tlog; verdicts and the report say so.',
+  }),
 };
 
 export type TrustFlagValues = {
@@ -109,5 +113,6 @@ export function trustInput(flags: TrustFlagValues): TrustInput {
     crl: many(flags.crl),
     revocation: one(flags.revocation),
     signedIdentity: one(flags['signed-identity']),
+    insecureIgnoreTlog: flags['insecure-ignore-tlog'] === true ? true : undefined,
   };
 }

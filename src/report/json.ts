@@ -35,6 +35,7 @@ export function scanJson(report: ScanReport): Record<string, unknown> {
     ...(report.scanId ? { at: report.at ? report.at.toISOString() : null } : {}),
     ...(report.trust ? { trust: report.trust.map((t) => ({ ...t })) } : {}),
     ...(report.revocation ? { revocation: { ...report.revocation } } : {}),
+    ...(report.insecureIgnoreTlog ? { insecureIgnoreTlog: true } : {}),
     ...(report.checked ? { checked: [...report.checked] } : {}),
     ...(report.notChecked ? { notChecked: report.notChecked.map((n) => ({ ...n })) } : {}),
     ...(report.interrupted !== undefined ? { interrupted: report.interrupted } : {}),

@@ -94,6 +94,7 @@ export interface JsonReportDocument {
     at?: string | null;
     trust?: TrustInputRecord[];
     revocation?: { mode: string; crls: number };
+    insecureIgnoreTlog?: boolean;
     checked?: SignatureFamily[];
     notChecked?: NotChecked[];
     interrupted?: boolean;
@@ -155,6 +156,7 @@ export function fromJsonDocument(doc: JsonReportDocument): ScanReport {
   if (scan.at) report.at = new Date(scan.at);
   if (scan.trust) report.trust = scan.trust.map((t) => ({ ...t }));
   if (scan.revocation) report.revocation = { ...scan.revocation };
+  if (scan.insecureIgnoreTlog === true) report.insecureIgnoreTlog = true;
   if (scan.checked) report.checked = [...scan.checked];
   if (scan.notChecked) report.notChecked = scan.notChecked.map((n) => ({ ...n }));
   if (scan.interrupted !== undefined) report.interrupted = scan.interrupted;

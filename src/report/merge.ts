@@ -86,5 +86,7 @@ function mergeDescriptions(reports: readonly ScanReport[]): Partial<ScanReport> 
   // One revocation claim only when every part made the same one.
   const revocations = new Set(reports.map((r) => JSON.stringify(r.revocation ?? null)));
   if (revocations.size === 1 && reports[0]!.revocation) out.revocation = { ...reports[0]!.revocation };
+  // A waived check in any part weakens the whole: the merged report keeps saying so.
+  if (reports.some((r) => r.insecureIgnoreTlog)) out.insecureIgnoreTlog = true;
   return out;
 }

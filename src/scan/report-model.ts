@@ -50,6 +50,8 @@ export interface ScanReport {
   trust?: TrustInputRecord[];
   /** How revocation was checked: `--revocation` mode and how many `--crl` CRLs were read. */
   revocation?: { mode: string; crls: number };
+  /** `--insecure-ignore-tlog`: key and private-PKI cosign/Sigstore signatures were accepted without a Rekor entry. */
+  insecureIgnoreTlog?: true;
   /** Families that were looked up for every target they apply to. */
   checked?: SignatureFamily[];
   /** Families that were not looked up (a target "unsigned" says nothing about them). */

@@ -427,6 +427,7 @@ async function describeScan(
     ...(plan.trust
       ? { revocation: { mode: plan.trust.revocation ?? 'offline', crls: plan.trust.crls?.length ?? 0 } }
       : {}),
+    ...(plan.trust?.insecureIgnoreTlog ? { insecureIgnoreTlog: true as const } : {}),
     checked: coverage.checked,
     notChecked: coverage.notChecked,
     interrupted: run.interrupted,

@@ -65,6 +65,11 @@ export interface TrustConfig {
    * own (a skopeo `dir:` layout), compared as `skopeo standalone-verify` compares its expected reference.
    */
   signedIdentity?: string;
+  /**
+   * `--insecure-ignore-tlog` (as cosign's): key-signed and private-PKI cosign/Sigstore signatures need no
+   * transparency-log entry; the verdict message and the report's scan record say so.
+   */
+  insecureIgnoreTlog?: boolean;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string; default?: boolean }>;
 }
@@ -92,6 +97,7 @@ export interface TrustInput {
   crl?: string[];
   revocation?: string;
   signedIdentity?: string;
+  insecureIgnoreTlog?: boolean;
 }
 
 export function emptyTrustConfig(): TrustConfig {
@@ -148,6 +154,8 @@ const CONFIG_KEYS: Record<string, keyof TrustInput> = {
   revocation: 'revocation',
   'signed-identity': 'signedIdentity',
   signedIdentity: 'signedIdentity',
+  'insecure-ignore-tlog': 'insecureIgnoreTlog',
+  insecureIgnoreTlog: 'insecureIgnoreTlog',
 };
 const LIST_KEYS = new Set<keyof TrustInput>([
   'trustRoot',
@@ -229,6 +237,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   }
   config.tufCache = merged.tufCache === 'none' ? undefined : (merged.tufCache ?? defaultTufCacheDir());
   config.signedIdentity = merged.signedIdentity;
+  if (isTrue(merged.insecureIgnoreTlog)) config.insecureIgnoreTlog = true;
   config.sources = [
     ...(flags.config ? [{ kind: 'config', path: flags.config }] : []),
     ...PATH_KEYS.flatMap(([key, kind]) => {

@@ -39,11 +39,27 @@ describe('repeatable flags never swallow the image argument', () => {
   });
 
   it.each([
-    ['flags first', () => ['repo', '--key', keys.pub, '--plain-http', `${reg.host}/ff/app:1`]],
-    ['flags last', () => ['repo', `${reg.host}/ff/app:1`, '--plain-http', '--key', keys.pub]],
+    // Signed with --tlog-upload=false: --insecure-ignore-tlog, a boolean among the repeatable flags.
+    [
+      'flags first',
+      () => ['repo', '--insecure-ignore-tlog', '--key', keys.pub, '--plain-http', `${reg.host}/ff/app:1`],
+    ],
+    [
+      'flags last',
+      () => ['repo', `${reg.host}/ff/app:1`, '--plain-http', '--key', keys.pub, '--insecure-ignore-tlog'],
+    ],
     [
       'two keys, flags first',
-      () => ['repo', '--key', other.pub, '--key', keys.pub, '--plain-http', `${reg.host}/ff/app:1`],
+      () => [
+        'repo',
+        '--insecure-ignore-tlog',
+        '--key',
+        other.pub,
+        '--key',
+        keys.pub,
+        '--plain-http',
+        `${reg.host}/ff/app:1`,
+      ],
     ],
   ])('%s: the one image is scanned and its cosign signature verifies', async (_name, args) => {
     const { code, report } = await sigscanJson(args());

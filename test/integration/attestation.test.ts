@@ -47,7 +47,15 @@ describe('cosign attestations', () => {
   const attestation = (t: JsonTarget) => t.signatures.find((s) => s.family === 'cosign-attestation')!;
 
   it('reports the predicate type and subject, and verifies the DSSE signature with the key', async () => {
-    const { report } = await sigscanJson(['repo', reg.host, '--plain-http', '--key', keys.pub]);
+    // Signed with --tlog-upload=false: only --insecure-ignore-tlog accepts it (cosign 2.x's rule).
+    const { report } = await sigscanJson([
+      'repo',
+      reg.host,
+      '--plain-http',
+      '--key',
+      keys.pub,
+      '--insecure-ignore-tlog',
+    ]);
     const t = report.targets.find((x) => x.ref === `${reg.host}/app:v1`)!;
     const a = attestation(t);
     expect(a.location).toBe(`sha256-${image.digest.slice(7)}.att#layer0`);
@@ -58,16 +66,35 @@ describe('cosign attestations', () => {
     });
     expect(a.claims?.subjectDigest).toBe(image.digest);
     expect(a.verdict).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
+    const strict = await sigscanJson(['repo', `${reg.host}/app:v1`, '--plain-http', '--key', keys.pub]);
+    expect(attestation(strict.report.targets[0]!).verdict).toMatchObject({
+      status: 'untrusted',
+      code: 'TLOG_MISSING',
+    });
   });
 
   it('rejects an attestation replayed onto another image', async () => {
-    const { report } = await sigscanJson(['repo', reg.host, '--plain-http', '--key', keys.pub]);
+    const { report } = await sigscanJson([
+      'repo',
+      reg.host,
+      '--plain-http',
+      '--key',
+      keys.pub,
+      '--insecure-ignore-tlog',
+    ]);
     const t = report.targets.find((x) => x.ref === `${reg.host}/app:v2`)!;
     expect(attestation(t).verdict).toMatchObject({ status: 'invalid', code: 'SUBJECT_DIGEST_MISMATCH' });
   });
 
   it('does not verify with the wrong key, nor without one', async () => {
-    const wrong = await sigscanJson(['repo', `${reg.host}/app:v1`, '--plain-http', '--key', other.pub]);
+    const wrong = await sigscanJson([
+      'repo',
+      `${reg.host}/app:v1`,
+      '--plain-http',
+      '--key',
+      other.pub,
+      '--insecure-ignore-tlog',
+    ]);
     expect(attestation(wrong.report.targets[0]!).verdict).toMatchObject({
       status: 'untrusted',
       code: 'KEY_NOT_TRUSTED',

@@ -165,7 +165,8 @@ describe('identity policy: family × flag, private PKI, against cosign 2.5', () 
   });
 
   async function ours(flags: string[]): Promise<Record<'sig' | 'att' | 'blob', Verdict>> {
-    const trust = ['--trust-root', ca, ...flags];
+    // cosign runs with --insecure-ignore-tlog (theirs, below): the same waiver here, identity is the point.
+    const trust = ['--trust-root', ca, '--insecure-ignore-tlog', ...flags];
     const repo = await sigscanJson(['repo', `${reg.host}/idm/app`, '--plain-http', ...trust]);
     const fs = await sigscanJson(['fs', blobDir, ...trust]);
     const sigs = repo.report.targets[0]!.signatures;

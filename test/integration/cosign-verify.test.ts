@@ -2,7 +2,8 @@
  * `sigscan repo --key/--trust-root` against real cosign signatures on the loopback registry: key-based
  * and private-PKI signatures verify, another key does not, a `.sig` manifest copied onto another
  * image's signature tag is a payload digest mismatch, a swapped certificate is invalid, and without
- * trust inputs everything stays unverified.
+ * trust inputs everything stays unverified. The signatures are made with --tlog-upload=false, so every
+ * scan here passes --insecure-ignore-tlog (the log requirement is test/integration/cosign-tlog.test.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,13 @@ describe('cosign verification against a real registry and real cosign signatures
   });
 
   async function scan(repo: string, extra: string[]): Promise<JsonReport> {
-    const { report } = await sigscanJson(['repo', `${reg.host}/${repo}`, '--plain-http', ...extra]);
+    const { report } = await sigscanJson([
+      'repo',
+      `${reg.host}/${repo}`,
+      '--plain-http',
+      '--insecure-ignore-tlog',
+      ...extra,
+    ]);
     return report;
   }
   function cosignSig(report: JsonReport, tag: string): Sig {

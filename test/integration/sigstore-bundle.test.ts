@@ -277,7 +277,14 @@ describe('sigscan fs: real cosign sign-blob', () => {
   });
 
   it('verifies a cosign --new-bundle-format bundle and a bare .sig with --key', async () => {
-    const { report } = await sigscanJson(['fs', join(work, 'rel'), '--key', keys.pub]);
+    // Signed with --tlog-upload=false (test/integration/cosign-tlog.test.ts has the strict verdicts).
+    const { report } = await sigscanJson([
+      'fs',
+      join(work, 'rel'),
+      '--key',
+      keys.pub,
+      '--insecure-ignore-tlog',
+    ]);
     expect(report.targets.map((t) => [t.path!.split('/').pop(), t.format, t.status])).toEqual([
       ['plain.bin', 'blob', 'signed'],
       ['tampered.bin', 'blob', 'signed'],
@@ -311,7 +318,13 @@ describe('sigscan fs: real cosign sign-blob', () => {
   });
 
   it('scans a single file with its sidecar, and ignores a signature file named directly', async () => {
-    const one = await sigscanJson(['fs', join(work, 'rel', 'tool.tar.gz'), '--key', keys.pub]);
+    const one = await sigscanJson([
+      'fs',
+      join(work, 'rel', 'tool.tar.gz'),
+      '--key',
+      keys.pub,
+      '--insecure-ignore-tlog',
+    ]);
     expect(one.report.targets).toHaveLength(1);
     expect(one.report.targets[0]!.signatures[0]!.verdict.status).toBe('verified');
     const sig = await sigscanJson(['fs', join(work, 'rel', 'tool.tar.gz.sigstore.json')]);
@@ -400,8 +413,22 @@ describe('sigscan repo: Sigstore bundles attached as OCI 1.1 referrers', () => {
     expect((index!.json as { manifests: unknown[] }).manifests.length).toBe(2);
   });
 
-  it('finds the bundle through the fallback tag and verifies it with --key', async () => {
-    const { report } = await sigscanJson(['repo', `${reg.host}/app:v1`, '--plain-http', '--key', keys.pub]);
+  it('finds the bundle through the fallback tag and verifies it with --key (and --insecure-ignore-tlog)', async () => {
+    // Signed with --tlog-upload=false: without the waiver both bundles lack the entry cosign requires.
+    const strict = await sigscanJson(['repo', `${reg.host}/app:v1`, '--plain-http', '--key', keys.pub]);
+    const strictBundles = strict.report.targets[0]!.signatures.filter((s) => s.family === 'sigstore-bundle');
+    expect(strictBundles.map((s) => [s.verdict.status, s.verdict.code])).toEqual([
+      ['untrusted', 'TLOG_MISSING'],
+      ['untrusted', 'TLOG_MISSING'],
+    ]);
+    const { report } = await sigscanJson([
+      'repo',
+      `${reg.host}/app:v1`,
+      '--plain-http',
+      '--key',
+      keys.pub,
+      '--insecure-ignore-tlog',
+    ]);
     expect(report.targets).toHaveLength(1);
     const bundles = report.targets[0]!.signatures.filter((s) => s.family === 'sigstore-bundle');
     expect(bundles).toHaveLength(2);

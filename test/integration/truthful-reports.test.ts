@@ -44,7 +44,8 @@ describe('truthful reports on a real registry', () => {
     await ensureCosign();
     work = await mkdtemp(join(tmpdir(), 'sigscan-truth-'));
     reg = await startRegistry();
-    plain = ['--plain-http'];
+    // The images are signed with --tlog-upload=false; what is reported, not the log, is the point here.
+    plain = ['--plain-http', '--insecure-ignore-tlog'];
     keys = await cosignKeypair(work);
     await makeAndPushImage(reg, join(work, 'u'), 'unsigned/app', 'v1', { seed: 'unsigned-app' });
 

@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
+
 import type { DsseMaterial } from '../../detectors/cosign-attestation.js';
 import { fulcioIssuer } from '../../formats/cosign/index.js';
 import { parseCertificate, subjectAlternativeNames, type ParsedCertificate } from '../../formats/x509.js';
 import type { Evidence, Verdict } from '../../model/index.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
-import { dsseAsBundle } from '../sigstore/cosign-bundle.js';
+import { dsseAsBundle, rekorEntryNamesSigner } from '../sigstore/cosign-bundle.js';
 import {
   certificateIdentity,
   checkIdentityPolicy,
@@ -12,6 +14,7 @@ import {
 } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
+import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
@@ -27,17 +30,25 @@ const RANK = { invalid: 0, untrusted: 1, unverified: 2, error: 3, verified: 4 } 
  * certificate is then not read); otherwise the attached certificate's key must verify the PAE, and
  * the certificate must chain to `--trust-root` (private PKI, checked now, with whatever identity
  * constraints were given) or be a Fulcio certificate of a `--trusted-root` with an SCT and a signing
- * time proven by its Rekor entry, under a complete identity policy (issue #11, #16 item 6).
+ * time proven by its Rekor entry, under a complete identity policy (issue #11, #16 item 6). A key or a
+ * private-PKI certificate needs a Rekor entry too, verified with `--trusted-root`, unless
+ * `--insecure-ignore-tlog` (verifyInternal checks the tlog before it looks at the signer).
  */
 export const cosignAttestationVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   const m = evidence.material as DsseMaterial;
   const { keys } = ctx.config;
   for (const key of keys) {
-    if (m.signatures.some((sig) => verifyWithKey(key.key, m.pae, sig))) {
+    const signature = m.signatures.find((sig) => verifyWithKey(key.key, m.pae, sig));
+    if (signature) {
+      const who = `the supplied key ${key.path} (${key.algorithm})`;
+      const tlog = m.rekorBundle
+        ? await checkRekor(m, signature, { key: key.key }, ctx)
+        : tlogMissing(ctx.config, `the DSSE signature verifies with ${who}`);
+      if (tlog) return tlog;
       attributeToKey(evidence, key);
       return verified(
         'KEY_VERIFIED',
-        `DSSE signature verifies with the supplied key ${key.path} (${key.algorithm})`,
+        `DSSE signature verifies with ${who}${m.rekorBundle ? `; Rekor entry ${m.rekorBundle.logIndex} verified` : `; ${TLOG_NOT_REQUIRED}`}`,
       );
     }
   }
@@ -66,7 +77,7 @@ async function withCertificate(
   const failures: Verdict[] = [];
 
   if (config.roots.length) {
-    failures.push(await privatePki(leaf, m, oidc, sans, who, ctx));
+    failures.push(await privatePki(leaf, m, signature, oidc, sans, who, ctx));
     if (failures[0]!.status === 'verified') return failures[0]!;
   }
 
@@ -102,6 +113,7 @@ async function withCertificate(
 async function privatePki(
   leaf: ParsedCertificate,
   m: DsseMaterial,
+  signature: Uint8Array,
   oidc: string | undefined,
   sans: string[],
   who: string,
@@ -115,13 +127,25 @@ async function privatePki(
       `the certificate of ${who} is a keyless (Fulcio) certificate; it is verified only with --trusted-root and a Rekor entry proving when it signed`,
     );
   }
+  let at = ctx.now;
+  if (m.rekorBundle) {
+    const tlog = await checkRekor(
+      m,
+      signature,
+      { certificateDer: leaf.der, key: certificateKey(leaf.der) },
+      ctx,
+    );
+    if (tlog) return tlog;
+    at = new Date(m.rekorBundle.integratedTime * 1000);
+  }
   const chain = await validateChain({
     leaf,
     intermediates: m.chainDer.map((der) => parseCertificate(der)),
     anchors: ctx.config.roots,
-    at: ctx.now,
+    at,
     requiredEku: CODE_SIGNING,
-    revocation: revocationOptions(ctx),
+    // A verified Rekor integrated time is a trusted signing time, as a TSA's would be.
+    revocation: revocationOptions(ctx, m.rekorBundle ? at : undefined),
   });
   if (!chain.ok) {
     return chain.code === 'CERT_BAD_SIGNATURE'
@@ -130,8 +154,53 @@ async function privatePki(
   }
   const policy = checkIdentityPolicy(ctx.config, certificateIdentity(leaf.cert, 'cosign'));
   if (policy) return policy;
+  if (!m.rekorBundle) {
+    const missing = tlogMissing(ctx.config, `the DSSE signature of ${who} chains to a trusted root`);
+    if (missing) return missing;
+  }
+  const logged = m.rekorBundle
+    ? `; Rekor entry ${m.rekorBundle.logIndex} verified, checked at its integrated time ${at.toISOString()}`
+    : `; ${TLOG_NOT_REQUIRED}`;
   return verified(
     'CHAIN_VALID',
-    `signed by ${who}, ${chain.message}${chain.revocation ? `; ${chain.revocation.message}` : ''}`,
+    `signed by ${who}, ${chain.message}${chain.revocation ? `; ${chain.revocation.message}` : ''}${logged}`,
   );
+}
+
+/**
+ * The `.att` layer's Rekor bundle, for a signer trusted another way (a key, a private CA): SET with the
+ * trusted roots' log keys, entry ↔ envelope, and the entry must record this very signer.
+ */
+async function checkRekor(
+  m: DsseMaterial,
+  signature: Uint8Array,
+  signer: { certificateDer?: Uint8Array; key: KeyObject },
+  ctx: TrustContext,
+): Promise<Verdict | undefined> {
+  const rekor = m.rekorBundle!;
+  if (!ctx.config.trustedRoots.length) {
+    return unverified(
+      'TLOG_UNCHECKED',
+      `the attestation carries Rekor entry ${rekor.logIndex}, which cannot be checked without --trusted-root`,
+    );
+  }
+  if (!rekorEntryNamesSigner(rekor, signer)) {
+    return invalid(
+      'TLOG_ENTRY_MISMATCH',
+      `Rekor entry ${rekor.logIndex} records another signer than this attestation's`,
+    );
+  }
+  const outcome = runSigstore({
+    bundle: dsseAsBundle({
+      payloadType: m.payloadType,
+      payload: m.payload,
+      signature,
+      // The signer is trusted already: the entry is checked with its key, not against Fulcio CAs.
+      rekorBundle: rekor,
+    }),
+    roots: await loadTrustedRoots(ctx.config.trustedRoots),
+    key: signer.key,
+    options: { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 },
+  });
+  return outcome.ok ? undefined : outcome.verdict;
 }

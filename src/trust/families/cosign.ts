@@ -21,6 +21,7 @@ import {
 import { attributeToKey } from '../sigstore/key-signer.js';
 import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
+import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
@@ -34,8 +35,9 @@ const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
  * verify over the exact payload bytes with a supplied key, or with its certificate's key when that
  * certificate chains to `--trust-root` (private PKI) or to a Fulcio CA of a `--trusted-root` at the
  * signing time (Rekor SET / RFC 3161), with the identity policy for keyless certificates. A Rekor
- * entry, when present, must verify and name this signature, payload and signer. Never `verified`
- * when a check was skipped.
+ * entry, when present, must verify and name this signature, payload and signer; for a key or a
+ * private-PKI certificate it must be present unless `--insecure-ignore-tlog` (as cosign 2.x requires).
+ * Never `verified` when a check was skipped.
  */
 export const cosignVerifier: FamilyVerifier = async (evidence, target, ctx) => {
   const m = evidence.material;
@@ -58,7 +60,7 @@ export const cosignVerifier: FamilyVerifier = async (evidence, target, ctx) => {
   // 1. Supplied keys (§2.4: they take precedence over any certificate in the layer).
   for (const key of config.keys) {
     if (verifyRawSignature(m.payload, m.signature, key.key)) {
-      const verdict = await withKey(m, key, roots);
+      const verdict = await withKey(m, key, roots, config);
       if (verdict.status === 'verified') attributeToKey(evidence, key);
       return verdict;
     }
@@ -103,9 +105,19 @@ function payloadBinding(evidence: Evidence, target: Target): Verdict | undefined
   return undefined;
 }
 
-async function withKey(m: CosignMaterial, key: TrustedKey, roots: LoadedTrustedRoot[]): Promise<Verdict> {
+async function withKey(
+  m: CosignMaterial,
+  key: TrustedKey,
+  roots: LoadedTrustedRoot[],
+  config: TrustContext['config'],
+): Promise<Verdict> {
   const who = `key ${key.path} (${key.algorithm}, ${key.spkiSha256.slice(0, 16)}…)`;
-  if (!m.rekorBundle) return verified('KEY_VERIFIED', `signature verifies with ${who}`);
+  if (!m.rekorBundle) {
+    return (
+      tlogMissing(config, `the signature verifies with ${who}`) ??
+      verified('KEY_VERIFIED', `signature verifies with ${who}; ${TLOG_NOT_REQUIRED}`)
+    );
+  }
   const tlog = checkRekor(m, { key: key.key }, roots);
   if (tlog) return tlog;
   return verified(
@@ -190,15 +202,23 @@ async function withCertificate(
       // A Rekor integrated time is a trusted signing time, as a TSA's would be.
       revocation: revocationOptions(ctx, m.rekorBundle ? at : undefined),
     });
+    const missing = m.rekorBundle
+      ? undefined
+      : tlogMissing(config, `the signature verifies with the certificate of ${who}`);
     if (chain.ok) {
       const policy = checkIdentityPolicy(config, certificateIdentity(leaf.cert, 'cosign'));
       if (policy) return policy;
-      return verified(
-        'CHAIN_VALID',
-        `signature verifies with the certificate of ${who}, which chains to trusted ${chain.anchor?.summary.subject} at ${timeNote}${chain.revocation ? `; ${chain.revocation.message}` : ''}`,
-      );
-    }
-    failures.push(chainVerdict(chain, Boolean(m.rekorBundle)));
+      // A private CA's certificate is not in Rekor's view unless logged: cosign requires the entry
+      // for it as for a key. (No SCT is required: a private CA logs to no CT log, as cosign
+      // --insecure-ignore-sct; see README "Transparency log".)
+      if (missing) failures.push(missing);
+      else {
+        return verified(
+          'CHAIN_VALID',
+          `signature verifies with the certificate of ${who}, which chains to trusted ${chain.anchor?.summary.subject} at ${timeNote}${chain.revocation ? `; ${chain.revocation.message}` : ''}${m.rekorBundle ? '' : `; ${TLOG_NOT_REQUIRED}`}`,
+        );
+      }
+    } else failures.push(chainVerdict(chain, Boolean(m.rekorBundle)));
   }
 
   // Sigstore trusted roots (Fulcio CAs, Rekor, CT logs, TSAs).

@@ -16,6 +16,7 @@ import {
   plainSanValues,
 } from './identity.js';
 import { runSigstore } from './run.js';
+import { tlogMissing, TLOG_NOT_REQUIRED } from './tlog-required.js';
 import { loadTrustedRoots } from './trusted-root.js';
 
 const HASHES: Partial<Record<HashAlgorithm, string>> = {
@@ -30,7 +31,8 @@ const IN_TOTO = 'application/vnd.in-toto+json';
  * the bundle's `messageDigest` (or in-toto subject) must be the artifact's, the signer is a Fulcio
  * certificate chaining to a `--trusted-root` CA at a verified signing time (with the identity policy,
  * which is required) or a `--key` (the bundle's key hint is ignored: every supplied key is tried), and
- * every transparency-log entry must verify and describe this signature.
+ * every transparency-log entry must verify and describe this signature; a key-signed bundle needs one
+ * unless `--insecure-ignore-tlog`.
  */
 export async function verifySigstoreBundle(
   bundleJson: unknown,
@@ -133,10 +135,15 @@ async function verifyBound(
         },
       });
       if (outcome.ok) {
+        const who = `key ${key.path} (${key.algorithm})`;
+        const logged = bundle.verificationMaterial.tlogEntries.length > 0;
+        // cosign verify-blob --key asks for one verified tlog entry unless --insecure-ignore-tlog.
+        const missing = logged ? undefined : tlogMissing(config, `the bundle signature verifies with ${who}`);
+        if (missing) return missing;
         signedBy.key = key;
         return verified(
           'KEY_VERIFIED',
-          `bundle signature verifies with key ${key.path} (${key.algorithm}) at ${outcome.signingTime?.toISOString() ?? 'an unverified time'}`,
+          `bundle signature verifies with ${who} at ${outcome.signingTime?.toISOString() ?? 'an unverified time'}${logged ? '' : `; ${TLOG_NOT_REQUIRED}`}`,
         );
       }
       failures.push(outcome.verdict);

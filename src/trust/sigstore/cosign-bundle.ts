@@ -61,13 +61,16 @@ export function dsseAsBundle(d: {
   payloadType: string;
   payload: Uint8Array;
   signature: Uint8Array;
-  certificateDer: Uint8Array;
+  /** Absent for a key-signed envelope: the verifier is then given the key (a public-key hint). */
+  certificateDer?: Uint8Array;
   rekorBundle?: RekorBundle;
 }): Bundle {
   return bundleFromJSON({
     mediaType: BUNDLE_V01_MEDIA_TYPE,
     verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: b64(d.certificateDer) }] },
+      ...(d.certificateDer
+        ? { x509CertificateChain: { certificates: [{ rawBytes: b64(d.certificateDer) }] } }
+        : { publicKey: { hint: 'cosign-signer' } }),
       tlogEntries: d.rekorBundle ? [rekorTlogEntry(d.rekorBundle)] : [],
     },
     dsseEnvelope: {

@@ -65,6 +65,8 @@ async function config(parts: {
   identity?: string;
   issuer?: string;
   at?: Date;
+  /** --insecure-ignore-tlog: for fixtures about something else than the transparency log. */
+  ignoreTlog?: boolean;
 }): Promise<TrustConfig> {
   const c = emptyTrustConfig();
   for (const k of parts.keys ?? []) c.keys.push(await readPublicKey(join(CI, k)));
@@ -73,6 +75,7 @@ async function config(parts: {
   c.certificateIdentity = parts.identity;
   c.certificateOidcIssuer = parts.issuer;
   c.at = parts.at;
+  if (parts.ignoreTlog) c.insecureIgnoreTlog = true;
   return c;
 }
 
@@ -125,6 +128,16 @@ describe('cosign verifier on the containers/image corpus', () => {
         trustedRoots: usesRekorOrFulcio ? [PRODUCTION_ROOT] : [],
         ...(a.signer?.oidcIssuer ? { identity: String(a.signer.san), issuer: a.signer.oidcIssuer } : {}),
       });
+      if (a.expected.verifies && !a.rekor && !a.signer?.oidcIssuer) {
+        // containers/image accepts a key or private-PKI signature without a Rekor entry; cosign 2.x
+        // (and sigscan) only with --insecure-ignore-tlog.
+        const strict = await evaluate(f, c);
+        expect([strict.status, strict.code], `${a.id}: ${strict.message}`).toEqual([
+          'untrusted',
+          'TLOG_MISSING',
+        ]);
+        c.insecureIgnoreTlog = true;
+      }
       const v = await evaluate(f, c);
       rows.push(`${a.id}: ${v.status} ${v.code}`);
       expect(v.status === 'verified', `${a.id}: ${v.status} ${v.code} ${v.message}`).toBe(
@@ -134,11 +147,20 @@ describe('cosign verifier on the containers/image corpus', () => {
     expect(rows.length).toBe(EXPECTED.length);
   });
 
-  it('key-based: verified with cosign.pub, untrusted with another key', async () => {
-    const ok = await evaluate(VALID, await config({ keys: ['cosign.pub'] }));
+  it('key-based: untrusted TLOG_MISSING without a Rekor entry; verified with cosign.pub under --insecure-ignore-tlog, untrusted with another key', async () => {
+    const strict = await evaluate(VALID, await config({ keys: ['cosign.pub'] }));
+    expect(strict).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    expect(strict.message).toContain('--insecure-ignore-tlog');
+    const ok = await evaluate(VALID, await config({ keys: ['cosign.pub'], ignoreTlog: true }));
     expect(ok).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
-    const other = await evaluate(VALID, await config({ keys: ['cosign2.pub'] }));
+    expect(ok.message).toContain('transparency log not required (--insecure-ignore-tlog)');
+    const other = await evaluate(VALID, await config({ keys: ['cosign2.pub'], ignoreTlog: true }));
     expect(other).toMatchObject({ status: 'untrusted', code: 'KEY_NOT_TRUSTED' });
+    // The requirement comes after the key: a key that does not verify is still KEY_NOT_TRUSTED.
+    expect(await evaluate(VALID, await config({ keys: ['cosign2.pub'] }))).toMatchObject({
+      status: 'untrusted',
+      code: 'KEY_NOT_TRUSTED',
+    });
     const unknown = await evaluate(UNKNOWN, await config({ keys: ['cosign.pub', 'cosign2.pub'] }));
     expect(unknown).toMatchObject({ status: 'untrusted', code: 'KEY_NOT_TRUSTED' });
   });
@@ -150,6 +172,7 @@ describe('cosign verifier on the containers/image corpus', () => {
     );
     expect(ok.status, ok.message).toBe('verified');
     expect(ok.message).toContain('Rekor entry 11608800 verified');
+    expect(ok.message).not.toContain('--insecure-ignore-tlog');
     const noRoot = await evaluate(KEY_REKOR, await config({ keys: ['cosign2.pub'] }));
     expect(noRoot).toMatchObject({ status: 'unverified', code: 'TLOG_UNCHECKED' });
   });
@@ -201,18 +224,28 @@ describe('cosign verifier on the containers/image corpus', () => {
     expect(half).toMatchObject({ status: 'unverified', code: 'IDENTITY_POLICY_MISSING' });
   });
 
-  it('private PKI: verified with root + intermediates, untrusted with the root alone or another CA', async () => {
-    const ok = await evaluate(
+  it('private PKI: verified with root + intermediates under --insecure-ignore-tlog, untrusted TLOG_MISSING without it, untrusted with another CA', async () => {
+    const strict = await evaluate(
       PKI,
       await config({ roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'] }),
     );
+    expect(strict).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    expect(strict.message).toContain('verifies with the certificate of');
+    const ok = await evaluate(
+      PKI,
+      await config({ roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'], ignoreTlog: true }),
+    );
     expect(ok).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
-    const policy = await config({ roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'] });
+    expect(ok.message).toContain('transparency log not required (--insecure-ignore-tlog)');
+    const policy = await config({
+      roots: ['pki_root_crts.pem', 'pki_intermediate_crts.pem'],
+      ignoreTlog: true,
+    });
     policy.certificateIdentity = 'qiwan@redhat.com';
     expect((await evaluate(PKI, policy)).status).toBe('verified');
     policy.certificateIdentity = 'other@redhat.com';
     expect(await evaluate(PKI, policy)).toMatchObject({ status: 'untrusted', code: 'IDENTITY_MISMATCH' });
-    const wrongCa = await evaluate(PKI, await config({ roots: ['fulcio_v1.crt.pem'] }));
+    const wrongCa = await evaluate(PKI, await config({ roots: ['fulcio_v1.crt.pem'], ignoreTlog: true }));
     expect(wrongCa.status).toBe('untrusted');
     // A Fulcio certificate under the PKI roots only is not trusted either.
     expect((await evaluate(FULCIO, await config({ roots: ['pki_root_crts.pem'] }))).status).not.toBe(
@@ -239,9 +272,17 @@ describe('cosign verifier on the containers/image corpus', () => {
     for (const v of variants) expect((await evaluate(FULCIO, await config(v))).status).not.toBe('verified');
     // The layer's chain annotation carries the intermediate and the root, so the root alone anchors it;
     // the chain's own root certificate never does.
-    expect((await evaluate(PKI, await config({ roots: ['pki_root_crts.pem'] }))).status).toBe('verified');
-    expect((await evaluate(PKI, await config({ roots: ['fulcio_v1.crt.pem'] }))).status).not.toBe('verified');
-    expect((await evaluate(PKI, await config({ keys: ['cosign.pub'] }))).status).not.toBe('verified');
+    const pkiOnly = { roots: ['pki_root_crts.pem'], ignoreTlog: true };
+    expect((await evaluate(PKI, await config(pkiOnly))).status).toBe('verified');
+    expect((await evaluate(PKI, await config({ ...pkiOnly, ignoreTlog: false }))).status).not.toBe(
+      'verified',
+    );
+    expect((await evaluate(PKI, await config({ ...pkiOnly, roots: ['fulcio_v1.crt.pem'] }))).status).not.toBe(
+      'verified',
+    );
+    expect((await evaluate(PKI, await config({ keys: ['cosign.pub'], ignoreTlog: true }))).status).not.toBe(
+      'verified',
+    );
     expect((await evaluate(KEY_REKOR, await config({ trustedRoots: [PRODUCTION_ROOT] }))).status).not.toBe(
       'verified',
     );
@@ -305,6 +346,18 @@ describe('cosign verifier against tampering (real corpus values, one field chang
       await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] }),
     );
     expect(v).toMatchObject({ status: 'invalid', code: 'TLOG_ENTRY_MISMATCH' });
+  });
+
+  it('a key-signed, Rekor-logged signature stripped of its Rekor bundle: untrusted TLOG_MISSING, not verified', async () => {
+    const stripped = withMaterial(KEY_REKOR, { rekorBundle: undefined });
+    const c = await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] });
+    const v = await evaluate(stripped, c);
+    expect(v).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    expect(v.message).toContain('--insecure-ignore-tlog');
+    // The waiver is what lets it through, and the verdict says so.
+    const waived = await evaluate(stripped, { ...c, insecureIgnoreTlog: true });
+    expect(waived).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
+    expect(waived.message).toContain('transparency log not required (--insecure-ignore-tlog)');
   });
 
   it('a forged SET is invalid, and a changed integrated time breaks the SET', async () => {
