@@ -63,6 +63,42 @@ describe('Debian package reading, on packages made by dpkg-deb and signed by deb
     ]);
   });
 
+  // dpkg reads control.tar[.<ext>] and data.tar[.<ext>] by exact name; a near name is another member.
+  it('only exact control.tar[.ext] / data.tar[.ext] names make the signed layout', () => {
+    const bytes = readBytes(fx.deb['sha256']!);
+    expect(codes(rename(bytes, 1, 'control.tar'))).toEqual([]);
+    expect(codes(rename(bytes, 2, 'data.tar'))).toEqual([]);
+    for (const [index, name] of [
+      [1, 'xcontrol.tar.xz'],
+      [1, 'control.tarball'],
+      [1, 'control.tar.xz.1'],
+      [2, 'olddata.tar.xz'],
+      [2, 'data.tar.xz.1'],
+      [2, 'data.tarxz'],
+    ] as const) {
+      const a = analyzeDeb(rename(bytes, index, name));
+      expect(
+        a.findings.map((f) => f.code),
+        name,
+      ).toEqual(['DEB_AMBIGUOUS']);
+      expect(a.signed.byteLength, name).toBe(0);
+    }
+  });
+
+  it('a signature member is _gpg<role>: the role is what follows _gpg; other names are not signatures', () => {
+    const bytes = readBytes(fx.deb['sha256']!);
+    expect(analyzeDeb(rename(bytes, 3, '_gpgmaint')).signatures.map((s) => [s.role, s.member])).toEqual([
+      ['maint', '_gpgmaint'],
+    ]);
+    // A bare _gpg has no role: neither a signature nor an unsigned member (it starts with _).
+    expect(analyzeDeb(rename(bytes, 3, '_gpg'))).toMatchObject({ signatures: [], findings: [] });
+    const stray = analyzeDeb(rename(bytes, 3, 'x_gpgorigin'));
+    expect(stray.signatures).toEqual([]);
+    expect(stray.findings.map((f) => f.message)).toEqual([
+      'member x_gpgorigin after data.tar is neither signed nor a signature',
+    ]);
+  });
+
   it('refuses truncated and malformed ar archives', () => {
     const bytes = readBytes(fx.deb['sha256']!);
     expect(() => readAr(bytes.subarray(0, bytes.length - 10))).toThrow(/runs past the end/);
