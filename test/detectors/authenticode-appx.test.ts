@@ -1,0 +1,269 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { authenticodeAppxDetector } from '../../src/detectors/authenticode-appx.js';
+import {
+  APPX_MANIFEST,
+  APPX_MARKER,
+  blockMapXml,
+  defaultPayload,
+  makeAppx,
+  unzipEntry,
+  zipDelete,
+  zipUpdate,
+} from '../helpers/authenticode/appx.js';
+import {
+  containerMatrix,
+  detectWith,
+  evaluateWith,
+  trustConfig,
+} from '../helpers/authenticode/containers.js';
+import { osslsigncodeVerifyWith } from '../helpers/pe/signed-pe.js';
+
+const { fixtures } = containerMatrix({
+  format: 'appx',
+  detector: authenticodeAppxDetector,
+  extension: '.appx',
+  makeUnsigned: async (dir) => makeAppx(dir, 'unsigned.appx'),
+  tamper: (bytes) => {
+    const at = Buffer.from(bytes).indexOf(APPX_MARKER);
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = bytes[at]! ^ 0x01;
+    return bytes;
+  },
+  tamperCode: 'APPX_DIGEST_MISMATCH',
+  // osslsigncode does not nest APPX signatures, and prints one digest per part (checked below).
+  sipFormat: false,
+});
+
+const ownRoot = async () => trustConfig({ roots: [fixtures().pki.caPem] });
+const copy = (from: string, name: string): string => {
+  const to = join(fixtures().dir, name);
+  copyFileSync(from, to);
+  return to;
+};
+
+/** Ours beside osslsigncode's for one file. */
+async function both(path: string) {
+  const tool = await osslsigncodeVerifyWith(path, { caFile: fixtures().pki.caPem });
+  const outcomes = await evaluateWith(authenticodeAppxDetector, path, 'appx', await ownRoot());
+  expect(outcomes).toHaveLength(1);
+  return { tool, ...outcomes[0]! };
+}
+
+describe('appx: the tagged hashes', () => {
+  it("each of AXPC, AXCD, AXCT, AXBM is osslsigncode's calculated digest", async () => {
+    const f = fixtures();
+    const tool = await osslsigncodeVerifyWith(f.signed, { caFile: f.pki.caPem });
+    const calculated = (what: string) =>
+      new RegExp(`Checking ${what} hashes:[\\s\\S]*?Calculated message digest : ([0-9A-F]+)`)
+        .exec(tool.output)?.[1]
+        ?.toLowerCase();
+    const [e] = await detectWith(authenticodeAppxDetector, f.signed, 'appx');
+    const hex = e!.details?.['imageHash'] as string;
+    // APPX, then tag + 32-byte hash each: AXPC AXCD AXCT AXBM.
+    const part = (i: number) => hex.slice(8 + i * 72 + 8, 8 + (i + 1) * 72);
+    expect(hex.slice(0, 8)).toBe(Buffer.from('APPX').toString('hex'));
+    expect(part(0)).toBe(calculated('Data'));
+    expect(part(1)).toBe(calculated('Central Directory'));
+    expect(part(2)).toBe(calculated('Content Types'));
+    expect(part(3)).toBe(calculated('Block Map'));
+    expect(e!.details).toMatchObject({
+      imageHashMatches: true,
+      appxHashMethod: 'SHA-256',
+      appxParts: ['AXPC', 'AXCD', 'AXCT', 'AXBM'],
+      blockMapFiles: 3,
+      sipGuid: '4bdfc50a07cee24db76e23c839a09fd1',
+    });
+    expect(e!.signer?.subject).toContain('CN=Sigscan RSA Code Signer');
+  });
+
+  it('the payload tamper names AXPC and the block-map block that changed', async () => {
+    const { verdict, evidence, tool } = await both(fixtures().tampered);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(verdict.message).toContain('AXPC hash differs');
+    expect(evidence.findings?.map((x) => x.code)).toEqual([
+      'APPX_DIGEST_MISMATCH',
+      'APPX_BLOCKMAP_MISMATCH',
+      'IMAGE_HASH_MISMATCH',
+    ]);
+    expect(evidence.findings?.[1]?.message).toContain('block 0 of payload.bin');
+    expect(tool.passed).toBe(false);
+  });
+
+  it('AppxBlockMap.xml replaced after signing (made to match a changed payload): AXBM differs', async () => {
+    const f = fixtures();
+    const path = copy(f.signed, 'blockmap-edited.appx');
+    const changed = defaultPayload();
+    changed[changed.length - 1] = changed[changed.length - 1]! ^ 0xff;
+    zipUpdate(path, f.dir, {
+      'AppxBlockMap.xml': blockMapXml({
+        'payload.bin': changed,
+        'AppxManifest.xml': unzipEntry(path, 'AppxManifest.xml'),
+        'readme.txt': unzipEntry(path, 'readme.txt'),
+      }),
+    });
+    const { verdict, tool } = await both(path);
+    expect(verdict.status).toBe('invalid');
+    expect(verdict.code).toBe('APPX_DIGEST_MISMATCH');
+    expect(verdict.message).toMatch(/AXPC, AXCD, AXBM hashes differ/);
+    expect(tool.passed).toBe(false);
+  });
+
+  it('[Content_Types].xml edited after signing: AXCT differs', async () => {
+    const f = fixtures();
+    const path = copy(f.signed, 'content-types-edited.appx');
+    const types = unzipEntry(path, '[Content_Types].xml').toString('utf8');
+    zipUpdate(path, f.dir, {
+      '[Content_Types].xml': types.replace('text/plain', 'application/x-msdownload'),
+    });
+    const { verdict, tool } = await both(path);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(verdict.message).toContain('AXCT');
+    expect(verdict.message).not.toContain('AXBM');
+    expect(tool.passed).toBe(false);
+  });
+
+  it("another package's signature swapped in: every part but the shared content types differs", async () => {
+    const f = fixtures();
+    const otherUnsigned = makeAppx(f.dir, 'other-unsigned.appx', {
+      files: { 'readme.txt': 'another app\n' },
+    });
+    const other = await f.sign(otherUnsigned, 'other-signed');
+    const path = copy(f.signed, 'swapped.appx');
+    zipUpdate(path, f.dir, { 'AppxSignature.p7x': unzipEntry(other, 'AppxSignature.p7x') });
+    const { verdict, tool } = await both(path);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(verdict.message).toContain('AXPC, AXCD, AXBM hashes differ');
+    expect(tool.passed).toBe(false);
+    // The swapped signature is itself good for its own package.
+    expect((await both(other)).verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+  });
+});
+
+describe('appx: every file in the block map, every listed file present', () => {
+  it('a file added after signing: the records change, and it is in no block map', async () => {
+    const f = fixtures();
+    const path = copy(f.signed, 'file-added.appx');
+    zipUpdate(path, f.dir, { 'extra.txt': 'smuggled\n' });
+    const { verdict, evidence, tool } = await both(path);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(evidence.findings?.map((x) => x.code)).toContain('APPX_FILE_NOT_IN_BLOCKMAP');
+    expect(tool.passed).toBe(false);
+  });
+
+  it('a file removed after signing: the records change, and a listed file is missing', async () => {
+    const f = fixtures();
+    const path = copy(f.signed, 'file-removed.appx');
+    zipDelete(path, ['readme.txt']);
+    const { verdict, evidence, tool } = await both(path);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(evidence.findings?.find((x) => x.code === 'APPX_BLOCKMAP_FILE_MISSING')?.message).toContain(
+      'readme.txt',
+    );
+    expect(tool.passed).toBe(false);
+  });
+
+  // osslsigncode signs and verifies the four tagged hashes only; the Windows installer also checks each
+  // file against the block map. A package signed with a wrong block map passes osslsigncode, not us.
+  it('signed with a file the block map does not list: osslsigncode accepts, we refuse', async () => {
+    const f = fixtures();
+    const unsigned = makeAppx(f.dir, 'unlisted.appx', {
+      files: { 'readme.txt': 'hi\n', 'hidden.txt': 'not in the block map\n' },
+      blockMapOf: {
+        'payload.bin': defaultPayload(),
+        'AppxManifest.xml': APPX_MANIFEST,
+        'readme.txt': 'hi\n',
+      },
+    });
+    const signed = await f.sign(unsigned, 'unlisted-signed');
+    const { verdict, evidence, tool } = await both(signed);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_FILE_NOT_IN_BLOCKMAP' });
+    expect(verdict.message).toContain('hidden.txt');
+    expect(evidence.findings?.map((x) => x.code)).toEqual(['APPX_FILE_NOT_IN_BLOCKMAP']);
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('signed with a block map listing a file the package lacks: osslsigncode accepts, we refuse', async () => {
+    const f = fixtures();
+    const all = {
+      'payload.bin': defaultPayload(),
+      'AppxManifest.xml': APPX_MANIFEST,
+      'readme.txt': 'hello from an APPX package\n',
+      'Assets\\logo.png': 'a logo that was never packed',
+    };
+    const signed = await f.sign(makeAppx(f.dir, 'missing.appx', { blockMapOf: all }), 'missing-signed');
+    const { verdict, tool } = await both(signed);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_BLOCKMAP_FILE_MISSING' });
+    expect(verdict.message).toContain('Assets\\logo.png');
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('signed with a wrong block hash: osslsigncode accepts, we refuse', async () => {
+    const f = fixtures();
+    const signed = await f.sign(
+      makeAppx(f.dir, 'wrong-hash.appx', {
+        blockMapOf: {
+          'payload.bin': defaultPayload(),
+          'AppxManifest.xml': APPX_MANIFEST,
+          'readme.txt': 'what the block map was made from\n'.padEnd(27, '!'),
+        },
+      }),
+      'wrong-hash-signed',
+    );
+    const { verdict, tool } = await both(signed);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'APPX_BLOCKMAP_MISMATCH' });
+    expect(verdict.message).toContain('readme.txt');
+    expect(tool.passed, tool.output).toBe(true);
+  });
+});
+
+describe('appx: one reading of the ZIP', () => {
+  it('entries differing only in case, signed: osslsigncode accepts, we refuse (ZIP_AMBIGUOUS)', async () => {
+    const f = fixtures();
+    const files = { 'readme.txt': 'lower\n', 'README.txt': 'upper\n' };
+    const signed = await f.sign(
+      makeAppx(f.dir, 'case.appx', {
+        files,
+        blockMapOf: {
+          'payload.bin': defaultPayload(),
+          'AppxManifest.xml': APPX_MANIFEST,
+          'readme.txt': 'lower\n',
+          'README.txt': 'upper\n',
+        },
+      }),
+      'case-signed',
+    );
+    const { verdict, tool } = await both(signed);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'ZIP_AMBIGUOUS' });
+    expect(verdict.message).toContain('differ only in case');
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('a stub prepended to a signed package, offsets fixed by zip -A: both refuse', async () => {
+    const f = fixtures();
+    const path = join(f.dir, 'prepended.appx');
+    writeFileSync(path, Buffer.concat([Buffer.from('MZ self-extractor stub\n'), readFileSync(f.signed)]));
+    execFileSync('zip', ['-q', '-A', path]);
+    const { verdict, tool } = await both(path);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'ZIP_AMBIGUOUS' });
+    expect(tool.passed).toBe(false);
+  });
+});
+
+describe('appx: bundles', () => {
+  it('a bundle is signed and verified with the bundle SIP GUID', async () => {
+    const f = fixtures();
+    const inner = f.signed;
+    const bundle = await f.sign(
+      makeAppx(f.dir, 'unsigned.appxbundle', { bundle: true, files: { 'app.appx': readFileSync(inner) } }),
+      'bundle',
+    );
+    const { verdict, evidence, tool } = await both(bundle);
+    expect(verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(evidence.details).toMatchObject({ appxBundle: true, sipGuid: 'b3585f0fdeaa9a4ba43495742d92eceb' });
+    expect(tool.passed, tool.output).toBe(true);
+  });
+});
