@@ -143,6 +143,28 @@ describe('appx: the tagged hashes', () => {
   });
 });
 
+describe('appx: AppxMetadata/CodeIntegrity.cat (AXCI)', () => {
+  it('is hashed as osslsigncode hashes it, and a changed one is named', async () => {
+    const f = fixtures();
+    const files = { 'readme.txt': 'ci\n', 'AppxMetadata/CodeIntegrity.cat': 'catalog bytes v1\n' };
+    const signed = await f.sign(makeAppx(f.dir, 'ci.appx', { files }), 'ci-signed');
+    const good = await both(signed);
+    expect(good.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(good.evidence.details?.['appxParts']).toEqual(['AXPC', 'AXCD', 'AXCT', 'AXBM', 'AXCI']);
+    const ci = /Checking Code Integrity hashes:[\s\S]*?Calculated message digest : ([0-9A-F]+)/.exec(
+      good.tool.output,
+    )?.[1];
+    expect(String(good.evidence.details?.['imageHash']).slice(-64)).toBe(ci?.toLowerCase());
+
+    const path = copy(signed, 'ci-edited.appx');
+    zipUpdate(path, f.dir, { 'AppxMetadata/CodeIntegrity.cat': 'catalog bytes v2\n' });
+    const bad = await both(path);
+    expect(bad.verdict).toMatchObject({ status: 'invalid', code: 'APPX_DIGEST_MISMATCH' });
+    expect(bad.verdict.message).toMatch(/AXPC, AXCD, AXCI hashes differ/);
+    expect(bad.tool.passed).toBe(false);
+  });
+});
+
 describe('appx: every file in the block map, every listed file present', () => {
   it('a file added after signing: the records change, and it is in no block map', async () => {
     const f = fixtures();

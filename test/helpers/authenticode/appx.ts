@@ -92,6 +92,7 @@ export function makeAppx(dir: string, name: string, spec: AppxSpec = {}): string
   const zip = (args: string[]) => execFileSync('zip', ['-X', '-D', '-q', ...args], { cwd: work });
   zip(['-0', out, ...Object.keys(stored)]);
   zip([out, ...Object.keys(files), 'AppxBlockMap.xml', '[Content_Types].xml']);
+  rmSync(work, { recursive: true, force: true });
   return out;
 }
 
@@ -104,6 +105,7 @@ export function zipUpdate(pkg: string, dir: string, files: Record<string, string
     writeFileSync(join(work, file), content);
   }
   execFileSync('zip', ['-X', '-D', '-q', pkg, ...Object.keys(files)], { cwd: work });
+  rmSync(work, { recursive: true, force: true });
 }
 
 /** Deletes entries of an existing package with `zip -d`. */
