@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -8,7 +10,10 @@ import type { AuthenticodeMaterial } from '../../src/detectors/authenticode.js';
 import { catalogMatches } from '../../src/formats/catalog-match.js';
 import { catalogMemberList, type CatalogMember } from '../../src/formats/catalog.js';
 import { readPeAuthenticode } from '../../src/formats/pe/index.js';
-import { detectWith } from '../helpers/authenticode/containers.js';
+import { catalogMemberEvidence } from '../../src/detectors/catalog-member.js';
+import { TrustEvaluator } from '../../src/trust/evaluator.js';
+import { detectWith, evaluateWith, fileTargetOf, trustConfig } from '../helpers/authenticode/containers.js';
+import { makeTestPki } from '../helpers/pe/signed-pe.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 
 /** signify's corpus: a Windows catalog and DXCore.dll, one of the files it lists (by image hash). */
@@ -72,5 +77,53 @@ describe('catalog member matching (signtool verify /c)', () => {
       { kind: 'flat-file', algorithm: 'SHA-256', hash: sha1 },
     ];
     expect(catalogMatches(list, file)).toEqual([list[0]]);
+  });
+});
+
+describe('catalog-signed files: the catalog signature as the file evidence', () => {
+  const at = Date.parse('2026-11-21T00:00:00Z') / 1000;
+  const CORPUS_TRUST = join(CORPUS_DIR, 'authenticode/trust/signify-legacy-certs.pem');
+
+  async function evaluate(file: string, roots: string[]) {
+    const catalog = await detectWith(authenticodeCatalogDetector, CATALOG, 'cat');
+    const bytes = new Uint8Array(readFileSync(file));
+    const evidence = catalogMemberEvidence(catalog, 'drivers/dxcore.cat', bytes);
+    const cfg = await trustConfig({ roots, tsaRoots: roots, at });
+    const evaluator = new TrustEvaluator(cfg);
+    const target = fileTargetOf(file, bytes, 'pe');
+    return Promise.all(
+      evidence.map(async (e) => ({ evidence: e, verdict: await evaluator.evaluate(e, target) })),
+    );
+  }
+
+  it('DXCore.dll listed in the Microsoft-signed catalog: verified, at catalog:<path>', async () => {
+    const [o, ...rest] = await evaluate(join(SIGNIFY, 'DXCore.dll'), [CORPUS_TRUST]);
+    expect(rest).toEqual([]);
+    expect(o!.verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(o!.evidence.location).toBe('catalog:drivers/dxcore.cat');
+    expect(o!.evidence.signer?.subject).toContain('CN=Microsoft Windows');
+    expect(o!.evidence.details?.['catalogMember']).toMatchObject({ hash: DXCORE_IMAGE_SHA256 });
+  });
+
+  it("the same, without the catalog signer's root: untrusted, as the catalog itself is", async () => {
+    const pki = await makeTestPki(await mkdtemp(join(tmpdir(), 'sigscan-catmember-')));
+    const [o] = await evaluate(join(SIGNIFY, 'DXCore.dll'), [pki.caPem]);
+    expect(o!.verdict.status).toBe('untrusted');
+    const [c] = await evaluateWith(
+      authenticodeCatalogDetector,
+      CATALOG,
+      'cat',
+      await trustConfig({ roots: [pki.caPem], tsaRoots: [pki.caPem], at }),
+    );
+    expect(o!.verdict).toEqual(c!.verdict);
+  });
+
+  it('a file the catalog does not list, or a changed member: no catalog evidence', async () => {
+    expect(await evaluate(join(SIGNIFY, 'whois.exe'), [CORPUS_TRUST])).toEqual([]);
+    const changed = join(await mkdtemp(join(tmpdir(), 'sigscan-catmember-')), 'DXCore.dll');
+    const bytes = readFileSync(join(SIGNIFY, 'DXCore.dll'));
+    bytes[0x1000] = bytes[0x1000]! ^ 0x01;
+    writeFileSync(changed, bytes);
+    expect(await evaluate(changed, [CORPUS_TRUST])).toEqual([]);
   });
 });
