@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { authenticodeAppxDetector } from '../../src/detectors/authenticode-appx.js';
+import { detectorsFor } from '../../src/detectors/index.js';
 import {
   APPX_MANIFEST,
   APPX_MARKER,
@@ -18,6 +19,7 @@ import {
   containerMatrix,
   detectWith,
   evaluateWith,
+  fileTargetOf,
   trustConfig,
 } from '../helpers/authenticode/containers.js';
 import { osslsigncodeVerifyWith } from '../helpers/pe/signed-pe.js';
@@ -272,6 +274,18 @@ describe('appx: one reading of the ZIP', () => {
     const { verdict, tool } = await both(path);
     expect(verdict).toMatchObject({ status: 'invalid', code: 'ZIP_AMBIGUOUS' });
     expect(tool.passed).toBe(false);
+  });
+});
+
+describe('appx: wiring', () => {
+  it('file scans run the APPX detector on appx targets, and only there', async () => {
+    const f = fixtures();
+    const bytes = new Uint8Array(readFileSync(f.signed));
+    const target = fileTargetOf(f.signed, bytes, 'appx');
+    const applying = (await detectorsFor('file')).filter((d) => d.applies(target)).map((d) => d.name);
+    expect(applying).toContain('authenticode-appx');
+    expect(applying.filter((n) => n.startsWith('authenticode'))).toEqual(['authenticode-appx']);
+    expect(authenticodeAppxDetector.applies({ ...target, format: 'jar' })).toBe(false);
   });
 });
 
