@@ -45,7 +45,7 @@ export const authenticodeCatalogDetector: Detector = {
     findings.push({
       code: 'CATALOG_MEMBERS_NOT_CHECKED',
       severity: 'warning',
-      message: `the catalog lists ${members.count} member hashes; the files they name were not looked for`,
+      message: `the catalog lists ${members.count} member hashes; only files in its own directory were matched against them`,
     });
     const subject: SignedSubject = {
       what: 'a certificate trust list',
