@@ -277,6 +277,21 @@ describe('appx: one reading of the ZIP', () => {
   });
 });
 
+describe('appx: layouts not read', () => {
+  // osslsigncode signs a ZIP64 package but then fails its own verify of it; Windows' own packages over
+  // 4 GiB use ZIP64. Until its AXCD end records are read, such a package is an error, never verified.
+  it('a ZIP64 package (zip -fz) signed by osslsigncode: UNSUPPORTED, not a verdict', async () => {
+    const f = fixtures();
+    const signed = await f.sign(makeAppx(f.dir, 'zip64.appx', { zip64: true }), 'zip64-signed');
+    await expect(detectWith(authenticodeAppxDetector, signed, 'appx')).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('ZIP64') as unknown,
+    });
+    const tool = await osslsigncodeVerifyWith(signed, { caFile: f.pki.caPem });
+    expect(tool.passed).toBe(false);
+  });
+});
+
 describe('appx: wiring', () => {
   it('file scans run the APPX detector on appx targets, and only there', async () => {
     const f = fixtures();

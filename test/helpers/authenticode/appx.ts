@@ -19,6 +19,8 @@ export interface AppxSpec {
   blockMapOf?: Record<string, string | Buffer>;
   /** Makes a bundle (AppxMetadata/AppxBundleManifest.xml). */
   bundle?: boolean;
+  /** Info-ZIP `-fz`: ZIP64 records even for a small archive. */
+  zip64?: boolean;
 }
 
 export const APPX_MANIFEST =
@@ -89,7 +91,8 @@ export function makeAppx(dir: string, name: string, spec: AppxSpec = {}): string
   writeFileSync(join(work, '[Content_Types].xml'), CONTENT_TYPES);
   const out = join(dir, name);
   rmSync(out, { force: true });
-  const zip = (args: string[]) => execFileSync('zip', ['-X', '-D', '-q', ...args], { cwd: work });
+  const zip = (args: string[]) =>
+    execFileSync('zip', ['-X', '-D', '-q', ...(spec.zip64 ? ['-fz'] : []), ...args], { cwd: work });
   zip(['-0', out, ...Object.keys(stored)]);
   zip([out, ...Object.keys(files), 'AppxBlockMap.xml', '[Content_Types].xml']);
   rmSync(work, { recursive: true, force: true });
