@@ -1,6 +1,7 @@
 /**
- * Files signed by a catalog beside them (issue #15): `sigscan fs` on a driver-package-like directory, with
- * the corpus's Microsoft catalog and DXCore.dll, which that catalog lists by its Authenticode image hash.
+ * Issue #15 through the CLI: APPX/MSIX packages, and files signed by a catalog beside them (`sigscan fs` on
+ * a driver-package-like directory, with the corpus's Microsoft catalog and DXCore.dll, which that catalog
+ * lists by its Authenticode image hash).
  */
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sigscanJson, type JsonTarget } from '../helpers/cli.js';
+import { makeAppx } from '../helpers/authenticode/appx.js';
+import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
+import { makeSignedPe, makeTestPki } from '../helpers/pe/signed-pe.js';
+import { reportSchemaErrors } from '../report/helpers.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 
 const SIGNIFY = join(CORPUS_DIR, 'authenticode/signify');
@@ -19,6 +23,7 @@ const AT = '2026-11-21T00:00:00Z';
 describe('sigscan fs: files listed in a catalog beside them', () => {
   let dir: string;
   let targets: Map<string, JsonTarget>;
+  let report: JsonReport;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sigscan-catsigned-'));
     await copyFile(CATALOG, join(dir, 'dxcore.cat'));
@@ -28,7 +33,7 @@ describe('sigscan fs: files listed in a catalog beside them', () => {
     const changed = readFileSync(join(SIGNIFY, 'DXCore.dll'));
     changed[0x1000] = changed[0x1000]! ^ 0x01;
     await writeFile(join(dir, 'DXCore-patched.dll'), changed);
-    const { report } = await sigscanJson(['fs', dir, '--trust-root', TRUST, '--tsa-root', TRUST, '--at', AT]);
+    ({ report } = await sigscanJson(['fs', dir, '--trust-root', TRUST, '--tsa-root', TRUST, '--at', AT]));
     targets = new Map(report.targets.map((t) => [t.path!.slice(dir.length + 1), t]));
   }, 120_000);
   afterAll(async () => {
@@ -47,6 +52,10 @@ describe('sigscan fs: files listed in a catalog beside them', () => {
     expect(targets.get('dxcore.cat')!.signatures[0]!.verdict).toMatchObject({ status: 'verified' });
   });
 
+  it('the report is valid against the JSON schema', () => {
+    expect(reportSchemaErrors(report)).toEqual([]);
+  });
+
   it('an unlisted file and a changed member get no catalog signature', () => {
     expect(catalogSignatures('whois.exe')).toEqual([]);
     expect(catalogSignatures('DXCore-patched.dll')).toEqual([]);
@@ -55,4 +64,31 @@ describe('sigscan fs: files listed in a catalog beside them', () => {
       'IMAGE_HASH_MISMATCH',
     ]);
   });
+});
+
+describe('sigscan fs: APPX/MSIX packages end to end', () => {
+  it('a signed .msix is verified, an unsigned .appx is unsigned, and the report fits the schema', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigscan-appx-cli-'));
+    try {
+      const pki = await makeTestPki(join(dir, 'pki'));
+      await makeSignedPe(pki, makeAppx(dir, 'plain.appx'), join(dir, 'app.msix'));
+      const { report, code } = await sigscanJson([
+        'fs',
+        join(dir, 'app.msix'),
+        join(dir, 'plain.appx'),
+        '--trust-root',
+        pki.caPem,
+      ]);
+      const byName = new Map(report.targets.map((t) => [t.path!.slice(dir.length + 1), t]));
+      expect(byName.get('app.msix')).toMatchObject({ format: 'appx', status: 'signed' });
+      expect(byName.get('app.msix')!.signatures.map((s) => [s.location, s.verdict.code])).toEqual([
+        ['AppxSignature.p7x', 'CHAIN_VALID'],
+      ]);
+      expect(byName.get('plain.appx')).toMatchObject({ format: 'appx', status: 'unsigned' });
+      expect(reportSchemaErrors(report)).toEqual([]);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
