@@ -57,6 +57,8 @@ export interface AppxPackage {
   problems: AppxProblem[];
   /** Files the block map lists. */
   blockMapFiles: number;
+  /** A bundle's packages (`.appx`/`.msix` entries), uncompressed, for their own signatures. */
+  packages: Array<{ name: string; bytes: Uint8Array }>;
 }
 
 export function malformed(why: string): SigscanError {
@@ -119,6 +121,14 @@ async function readOpened(bytes: Uint8Array, zip: ZipArchive): Promise<AppxPacka
   if (codeIntegrity) parts.set('AXCI', digest(await zip.read(codeIntegrity)));
 
   problems.push(...(await blockMapProblems(zip, blockMap)));
+  const isBundle = zip.get(BUNDLE_MANIFEST_NAME) !== undefined;
+  const packages: AppxPackage['packages'] = [];
+  if (isBundle) {
+    for (const entry of zip.entries) {
+      if (/\.(?:appx|msix)$/i.test(entry.name))
+        packages.push({ name: entry.name, bytes: await zip.read(entry) });
+    }
+  }
 
   const blob: number[] = [...Buffer.from('APPX', 'latin1')];
   for (const part of PART_ORDER) {
@@ -127,12 +137,13 @@ async function readOpened(bytes: Uint8Array, zip: ZipArchive): Promise<AppxPacka
   }
   return {
     ...(signatureDer ? { signatureDer } : {}),
-    isBundle: zip.get(BUNDLE_MANIFEST_NAME) !== undefined,
+    isBundle,
     hashAlgorithm: algorithm,
     parts,
     blob: new Uint8Array(blob),
     problems,
     blockMapFiles: blockMap.files.size,
+    packages,
   };
 }
 

@@ -309,16 +309,41 @@ describe('appx: wiring', () => {
 });
 
 describe('appx: bundles', () => {
-  it('a bundle is signed and verified with the bundle SIP GUID', async () => {
+  async function bundleOf(name: string, inner: string) {
     const f = fixtures();
-    const inner = f.signed;
     const bundle = await f.sign(
-      makeAppx(f.dir, 'unsigned.appxbundle', { bundle: true, files: { 'app.appx': readFileSync(inner) } }),
-      'bundle',
+      makeAppx(f.dir, `${name}.appxbundle`, { bundle: true, files: { 'app.appx': readFileSync(inner) } }),
+      name,
     );
-    const { verdict, evidence, tool } = await both(bundle);
-    expect(verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
-    expect(evidence.details).toMatchObject({ appxBundle: true, sipGuid: 'b3585f0fdeaa9a4ba43495742d92eceb' });
+    const tool = await osslsigncodeVerifyWith(bundle, { caFile: f.pki.caPem });
+    const outcomes = await evaluateWith(authenticodeAppxDetector, bundle, 'appx', await ownRoot());
+    return { tool, outcomes };
+  }
+
+  it('a bundle is verified with the bundle SIP GUID, and the package inside with its own signature', async () => {
+    const { tool, outcomes } = await bundleOf('bundle', fixtures().signed);
+    expect(outcomes.map((o) => [o.evidence.location, o.verdict.status, o.verdict.code])).toEqual([
+      ['AppxSignature.p7x', 'verified', 'CHAIN_VALID'],
+      ['app.appx!AppxSignature.p7x', 'verified', 'CHAIN_VALID'],
+    ]);
+    expect(outcomes[0]!.evidence.details).toMatchObject({
+      appxBundle: true,
+      sipGuid: 'b3585f0fdeaa9a4ba43495742d92eceb',
+    });
+    expect(outcomes[1]!.evidence.details).toMatchObject({
+      appxBundle: false,
+      sipGuid: '4bdfc50a07cee24db76e23c839a09fd1',
+    });
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
+  it('a package tampered before it was bundled: the bundle verifies, the package inside is invalid', async () => {
+    const { tool, outcomes } = await bundleOf('bundle-tampered', fixtures().tampered);
+    expect(outcomes.map((o) => [o.evidence.location, o.verdict.status, o.verdict.code])).toEqual([
+      ['AppxSignature.p7x', 'verified', 'CHAIN_VALID'],
+      ['app.appx!AppxSignature.p7x', 'invalid', 'APPX_DIGEST_MISMATCH'],
+    ]);
+    // osslsigncode checks the bundle's own signature only.
     expect(tool.passed, tool.output).toBe(true);
   });
 });
