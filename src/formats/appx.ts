@@ -320,6 +320,14 @@ async function blockMapProblems(zip: ZipArchive, blockMap: BlockMap): Promise<Ap
   for (const entry of zip.entries) {
     if (UNLISTED.has(entry.name)) continue;
     const name = blockMapName(entry.name);
+    if (present.has(name)) {
+      // `a b.txt` and `a%20b.txt` are one part to OPC: which entry the installer reads is anyone's guess.
+      problems.push({
+        code: 'ZIP_AMBIGUOUS',
+        message: `two entries are the package file ${name} once their names are decoded`,
+      });
+      continue;
+    }
     present.add(name);
     const listed = blockMap.files.get(name);
     if (!listed) {

@@ -266,6 +266,27 @@ describe('appx: one reading of the ZIP', () => {
     expect(tool.passed, tool.output).toBe(true);
   });
 
+  it('entries named a b.txt and a%20b.txt (one OPC part), signed: osslsigncode accepts, we refuse', async () => {
+    const f = fixtures();
+    const files = { 'readme.txt': 'hi\n', 'a b.txt': 'one\n', 'a%20b.txt': 'one\n' };
+    const signed = await f.sign(
+      makeAppx(f.dir, 'encoded.appx', {
+        files,
+        blockMapOf: {
+          'payload.bin': defaultPayload(),
+          'AppxManifest.xml': APPX_MANIFEST,
+          'readme.txt': 'hi\n',
+          'a b.txt': 'one\n',
+        },
+      }),
+      'encoded-signed',
+    );
+    const { verdict, tool } = await both(signed);
+    expect(verdict).toMatchObject({ status: 'invalid', code: 'ZIP_AMBIGUOUS' });
+    expect(verdict.message).toContain('a b.txt');
+    expect(tool.passed, tool.output).toBe(true);
+  });
+
   it('a stub prepended to a signed package, offsets fixed by zip -A: both refuse', async () => {
     const f = fixtures();
     const path = join(f.dir, 'prepended.appx');
