@@ -196,7 +196,7 @@ function zipAmbiguities(zip: ZipArchive): AppxProblem[] {
   return out;
 }
 
-interface Record_ {
+interface ZipRecord {
   name: string;
   /** The central-directory header's bytes. */
   header: [number, number];
@@ -205,10 +205,10 @@ interface Record_ {
 }
 
 interface ZipLayout {
-  records: Record_[];
+  records: ZipRecord[];
   eocd: number;
   /** The signature's record, left out of AXPC and AXCD. */
-  signature?: Record_;
+  signature?: ZipRecord;
 }
 
 /**
@@ -233,7 +233,7 @@ function zipLayout(bytes: Uint8Array): ZipLayout {
   const cenlen = u32(eocd + 12);
   const cenpos = eocd - cenlen;
   if (cenpos < 0) throw malformed('the central directory runs before the start of the file');
-  const records: Record_[] = [];
+  const records: ZipRecord[] = [];
   const utf8 = new TextDecoder();
   for (let p = cenpos; p < eocd;) {
     if (p + CEN_SIZE > eocd || u32(p) !== CEN_SIG) throw malformed(`no central-directory header at ${p}`);
@@ -285,7 +285,9 @@ function digestDirectory(algorithm: string, bytes: Uint8Array, layout: ZipLayout
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = Buffer.alloc(EOCD_SIZE);
   end.writeUInt32LE(EOCD_SIG, 0);
-  // Disk numbers are hashed as zero whatever the file says (osslsigncode: packagers write 0xFFFF there).
+  // Bytes 4..7, the disk numbers, stay zero whatever the file says (osslsigncode: packagers write 0xFFFF
+  // there). Counts, size and offset are those without the signature entry, unless the file holds the
+  // ZIP64 marker, which is kept.
   end.writeUInt16LE(view.getUint16(e + 8, true) === 0xffff ? 0xffff : count, 8);
   end.writeUInt16LE(view.getUint16(e + 10, true) === 0xffff ? 0xffff : count, 10);
   end.writeUInt32LE(view.getUint32(e + 12, true) === 0xffffffff ? 0xffffffff : size, 12);
