@@ -40,7 +40,8 @@ export function catalogMemberEvidence(
         ...(others.length ? { catalogOtherMatches: others.length } : {}),
       },
       // The catalog's own integrity findings (bytes after its PKCS #7, ...) make this `invalid` as they do it.
-      findings: [...(signature.findings ?? [])],
+      // (Its note about which files were matched is about the catalog, not this file.)
+      findings: (signature.findings ?? []).filter((f) => f.code !== 'CATALOG_MEMBERS_NOT_CHECKED'),
       material,
     });
   }
