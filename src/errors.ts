@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'MALFORMED_APK'
   | 'MALFORMED_RPM'
   | 'MALFORMED_DEB'
+  | 'MALFORMED_APPX'
   | 'FORMAT_MISMATCH'
   | 'FILE_UNREADABLE'
   | 'FILE_TOO_LARGE'

@@ -1,8 +1,14 @@
 import type { Evidence, Finding, Target } from '../model/index.js';
-import { catalogMembers, readCatalogFile } from '../formats/catalog.js';
+import { catalogMemberList, catalogMembers, readCatalogFile } from '../formats/catalog.js';
 import { parseSignedData } from '../formats/cms.js';
 import { AUTHENTICODE_OID, flattenSignatures, parseAuthenticodeSignature } from '../formats/pe/index.js';
-import { authenticodeBounds, fileBytes, signatureEvidence, type SignedSubject } from './authenticode.js';
+import {
+  authenticodeBounds,
+  fileBytes,
+  signatureEvidence,
+  type AuthenticodeMaterial,
+  type SignedSubject,
+} from './authenticode.js';
 import type { DetectContext, Detector } from './detector.js';
 
 /**
@@ -39,7 +45,7 @@ export const authenticodeCatalogDetector: Detector = {
     findings.push({
       code: 'CATALOG_MEMBERS_NOT_CHECKED',
       severity: 'warning',
-      message: `the catalog lists ${members.count} member hashes; the files they name were not looked for`,
+      message: `the catalog lists ${members.count} member hashes; only files in its own directory were matched against them`,
     });
     const subject: SignedSubject = {
       what: 'a certificate trust list',
@@ -51,8 +57,12 @@ export const authenticodeCatalogDetector: Detector = {
       catalogMemberHashAlgorithms: members.hashAlgorithms,
       catalogSubjectAlgorithm: members.subjectAlgorithm,
     };
+    const memberList = catalogMemberList(primary.indirectData.der);
     for (const signature of flattenSignatures(primary)) {
-      yield signatureEvidence(signature, subject, findings, details);
+      const evidence = signatureEvidence(signature, subject, findings, details);
+      // Not in the report (material never is): what a lookup of scanned files against this catalog needs.
+      (evidence.material as AuthenticodeMaterial).catalogMembers = memberList;
+      yield evidence;
     }
   },
 };

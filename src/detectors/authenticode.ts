@@ -24,6 +24,7 @@ import {
   type PeAuthenticode,
   type SpcIndirectData,
 } from '../formats/pe/index.js';
+import type { CatalogMember } from '../formats/catalog.js';
 import type { Limits } from '../util/limits.js';
 import type { DetectContext, Detector } from './detector.js';
 
@@ -45,6 +46,8 @@ export interface AuthenticodeMaterial {
   timestampTokenDer?: Uint8Array;
   /** SpcIndirectDataContent DER; the messageDigest attribute covers its contents octets only (§7.3). */
   spcIndirectDataDer: Uint8Array;
+  /** A catalog's member hashes, for matching scanned files against it (formats/catalog-match.ts). */
+  catalogMembers?: CatalogMember[];
 }
 
 const WEAK_DIGESTS = new Set(['MD5', 'SHA-1']);

@@ -36,6 +36,11 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
     kinds: ['file'],
     load: async () => (await import('./authenticode-catalog.js')).authenticodeCatalogDetector,
   },
+  { kinds: ['file'], load: async () => (await import('./authenticode-appx.js')).authenticodeAppxDetector },
+  {
+    kinds: ['file'],
+    load: async () => (await import('./authenticode-catalog-member.js')).authenticodeCatalogMemberDetector,
+  },
   { kinds: ['file'], load: async () => (await import('./apk.js')).apkDetector },
   { kinds: ['file'], load: async () => (await import('./rpm.js')).rpmDetector },
   { kinds: ['file'], load: async () => (await import('./debsig.js')).debsigDetector },

@@ -6,7 +6,19 @@
  * catalogs, signed PowerShell/JScript/MOF scripts). `apk`, `rpm`, `deb`: Android, RPM and Debian packages.
  */
 export type FileFormat =
-  'jar' | 'pe' | 'blob' | 'in-toto' | 'unknown' | 'msi' | 'cab' | 'cat' | 'script' | 'apk' | 'rpm' | 'deb';
+  | 'jar'
+  | 'pe'
+  | 'blob'
+  | 'in-toto'
+  | 'unknown'
+  | 'msi'
+  | 'cab'
+  | 'cat'
+  | 'script'
+  | 'apk'
+  | 'rpm'
+  | 'deb'
+  | 'appx';
 
 export interface ImageTarget {
   kind: 'image';

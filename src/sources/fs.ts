@@ -260,6 +260,7 @@ const FORMAT_WHAT: Partial<Record<FileFormat, string>> = {
   cab: 'a cabinet (no MSCF header)',
   cat: 'a security catalog (not DER)',
   apk: 'a ZIP/JAR archive',
+  appx: 'an APPX/MSIX package (not a ZIP)',
   rpm: 'an RPM package (no RPM lead)',
   deb: 'a Debian package (no ar archive)',
 };
@@ -269,6 +270,9 @@ const IN_TOTO_MAX_BYTES = 16n * 1024n * 1024n;
 
 /** MSI packages, patches, transforms and merge modules: OLE compound files the MSI SIP signs. */
 const MSI_EXTENSIONS = new Set(['.msi', '.msp', '.mst', '.msm']);
+
+/** APPX/MSIX packages and bundles: ZIPs the APPX SIP signs (AppxSignature.p7x). */
+const APPX_EXTENSIONS = new Set(['.appx', '.msix', '.appxbundle', '.msixbundle']);
 
 function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
@@ -280,6 +284,7 @@ function expectedFormat(path: string): FileFormat | undefined {
   if (MSI_EXTENSIONS.has(ext)) return 'msi';
   if (ext === '.cab') return 'cab';
   if (ext === '.cat') return 'cat';
+  if (APPX_EXTENSIONS.has(ext)) return 'appx';
   if (scriptStyle(path)) return 'script';
   return undefined;
 }
@@ -422,7 +427,12 @@ function fileJob(
           return [{ target, context: { file } }];
         }
         // APKs stay on the whole-file path (under the file-size limit): the v2/v3 verifier reads bytes.
-        if (kind === 'zip' && expected !== 'apk' && size > (opts.streamThreshold ?? STREAM_THRESHOLD)) {
+        if (
+          kind === 'zip' &&
+          expected !== 'apk' &&
+          expected !== 'appx' &&
+          size > (opts.streamThreshold ?? STREAM_THRESHOLD)
+        ) {
           return await streamZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
         }
         if (size > opts.limits.maxFileBytes) {
@@ -480,6 +490,9 @@ function fileJob(
             return [];
           }
           format = 'blob';
+        } else if (kind === 'zip' && expected === 'appx') {
+          // By name, as Windows picks the APPX SIP: its hashes are read in memory (like APKs).
+          format = 'appx';
         } else if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) {
           // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
           format = 'apk';

@@ -32,6 +32,7 @@ const FORMATS: Record<FileFormat, true> = {
   cab: true,
   cat: true,
   script: true,
+  appx: true,
 };
 const VERDICTS: Record<VerdictStatus, true> = {
   verified: true,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedTarget } from '../../src/scan/engine.js';
 import { fsJobs, newFsCounters } from '../../src/sources/fs.js';
 import { DEFAULT_LIMITS } from '../../src/util/limits.js';
+import { makeAppx } from '../helpers/authenticode/appx.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 
 const CORPUS_CAT = join(
@@ -37,6 +38,9 @@ describe('fs walk: Windows signed formats', () => {
     await copyFile(join(dir, 'data.cab'), join(dir, 'data.bin'));
     await copyFile(CORPUS_CAT, join(dir, 'driver.cat'));
     await writeFile(join(dir, 'notes.cat'), 'not a catalog\n');
+    // APPX/MSIX packages are ZIPs: the name decides (a plain ZIP named so is still handed over, and refused).
+    makeAppx(dir, 'app.msix');
+    await writeFile(join(dir, 'notes.appx'), 'not a package\n');
     await writeFile(join(dir, 'install.ps1'), 'Write-Host hi\r\n');
     await writeFile(join(dir, 'module.psm1'), '');
     await writeFile(join(dir, 'lib.js'), 'module.exports = 1;\n');
@@ -64,11 +68,13 @@ describe('fs walk: Windows signed formats', () => {
       ])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(rows).toEqual([
+      ['app.msix', 'appx', undefined],
       ['data.bin', 'cab', undefined],
       ['data.cab', 'cab', undefined],
       ['driver.cat', 'cat', undefined],
       ['install.ps1', 'script', undefined],
       ['module.psm1', 'script', undefined],
+      ['notes.appx', 'appx', 'FORMAT_MISMATCH'],
       ['notes.cat', 'cat', 'FORMAT_MISMATCH'],
       ['setup.msi', 'msi', undefined],
       ['signed.js', 'script', undefined],

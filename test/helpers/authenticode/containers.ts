@@ -80,7 +80,7 @@ export interface ContainerMatrix {
   /** osslsigncode options for this format (e.g. -add-msi-dse). */
   signOptions?: SignOptions;
   /** The verdict code for `tamper`'s output: the SIP hash's, or the CMS digest's for a catalog. */
-  tamperCode?: 'IMAGE_HASH_MISMATCH' | 'CMS_DIGEST_MISMATCH';
+  tamperCode?: 'IMAGE_HASH_MISMATCH' | 'CMS_DIGEST_MISMATCH' | 'APPX_DIGEST_MISMATCH';
   /** False for catalogs: osslsigncode does not nest their signatures, and they have no SIP hash. */
   sipFormat?: boolean;
 }
