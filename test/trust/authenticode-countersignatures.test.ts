@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { combineTimestamps, issueTsaCertificate, restamp } from '../helpers/pe/countersign.js';
+import {
+  addPkcs9Countersignature,
+  combineTimestamps,
+  issueTsaCertificate,
+  restamp,
+} from '../helpers/pe/countersign.js';
 import {
   compileTinyPe,
   makeSignedPe,
@@ -165,5 +170,40 @@ describe('several timestamps on one Authenticode signer', () => {
       expect(v.message).toContain(`timestamp ${position} of 2`);
       expect(await oracle(file)).toBe(osslPasses);
     }
+  });
+
+  it('a PKCS #9 countersignature beside an RFC 3161 stamp: trusted (our TSA) it dates the signature; forged (another CA) it is never used', async () => {
+    const unstamped = await makeSignedPe(pki, await compileTinyPe(dir, 'p9.exe'), join(dir, 'p9-signed.exe'));
+    const late = await restamp({
+      input: unstamped,
+      output: join(dir, 'p9-late.exe'),
+      tsaChainPem: longTsa.chain,
+      tsaKey: longTsa.key,
+      unixTime: now + 370 * DAY,
+    });
+    const pkcs9 = async (name: string, tsa: TestPki) =>
+      addPkcs9Countersignature({
+        input: unstamped,
+        output: join(dir, `${name}.exe`),
+        certPem: join(tsa.dir, 'tsa.pem'),
+        keyPem: tsa.tsaKey,
+        dir: tsa.dir,
+      });
+    // openssl cms -sign writes signingTime = now: inside the signer's validity.
+    const trusted = combineTimestamps(
+      [late, await pkcs9('p9-trusted', pki)],
+      join(dir, 'p9-trusted-late.exe'),
+    );
+    const v = await ours(trusted);
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('1 other timestamp(s) not used');
+    // osslsigncode keeps the last attribute, here the trusted countersignature.
+    expect(await oracle(trusted)).toBe(true);
+    const forged = combineTimestamps(
+      [late, await pkcs9('p9-forged', foreign)],
+      join(dir, 'p9-forged-late.exe'),
+    );
+    expect(await ours(forged)).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
+    expect(await oracle(forged)).toBe(false);
   });
 });
