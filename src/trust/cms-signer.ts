@@ -9,6 +9,8 @@ import { revocationOptions } from './revocation/options.js';
 import { validateChain } from './x509-chain.js';
 
 export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+/** Timestamps read on one signer; more is refused rather than checked one by one. */
+export const MAX_TIMESTAMPS = 8;
 
 export interface CmsSignerDecision {
   /** "JAR signature", "Authenticode signature": how messages name what was checked. */
@@ -52,7 +54,7 @@ export interface CmsSignerDecision {
  * The decision every CMS-signed family shares, in the order that keeps verdicts honest:
  * 1. the SignerInfo signature (bad ⇒ `invalid`, even without trust roots);
  * 2. family integrity checks (`afterSignature`);
- * 3. the timestamp's own integrity (a forged or mismatching stamp ⇒ `invalid`);
+ * 3. every timestamp's own integrity (a forged or mismatching stamp ⇒ `invalid`);
  * 4. only then trust: no roots ⇒ `unverified`/NO_TRUST_ROOT; chain to the roots at the trusted timestamp
  *    time, else at ctx.now. `verified` only when every one of these ran and passed.
  *
@@ -95,6 +97,13 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   // validity instant comes only from a trusted stamp, the earliest trusted one (each is a TSA we trust
   // vouching that the signature existed then); intact stamps from TSAs not trusted are named, never used,
   // so a forged countersignature added beside a real one cannot date the signature earlier.
+  if (stamps.length > MAX_TIMESTAMPS) {
+    // Each stamp costs a signature check and a chain; no signer writes more than a couple.
+    return invalid(
+      'TIMESTAMP_AMBIGUOUS',
+      `the ${d.what} by ${who} carries ${stamps.length} timestamps (at most ${MAX_TIMESTAMPS} are read)`,
+    );
+  }
   const checks: TimestampCheck[] = [];
   for (const [i, stamp] of stamps.entries()) {
     // As of ctx.now (`--at`): a stamp from after that instant is not used, at this layer or any below.

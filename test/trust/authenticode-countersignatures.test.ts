@@ -16,6 +16,7 @@ import {
   osslsigncodeVerifyWith,
   type TestPki,
 } from '../helpers/pe/signed-pe.js';
+import { MAX_TIMESTAMPS } from '../../src/trust/cms-signer.js';
 import { config, evaluateFile } from './helpers.js';
 
 /**
@@ -205,5 +206,16 @@ describe('several timestamps on one Authenticode signer', () => {
     );
     expect(await ours(forged)).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
     expect(await oracle(forged)).toBe(false);
+  });
+
+  it(`more than MAX_TIMESTAMPS stamps on one signer: invalid TIMESTAMP_AMBIGUOUS, none checked one by one`, async () => {
+    const copies = Array.from({ length: MAX_TIMESTAMPS + 1 }, () => signed);
+    const file = combineTimestamps(copies, join(dir, 'many-stamps.exe'));
+    const v = await ours(file);
+    expect(v).toMatchObject({ status: 'invalid', code: 'TIMESTAMP_AMBIGUOUS' });
+    expect(v.message).toContain(`carries ${MAX_TIMESTAMPS + 1} timestamps`);
+    // At the limit every stamp is read and the file verifies.
+    const atLimit = combineTimestamps(copies.slice(1), join(dir, 'eight-stamps.exe'));
+    expect(await ours(atLimit)).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
   });
 });
