@@ -9,6 +9,8 @@ import { revocationOptions } from './revocation/options.js';
 import { validateChain } from './x509-chain.js';
 
 export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+/** Timestamps read on one signer; more is refused rather than checked one by one. */
+export const MAX_TIMESTAMPS = 8;
 
 export interface CmsSignerDecision {
   /** "JAR signature", "Authenticode signature": how messages name what was checked. */
@@ -52,7 +54,7 @@ export interface CmsSignerDecision {
  * The decision every CMS-signed family shares, in the order that keeps verdicts honest:
  * 1. the SignerInfo signature (bad ⇒ `invalid`, even without trust roots);
  * 2. family integrity checks (`afterSignature`);
- * 3. the timestamp's own integrity (a forged or mismatching stamp ⇒ `invalid`);
+ * 3. every timestamp's own integrity (a forged or mismatching stamp ⇒ `invalid`);
  * 4. only then trust: no roots ⇒ `unverified`/NO_TRUST_ROOT; chain to the roots at the trusted timestamp
  *    time, else at ctx.now. `verified` only when every one of these ran and passed.
  *
@@ -88,26 +90,45 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
   const stamps = signerTimestamps(signer, d.certificates).filter(
     (s) => s.kind === 'rfc3161' || d.acceptPkcs9Countersignature !== false,
   );
-  let ts: TimestampCheck | undefined;
-  if (stamps.length > 0) {
+  // Every stamp is checked, not only the first: a signer may carry several (PKCS #9 countersignatures,
+  // RFC 3161 tokens under either OID, several values of one attribute). osslsigncode 2.9 reads only the
+  // first value of each attribute and lets the last readable one win, dropping it (signature then judged
+  // at the verification time) when it fails. Our rule: any broken stamp is tampering (`invalid`); the
+  // validity instant comes only from a trusted stamp, the earliest trusted one (each is a TSA we trust
+  // vouching that the signature existed then); intact stamps from TSAs not trusted are named, never used,
+  // so a forged countersignature added beside a real one cannot date the signature earlier.
+  if (stamps.length > MAX_TIMESTAMPS) {
+    // Each stamp costs a signature check and a chain; no signer writes more than a couple.
+    return invalid(
+      'TIMESTAMP_AMBIGUOUS',
+      `the ${d.what} by ${who} carries ${stamps.length} timestamps (at most ${MAX_TIMESTAMPS} are read)`,
+    );
+  }
+  const checks: TimestampCheck[] = [];
+  for (const [i, stamp] of stamps.entries()) {
     // As of ctx.now (`--at`): a stamp from after that instant is not used, at this layer or any below.
-    ts = await verifyTimestamp({
-      timestamp: stamps[0],
+    const check = await verifyTimestamp({
+      timestamp: stamp,
       stampedBytes: signer.signatureValue,
       tsaRoots: d.tsaAnchors ?? ctx.config.tsaRoots,
       extraCertificates: d.certificates,
       verificationTime: ctx.now,
       revocation: revocationOptions(ctx),
     });
-    for (const w of ts.weakAlgorithms ?? []) weak.add(w);
-    if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
+    for (const w of check.weakAlgorithms ?? []) weak.add(w);
+    if (
+      !check.ok &&
+      (check.code === 'TIMESTAMP_IMPRINT_MISMATCH' || check.code === 'TIMESTAMP_SIGNATURE_INVALID')
+    ) {
+      const which = stamps.length > 1 ? ` (timestamp ${i + 1} of ${stamps.length})` : '';
       return invalid(
         'TIMESTAMP_INVALID',
-        `the ${d.what} by ${who} carries a broken timestamp: ${ts.message}`,
+        `the ${d.what} by ${who} carries a broken timestamp${which}: ${check.message}`,
       );
     }
+    checks.push(check);
   }
-
+  const ts = chosenStamp(checks);
   if (ctx.config.roots.length === 0) {
     return unverified(
       'NO_TRUST_ROOT',
@@ -115,13 +136,16 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     );
   }
 
-  const revokedTsa = revokedTimestamp(ts, d.what, who);
-  if (revokedTsa) return revokedTsa;
+  for (const check of checks) {
+    const revokedTsa = revokedTimestamp(check, d.what, who);
+    if (revokedTsa) return revokedTsa;
+  }
 
-  if (ts && d.requireTrustedTimestamp && !(ts.ok && ts.trusted)) {
+  const distrusted = checks.find((c) => !(c.ok && c.trusted));
+  if (distrusted && d.requireTrustedTimestamp) {
     return untrusted(
-      ts.code,
-      `signature by ${who} is valid but its timestamp could not be trusted: ${ts.message}`,
+      distrusted.code,
+      `signature by ${who} is valid but its timestamp could not be trusted: ${distrusted.message}`,
     );
   }
 
@@ -154,7 +178,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     return verified(
       'CHAIN_VALID',
       `${d.what} by ${who} is valid and chains to trusted ${chain.anchor!.summary.subject} (checked ${when})` +
-        `${useStamp ? '' : stampNote(ts)}${weakNote}${allowedNote}${revocationNote(chain.revocation)}`,
+        `${useStamp ? '' : stampNote(ts)}${otherStampsNote(checks, ts)}${weakNote}${allowedNote}${revocationNote(chain.revocation)}`,
     );
   }
   switch (chain.code) {
@@ -167,7 +191,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     case 'CERT_NOT_YET_VALID':
       return untrusted(
         chain.code,
-        `signature valid but ${chain.message}, checked at ${at.toISOString()}; ${validityNote(ts, useStamp, d)}${weakNote}`,
+        `signature valid but ${chain.message}, checked at ${at.toISOString()}; ${validityNote(ts, useStamp, d)}${otherStampsNote(checks, ts)}${weakNote}`,
       );
     case 'CERT_REVOKED':
     case 'REVOCATION_UNKNOWN':
@@ -197,6 +221,21 @@ export function revokedTimestamp(
 /** What the verdict says about revocation when the chain passed. */
 export function revocationNote(result: { message: string } | undefined): string {
   return result ? `; ${result.message}` : '';
+}
+
+/** The stamp whose time may be used: the earliest trusted one, else the first (for messages only). */
+function chosenStamp(checks: TimestampCheck[]): TimestampCheck | undefined {
+  const trusted = checks.filter((c) => c.ok && c.trusted && c.time);
+  trusted.sort((a, b) => a.time!.getTime() - b.time!.getTime());
+  return trusted[0] ?? checks[0];
+}
+
+/** The stamps beside the chosen one, so a reader sees a second (possibly forged) stamp was not used. */
+function otherStampsNote(checks: TimestampCheck[], chosen: TimestampCheck | undefined): string {
+  const others = checks.filter((c) => c !== chosen);
+  if (others.length === 0) return '';
+  const list = others.map((c) => `${c.time?.toISOString() ?? 'no time'}: ${c.code}`).join('; ');
+  return `; ${others.length} other timestamp(s) not used (${list})`;
 }
 
 function stampNote(ts: TimestampCheck | undefined): string {

@@ -243,6 +243,7 @@ async function readLocalHeaders(
       dataStart: dataStarts[i]!,
       compressedSize: e.compressedSize,
       generalPurposeBitFlag: e.generalPurposeBitFlag,
+      crc32: e.crc32,
     })),
   });
   return { dataStarts, mismatches, ambiguities };

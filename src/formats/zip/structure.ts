@@ -49,6 +49,8 @@ export interface OffsetReading {
     dataStart: number;
     compressedSize: number;
     generalPurposeBitFlag: number;
+    /** The central directory's CRC-32, compared with a data descriptor's when the entry has one. */
+    crc32?: number;
   }>;
 }
 
@@ -201,7 +203,23 @@ function layoutGaps(buffer: ByteView, reading: OffsetReading, cenpos: number): s
     if (!entry) break;
     const next = entries[i + 1]?.localHeaderOffset ?? cenpos;
     const dataEnd = entry.dataStart + entry.compressedSize;
-    expected = Math.max(expected, dataEnd + descriptorLength(buffer, entry, dataEnd, next));
+    const descriptor = descriptorLength(buffer, entry, dataEnd, next);
+    expected = Math.max(expected, dataEnd + descriptor);
+    // A data descriptor whose CRC-32 is not the central directory's: one of them is not the data's.
+    // Readers differ on which they check (JarInputStream, and so jarsigner -verify, the descriptor's;
+    // Info-ZIP unzip the directory's; ZipFile neither), so they differ on whether the entry is readable.
+    const crcAt = descriptor === 16 || descriptor === 24 ? dataEnd + 4 : dataEnd;
+    if (
+      descriptor > 0 &&
+      entry.crc32 !== undefined &&
+      crcAt + 4 <= buffer.length &&
+      buffer.readUInt32LE(crcAt) !== entry.crc32
+    ) {
+      problems.push(
+        `the data descriptor of ${entry.name} states another CRC-32 than the central directory: ` +
+          'readers that check one or the other disagree on the entry',
+      );
+    }
     previous = `the data of ${entry.name}`;
   }
   if (problems.length > GAP_REPORT_CAP) {

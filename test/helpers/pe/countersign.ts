@@ -136,3 +136,126 @@ export async function issueNoEkuCertificate(
   ]);
   return { cert: p(`${name}.pem`), key: p(`${name}.key`) };
 }
+
+const TIMESTAMP_ATTRIBUTES = new Set([
+  '1.2.840.113549.1.9.6', // PKCS #9 countersignature
+  '1.3.6.1.4.1.311.3.3.1', // Microsoft RFC 3161 timestamp
+  '1.2.840.113549.1.9.16.2.14', // signatureTimeStampToken
+]);
+
+/**
+ * Several timestamps on one signer, each made by osslsigncode: `sources` are copies of one signed file
+ * that differ only in their stamps (`osslsigncode add -TSA-*` re-stamps without re-signing, so every
+ * copy has the same signature value). Their timestamp attributes are joined, in order, onto the first
+ * copy's primary SignerInfo: one attribute per stamp, or (`oneAttribute`) one attribute whose values are
+ * all the stamps of the first source's OID. Unsigned attributes and certificates are outside what the
+ * signature covers, so the signature itself stays valid.
+ */
+export function combineTimestamps(
+  sources: string[],
+  output: string,
+  opts: {
+    oneAttribute?: boolean;
+    /** Which source gives the file and the SignerInfo (default 0); stamps still join in source order. */
+    base?: number;
+    /** Join stamps made over another signature value too (a broken stamp, for the tests that need one). */
+    allowForeign?: boolean;
+  } = {},
+): string {
+  const read = (path: string) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    const layout = parsePeLayout(bytes);
+    const { offset, size } = layout.certificateTable;
+    if (offset + size !== bytes.length) throw new Error(`${path}: the table must end the file`);
+    const dwLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(offset, true);
+    const contentInfo = pkijs.ContentInfo.fromBER(bytes.slice(offset + 8, offset + dwLength));
+    return { bytes, layout, contentInfo, signedData: new pkijs.SignedData({ schema: contentInfo.content }) };
+  };
+  const base = read(sources[opts.base ?? 0]!);
+  const parent = base.signedData.signerInfos[0]!;
+  const signature = Buffer.from(parent.signature.valueBlock.valueHexView);
+  const attributes: pkijs.Attribute[] = [];
+  const certificates = [...(base.signedData.certificates ?? [])];
+  for (const source of sources) {
+    const { signedData } = read(source);
+    const signer = signedData.signerInfos[0]!;
+    if (!opts.allowForeign && !Buffer.from(signer.signature.valueBlock.valueHexView).equals(signature)) {
+      throw new Error(`${source} carries another signature value: its stamps would not cover ours`);
+    }
+    attributes.push(
+      ...(signer.unsignedAttrs?.attributes ?? []).filter((a) => TIMESTAMP_ATTRIBUTES.has(a.type)),
+    );
+    certificates.push(...(signedData.certificates ?? []));
+  }
+  const joined = opts.oneAttribute
+    ? [new pkijs.Attribute({ type: attributes[0]!.type, values: attributes.flatMap((a) => a.values) })]
+    : attributes;
+  parent.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: joined });
+  base.signedData.certificates = certificates;
+  const blob = new Uint8Array(
+    new pkijs.ContentInfo({
+      contentType: base.contentInfo.contentType,
+      content: base.signedData.toSchema(true),
+    })
+      .toSchema()
+      .toBER(),
+  );
+  const offset = base.layout.certificateTable.offset;
+  const padded = Math.ceil((8 + blob.length) / 8) * 8;
+  const out = new Uint8Array(offset + padded);
+  out.set(base.bytes.subarray(0, offset));
+  const view = new DataView(out.buffer);
+  view.setUint32(offset, padded, true);
+  view.setUint16(offset + 4, 0x0200, true);
+  view.setUint16(offset + 6, 0x0002, true);
+  out.set(blob, offset + 8);
+  view.setUint32(base.layout.certificateDirectoryOffset + 4, padded, true);
+  writeFileSync(output, out);
+  return output;
+}
+
+/** `osslsigncode add`: replaces the file's timestamps with one made by the given local TSA at `unixTime`. */
+export async function restamp(args: {
+  input: string;
+  output: string;
+  tsaChainPem: string;
+  tsaKey: string;
+  unixTime: number;
+}): Promise<string> {
+  await run('osslsigncode', [
+    'add',
+    '-TSA-certs',
+    args.tsaChainPem,
+    '-TSA-key',
+    args.tsaKey,
+    '-TSA-time',
+    String(args.unixTime),
+    '-in',
+    args.input,
+    '-out',
+    args.output,
+  ]);
+  return args.output;
+}
+
+/** A TSA certificate (critical EKU timeStamping) from the test CA in `pkiDir`, valid for `days`. */
+export async function issueTsaCertificate(
+  pkiDir: string,
+  name: string,
+  days: number,
+): Promise<{ chain: string; key: string }> {
+  const p = (f: string) => join(pkiDir, f);
+  await run('openssl', [
+    'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`),
+    '-subj', `/C=DE/O=Sigscan Test/CN=${name}`, '-config', p('openssl.cnf'),
+  ]); // prettier-ignore
+  await run('openssl', [
+    'x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
+    '-out', p(`${name}.pem`), '-days', String(days), '-extfile', p('openssl.cnf'), '-extensions', 'tsa',
+  ]); // prettier-ignore
+  writeFileSync(
+    p(`${name}-chain.pem`),
+    readFileSync(p(`${name}.pem`), 'utf8') + readFileSync(p('ca.pem'), 'utf8'),
+  );
+  return { chain: p(`${name}-chain.pem`), key: p(`${name}.key`) };
+}
