@@ -67,6 +67,8 @@ export interface TrustConfig {
   signedIdentity?: string;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string; default?: boolean }>;
+  /** The flags this was loaded from: a worker thread (`--jobs`) loads the same config from them. */
+  input?: TrustInput;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -243,6 +245,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
       throw new SigscanError('USAGE', `--at "${merged.at}" is not an RFC 3339 time`);
     config.at = at;
   }
+  config.input = flags;
   return config;
 }
 
