@@ -53,9 +53,10 @@ interface Slot {
 }
 
 /**
- * Worker threads for fs scans (`--jobs N`): the main thread walks, schedules and reports; each file job
- * (read, hash, parse, CMS, Authenticode, JAR checks, trust verdicts) runs in a worker, which gets a path
- * and sends back plain results. Workers start on demand, up to `size`. A worker that crashes turns the
+ * Worker threads for fs scans (`--jobs N`: the main thread and N-1 workers): the main thread walks,
+ * schedules and reports, and checks a share of the files; each other file job (read, hash, parse, CMS,
+ * Authenticode, JAR checks, trust verdicts) runs in a worker, which gets a path and sends back plain
+ * results. Workers start with the first file. A worker that crashes turns the
  * file it was checking into a WORKER_FAILED error entry and the scan goes on with a new worker.
  */
 export class FilePool {
@@ -64,12 +65,19 @@ export class FilePool {
   private nextId = 0;
   /** A worker died before it was ready (it cannot load): every job runs in-process from then on. */
   private broken = false;
+  private started = false;
+  /** close() ends the workers: their exits are not crashes. */
+  private closing = false;
   private readonly fault = poolTestHooks.fault;
   private readonly workersOnly = poolTestHooks.workersOnly ?? false;
+
+  /** File jobs the main thread is running itself (see offload). */
+  private here = 0;
 
   private constructor(
     private readonly script: { url: URL; eval?: string },
     private readonly size: number,
+    private readonly mainSlots: number,
     private readonly init: WorkerInit,
     private readonly sink: PoolSink,
     private readonly log: Logger,
@@ -79,24 +87,37 @@ export class FilePool {
    * A pool, or undefined where workers cannot run: no worker script beside this module (the single-file
    * bundle and executable of scripts/build-bin.mjs, where this module has no file URL of its own).
    */
-  static open(size: number, init: WorkerInit, sink: PoolSink, log: Logger): FilePool | undefined {
+  static open(
+    workers: number,
+    mainSlots: number,
+    init: WorkerInit,
+    sink: PoolSink,
+    log: Logger,
+  ): FilePool | undefined {
     const script = workerScript();
     if (!script) return undefined;
-    const pool = new FilePool(script, size, init, sink, log);
-    // All start now, loading their modules and trust inputs while the walk begins.
-    for (let i = 0; i < size; i++) pool.spawn();
-    return pool;
+    return new FilePool(script, workers, mainSlots, init, sink, log);
   }
 
   /**
    * The engine's offload hook: file jobs go to a worker; anything else (OCI layouts in a tree) stays here,
-   * and so does every job once the pool is broken (`here` runs it in-process, as --jobs 1 would). Until
-   * the first worker is ready (its start-up, ~0.3 s of module loading, is most of a small scan) the main
-   * thread checks files itself: the same code, so the same results.
+   * and so does every job once the pool is broken (`here` runs it in-process, as --jobs 1 would). The main
+   * thread is one of the --jobs threads: it keeps up to `mainSlots` file jobs of its own (between walking
+   * and reporting, which cost little), and takes all of them until the first worker is ready (a worker's
+   * start-up, ~0.3 s of module loading, is most of a small scan). Same code either way, same results.
    */
   offload = (job: ScanJob, here: () => Promise<TargetResult[]>): Promise<TargetResult[]> | undefined => {
     if (!job.file || this.broken) return undefined;
-    if (!this.workersOnly && !this.slots.some((s) => s.ready)) return undefined;
+    // All start with the first file (not before: a tree with none costs no thread), loading their modules
+    // and trust inputs while the walk goes on.
+    if (!this.started) {
+      this.started = true;
+      for (let i = 0; i < this.size; i++) this.spawn();
+    }
+    if (!this.workersOnly && (this.here < this.mainSlots || !this.slots.some((s) => s.ready))) {
+      this.here++;
+      return here().finally(() => this.here--);
+    }
     const spec = job.file;
     return new Promise<TargetResult[] | 'here'>((resolve) => {
       this.queue.push({ id: this.nextId++, spec, suspect: false, resolve });
@@ -106,6 +127,7 @@ export class FilePool {
 
   /** Per-worker figures (jobs, chain cache hits), then the workers end. */
   async close(): Promise<WorkerStats[]> {
+    this.closing = true;
     const stats = await Promise.all(
       this.slots
         .filter((s) => s.ready)
@@ -195,7 +217,7 @@ export class FilePool {
 
   private died(slot: Slot, why: string): void {
     const at = this.slots.indexOf(slot);
-    if (at < 0) return; // terminated by close()
+    if (at < 0 || this.closing) return;
     this.slots.splice(at, 1);
     const tasks = [...slot.inFlight.values()];
     if (!slot.ready) {

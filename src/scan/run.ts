@@ -109,8 +109,8 @@ export interface FsScanPlan extends CommonPlan {
   /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
   streamThreshold?: number;
   /**
-   * `--jobs`: threads checking files (default 1: in-process). Above 1, file jobs run in worker threads
-   * (scan/pool.ts) unless the scan needs the main thread (see fsPoolFor).
+   * `--jobs`: threads checking files (default 1: in-process). Above 1, the main thread and jobs-1 worker
+   * threads (scan/pool.ts) share the file jobs, unless the scan needs the main thread (see fsPoolFor).
    */
   jobs?: number;
 }
@@ -392,8 +392,10 @@ async function fsPoolFor(
   );
   if (!dirs.some(Boolean)) return undefined;
   const { FilePool } = await import('./pool.js');
+  // The main thread is one of the `size` threads: it keeps its share of the jobs in flight.
   return FilePool.open(
-    size,
+    size - 1,
+    Math.max(1, Math.floor(plan.concurrency / size)),
     { trust: trust?.input, now: now.getTime(), limits, streamThreshold: plan.streamThreshold },
     sink,
     plan.log,

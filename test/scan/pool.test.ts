@@ -118,6 +118,18 @@ describe('--jobs 2 reports exactly what --jobs 1 reports', () => {
     expect(two.instants.size).toBe(1);
   });
 
+  it('when the main thread checks files while workers start (the CLI default)', async () => {
+    const trust = { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] };
+    const one = await scanJson([FIXTURES, broken], 1, trust);
+    poolTestHooks.workersOnly = false;
+    try {
+      const two = await scanJson([FIXTURES, broken], 2, trust);
+      expect(two.text).toBe(one.text);
+    } finally {
+      poolTestHooks.workersOnly = true;
+    }
+  });
+
   it('on a tree with malformed files', async () => {
     const one = await scanJson([broken], 1);
     const two = await scanJson([broken], 2);
@@ -205,7 +217,8 @@ describe('results cross threads intact', () => {
       info: (m) => lines.push(m),
       warn: (m) => lines.push(m),
     };
-    await scanJson([FIXTURES], 2, { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] }, { log });
+    // --jobs 3: the main thread and two workers.
+    await scanJson([FIXTURES], 3, { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] }, { log });
     expect(
       lines.filter((l) => /^--jobs worker \d: \d+ files; chain path cache hits \d+\/\d+/.test(l)),
     ).toHaveLength(2);
