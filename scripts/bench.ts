@@ -45,6 +45,7 @@ interface RunResult {
   ms: number;
   peakRssMb: number;
   stdout: string;
+  stderr: string;
   code: number;
 }
 
@@ -65,7 +66,7 @@ function runCli(args: string[], profile = false): Promise<RunResult> {
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, peakRssMb: kb / 1024, stdout, code: code ?? -1 });
+      resolve({ ms, peakRssMb: kb / 1024, stdout, stderr, code: code ?? -1 });
     });
   });
 }
@@ -367,6 +368,17 @@ async function fsBench(work: string): Promise<string[]> {
     { run: await runCli([...args, '--jobs', '1']) },
   ]).run;
   const loadDuringScans = loadavg()[0]!;
+  // Untimed, with -v: files and certificate-chain cache hits per thread (each worker has its own caches).
+  const perThread = (await runCli([...args, '-v'])).stderr
+    .split('\n')
+    .filter((l) => l.startsWith('--jobs '))
+    .map((l) =>
+      l
+        .replace(/^--jobs /, '')
+        .replace(/chain path cache hits/, 'path')
+        .replace(/signature check cache hits/, 'signature'),
+    )
+    .join('; ');
   const doc = JSON.parse(scanRun.stdout) as {
     targets: Array<{ signatures: Array<{ verdict: { status: string } }> }>;
   };
@@ -428,6 +440,7 @@ async function fsBench(work: string): Promise<string[]> {
     `| fs scan peak RSS | ${scanRun.peakRssMb.toFixed(0)} MB | |`,
     `| fs --jobs 1 vs --jobs ${jobsN} (default, ${availableParallelism()} cores; 1-min load average ${loadDuringScans.toFixed(1)}): wall time; scan / floor, start-up subtracted | ${oneRun.ms.toFixed(0)} ms vs ${scanRun.ms.toFixed(0)} ms = ${(oneRun.ms / scanRun.ms).toFixed(2)}x faster; ${((oneRun.ms - emptyRun.ms) / floorWork).toFixed(2)}x vs ${(scanWork / floorWork).toFixed(2)}x | target <= 2x |`,
     `| fs --jobs ${jobsN} peak RSS (main thread + workers) vs --jobs 1 | ${scanRun.peakRssMb.toFixed(0)} MB vs ${oneRun.peakRssMb.toFixed(0)} MB | |`,
+    `| fs --jobs ${jobsN} per thread: files; chain cache hits (path searches, signature checks) | ${perThread || 'no worker started'} | |`,
   ];
 }
 

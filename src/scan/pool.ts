@@ -71,8 +71,9 @@ export class FilePool {
   private readonly fault = poolTestHooks.fault;
   private readonly workersOnly = poolTestHooks.workersOnly ?? false;
 
-  /** File jobs the main thread is running itself (see offload). */
+  /** File jobs the main thread is running itself (see offload), and has run in all. */
   private here = 0;
+  mainJobs = 0;
 
   private constructor(
     private readonly script: { url: URL; eval?: string },
@@ -116,6 +117,7 @@ export class FilePool {
     }
     if (!this.workersOnly && (this.here < this.mainSlots || !this.slots.some((s) => s.ready))) {
       this.here++;
+      this.mainJobs++;
       return here().finally(() => this.here--);
     }
     const spec = job.file;

@@ -31,6 +31,7 @@ import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
 import { onlineRevocationFor } from './revocation-fetch.js';
 import { describeTrustInputs } from './trust-inputs.js';
+import { chainCacheStats } from '../trust/x509-chain.js';
 
 export interface CommonPlan {
   concurrency: number;
@@ -348,7 +349,8 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     pool?.offload,
   ).finally(async () => {
     restoreSidecars();
-    if (pool) logPoolStats(plan.log, await pool.close());
+    if (pool)
+      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...chainCacheStats() }, ...(await pool.close())]);
   });
   return {
     command: 'fs',
@@ -402,12 +404,13 @@ async function fsPoolFor(
   );
 }
 
+/** Per thread (the main thread first): files checked and chain cache hits, for `-v` and the bench. */
 function logPoolStats(log: Logger, stats: import('./worker-protocol.js').WorkerStats[]): void {
   const rate = (c: { hits: number; misses: number }) =>
     `${c.hits}/${c.hits + c.misses}${c.hits + c.misses ? ` (${Math.round((100 * c.hits) / (c.hits + c.misses))}%)` : ''}`;
   stats.forEach((s, i) =>
     log.info(
-      `--jobs worker ${i + 1}: ${s.jobs} files; chain path cache hits ${rate(s.pathSearches)}, signature check cache hits ${rate(s.signatureChecks)}`,
+      `--jobs ${i ? `worker ${i}` : 'main thread'}: ${s.jobs} files; chain path cache hits ${rate(s.pathSearches)}, signature check cache hits ${rate(s.signatureChecks)}`,
     ),
   );
 }

@@ -219,8 +219,17 @@ describe('results cross threads intact', () => {
     };
     // --jobs 3: the main thread and two workers.
     await scanJson([FIXTURES], 3, { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] }, { log });
-    expect(
-      lines.filter((l) => /^--jobs worker \d: \d+ files; chain path cache hits \d+\/\d+/.test(l)),
-    ).toHaveLength(2);
+    const threads = lines.filter((l) =>
+      /^--jobs (?:main thread|worker \d): \d+ files; chain path cache hits \d+\/\d+/.test(l),
+    );
+    expect(threads.map((l) => l.split(':')[0])).toEqual([
+      '--jobs main thread',
+      '--jobs worker 1',
+      '--jobs worker 2',
+    ]);
+    // workersOnly: every file went to a worker, and each of the 8 files of fixtures/ is counted once.
+    const files = threads.map((l) => Number(/: (\d+) files/.exec(l)![1]));
+    expect(files[0]).toBe(0);
+    expect(files.reduce((a, b) => a + b, 0)).toBe(8);
   });
 });
