@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import pLimit from 'p-limit';
@@ -29,6 +29,7 @@ import { addReferrerToFallbackIndex, closeAgents, pushBlob, pushManifest } from 
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
 import { exportCertPem, genKey, makeJar, signJar } from '../test/helpers/jar/index.js';
 import { compileTinyPe, makeSignedPe, makeTestPki } from '../test/helpers/pe/signed-pe.js';
+import { defaultJobs } from '../src/scan/pool.js';
 import { PROJECT_ROOT } from '../test/helpers/tools.js';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 40);
@@ -46,6 +47,7 @@ interface RunResult {
   ms: number;
   peakRssMb: number;
   stdout: string;
+  stderr: string;
   code: number;
 }
 
@@ -66,7 +68,7 @@ function runCli(args: string[], profile = false): Promise<RunResult> {
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const kb = Number(/PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, peakRssMb: kb / 1024, stdout, code: code ?? -1 });
+      resolve({ ms, peakRssMb: kb / 1024, stdout, stderr, code: code ?? -1 });
     });
   });
 }
@@ -426,6 +428,25 @@ async function fsBench(work: string): Promise<string[]> {
     { run: await runCli(args) },
     { run: await runCli(args) },
   ]).run;
+  // The same scan on the main thread alone (--jobs 1) beside the default pool (one worker per core).
+  const jobsN = defaultJobs();
+  const oneRun = median([
+    { run: await runCli([...args, '--jobs', '1']) },
+    { run: await runCli([...args, '--jobs', '1']) },
+    { run: await runCli([...args, '--jobs', '1']) },
+  ]).run;
+  const loadDuringScans = loadavg()[0]!;
+  // Untimed, with -v: files and certificate-chain cache hits per thread (each worker has its own caches).
+  const perThread = (await runCli([...args, '-v'])).stderr
+    .split('\n')
+    .filter((l) => l.startsWith('--jobs '))
+    .map((l) =>
+      l
+        .replace(/^--jobs /, '')
+        .replace(/chain path cache hits/, 'path')
+        .replace(/signature check cache hits/, 'signature'),
+    )
+    .join('; ');
   const doc = JSON.parse(scanRun.stdout) as {
     targets: Array<{ signatures: Array<{ verdict: { status: string } }> }>;
   };
@@ -485,6 +506,9 @@ async function fsBench(work: string): Promise<string[]> {
     `| scan / floor: whole processes; start-up (empty tree ${emptyRun.ms.toFixed(0)} ms, node -e 0 ${nodeMs.toFixed(0)} ms) subtracted from each | ${(scanRun.ms / floorMs).toFixed(2)}x; ${(scanWork / floorWork).toFixed(2)}x | target <= 2x |`,
     `| per-file tools (jarsigner -verify ${jarsignerMs.toFixed(0)} ms, osslsigncode verify ${osslMs.toFixed(0)} ms per file) / scan | ${(toolsTotal / scanRun.ms).toFixed(0)}x faster | target >= 50x |`,
     `| fs scan peak RSS | ${scanRun.peakRssMb.toFixed(0)} MB | |`,
+    `| fs --jobs 1 vs --jobs ${jobsN} (default, ${availableParallelism()} cores; 1-min load average ${loadDuringScans.toFixed(1)}): wall time; scan / floor, start-up subtracted | ${oneRun.ms.toFixed(0)} ms vs ${scanRun.ms.toFixed(0)} ms = ${(oneRun.ms / scanRun.ms).toFixed(2)}x faster; ${((oneRun.ms - emptyRun.ms) / floorWork).toFixed(2)}x vs ${(scanWork / floorWork).toFixed(2)}x | target <= 2x |`,
+    `| fs --jobs ${jobsN} peak RSS (main thread + workers) vs --jobs 1 | ${scanRun.peakRssMb.toFixed(0)} MB vs ${oneRun.peakRssMb.toFixed(0)} MB | |`,
+    `| fs --jobs ${jobsN} per thread: files; chain cache hits (path searches, signature checks) | ${perThread || 'no worker started'} | |`,
   ];
 }
 

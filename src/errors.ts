@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'PLUGIN_ERROR'
   /** A plugin's detection or verification exceeded --plugin-timeout. */
   | 'PLUGIN_TIMEOUT'
+  /** The worker thread checking this file crashed or exited (`--jobs`): the file was not checked. */
+  | 'WORKER_FAILED'
   | 'INTERNAL';
 
 export class SigscanError extends Error {

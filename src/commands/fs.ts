@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 
 import { runScanCommand } from './scan-command.js';
-import { EXIT_CODES_HELP, outputFlags, shardFlag } from './shared.js';
+import { EXIT_CODES_HELP, jobsFlag, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
 import { pluginFlags } from './plugin-flags.js';
@@ -42,6 +42,7 @@ ${EXIT_CODES_HELP}`;
     ...trustFlags,
     ...pluginFlags,
     ...shardFlag,
+    ...jobsFlag,
     'follow-symlinks': Flags.boolean({
       summary: 'Follow symbolic links (loops are detected).',
       default: false,
@@ -59,7 +60,10 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Fs);
-    const { runFsScan } = await import('../scan/run.js');
+    const [{ runFsScan }, { defaultJobs }] = await Promise.all([
+      import('../scan/run.js'),
+      import('../scan/pool.js'),
+    ]);
     await runScanCommand(this, 'fs', flags, (common) =>
       runFsScan({
         ...common,
@@ -68,6 +72,7 @@ ${EXIT_CODES_HELP}`;
         followSymlinks: flags['follow-symlinks'],
         include: flags.include,
         exclude: flags.exclude,
+        jobs: flags.jobs ?? defaultJobs(),
       }),
     );
   }

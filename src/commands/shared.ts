@@ -74,3 +74,14 @@ export function parseShardFlag(text: string): import('../util/shard.js').Shard {
   }
   return { index, count };
 }
+
+/** `--jobs` (fs): threads checking files; the default is resolved at run time (defaultJobs, scan/pool.ts). */
+export const jobsFlag = {
+  jobs: Flags.integer({
+    summary: 'Threads checking files (default: one per core, at most 8): the main thread and N-1 workers.',
+    description:
+      '1: no worker threads. Online revocation, --plugin modules and --plugin-opt keep the scan on the main thread whatever --jobs says.',
+    min: 1,
+    max: 64,
+  }),
+};

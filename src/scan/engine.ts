@@ -24,6 +24,8 @@ export interface EngineOptions {
   log: Logger;
   /** Shared clients handed to every detector (see DetectServices). */
   services?: DetectServices;
+  /** Runs a job elsewhere (a worker thread, scan/pool.ts), or returns undefined to run it here. */
+  offload?: (job: ScanJob, here: () => Promise<TargetResult[]>) => Promise<TargetResult[]> | undefined;
 }
 
 /**
@@ -41,6 +43,10 @@ export async function* runScan(
 }
 
 async function runJob(job: ScanJob, opts: EngineOptions): Promise<TargetResult[]> {
+  return opts.offload?.(job, () => runHere(job, opts)) ?? runHere(job, opts);
+}
+
+async function runHere(job: ScanJob, opts: EngineOptions): Promise<TargetResult[]> {
   const prepared = await job.run();
   return Promise.all(prepared.map((p) => detectTarget(p, opts)));
 }

@@ -23,7 +23,7 @@ import { inShard, type Shard } from '../util/shard.js';
 import type { Logger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
 import { CoverageTracker } from './coverage.js';
-import { runScan, type ScanJob } from './engine.js';
+import { runScan, type EngineOptions, type ScanJob } from './engine.js';
 import { loadPlugins, pluginDetectors, pluginVerifiers, type LoadedPlugin } from '../plugin/index.js';
 import { FAMILY_VERIFIERS } from '../trust/families/index.js';
 import { usePluginSidecars } from '../sources/sidecars.js';
@@ -31,6 +31,7 @@ import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
 import { onlineRevocationFor } from './revocation-fetch.js';
 import { describeTrustInputs } from './trust-inputs.js';
+import { chainCacheStats } from '../trust/x509-chain.js';
 
 export interface CommonPlan {
   concurrency: number;
@@ -108,6 +109,11 @@ export interface FsScanPlan extends CommonPlan {
   exclude?: string[];
   /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
   streamThreshold?: number;
+  /**
+   * `--jobs`: threads checking files (default 1: in-process). Above 1, the main thread and jobs-1 worker
+   * threads (scan/pool.ts) share the file jobs, unless the scan needs the main thread (see fsPoolFor).
+   */
+  jobs?: number;
 }
 
 export async function runRepoScan(plan: RepoScanPlan): Promise<ScanReport> {
@@ -322,12 +328,30 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     shard: plan.shard,
     streamThreshold: plan.streamThreshold,
   });
+  // One verification instant for the main thread and every worker, as one evaluator would have.
+  const now = new Date();
+  const pool = await fsPoolFor(plan, plugins, limits, now, {
+    skipped: (n) => (counters.skipped += n),
+    bytesRead: (n) => (counters.bytesRead += n),
+    scanErrors: (entries) => scanErrors.push(...entries),
+  });
   const run = await collect(
     jobs,
-    { ...plan, plugins },
+    {
+      ...plan,
+      plugins,
+      ...(pool ? { trust: { ...(plan.trust ?? emptyTrustConfig()), at: plan.trust?.at ?? now } } : {}),
+    },
     limits,
     new CoverageTracker({ source: 'fs' }),
-  ).finally(restoreSidecars);
+    undefined,
+    undefined,
+    pool?.offload,
+  ).finally(async () => {
+    restoreSidecars();
+    if (pool)
+      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...chainCacheStats() }, ...(await pool.close())]);
+  });
   return {
     command: 'fs',
     inputs: plan.roots,
@@ -338,6 +362,57 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     filesSkipped: counters.skipped,
     ...(await describeScan(plan, run)),
   };
+}
+
+/**
+ * The worker pool for an fs scan, or undefined to scan in-process. In-process when: --jobs 1; online
+ * revocation (its fetches, cache and --rps pacing live on the main thread); --plugin modules or
+ * --plugin-opt (a worker loads the built-in plugins only); trust given as a config without the flags it
+ * came from (library callers); only files named as roots (a worker's start-up costs more than it saves).
+ */
+async function fsPoolFor(
+  plan: FsScanPlan,
+  plugins: LoadedPlugin[],
+  limits: Limits,
+  now: Date,
+  sink: import('./pool.js').PoolSink,
+): Promise<import('./pool.js').FilePool | undefined> {
+  const size = plan.jobs ?? 1;
+  if (size <= 1) return undefined;
+  const trust = plan.trust;
+  if (trust && (trust.revocation === 'online' || trust.revocation === 'online-strict' || !trust.input))
+    return undefined;
+  if (plugins.some((p) => !p.builtin || p.families.some((f) => Object.keys(f.options).length > 0)))
+    return undefined;
+  const dirs = await Promise.all(
+    plan.roots.map((r) =>
+      stat(r).then(
+        (i) => i.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  if (!dirs.some(Boolean)) return undefined;
+  const { FilePool } = await import('./pool.js');
+  // The main thread is one of the `size` threads: it keeps its share of the jobs in flight.
+  return FilePool.open(
+    size - 1,
+    Math.max(1, Math.floor(plan.concurrency / size)),
+    { trust: trust?.input, now: now.getTime(), limits, streamThreshold: plan.streamThreshold },
+    sink,
+    plan.log,
+  );
+}
+
+/** Per thread (the main thread first): files checked and chain cache hits, for `-v` and the bench. */
+function logPoolStats(log: Logger, stats: import('./worker-protocol.js').WorkerStats[]): void {
+  const rate = (c: { hits: number; misses: number }) =>
+    `${c.hits}/${c.hits + c.misses}${c.hits + c.misses ? ` (${Math.round((100 * c.hits) / (c.hits + c.misses))}%)` : ''}`;
+  stats.forEach((s, i) =>
+    log.info(
+      `--jobs ${i ? `worker ${i}` : 'main thread'}: ${s.jobs} files; chain path cache hits ${rate(s.pathSearches)}, signature check cache hits ${rate(s.signatureChecks)}`,
+    ),
+  );
 }
 
 interface CollectedRun {
@@ -353,11 +428,12 @@ async function collect(
   coverage: CoverageTracker,
   services?: DetectServices,
   transport?: HttpTransport,
+  offload?: EngineOptions['offload'],
 ): Promise<CollectedRun> {
   const trust = plan.trust ?? emptyTrustConfig();
   const revocation = onlineRevocationFor(trust, transport);
   try {
-    return await collectWith(jobs, plan, limits, coverage, services, revocation.client);
+    return await collectWith(jobs, plan, limits, coverage, services, revocation.client, offload);
   } finally {
     await revocation.close();
   }
@@ -370,6 +446,7 @@ async function collectWith(
   coverage: CoverageTracker,
   services: DetectServices | undefined,
   onlineRevocation: OnlineRevocation | undefined,
+  offload?: EngineOptions['offload'],
 ): Promise<CollectedRun> {
   const results: TargetResult[] = [];
   const plugins = plan.plugins ?? (await loadPlugins());
@@ -387,6 +464,7 @@ async function collectWith(
     limits,
     log: plan.log,
     services,
+    offload,
   })[Symbol.asyncIterator]();
   // After an interrupt, in-flight targets get a grace period; then the scan ends without them.
   let cutoff: Promise<'cutoff'> | undefined;

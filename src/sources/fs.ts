@@ -347,13 +347,14 @@ async function siblingSidecars(path: string): Promise<Sidecar[] | 'claimed' | un
   return attached.get(name);
 }
 
-function fileJob(
+export function fileJob(
   displayPath: string,
   absolutePath: string,
   opts: FsSourceOptions,
   sidecars?: Sidecar[],
 ): ScanJob {
   return {
+    file: { displayPath, absolutePath, ...(sidecars ? { sidecars } : {}) },
     run: async (): Promise<PreparedTarget[]> => {
       const expected = expectedFormat(displayPath);
       const failed = (format: FileFormat, size: number, digest: string, err: unknown): PreparedTarget[] => [

@@ -1,4 +1,4 @@
-import type { DetectContext } from '../detectors/detector.js';
+import type { DetectContext, Sidecar } from '../detectors/detector.js';
 import type { ErrorEntry, Target } from '../model/index.js';
 
 /** A target ready for detection, with what its detectors may use and any error met while preparing it. */
@@ -13,4 +13,13 @@ export interface PreparedTarget {
 /** A unit of source work (resolve a tag, read a file) that yields zero or more targets. */
 export interface ScanJob {
   run(): Promise<PreparedTarget[]>;
+  /** Set on a file job: its inputs as plain data, so that a worker thread can run it (scan/pool.ts). */
+  file?: FileJobSpec;
+}
+
+/** A file job as plain data (structured-clone safe): what the walk found, before the file is opened. */
+export interface FileJobSpec {
+  displayPath: string;
+  absolutePath: string;
+  sidecars?: Sidecar[];
 }

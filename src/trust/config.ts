@@ -72,6 +72,8 @@ export interface TrustConfig {
   insecureIgnoreTlog?: boolean;
   /** Every path given (flags and --config merged), by flag name, so that reports can name their trust inputs. */
   sources?: Array<{ kind: string; path: string; default?: boolean }>;
+  /** The flags this was loaded from: a worker thread (`--jobs`) loads the same config from them. */
+  input?: TrustInput;
 }
 
 /** Trust inputs as flags or the config file give them (paths, strings). */
@@ -252,6 +254,7 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
       throw new SigscanError('USAGE', `--at "${merged.at}" is not an RFC 3339 time`);
     config.at = at;
   }
+  config.input = flags;
   return config;
 }
 

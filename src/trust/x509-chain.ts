@@ -324,3 +324,16 @@ function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
   const seen = new Set<string>();
   return certs.filter((c) => !seen.has(c.summary.sha256Fingerprint) && seen.add(c.summary.sha256Fingerprint));
 }
+
+/** Hits and misses of this thread's chain caches (each worker thread has its own; see scan/pool.ts). */
+export function chainCacheStats(): { pathSearches: CacheCount; signatureChecks: CacheCount } {
+  return {
+    pathSearches: { hits: pathSearches.hits, misses: pathSearches.misses },
+    signatureChecks: { hits: signatureChecks.hits, misses: signatureChecks.misses },
+  };
+}
+
+export interface CacheCount {
+  hits: number;
+  misses: number;
+}

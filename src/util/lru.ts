@@ -5,6 +5,9 @@
  */
 export class LruCache<K, V> {
   private readonly map = new Map<K, V>();
+  /** Lookups answered and not answered, so that a cache's worth can be measured (bench, --jobs). */
+  hits = 0;
+  misses = 0;
 
   constructor(readonly limit: number) {
     if (!(limit >= 1)) throw new RangeError(`LRU limit must be at least 1, got ${limit}`);
@@ -16,7 +19,11 @@ export class LruCache<K, V> {
 
   get(key: K): V | undefined {
     const value = this.map.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     // Map keeps insertion order: re-inserting makes this the most recent entry.
     this.map.delete(key);
     this.map.set(key, value);

@@ -27,4 +27,16 @@ describe('LruCache', () => {
     expect(cache.size).toBe(0);
     expect(() => new LruCache(0)).toThrow(RangeError);
   });
+
+  it('counts hits and misses (the --jobs per-worker chain cache figures)', () => {
+    const cache = new LruCache<string, boolean>(2);
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', false);
+    expect(cache.get('a')).toBe(false); // a stored false is a hit, not a miss
+    cache.set('b', true);
+    cache.set('c', true); // evicts a
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('c')).toBe(true);
+    expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 2, misses: 2 });
+  });
 });
