@@ -32,7 +32,12 @@ const inlineVersion = {
 
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { main: join(root, 'dist', 'cli', 'main.js') },
+  // The fs worker pool (src/scan/pool.ts) starts `./worker.js` beside its own chunk: all chunks sit in
+  // dist/bundle/, so the worker is a second entry point there, sharing the chunks with main.
+  entryPoints: {
+    main: join(root, 'dist', 'cli', 'main.js'),
+    worker: join(root, 'dist', 'scan', 'worker.js'),
+  },
   bundle: true,
   splitting: true,
   format: 'esm',
