@@ -27,6 +27,7 @@ import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { run } from '../helpers/tools.js';
+import { reportSchemaErrors } from '../report/helpers.js';
 
 type Verdict = JsonTarget['signatures'][number]['verdict'];
 const WAIVED = 'transparency log not required (--insecure-ignore-tlog)';
@@ -142,6 +143,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
     expect(sig).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
     expect(sig.message).toContain(WAIVED);
     expect(scanFlag(report)).toBe(true);
+    expect(reportSchemaErrors(report)).toEqual([]);
   });
 
   it('.att signed with --key: cosign verify-attestation --offline refuses and sigscan says TLOG_MISSING; both accept with the waiver', async () => {
