@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sigscanJson, type JsonReport, type JsonTarget } from '../helpers/cli.js';
-import { makeCodeSigningCertForKey, makeEcCa } from '../helpers/cosign-pki.js';
+import { CORPUS_DIR } from '../helpers/corpus.js';
+import { makeEcCa } from '../helpers/cosign-pki.js';
 import {
   cosign,
   cosignAttest,
@@ -25,9 +26,15 @@ import {
 import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { run } from '../helpers/tools.js';
+import { reportSchemaErrors } from '../report/helpers.js';
 
 type Verdict = JsonTarget['signatures'][number]['verdict'];
 const WAIVED = 'transparency log not required (--insecure-ignore-tlog)';
+/** Why cosign refuses offline: the log it must consult, not the signature or the key. */
+const TLOG_REFUSAL = /offline verification failed|tlog|transparency log|rekor/i;
+/** cosign verify-blob reads a new-format bundle only with trusted material; offline, from this file. */
+const PRODUCTION_ROOT = join(CORPUS_DIR, 'sigstore-bundle', 'trust', 'production.trusted_root.json');
 
 describe('the transparency log is required for key and private-PKI signatures (cosign 2.x)', () => {
   let reg: TestRegistry;
@@ -52,13 +59,20 @@ describe('the transparency log is required for key and private-PKI signatures (c
     await writeFile(predicate, JSON.stringify({ purpose: 'tlog test' }));
     await cosignAttest(reg, `tl/app@${image.digest}`, keys.key, predicate);
     ca = await makeEcCa(work, 'tl', '/CN=tl CA/O=Example Corp');
-    const leaf = await makeCodeSigningCertForKey(
-      work,
-      'tl-leaf',
-      '/O=Example Corp/CN=tl-release',
-      keys.pub,
-      ca,
+    // A code-signing leaf for the cosign key, with an email SAN: cosign matches identities on SANs only.
+    const leaf = join(work, 'tl-leaf.pem');
+    await run('openssl', [
+      'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', join(work, 'tl-leaf.tmpkey'), '-out', join(work, 'tl-leaf.csr'), '-subj', '/O=Example Corp/CN=tl-release',
+    ]); // prettier-ignore
+    await writeFile(
+      join(work, 'tl-leaf.ext'),
+      'keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=email:release@example.com\n',
     );
+    await run('openssl', [
+      'x509', '-req', '-in', join(work, 'tl-leaf.csr'), '-force_pubkey', keys.pub, '-CA', `${ca}.pem`,
+      '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', leaf, '-days', '10', '-extfile', join(work, 'tl-leaf.ext'),
+    ]); // prettier-ignore
     await cosignSign(reg, `tl/pki@${pkiImage.digest}`, keys.key, {
       extraArgs: [`--certificate=${leaf}`, `--certificate-chain=${ca}.pem`],
     });
@@ -115,6 +129,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
   it('.sig signed with --key and no Rekor entry: cosign verify --offline refuses, sigscan says untrusted TLOG_MISSING', async () => {
     const theirs = await cosign(['verify', '--offline=true', ...keyImage([])], { check: false });
     expect(theirs.code, theirs.stderr).not.toBe(0);
+    expect(theirs.stderr).toMatch(TLOG_REFUSAL);
     const { report, sig } = await repoVerdicts('tl/app', ['--key', keys.pub]);
     expect(sig).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
     expect(sig.message).toMatch(/no transparency-log \(Rekor\) entry.*--insecure-ignore-tlog/);
@@ -128,6 +143,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
     expect(sig).toMatchObject({ status: 'verified', code: 'KEY_VERIFIED' });
     expect(sig.message).toContain(WAIVED);
     expect(scanFlag(report)).toBe(true);
+    expect(reportSchemaErrors(report)).toEqual([]);
   });
 
   it('.att signed with --key: cosign verify-attestation --offline refuses and sigscan says TLOG_MISSING; both accept with the waiver', async () => {
@@ -135,6 +151,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
       cosign(['verify-attestation', '--type=custom', ...keyImage(extra)], { check: false });
     const strict = await att(['--offline=true']);
     expect(strict.code, strict.stderr).not.toBe(0);
+    expect(strict.stderr).toMatch(TLOG_REFUSAL);
     expect((await repoVerdicts('tl/app', ['--key', keys.pub])).att).toMatchObject({
       status: 'untrusted',
       code: 'TLOG_MISSING',
@@ -151,7 +168,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
       `--ca-roots=${ca}.pem`,
       // A private CA logs to no CT log: sigscan asks no SCT of --trust-root certificates either.
       '--insecure-ignore-sct=true',
-      '--certificate-identity-regexp=.*',
+      '--certificate-identity=release@example.com',
       '--certificate-oidc-issuer-regexp=.*',
     ];
     const ref = `${reg.host}/tl/pki@${pkiImage.digest}`;
@@ -159,6 +176,7 @@ describe('the transparency log is required for key and private-PKI signatures (c
       cosign(['verify', ...pol, ...extra, ...cosignRegistryFlags(reg), ref], { check: false });
     const strict = await theirs(['--offline=true']);
     expect(strict.code, strict.stderr).not.toBe(0);
+    expect(strict.stderr).toMatch(TLOG_REFUSAL);
     const ours = (await repoVerdicts('tl/pki', ['--trust-root', `${ca}.pem`])).sig;
     expect(ours).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
     expect(ours.message).toContain('CN=tl-release');
@@ -174,12 +192,20 @@ describe('the transparency log is required for key and private-PKI signatures (c
       cosign(['verify-blob', `--key=${keys.pub}`, ...how, ...extra, join(blobs, file)], { check: false });
     const inputs: Array<[string, string[]]> = [
       ['legacy.bin', [`--bundle=${join(blobs, 'legacy.bin.sigstore.json')}`]],
-      ['bundle.bin', ['--new-bundle-format', `--bundle=${join(blobs, 'bundle.bin.sigstore.json')}`]],
+      [
+        'bundle.bin',
+        [
+          '--new-bundle-format',
+          `--bundle=${join(blobs, 'bundle.bin.sigstore.json')}`,
+          `--trusted-root=${PRODUCTION_ROOT}`,
+        ],
+      ],
       ['plain.bin', [`--signature=${join(blobs, 'plain.bin.sig')}`]],
     ];
     for (const [file, how] of inputs) {
       const strict = await verifyBlob(file, how, ['--offline=true']);
       expect(strict.code, `${file}: ${strict.stderr}`).not.toBe(0);
+      expect(strict.stderr, file).toMatch(TLOG_REFUSAL);
       const waived = await verifyBlob(file, how, ['--insecure-ignore-tlog=true']);
       expect(waived.code, `${file}: ${waived.stderr}`).toBe(0);
     }

@@ -69,6 +69,22 @@ describe('merge', () => {
   });
 });
 
+describe('scan.insecureIgnoreTlog', () => {
+  it('round-trips through a saved report, and a merge keeps it when any part waived the log', async () => {
+    const doc = await goldenDoc('registry-sample');
+    const waived = { ...doc, scan: { ...doc.scan, insecureIgnoreTlog: true } } as JsonReportDocument;
+    expect(reportSchemaErrors(waived)).toEqual([]);
+    expect(reportSchemaErrors({ ...doc, scan: { ...doc.scan, insecureIgnoreTlog: false } })).not.toEqual([]);
+    expect(toJsonDocument(fromJsonDocument(waived))).toEqual(waived);
+    const scanOf = (d: Record<string, unknown>) => d['scan'] as { insecureIgnoreTlog?: boolean };
+    const strict = fromJsonDocument(doc);
+    expect(scanOf(toJsonDocument(mergeReports([strict, fromJsonDocument(waived)]))).insecureIgnoreTlog).toBe(
+      true,
+    );
+    expect(scanOf(toJsonDocument(mergeReports([strict, strict]))).insecureIgnoreTlog).toBeUndefined();
+  });
+});
+
 describe('csv', () => {
   it('quotes per RFC 4180', () => {
     expect(csvField('plain')).toBe('plain');

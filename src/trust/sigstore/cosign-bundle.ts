@@ -96,7 +96,14 @@ function rekorTlogEntry(r: RekorBundle): Record<string, unknown> {
 interface RekorBody {
   kind?: string;
   apiVersion?: string;
-  spec?: { signature?: { publicKey?: { content?: string } } };
+  spec?: {
+    /** hashedrekord / rekord. */
+    signature?: { publicKey?: { content?: string } };
+    /** dsse 0.0.1. */
+    signatures?: Array<{ verifier?: string }>;
+    /** intoto 0.0.2. */
+    content?: { envelope?: { signatures?: Array<{ publicKey?: string }> } };
+  };
 }
 
 function parseRekorBody(body: string): RekorBody | undefined {
@@ -107,12 +114,33 @@ function parseRekorBody(body: string): RekorBody | undefined {
   }
 }
 
+type RecordedSigner = { certificateDer?: Uint8Array; key: KeyObject };
+
 /** The key or certificate a Rekor `hashedrekord`/`rekord` entry recorded for the signer. */
-export function rekorSignerMaterial(
-  r: RekorBundle,
-): { certificateDer?: Uint8Array; key: KeyObject } | undefined {
-  const content = parseRekorBody(r.body)?.spec?.signature?.publicKey?.content;
-  if (!content) return undefined;
+export function rekorSignerMaterial(r: RekorBundle): RecordedSigner | undefined {
+  return rekorSignerMaterials(r)[0];
+}
+
+/**
+ * Every key or certificate the entry recorded: one for `hashedrekord`/`rekord`, one per envelope
+ * signature for `dsse` (verifier) and `intoto` 0.0.2 (publicKey), each base64 of a PEM.
+ */
+export function rekorSignerMaterials(r: RekorBundle): RecordedSigner[] {
+  const spec = parseRekorBody(r.body)?.spec;
+  const contents = [
+    spec?.signature?.publicKey?.content,
+    ...(Array.isArray(spec?.signatures) ? spec.signatures.map((x) => x?.verifier) : []),
+    ...(Array.isArray(spec?.content?.envelope?.signatures)
+      ? spec.content.envelope.signatures.map((x) => x?.publicKey)
+      : []),
+  ];
+  return contents.flatMap((c) => {
+    const m = typeof c === 'string' ? signerFromPem(c) : undefined;
+    return m ? [m] : [];
+  });
+}
+
+function signerFromPem(content: string): RecordedSigner | undefined {
   try {
     const pem = Buffer.from(content, 'base64').toString('utf8');
     if (pem.includes('BEGIN CERTIFICATE')) {
@@ -134,15 +162,14 @@ export function rekorEntryNamesSigner(
   r: RekorBundle,
   signer: { certificateDer?: Uint8Array; key: KeyObject },
 ): boolean {
-  const recorded = rekorSignerMaterial(r);
-  if (!recorded) return false;
-  if (signer.certificateDer) {
-    return Boolean(
-      recorded.certificateDer &&
-      Buffer.from(recorded.certificateDer).equals(Buffer.from(signer.certificateDer)),
-    );
-  }
-  return spki(recorded.key).equals(spki(signer.key));
+  return rekorSignerMaterials(r).some((recorded) =>
+    signer.certificateDer
+      ? Boolean(
+          recorded.certificateDer &&
+          Buffer.from(recorded.certificateDer).equals(Buffer.from(signer.certificateDer)),
+        )
+      : spki(recorded.key).equals(spki(signer.key)),
+  );
 }
 
 export function spki(key: KeyObject): Buffer {

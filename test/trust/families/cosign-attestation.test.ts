@@ -283,3 +283,44 @@ describe('cosignAttestationVerifier: keyless attestation from the corpus', () =>
     ]);
   });
 });
+
+/**
+ * The same real attestation verified with `--key` (the Fulcio certificate's own public key, written as
+ * a PEM SPKI): cosign verify-attestation --key checks the Rekor entry before the signer (issue #11), so
+ * the entry must be present and verify with `--trusted-root`, unless --insecure-ignore-tlog.
+ */
+describe('cosign attestation with --key: the transparency log is required', () => {
+  const keyPem = join(work, 'cert-key.pub');
+  writeFileSync(keyPem, new X509Certificate(certDer).publicKey.export({ type: 'spki', format: 'pem' }));
+
+  it('with its Rekor entry and the trusted root: verified, naming the entry', async () => {
+    const [status, code, message] = await full(layer(), await config({ keyPem, trustedRoots: [ROOT_PATH] }));
+    expect([status, code]).toEqual(['verified', 'KEY_VERIFIED']);
+    expect(message).toMatch(/Rekor entry \d+ verified$/);
+  });
+
+  it('with its Rekor entry but no trusted root: unverified TLOG_UNCHECKED, never verified', async () => {
+    expect(await verdict(layer(), await config({ keyPem }))).toEqual(['unverified', 'TLOG_UNCHECKED']);
+  });
+
+  it('a Rekor entry whose integrated time moved: invalid TLOG_INVALID, even with --insecure-ignore-tlog', async () => {
+    const moved = layer({
+      rekor: (r) => {
+        r['Payload'].integratedTime += 60;
+      },
+    });
+    const c = await config({ keyPem, trustedRoots: [ROOT_PATH] });
+    expect(await verdict(moved, c)).toEqual(['invalid', 'TLOG_INVALID']);
+    expect(await verdict(moved, { ...c, insecureIgnoreTlog: true })).toEqual(['invalid', 'TLOG_INVALID']);
+  });
+
+  it('the Rekor bundle stripped: untrusted TLOG_MISSING; --insecure-ignore-tlog accepts it and says so', async () => {
+    const c = await config({ keyPem, trustedRoots: [ROOT_PATH] });
+    const [status, code, message] = await full(layer({ noRekor: true }), c);
+    expect([status, code]).toEqual(['untrusted', 'TLOG_MISSING']);
+    expect(message).toContain('pass --insecure-ignore-tlog');
+    const waived = await full(layer({ noRekor: true }), { ...c, insecureIgnoreTlog: true });
+    expect(waived.slice(0, 2)).toEqual(['verified', 'KEY_VERIFIED']);
+    expect(waived[2]).toContain('transparency log not required (--insecure-ignore-tlog)');
+  });
+});
