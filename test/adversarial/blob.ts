@@ -22,8 +22,12 @@ interface BlobCase {
   code: string | readonly string[];
   control?: boolean;
   oracle?: boolean;
-  /** Trust profile: the signing key (default), another key, or only a CA via --trust-root. */
-  trust?: 'key' | 'other-key' | 'ca';
+  /**
+   * Trust profile: the signing key (default), another key, or only a CA via --trust-root. These sign
+   * with --tlog-upload=false, so they scan with --insecure-ignore-tlog; the `-strict` profiles scan
+   * without it, as cosign verify-blob runs by default.
+   */
+  trust?: 'key' | 'other-key' | 'ca' | 'key-strict' | 'ca-strict';
   /** Writes the case's files into `dir` as `<id>.txt` plus sidecars. */
   make: (file: string) => void;
 }
@@ -63,6 +67,7 @@ export async function blobCorpus(
     keys.main.pub,
     otherCa,
   );
+  const certFromCa = await makeCodeSigningCertForKey(src, 'leaf-good', '/CN=Blob Signer', keys.main.pub, ca);
   const certForOther = await makeCodeSigningCertForKey(
     src,
     'leaf-other',
@@ -223,21 +228,55 @@ export async function blobCorpus(
         copyFileSync(certFromOtherCa, `${f}.pem`);
       },
     },
+    {
+      id: 'blob-no-tlog-key',
+      attack: 'a right key signature with no transparency-log entry, scanned without the waiver',
+      status: 'untrusted',
+      code: 'TLOG_MISSING',
+      trust: 'key-strict',
+      make: (f) => put(f, CONTENT, sig),
+    },
+    {
+      id: 'blob-no-tlog-bundle',
+      attack: "cosign's --bundle JSON with no Rekor entry, scanned without the waiver",
+      status: 'untrusted',
+      code: 'TLOG_MISSING',
+      trust: 'key-strict',
+      make: (f) => putBundle(f, () => undefined),
+    },
+    {
+      id: 'blob-no-tlog-ca',
+      attack: 'a trusted-CA certificate for the signing key, no transparency-log entry, no waiver',
+      status: 'untrusted',
+      code: 'TLOG_MISSING',
+      trust: 'ca-strict',
+      make: (f) => {
+        put(f, CONTENT, sig);
+        copyFileSync(certFromCa, `${f}.pem`);
+      },
+    },
   ];
 
   const { cases, add } = caseList('blob');
   const outcomes = new Map<string, Outcome>();
-  const profiles = { key: [] as BlobCase[], 'other-key': [] as BlobCase[], ca: [] as BlobCase[] };
+  const profiles = {
+    key: [] as BlobCase[],
+    'other-key': [] as BlobCase[],
+    ca: [] as BlobCase[],
+    'key-strict': [] as BlobCase[],
+    'ca-strict': [] as BlobCase[],
+  };
   for (const c of bc) profiles[c.trust ?? 'key'].push(c);
   for (const [profile, list] of Object.entries(profiles)) {
     if (list.length === 0) continue;
     const pdir = join(dir, profile);
     mkdirSync(pdir, { recursive: true });
     for (const c of list) c.make(join(pdir, `${c.id}.txt`));
+    const waiver = profile.endsWith('-strict') ? {} : { insecureIgnoreTlog: true };
     const trust = await loadTrustConfig(
-      profile === 'ca'
-        ? { trustRoot: [`${ca}.pem`], tufCache: 'none' }
-        : { key: [profile === 'key' ? keys.main.pub : keys.other.pub], tufCache: 'none' },
+      profile.startsWith('ca')
+        ? { trustRoot: [`${ca}.pem`], tufCache: 'none', ...waiver }
+        : { key: [profile === 'other-key' ? keys.other.pub : keys.main.pub], tufCache: 'none', ...waiver },
     );
     const report = await runFsScan({ roots: [pdir], concurrency: 2, log: silentLogger, trust });
     for (const c of list) {
