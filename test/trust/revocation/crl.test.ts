@@ -205,13 +205,13 @@ describe('CRLs made by openssl ca', () => {
    * decides: faults `openssl ca` cannot write (entry extensions it never emits, no nextUpdate, an inner
    * algorithm that differs from the outer one). Hand-made, as no tool makes these.
    */
-  function resigned(edit: (c: pkijs.CertificateRevocationList) => void): Uint8Array {
+  function resigned(edit: (c: pkijs.CertificateRevocationList) => void, key = ca.caKey): Uint8Array {
     const c = pkijs.CertificateRevocationList.fromBER(toArrayBuffer(derOf(crlPath)));
     edit(c);
     const tbs = new Uint8Array((c.toSchema(true) as asn1js.Sequence).valueBlock.value[0]!.toBER());
     c.tbsView = tbs;
     c.signatureValue = new asn1js.BitString({
-      valueHex: toArrayBuffer(cryptoSign('sha256', tbs, readFileSync(ca.caKey))),
+      valueHex: toArrayBuffer(cryptoSign('sha256', tbs, readFileSync(key))),
     });
     return new Uint8Array(c.toSchema().toBER());
   }
@@ -274,6 +274,29 @@ describe('CRLs made by openssl ca', () => {
       c.signatureAlgorithm = md2();
     });
     expect(crlProblem(parseCrl(der, 'md2'), caCert, now)).toBe(
+      'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
+    );
+  });
+
+  it('an algorithm OID without a hash sigscan knows is refused even when an EC key would verify it', () => {
+    // node's verify with no digest defaults to SHA-256 for EC keys: only the OID check refuses this CRL.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+        .concat(['-keyout', join(dir, 'ec.key'), '-out', join(dir, 'ec.pem')])
+        .concat(['-subj', '/O=Sigscan Test/CN=Sigscan Revocation CA', '-days', '2']),
+      { stdio: 'pipe' },
+    );
+    const ecCa = certOf(join(dir, 'ec.pem'));
+    const algorithm = (algorithmId: string) => (c: pkijs.CertificateRevocationList) => {
+      c.signature = new pkijs.AlgorithmIdentifier({ algorithmId });
+      c.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId });
+    };
+    const ecdsaSha256 = resigned(algorithm('1.2.840.10045.4.3.2'), join(dir, 'ec.key'));
+    expect(crlProblem(parseCrl(ecdsaSha256, 'ec'), ecCa, now)).toBeUndefined();
+    // id-ecdsa-with-sha3-256, signed with SHA-256 all the same.
+    const sha3 = resigned(algorithm('2.16.840.1.101.3.4.3.10'), join(dir, 'ec.key'));
+    expect(crlProblem(parseCrl(sha3, 'ec-sha3'), ecCa, now)).toBe(
       'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
     );
   });
