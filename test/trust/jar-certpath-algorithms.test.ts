@@ -25,7 +25,7 @@ const CUTOFF = new Date('2019-01-01T00:00:00Z');
 const BEFORE = new Date(CUTOFF.getTime() - 1);
 
 const der: Record<string, Uint8Array> = {};
-const NAMES = ['rsa2048', 'rsa1024', 'rsa1016', 'ec192', 'ec224', 'ec256', 'dsa1024', 'dsa512'];
+const NAMES = ['rsa2048', 'rsa1024', 'rsa1016', 'pss1016', 'ec192', 'ec224', 'ec256', 'dsa1024', 'dsa512'];
 
 /** A self-signed certificate in `dir` with a key made by `-newkey <spec>`; only its key is used here. */
 function cert(dir: string, name: string, newkey: string[]): void {
@@ -52,10 +52,11 @@ function cert(dir: string, name: string, newkey: string[]): void {
 // Built once a day into .cache/test-fixtures: Stryker reruns this hook for every mutant these tests cover,
 // and the key generation (DSA parameters, keytool's JVM) is most of this file's time.
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('jar-certpath-keys-v1', async (d) => {
+  const dir = await cachedFixtureDir('jar-certpath-keys-v2', async (d) => {
     cert(d, 'rsa2048', ['-newkey', 'rsa:2048']);
     cert(d, 'rsa1024', ['-newkey', 'rsa:1024']);
     cert(d, 'rsa1016', ['-newkey', 'rsa:1016']);
+    cert(d, 'pss1016', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:1016']);
     cert(d, 'ec192', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime192v1']);
     cert(d, 'ec224', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp224r1']);
     cert(d, 'ec256', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
@@ -189,6 +190,8 @@ describe('disabledJarAlgorithms', () => {
     const key = (name: string) =>
       disabledJarAlgorithms({ digestAlgorithms: ['SHA-256'], signerCertificateDer: der[name]! }, AFTER);
     expect(key('rsa1016')).toEqual(['RSA 1016-bit key']);
+    // An RSASSA-PSS key is an RSA key of that size (KeyUtil.getKeySize).
+    expect(key('pss1016')).toEqual(['RSA 1016-bit key']);
     expect(key('dsa512')).toEqual(['DSA 512-bit key']);
     expect(key('rsa1024')).toEqual([]);
     expect(key('dsa1024')).toEqual([]);

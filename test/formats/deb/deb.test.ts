@@ -94,6 +94,8 @@ describe('Debian package reading, on packages made by dpkg-deb and signed by deb
     expect(analyzeDeb(rename(bytes, 3, '_gpg'))).toMatchObject({ signatures: [], findings: [] });
     const stray = analyzeDeb(rename(bytes, 3, 'x_gpgorigin'));
     expect(stray.signatures).toEqual([]);
+    expect(stray.findings.map((f) => f.code)).toEqual(['DEB_AMBIGUOUS']);
+    expect(analyzeDeb(rename(bytes, 3, '_gpgorigin.x')).signatures).toEqual([]);
     expect(stray.findings.map((f) => f.message)).toEqual([
       'member x_gpgorigin after data.tar is neither signed nor a signature',
     ]);

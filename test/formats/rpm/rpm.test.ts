@@ -85,6 +85,24 @@ describe('RPM package reading, on packages made by rpmbuild and signed by rpmsig
       'RPM_HEADER_DIGEST_MISMATCH',
       'RPM_PAYLOAD_DIGEST_MISMATCH',
     ]);
+    // The payload digest itself still matched: a header signature still binds the (unchanged) payload.
+    expect(analyzeRpm(bytes).payloadDigestChecked).toBe(true);
+  });
+
+  // Hand-made (rpmbuild 4.18 always writes a payload digest): the tag renamed, or its algorithm unknown.
+  it('without a payload digest, or with one in an unknown algorithm, the payload is not bound', () => {
+    const bytes = readBytes(fx.rpm['rsa']!);
+    const start = analyzeRpm(bytes).header.start;
+    const renamed = bytes.slice();
+    new DataView(renamed.buffer).setInt32(entryAt(renamed, start, 5092), 5999);
+    const a = analyzeRpm(renamed);
+    expect(a.payloadDigestChecked).toBe(false);
+    expect(a.digestsChecked).not.toContain('payload SHA256');
+    const unknown = bytes.slice();
+    new DataView(unknown.buffer).setUint32(tagData(unknown, start, 5093), 99);
+    const b = analyzeRpm(unknown);
+    expect(b.payloadDigestChecked).toBe(false);
+    expect(b.digestsChecked).toEqual(['header SHA256', 'header SHA1', 'header+payload MD5']);
   });
 
   it('a size that disagrees with the file is RPM_SIZE_MISMATCH', () => {

@@ -286,6 +286,47 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
     expect(findings.map((f) => f.code)).toEqual(['REVOCATION_SOURCE_NOT_USED']);
   });
 
+  it('online asks nothing about a certificate a usable CRL already answered', async () => {
+    // Every online answer would be "revoked": only a lookup that should not happen could fail the path.
+    const online = scripted(() => [
+      { status: 'revoked', entry: { revokedAt: new Date(now.getTime() - DAY) }, source: 'OCSP http://x' },
+    ]);
+    expect(await checkPathRevocation(good, opts({ mode: 'online-strict', online }))).toEqual({
+      ok: true,
+      code: 'NOT_REVOKED',
+      message: 'revocation checked (online-strict): 2 certificate(s) not revoked',
+    });
+    expect(online.asked).toEqual([]);
+  });
+
+  it('a certificate whose only CRL is unusable and that names no online source is unknown, not "non-revokable"', async () => {
+    const path = join(dir, 'expired-2.pem');
+    const expired = (
+      await readCrls(
+        await inter.crl(path, {
+          lastUpdate: opensslTime(new Date(now.getTime() - 20 * DAY)),
+          nextUpdate: opensslTime(new Date(now.getTime() - 10 * DAY)),
+        }),
+      )
+    )[0]!;
+    const findings: Finding[] = [];
+    const online = scripted(() => []);
+    const result = await checkPathRevocation(
+      good,
+      opts({ mode: 'online-strict', crls: [rootCrl, expired], online, findings }),
+    );
+    expect(result).toEqual({
+      ok: false,
+      code: 'REVOCATION_UNKNOWN',
+      message:
+        'the revocation status of CN=Good Leaf,O=Sigscan Test is unknown, and --revocation online-strict requires it',
+    });
+    expect(online.asked).toEqual(['CN=Good Leaf,O=Sigscan Test']);
+    expect(findings.map((f) => f.message)).toEqual([
+      `CRL ${path} was not used to check CN=Good Leaf,O=Sigscan Test: it expired ${expired.nextUpdate!.toISOString()} (nextUpdate), before the check time ${now.toISOString()}`,
+    ]);
+  });
+
   it('validateChain without revocation options is unchanged (no revocation field)', async () => {
     const chain = await validateChain({
       leaf: revokedLeaf[0]!,

@@ -1,15 +1,20 @@
+import * as asn1js from 'asn1js';
+import { execFileSync } from 'node:child_process';
+import { sign as cryptoSign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sha256Hex } from '../../../src/formats/der.js';
+import { sha256Hex, toArrayBuffer } from '../../../src/formats/der.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../../src/formats/x509.js';
 import {
   crlCovers,
   crlProblem,
   parseCrl,
   readCrls,
+  serialKey,
   type LoadedCrl,
 } from '../../../src/trust/revocation/crl.js';
 import { makeRevocationCa, opensslTime, type RevocationCa } from '../../helpers/revocation-pki.js';
@@ -193,6 +198,222 @@ describe('CRLs made by openssl ca', () => {
     });
     expect(crlProblem((await readCrls(future))[0]!, caCert, now)).toMatch(
       /^it was issued \S+, after the check time/,
+    );
+  });
+  /**
+   * The openssl-made CRL changed by `edit` and signed again with the CA's own key, so only the change
+   * decides: faults `openssl ca` cannot write (entry extensions it never emits, no nextUpdate, an inner
+   * algorithm that differs from the outer one). Hand-made, as no tool makes these.
+   */
+  function resigned(edit: (c: pkijs.CertificateRevocationList) => void, key = ca.caKey): Uint8Array {
+    const c = pkijs.CertificateRevocationList.fromBER(toArrayBuffer(derOf(crlPath)));
+    edit(c);
+    const tbs = new Uint8Array((c.toSchema(true) as asn1js.Sequence).valueBlock.value[0]!.toBER());
+    c.tbsView = tbs;
+    c.signatureValue = new asn1js.BitString({
+      valueHex: toArrayBuffer(cryptoSign('sha256', tbs, readFileSync(key))),
+    });
+    return new Uint8Array(c.toSchema().toBER());
+  }
+
+  const ext = (extnID: string, value: asn1js.BaseBlock, critical = false) =>
+    new pkijs.Extension({ extnID, critical, extnValue: value.toBER() });
+  const reason = (code: number) => ext('2.5.29.21', new asn1js.Enumerated({ value: code }));
+  const withEntryExtensions = (index: number, extensions: pkijs.Extension[]) =>
+    resigned((c) => {
+      c.revokedCertificates![index]!.crlEntryExtensions = new pkijs.Extensions({ extensions });
+    });
+
+  it('a re-signed copy is usable; without nextUpdate it is not: nothing says when it stops being current', () => {
+    expect(
+      crlProblem(
+        parseCrl(
+          resigned(() => undefined),
+          'same',
+        ),
+        caCert,
+        now,
+      ),
+    ).toBeUndefined();
+    const open = parseCrl(
+      resigned((c) => {
+        delete c.nextUpdate;
+      }),
+      'open',
+    );
+    expect(open.nextUpdate).toBeUndefined();
+    expect(crlProblem(open, caCert, now)).toBe(
+      'it has no nextUpdate, so nothing says when it stops being current',
+    );
+  });
+
+  it('an inner (signed) algorithm that differs from the outer one is refused even when the signature verifies', () => {
+    // RFC 5280 §5.1.1.2. The tbsCertList names sha384WithRSA; the signature is sha256WithRSA, as the outer says.
+    const mixed = parseCrl(
+      resigned((c) => {
+        c.signature = new pkijs.AlgorithmIdentifier({
+          algorithmId: '1.2.840.113549.1.1.12',
+          algorithmParams: new asn1js.Null(),
+        });
+      }),
+      'mixed',
+    );
+    expect(crlProblem(mixed, caCert, now)).toBe(
+      'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
+    );
+  });
+
+  it('an algorithm without a hash sigscan knows (md2WithRSA) is not usable', () => {
+    const md2 = () =>
+      new pkijs.AlgorithmIdentifier({
+        algorithmId: '1.2.840.113549.1.1.2',
+        algorithmParams: new asn1js.Null(),
+      });
+    const der = resigned((c) => {
+      c.signature = md2();
+      c.signatureAlgorithm = md2();
+    });
+    expect(crlProblem(parseCrl(der, 'md2'), caCert, now)).toBe(
+      'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
+    );
+  });
+
+  it('an algorithm OID without a hash sigscan knows is refused even when an EC key would verify it', () => {
+    // node's verify with no digest defaults to SHA-256 for EC keys: only the OID check refuses this CRL.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+        .concat(['-keyout', join(dir, 'ec.key'), '-out', join(dir, 'ec.pem')])
+        .concat(['-subj', '/O=Sigscan Test/CN=Sigscan Revocation CA', '-days', '2']),
+      { stdio: 'pipe' },
+    );
+    const ecCa = certOf(join(dir, 'ec.pem'));
+    const algorithm = (algorithmId: string) => (c: pkijs.CertificateRevocationList) => {
+      c.signature = new pkijs.AlgorithmIdentifier({ algorithmId });
+      c.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId });
+    };
+    const ecdsaSha256 = resigned(algorithm('1.2.840.10045.4.3.2'), join(dir, 'ec.key'));
+    expect(crlProblem(parseCrl(ecdsaSha256, 'ec'), ecCa, now)).toBeUndefined();
+    // id-ecdsa-with-sha3-256, signed with SHA-256 all the same.
+    const sha3 = resigned(algorithm('2.16.840.1.101.3.4.3.10'), join(dir, 'ec.key'));
+    expect(crlProblem(parseCrl(sha3, 'ec-sha3'), ecCa, now)).toBe(
+      'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
+    );
+  });
+
+  it('an issuer key node:crypto cannot use with the CRL algorithm (Ed25519 with sha256WithRSA) is a failed check, not a pass', () => {
+    // Same name as the CA, an Ed25519 key: crypto.verify('sha256', …, ed25519 key) throws.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ed25519',
+        '-nodes',
+        '-keyout',
+        join(dir, 'ed.key'),
+        '-out',
+        join(dir, 'ed.pem'),
+      ].concat(['-subj', '/O=Sigscan Test/CN=Sigscan Revocation CA', '-days', '2']),
+      { stdio: 'pipe' },
+    );
+    expect(crlProblem(crl, certOf(join(dir, 'ed.pem')), now)).toBe(
+      'its signature does not verify with the key of CN=Sigscan Revocation CA,O=Sigscan Test',
+    );
+  });
+
+  it('entry extensions: an indirect CRL (certificateIssuer) and an unknown critical one are refused; the indirect reason wins', () => {
+    const issuerName = ext(
+      '2.5.29.29',
+      new asn1js.Sequence({
+        value: [
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 4 },
+            value: [caCert.cert.issuer.toSchema()],
+          }),
+        ],
+      }),
+    );
+    const unknownCritical = ext('1.3.6.1.4.1.55738.2', new asn1js.Null(), true);
+    const indirect = parseCrl(withEntryExtensions(1, [issuerName]), 'indirect');
+    expect(indirect.unsupported).toBe(
+      'it is an indirect CRL (certificateIssuer entry extension), which sigscan does not support',
+    );
+    expect(crlProblem(indirect, caCert, now)).toBe(indirect.unsupported);
+    const critical = parseCrl(withEntryExtensions(1, [reason(4), unknownCritical]), 'critical');
+    expect(critical.unsupported).toBe('an entry carries the unknown critical extension 1.3.6.1.4.1.55738.2');
+    expect(crlProblem(critical, caCert, now)).toBe(critical.unsupported);
+    expect(parseCrl(withEntryExtensions(1, [unknownCritical, issuerName]), 'both').unsupported).toBe(
+      indirect.unsupported,
+    );
+  });
+
+  it('entry reasons: a critical reasonCode is understood, the reason is found among other extensions, odd values are named', () => {
+    const invalidity = ext('2.5.29.24', new asn1js.GeneralizedTime({ valueDate: new Date(0) }));
+    const critical = parseCrl(
+      withEntryExtensions(1, [ext('2.5.29.21', new asn1js.Enumerated({ value: 1 }), true)]),
+      'r',
+    );
+    expect(critical.unsupported).toBeUndefined();
+    expect(critical.entries.get('1002')?.reason).toBe('keyCompromise');
+    const behind = parseCrl(withEntryExtensions(1, [invalidity, reason(4)]), 'r');
+    expect(behind.unsupported).toBeUndefined();
+    expect(behind.entries.get('1002')?.reason).toBe('superseded');
+    expect(parseCrl(withEntryExtensions(1, [reason(11)]), 'r').entries.get('1002')?.reason).toBe('reason 11');
+    // An INTEGER where RFC 5280 says ENUMERATED is no reason sigscan can name.
+    const integer = ext('2.5.29.21', new asn1js.Integer({ value: 1 }));
+    expect(parseCrl(withEntryExtensions(1, [integer]), 'r').entries.get('1002')?.reason).toBe('reason -1');
+  });
+
+  it('serial keys drop leading zero octets (a DER INTEGER with its high bit set) but keep a lone zero', () => {
+    expect(serialKey(new Uint8Array([0x00, 0x80, 0x01]))).toBe('8001');
+    expect(serialKey(new Uint8Array([0x00, 0x00, 0x7f]))).toBe('7f');
+    expect(serialKey(new Uint8Array([0x10, 0x00]))).toBe('1000');
+    expect(serialKey(new Uint8Array([0x00]))).toBe('00');
+    expect(serialKey(new Uint8Array([0x00, 0x00]))).toBe('00');
+  });
+
+  it('errors keep the file and the cause; a directory is read in name order, its subdirectories not at all', async () => {
+    let thrown: unknown;
+    try {
+      parseCrl(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]), 'x.crl');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({
+      code: 'MALFORMED_CRL',
+      message: expect.stringMatching(/^x\.crl: not a valid X\.509 CRL: /),
+    });
+    expect((thrown as Error).cause).toBeInstanceOf(Error);
+    const bad = join(dir, 'bad2.crl');
+    writeFileSync(bad, 'nonsense');
+    const usage = await readCrls(bad).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code: string },
+    );
+    expect(usage).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(new RegExp(`^--crl ${bad}: ${bad}: not a valid`)),
+    });
+    expect(usage?.cause).toBeInstanceOf(Error);
+    const missing = join(dir, 'missing2.crl');
+    const gone = await readCrls(missing).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code: string },
+    );
+    expect(gone).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(new RegExp(`^--crl ${missing}: ENOENT`)),
+    });
+    expect(gone?.cause).toBeInstanceOf(Error);
+    const ordered = join(dir, 'ordered');
+    mkdirSync(join(ordered, 'nested'), { recursive: true });
+    for (const name of ['m.pem', 'z.pem', 'a.pem', 'k.pem'])
+      writeFileSync(join(ordered, name), readFileSync(crlPath));
+    writeFileSync(join(ordered, 'nested', 'b.pem'), readFileSync(crlPath));
+    expect((await readCrls(ordered)).map((c) => c.source)).toEqual(
+      ['a.pem', 'k.pem', 'm.pem', 'z.pem'].map((n) => join(ordered, n)),
     );
   });
 });
