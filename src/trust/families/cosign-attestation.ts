@@ -13,7 +13,7 @@ import {
   plainSanValues,
 } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore } from '../sigstore/run.js';
+import { runSigstore, tlogFirst } from '../sigstore/run.js';
 import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
@@ -92,10 +92,23 @@ async function withCertificate(
         rekorBundle: m.rekorBundle,
       }),
       roots,
-      options: { tlogThreshold: m.rekorBundle ? 1 : 0, ctlogThreshold: 1, timestampThreshold: 1 },
+      // An RFC 3161 timestamp dates the attestation but does not log it: cosign 2.5 wants the Rekor
+      // entry as well unless --insecure-ignore-tlog (pkg/cosign/verify.go verifyInternal).
+      options: {
+        tlogThreshold: m.rekorBundle || !config.insecureIgnoreTlog ? 1 : 0,
+        ctlogThreshold: 1,
+        timestampThreshold: 1,
+      },
     });
     if (outcome.ok) return keylessVerdict(config, leaf.cert, 'attestation', { sans, oidc, who }, outcome);
-    failures.push(outcome.verdict);
+    failures.push(
+      tlogFirst(
+        m.rekorBundle
+          ? undefined
+          : tlogMissing(config, `the DSSE signature verifies with the certificate of ${who}`),
+        outcome.verdict,
+      ),
+    );
   }
 
   if (!failures.length) {

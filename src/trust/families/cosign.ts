@@ -19,7 +19,7 @@ import {
   plainSanValues,
 } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore } from '../sigstore/run.js';
+import { runSigstore, tlogFirst } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
 import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
@@ -233,10 +233,24 @@ async function withCertificate(
       bundle: cosignAsBundle(m, { certificateDer: m.certificateDer! }),
       artifact: m.payload,
       roots,
-      options: { tlogThreshold: m.rekorBundle ? 1 : 0, ctlogThreshold: 1, timestampThreshold: 1 },
+      // An RFC 3161 timestamp dates the signature but does not log it: cosign 2.5 wants the Rekor entry
+      // as well unless --insecure-ignore-tlog (pkg/cosign/verify.go verifyInternal: without a Rekor
+      // bundle it must look the entry up online, and --offline fails).
+      options: {
+        tlogThreshold: m.rekorBundle || !config.insecureIgnoreTlog ? 1 : 0,
+        ctlogThreshold: 1,
+        timestampThreshold: 1,
+      },
     });
     if (outcome.ok) return keylessVerdict(config, leaf.cert, 'signature', { sans, oidc, who }, outcome);
-    failures.push(outcome.verdict);
+    failures.push(
+      tlogFirst(
+        m.rekorBundle
+          ? undefined
+          : tlogMissing(config, `the signature verifies with the certificate of ${who}`),
+        outcome.verdict,
+      ),
+    );
   }
 
   if (!failures.length) {

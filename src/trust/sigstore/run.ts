@@ -177,3 +177,15 @@ function message(err: unknown): string {
   const cause = (err as { cause?: unknown }).cause;
   return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
 }
+
+/**
+ * The verdict for a Sigstore failure when the signature also has no Rekor entry and no waiver
+ * (`missing`, from tlogMissing). cosign checks the log before the certificate (pkg/cosign/verify.go
+ * verifyInternal: no Rekor bundle and --offline fails before any chain or SCT check), so the missing
+ * entry is the refusal; sigstore-js checks timestamps and SCTs first, whose failure is kept in the
+ * message. Proof of tampering (an `invalid` verdict) still wins.
+ */
+export function tlogFirst(missing: Verdict | undefined, failure: Verdict): Verdict {
+  if (!missing || failure.status === 'invalid') return failure;
+  return { ...missing, message: `${missing.message} (sigstore: ${failure.message})` };
+}
