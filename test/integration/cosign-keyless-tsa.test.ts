@@ -7,6 +7,14 @@
  * `--insecure-ignore-tlog`, and sigscan says `untrusted TLOG_MISSING` through a `--trusted-root`
  * naming the CA and the TSA.
  */
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +54,8 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
   let trustedRoot: string;
   let rootWithoutTsa: string;
   let tsaChain: string;
+  let sctImage: PushedLayoutImage;
+  let ctPub: string;
 
   beforeAll(async () => {
     await ensureCosign();
@@ -77,6 +87,14 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     ]); // prettier-ignore
     await run('openssl', ['x509', '-in', ca, '-outform', 'DER', '-out', join(work, 'ca.der')]);
     const caDer = await readFile(join(work, 'ca.der'));
+    const ct = await makeCtLog(work);
+    ctPub = ct.pubPem;
+    const sctLeaf = await issueWithSct(work, 'sct-leaf', {
+      ca,
+      pub: keys.pub,
+      ext: join(work, 'leaf.ext'),
+      ct,
+    });
     const fulcio = {
       subject: { organization: 'Example Corp', commonName: 'fulcio-like test CA' },
       uri: 'https://fulcio.example.com',
@@ -88,7 +106,18 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
         mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
         tlogs: [],
         certificateAuthorities: [fulcio],
-        ctlogs: [],
+        ctlogs: [
+          {
+            baseUrl: 'https://ct.example.com',
+            hashAlgorithm: 'SHA2_256',
+            publicKey: {
+              rawBytes: ct.spkiDer.toString('base64'),
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+              validFor: { start: '2020-01-01T00:00:00Z' },
+            },
+            logId: { keyId: ct.logId.toString('base64') },
+          },
+        ],
         timestampAuthorities,
       });
     trustedRoot = join(work, 'trusted_root.json');
@@ -124,6 +153,25 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     const predicate = join(work, 'predicate.json');
     await writeFile(predicate, JSON.stringify({ built: true }));
     await cosignAttest(reg, `tsa/app@${image.digest}`, keys.key, predicate, { extraArgs: signArgs });
+
+    sctImage = await makeAndPushImage(reg, join(work, 's'), 'tsa/sct', 'v1', { seed: 'keyless-tsa-sct' });
+    const sctArgs = [
+      `--certificate=${sctLeaf}`,
+      `--certificate-chain=${ca}`,
+      `--timestamp-server-url=${tsa.url}`,
+    ];
+    // cosign checks an embedded SCT when it signs: it gets the CT log key from the environment.
+    const sctRef = `${reg.host}/tsa/sct@${sctImage.digest}`;
+    const common = [
+      `--key=${keys.key}`,
+      '--tlog-upload=false',
+      '--yes',
+      ...cosignRegistryFlags(reg),
+      ...sctArgs,
+    ];
+    const env = { SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: ctPub };
+    await cosign(['sign', ...common, sctRef], { env });
+    await cosign(['attest', `--predicate=${predicate}`, '--type=custom', ...common, sctRef], { env });
   }, 300_000);
 
   afterAll(async () => {
@@ -133,8 +181,8 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  async function ours(extra: string[]): Promise<Record<'sig' | 'att', Verdict>> {
-    const repo = await sigscanJson(['repo', `${reg.host}/tsa/app`, '--plain-http', ...POLICY, ...extra]);
+  async function ours(extra: string[], repoName = 'tsa/app'): Promise<Record<'sig' | 'att', Verdict>> {
+    const repo = await sigscanJson(['repo', `${reg.host}/${repoName}`, '--plain-http', ...POLICY, ...extra]);
     const sigs = repo.report.targets[0]!.signatures;
     return {
       sig: sigs.find((s) => s.family === 'cosign')!.verdict,
@@ -143,7 +191,7 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
   }
 
   it('cosign asked the TSA and wrote the timestamp annotation, and no Rekor bundle, on the .sig and the .att', async () => {
-    expect(tsa.answered).toBe(2);
+    expect(tsa.answered).toBe(4);
     for (const suffix of ['sig', 'att']) {
       const tag = `${image.digest.replace(':', '-')}.${suffix}`;
       const res = await fetch(`${reg.url}/v2/tsa/app/manifests/${tag}`, {
@@ -203,6 +251,34 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     expect(v.sig, v.sig.message).toMatchObject({ status: 'untrusted', code: 'TIMESTAMP_UNTRUSTED' });
   });
 
+  it('a certificate with a valid SCT, dated by the TSA, no Rekor entry: untrusted TLOG_MISSING on the .sig and the .att', async () => {
+    // Before issue #11 the .sig verified here (KEYLESS_VERIFIED): the timestamp alone was enough.
+    const v = await ours(['--trusted-root', trustedRoot], 'tsa/sct');
+    for (const family of ['sig', 'att'] as const) {
+      expect(v[family], `${family}: ${v[family].message}`).toMatchObject({
+        status: 'untrusted',
+        code: 'TLOG_MISSING',
+      });
+      expect(v[family].message).toContain('--insecure-ignore-tlog');
+    }
+    // The log requirement is the only failure: sigstore-js itself asked for the entry.
+    expect(v.sig.message).toContain('expected 1 tlog entries, got 0');
+  });
+
+  it('the same with --insecure-ignore-tlog: the .sig verifies at the TSA time and says the log was waived', async () => {
+    const before = Date.now();
+    const v = await ours(['--trusted-root', trustedRoot, '--insecure-ignore-tlog'], 'tsa/sct');
+    expect(v.sig, v.sig.message).toMatchObject({ status: 'verified', code: 'KEYLESS_VERIFIED' });
+    expect(v.sig.message).toContain('transparency log not required (--insecure-ignore-tlog)');
+    const at = /at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(v.sig.message)?.[1];
+    expect(at, v.sig.message).toBeDefined();
+    // The TSA's genTime, from this run (the image was signed minutes ago at most), not --at or now.
+    expect(Date.parse(at!)).toBeLessThan(before);
+    expect(before - Date.parse(at!)).toBeLessThan(10 * 60_000);
+    // The .att timestamp is the known gap (see above): nothing dates it.
+    expect(v.att, v.att.message).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+  });
+
   it('cosign verify --offline with the TSA chain refuses both without --insecure-ignore-tlog and accepts both with it', async () => {
     const ref = `${reg.host}/tsa/app@${image.digest}`;
     const common = [
@@ -237,4 +313,131 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     }
     for (const r of await verify(true)) expect(r.code, r.stderr).toBe(0);
   });
+
+  it('cosign verify --offline checks the hand-made SCT with the CT log key, and still refuses without the waiver', async () => {
+    const ref = `${reg.host}/tsa/sct@${sctImage.digest}`;
+    const args = (waive: boolean) => [
+      'verify',
+      `--ca-roots=${ca}`,
+      `--certificate-identity=${IDENTITY}`,
+      `--certificate-oidc-issuer=${ISSUER}`,
+      '--use-signed-timestamps=true',
+      `--timestamp-certificate-chain=${tsaChain}`,
+      '--offline=true',
+      ...(waive ? ['--insecure-ignore-tlog=true'] : []),
+      ...cosignRegistryFlags(reg),
+      ref,
+    ];
+    const env = { SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: ctPub };
+    const refused = await cosign(args(false), { check: false, env });
+    expect(refused.code, refused.stderr).not.toBe(0);
+    expect(refused.stderr).toMatch(/offline verification failed|Rekor/i);
+    const accepted = await cosign(args(true), { check: false, env });
+    expect(accepted.code, accepted.stderr).toBe(0);
+  });
 });
+
+/** A CT log's key pair (openssl), its SubjectPublicKeyInfo and RFC 6962 log ID. */
+interface CtLog {
+  key: KeyObject;
+  pubPem: string;
+  spkiDer: Buffer;
+  logId: Buffer;
+}
+
+async function makeCtLog(dir: string): Promise<CtLog> {
+  const keyPem = join(dir, 'ct.key');
+  const pubPem = join(dir, 'ct.pub');
+  await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyPem]);
+  await run('openssl', ['ec', '-in', keyPem, '-pubout', '-out', pubPem]);
+  const key = createPrivateKey(await readFile(keyPem));
+  const spkiDer = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return { key, pubPem, spkiDer, logId: createHash('sha256').update(spkiDer).digest() };
+}
+
+/**
+ * A leaf with an embedded SCT (RFC 6962 §3.3) over its own TBSCertificate minus the SCT extension. No CT
+ * log runs here, so the SCT is hand-made: openssl issues the certificate twice under one frozen clock
+ * (faketime) and serial, first without the SCT list, whose TBS the CT key signs, then with it appended.
+ */
+async function issueWithSct(
+  dir: string,
+  name: string,
+  opts: { ca: string; pub: string; ext: string; ct: CtLog },
+): Promise<string> {
+  // Now, to the second (UTC, as faketime takes it): not before the CA, which cosign checks the chain at.
+  const notBefore = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
+  const issue = (ext: string, out: string) =>
+    run('faketime', ['-f', notBefore, 'openssl',
+      'x509', '-req', '-in', join(dir, 'leaf.csr'), '-force_pubkey', opts.pub, '-CA', opts.ca,
+      '-CAkey', opts.ca.replace(/\.pem$/, '.key'), '-set_serial', '0x5c7', '-days', '10',
+      '-extfile', ext, '-outform', 'DER', '-out', out,
+    ]); // prettier-ignore
+  const pre = join(dir, `${name}-pre.der`);
+  await issue(opts.ext, pre);
+  const tbs = firstElement(await readFile(pre));
+  const caSpki = new X509Certificate(await readFile(opts.ca)).publicKey.export({
+    type: 'spki',
+    format: 'der',
+  });
+  const timestamp = Buffer.alloc(8);
+  timestamp.writeBigUInt64BE(BigInt(Date.parse(`${notBefore.replace(' ', 'T')}Z`)));
+  const signed = Buffer.concat([
+    Buffer.from([0, 0]), // v1, certificate_timestamp
+    timestamp,
+    Buffer.from([0, 1]), // precert_entry
+    createHash('sha256').update(caSpki).digest(),
+    uint(tbs.length, 3),
+    tbs,
+    uint(0, 2), // no extensions
+  ]);
+  const signature = sign('sha256', signed, opts.ct.key);
+  const sct = Buffer.concat([
+    Buffer.from([0]),
+    opts.ct.logId,
+    timestamp,
+    uint(0, 2),
+    Buffer.from([4, 3]), // sha256, ecdsa
+    uint(signature.length, 2),
+    signature,
+  ]);
+  const list = Buffer.concat([uint(sct.length + 2, 2), uint(sct.length, 2), sct]);
+  const octets = Buffer.concat([Buffer.from([0x04]), derLength(list.length), list]);
+  const ext = join(dir, `${name}.ext`);
+  await writeFile(
+    ext,
+    `${await readFile(opts.ext, 'utf8')}1.3.6.1.4.1.11129.2.4.2=DER:${octets.toString('hex')}\n`,
+  );
+  const der = join(dir, `${name}.der`);
+  await issue(ext, der);
+  const pem = join(dir, `${name}.pem`);
+  await run('openssl', ['x509', '-inform', 'DER', '-in', der, '-out', pem]);
+  return pem;
+}
+
+function uint(n: number, bytes: number): Buffer {
+  const b = Buffer.alloc(bytes);
+  b.writeUIntBE(n, 0, bytes);
+  return b;
+}
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes = n < 0x100 ? 1 : n < 0x10000 ? 2 : 3;
+  return Buffer.concat([Buffer.from([0x80 | bytes]), uint(n, bytes)]);
+}
+
+/** The first element (TLV) inside a DER SEQUENCE: a certificate's TBSCertificate. */
+function firstElement(der: Buffer): Buffer {
+  const header = (at: number): { start: number; end: number } => {
+    const first = der[at + 1]!;
+    if (first < 0x80) return { start: at + 2, end: at + 2 + first };
+    const n = first & 0x7f;
+    return { start: at + 2 + n, end: at + 2 + n + der.readUIntBE(at + 2, n) };
+  };
+  const inner = header(0).start;
+  return der.subarray(inner, header(inner).end);
+}

@@ -242,7 +242,13 @@ async function withCertificate(
         timestampThreshold: 1,
       },
     });
-    if (outcome.ok) return keylessVerdict(config, leaf.cert, 'signature', { sans, oidc, who }, outcome);
+    if (outcome.ok) {
+      const verdict = keylessVerdict(config, leaf.cert, 'signature', { sans, oidc, who }, outcome);
+      // Only the waiver let it through without a log entry: say so, as the key paths do.
+      return m.rekorBundle || !config.insecureIgnoreTlog || verdict.status !== 'verified'
+        ? verdict
+        : { ...verdict, message: `${verdict.message}; ${TLOG_NOT_REQUIRED}` };
+    }
     failures.push(
       tlogFirst(
         m.rekorBundle
