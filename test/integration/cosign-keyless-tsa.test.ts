@@ -6,6 +6,10 @@
  * proves when it was signed, but not that it was logged: cosign 2.5 refuses it without
  * `--insecure-ignore-tlog`, and sigscan says `untrusted TLOG_MISSING` through a `--trusted-root`
  * naming the CA and the TSA.
+ *
+ * Two certificates: one without an SCT (tsa/app), and one with an embedded SCT from a test CT log key
+ * (tsa/sct), the one that verified before issue #11. That SCT is the only hand-made input: no CT log
+ * runs here (see issueWithSct); cosign checks it when signing and verifying.
  */
 import {
   createHash,
