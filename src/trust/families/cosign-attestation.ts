@@ -6,15 +6,10 @@ import { parseCertificate, subjectAlternativeNames, type ParsedCertificate } fro
 import type { Evidence, Verdict } from '../../model/index.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
 import { dsseAsBundle, rekorEntryNamesSigner } from '../sigstore/cosign-bundle.js';
-import {
-  certificateIdentity,
-  checkIdentityPolicy,
-  keylessVerdict,
-  plainSanValues,
-} from '../sigstore/identity.js';
+import { certificateIdentity, checkIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore, tlogFirst } from '../sigstore/run.js';
-import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
+import { runSigstore } from '../sigstore/run.js';
+import { keylessThroughTrustedRoot, tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
@@ -83,38 +78,28 @@ async function withCertificate(
 
   if (config.trustedRoots.length) {
     const roots = await loadTrustedRoots(config.trustedRoots);
-    const outcome = runSigstore({
-      bundle: dsseAsBundle({
-        payloadType: m.payloadType,
-        payload: m.payload,
-        signature,
-        certificateDer,
-        rekorBundle: m.rekorBundle,
-      }),
-      roots,
-      // An RFC 3161 timestamp dates the attestation but does not log it: cosign 2.5 wants the Rekor
-      // entry as well unless --insecure-ignore-tlog (pkg/cosign/verify.go verifyInternal).
-      options: {
-        tlogThreshold: m.rekorBundle || !config.insecureIgnoreTlog ? 1 : 0,
-        ctlogThreshold: 1,
-        timestampThreshold: 1,
+    const keyless = keylessThroughTrustedRoot(
+      {
+        bundle: dsseAsBundle({
+          payloadType: m.payloadType,
+          payload: m.payload,
+          signature,
+          certificateDer,
+          rekorBundle: m.rekorBundle,
+        }),
+        roots,
       },
-    });
-    if (outcome.ok) {
-      const verdict = keylessVerdict(config, leaf.cert, 'attestation', { sans, oidc, who }, outcome);
-      // Only the waiver let it through without a log entry: say so, as the key paths do.
-      return m.rekorBundle || !config.insecureIgnoreTlog || verdict.status !== 'verified'
-        ? verdict
-        : { ...verdict, message: `${verdict.message}; ${TLOG_NOT_REQUIRED}` };
-    }
-    failures.push(
-      tlogFirst(
-        m.rekorBundle
-          ? undefined
-          : tlogMissing(config, `the DSSE signature verifies with the certificate of ${who}`),
-        outcome.verdict,
-      ),
+      {
+        config,
+        logged: Boolean(m.rekorBundle),
+        leaf: leaf.cert,
+        what: 'attestation',
+        signer: { sans, oidc, who },
+        verifies: `the DSSE signature verifies with the certificate of ${who}`,
+      },
     );
+    if (keyless.ok) return keyless.verdict;
+    failures.push(keyless.verdict);
   }
 
   if (!failures.length) {

@@ -12,16 +12,11 @@ import {
   rekorSignerMaterial,
   type CosignMaterial,
 } from '../sigstore/cosign-bundle.js';
-import {
-  certificateIdentity,
-  checkIdentityPolicy,
-  keylessVerdict,
-  plainSanValues,
-} from '../sigstore/identity.js';
+import { certificateIdentity, checkIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore, tlogFirst } from '../sigstore/run.js';
+import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
-import { tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
+import { keylessThroughTrustedRoot, tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
@@ -229,34 +224,19 @@ async function withCertificate(
         `Rekor entry ${m.rekorBundle.logIndex} records another certificate than this signature's`,
       );
     }
-    const outcome = runSigstore({
-      bundle: cosignAsBundle(m, { certificateDer: m.certificateDer! }),
-      artifact: m.payload,
-      roots,
-      // An RFC 3161 timestamp dates the signature but does not log it: cosign 2.5 wants the Rekor entry
-      // as well unless --insecure-ignore-tlog (pkg/cosign/verify.go verifyInternal: without a Rekor
-      // bundle it must look the entry up online, and --offline fails).
-      options: {
-        tlogThreshold: m.rekorBundle || !config.insecureIgnoreTlog ? 1 : 0,
-        ctlogThreshold: 1,
-        timestampThreshold: 1,
+    const keyless = keylessThroughTrustedRoot(
+      { bundle: cosignAsBundle(m, { certificateDer: m.certificateDer! }), artifact: m.payload, roots },
+      {
+        config,
+        logged: Boolean(m.rekorBundle),
+        leaf: leaf.cert,
+        what: 'signature',
+        signer: { sans, oidc, who },
+        verifies: `the signature verifies with the certificate of ${who}`,
       },
-    });
-    if (outcome.ok) {
-      const verdict = keylessVerdict(config, leaf.cert, 'signature', { sans, oidc, who }, outcome);
-      // Only the waiver let it through without a log entry: say so, as the key paths do.
-      return m.rekorBundle || !config.insecureIgnoreTlog || verdict.status !== 'verified'
-        ? verdict
-        : { ...verdict, message: `${verdict.message}; ${TLOG_NOT_REQUIRED}` };
-    }
-    failures.push(
-      tlogFirst(
-        m.rekorBundle
-          ? undefined
-          : tlogMissing(config, `the signature verifies with the certificate of ${who}`),
-        outcome.verdict,
-      ),
     );
+    if (keyless.ok) return keyless.verdict;
+    failures.push(keyless.verdict);
   }
 
   if (!failures.length) {

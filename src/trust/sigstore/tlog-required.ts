@@ -1,6 +1,10 @@
+import type * as pkijs from 'pkijs';
+
 import type { Verdict } from '../../model/index.js';
 import type { TrustConfig } from '../config.js';
 import { untrusted } from '../verdicts.js';
+import { keylessVerdict } from './identity.js';
+import { runSigstore, tlogFirst, type SigstoreRun } from './run.js';
 
 /** What a verdict says when `--insecure-ignore-tlog` is all that let a signature without a log entry through. */
 export const TLOG_NOT_REQUIRED = 'transparency log not required (--insecure-ignore-tlog)';
@@ -19,4 +23,49 @@ export function tlogMissing(config: TrustConfig, what: string): Verdict | undefi
     'TLOG_MISSING',
     `${what}, but carries no transparency-log (Rekor) entry, which cosign requires; pass --insecure-ignore-tlog to accept it without one`,
   );
+}
+
+/**
+ * A keyless cosign `.sig` or `.att` through `--trusted-root`. An RFC 3161 timestamp dates it but does not
+ * log it: cosign 2.5 wants the Rekor entry as well unless --insecure-ignore-tlog (pkg/cosign/verify.go
+ * verifyInternal: without a Rekor bundle it must look the entry up online, and --offline fails). And as
+ * cosign checks the log before the certificate, a missing entry is the reason given, unless sigstore
+ * found the signature invalid.
+ */
+export function keylessThroughTrustedRoot(
+  run: Omit<SigstoreRun, 'options'>,
+  opts: {
+    config: TrustConfig;
+    logged: boolean;
+    leaf: pkijs.Certificate;
+    what: 'signature' | 'attestation';
+    signer: { sans: string[]; oidc?: string; who: string };
+    /** How the signature verifies, for the TLOG_MISSING message. */
+    verifies: string;
+  },
+): { verdict: Verdict; ok: boolean } {
+  const { config, logged } = opts;
+  const outcome = runSigstore({
+    ...run,
+    options: {
+      tlogThreshold: logged || !config.insecureIgnoreTlog ? 1 : 0,
+      ctlogThreshold: 1,
+      timestampThreshold: 1,
+    },
+  });
+  if (outcome.ok) {
+    const verdict = keylessVerdict(config, opts.leaf, opts.what, opts.signer, outcome);
+    // Only the waiver let it through without a log entry: say so, as the key paths do.
+    return {
+      ok: true,
+      verdict:
+        logged || !config.insecureIgnoreTlog || verdict.status !== 'verified'
+          ? verdict
+          : { ...verdict, message: `${verdict.message}; ${TLOG_NOT_REQUIRED}` },
+    };
+  }
+  return {
+    ok: false,
+    verdict: tlogFirst(logged ? undefined : tlogMissing(config, opts.verifies), outcome.verdict),
+  };
 }
