@@ -5,11 +5,15 @@ import { fulcioIssuer } from '../../formats/cosign/index.js';
 import { parseCertificate, subjectAlternativeNames, type ParsedCertificate } from '../../formats/x509.js';
 import type { Evidence, Verdict } from '../../model/index.js';
 import { certificateKey, verifyWithKey } from '../dsse-signature.js';
-import { dsseAsBundle, rekorEntryNamesSigner } from '../sigstore/cosign-bundle.js';
+import { dsseAsBundle } from '../sigstore/cosign-bundle.js';
 import { certificateIdentity, checkIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore } from '../sigstore/run.js';
-import { keylessThroughTrustedRoot, tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
+import {
+  checkRekorEntry,
+  keylessThroughTrustedRoot,
+  tlogMissing,
+  TLOG_NOT_REQUIRED,
+} from '../sigstore/tlog-required.js';
 import { loadTrustedRoots } from '../sigstore/trusted-root.js';
 import { invalid, untrusted, unverified, verified } from '../verdicts.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
@@ -181,30 +185,13 @@ async function checkRekor(
   signer: { certificateDer?: Uint8Array; key: KeyObject },
   ctx: TrustContext,
 ): Promise<Verdict | undefined> {
-  const rekor = m.rekorBundle!;
-  if (!ctx.config.trustedRoots.length) {
-    return unverified(
-      'TLOG_UNCHECKED',
-      `the attestation carries Rekor entry ${rekor.logIndex}, which cannot be checked without --trusted-root`,
-    );
-  }
-  if (!rekorEntryNamesSigner(rekor, signer)) {
-    return invalid(
-      'TLOG_ENTRY_MISMATCH',
-      `Rekor entry ${rekor.logIndex} records another signer than this attestation's`,
-    );
-  }
-  const outcome = runSigstore({
-    bundle: dsseAsBundle({
-      payloadType: m.payloadType,
-      payload: m.payload,
-      signature,
-      // The signer is trusted already: the entry is checked with its key, not against Fulcio CAs.
-      rekorBundle: rekor,
-    }),
-    roots: await loadTrustedRoots(ctx.config.trustedRoots),
-    key: signer.key,
-    options: { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 },
+  const bundle = dsseAsBundle({
+    payloadType: m.payloadType,
+    payload: m.payload,
+    signature,
+    // The signer is trusted already: the entry is checked with its key, not against Fulcio CAs.
+    rekorBundle: m.rekorBundle,
   });
-  return outcome.ok ? undefined : outcome.verdict;
+  const roots = ctx.config.trustedRoots.length ? await loadTrustedRoots(ctx.config.trustedRoots) : [];
+  return checkRekorEntry(m.rekorBundle!, { bundle, roots }, signer, 'attestation');
 }

@@ -14,9 +14,13 @@ import {
 } from '../sigstore/cosign-bundle.js';
 import { certificateIdentity, checkIdentityPolicy, plainSanValues } from '../sigstore/identity.js';
 import { attributeToKey } from '../sigstore/key-signer.js';
-import { runSigstore } from '../sigstore/run.js';
 import { verifyRawSignature } from '../sigstore/signature.js';
-import { keylessThroughTrustedRoot, tlogMissing, TLOG_NOT_REQUIRED } from '../sigstore/tlog-required.js';
+import {
+  checkRekorEntry,
+  keylessThroughTrustedRoot,
+  tlogMissing,
+  TLOG_NOT_REQUIRED,
+} from '../sigstore/tlog-required.js';
 import { loadTrustedRoots, type LoadedTrustedRoot } from '../sigstore/trusted-root.js';
 import type { FamilyVerifier, TrustContext } from '../verifier.js';
 import { invalid, unverified, untrusted, verificationError, verified } from '../verdicts.js';
@@ -130,27 +134,16 @@ function checkRekor(
   signer: { certificateDer?: Uint8Array; key: KeyObject },
   roots: LoadedTrustedRoot[],
 ): Verdict | undefined {
-  const rekor = m.rekorBundle!;
-  if (!roots.length) {
-    return unverified(
-      'TLOG_UNCHECKED',
-      `the signature carries Rekor entry ${rekor.logIndex}, which cannot be checked without --trusted-root`,
-    );
-  }
-  if (!rekorEntryNamesSigner(rekor, signer)) {
-    return invalid(
-      'TLOG_ENTRY_MISMATCH',
-      `Rekor entry ${rekor.logIndex} records another signer than this signature's`,
-    );
-  }
-  const outcome = runSigstore({
-    bundle: cosignAsBundle({ ...m, rfc3161Timestamp: undefined }, { hint: 'cosign-signer' }),
-    artifact: m.payload,
-    roots,
-    key: signer.key,
-    options: { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 },
-  });
-  return outcome.ok ? undefined : outcome.verdict;
+  return checkRekorEntry(
+    m.rekorBundle!,
+    {
+      bundle: cosignAsBundle({ ...m, rfc3161Timestamp: undefined }, { hint: 'cosign-signer' }),
+      artifact: m.payload,
+      roots,
+    },
+    signer,
+    'signature',
+  );
 }
 
 async function withCertificate(

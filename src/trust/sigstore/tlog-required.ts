@@ -1,8 +1,14 @@
+import type { KeyObject } from 'node:crypto';
+
+import type { Bundle } from '@sigstore/bundle';
 import type * as pkijs from 'pkijs';
 
+import type { RekorBundle } from '../../formats/cosign/index.js';
 import type { Verdict } from '../../model/index.js';
 import type { TrustConfig } from '../config.js';
-import { untrusted } from '../verdicts.js';
+import { invalid, untrusted, unverified } from '../verdicts.js';
+import { rekorEntryNamesSigner } from './cosign-bundle.js';
+import type { LoadedTrustedRoot } from './trusted-root.js';
 import { keylessVerdict } from './identity.js';
 import { runSigstore, tlogFirst, type SigstoreRun } from './run.js';
 
@@ -68,4 +74,35 @@ export function keylessThroughTrustedRoot(
     ok: false,
     verdict: tlogFirst(logged ? undefined : tlogMissing(config, opts.verifies), outcome.verdict),
   };
+}
+
+/**
+ * The Rekor bundle of a `.sig` or `.att` layer whose signer is trusted another way (a key, a private
+ * CA): SET checked with the trusted roots' log keys, entry against the signed bytes, and the entry must
+ * record this very signer. Undefined when it holds; `bundle` carries the layer with its Rekor entry.
+ */
+export function checkRekorEntry(
+  rekor: RekorBundle,
+  run: { bundle: Bundle; artifact?: Uint8Array; roots: readonly LoadedTrustedRoot[] },
+  signer: { certificateDer?: Uint8Array; key: KeyObject },
+  what: 'signature' | 'attestation',
+): Verdict | undefined {
+  if (!run.roots.length) {
+    return unverified(
+      'TLOG_UNCHECKED',
+      `the ${what} carries Rekor entry ${rekor.logIndex}, which cannot be checked without --trusted-root`,
+    );
+  }
+  if (!rekorEntryNamesSigner(rekor, signer)) {
+    return invalid(
+      'TLOG_ENTRY_MISMATCH',
+      `Rekor entry ${rekor.logIndex} records another signer than this ${what}'s`,
+    );
+  }
+  const outcome = runSigstore({
+    ...run,
+    key: signer.key,
+    options: { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 },
+  });
+  return outcome.ok ? undefined : outcome.verdict;
 }
