@@ -105,7 +105,7 @@ export async function openZip(
   // read, so that an archive over them costs nothing more.
   if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
   const entries = raw.map((e, index) => toEntry(e, index, limits));
-  structure.headers ??= readLocalHeaders(data.view, zip, raw, centralDirectoryOffset);
+  structure.headers ??= readLocalHeaders(data, raw, centralDirectoryOffset);
   const { dataStarts, mismatches, ambiguities } = await structure.headers;
   return new MemoryZip(data, raw, dataStarts, entries, mismatches, ambiguities, limits, options);
 }
@@ -156,9 +156,10 @@ interface ZipStructure {
   headers?: Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }>;
 }
 
-// yauzl reads the structure (end records, ZIP64, central directory, local headers) with its checks; entry
-// data is then decoded here from the same bytes, without yauzl's per-entry read streams, which cost more
-// than the inflating on JARs of thousands of small classes. Over a buffer, yauzl holds no descriptor, so
+// yauzl finds the end records (and ZIP64) with its checks; the central-directory and local headers are then
+// read here with the same checks (readCentralDirectoryEntries, localHeader), and entry data decoded from
+// the same bytes, without yauzl's per-entry reads and streams, which cost more than the inflating on JARs
+// of thousands of small classes. Over a buffer, yauzl holds no descriptor, so
 // the ZipFile is kept with the structure rather than closed.
 async function readCentralDirectory(
   bytes: Uint8Array | ArchiveFile,
@@ -186,20 +187,17 @@ async function readCentralDirectory(
   // Where yauzl starts reading headers: the offset its end record (or ZIP64 record) gave. Not in yauzl's
   // typings, but part of its ZipFile since 2.x; captured before the cursor moves.
   const centralDirectoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
-  const raw: RawEntry[] = [];
+  const memory =
+    bytes instanceof ArchiveFile ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let raw: RawEntry[];
   try {
-    for await (const entry of zip.eachEntry()) {
-      raw.push({
-        entry,
-        rawName: new Uint8Array(entry.fileNameRaw),
-        generalPurposeBitFlag: entry.generalPurposeBitFlag,
-        compressionMethod: entry.compressionMethod,
-        crc32: entry.crc32,
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        localHeaderOffset: entry.relativeOffsetOfLocalHeader,
-      });
-    }
+    raw = readCentralDirectoryEntries(
+      memory
+        ? (start, end) => memory.subarray(start, end)
+        : (start, end) => (bytes as ArchiveFile).slice(start, end),
+      centralDirectoryOffset,
+      zip.entryCount,
+    );
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `corrupt ZIP central directory: ${(cause as Error).message}`, {
       cause,
@@ -208,20 +206,129 @@ async function readCentralDirectory(
   return { zip, raw, centralDirectoryOffset };
 }
 
+const CEN_SIG = 0x02014b50;
+const CEN_SIZE = 46;
+const ZIP64_EXTRA_ID = 0x0001;
+const FLAG_ENCRYPTED = 0x1;
+const FLAG_STRONG_ENCRYPTION = 0x40;
+
+/**
+ * yauzl's readEntry (3.x, decodeStrings off, validateEntrySizes on) for `count` headers from `cursor`,
+ * read in place: the same checks in the same order with the same messages, without its two callback
+ * reads (a copy and a setImmediate each) per entry, which cost more than the rest of opening a JAR of
+ * small classes. yauzl still finds the end records (and ZIP64) and says where the directory starts.
+ */
+function readCentralDirectoryEntries(
+  slice: (start: number, end: number) => Buffer,
+  cursor: number,
+  count: number,
+): RawEntry[] {
+  const raw: RawEntry[] = [];
+  for (let n = 0; n < count; n++) {
+    const fixed = slice(cursor, cursor + CEN_SIZE);
+    if (fixed.length < CEN_SIZE) throw new Error('unexpected EOF');
+    const signature = fixed.readUInt32LE(0);
+    if (signature !== CEN_SIG) {
+      throw new Error(`invalid central directory file header signature: 0x${signature.toString(16)}`);
+    }
+    const generalPurposeBitFlag = fixed.readUInt16LE(8);
+    const compressionMethod = fixed.readUInt16LE(10);
+    const crc32 = fixed.readUInt32LE(16);
+    let compressedSize = fixed.readUInt32LE(20);
+    let uncompressedSize = fixed.readUInt32LE(24);
+    const nameLength = fixed.readUInt16LE(28);
+    const extraLength = fixed.readUInt16LE(30);
+    const commentLength = fixed.readUInt16LE(32);
+    let localHeaderOffset = fixed.readUInt32LE(42);
+    if (generalPurposeBitFlag & FLAG_STRONG_ENCRYPTION) throw new Error('strong encryption is not supported');
+    cursor += CEN_SIZE;
+    const variableLength = nameLength + extraLength + commentLength;
+    const variable = slice(cursor, cursor + variableLength);
+    if (variable.length < variableLength) throw new Error('unexpected EOF');
+    cursor += variableLength;
+    const zip64 = extraFields(variable.subarray(nameLength, nameLength + extraLength)).find(
+      (f) => f.id === ZIP64_EXTRA_ID,
+    );
+    if (zip64) {
+      let index = 0;
+      if (uncompressedSize === 0xffffffff) {
+        if (index + 8 > zip64.data.length) {
+          throw new Error('zip64 extended information extra field does not include uncompressed size');
+        }
+        uncompressedSize = readUInt64LE(zip64.data, index);
+        index += 8;
+      }
+      if (compressedSize === 0xffffffff) {
+        if (index + 8 > zip64.data.length) {
+          throw new Error('zip64 extended information extra field does not include compressed size');
+        }
+        compressedSize = readUInt64LE(zip64.data, index);
+        index += 8;
+      }
+      if (localHeaderOffset === 0xffffffff) {
+        if (index + 8 > zip64.data.length) {
+          throw new Error('zip64 extended information extra field does not include relative header offset');
+        }
+        localHeaderOffset = readUInt64LE(zip64.data, index);
+      }
+    }
+    if (compressionMethod === 0) {
+      // Traditional encryption prefixes stored data with a 12-byte header.
+      const expected = uncompressedSize + (generalPurposeBitFlag & FLAG_ENCRYPTED ? 12 : 0);
+      if (compressedSize !== expected) {
+        throw new Error(
+          `compressed/uncompressed size mismatch for stored file: ${compressedSize} != ${uncompressedSize}`,
+        );
+      }
+    }
+    raw.push({
+      // A copy: entries outlive the archive's bytes (close), and must not keep them alive.
+      rawName: new Uint8Array(variable.subarray(0, nameLength)),
+      generalPurposeBitFlag,
+      compressionMethod,
+      crc32,
+      compressedSize,
+      uncompressedSize,
+      localHeaderOffset,
+    });
+  }
+  return raw;
+}
+
+/** yauzl's parseExtraFields: every field must fit, though only ZIP64's is used. */
+function extraFields(extra: Buffer): Array<{ id: number; data: Buffer }> {
+  const out: Array<{ id: number; data: Buffer }> = [];
+  let i = 0;
+  while (i < extra.length - 3) {
+    const id = extra.readUInt16LE(i);
+    const dataStart = i + 4;
+    const dataEnd = dataStart + extra.readUInt16LE(i + 2);
+    if (dataEnd > extra.length) throw new Error('extra field length exceeds extra field buffer size');
+    out.push({ id, data: extra.subarray(dataStart, dataEnd) });
+    i = dataEnd;
+  }
+  return out;
+}
+
+/** As yauzl reads it: exact up to 2^53, which the bounds checks against the file size then catch. */
+function readUInt64LE(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32LE(offset + 4) * 0x100000000 + buffer.readUInt32LE(offset);
+}
+
 /** Where each entry's data starts; apksig rejects archives whose local headers disagree with the central
  * directory, and we report them. */
 async function readLocalHeaders(
-  buffer: ByteView,
-  zip: yauzl.ZipFile,
+  data: EntryData,
   raw: readonly RawEntry[],
   centralDirectoryOffset: number,
 ): Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }> {
+  const buffer = data.view;
   const dataStarts: number[] = [];
   const mismatches: string[] = [];
   for (const entry of raw) {
-    let header: yauzl.LocalFileHeader;
+    let header: { fileName: Buffer; fileDataStart: number };
     try {
-      header = await zip.readLocalFileHeaderPromise(entry.entry);
+      header = localHeader(data, entry);
     } catch (cause) {
       throw new SigscanError(
         'MALFORMED_ZIP',
@@ -229,7 +336,7 @@ async function readLocalHeaders(
         { cause },
       );
     }
-    if (!Buffer.from(header.fileName).equals(Buffer.from(entry.rawName))) {
+    if (!header.fileName.equals(entry.rawName)) {
       mismatches.push(utf8.decode(entry.rawName));
     }
     dataStarts.push(header.fileDataStart);
@@ -247,6 +354,37 @@ async function readLocalHeaders(
     })),
   });
   return { dataStarts, mismatches, ambiguities };
+}
+
+const LOCAL_HEADER_SIG = 0x04034b50;
+const LOCAL_HEADER_SIZE = 30;
+
+/**
+ * yauzl's readLocalFileHeader, read in place: the same checks in the same order with the same messages,
+ * but without its two callback reads (a copy and a setImmediate each) per entry, which cost more than
+ * the rest of opening a JAR of small classes. The name is a view of the archive's bytes (or a fresh read
+ * from a file), only compared.
+ */
+function localHeader(data: EntryData, entry: RawEntry): { fileName: Buffer; fileDataStart: number } {
+  const offset = entry.localHeaderOffset;
+  const fixed = data.slice(offset, offset + LOCAL_HEADER_SIZE);
+  if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
+  const signature = fixed.readUInt32LE(0);
+  if (signature !== LOCAL_HEADER_SIG) {
+    throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
+  }
+  const nameLength = fixed.readUInt16LE(26);
+  const extraLength = fixed.readUInt16LE(28);
+  const fileDataStart = offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
+  const fileSize = data.view.length;
+  if (fileDataStart + entry.compressedSize > fileSize) {
+    throw new Error(
+      `file data overflows file bounds: ${fileDataStart} + ${entry.compressedSize} > ${fileSize}`,
+    );
+  }
+  // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
+  const fileName = data.slice(offset + LOCAL_HEADER_SIZE, offset + LOCAL_HEADER_SIZE + nameLength);
+  return { fileName, fileDataStart };
 }
 
 function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
@@ -287,7 +425,6 @@ class ArchiveReader extends yauzl.RandomAccessReader {
 
 /** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
 interface RawEntry {
-  entry: yauzl.Entry;
   rawName: Uint8Array;
   generalPurposeBitFlag: number;
   compressionMethod: number;
