@@ -7,7 +7,9 @@
  * BENCH_CONCURRENCY (8), BENCH_OUT (reports/bench.md), BENCH_ONLY (`registry` or `fs`: run one half, and
  * print without writing BENCH_OUT), BENCH_CPU_PROF (a folder: the full scans write V8 CPU profiles there),
  * BENCH_KEEP=1 (keep the registry data and tree, and print where). BENCH_ONLY=real runs only the real-file
- * and large-file sections (vendor PEs from .cache/vendor and the shared corpus; the large files cached by
+ * and large-file sections (the 12 vendor PEs of the tests, .cache/vendor and the shared corpus; the bench
+ * set scripts/fetch-bench-files.sh gathers in .cache/bench-vendor, with the --jobs 1 vs --jobs 2 line on
+ * it, BENCH_JOBS_REPEAT copies of it (default 1); the large files cached by
  * test/integration/large-files.test.ts under .cache/large-files). BENCH_ONLY=scale runs only the registry
  * scale section: BENCH_SCALE_TAGS (default 10000) unsigned tags in 100 repositories, scanned at one tenth
  * and in full, for time growing linearly and memory staying flat.
@@ -597,9 +599,16 @@ async function interleaved<C extends Record<string, () => Promise<Timed>>>(
 const ratio = (a: Timed, b: Timed) => `${(a.ms / b.ms).toFixed(2)}x / ${(a.cpuMs / b.cpuMs).toFixed(2)}x`;
 const wallCpu = (t: Timed) => `${t.ms.toFixed(0)} / ${t.cpuMs.toFixed(0)} ms`;
 
+/** Trees already made, so that the --jobs line reuses the real-file section's copy of the bench set. */
+const trees = new Map<string, string>();
+
 /** Copies `files` into a fresh tree `copies` times over (copy i in its own folder), so the scan sees only them. */
 async function treeOf(work: string, files: string[], copies = 1): Promise<string> {
+  const key = `${copies}\0${files.join('\0')}`;
+  const made = trees.get(key);
+  if (made) return made;
   const tree = await mkdtemp(join(work, 'real-'));
+  trees.set(key, tree);
   for (let c = 0; c < copies; c++) {
     const dir = copies === 1 ? tree : join(tree, `copy${c}`);
     await mkdir(dir, { recursive: true });
