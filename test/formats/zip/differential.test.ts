@@ -223,6 +223,39 @@ describe('ZIP reader: same results as the yauzl reader it replaced', () => {
   );
 
   it(
+    'on lies in the central-directory header fields it reads itself (signature, lengths, extra fields, ZIP64)',
+    async () => {
+      for (const name of ['small.txt', 'd/random.bin', 'empty.txt']) {
+        const cdh = centralHeader(large, name);
+        const buf = Buffer.from(large);
+        const nameLength = buf.readUInt16LE(cdh + 28);
+        const extraLength = buf.readUInt16LE(cdh + 30);
+        await expectSameAsYauzl(patched(large, cdh, 4, 0x02014b51), NO_BOMB_LIMITS);
+        for (const [field, value] of [
+          [28, nameLength + 1],
+          [28, nameLength - 1],
+          [28, 0xffff],
+          [30, extraLength + 1],
+          [30, extraLength - 1],
+          [30, 0xffff],
+          [32, 5],
+          [32, 0xffff],
+        ] as const) {
+          await expectSameAsYauzl(patched(large, cdh + field, 2, value), NO_BOMB_LIMITS);
+        }
+        // Info-ZIP writes extra fields (UT, ux): the first one renamed ZIP64 is too short for any 64-bit size.
+        expect(extraLength).toBeGreaterThanOrEqual(4);
+        const zip64 = patched(large, cdh + 46 + nameLength, 2, 0x0001);
+        await expectSameAsYauzl(zip64, NO_BOMB_LIMITS);
+        for (const field of [24, 20, 42]) {
+          await expectSameAsYauzl(patched(zip64, cdh + field, 4, 0xffffffff), NO_BOMB_LIMITS);
+        }
+      }
+    },
+    LIES_TIMEOUT_MS,
+  );
+
+  it(
     'on lies in local headers and corrupt data',
     async () => {
       for (const name of ['d/text.txt', 'small.txt', 'medium.txt', 'd/random.bin']) {

@@ -5,16 +5,17 @@ import type { ZipArchive, ZipLimits } from '../../../src/formats/zip/index.js';
 type Open = (bytes: Uint8Array, limits: ZipLimits) => Promise<ZipArchive>;
 
 /**
- * Everything a reader makes of an archive, as plain data: the refusal at open, or the entries, duplicate
- * names, header mismatches, and for every entry a full read, a capped read and a streamed read (each the
- * SHA-256 of the bytes or the error code) with the budget used after each.
+ * Everything a reader makes of an archive, as plain data: the refusal at open (code and message), or the
+ * entries, duplicate names, header mismatches, and for every entry a full read, a capped read and a
+ * streamed read (each the SHA-256 of the bytes or the error code) with the budget used after each.
  */
 export async function zipOutcome(open: Open, bytes: Uint8Array, limits: ZipLimits): Promise<unknown> {
   let zip: ZipArchive;
   try {
     zip = await open(bytes, limits);
   } catch (err) {
-    return { open: codeOf(err) };
+    // The message too: a refused archive's message is what a report says about it.
+    return { open: codeOf(err), message: (err as Error).message };
   }
   try {
     const reads: unknown[] = [];
