@@ -7,22 +7,28 @@
 # Only files carrying an Authenticode signature are kept (sbverify --list or osslsigncode finds one),
 # and each distinct file once (by SHA-256: the same DLL shipped in two packages is one file).
 #
-# Fetched on 2026-12-05 against the machine's bookworm mirror and the npm registry: 67 files, 273 MB.
+# Fetched on 2026-12-05 against the machine's bookworm mirror and the npm registry: 67 files, 273 MB
+# (21 from Debian, 46 from npm).
 #   Debian bookworm (apt-get download; versions are whatever the mirror serves, so they move on):
-#     shim-signed 1.51~1+deb12u1+16.1-2~deb12u1        shimx64.efi.signed (Microsoft UEFI CA)
-#     shim-helpers-amd64-signed 1+16.1+2~deb12u1       fbx64, mmx64 (Debian Secure Boot Signer)
-#     grub-efi-amd64-signed 1+2.06+13+deb12u2 and the security pocket's 1+2.06+13+deb12u1
-#                                                      grubx64, gcdx64, grubnetx64, grubnetx64-installer
-#     fwupd-amd64-signed 1:1.4+1                       fwupdx64.efi.signed (pesign, SpcIndirectData 2.1.21)
-#     linux-image-<abi>-{amd64,cloud-amd64,rt-amd64}   every signed kernel the mirror lists (6.1.0-47 and
-#                                                      -50 on the day: six vmlinuz EFI-stub PEs)
-#   npm (npm pack, pinned):
-#     electron-winstaller@5.4.4, @electron/windows-sign@1.2.2     signtool.exe (Microsoft, 2010 and later)
-#     node-pty@1.1.0                                  conpty.dll, OpenConsole.exe (Microsoft), x64 and arm64
-#     node-notifier@10.0.1, @8.0.2                    SnoreToast, notifu
-#     edge-js@26.1.0, @19.3.0, @15.5.4                VC++ runtime DLLs (Microsoft), ia32/x64/arm64
-#     @azure/msal-node-runtime@0.20.7, @0.18.2        msalruntime DLLs (Microsoft)
-#     @vscode/vsce-sign-win32-{x64,arm64}@2.0.6, -x64@2.0.2   vsce-sign.exe (Microsoft)
+#     shim-signed 1.51~1+deb12u1+16.1-2~deb12u1        shimx64.efi.signed (Microsoft UEFI CA)          1
+#     shim-helpers-amd64-signed 1+16.1+2~deb12u1       fbx64, mmx64 (Debian Secure Boot Signer)        2
+#     grub-efi-amd64-signed 1+2.06+13+deb12u2 and bookworm-security's 1+2.06+13+deb12u1
+#                                                      grubx64, gcdx64, grubnetx64, -installer         8
+#     fwupd-amd64-signed 1:1.4+1                       fwupdx64.efi.signed (pesign, SpcIndirectData)   1
+#     linux-image-<abi>-{amd64,cloud-amd64,rt-amd64}   the three newest ABIs the mirror lists (on the
+#                                                      day 6.1.0-55/-56/-57, 6.1.192-1/-2/-3): vmlinuz
+#                                                      EFI-stub PEs, 8-14 MB each                      9
+#   npm (npm pack, pinned; Microsoft-signed unless said):
+#     @azure/msal-node-runtime@0.20.7, .6, .5, .4, .1, 0.19.4, 0.18.2   msalruntime*.dll     18
+#     edge-js@26.1.0                                  VC++ runtime DLLs, ia32/x64/arm64                12
+#     @vscode/vsce-sign-win32-{x64,arm64}@2.0.6, 2.0.5, 2.0.2   vsce-sign.exe                          6
+#     node-pty@1.1.0                                  conpty.dll, OpenConsole.exe, x64 and arm64       4
+#     node-notifier@10.0.1                            SnoreToast x86/x64 (K Desktop Environment e.V.)           2
+#     electron-winstaller@5.4.4, @electron/windows-sign@1.2.2   signtool.exe (two builds)              2
+#     @typescript/native-preview-win32-{x64,arm64}@7.0.0-dev.20260707.2   tsgo.exe, 23-25 MB           2
+# Tried and dropped: node-windows, winsw, rcedit, 7zip-bin, win-ca, app-builder-bin, turbo-windows-64,
+# @sentry/cli-win32-x64 (their PEs are unsigned); older edge-js and node-notifier releases (the same
+# files again); vswhere (no such package); @github/copilot-win32-x64 (one 171 MB file).
 # i386/arm64 Debian packages (pkg:arch) are not tried: the mirror's lists on this machine are amd64 only.
 #
 # Idempotent: a source already fetched (its marker under .cache/bench-vendor/.done) is not fetched again.
@@ -137,5 +143,5 @@ fetch_npm @typescript/native-preview-win32-x64@7.0.0-dev.20260707.2
 fetch_npm @typescript/native-preview-win32-arm64@7.0.0-dev.20260707.2
 
 count=$(find "$DEST" -maxdepth 1 -type f | wc -l)
-say "$count signed PE files, $(du -sm "$DEST" | cut -f1) MB in $DEST"
+say "$count signed PE files, $(du -sm "$DEST" | cut -f1) MiB in $DEST"
 exit 0
