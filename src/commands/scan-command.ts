@@ -16,12 +16,15 @@ export interface ScanCommandFlags extends OutputFlagValues, TrustFlagValues, Plu
   stats?: boolean;
 }
 
+/** What a scan needs of its oclif command: a usage or scan failure as oclif's CLIError (Command.error). */
+export type CommandErrors = Pick<Command, 'error'>;
+
 /**
  * What every scanning command does around its own plan: trust inputs, outputs and progress, the common
  * plan fields, the exit code, and typed errors as usage (2) or scan (3) failures.
  */
 export async function runScanCommand(
-  command: Command,
+  command: CommandErrors,
   label: string,
   flags: ScanCommandFlags,
   scan: (common: CommonPlan) => Promise<ScanReport>,

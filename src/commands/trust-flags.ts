@@ -1,4 +1,5 @@
-import { Flags } from '@oclif/core';
+// The flags module alone: the fs fast path (cli/fast-path.ts) parses without loading the rest of oclif.
+import * as Flags from '@oclif/core/flags';
 
 import type { TrustInput } from '../trust/config.js';
 
