@@ -13,12 +13,16 @@ import { nearest } from './suggest.js';
 export const EXIT_USAGE = 2;
 export const EXIT_INCOMPLETE = 3;
 
-/** `sigscan ... | head` closes stdout early: stop quietly, as Unix tools do, keeping the exit code. */
-export function stopQuietlyOnEpipe(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    throw err;
-  });
+export { stopQuietlyOnEpipe } from './epipe.js';
+
+/** What oclif's Command.error throws for these arguments (the fast path has no Command). */
+export function commandError(message: string, options: { exit?: number; code?: string }): unknown {
+  try {
+    Errors.error(message, options);
+  } catch (err) {
+    return err;
+  }
+  return new Error(message);
 }
 
 export function fail(err: unknown, config: Config | undefined, args: string[], debug: boolean): never {

@@ -1,61 +1,76 @@
-import * as Errors from '@oclif/core/errors';
-import { flush } from '@oclif/core/flush';
-import { parse } from '@oclif/core/parser';
-
-import { FS_ARGS, FS_FLAGS, FS_STRICT, runFs } from '../commands/fs-core.js';
+import { FS_MANIFEST } from '../commands/fs-manifest.js';
+import { runFs, type ParsedFs } from '../commands/fs-run.js';
 import type { CommandErrors } from '../commands/scan-command.js';
-import { fail, stopQuietlyOnEpipe } from './failure.js';
+import { stopQuietlyOnEpipe } from './epipe.js';
+import { parseFsArgv } from './fs-argv.js';
 
 /**
- * `sigscan fs DIR... [flags]`, the common run, without oclif's configuration: loading all of @oclif/core,
- * Config.load and the command dispatch cost about a quarter of such a run's start-up. What the user sees
- * is oclif's own: the same parser (`@oclif/core/parser`) reads the same flag and argument definitions
- * (commands/fs-core.ts), with the input oclif's Command.parse gives it, and the run is the same function.
+ * `sigscan fs DIR... [flags]`, the common run, without oclif: loading @oclif/core, Config.load and the
+ * command dispatch were a quarter of a one-file scan's CPU time. The command line is read from plain data
+ * (commands/fs-manifest.ts, checked against the oclif flags) by a parser that gives what oclif's parser
+ * gives or nothing (cli/fs-argv.ts), and the run is the oclif command's own function (commands/fs-run.ts).
  * Whatever this path does not take, it leaves to runCli untouched: help, `--debug`, `--config`, oclif's
- * DEBUG logging, a missing working directory (oclif warns), and every command line the parser rejects,
- * so that oclif writes each such message and exit code itself.
+ * DEBUG logging, a missing working directory (oclif warns), and every command line the parser is not
+ * sure of, errors included, so that oclif writes each such message and exit code itself. oclif's error
+ * module loads only when the run fails, to fail exactly as runCli does.
  *
  * Returns false, having done nothing, when the run is runCli's.
  */
 export async function runFsFast(argv: string[]): Promise<boolean> {
   if (!takesFastPath(argv)) return false;
-  const command: CommandErrors = { error: Errors.error };
-  let parsed: Awaited<ReturnType<typeof parseFs>>;
-  try {
-    parsed = await parseFs(argv.slice(1), command);
-  } catch {
-    // oclif parses it again and reports the error its own way (parsing reads nothing but argv here).
-    return false;
-  }
+  const parsed = parseFsArgv(argv.slice(1), FS_MANIFEST);
+  if (!parsed) return false;
   stopQuietlyOnEpipe();
+  const command: CommandErrors = {
+    error(message, options) {
+      throw new CommandFailure(message, options);
+    },
+  };
   try {
-    await runFs(command, parsed);
-    await flush();
+    await runFs(command, parsed as ParsedFs);
+    await flushStdout();
   } catch (err) {
-    fail(err, undefined, argv, false);
+    const { commandError, fail } = await import('./failure.js');
+    fail(
+      err instanceof CommandFailure ? commandError(err.message, err.options) : err,
+      undefined,
+      argv,
+      false,
+    );
   }
   return true;
 }
 
-type ParserContext = NonNullable<Parameters<typeof parse>[1]['context']>;
+/** Command.error's arguments, made into oclif's CLIError once oclif is loaded (see runFsFast). */
+class CommandFailure extends Error {
+  constructor(
+    message: string,
+    readonly options: { exit?: number; code?: string },
+  ) {
+    super(message);
+  }
+}
 
-/**
- * Command.parse's input to the parser: the class's flags, args and strictness, the command as context.
- * The parser hands the context only to the flags' and args' own parse functions, and oclif's (all fs has)
- * ignore it: a command-like object with `error` stands in for the Command instance.
- */
-export function parseFs(args: string[], context: CommandErrors) {
-  return parse(args, {
-    flags: FS_FLAGS,
-    args: FS_ARGS,
-    strict: FS_STRICT,
-    context: context as ParserContext,
-  });
+/** oclif's flush() after a run: stdout drained, or `timed out` after 10 s, as runCli has it. */
+async function flushStdout(): Promise<void> {
+  if (process.stdout.write('')) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      new Promise((resolve) => process.stdout.once('drain', resolve)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new CommandFailure('timed out', {})), 10_000);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
- * Whether a run is the fast path's: `fs` with none of the tokens and settings that runCli, oclif's run or
- * @oclif/core's loading treat specially.
+ * Whether a run may be the fast path's: `fs` with none of the tokens and settings that runCli, oclif's
+ * run or @oclif/core's loading treat specially.
  */
 export function takesFastPath(argv: string[]): boolean {
   if (argv[0] !== 'fs' || process.env.DEBUG || process.env.SIGSCAN_DEBUG === '1') return false;

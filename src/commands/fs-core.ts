@@ -1,17 +1,14 @@
-import type { Interfaces } from '@oclif/core';
-import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
+import { Args, Flags } from '@oclif/core';
 
-import { runScanCommand, type CommandErrors } from './scan-command.js';
 import { jobsFlag, outputFlags, shardFlag } from './shared.js';
 import { trustFlags } from './trust-flags.js';
 import { grouped } from './flag-groups.js';
 import { pluginFlags } from './plugin-flags.js';
 
 /**
- * The fs command without oclif's Command class: what it parses and what it runs. commands/fs.ts (the
- * oclif command, with the help texts) and cli/fast-path.ts (a plain `sigscan fs ...` without oclif's
- * configuration) both use these, so the two parse the same flags and run the same code.
+ * What the fs command parses, without oclif's Command class: commands/fs.ts (the oclif command, with the
+ * help texts) uses these, and commands/fs-manifest.ts is their plain-data copy for the fast path
+ * (cli/fast-path.ts), checked against them by test/cli/fs-argv.test.ts.
  */
 
 /** Directories may be many: non-strict, so oclif hands them over as argv. */
@@ -40,28 +37,3 @@ export const FS_FLAGS = grouped({
     allowNo: true,
   }),
 });
-
-/** What oclif's parser gives for FS_FLAGS and FS_ARGS: the directories, and the flags' values. */
-export interface ParsedFs {
-  argv: unknown[];
-  flags: Interfaces.InferredFlags<typeof FS_FLAGS>;
-}
-
-/** `sigscan fs` once its command line is parsed. */
-export async function runFs(command: CommandErrors, { argv, flags }: ParsedFs): Promise<void> {
-  const [{ runFsScan }, { defaultJobs }] = await Promise.all([
-    import('../scan/run.js'),
-    import('../scan/pool.js'),
-  ]);
-  await runScanCommand(command, 'fs', flags, (common) =>
-    runFsScan({
-      ...common,
-      nested: flags.nested,
-      roots: argv as string[],
-      followSymlinks: flags['follow-symlinks'],
-      include: flags.include,
-      exclude: flags.exclude,
-      jobs: flags.jobs ?? defaultJobs(),
-    }),
-  );
-}

@@ -1,6 +1,7 @@
 import { Command } from '@oclif/core';
 
-import { FS_ARGS, FS_FLAGS, FS_STRICT, runFs } from './fs-core.js';
+import { FS_ARGS, FS_FLAGS, FS_STRICT } from './fs-core.js';
+import { runFs } from './fs-run.js';
 import { EXIT_CODES_HELP } from './shared.js';
 
 export default class Fs extends Command {

@@ -1,5 +1,4 @@
-// The flags module alone: the fs fast path (cli/fast-path.ts) parses without loading the rest of oclif.
-import * as Flags from '@oclif/core/flags';
+import { Flags } from '@oclif/core';
 
 import { SigscanError } from '../errors.js';
 import { checkServerUrl } from '../scan/preflight.js';
