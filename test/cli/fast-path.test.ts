@@ -51,6 +51,8 @@ describe('the fast path gives what the oclif path gives', () => {
     ['a non-repeatable flag given twice (exit 2)', [PE, '-o', 'json', '-o', 'csv']],
     ['everything after -- is a directory (exit 3)', [PE, '--', '-o', 'json']],
     ['help', ['--help']],
+    ['help after the directory', [PE, '-h']],
+    ['--version, which fs does not take (exit 2)', [PE, '--version']],
   ])('%s', async (_name, args) => {
     const fast = await sigscan(['fs', ...args]);
     const oclif = await sigscan(['fs', '--config', emptyConfig, ...args]);
