@@ -3,7 +3,8 @@ import type { Interfaces } from '@oclif/core';
 /**
  * The process entry point. `sigscan version` and `--version` answer from here, before oclif and the
  * command table load (two thirds of start-up): a pipeline that checks the tool's version pays for
- * Node alone. Everything else goes through runCli.
+ * Node alone. A plain `sigscan fs ...` runs without oclif's configuration (fast-path.ts). Everything else
+ * goes through runCli.
  */
 export async function main(
   argv: string[],
@@ -14,6 +15,10 @@ export async function main(
     const { TOOL_NAME, TOOL_VERSION } = await import('../version.js');
     process.stdout.write(`${versionLine(TOOL_NAME, TOOL_VERSION)}\n`);
     return;
+  }
+  if (argv[0] === 'fs') {
+    const { runFsFast } = await import('./fast-path.js');
+    if (await runFsFast(argv)) return;
   }
   const { runCli } = await import('./run-cli.js');
   await runCli(argv, entry, opts);

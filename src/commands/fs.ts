@@ -1,10 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core';
 
-import { runScanCommand } from './scan-command.js';
-import { EXIT_CODES_HELP, jobsFlag, outputFlags, shardFlag } from './shared.js';
-import { trustFlags } from './trust-flags.js';
-import { grouped } from './flag-groups.js';
-import { pluginFlags } from './plugin-flags.js';
+import { FS_ARGS, FS_FLAGS, FS_STRICT } from './fs-core.js';
+import { runFs } from './fs-run.js';
+import { EXIT_CODES_HELP } from './shared.js';
 
 export default class Fs extends Command {
   static override summary = 'Scan directory trees for signed JARs and Authenticode-signed PE files.';
@@ -31,49 +29,12 @@ ${EXIT_CODES_HELP}`;
     },
   ];
 
-  static override strict = false;
+  static override strict = FS_STRICT;
   static override usage = 'fs [FLAGS] DIR...';
-  static override args = {
-    dir: Args.string({ required: true, description: 'directories or files to scan' }),
-  };
-
-  static override flags = grouped({
-    ...outputFlags,
-    ...trustFlags,
-    ...pluginFlags,
-    ...shardFlag,
-    ...jobsFlag,
-    'follow-symlinks': Flags.boolean({
-      summary: 'Follow symbolic links (loops are detected).',
-      default: false,
-    }),
-    include: Flags.string({ summary: 'Only paths matching these globs.', multiple: true, delimiter: ',' }),
-    exclude: Flags.string({ summary: 'Skip paths matching these globs.', multiple: true, delimiter: ',' }),
-    nested: Flags.boolean({
-      summary:
-        'Scan JARs inside WARs, EARs and fat JARs as targets of their own (app.war!/WEB-INF/lib/x.jar).',
-      description: 'Up to 3 levels deep; --no-nested reports only the files on disk.',
-      default: true,
-      allowNo: true,
-    }),
-  });
+  static override args = FS_ARGS;
+  static override flags = FS_FLAGS;
 
   async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Fs);
-    const [{ runFsScan }, { defaultJobs }] = await Promise.all([
-      import('../scan/run.js'),
-      import('../scan/pool.js'),
-    ]);
-    await runScanCommand(this, 'fs', flags, (common) =>
-      runFsScan({
-        ...common,
-        nested: flags.nested,
-        roots: argv as string[],
-        followSymlinks: flags['follow-symlinks'],
-        include: flags.include,
-        exclude: flags.exclude,
-        jobs: flags.jobs ?? defaultJobs(),
-      }),
-    );
+    await runFs(this, await this.parse(Fs));
   }
 }

@@ -1,7 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import type { LoadedPlugin } from '../plugin/load.js';
-
 /** Plugin families (see README "Writing a plugin"); shared by every scanning command. */
 export const pluginFlags = {
   plugin: Flags.string({
@@ -20,31 +18,4 @@ export const pluginFlags = {
   }),
 };
 
-export interface PluginFlagValues {
-  plugin?: string[];
-  'plugin-opt'?: string[];
-  'plugin-timeout'?: number;
-}
-
-/** Loads them before the scan: a plugin that cannot load is a usage error (exit 2), not a scan result. */
-export async function pluginsFromFlags(flags: PluginFlagValues): Promise<LoadedPlugin[]> {
-  const { loadPlugins } = await import('../plugin/load.js');
-  return loadPlugins({
-    modules: flags.plugin,
-    options: flags['plugin-opt'],
-    timeoutMs: (flags['plugin-timeout'] ?? 30) * 1000,
-  });
-}
-
-/** What a report records of the user's plugins: enough to know which code decided. */
-export function pluginRecords(plugins: readonly LoadedPlugin[]) {
-  return plugins
-    .filter((p) => !p.builtin)
-    .map((p) => ({
-      module: p.module,
-      name: p.name,
-      version: p.version,
-      sha256: p.sha256!,
-      families: p.families.map((f) => f.spec.family),
-    }));
-}
+export { pluginRecords, pluginsFromFlags, type PluginFlagValues } from './flag-values.js';

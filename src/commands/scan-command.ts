@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Command } from '@oclif/core';
-
 import type { CommonPlan } from '../scan/run.js';
 import type { ScanReport } from '../scan/report-model.js';
 import type { OutputFlagValues } from './output.js';
-import { parseShardFlag } from './shared.js';
-import { pluginRecords, pluginsFromFlags, type PluginFlagValues } from './plugin-flags.js';
-import { trustInput, type TrustFlagValues } from './trust-flags.js';
+import {
+  parseShardFlag,
+  pluginRecords,
+  pluginsFromFlags,
+  trustInput,
+  type PluginFlagValues,
+  type TrustFlagValues,
+} from './flag-values.js';
 
 export interface ScanCommandFlags extends OutputFlagValues, TrustFlagValues, PluginFlagValues {
   concurrency: number;
@@ -17,11 +20,19 @@ export interface ScanCommandFlags extends OutputFlagValues, TrustFlagValues, Plu
 }
 
 /**
+ * What a scan needs of its command: a usage or scan failure thrown as oclif's Command.error throws it
+ * (the fast path, cli/fast-path.ts, has no Command and converts it when it fails).
+ */
+export interface CommandErrors {
+  error(message: string, options: { exit: number; code?: string }): never;
+}
+
+/**
  * What every scanning command does around its own plan: trust inputs, outputs and progress, the common
  * plan fields, the exit code, and typed errors as usage (2) or scan (3) failures.
  */
 export async function runScanCommand(
-  command: Command,
+  command: CommandErrors,
   label: string,
   flags: ScanCommandFlags,
   scan: (common: CommonPlan) => Promise<ScanReport>,

@@ -1,7 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import { SigscanError } from '../errors.js';
-
 import { OUTPUT_FORMATS } from '../report/formats.js';
 import { FAIL_ON_CONDITIONS } from '../scan/exit-code.js';
 
@@ -64,16 +62,7 @@ any signature with that verdict; error: any target or scan error.`,
   verbose: Flags.boolean({ char: 'v', summary: 'Log progress details to stderr.', default: false }),
 };
 
-/** `--shard i/n` to a Shard, as a usage error when malformed. */
-export function parseShardFlag(text: string): import('../util/shard.js').Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new SigscanError('USAGE', `--shard "${text}" must be i/n with 1 <= i <= n`);
-  }
-  return { index, count };
-}
+export { parseShardFlag } from './flag-values.js';
 
 /** `--jobs` (fs): threads checking files; the default is resolved at run time (defaultJobs, scan/pool.ts). */
 export const jobsFlag = {

@@ -1,7 +1,5 @@
 import { Flags } from '@oclif/core';
 
-import type { TrustInput } from '../trust/config.js';
-
 /** Trust inputs shared by every scanning command; the same names work in the --config file. */
 export const trustFlags = {
   config: Flags.string({
@@ -82,37 +80,5 @@ export const trustFlags = {
   }),
 };
 
-export type TrustFlagValues = {
-  [K in keyof typeof trustFlags]?: string | string[] | boolean;
-};
-
-export function trustInput(flags: TrustFlagValues): TrustInput {
-  const one = (v: string | string[] | boolean | undefined) =>
-    typeof v === 'boolean' ? undefined : Array.isArray(v) ? v[0] : v;
-  const many = (v: string | string[] | boolean | undefined) =>
-    v === undefined || typeof v === 'boolean' ? undefined : Array.isArray(v) ? v : [v];
-  return {
-    config: one(flags.config),
-    trustRoot: many(flags['trust-root']),
-    tsaRoot: many(flags['tsa-root']),
-    key: many(flags.key),
-    certificateIdentity: one(flags['certificate-identity']),
-    certificateIdentityRegexp: one(flags['certificate-identity-regexp']),
-    certificateOidcIssuer: one(flags['certificate-oidc-issuer']),
-    certificateOidcIssuerRegexp: one(flags['certificate-oidc-issuer-regexp']),
-    trustedRoot: many(flags['trusted-root']),
-    notationDir: one(flags['notation-dir']),
-    gpgKeyring: many(flags['gpg-keyring']),
-    tufRoot: many(flags['tuf-root']),
-    policy: one(flags.policy),
-    registriesD: many(flags['registries-d']),
-    at: one(flags.at),
-    allowWeakAlgorithms: flags['allow-weak-algorithms'] === true ? true : undefined,
-    inTotoLayoutKey: many(flags['in-toto-layout-key']),
-    tufCache: one(flags['tuf-cache']),
-    crl: many(flags.crl),
-    revocation: one(flags.revocation),
-    signedIdentity: one(flags['signed-identity']),
-    insecureIgnoreTlog: flags['insecure-ignore-tlog'] === true ? true : undefined,
-  };
-}
+// What the scanning commands make of these flags lives in flag-values.ts (no oclif to load there).
+export { trustInput, type TrustFlagValues } from './flag-values.js';

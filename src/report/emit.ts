@@ -14,7 +14,7 @@ import {
   type FailOnCondition,
 } from '../scan/exit-code.js';
 import { FORMAT_EXTENSIONS, type OutputFormat } from './formats.js';
-import { render } from './index.js';
+import { renderLazily } from './render.js';
 import { summaryLine, targetLine } from './ndjson.js';
 
 /** Where a report goes: the -o format to stdout or --output-file, plus --report-format files in --report-dir. */
@@ -180,7 +180,7 @@ export class ReportWriter {
         this.stdout.write(line);
       }
     } else {
-      const text = this.text(report, this.plan.format);
+      const text = await this.text(report, this.plan.format);
       if (this.plan.outputFile) {
         await writeNew(this.plan.outputFile, text, this.plan.force);
         written.push(this.plan.outputFile);
@@ -193,7 +193,9 @@ export class ReportWriter {
       await makeDirs(dir);
       const stem = `sigscan-${report.command}-${stamp(report.startedAt)}`;
       for (const format of [...new Set(this.plan.reportFormats)]) {
-        written.push(await writeUnique(dir, stem, FORMAT_EXTENSIONS[format], this.text(report, format)));
+        written.push(
+          await writeUnique(dir, stem, FORMAT_EXTENSIONS[format], await this.text(report, format)),
+        );
       }
     }
     return written;
@@ -205,7 +207,7 @@ export class ReportWriter {
    */
   async rescue(report: ScanReport): Promise<string> {
     const stem = `sigscan-${report.command}-${stamp(report.startedAt)}`;
-    const text = render(report, 'json');
+    const text = await renderLazily(report, 'json');
     try {
       const dir = this.plan.reportDir ?? 'reports';
       await makeDirs(dir);
@@ -221,9 +223,9 @@ export class ReportWriter {
     return this.targetErrors || report.scanErrors.length ? ExitCode.errors : ExitCode.ok;
   }
 
-  private text(report: ScanReport, format: OutputFormat): string {
+  private text(report: ScanReport, format: OutputFormat): Promise<string> {
     const toFile = format !== this.plan.format || Boolean(this.plan.outputFile);
-    return render(report, format, {
+    return renderLazily(report, format, {
       cwd: this.plan.cwd,
       // Files get no colour and the default width; the terminal gets what it can show.
       width: toFile ? undefined : this.plan.width,

@@ -13,6 +13,14 @@ import type { FromWorker, JobDone, WorkerFault, WorkerInit, WorkerStats } from '
 /** More threads than this buy nothing on a tree walk: the disk and the main thread's reporting cap it. */
 export const MAX_DEFAULT_JOBS = 8;
 
+/**
+ * How long the main thread must have had more files than its share before workers start: about what one
+ * worker's start-up costs (loading its modules, ~0.2-0.3 s of CPU). A scan that ends sooner (one file,
+ * a dozen) would pay that start-up for a worker that checks nothing; one that lasts longer pays at most
+ * this delay for it (the rent-or-buy rule).
+ */
+export const WORKER_DELAY_MS = 200;
+
 /** `--jobs` when not given: one thread per core, at most MAX_DEFAULT_JOBS. */
 export function defaultJobs(): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_JOBS));
@@ -26,6 +34,10 @@ export const poolTestHooks: {
   fault?: WorkerFault;
   /** Send every file job to a worker, none to the main thread while workers start (see offload). */
   workersOnly?: boolean;
+  /** In place of WORKER_DELAY_MS. */
+  delayMs?: number;
+  /** Called as each worker thread is started. */
+  onSpawn?: () => void;
 } = {};
 
 /** Where the walk's counters go when a worker ran the file job. */
@@ -56,8 +68,9 @@ interface Slot {
  * Worker threads for fs scans (`--jobs N`: the main thread and N-1 workers): the main thread walks,
  * schedules and reports, and checks a share of the files; each other file job (read, hash, parse, CMS,
  * Authenticode, JAR checks, trust verdicts) runs in a worker, which gets a path and sends back plain
- * results. Workers start with the first file. A worker that crashes turns the
- * file it was checking into a WORKER_FAILED error entry and the scan goes on with a new worker.
+ * results. Workers start only once the main thread has had more files than its share for WORKER_DELAY_MS
+ * (see offload). A worker that crashes turns the file it was checking into a WORKER_FAILED error entry
+ * and the scan goes on with a new worker.
  */
 export class FilePool {
   private readonly slots: Slot[] = [];
@@ -66,10 +79,13 @@ export class FilePool {
   /** A worker died before it was ready (it cannot load): every job runs in-process from then on. */
   private broken = false;
   private started = false;
+  /** Armed when the main thread first has more files than its share; starts the workers if it still does. */
+  private startTimer: NodeJS.Timeout | undefined;
   /** close() ends the workers: their exits are not crashes. */
   private closing = false;
   private readonly fault = poolTestHooks.fault;
   private readonly workersOnly = poolTestHooks.workersOnly ?? false;
+  private readonly delayMs = poolTestHooks.delayMs ?? WORKER_DELAY_MS;
 
   /** File jobs the main thread is running itself (see offload), and has run in all. */
   private here = 0;
@@ -109,12 +125,8 @@ export class FilePool {
    */
   offload = (job: ScanJob, here: () => Promise<TargetResult[]>): Promise<TargetResult[]> | undefined => {
     if (!job.file || this.broken) return undefined;
-    // All start with the first file (not before: a tree with none costs no thread), loading their modules
-    // and trust inputs while the walk goes on.
-    if (!this.started) {
-      this.started = true;
-      for (let i = 0; i < this.size; i++) this.spawn();
-    }
+    if (this.workersOnly) this.start();
+    else if (!this.started && this.here >= this.mainSlots) this.startLater();
     if (!this.workersOnly && (this.here < this.mainSlots || !this.slots.some((s) => s.ready))) {
       this.here++;
       this.mainJobs++;
@@ -127,9 +139,29 @@ export class FilePool {
     }).then((results) => (results === 'here' ? here() : results));
   };
 
+  /** All workers at once, loading their modules and trust inputs while the walk goes on. */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    clearTimeout(this.startTimer);
+    for (let i = 0; i < this.size; i++) this.spawn();
+  }
+
+  /** Workers start if, WORKER_DELAY_MS from now, the main thread still has more files than its share. */
+  private startLater(): void {
+    if (this.startTimer) return;
+    this.startTimer = setTimeout(() => {
+      this.startTimer = undefined;
+      if (!this.closing && !this.broken && this.here > this.mainSlots) this.start();
+    }, this.delayMs);
+    // A scan that ends first has close() clear it; unref so that nothing else waits on it either.
+    this.startTimer.unref();
+  }
+
   /** Per-worker figures (jobs, chain cache hits), then the workers end. */
   async close(): Promise<WorkerStats[]> {
     this.closing = true;
+    clearTimeout(this.startTimer);
     const stats = await Promise.all(
       this.slots
         .filter((s) => s.ready)
@@ -173,6 +205,7 @@ export class FilePool {
   }
 
   private spawn(): Slot {
+    poolTestHooks.onSpawn?.();
     const init: WorkerInit = { ...this.init, ...(this.fault ? { fault: this.fault } : {}) };
     const worker = this.script.eval
       ? new Worker(this.script.eval, { eval: true, workerData: init })

@@ -56,3 +56,53 @@ describe('bin/run.js chooses the bundle or dist/', () => {
     expect(await ran({ SIGSCAN_NO_BUNDLE: '1' })).toBe('dist fs x');
   });
 });
+
+/**
+ * Node 22.8+ has `module.enableCompileCache`; this machine's Node 20 does not, so a stand-in installed
+ * with --import records the directory bin/run.js asks for (or throws, as a broken one might).
+ */
+describe("bin/run.js turns on Node's compile cache where Node has one", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sigscan-compile-cache-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const stub = join(root, 'stub.mjs');
+  writeFileSync(
+    stub,
+    `import m from 'node:module';
+m.enableCompileCache = (dir) => {
+  if (process.env.STUB_THROWS) throw new Error('cannot');
+  process.stderr.write('cache: ' + dir + '\\n');
+  return { status: 0 };
+};
+`,
+  );
+  const version = (env: Record<string, string | undefined>) =>
+    run(process.execPath, ['--import', stub, join(PROJECT_ROOT, 'bin', 'run.js'), '--version'], {
+      env: {
+        HOME: root,
+        SIGSCAN_CACHE_DIR: undefined,
+        XDG_CACHE_HOME: undefined,
+        STUB_THROWS: undefined,
+        ...env,
+      },
+    });
+
+  it('under ~/.cache/sigscan by default, $XDG_CACHE_HOME when absolute, $SIGSCAN_CACHE_DIR first', async () => {
+    expect((await version({})).stderr).toBe(`cache: ${join(root, '.cache', 'sigscan', 'compile')}\n`);
+    expect((await version({ XDG_CACHE_HOME: '/var/cache/u' })).stderr).toBe(
+      'cache: /var/cache/u/sigscan/compile\n',
+    );
+    // The XDG spec: a relative path is invalid and ignored (it would put the cache in the scanned tree).
+    expect((await version({ XDG_CACHE_HOME: 'rel' })).stderr).toBe(
+      `cache: ${join(root, '.cache', 'sigscan', 'compile')}\n`,
+    );
+    expect((await version({ SIGSCAN_CACHE_DIR: '/srv/c', XDG_CACHE_HOME: '/var/cache/u' })).stderr).toBe(
+      'cache: /srv/c/compile\n',
+    );
+  });
+
+  it('a cache that cannot be turned on changes nothing', async () => {
+    const res = await version({ STUB_THROWS: '1' });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^sigscan \d+\.\d+\.\d+ \(node v/);
+  });
+});

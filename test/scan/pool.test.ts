@@ -197,6 +197,47 @@ describe('scans that need the main thread stay on it', () => {
   });
 });
 
+describe('workers start only for a backlog the main thread cannot take', () => {
+  // --jobs 2 at concurrency 8: the main thread's share is 4 files in flight.
+  const spawnsDuring = async (roots: string[], delayMs: number) => {
+    let spawned = 0;
+    poolTestHooks.workersOnly = false;
+    poolTestHooks.delayMs = delayMs;
+    poolTestHooks.onSpawn = () => spawned++;
+    try {
+      const { report, text } = await scanJson(roots, 2);
+      return { spawned, report, text };
+    } finally {
+      poolTestHooks.workersOnly = true;
+      delete poolTestHooks.delayMs;
+      delete poolTestHooks.onSpawn;
+    }
+  };
+
+  it('a tree within the share of the main thread starts none, even with no delay', async () => {
+    const { spawned, report } = await spawnsDuring([join(FIXTURES, 'pe')], 0);
+    expect(spawned).toBe(0);
+    expect(report.results.map((r) => [pathOf(r), r.status])).toEqual([
+      [join(FIXTURES, 'pe/hello-signed.exe'), 'signed'],
+      [join(FIXTURES, 'pe/hello-unsigned.exe'), 'unsigned'],
+    ]);
+  });
+
+  it('a backlog that lasts the delay starts them, and the report is the one --jobs 1 gives', async () => {
+    const one = await scanJson([FIXTURES, broken], 1);
+    const two = await spawnsDuring([FIXTURES, broken], 0);
+    expect(two.spawned).toBe(1);
+    expect(two.text).toBe(one.text);
+  });
+
+  it('a backlog that ends within the delay starts none', async () => {
+    const one = await scanJson([FIXTURES, broken], 1);
+    const two = await spawnsDuring([FIXTURES, broken], 60_000);
+    expect(two.spawned).toBe(0);
+    expect(two.text).toBe(one.text);
+  });
+});
+
 describe('results cross threads intact', () => {
   it('every corpus result survives structured cloning unchanged (no class instances, functions or Errors)', async () => {
     const { report } = await scanJson([CORPUS_DIR, FIXTURES], 1, CORPUS_TRUST);
