@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { attestationEvidence } from '../../src/detectors/cosign-attestation.js';
@@ -37,7 +37,15 @@ interface Made {
 
 async function make(): Promise<Made> {
   const done = join(CACHE, 'made.json');
-  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as Made;
+  // Paths are stored by file name and joined on read: the cache directory may be shared by several checkouts.
+  if (existsSync(done)) {
+    const cached = JSON.parse(readFileSync(done, 'utf8')) as Made;
+    return {
+      ...cached,
+      envelope: join(CACHE, basename(cached.envelope)),
+      stripped: join(CACHE, basename(cached.stripped)),
+    };
+  }
   rmSync(CACHE, { recursive: true, force: true });
   mkdirSync(CACHE, { recursive: true });
   const keys = await cosignKeypair(CACHE);

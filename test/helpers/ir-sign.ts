@@ -32,7 +32,11 @@ export interface IrSignMaterialFiles {
 export async function irSignMaterial(): Promise<IrSignMaterialFiles> {
   const dir = join(PROJECT_ROOT, '.cache', 'test-fixtures', IR_SIGN_VERSION);
   const done = join(dir, 'material.json');
-  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as IrSignMaterialFiles;
+  // Paths are joined on read: the cache directory may be shared by several checkouts.
+  if (existsSync(done)) {
+    const cached = JSON.parse(readFileSync(done, 'utf8')) as IrSignMaterialFiles;
+    return { ...cached, dir, rootPub: join(dir, 'root.pub') };
+  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir, timeoutMs: 30_000 });
