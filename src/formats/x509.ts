@@ -10,6 +10,7 @@ import {
   contentBytes,
   elementBytes,
   equalBytes,
+  readElement,
   readOid,
   type DerElement,
 } from './der-reader.js';
@@ -112,7 +113,16 @@ function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
   };
   const issuerDer = elementBytes(f.issuer);
   const subjectDer = elementBytes(f.subject);
-  const skiValue = extension('2.5.29.14')?.parsedValue as asn1js.OctetString | undefined;
+  const valueOf = (oid: string): Uint8Array | undefined => {
+    const el = f.extensions.find((e) => e.oid === oid)?.element;
+    return el ? extnValueOf(el) : undefined;
+  };
+  const skiBytes = valueOf('2.5.29.14');
+  let subjectKeyIdentifier = skiBytes && fastKeyIdentifier(skiBytes);
+  if (skiBytes && subjectKeyIdentifier === undefined) {
+    const ski = extension('2.5.29.14')?.parsedValue as asn1js.OctetString | undefined;
+    if (ski instanceof asn1js.OctetString) subjectKeyIdentifier = new Uint8Array(ski.valueBlock.valueHexView);
+  }
   const summary: CertificateSummary = {
     subject: nameString(f.subject, subjectDer),
     issuer: nameString(f.issuer, issuerDer),
@@ -124,9 +134,11 @@ function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
     notAfter: f.notAfter.toISOString(),
     publicKeyAlgorithm: keyAlgorithmName(f.spkiAlgorithm, f.subjectPublicKey, f.spkiParameterOid),
   };
-  const sans = altNames(extension('2.5.29.17'));
+  const sanBytes = valueOf('2.5.29.17');
+  const sans = (sanBytes && fastAltNames(sanBytes)) ?? altNames(extension('2.5.29.17'));
   if (sans.length) summary.subjectAlternativeNames = sans;
-  const ekus = keyPurposes(extension('2.5.29.37'));
+  const ekuBytes = valueOf('2.5.29.37');
+  const ekus = (ekuBytes && fastKeyPurposes(ekuBytes)) ?? keyPurposes(extension('2.5.29.37'));
   if (ekus.length) summary.extendedKeyUsages = ekus;
   return {
     der,
@@ -139,8 +151,7 @@ function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
     issuerDer,
     subjectDer,
     serialNumber: f.serialNumber,
-    subjectKeyIdentifier:
-      skiValue instanceof asn1js.OctetString ? new Uint8Array(skiValue.valueBlock.valueHexView) : undefined,
+    subjectKeyIdentifier: subjectKeyIdentifier || undefined,
     tbs: f.tbs,
     version: f.version,
     notBefore: f.notBefore,
@@ -161,6 +172,80 @@ function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
     },
     extension,
   };
+}
+
+/**
+ * The three extensions every summary reads, without pkijs for their usual shapes; undefined sends the
+ * extension through pkijs' Extension and its parsedValue, which stay the reference for every other shape.
+ */
+const EXT_READ = { code: 'MALFORMED_CERTIFICATE' } as const;
+
+function extnValueOf(ext: DerElement): Uint8Array {
+  const parts = childrenOf(ext, EXT_READ);
+  return contentBytes(parts[parts.length - 1]!);
+}
+
+/** pkijs keeps an unregistered extension as asn1js' first element: a primitive OCTET STRING gives its contents. */
+function fastKeyIdentifier(value: Uint8Array): Uint8Array | false | undefined {
+  let el: DerElement;
+  try {
+    el = readElement(value, EXT_READ);
+  } catch {
+    return undefined;
+  }
+  if (el.tagClass !== 0 || el.tagNumber !== 4) return false;
+  return el.constructed ? undefined : contentBytes(el);
+}
+
+/** ExtKeyUsage: a SEQUENCE of OIDs, each one minimal so asn1js prints it as readOid does. */
+function fastKeyPurposes(value: Uint8Array): string[] | undefined {
+  try {
+    const el = readElement(value, EXT_READ);
+    if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
+    const oids = childrenOf(el, EXT_READ);
+    if (oids.length === 0 || !oids.every(isPlainOid)) return undefined;
+    return oids.map((o) => oidName(readOid(o, EXT_READ, 'key purpose')));
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainOid(el: DerElement): boolean {
+  if (el.tagClass !== 0 || el.tagNumber !== 6 || el.constructed || el.contentEnd === el.contentStart)
+    return false;
+  let sid = 0;
+  for (let i = el.contentStart; i < el.contentEnd; i++) {
+    const b = el.bytes[i]!;
+    if (sid === 0 && b === 0x80) return false;
+    if (++sid > 7) return false;
+    if (!(b & 0x80)) sid = 0;
+  }
+  return sid === 0;
+}
+
+/** SubjectAltName of rfc822Name, dNSName, URI and iPAddress entries only (what pkijs reads as shown here). */
+function fastAltNames(value: Uint8Array): string[] | undefined {
+  try {
+    const el = readElement(value, EXT_READ);
+    if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
+    const names = childrenOf(el, EXT_READ);
+    if (names.length === 0) return undefined;
+    const out: string[] = [];
+    for (const n of names) {
+      if (n.tagClass !== 2 || n.constructed || n.contentEnd === n.contentStart) return undefined;
+      const bytes = contentBytes(n);
+      const text = Buffer.from(bytes).toString('latin1');
+      if (n.tagNumber === 1) out.push(`email:${text}`);
+      else if (n.tagNumber === 2) out.push(`dns:${text}`);
+      else if (n.tagNumber === 6) out.push(`uri:${text}`);
+      else if (n.tagNumber === 7)
+        out.push(`ip:${bytes.length === 4 ? Array.from(bytes).join('.') : hex(bytes)}`);
+      else return undefined;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 function asn1Of(der: Uint8Array): asn1js.AsnType {
