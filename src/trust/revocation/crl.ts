@@ -150,7 +150,7 @@ export function crlCovers(crl: LoadedCrl, cert: ParsedCertificate): boolean {
     crl.issuerDer,
     () => crl.crl.issuer,
     cert.issuerDer,
-    () => cert.cert.issuer,
+    () => cert.issuerName,
   );
 }
 
