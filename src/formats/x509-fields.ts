@@ -71,6 +71,21 @@ function refuse(message: string): never {
   throw new SigscanError('MALFORMED_CERTIFICATE', message);
 }
 
+/**
+ * True when asn1js reads `el` (a whole tree) without error and it is a Name as pkijs' schema wants one:
+ * what a subjectAltName directoryName must be for pkijs to read the extension at all.
+ */
+export function isPkijsName(el: DerElement): boolean {
+  try {
+    mirrorAsn1js(el, { nodes: 0 }, 0);
+    name(el, 'directoryName');
+    return true;
+  } catch (err) {
+    if (err instanceof Unmodelled || err instanceof SigscanError) return false;
+    throw err;
+  }
+}
+
 export function readCertificateFields(der: Uint8Array): CertificateReading {
   if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
   try {
@@ -132,9 +147,23 @@ function mirrorAsn1js(el: DerElement, budget: { nodes: number }, depth: number):
     case TAG.OCTET_STRING:
       if (length > 0) countEmbedded(el.bytes, el.contentStart, el.contentEnd, budget, depth + 1);
       return;
+    // asn1js decodes these with no check that can fail (LocalSimpleStringBlock, strict UTF-8 with a raw
+    // fallback); BMPString and UniversalString fail on a length that is not a multiple of 2 or 4.
     case TAG.UTF8_STRING:
+    case 18:
     case PRINTABLE_STRING:
+    case 20:
+    case 21:
     case IA5_STRING:
+    case 25:
+    case 26:
+    case 27:
+      return;
+    case 28:
+      if (length % 4 !== 0) throw new Unmodelled('UniversalString length');
+      return;
+    case 30:
+      if (length % 2 !== 0) throw new Unmodelled('BMPString length');
       return;
     case TAG.UTC_TIME:
     case TAG.GENERALIZED_TIME:
@@ -172,14 +201,13 @@ function countEmbedded(
   const constructed = (first & 0x20) !== 0;
   let tagNumber = first & 0x1f;
   if (tagNumber === 0x1f) {
-    let count = 0;
+    // asn1js reads tag octets of any count (beyond nine it keeps them as hex); only OCTET STRING and BIT
+    // STRING matter below, and no long-form tag is either.
     let b: number;
-    tagNumber = 0;
+    tagNumber = 0x1f;
     do {
       if (pos >= limit) return -1;
-      if (++count > 4) throw new Unmodelled('long tag in embedded contents');
       b = bytes[pos++]!;
-      tagNumber = tagNumber * 128 + (b & 0x7f);
     } while (b & 0x80);
   }
   if (pos >= limit) return -1;
@@ -193,7 +221,7 @@ function countEmbedded(
   if (lengthByte & 0x80) {
     const n = lengthByte & 0x7f;
     if (n > 8 || pos + n > limit) return -1;
-    if (n > 4) throw new Unmodelled('long length in embedded contents');
+    // Up to eight octets, leading zeros allowed: a value too large for a double is past any limit anyway.
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + bytes[pos++]!;
   }

@@ -14,7 +14,7 @@ import {
   readOid,
   type DerElement,
 } from './der-reader.js';
-import { readCertificateFields, type CertificateFields } from './x509-fields.js';
+import { isPkijsName, readCertificateFields, type CertificateFields } from './x509-fields.js';
 
 /**
  * A parsed certificate together with the exact DER bytes it came from. The fields a scan needs are read
@@ -223,7 +223,7 @@ function isPlainOid(el: DerElement): boolean {
   return sid === 0;
 }
 
-/** SubjectAltName of rfc822Name, dNSName, URI and iPAddress entries only (what pkijs reads as shown here). */
+/** SubjectAltName of rfc822Name, dNSName, URI, iPAddress and directoryName entries only (what pkijs reads as shown here). */
 function fastAltNames(value: Uint8Array): string[] | undefined {
   try {
     const el = readElement(value, EXT_READ);
@@ -232,6 +232,12 @@ function fastAltNames(value: Uint8Array): string[] | undefined {
     if (names.length === 0) return undefined;
     const out: string[] = [];
     for (const n of names) {
+      // directoryName [4] EXPLICIT Name is not shown, but pkijs must read it or it reads no name at all.
+      if (n.tagClass === 2 && n.tagNumber === 4 && n.constructed) {
+        const inner = childrenOf(n, EXT_READ);
+        if (inner.length !== 1 || !isPkijsName(inner[0]!)) return undefined;
+        continue;
+      }
       if (n.tagClass !== 2 || n.constructed || n.contentEnd === n.contentStart) return undefined;
       const bytes = contentBytes(n);
       const text = Buffer.from(bytes).toString('latin1');
