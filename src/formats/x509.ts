@@ -73,7 +73,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   // A cached entry must not alias a buffer the caller may reuse (a zip read buffer, a fuzz input).
   const own = der.slice();
   const reading = readCertificateFields(own);
-  if (reading.kind === 'fields') return parsedByDigest.set(key, fromFields(own, reading.fields));
+  if (reading.kind === 'fields') return parsedByDigest.set(key, fromFields(own, reading.fields, key));
   const cert = pkijsCertificate(own);
   if (reading.kind === 'refused') {
     // pkijs accepted what the DER reader refuses (trailing fields, BER lengths...): the refusal wins,
@@ -98,7 +98,7 @@ function pkijsCertificate(der: Uint8Array): pkijs.Certificate {
   }
 }
 
-function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
+function fromFields(der: Uint8Array, f: CertificateFields, sha256: string): ParsedCertificate {
   let cert: pkijs.Certificate | undefined;
   let issuerName: pkijs.RelativeDistinguishedNames | undefined;
   let subjectName: pkijs.RelativeDistinguishedNames | undefined;
@@ -127,7 +127,7 @@ function fromFields(der: Uint8Array, f: CertificateFields): ParsedCertificate {
     subject: nameString(f.subject, subjectDer),
     issuer: nameString(f.issuer, issuerDer),
     serialNumber: hex(f.serialNumber),
-    sha256Fingerprint: sha256Hex(der),
+    sha256Fingerprint: sha256,
     sha1Fingerprint: sha1Hex(der),
     spkiSha256: sha256Hex(f.spki),
     notBefore: f.notBefore.toISOString(),
@@ -448,6 +448,8 @@ export function publicKeyAlgorithm(spki: pkijs.PublicKeyInfo): string {
 
 function keyAlgorithmName(alg: string, key: Uint8Array, parameterOid: string | undefined): string {
   if (alg === '1.2.840.113549.1.1.1' || alg === '1.2.840.113549.1.1.10') {
+    const fast = rsaModulusBytes(key);
+    if (fast !== undefined) return `RSA-${fast * 8}`;
     try {
       const rsa = pkijs.RSAPublicKey.fromBER(key.slice().buffer);
       const modulus = rsa.modulus.valueBlock.valueHexView;
@@ -459,6 +461,29 @@ function keyAlgorithmName(alg: string, key: Uint8Array, parameterOid: string | u
   }
   if (alg === '1.2.840.10045.2.1') return `ECDSA-${parameterOid ? oidName(parameterOid) : 'unknown'}`;
   return oidName(alg);
+}
+
+/**
+ * The modulus size pkijs' RSAPublicKey reports, for the plain SEQUENCE { INTEGER, INTEGER } form: its
+ * `convertFromDER()` drops one leading zero octet and keyAlgorithmName discounts one more. Undefined: ask pkijs.
+ */
+function rsaModulusBytes(key: Uint8Array): number | undefined {
+  try {
+    const seq = readElement(key, EXT_READ);
+    if (seq.end !== key.length || seq.tagClass !== 0 || seq.tagNumber !== 16 || !seq.constructed)
+      return undefined;
+    const ints = childrenOf(seq, EXT_READ);
+    if (ints.length !== 2) return undefined;
+    for (const i of ints) {
+      if (i.tagClass !== 0 || i.tagNumber !== 2 || i.constructed || i.contentEnd === i.contentStart)
+        return undefined;
+    }
+    let modulus = contentBytes(ints[0]!);
+    if (modulus[0] === 0) modulus = modulus.subarray(1);
+    return modulus.length - (modulus[0] === 0 ? 1 : 0);
+  } catch {
+    return undefined;
+  }
 }
 
 export function subjectAlternativeNames(cert: pkijs.Certificate): string[] {
