@@ -364,7 +364,9 @@ function certificateShape(root: DerElement): CertificateFields {
 
 function children(el: DerElement | undefined, universalTag: number | undefined, what: string): DerElement[] {
   if (!el || !el.constructed) refuse(`${what}: expected a constructed element`);
-  if (universalTag !== undefined && !isUniversal(el, universalTag)) refuse(`${what}: expected a SEQUENCE`);
+  if (universalTag !== undefined && !isUniversal(el, universalTag)) {
+    refuse(`${what}: expected a ${universalTag === TAG.SET ? 'SET' : 'SEQUENCE'}`);
+  }
   return childrenOf(el, CERT_READ);
 }
 
