@@ -313,7 +313,7 @@ export function findSignerCertificate(
   return pool.find((p) => {
     if (!equalBytes(p.serialNumber, sid.serialNumber)) return false;
     try {
-      return namesEqual(p.issuerDer, () => p.cert.issuer, sid.issuer, issuerName);
+      return namesEqual(p.issuerDer, () => p.issuerName, sid.issuer, issuerName);
     } catch {
       return false;
     }

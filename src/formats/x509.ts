@@ -5,12 +5,27 @@ import { SigscanError } from '../errors.js';
 import type { CertificateSummary } from '../model/index.js';
 import { LruCache } from '../util/lru.js';
 import { hex, oidName, sha1Hex, sha256Hex, toArrayBuffer } from './der.js';
-import { equalBytes } from './der-reader.js';
+import {
+  childrenOf,
+  contentBytes,
+  elementBytes,
+  equalBytes,
+  readElement,
+  readOid,
+  type DerElement,
+} from './der-reader.js';
+import { isPkijsName, readCertificateFields, type CertificateFields } from './x509-fields.js';
 
-/** A parsed certificate together with the exact DER bytes it came from. */
+/**
+ * A parsed certificate together with the exact DER bytes it came from. The fields a scan needs are read
+ * with the DER reader (x509-fields.ts); the pkijs objects are built only when a caller asks for them
+ * (`cert`, `issuerName`, `subjectName`, `extension`): most certificates of a Microsoft signature are
+ * never on the signer's path and never need them.
+ */
 export interface ParsedCertificate {
   der: Uint8Array;
-  cert: pkijs.Certificate;
+  /** The full pkijs Certificate, built on first use. */
+  readonly cert: pkijs.Certificate;
   summary: CertificateSummary;
   /** The issuer and subject Name DER as stored, for byte comparisons before pkijs' slower name match. */
   issuerDer: Uint8Array;
@@ -19,13 +34,34 @@ export interface ParsedCertificate {
   serialNumber: Uint8Array;
   /** subjectKeyIdentifier extension value, what a CMS subjectKeyIdentifier sid names. */
   subjectKeyIdentifier?: Uint8Array;
+  /** tbsCertificate as stored (what the issuer's signature covers). */
+  tbs: Uint8Array;
+  /** pkijs' `version` (2 for v3). */
+  version: number;
+  notBefore: Date;
+  notAfter: Date;
+  /** SubjectPublicKeyInfo DER, as pkijs re-encodes it (equal to the stored bytes on the DER-reader path). */
+  spkiDer: Uint8Array;
+  spkiAlgorithm: string;
+  /** The key algorithm's parameter when it is an OID (the named curve of an EC key). */
+  spkiParameterOid?: string;
+  /** subjectPublicKey BIT STRING value (after the unused-bits octet). */
+  subjectPublicKey: Uint8Array;
+  /** signatureAlgorithm OID of the certificate. */
+  signatureAlgorithm: string;
+  /** signatureValue BIT STRING value (after the unused-bits octet). */
+  signatureValue: Uint8Array;
+  /** The pkijs Name objects, built on first use (pkijs' case- and space-insensitive equality needs them). */
+  readonly issuerName: pkijs.RelativeDistinguishedNames;
+  readonly subjectName: pkijs.RelativeDistinguishedNames;
+  /** The first extension with this OID as pkijs reads it (parsedValue included), or undefined. */
+  extension(oid: string): pkijs.Extension | undefined;
 }
 
 /**
- * The same signer and CA certificates recur across thousands of files and images; parsing them with
- * pkijs dominates a scan's CPU, so parsed certificates are kept by their DER's SHA-256. Bounded (LRU):
- * a parsed certificate holds a pkijs object tree many times its DER, and a tree or a fuzz campaign feeds
- * distinct certificates without end, while the ones worth keeping are a few per vendor.
+ * The same signer and CA certificates recur across thousands of files and images, so parsed
+ * certificates are kept by their DER's SHA-256. Bounded (LRU): a tree or a fuzz campaign feeds distinct
+ * certificates without end, while the ones worth keeping are a few per vendor.
  */
 const CACHE_LIMIT = 1000;
 const parsedByDigest = new LruCache<string, ParsedCertificate>(CACHE_LIMIT);
@@ -34,9 +70,23 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const key = sha256Hex(der);
   const cached = parsedByDigest.get(key);
   if (cached) return cached;
-  let cert: pkijs.Certificate;
+  // A cached entry must not alias a buffer the caller may reuse (a zip read buffer, a fuzz input).
+  const own = der.slice();
+  const reading = readCertificateFields(own);
+  if (reading.kind === 'fields') return parsedByDigest.set(key, fromFields(own, reading.fields, key));
+  const cert = pkijsCertificate(own);
+  if (reading.kind === 'refused') {
+    // pkijs accepted what the DER reader refuses (trailing fields, BER lengths...): the refusal wins,
+    // so no input is a certificate to one reader and garbage to the other.
+    throw new SigscanError('MALFORMED_CERTIFICATE', `not a valid X.509 certificate: ${reading.message}`);
+  }
+  return parsedByDigest.set(key, fromPkijs(own, cert));
+}
+
+/** pkijs' parse, refusing as parseCertificate always did (same code, same message). */
+function pkijsCertificate(der: Uint8Array): pkijs.Certificate {
   try {
-    cert = pkijs.Certificate.fromBER(toArrayBuffer(der));
+    return pkijs.Certificate.fromBER(toArrayBuffer(der));
   } catch (cause) {
     throw new SigscanError(
       'MALFORMED_CERTIFICATE',
@@ -46,15 +96,176 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       },
     );
   }
-  // A cached entry must not alias a buffer the caller may reuse (a zip read buffer, a fuzz input).
-  return parsedByDigest.set(key, describe(der.slice(), cert));
 }
 
-function describe(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate {
+function fromFields(der: Uint8Array, f: CertificateFields, sha256: string): ParsedCertificate {
+  let cert: pkijs.Certificate | undefined;
+  let issuerName: pkijs.RelativeDistinguishedNames | undefined;
+  let subjectName: pkijs.RelativeDistinguishedNames | undefined;
+  const extensions = new Map<string, pkijs.Extension | undefined>();
+  const extension = (oid: string): pkijs.Extension | undefined => {
+    if (cert) return cert.extensions?.find((e) => e.extnID === oid);
+    if (!extensions.has(oid)) {
+      const el = f.extensions.find((e) => e.oid === oid)?.element;
+      extensions.set(oid, el ? new pkijs.Extension({ schema: asn1Of(elementBytes(el)) }) : undefined);
+    }
+    return extensions.get(oid);
+  };
+  const issuerDer = elementBytes(f.issuer);
+  const subjectDer = elementBytes(f.subject);
+  const valueOf = (oid: string): Uint8Array | undefined => {
+    const el = f.extensions.find((e) => e.oid === oid)?.element;
+    return el ? extnValueOf(el) : undefined;
+  };
+  const skiBytes = valueOf('2.5.29.14');
+  let subjectKeyIdentifier = skiBytes && fastKeyIdentifier(skiBytes);
+  if (skiBytes && subjectKeyIdentifier === undefined) {
+    const ski = extension('2.5.29.14')?.parsedValue as asn1js.OctetString | undefined;
+    if (ski instanceof asn1js.OctetString) subjectKeyIdentifier = new Uint8Array(ski.valueBlock.valueHexView);
+  }
+  const summary: CertificateSummary = {
+    subject: nameString(f.subject, subjectDer),
+    issuer: nameString(f.issuer, issuerDer),
+    serialNumber: hex(f.serialNumber),
+    sha256Fingerprint: sha256,
+    sha1Fingerprint: sha1Hex(der),
+    spkiSha256: sha256Hex(f.spki),
+    notBefore: f.notBefore.toISOString(),
+    notAfter: f.notAfter.toISOString(),
+    publicKeyAlgorithm: keyAlgorithmName(f.spkiAlgorithm, f.subjectPublicKey, f.spkiParameterOid),
+  };
+  const sanBytes = valueOf('2.5.29.17');
+  const sans = (sanBytes && fastAltNames(sanBytes)) ?? altNames(extension('2.5.29.17'));
+  if (sans.length) summary.subjectAlternativeNames = sans;
+  const ekuBytes = valueOf('2.5.29.37');
+  const ekus = (ekuBytes && fastKeyPurposes(ekuBytes)) ?? keyPurposes(extension('2.5.29.37'));
+  if (ekus.length) summary.extendedKeyUsages = ekus;
+  return {
+    der,
+    get cert() {
+      // The DER reader accepted only what pkijs accepts (x509-fields.ts), so this does not throw in
+      // practice; if it ever did, the certificate is refused as before.
+      return (cert ??= pkijsCertificate(der));
+    },
+    summary,
+    issuerDer,
+    subjectDer,
+    serialNumber: f.serialNumber,
+    subjectKeyIdentifier: subjectKeyIdentifier || undefined,
+    tbs: f.tbs,
+    version: f.version,
+    notBefore: f.notBefore,
+    notAfter: f.notAfter,
+    spkiDer: f.spki,
+    spkiAlgorithm: f.spkiAlgorithm,
+    spkiParameterOid: f.spkiParameterOid,
+    subjectPublicKey: f.subjectPublicKey,
+    signatureAlgorithm: f.signatureAlgorithm,
+    signatureValue: f.signatureValue,
+    get issuerName() {
+      if (cert) return cert.issuer;
+      return (issuerName ??= new pkijs.RelativeDistinguishedNames({ schema: asn1Of(issuerDer) }));
+    },
+    get subjectName() {
+      if (cert) return cert.subject;
+      return (subjectName ??= new pkijs.RelativeDistinguishedNames({ schema: asn1Of(subjectDer) }));
+    },
+    extension,
+  };
+}
+
+/**
+ * The three extensions every summary reads, without pkijs for their usual shapes; undefined sends the
+ * extension through pkijs' Extension and its parsedValue, which stay the reference for every other shape.
+ */
+const EXT_READ = { code: 'MALFORMED_CERTIFICATE' } as const;
+
+function extnValueOf(ext: DerElement): Uint8Array {
+  const parts = childrenOf(ext, EXT_READ);
+  return contentBytes(parts[parts.length - 1]!);
+}
+
+/** pkijs keeps an unregistered extension as asn1js' first element: a primitive OCTET STRING gives its contents. */
+function fastKeyIdentifier(value: Uint8Array): Uint8Array | false | undefined {
+  let el: DerElement;
+  try {
+    el = readElement(value, EXT_READ);
+  } catch {
+    return undefined;
+  }
+  if (el.tagClass !== 0 || el.tagNumber !== 4) return false;
+  return el.constructed ? undefined : contentBytes(el);
+}
+
+/** ExtKeyUsage: a SEQUENCE of OIDs, each one minimal so asn1js prints it as readOid does. */
+function fastKeyPurposes(value: Uint8Array): string[] | undefined {
+  try {
+    const el = readElement(value, EXT_READ);
+    if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
+    const oids = childrenOf(el, EXT_READ);
+    if (oids.length === 0 || !oids.every(isPlainOid)) return undefined;
+    return oids.map((o) => oidName(readOid(o, EXT_READ, 'key purpose')));
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainOid(el: DerElement): boolean {
+  if (el.tagClass !== 0 || el.tagNumber !== 6 || el.constructed || el.contentEnd === el.contentStart)
+    return false;
+  let sid = 0;
+  for (let i = el.contentStart; i < el.contentEnd; i++) {
+    const b = el.bytes[i]!;
+    if (sid === 0 && b === 0x80) return false;
+    if (++sid > 7) return false;
+    if (!(b & 0x80)) sid = 0;
+  }
+  return sid === 0;
+}
+
+/** SubjectAltName of rfc822Name, dNSName, URI, iPAddress and directoryName entries only (what pkijs reads as shown here). */
+function fastAltNames(value: Uint8Array): string[] | undefined {
+  try {
+    const el = readElement(value, EXT_READ);
+    if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
+    const names = childrenOf(el, EXT_READ);
+    if (names.length === 0) return undefined;
+    const out: string[] = [];
+    for (const n of names) {
+      // directoryName [4] EXPLICIT Name is not shown, but pkijs must read it or it reads no name at all.
+      if (n.tagClass === 2 && n.tagNumber === 4 && n.constructed) {
+        const inner = childrenOf(n, EXT_READ);
+        if (inner.length !== 1 || !isPkijsName(inner[0]!)) return undefined;
+        continue;
+      }
+      if (n.tagClass !== 2 || n.constructed || n.contentEnd === n.contentStart) return undefined;
+      const bytes = contentBytes(n);
+      const text = Buffer.from(bytes).toString('latin1');
+      if (n.tagNumber === 1) out.push(`email:${text}`);
+      else if (n.tagNumber === 2) out.push(`dns:${text}`);
+      else if (n.tagNumber === 6) out.push(`uri:${text}`);
+      else if (n.tagNumber === 7)
+        out.push(`ip:${bytes.length === 4 ? Array.from(bytes).join('.') : hex(bytes)}`);
+      else return undefined;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+function asn1Of(der: Uint8Array): asn1js.AsnType {
+  return asn1js.fromBER(der.slice()).result;
+}
+
+/** The certificates the DER reader leaves to pkijs: everything read from pkijs' objects, as before. */
+function fromPkijs(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate {
   let subjectKeyIdentifier: Uint8Array | undefined;
   const ski = cert.extensions?.find((e) => e.extnID === '2.5.29.14')?.parsedValue as
     asn1js.OctetString | undefined;
   if (ski instanceof asn1js.OctetString) subjectKeyIdentifier = new Uint8Array(ski.valueBlock.valueHexView);
+  const spki = cert.subjectPublicKeyInfo;
+  const params = spki.algorithm.algorithmParams as asn1js.AsnType | undefined;
   return {
     der,
     cert,
@@ -63,6 +274,19 @@ function describe(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate {
     subjectDer: new Uint8Array(cert.subject.valueBeforeDecode),
     serialNumber: new Uint8Array(cert.serialNumber.valueBlock.valueHexView),
     subjectKeyIdentifier,
+    tbs: cert.tbsView,
+    version: cert.version,
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    spkiDer: new Uint8Array(spki.toSchema().toBER()),
+    spkiAlgorithm: spki.algorithm.algorithmId,
+    spkiParameterOid: params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : undefined,
+    subjectPublicKey: spki.subjectPublicKey.valueBlock.valueHexView,
+    signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+    signatureValue: cert.signatureValue.valueBlock.valueHexView,
+    issuerName: cert.issuer,
+    subjectName: cert.subject,
+    extension: (oid) => cert.extensions?.find((e) => e.extnID === oid),
   };
 }
 
@@ -128,15 +352,27 @@ const GO_ORDER: Array<[string, string]> = [
 const GO_KNOWN = new Map(GO_ORDER);
 
 export function formatName(name: pkijs.RelativeDistinguishedNames): string {
+  return goNameString(
+    name.typesAndValues.map((atv) =>
+      GO_KNOWN.has(atv.type)
+        ? { type: atv.type, value: attributeString(atv.value) }
+        : { type: atv.type, extraHex: hex((atv.value as asn1js.BaseBlock).toBER()) },
+    ),
+  );
+}
+
+type NameAttribute = { type: string; value: string } | { type: string; extraHex: string };
+
+function goNameString(attributes: NameAttribute[]): string {
   const extra: string[] = [];
   const byType = new Map<string, string[]>();
-  for (const atv of name.typesAndValues) {
-    if (GO_KNOWN.has(atv.type)) {
+  for (const atv of attributes) {
+    if ('value' in atv) {
       const list = byType.get(atv.type) ?? [];
-      list.push(attributeString(atv.value));
+      list.push(atv.value);
       byType.set(atv.type, list);
     } else {
-      extra.push(`${atv.type}=#${hex((atv.value as asn1js.BaseBlock).toBER())}`);
+      extra.push(`${atv.type}=#${atv.extraHex}`);
     }
   }
   // Go builds [extra..., C..., ST..., ..., SERIALNUMBER...] and prints it reversed.
@@ -145,6 +381,42 @@ export function formatName(name: pkijs.RelativeDistinguishedNames): string {
     for (const v of byType.get(oid) ?? []) sequence.push(`${label}=${escapeValue(v)}`);
   }
   return sequence.reverse().join(',');
+}
+
+const NAME_READ = { code: 'MALFORMED_CERTIFICATE' } as const;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * formatName without pkijs for the attributes nearly every certificate uses (the types Go names, as
+ * PrintableString, IA5String or valid UTF8String, which asn1js decodes as latin1, latin1 and strict
+ * UTF-8); any other attribute sends the whole Name through pkijs and formatName, so both give one string.
+ */
+function nameString(el: DerElement, der: Uint8Array): string {
+  const attributes: NameAttribute[] = [];
+  for (const rdn of childrenOf(el, NAME_READ)) {
+    for (const atv of childrenOf(rdn, NAME_READ)) {
+      const [typeElement, value] = childrenOf(atv, NAME_READ);
+      const type = readOid(typeElement, NAME_READ, 'attribute type');
+      const text = GO_KNOWN.has(type) && value ? simpleString(value) : undefined;
+      if (text === undefined) {
+        return formatName(new pkijs.RelativeDistinguishedNames({ schema: asn1Of(der) }));
+      }
+      attributes.push({ type, value: text });
+    }
+  }
+  return goNameString(attributes);
+}
+
+function simpleString(el: DerElement): string | undefined {
+  if (el.tagClass !== 0 || el.constructed) return undefined;
+  const bytes = contentBytes(el);
+  if (el.tagNumber === 19 || el.tagNumber === 22) return Buffer.from(bytes).toString('latin1');
+  if (el.tagNumber !== 12) return undefined;
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function attributeString(value: unknown): string {
@@ -166,10 +438,20 @@ function escapeValue(value: string): string {
 }
 
 export function publicKeyAlgorithm(spki: pkijs.PublicKeyInfo): string {
-  const alg = spki.algorithm.algorithmId;
+  const params = spki.algorithm.algorithmParams as asn1js.AsnType | undefined;
+  return keyAlgorithmName(
+    spki.algorithm.algorithmId,
+    spki.subjectPublicKey.valueBlock.valueHexView,
+    params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : undefined,
+  );
+}
+
+function keyAlgorithmName(alg: string, key: Uint8Array, parameterOid: string | undefined): string {
   if (alg === '1.2.840.113549.1.1.1' || alg === '1.2.840.113549.1.1.10') {
+    const fast = rsaModulusBytes(key);
+    if (fast !== undefined) return `RSA-${fast * 8}`;
     try {
-      const rsa = pkijs.RSAPublicKey.fromBER(spki.subjectPublicKey.valueBlock.valueHexView.slice().buffer);
+      const rsa = pkijs.RSAPublicKey.fromBER(key.slice().buffer);
       const modulus = rsa.modulus.valueBlock.valueHexView;
       const leadingZero = modulus[0] === 0 ? 1 : 0;
       return `RSA-${(modulus.length - leadingZero) * 8}`;
@@ -177,17 +459,38 @@ export function publicKeyAlgorithm(spki: pkijs.PublicKeyInfo): string {
       return 'RSA';
     }
   }
-  if (alg === '1.2.840.10045.2.1') {
-    const params = spki.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
-    const curve =
-      params instanceof asn1js.ObjectIdentifier ? oidName(params.valueBlock.toString()) : 'unknown';
-    return `ECDSA-${curve}`;
-  }
+  if (alg === '1.2.840.10045.2.1') return `ECDSA-${parameterOid ? oidName(parameterOid) : 'unknown'}`;
   return oidName(alg);
 }
 
+/**
+ * The modulus size pkijs' RSAPublicKey reports, for the plain SEQUENCE { INTEGER, INTEGER } form: its
+ * `convertFromDER()` drops one leading zero octet and keyAlgorithmName discounts one more. Undefined: ask pkijs.
+ */
+function rsaModulusBytes(key: Uint8Array): number | undefined {
+  try {
+    const seq = readElement(key, EXT_READ);
+    if (seq.end !== key.length || seq.tagClass !== 0 || seq.tagNumber !== 16 || !seq.constructed)
+      return undefined;
+    const ints = childrenOf(seq, EXT_READ);
+    if (ints.length !== 2) return undefined;
+    for (const i of ints) {
+      if (i.tagClass !== 0 || i.tagNumber !== 2 || i.constructed || i.contentEnd === i.contentStart)
+        return undefined;
+    }
+    let modulus = contentBytes(ints[0]!);
+    if (modulus[0] === 0) modulus = modulus.subarray(1);
+    return modulus.length - (modulus[0] === 0 ? 1 : 0);
+  } catch {
+    return undefined;
+  }
+}
+
 export function subjectAlternativeNames(cert: pkijs.Certificate): string[] {
-  const ext = cert.extensions?.find((e) => e.extnID === '2.5.29.17');
+  return altNames(cert.extensions?.find((e) => e.extnID === '2.5.29.17'));
+}
+
+function altNames(ext: pkijs.Extension | undefined): string[] {
   const names = (ext?.parsedValue as pkijs.AltName | undefined)?.altNames ?? [];
   const out: string[] = [];
   for (const n of names) {
@@ -233,7 +536,10 @@ function otherNameString(value: unknown): string {
 }
 
 export function extendedKeyUsages(cert: pkijs.Certificate): string[] {
-  const ext = cert.extensions?.find((e) => e.extnID === '2.5.29.37');
+  return keyPurposes(cert.extensions?.find((e) => e.extnID === '2.5.29.37'));
+}
+
+function keyPurposes(ext: pkijs.Extension | undefined): string[] {
   const purposes = (ext?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
   return purposes.map(oidName);
 }

@@ -38,22 +38,20 @@ export function nodeCertificateSignature(
   child: ParsedCertificate,
   issuer: ParsedCertificate,
 ): boolean | undefined {
-  const hash = HASH_BY_SIGNATURE_OID[child.cert.signatureAlgorithm.algorithmId];
+  const hash = HASH_BY_SIGNATURE_OID[child.signatureAlgorithm];
   if (!hash) return undefined;
-  const spkiAlgorithm = issuer.cert.subjectPublicKeyInfo.algorithm;
-  const signature = child.cert.signatureValue.valueBlock.valueHexView;
-  const tbs = child.cert.tbsView;
-  if (spkiAlgorithm.algorithmId === RSA_ENCRYPTION) {
+  const signature = child.signatureValue;
+  const tbs = child.tbs;
+  if (issuer.spkiAlgorithm === RSA_ENCRYPTION) {
     try {
       return verify(hash, tbs, certificatePublicKey(issuer), signature);
     } catch {
       return false;
     }
   }
-  if (spkiAlgorithm.algorithmId !== EC_PUBLIC_KEY) return undefined;
-  const params = spkiAlgorithm.algorithmParams as asn1js.AsnType | undefined;
-  if (!(params instanceof asn1js.ObjectIdentifier)) return undefined;
-  const size = CURVE_SIZE[params.valueBlock.toString()];
+  if (issuer.spkiAlgorithm !== EC_PUBLIC_KEY) return undefined;
+  if (issuer.spkiParameterOid === undefined) return undefined;
+  const size = CURVE_SIZE[issuer.spkiParameterOid];
   if (!size) return undefined;
   const raw = rawEcdsaSignature(signature, size);
   if (!raw) return false;

@@ -91,8 +91,7 @@ const publicKeys = new WeakMap<ParsedCertificate, KeyObject>();
 export function certificatePublicKey(cert: ParsedCertificate): KeyObject {
   const cached = publicKeys.get(cert);
   if (cached) return cached;
-  // For DER certificates the re-encoded SPKI equals the stored bytes (SPKI has no BER latitude in practice).
-  const der = cert.cert.subjectPublicKeyInfo.toSchema().toBER();
+  const der = cert.spkiDer;
   const key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
   publicKeys.set(cert, key);
   return key;

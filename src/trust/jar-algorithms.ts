@@ -130,8 +130,22 @@ export function disabledCertpathAlgorithms(path: CertpathCertificate[], at: Date
   return out;
 }
 
+/**
+ * Answers by DER buffer: callers pass a parsed certificate's `der`, which the certificate cache keeps,
+ * and OpenSSL's X509 parse per call was a large share of a warm JAR verification. Weak keys: an entry
+ * lives as long as its certificate.
+ */
+const keysByDer = new WeakMap<Uint8Array, { type: string; bits: number } | undefined>();
+
 /** Key type and size as the JDK's KeyUtil.getKeySize sees them (EC: the curve's field size). */
 export function certificateKey(der: Uint8Array): { type: string; bits: number } | undefined {
+  if (keysByDer.has(der)) return keysByDer.get(der);
+  const key = readCertificateKey(der);
+  keysByDer.set(der, key);
+  return key;
+}
+
+function readCertificateKey(der: Uint8Array): { type: string; bits: number } | undefined {
   try {
     const key = new X509Certificate(der).publicKey;
     const details = key.asymmetricKeyDetails;

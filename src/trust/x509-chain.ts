@@ -158,7 +158,7 @@ function finish(path: ParsedCertificate[], anchor: ParsedCertificate, opts: Chai
   const weak = new Set<string>();
   for (const c of path) {
     if (sameCert(c, anchor)) continue;
-    const oid = c.cert.signatureAlgorithm.algorithmId;
+    const oid = c.signatureAlgorithm;
     const alg = oid === '1.3.14.3.2.29' ? 'SHA1withRSA' : oidName(oid);
     if (WEAK.test(alg)) weak.add(alg);
   }
@@ -180,27 +180,27 @@ function checkPath(
 ): { code: ChainFailure; message: string } | undefined {
   if (opts.checkValidity !== false) {
     for (const c of path) {
-      if (opts.at < c.cert.notBefore.value) {
+      if (opts.at < c.notBefore) {
         return {
           code: 'CERT_NOT_YET_VALID',
           message: `${c.summary.subject} is not valid before ${c.summary.notBefore}`,
         };
       }
-      if (opts.at > c.cert.notAfter.value) {
+      if (opts.at > c.notAfter) {
         return { code: 'CERT_EXPIRED', message: `${c.summary.subject} expired on ${c.summary.notAfter}` };
       }
     }
   }
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
-    const bc = extension<pkijs.BasicConstraints>(ca.cert, '2.5.29.19');
+    const bc = extension<pkijs.BasicConstraints>(ca, '2.5.29.19');
     // Without basicConstraints only an X.509 v1 anchor may issue, as OpenSSL's check_chain_extensions
     // decides, plus the one v3 root osslsigncode whitelists by fingerprint (osslsigncode.c trusted_cert():
     // the 1997 Microsoft Root Authority, which Windows keeps trusting for old signatures). An anchor that
     // says cA=FALSE, and every intermediate without cA=TRUE, may not issue.
     const isAnchor = i === path.length - 1;
     const legacyAnchor =
-      isAnchor && (ca.cert.version < 2 || CA_WITHOUT_BASIC_CONSTRAINTS.has(ca.summary.sha256Fingerprint));
+      isAnchor && (ca.version < 2 || CA_WITHOUT_BASIC_CONSTRAINTS.has(ca.summary.sha256Fingerprint));
     if (bc ? !bc.cA : !legacyAnchor) {
       return { code: 'CA_CONSTRAINT_VIOLATED', message: `${ca.summary.subject} is not a CA certificate` };
     }
@@ -214,7 +214,7 @@ function checkPath(
         message: `path length constraint of ${ca.summary.subject} exceeded`,
       };
     }
-    const ku = keyUsageBits(ca.cert);
+    const ku = keyUsageBits(ca);
     if (ku !== undefined && !(ku & 0x04)) {
       return {
         code: 'CA_CONSTRAINT_VIOLATED',
@@ -223,7 +223,7 @@ function checkPath(
     }
   }
   if (opts.requiredEku) {
-    const eku = extension<pkijs.ExtKeyUsage>(path[0]!.cert, '2.5.29.37');
+    const eku = extension<pkijs.ExtKeyUsage>(path[0]!, '2.5.29.37');
     if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
       return {
         code: 'EKU_NOT_ALLOWED',
@@ -257,7 +257,7 @@ async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Pr
   // osslsigncode verifies with, maps that OID to SHA-1 with RSA (crypto/objects/obj_xref.txt). Only
   // those RSA algorithms get OpenSSL's second opinion: ECDSA keys with explicit curve parameters (the
   // CVE-2020-0601 vector) stay refused as pkijs refuses them.
-  if (!good && OPENSSL_ONLY_SIGNATURE_OIDS.has(child.cert.signatureAlgorithm.algorithmId)) {
+  if (!good && OPENSSL_ONLY_SIGNATURE_OIDS.has(child.signatureAlgorithm)) {
     good = opensslVerifies(child, issuer);
   }
   return signatureChecks.set(key, good);
@@ -278,18 +278,18 @@ function opensslVerifies(child: ParsedCertificate, issuer: ParsedCertificate): b
 function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
   return namesEqual(
     issuer.subjectDer,
-    () => issuer.cert.subject,
+    () => issuer.subjectName,
     child.issuerDer,
-    () => child.cert.issuer,
+    () => child.issuerName,
   );
 }
 
-function extension<T>(cert: pkijs.Certificate, oid: string): T | undefined {
-  return cert.extensions?.find((e) => e.extnID === oid)?.parsedValue as T | undefined;
+function extension<T>(cert: ParsedCertificate, oid: string): T | undefined {
+  return cert.extension(oid)?.parsedValue as T | undefined;
 }
 
 /** keyUsage as a number with bit 0 = digitalSignature ... bit 5 = keyCertSign (shifted to 0x04 of byte 0). */
-function keyUsageBits(cert: pkijs.Certificate): number | undefined {
+function keyUsageBits(cert: ParsedCertificate): number | undefined {
   const ku = extension<asn1js.BitString>(cert, '2.5.29.15');
   if (!ku) return undefined;
   const bytes = ku.valueBlock.valueHexView;
@@ -298,7 +298,7 @@ function keyUsageBits(cert: pkijs.Certificate): number | undefined {
 
 /** Certificate keyUsage bit test: digitalSignature=0x80, nonRepudiation=0x40, keyEncipherment=0x20,
  * dataEncipherment=0x10, keyAgreement=0x08, keyCertSign=0x04, cRLSign=0x02. */
-export function hasKeyUsage(cert: pkijs.Certificate, bit: number): boolean | undefined {
+export function hasKeyUsage(cert: ParsedCertificate, bit: number): boolean | undefined {
   const bits = keyUsageBits(cert);
   return bits === undefined ? undefined : (bits & bit) !== 0;
 }
@@ -313,9 +313,9 @@ function sameKeyAndName(a: ParsedCertificate, b: ParsedCertificate): boolean {
     (a.summary.spkiSha256 === b.summary.spkiSha256 &&
       namesEqual(
         a.subjectDer,
-        () => a.cert.subject,
+        () => a.subjectName,
         b.subjectDer,
-        () => b.cert.subject,
+        () => b.subjectName,
       ))
   );
 }

@@ -60,7 +60,7 @@ export const apkVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       `the ${what}'s certificate does not parse: ${(err as Error).message}`,
     );
   }
-  if (!equalBytes(new Uint8Array(leaf.cert.subjectPublicKeyInfo.toSchema().toBER()), record.publicKey)) {
+  if (!equalBytes(leaf.spkiDer, record.publicKey)) {
     return invalid(
       'APK_PUBLIC_KEY_MISMATCH',
       `the ${what}'s certificate ${leaf.summary.subject} holds another key than the one its signatures verify with`,
@@ -155,9 +155,7 @@ function checkLineage(nodes: LineageNode[], signerDer: Uint8Array): LineageCheck
     const parent = nodes[i - 1];
     if (parent) {
       const alg = apkSignatureAlgorithm(parent.algorithmId);
-      const key = publicKey(
-        new Uint8Array(certificates[i - 1]!.cert.subjectPublicKeyInfo.toSchema().toBER()),
-      );
+      const key = publicKey(certificates[i - 1]!.spkiDer);
       if (node.parentAlgorithmId !== parent.algorithmId) {
         return {
           ok: false,

@@ -215,7 +215,7 @@ function allowWeak(evidence: Evidence, what: string): void {
 function certpathView(path: ParsedCertificate[]): CertpathCertificate[] {
   return path.map((c) => ({
     der: c.der,
-    signatureOid: c.cert.signatureAlgorithm.algorithmId,
+    signatureOid: c.signatureAlgorithm,
     subject: c.summary.subject || '(empty subject)',
   }));
 }

@@ -150,7 +150,7 @@ export function crlCovers(crl: LoadedCrl, cert: ParsedCertificate): boolean {
     crl.issuerDer,
     () => crl.crl.issuer,
     cert.issuerDer,
-    () => cert.cert.issuer,
+    () => cert.issuerName,
   );
 }
 
@@ -161,7 +161,7 @@ export function crlCovers(crl: LoadedCrl, cert: ParsedCertificate): boolean {
  */
 export function crlProblem(crl: LoadedCrl, issuer: ParsedCertificate, at: Date): string | undefined {
   if (crl.unsupported) return crl.unsupported;
-  if (hasKeyUsage(issuer.cert, CRL_SIGN) === false) {
+  if (hasKeyUsage(issuer, CRL_SIGN) === false) {
     return `its issuer ${issuer.summary.subject} may not sign CRLs (keyUsage lacks cRLSign)`;
   }
   if (!crlSignedBy(crl, issuer)) {
