@@ -59,5 +59,8 @@ export default defineConfig({
     ],
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // STRYKER_VITEST_ISOLATE=0: the covering test files of one mutant share a worker and its module graph
+    // (the runner starts a new worker for every mutant either way, so nothing carries to the next mutant).
+    isolate: process.env['STRYKER_VITEST_ISOLATE'] !== '0',
   },
 });

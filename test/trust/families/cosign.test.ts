@@ -175,6 +175,9 @@ describe('cosign verifier on the containers/image corpus', () => {
     expect(ok.message).not.toContain('--insecure-ignore-tlog');
     const noRoot = await evaluate(KEY_REKOR, await config({ keys: ['cosign2.pub'] }));
     expect(noRoot).toMatchObject({ status: 'unverified', code: 'TLOG_UNCHECKED' });
+    expect(noRoot.message).toBe(
+      'the signature carries Rekor entry 11608800, which cannot be checked without --trusted-root',
+    );
   });
 
   it('keyless: verified at the Rekor integrated time with the identity policy', async () => {
@@ -346,6 +349,10 @@ describe('cosign verifier against tampering (real corpus values, one field chang
       await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] }),
     );
     expect(v).toMatchObject({ status: 'invalid', code: 'TLOG_ENTRY_MISMATCH' });
+    // Refused by sigscan's own signer check, before sigstore-js (whose body check has the same code).
+    expect(v.message).toBe(
+      `Rekor entry ${material(FULCIO).rekorBundle!.logIndex} records another signer than this signature's`,
+    );
   });
 
   it('a key-signed, Rekor-logged signature stripped of its Rekor bundle: untrusted TLOG_MISSING, not verified', async () => {
@@ -374,7 +381,12 @@ describe('cosign verifier against tampering (real corpus values, one field chang
   it('keyless without a Rekor entry has no trusted signing time, and --at does not stand in for one', async () => {
     const noRekor = withMaterial(FULCIO, { rekorBundle: undefined });
     const c = await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
-    expect(await evaluate(noRekor, c)).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    const v = await evaluate(noRekor, c);
+    expect(v).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    // cosign's reason (the missing log entry) first, sigstore-js' timestamp refusal kept after it.
+    expect(v.message).toMatch(
+      /^the signature verifies with the certificate of .+, but carries no transparency-log \(Rekor\) entry, which cosign requires; pass --insecure-ignore-tlog to accept it without one \(sigstore: no Rekor entry or RFC 3161 timestamp proves the signing time/,
+    );
     // Inside the 10-minute certificate, by --at: still no proof of when it signed.
     const at = new Date('2023-01-20T20:51:40Z');
     expect(await evaluate(noRekor, { ...c, at })).toMatchObject({

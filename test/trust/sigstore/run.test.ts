@@ -14,7 +14,9 @@ import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { toSignedEntity, VerificationError, Verifier, type VerifierOptions } from '@sigstore/verify';
 import { describe, expect, it } from 'vitest';
 
-import { mapSigstoreError, runSigstore } from '../../../src/trust/sigstore/run.js';
+import type { TrustConfig } from '../../../src/trust/config.js';
+import { mapSigstoreError, runSigstore, tlogFirst } from '../../../src/trust/sigstore/run.js';
+import { tlogMissing } from '../../../src/trust/sigstore/tlog-required.js';
 import {
   parseTrustedRoot,
   trustMaterial,
@@ -258,6 +260,40 @@ describe('runSigstore on the conformance managed-key bundle', () => {
       sigstore: 'TLOG_MISSING_INCLUSION_ERROR',
       ours: ['invalid', 'TLOG_INVALID'],
     });
+  });
+});
+
+describe('tlogFirst: without a Rekor entry, the missing entry is the reason unless sigstore-js proved tampering', () => {
+  const missing = tlogMissing({} as TrustConfig, 'the signature verifies')!;
+  const failure = (artifact: Buffer, r: LoadedTrustedRoot) => {
+    const outcome = runSigstore({ bundle: wheelWith(), artifact, roots: [r], options: KEYLESS });
+    if (outcome.ok) throw new Error('expected a sigstore failure');
+    return outcome.verdict;
+  };
+
+  it('an invalid verdict (another artifact: SIGNATURE_INVALID) wins over TLOG_MISSING', () => {
+    const other = Buffer.from(wheel);
+    other[100] = other[100]! ^ 0xff;
+    const invalid = failure(other, root());
+    expect([invalid.status, invalid.code]).toEqual(['invalid', 'SIGNATURE_INVALID']);
+    expect(tlogFirst(missing, invalid)).toBe(invalid);
+  });
+
+  it('an untrusted verdict (no Fulcio CA in the root: CHAIN_UNTRUSTED) gives way to TLOG_MISSING, its message kept', () => {
+    const untrusted = failure(
+      wheel,
+      root((r) => {
+        r['certificateAuthorities'] = [];
+      }),
+    );
+    expect([untrusted.status, untrusted.code]).toEqual(['untrusted', 'CHAIN_UNTRUSTED']);
+    expect(missing.code).toBe('TLOG_MISSING');
+    expect(tlogFirst(missing, untrusted)).toEqual({
+      ...missing,
+      message: `${missing.message} (sigstore: ${untrusted.message})`,
+    });
+    // Logged, or waived: sigstore's verdict as it is.
+    expect(tlogFirst(undefined, untrusted)).toBe(untrusted);
   });
 });
 
