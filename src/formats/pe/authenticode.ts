@@ -239,16 +239,22 @@ export function checkTableSize(size: number, bounds: AuthenticodeBounds): void {
  * read by ranges; offsets in the records are file offsets.
  */
 export function readCertificateRecords(
-  tableBytes: Uint8Array,
+  fileTableBytes: Uint8Array,
   layout: PeLayout,
   bounds: AuthenticodeBounds = DEFAULT_AUTHENTICODE_BOUNDS,
 ): CertificateTable {
   const { offset, size } = layout.certificateTable;
   if (size === 0) return { records: [], misaligned: false, bytesAfterTable: 0 };
   checkTableSize(size, bounds);
-  if (tableBytes.length !== size) {
-    throw new SigscanError('INTERNAL', `certificate table given as ${tableBytes.length} bytes, not ${size}`);
+  if (fileTableBytes.length !== size) {
+    throw new SigscanError(
+      'INTERNAL',
+      `certificate table given as ${fileTableBytes.length} bytes, not ${size}`,
+    );
   }
+  // A copy (bounded by checkTableSize): records and the signatures parsed from them are kept with the
+  // report until the scan ends, and a view into the file would keep the whole image alive with them.
+  const tableBytes = fileTableBytes.slice();
   const end = offset + size;
   const view = new DataView(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength);
   const at = (filePosition: number): number => filePosition - offset;
