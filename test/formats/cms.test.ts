@@ -3,7 +3,7 @@
  * PE and JAR of the fixtures and the corpus (nested signatures and timestamp tokens included), both must
  * read the same structure, the same bytes and the same signer certificate.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -20,21 +20,8 @@ import { elementBytes } from '../../src/formats/der-reader.js';
 import { toArrayBuffer } from '../../src/formats/der.js';
 import { analyzeJar } from '../../src/formats/jar/index.js';
 import { parsePeLayout, readCertificateTable } from '../../src/formats/pe/index.js';
-import { CORPUS_DIR } from '../helpers/corpus.js';
+import { CORPUS_DIR, filesUnder as files } from '../helpers/corpus.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
-
-function files(dir: string, re: RegExp): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-  return names.flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p, re) : re.test(n) ? [p] : [];
-  });
-}
 
 const hex = (b: ArrayBuffer | Uint8Array): string =>
   Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');

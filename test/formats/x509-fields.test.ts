@@ -4,7 +4,7 @@
  * strings included) and every field must be what pkijs gives, and on byte-surgery variants of
  * openssl-made certificates every input pkijs refuses must be refused, with pkijs' own message.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
@@ -26,21 +26,8 @@ import {
   type ParsedCertificate,
 } from '../../src/formats/x509.js';
 import { readCertificateFields } from '../../src/formats/x509-fields.js';
-import { CORPUS_DIR } from '../helpers/corpus.js';
+import { CORPUS_DIR, filesUnder as files } from '../helpers/corpus.js';
 import { PROJECT_ROOT, run } from '../helpers/tools.js';
-
-function files(dir: string, re: RegExp): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-  return names.flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p, re) : re.test(n) ? [p] : [];
-  });
-}
 
 /** Every certificate the scanner meets in the fixtures and the corpus: CMS certificate sets and PEM/DER files. */
 async function realCertificates(): Promise<Map<string, Uint8Array>> {
