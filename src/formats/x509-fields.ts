@@ -58,7 +58,8 @@ export type CertificateReading =
   | { kind: 'refused'; message: string }
   | { kind: 'unmodelled'; reason: string };
 
-const CERT_READ: DerReadOptions = { code: 'MALFORMED_CERTIFICATE' };
+/** How certificate structure is read: a fault is MALFORMED_CERTIFICATE (x509.ts reads extensions and names the same way). */
+export const CERT_READ: DerReadOptions = { code: 'MALFORMED_CERTIFICATE' };
 
 /** Below asn1js' 10,000-node limit (which makes pkijs refuse), with room for our over-count. */
 const NODE_LIMIT = 9000;
@@ -134,7 +135,7 @@ function mirrorAsn1js(el: DerElement, budget: { nodes: number }, depth: number):
       if (length !== 0) throw new Unmodelled('NULL with contents');
       return;
     case TAG.OID:
-      checkMinimalOid(el);
+      if (!isMinimalOid(el)) throw new Unmodelled('OBJECT IDENTIFIER not in its minimal form');
       return;
     case TAG.BIT_STRING: {
       const unused = el.bytes[el.contentStart];
@@ -258,18 +259,20 @@ function lengthOctets(length: number): number {
   return 1 + n;
 }
 
-/** asn1js decodes sub-identifiers of up to 8 octets as numbers and re-encodes them minimally. */
-function checkMinimalOid(el: DerElement): void {
+/**
+ * An OBJECT IDENTIFIER asn1js reads and re-encodes to the same bytes: primitive, not empty, every
+ * sub-identifier minimal (no leading 0x80) and at most 7 octets (asn1js decodes up to 8 as numbers).
+ */
+export function isMinimalOid(el: DerElement): boolean {
   const { bytes, contentStart, contentEnd } = el;
-  if (contentEnd === contentStart) throw new Unmodelled('empty OBJECT IDENTIFIER');
+  if (!isUniversal(el, TAG.OID) || el.constructed || contentEnd === contentStart) return false;
   let sidLength = 0;
   for (let i = contentStart; i < contentEnd; i++) {
-    if (sidLength === 0 && bytes[i] === 0x80) throw new Unmodelled('non-minimal OBJECT IDENTIFIER');
-    sidLength++;
-    if (sidLength > 7) throw new Unmodelled('OBJECT IDENTIFIER arc beyond 49 bits');
+    if (sidLength === 0 && bytes[i] === 0x80) return false;
+    if (++sidLength > 7) return false;
     if (!(bytes[i]! & 0x80)) sidLength = 0;
   }
-  if (sidLength !== 0) throw new Unmodelled('truncated OBJECT IDENTIFIER');
+  return sidLength === 0;
 }
 
 const DIGITS = /^[0-9]+$/;

@@ -14,7 +14,13 @@ import {
   readOid,
   type DerElement,
 } from './der-reader.js';
-import { isPkijsName, readCertificateFields, type CertificateFields } from './x509-fields.js';
+import {
+  CERT_READ,
+  isMinimalOid,
+  isPkijsName,
+  readCertificateFields,
+  type CertificateFields,
+} from './x509-fields.js';
 
 /**
  * A parsed certificate together with the exact DER bytes it came from. The fields a scan needs are read
@@ -178,10 +184,8 @@ function fromFields(der: Uint8Array, f: CertificateFields, sha256: string): Pars
  * The three extensions every summary reads, without pkijs for their usual shapes; undefined sends the
  * extension through pkijs' Extension and its parsedValue, which stay the reference for every other shape.
  */
-const EXT_READ = { code: 'MALFORMED_CERTIFICATE' } as const;
-
 function extnValueOf(ext: DerElement): Uint8Array {
-  const parts = childrenOf(ext, EXT_READ);
+  const parts = childrenOf(ext, CERT_READ);
   return contentBytes(parts[parts.length - 1]!);
 }
 
@@ -189,7 +193,7 @@ function extnValueOf(ext: DerElement): Uint8Array {
 function fastKeyIdentifier(value: Uint8Array): Uint8Array | false | undefined {
   let el: DerElement;
   try {
-    el = readElement(value, EXT_READ);
+    el = readElement(value, CERT_READ);
   } catch {
     return undefined;
   }
@@ -200,41 +204,28 @@ function fastKeyIdentifier(value: Uint8Array): Uint8Array | false | undefined {
 /** ExtKeyUsage: a SEQUENCE of OIDs, each one minimal so asn1js prints it as readOid does. */
 function fastKeyPurposes(value: Uint8Array): string[] | undefined {
   try {
-    const el = readElement(value, EXT_READ);
+    const el = readElement(value, CERT_READ);
     if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
-    const oids = childrenOf(el, EXT_READ);
-    if (oids.length === 0 || !oids.every(isPlainOid)) return undefined;
-    return oids.map((o) => oidName(readOid(o, EXT_READ, 'key purpose')));
+    const oids = childrenOf(el, CERT_READ);
+    if (oids.length === 0 || !oids.every(isMinimalOid)) return undefined;
+    return oids.map((o) => oidName(readOid(o, CERT_READ, 'key purpose')));
   } catch {
     return undefined;
   }
 }
 
-function isPlainOid(el: DerElement): boolean {
-  if (el.tagClass !== 0 || el.tagNumber !== 6 || el.constructed || el.contentEnd === el.contentStart)
-    return false;
-  let sid = 0;
-  for (let i = el.contentStart; i < el.contentEnd; i++) {
-    const b = el.bytes[i]!;
-    if (sid === 0 && b === 0x80) return false;
-    if (++sid > 7) return false;
-    if (!(b & 0x80)) sid = 0;
-  }
-  return sid === 0;
-}
-
 /** SubjectAltName of rfc822Name, dNSName, URI, iPAddress and directoryName entries only (what pkijs reads as shown here). */
 function fastAltNames(value: Uint8Array): string[] | undefined {
   try {
-    const el = readElement(value, EXT_READ);
+    const el = readElement(value, CERT_READ);
     if (el.tagClass !== 0 || el.tagNumber !== 16 || !el.constructed) return undefined;
-    const names = childrenOf(el, EXT_READ);
+    const names = childrenOf(el, CERT_READ);
     if (names.length === 0) return undefined;
     const out: string[] = [];
     for (const n of names) {
       // directoryName [4] EXPLICIT Name is not shown, but pkijs must read it or it reads no name at all.
       if (n.tagClass === 2 && n.tagNumber === 4 && n.constructed) {
-        const inner = childrenOf(n, EXT_READ);
+        const inner = childrenOf(n, CERT_READ);
         if (inner.length !== 1 || !isPkijsName(inner[0]!)) return undefined;
         continue;
       }
@@ -383,7 +374,6 @@ function goNameString(attributes: NameAttribute[]): string {
   return sequence.reverse().join(',');
 }
 
-const NAME_READ = { code: 'MALFORMED_CERTIFICATE' } as const;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -393,10 +383,10 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 function nameString(el: DerElement, der: Uint8Array): string {
   const attributes: NameAttribute[] = [];
-  for (const rdn of childrenOf(el, NAME_READ)) {
-    for (const atv of childrenOf(rdn, NAME_READ)) {
-      const [typeElement, value] = childrenOf(atv, NAME_READ);
-      const type = readOid(typeElement, NAME_READ, 'attribute type');
+  for (const rdn of childrenOf(el, CERT_READ)) {
+    for (const atv of childrenOf(rdn, CERT_READ)) {
+      const [typeElement, value] = childrenOf(atv, CERT_READ);
+      const type = readOid(typeElement, CERT_READ, 'attribute type');
       const text = GO_KNOWN.has(type) && value ? simpleString(value) : undefined;
       if (text === undefined) {
         return formatName(new pkijs.RelativeDistinguishedNames({ schema: asn1Of(der) }));
@@ -469,10 +459,10 @@ function keyAlgorithmName(alg: string, key: Uint8Array, parameterOid: string | u
  */
 function rsaModulusBytes(key: Uint8Array): number | undefined {
   try {
-    const seq = readElement(key, EXT_READ);
+    const seq = readElement(key, CERT_READ);
     if (seq.end !== key.length || seq.tagClass !== 0 || seq.tagNumber !== 16 || !seq.constructed)
       return undefined;
-    const ints = childrenOf(seq, EXT_READ);
+    const ints = childrenOf(seq, CERT_READ);
     if (ints.length !== 2) return undefined;
     for (const i of ints) {
       if (i.tagClass !== 0 || i.tagNumber !== 2 || i.constructed || i.contentEnd === i.contentStart)
