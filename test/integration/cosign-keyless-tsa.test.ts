@@ -11,15 +11,7 @@
  * (tsa/sct), the one that verified before issue #11. That SCT is the only hand-made input: no CT log
  * runs here (see issueWithSct); cosign checks it when signing and verifying.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  sign,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,17 +26,15 @@ import {
   ensureCosign,
   type CosignKeypair,
 } from '../helpers/cosign.js';
-import { makeEcCa } from '../helpers/cosign-pki.js';
 import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { run } from '../helpers/tools.js';
 import { startTsa, type TestTsa } from '../helpers/tsa-server.js';
+import { ISSUER, IDENTITY, makeKeylessTsaPki } from '../helpers/keyless-tsa.js';
 
 type Verdict = JsonTarget['signatures'][number]['verdict'];
 
-const ISSUER = 'https://issuer.example.com';
-const IDENTITY = 'alice@example.com';
 const POLICY = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
 const RFC3161 = 'dev.sigstore.cosign/rfc3161timestamp';
 
@@ -60,6 +50,8 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
   let tsaChain: string;
   let sctImage: PushedLayoutImage;
   let ctPub: string;
+  let leaf: string;
+  let sctLeaf: string;
 
   beforeAll(async () => {
     await ensureCosign();
@@ -67,85 +59,11 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     reg = await startRegistry();
     tsa = await startTsa(work);
     keys = await cosignKeypair(work);
-    ca = `${await makeEcCa(work, 'fulcio', '/CN=fulcio-like test CA/O=Example Corp')}.pem`;
-    const leaf = join(work, 'leaf.pem');
-    await run('openssl', [
-      'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', join(work, 'tmp.key'), '-out', join(work, 'leaf.csr'), '-subj', '/O=sigstore.dev',
-    ]); // prettier-ignore
-    await writeFile(
-      join(work, 'leaf.ext'),
-      [
-        'keyUsage=critical,digitalSignature',
-        'extendedKeyUsage=codeSigning',
-        `subjectAltName=critical,email:${IDENTITY}`,
-        `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(ISSUER).toString('hex')}`,
-        `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}`,
-        '',
-      ].join('\n'),
-    );
-    await run('openssl', [
-      'x509', '-req', '-in', join(work, 'leaf.csr'), '-force_pubkey', keys.pub, '-CA', ca,
-      '-CAkey', ca.replace(/\.pem$/, '.key'), '-CAcreateserial', '-out', leaf, '-days', '10',
-      '-extfile', join(work, 'leaf.ext'),
-    ]); // prettier-ignore
-    await run('openssl', ['x509', '-in', ca, '-outform', 'DER', '-out', join(work, 'ca.der')]);
-    const caDer = await readFile(join(work, 'ca.der'));
-    const ct = await makeCtLog(work);
-    ctPub = ct.pubPem;
-    const sctLeaf = await issueWithSct(work, 'sct-leaf', {
-      ca,
-      pub: keys.pub,
-      ext: join(work, 'leaf.ext'),
-      ct,
-    });
-    const fulcio = {
-      subject: { organization: 'Example Corp', commonName: 'fulcio-like test CA' },
-      uri: 'https://fulcio.example.com',
-      certChain: { certificates: [{ rawBytes: caDer.toString('base64') }] },
-      validFor: { start: '2020-01-01T00:00:00Z' },
-    };
-    const trusted = (timestampAuthorities: unknown[]) =>
-      JSON.stringify({
-        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-        tlogs: [],
-        certificateAuthorities: [fulcio],
-        ctlogs: [
-          {
-            baseUrl: 'https://ct.example.com',
-            hashAlgorithm: 'SHA2_256',
-            publicKey: {
-              rawBytes: ct.spkiDer.toString('base64'),
-              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-              validFor: { start: '2020-01-01T00:00:00Z' },
-            },
-            logId: { keyId: ct.logId.toString('base64') },
-          },
-        ],
-        timestampAuthorities,
-      });
-    trustedRoot = join(work, 'trusted_root.json');
-    await writeFile(
-      trustedRoot,
-      trusted([
-        {
-          subject: { organization: 'Example Corp', commonName: 'test TSA' },
-          uri: tsa.url,
-          // Leaf first, then its root: sigstore's trusted_root.json order.
-          certChain: {
-            certificates: [
-              { rawBytes: tsa.tsaDer.toString('base64') },
-              { rawBytes: tsa.rootDer.toString('base64') },
-            ],
-          },
-          validFor: { start: '2020-01-01T00:00:00Z' },
-        },
-      ]),
-    );
-    rootWithoutTsa = join(work, 'trusted_root_no_tsa.json');
-    await writeFile(rootWithoutTsa, trusted([]));
-    tsaChain = join(work, 'tsa-chain.pem');
-    await writeFile(tsaChain, (await readFile(tsa.tsaPem, 'utf8')) + (await readFile(tsa.rootPem, 'utf8')));
+    ({ ca, leaf, sctLeaf, trustedRoot, rootWithoutTsa, tsaChain, ctPub } = await makeKeylessTsaPki(
+      work,
+      tsa,
+      keys,
+    ));
 
     image = await makeAndPushImage(reg, join(work, 'l'), 'tsa/app', 'v1', { seed: 'keyless-tsa' });
     const signArgs = [
@@ -340,108 +258,3 @@ describe('keyless signatures dated only by an RFC 3161 timestamp still need thei
     expect(accepted.code, accepted.stderr).toBe(0);
   });
 });
-
-/** A CT log's key pair (openssl), its SubjectPublicKeyInfo and RFC 6962 log ID. */
-interface CtLog {
-  key: KeyObject;
-  pubPem: string;
-  spkiDer: Buffer;
-  logId: Buffer;
-}
-
-async function makeCtLog(dir: string): Promise<CtLog> {
-  const keyPem = join(dir, 'ct.key');
-  const pubPem = join(dir, 'ct.pub');
-  await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyPem]);
-  await run('openssl', ['ec', '-in', keyPem, '-pubout', '-out', pubPem]);
-  const key = createPrivateKey(await readFile(keyPem));
-  const spkiDer = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  return { key, pubPem, spkiDer, logId: createHash('sha256').update(spkiDer).digest() };
-}
-
-/**
- * A leaf with an embedded SCT (RFC 6962 §3.3) over its own TBSCertificate minus the SCT extension. No CT
- * log runs here, so the SCT is hand-made: openssl issues the certificate twice under one frozen clock
- * (faketime) and serial, first without the SCT list, whose TBS the CT key signs, then with it appended.
- */
-async function issueWithSct(
-  dir: string,
-  name: string,
-  opts: { ca: string; pub: string; ext: string; ct: CtLog },
-): Promise<string> {
-  // Now, to the second (UTC, as faketime takes it): not before the CA, which cosign checks the chain at.
-  const notBefore = new Date()
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, '');
-  const issue = (ext: string, out: string) =>
-    run('faketime', ['-f', notBefore, 'openssl',
-      'x509', '-req', '-in', join(dir, 'leaf.csr'), '-force_pubkey', opts.pub, '-CA', opts.ca,
-      '-CAkey', opts.ca.replace(/\.pem$/, '.key'), '-set_serial', '0x5c7', '-days', '10',
-      '-extfile', ext, '-outform', 'DER', '-out', out,
-    ]); // prettier-ignore
-  const pre = join(dir, `${name}-pre.der`);
-  await issue(opts.ext, pre);
-  const tbs = firstElement(await readFile(pre));
-  const caSpki = new X509Certificate(await readFile(opts.ca)).publicKey.export({
-    type: 'spki',
-    format: 'der',
-  });
-  const timestamp = Buffer.alloc(8);
-  timestamp.writeBigUInt64BE(BigInt(Date.parse(`${notBefore.replace(' ', 'T')}Z`)));
-  const signed = Buffer.concat([
-    Buffer.from([0, 0]), // v1, certificate_timestamp
-    timestamp,
-    Buffer.from([0, 1]), // precert_entry
-    createHash('sha256').update(caSpki).digest(),
-    uint(tbs.length, 3),
-    tbs,
-    uint(0, 2), // no extensions
-  ]);
-  const signature = sign('sha256', signed, opts.ct.key);
-  const sct = Buffer.concat([
-    Buffer.from([0]),
-    opts.ct.logId,
-    timestamp,
-    uint(0, 2),
-    Buffer.from([4, 3]), // sha256, ecdsa
-    uint(signature.length, 2),
-    signature,
-  ]);
-  const list = Buffer.concat([uint(sct.length + 2, 2), uint(sct.length, 2), sct]);
-  const octets = Buffer.concat([Buffer.from([0x04]), derLength(list.length), list]);
-  const ext = join(dir, `${name}.ext`);
-  await writeFile(
-    ext,
-    `${await readFile(opts.ext, 'utf8')}1.3.6.1.4.1.11129.2.4.2=DER:${octets.toString('hex')}\n`,
-  );
-  const der = join(dir, `${name}.der`);
-  await issue(ext, der);
-  const pem = join(dir, `${name}.pem`);
-  await run('openssl', ['x509', '-inform', 'DER', '-in', der, '-out', pem]);
-  return pem;
-}
-
-function uint(n: number, bytes: number): Buffer {
-  const b = Buffer.alloc(bytes);
-  b.writeUIntBE(n, 0, bytes);
-  return b;
-}
-
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes = n < 0x100 ? 1 : n < 0x10000 ? 2 : 3;
-  return Buffer.concat([Buffer.from([0x80 | bytes]), uint(n, bytes)]);
-}
-
-/** The first element (TLV) inside a DER SEQUENCE: a certificate's TBSCertificate. */
-function firstElement(der: Buffer): Buffer {
-  const header = (at: number): { start: number; end: number } => {
-    const first = der[at + 1]!;
-    if (first < 0x80) return { start: at + 2, end: at + 2 + first };
-    const n = first & 0x7f;
-    return { start: at + 2 + n, end: at + 2 + n + der.readUIntBE(at + 2, n) };
-  };
-  const inner = header(0).start;
-  return der.subarray(inner, header(inner).end);
-}
