@@ -45,7 +45,7 @@ extendedKeyUsage = codeSigning
 [serverauth]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
+extendedKeyUsage = serverAuth, emailProtection
 `;
 
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -177,7 +177,7 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
     expect(await opensslVerify('leafUnderNotCa', ['notca'])).toMatch(/invalid CA certificate/);
   });
 
-  it('a serverAuth-only leaf where codeSigning is required: EKU_NOT_ALLOWED', async () => {
+  it('a leaf for serverAuth and emailProtection only where codeSigning is required: EKU_NOT_ALLOWED', async () => {
     const r = await validateChain({
       leaf: certs['server']!,
       intermediates: [certs['inter']!],
@@ -186,6 +186,10 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
       requiredEku: CODE_SIGNING,
     });
     expect(r.code).toBe('EKU_NOT_ALLOWED');
+    // The message names the purpose asked for and every purpose the leaf has.
+    expect(r.message).toBe(
+      'CN=Chain Codes Server is not allowed for codeSigning (EKU: serverAuth, emailProtection)',
+    );
     // The same chain without a required EKU is valid: the EKU rule alone refused it.
     const free = await validateChain({
       leaf: certs['server']!,
@@ -210,6 +214,26 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
       requiredEku: CODE_SIGNING,
     });
     expect(r.code).toBe('CERT_NOT_YET_VALID');
+    // Asking for the validity check explicitly is the default; only `false` (the APK verifier: Android
+    // ignores certificate validity) skips it, and then the same chain at the same instant is valid.
+    const explicit = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: before,
+      requiredEku: CODE_SIGNING,
+      checkValidity: true,
+    });
+    expect(explicit.code).toBe('CERT_NOT_YET_VALID');
+    const ignored = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: before,
+      requiredEku: CODE_SIGNING,
+      checkValidity: false,
+    });
+    expect(ignored).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
     const attime = String(Math.floor(before.getTime() / 1000));
     expect(await opensslVerify('codesign', ['inter'], ['-attime', attime])).toMatch(/not yet valid/);
   });
