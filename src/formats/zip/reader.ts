@@ -273,7 +273,7 @@ const FLAG_STRONG_ENCRYPTION = 0x40;
  * yauzl's readEntry (3.x, decodeStrings off, validateEntrySizes on) for `count` headers from `cursor`,
  * read in place: the same checks in the same order with the same messages, without its two callback
  * reads (a copy and a setImmediate each) per entry, which cost more than the rest of opening a JAR of
- * small classes. yauzl still finds the end records (and ZIP64) and says where the directory starts.
+ * small classes. endRecords, as yauzl, says where the directory starts and how many headers it holds.
  * Fields are read at their offsets in the archive's own buffer when it is held (no view per header: on a
  * JAR of small classes those showed in profiles), else from a fresh read of each header.
  */
