@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Digest algorithm names as they appear in `<ALG>-Digest` attributes, folded to one spelling. Legacy
@@ -35,8 +35,9 @@ export function canonicalDigest(name: string): string | undefined {
   return ALIASES[name.toUpperCase()];
 }
 
+/** One-shot (crypto.hash): no Hash object per call, which showed on JARs of thousands of small entries. */
 export function digestBytes(algorithm: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(nodeName(algorithm)).update(data).digest());
+  return hash(nodeName(algorithm), data, 'buffer');
 }
 
 export function newHash(algorithm: string): ReturnType<typeof createHash> {
@@ -64,11 +65,17 @@ export function isDisabledDigest(algorithm: string): boolean {
   return algorithm === 'MD5' || algorithm === 'MD2';
 }
 
-/** Manifest digests are standard base64; tolerate stray whitespace, reject anything undecodable. */
+const WHITESPACE = /\s/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Manifest digests are standard base64; tolerate stray whitespace, reject anything undecodable. The
+ * bytes are only compared, so the decoded Buffer is returned as is (one per entry of a large JAR).
+ */
 export function decodeDigest(value: string): Uint8Array | undefined {
-  const compact = value.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) return undefined;
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  const compact = WHITESPACE.test(value) ? value.replace(/\s+/g, '') : value;
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return undefined;
+  return Buffer.from(compact, 'base64');
 }
 
 export interface DigestAttribute {
@@ -103,5 +110,7 @@ export function digestAttributes(
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  return b !== undefined && Buffer.from(a).equals(Buffer.from(b));
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -282,7 +282,7 @@ async function analyzeArchive(zip: ZipArchive, limits: JarLimits): Promise<JarAn
 
   for (const block of blocks) {
     analysis.signatures.push(
-      await analyzeBlock(zip, block, manifest, sectionIndex, status, contentNames, limits),
+      await analyzeBlock(zip, block, manifest, sectionIndex, status, contentNames, present, limits),
     );
   }
   return analysis;
@@ -315,14 +315,20 @@ function nameCollisions(zip: ZipArchive): Finding[] {
         'the JDK treats a JAR with more than one as unsigned',
     });
   }
-  const byKey = new Map<string, Set<string>>();
+  // A key's first name alone until another name shares it: a Set per entry showed in profiles.
+  const byKey = new Map<string, string | Set<string>>();
   for (const e of zip.entries) {
     let key = e.name.startsWith('./') ? e.name.slice(2) : e.name.startsWith('/') ? e.name.slice(1) : e.name;
     if (isSignatureRelated(key)) key = key.toUpperCase();
-    byKey.set(key, (byKey.get(key) ?? new Set()).add(e.name));
+    const seen = byKey.get(key);
+    if (seen === undefined) byKey.set(key, e.name);
+    else if (typeof seen === 'string') {
+      if (seen !== e.name) byKey.set(key, new Set([seen, e.name]));
+    } else seen.add(e.name);
   }
   const collisions = [...byKey.values()].filter(
-    (names) => names.size > 1 && ![...names].every((n) => n.toUpperCase() === MANIFEST_NAME),
+    (names): names is Set<string> =>
+      typeof names !== 'string' && ![...names].every((n) => n.toUpperCase() === MANIFEST_NAME),
   );
   addCapped(out, collisions, (names) => ({
     code: 'DUPLICATE_ENTRY',
@@ -392,10 +398,12 @@ async function verifyEntries(
       if (!out.has(entry.name)) out.set(entry.name, { state: 'nodigest' });
       continue;
     }
-    const algorithms = [...new Set(digests.map((d) => d.algorithm))];
-    const computed = await digestEntry(zip, entry, algorithms);
+    const algorithms =
+      digests.length === 1 ? [digests[0]!.algorithm] : [...new Set(digests.map((d) => d.algorithm))];
+    const pending = digestEntry(zip, entry, algorithms);
+    const computed = Array.isArray(pending) ? pending : await pending;
     // Every supported digest present must match: a correct weak digest must not excuse a wrong strong one.
-    const ok = digests.every((d) => equalBytes(computed.get(d.algorithm)!, d.expected));
+    const ok = digests.every((d) => equalBytes(computed[algorithms.indexOf(d.algorithm)]!, d.expected));
     const previous = out.get(entry.name);
     if (!ok || previous?.state === 'mismatch') out.set(entry.name, { state: 'mismatch', algorithms });
     else out.set(entry.name, { state: 'ok', algorithms });
@@ -404,18 +412,25 @@ async function verifyEntries(
 }
 
 /**
- * One pass over the entry's bytes whatever the number of algorithms. Through `stream`, which hands over
- * what the reader has without copying: an entry expanded at once (or stored) comes as one chunk, and
- * only large ones are inflated chunk by chunk.
+ * The entry's digests, one per algorithm in order, from one pass over its bytes. A small entry is
+ * expanded and hashed in one synchronous step: a promise and a stream per entry cost more than the
+ * hashing on JARs of thousands of small classes. Large ones are inflated chunk by chunk (`stream` hands
+ * over what the reader has without copying).
  */
-async function digestEntry(
+function digestEntry(
   zip: ZipArchive,
   entry: ZipEntry,
   algorithms: string[],
-): Promise<Map<string, Uint8Array>> {
+): Uint8Array[] | Promise<Uint8Array[]> {
+  const data = zip.readAtOnce(entry);
+  if (data) return algorithms.map((a) => digestBytes(a, data));
+  return digestStreamed(zip, entry, algorithms);
+}
+
+async function digestStreamed(zip: ZipArchive, entry: ZipEntry, algorithms: string[]): Promise<Uint8Array[]> {
   const hashes = algorithms.map((a) => newHash(a));
   for await (const chunk of zip.stream(entry)) for (const h of hashes) h.update(chunk);
-  return new Map(algorithms.map((a, i) => [a, new Uint8Array(hashes[i]!.digest())]));
+  return hashes.map((h) => new Uint8Array(h.digest()));
 }
 
 async function analyzeBlock(
@@ -425,6 +440,7 @@ async function analyzeBlock(
   sections: Map<string, ManifestSection>,
   status: Map<string, EntryStatus>,
   contentNames: string[],
+  present: Set<string>,
   limits: JarLimits,
 ): Promise<JarSignature> {
   const findings: Finding[] = [];
@@ -530,7 +546,6 @@ async function analyzeBlock(
     );
     // jarsigner only warns about "nonexistent signed entries", but the archive is then not what was
     // signed (a signed class or resource was removed): invalid, not a warning beside `verified`.
-    const present = new Set(zip.entries.map((e) => e.name));
     const missing = [...covered].filter((name) => !present.has(name));
     addCapped(findings, missing, (name) => ({
       code: 'ENTRY_MISSING',

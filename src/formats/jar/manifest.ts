@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * MANIFEST.MF and .SF parsing (JAR spec; formats.md §6.2). Digests in a .SF cover raw manifest bytes,
  * so every section keeps its exact byte range; nothing is ever re-serialised. Parsing is lenient: a
@@ -96,14 +98,21 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
   const errors: ManifestSyntaxError[] = [];
   const sections: ManifestSection[] = [];
   let current: ManifestSection | undefined;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // ASCII bytes decode to the same text as Latin-1 and UTF-8; Latin-1 is read straight from the buffer.
+  const ascii = isAscii(buf);
   // A logical attribute accumulates continuation lines before it is decoded: a multi-byte UTF-8
-  // character may be split across the 72-byte boundary.
-  let pending: { parts: Uint8Array[]; line: number } | undefined;
+  // character may be split across the 72-byte boundary. Its first line is [start, end).
+  let pending: { start: number; end: number; parts?: Uint8Array[]; line: number } | undefined;
 
   const flushAttribute = (): void => {
     if (!pending || !current) return;
     // Most attributes fit on one line: decode that line in place instead of concatenating one part.
-    const text = utf8.decode(pending.parts.length === 1 ? pending.parts[0]! : Buffer.concat(pending.parts));
+    const text = pending.parts
+      ? utf8.decode(Buffer.concat(pending.parts))
+      : ascii
+        ? buf.toString('latin1', pending.start, pending.end)
+        : utf8.decode(bytes.subarray(pending.start, pending.end));
     const colon = text.indexOf(': ');
     const name = colon === -1 ? text : text.slice(0, colon);
     if (colon === -1 || !HEADER_NAME.test(name)) {
@@ -139,6 +148,7 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
           message: `continuation line without a header (line ${number})`,
         });
       } else {
+        pending.parts ??= [bytes.subarray(pending.start, pending.end)];
         pending.parts.push(bytes.subarray(start + 1, contentEnd));
       }
       if (current) current.endOfAttributes = next;
@@ -155,7 +165,7 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
       };
     }
     current.endOfAttributes = next;
-    pending = { parts: [bytes.subarray(start, contentEnd)], line: number };
+    pending = { start, end: contentEnd, line: number };
   });
   closeSection(lastEnd, false);
 

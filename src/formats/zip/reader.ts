@@ -1,7 +1,3 @@
-import { Readable } from 'node:stream';
-
-import yauzl from 'yauzl';
-
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
 import { ArchiveFile, PagedBytes, type ByteView } from './archive-file.js';
@@ -71,6 +67,13 @@ export interface ZipArchive {
    * archive's bytes (stored entries) or of zlib's buffers: copy one before keeping it.
    */
   stream(entry: ZipEntry, maxBytes?: number): AsyncIterable<Uint8Array>;
+  /**
+   * The uncompressed bytes in one synchronous call when the entry is small enough to be expanded at once
+   * (what `read` and `stream` do for it anyway), under the same caps; undefined, with nothing charged, when
+   * it must be streamed. For callers that only look at the bytes (digests): a view of the archive or of
+   * zlib's output, which must be copied before it is kept.
+   */
+  readAtOnce(entry: ZipEntry, maxBytes?: number): Uint8Array | undefined;
   /** Uncompressed bytes read so far, counted against maxArchiveUncompressedBytes. */
   readonly bytesRead: number;
   close(): void;
@@ -100,10 +103,10 @@ export async function openZip(
     structure = { directory: readCentralDirectory(bytes, limits) };
     structures.set(bytes, structure);
   }
-  const { zip, raw, centralDirectoryOffset } = await structure.directory;
+  const { entryCount, raw, centralDirectoryOffset } = await structure.directory;
   // Limits are checked on every open (two callers need not share them), and before any local header is
   // read, so that an archive over them costs nothing more.
-  if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
+  if (entryCount > limits.maxArchiveEntries) throw tooManyEntries(entryCount, limits);
   const entries = raw.map((e, index) => toEntry(e, index, limits));
   structure.headers ??= readLocalHeaders(data, raw, centralDirectoryOffset);
   const { dataStarts, mismatches, ambiguities } = await structure.headers;
@@ -114,6 +117,8 @@ export async function openZip(
 interface EntryData {
   /** For the structure checks. */
   view: ByteView;
+  /** The archive's bytes when held in memory: headers are read at their offsets there. */
+  buffer?: Buffer;
   /** [start, end) clipped to the archive; a view for memory, a fresh read for a file. */
   slice(start: number, end: number): Buffer;
   /** Whether `slice` of this many bytes costs nothing (a view), so small entries may be decoded at once. */
@@ -126,6 +131,7 @@ const FILE_CHUNK_BYTES = 1024 * 1024;
 function memoryData(buffer: Buffer): EntryData {
   return {
     view: buffer,
+    buffer,
     held: true,
     slice: (start, end) => buffer.subarray(start, end),
     chunks: async function* (start, end) {
@@ -152,58 +158,109 @@ function fileData(file: ArchiveFile): EntryData {
 const structures = new WeakMap<Uint8Array | ArchiveFile, ZipStructure>();
 
 interface ZipStructure {
-  directory: Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }>;
+  directory: Promise<{ entryCount: number; raw: RawEntry[]; centralDirectoryOffset: number }>;
   headers?: Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }>;
 }
 
-// yauzl finds the end records (and ZIP64) with its checks; the central-directory and local headers are then
-// read here with the same checks (readCentralDirectoryEntries, localHeader), and entry data decoded from
-// the same bytes, without yauzl's per-entry reads and streams, which cost more than the inflating on JARs
-// of thousands of small classes. Over a buffer, yauzl holds no descriptor, so
-// the ZipFile is kept with the structure rather than closed.
+// The end records (and ZIP64) are found as yauzl 3 finds them (endRecords), then the central-directory and
+// local headers are read with yauzl's checks (readCentralDirectoryEntries, localHeader), and entry data
+// decoded from the same bytes: yauzl's copies of the last 64 KiB, callback reads and streams per entry
+// cost more than the inflating on JARs of thousands of small classes. test/formats/zip/differential.test.ts
+// holds every step to yauzl itself, lies included.
 async function readCentralDirectory(
   bytes: Uint8Array | ArchiveFile,
   limits: ZipLimits,
-): Promise<{ zip: yauzl.ZipFile; raw: RawEntry[]; centralDirectoryOffset: number }> {
-  let zip: yauzl.ZipFile;
-  const options = { lazyEntries: true, autoClose: false, decodeStrings: false };
+): Promise<{ entryCount: number; raw: RawEntry[]; centralDirectoryOffset: number }> {
+  const source =
+    bytes instanceof ArchiveFile ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end: { entryCount: number; centralDirectoryOffset: number };
   try {
-    // Over a file yauzl reads through ArchiveReader, never the descriptor itself: yauzl closes a
-    // descriptor it was given when it meets an error, and the descriptor belongs to whoever opened it.
-    zip =
-      bytes instanceof ArchiveFile
-        ? await yauzl.fromRandomAccessReaderPromise(new ArchiveReader(bytes), bytes.size, options)
-        : await yauzl.fromBufferPromise(
-            Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-            options,
-          );
+    end = endRecords(source);
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `not a readable ZIP archive: ${(cause as Error).message}`, {
       cause,
     });
   }
+  const { entryCount, centralDirectoryOffset } = end;
   // Before a single record is read, so that a huge (or lying) count costs nothing.
-  if (zip.entryCount > limits.maxArchiveEntries) throw tooManyEntries(zip.entryCount, limits);
-  // Where yauzl starts reading headers: the offset its end record (or ZIP64 record) gave. Not in yauzl's
-  // typings, but part of its ZipFile since 2.x; captured before the cursor moves.
-  const centralDirectoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
-  const memory =
-    bytes instanceof ArchiveFile ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (entryCount > limits.maxArchiveEntries) throw tooManyEntries(entryCount, limits);
   let raw: RawEntry[];
   try {
-    raw = readCentralDirectoryEntries(
-      memory
-        ? (start, end) => memory.subarray(start, end)
-        : (start, end) => (bytes as ArchiveFile).slice(start, end),
-      centralDirectoryOffset,
-      zip.entryCount,
-    );
+    raw = readCentralDirectoryEntries(source, centralDirectoryOffset, entryCount);
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `corrupt ZIP central directory: ${(cause as Error).message}`, {
       cause,
     });
   }
-  return { zip, raw, centralDirectoryOffset };
+  return { entryCount, raw, centralDirectoryOffset };
+}
+
+const EOCDR_SIG = 0x06054b50;
+const EOCDR_SIZE = 22;
+const ZIP64_EOCDL_SIG = 0x07064b50;
+const ZIP64_EOCDL_SIZE = 20;
+const ZIP64_EOCDR_SIG = 0x06064b50;
+const ZIP64_EOCDR_SIZE = 56;
+const MAX_COMMENT = 0xffff;
+
+/**
+ * yauzl 3's fromRandomAccessReader (index.js), in place: the last end-of-central-directory signature in
+ * the final 64 KiB + 42 bytes, whose comment must run exactly to the end of the file; then, when a ZIP64
+ * locator sits right before it, the ZIP64 record it points at. Same checks, order and messages; what it
+ * yields is what yauzl's ZipFile starts from (entryCount, readEntryCursor).
+ */
+function endRecords(source: Buffer | ArchiveFile): { entryCount: number; centralDirectoryOffset: number } {
+  const totalSize = source instanceof ArchiveFile ? source.size : source.length;
+  const tailSize = Math.min(ZIP64_EOCDL_SIZE + EOCDR_SIZE + MAX_COMMENT, totalSize);
+  let tail: Buffer;
+  let base: number;
+  if (source instanceof ArchiveFile) {
+    tail = source.slice(totalSize - tailSize, totalSize);
+    if (tail.length < tailSize) throw new Error('unexpected EOF');
+    base = 0;
+  } else {
+    tail = source;
+    base = totalSize - tailSize;
+  }
+  for (let i = tailSize - EOCDR_SIZE; i >= 0; i--) {
+    const at = base + i;
+    if (tail.readUInt32LE(at) !== EOCDR_SIG) continue;
+    const diskNumber = tail.readUInt16LE(at + 4);
+    const entryCount = tail.readUInt16LE(at + 10);
+    const centralDirectoryOffset = tail.readUInt32LE(at + 16);
+    const commentLength = tail.readUInt16LE(at + 20);
+    const expectedCommentLength = tailSize - i - EOCDR_SIZE;
+    if (commentLength !== expectedCommentLength) {
+      throw new Error(
+        `Invalid comment length. Expected: ${expectedCommentLength}. Found: ${commentLength}. ` +
+          'Are there extra bytes at the end of the file? Or is the end of central dir signature `PK☺☻` in the comment?',
+      );
+    }
+    if (i - ZIP64_EOCDL_SIZE >= 0 && tail.readUInt32LE(at - ZIP64_EOCDL_SIZE) === ZIP64_EOCDL_SIG) {
+      const offset = readUInt64LE(tail, at - ZIP64_EOCDL_SIZE + 8);
+      // yauzl's read of the record: clipped to the file, and short is "unexpected EOF".
+      const record =
+        source instanceof ArchiveFile
+          ? source.slice(offset, offset + ZIP64_EOCDR_SIZE)
+          : source.subarray(offset, offset + ZIP64_EOCDR_SIZE);
+      if (record.length < ZIP64_EOCDR_SIZE) throw new Error('unexpected EOF');
+      if (record.readUInt32LE(0) !== ZIP64_EOCDR_SIG) {
+        throw new Error('invalid zip64 end of central directory record signature');
+      }
+      const zip64Disk = record.readUInt32LE(16);
+      if (zip64Disk !== 0) {
+        throw new Error(`multi-disk zip files are not supported: found disk number: ${zip64Disk}`);
+      }
+      return { entryCount: readUInt64LE(record, 32), centralDirectoryOffset: readUInt64LE(record, 48) };
+    }
+    if (diskNumber !== 0) {
+      throw new Error(`multi-disk zip files are not supported: found disk number: ${diskNumber}`);
+    }
+    return { entryCount, centralDirectoryOffset };
+  }
+  throw new Error(
+    'End of central directory record signature not found. Either not a zip file, or file is truncated.',
+  );
 }
 
 const CEN_SIG = 0x02014b50;
@@ -216,60 +273,76 @@ const FLAG_STRONG_ENCRYPTION = 0x40;
  * yauzl's readEntry (3.x, decodeStrings off, validateEntrySizes on) for `count` headers from `cursor`,
  * read in place: the same checks in the same order with the same messages, without its two callback
  * reads (a copy and a setImmediate each) per entry, which cost more than the rest of opening a JAR of
- * small classes. yauzl still finds the end records (and ZIP64) and says where the directory starts.
+ * small classes. endRecords, as yauzl, says where the directory starts and how many headers it holds.
+ * Fields are read at their offsets in the archive's own buffer when it is held (no view per header: on a
+ * JAR of small classes those showed in profiles), else from a fresh read of each header.
  */
-function readCentralDirectoryEntries(
-  slice: (start: number, end: number) => Buffer,
-  cursor: number,
-  count: number,
-): RawEntry[] {
+function readCentralDirectoryEntries(bytes: Buffer | ArchiveFile, cursor: number, count: number): RawEntry[] {
+  const memory = bytes instanceof ArchiveFile ? undefined : bytes;
   const raw: RawEntry[] = [];
   for (let n = 0; n < count; n++) {
-    const fixed = slice(cursor, cursor + CEN_SIZE);
-    if (fixed.length < CEN_SIZE) throw new Error('unexpected EOF');
-    const signature = fixed.readUInt32LE(0);
+    let fixed: Buffer;
+    let at: number;
+    if (memory) {
+      if (cursor + CEN_SIZE > memory.length) throw new Error('unexpected EOF');
+      fixed = memory;
+      at = cursor;
+    } else {
+      fixed = (bytes as ArchiveFile).slice(cursor, cursor + CEN_SIZE);
+      if (fixed.length < CEN_SIZE) throw new Error('unexpected EOF');
+      at = 0;
+    }
+    const signature = fixed.readUInt32LE(at);
     if (signature !== CEN_SIG) {
       throw new Error(`invalid central directory file header signature: 0x${signature.toString(16)}`);
     }
-    const generalPurposeBitFlag = fixed.readUInt16LE(8);
-    const compressionMethod = fixed.readUInt16LE(10);
-    const crc32 = fixed.readUInt32LE(16);
-    let compressedSize = fixed.readUInt32LE(20);
-    let uncompressedSize = fixed.readUInt32LE(24);
-    const nameLength = fixed.readUInt16LE(28);
-    const extraLength = fixed.readUInt16LE(30);
-    const commentLength = fixed.readUInt16LE(32);
-    let localHeaderOffset = fixed.readUInt32LE(42);
+    const generalPurposeBitFlag = fixed.readUInt16LE(at + 8);
+    const compressionMethod = fixed.readUInt16LE(at + 10);
+    const crc32 = fixed.readUInt32LE(at + 16);
+    let compressedSize = fixed.readUInt32LE(at + 20);
+    let uncompressedSize = fixed.readUInt32LE(at + 24);
+    const nameLength = fixed.readUInt16LE(at + 28);
+    const extraLength = fixed.readUInt16LE(at + 30);
+    const commentLength = fixed.readUInt16LE(at + 32);
+    let localHeaderOffset = fixed.readUInt32LE(at + 42);
     if (generalPurposeBitFlag & FLAG_STRONG_ENCRYPTION) throw new Error('strong encryption is not supported');
     cursor += CEN_SIZE;
     const variableLength = nameLength + extraLength + commentLength;
-    const variable = slice(cursor, cursor + variableLength);
-    if (variable.length < variableLength) throw new Error('unexpected EOF');
+    let variable: Buffer;
+    let from: number;
+    if (memory) {
+      if (cursor + variableLength > memory.length) throw new Error('unexpected EOF');
+      variable = memory;
+      from = cursor;
+    } else {
+      variable = (bytes as ArchiveFile).slice(cursor, cursor + variableLength);
+      if (variable.length < variableLength) throw new Error('unexpected EOF');
+      from = 0;
+    }
     cursor += variableLength;
-    const zip64 = extraFields(variable.subarray(nameLength, nameLength + extraLength)).find(
-      (f) => f.id === ZIP64_EXTRA_ID,
-    );
-    if (zip64) {
-      let index = 0;
+    const zip64 = zip64Field(variable, from + nameLength, from + nameLength + extraLength);
+    if (zip64 !== undefined) {
+      const [start, end] = zip64;
+      let index = start;
       if (uncompressedSize === 0xffffffff) {
-        if (index + 8 > zip64.data.length) {
+        if (index + 8 > end) {
           throw new Error('zip64 extended information extra field does not include uncompressed size');
         }
-        uncompressedSize = readUInt64LE(zip64.data, index);
+        uncompressedSize = readUInt64LE(variable, index);
         index += 8;
       }
       if (compressedSize === 0xffffffff) {
-        if (index + 8 > zip64.data.length) {
+        if (index + 8 > end) {
           throw new Error('zip64 extended information extra field does not include compressed size');
         }
-        compressedSize = readUInt64LE(zip64.data, index);
+        compressedSize = readUInt64LE(variable, index);
         index += 8;
       }
       if (localHeaderOffset === 0xffffffff) {
-        if (index + 8 > zip64.data.length) {
+        if (index + 8 > end) {
           throw new Error('zip64 extended information extra field does not include relative header offset');
         }
-        localHeaderOffset = readUInt64LE(zip64.data, index);
+        localHeaderOffset = readUInt64LE(variable, index);
       }
     }
     if (compressionMethod === 0) {
@@ -281,9 +354,13 @@ function readCentralDirectoryEntries(
         );
       }
     }
+    // A copy: entries outlive the archive's bytes (close), and must not keep them alive.
+    const rawName = new Uint8Array(nameLength);
+    for (let i = 0; i < nameLength; i++) rawName[i] = variable[from + i]!;
     raw.push({
-      // A copy: entries outlive the archive's bytes (close), and must not keep them alive.
-      rawName: new Uint8Array(variable.subarray(0, nameLength)),
+      rawName,
+      // Decoded once here: the structure checks, every open of the archive and the entries share it.
+      name: utf8.decode(rawName),
       generalPurposeBitFlag,
       compressionMethod,
       crc32,
@@ -295,19 +372,22 @@ function readCentralDirectoryEntries(
   return raw;
 }
 
-/** yauzl's parseExtraFields: every field must fit, though only ZIP64's is used. */
-function extraFields(extra: Buffer): Array<{ id: number; data: Buffer }> {
-  const out: Array<{ id: number; data: Buffer }> = [];
-  let i = 0;
-  while (i < extra.length - 3) {
-    const id = extra.readUInt16LE(i);
+/**
+ * yauzl's parseExtraFields over `buffer[start, end)`: every field must fit (checked to the last one, as
+ * yauzl parses them all before looking), and the first ZIP64 field's data range is returned.
+ */
+function zip64Field(buffer: Buffer, start: number, end: number): [number, number] | undefined {
+  let found: [number, number] | undefined;
+  let i = start;
+  while (i < end - 3) {
+    const id = buffer.readUInt16LE(i);
     const dataStart = i + 4;
-    const dataEnd = dataStart + extra.readUInt16LE(i + 2);
-    if (dataEnd > extra.length) throw new Error('extra field length exceeds extra field buffer size');
-    out.push({ id, data: extra.subarray(dataStart, dataEnd) });
+    const dataEnd = dataStart + buffer.readUInt16LE(i + 2);
+    if (dataEnd > end) throw new Error('extra field length exceeds extra field buffer size');
+    if (id === ZIP64_EXTRA_ID && !found) found = [dataStart, dataEnd];
     i = dataEnd;
   }
-  return out;
+  return found;
 }
 
 /** As yauzl reads it: exact up to 2^53, which the bounds checks against the file size then catch. */
@@ -326,26 +406,24 @@ async function readLocalHeaders(
   const dataStarts: number[] = [];
   const mismatches: string[] = [];
   for (const entry of raw) {
-    let header: { fileName: Buffer; fileDataStart: number };
+    let header: { sameName: boolean; fileDataStart: number };
     try {
       header = localHeader(data, entry);
     } catch (cause) {
       throw new SigscanError(
         'MALFORMED_ZIP',
-        `bad local header for ZIP entry ${utf8.decode(entry.rawName)}: ${(cause as Error).message}`,
+        `bad local header for ZIP entry ${entry.name}: ${(cause as Error).message}`,
         { cause },
       );
     }
-    if (!header.fileName.equals(entry.rawName)) {
-      mismatches.push(utf8.decode(entry.rawName));
-    }
+    if (!header.sameName) mismatches.push(entry.name);
     dataStarts.push(header.fileDataStart);
   }
   const ambiguities = readingDisagreements(buffer, {
     centralDirectoryOffset,
     entryCount: raw.length,
     entries: raw.map((e, i) => ({
-      name: utf8.decode(e.rawName),
+      name: e.name,
       localHeaderOffset: e.localHeaderOffset,
       dataStart: dataStarts[i]!,
       compressedSize: e.compressedSize,
@@ -362,19 +440,29 @@ const LOCAL_HEADER_SIZE = 30;
 /**
  * yauzl's readLocalFileHeader, read in place: the same checks in the same order with the same messages,
  * but without its two callback reads (a copy and a setImmediate each) per entry, which cost more than
- * the rest of opening a JAR of small classes. The name is a view of the archive's bytes (or a fresh read
- * from a file), only compared.
+ * the rest of opening a JAR of small classes. Read at its offset in the archive's buffer when held, else
+ * from a fresh read; the name is only compared with the central directory's.
  */
-function localHeader(data: EntryData, entry: RawEntry): { fileName: Buffer; fileDataStart: number } {
+function localHeader(data: EntryData, entry: RawEntry): { sameName: boolean; fileDataStart: number } {
   const offset = entry.localHeaderOffset;
-  const fixed = data.slice(offset, offset + LOCAL_HEADER_SIZE);
-  if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
-  const signature = fixed.readUInt32LE(0);
+  const memory = data.buffer;
+  let fixed: Buffer;
+  let at: number;
+  if (memory) {
+    if (offset + LOCAL_HEADER_SIZE > memory.length) throw new Error('unexpected EOF');
+    fixed = memory;
+    at = offset;
+  } else {
+    fixed = data.slice(offset, offset + LOCAL_HEADER_SIZE);
+    if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
+    at = 0;
+  }
+  const signature = fixed.readUInt32LE(at);
   if (signature !== LOCAL_HEADER_SIG) {
     throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
   }
-  const nameLength = fixed.readUInt16LE(26);
-  const extraLength = fixed.readUInt16LE(28);
+  const nameLength = fixed.readUInt16LE(at + 26);
+  const extraLength = fixed.readUInt16LE(at + 28);
   const fileDataStart = offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
   const fileSize = data.view.length;
   if (fileDataStart + entry.compressedSize > fileSize) {
@@ -383,8 +471,16 @@ function localHeader(data: EntryData, entry: RawEntry): { fileName: Buffer; file
     );
   }
   // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
-  const fileName = data.slice(offset + LOCAL_HEADER_SIZE, offset + LOCAL_HEADER_SIZE + nameLength);
-  return { fileName, fileDataStart };
+  const nameAt = offset + LOCAL_HEADER_SIZE;
+  const rawName = entry.rawName;
+  if (nameLength !== rawName.length) return { sameName: false, fileDataStart };
+  if (!memory) {
+    return { sameName: data.slice(nameAt, nameAt + nameLength).equals(rawName), fileDataStart };
+  }
+  for (let i = 0; i < nameLength; i++) {
+    if (memory[nameAt + i] !== rawName[i]) return { sameName: false, fileDataStart };
+  }
+  return { sameName: true, fileDataStart };
 }
 
 function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
@@ -394,38 +490,11 @@ function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
   );
 }
 
-/** yauzl's reader over an ArchiveFile; closing it leaves the file open for its owner. */
-class ArchiveReader extends yauzl.RandomAccessReader {
-  constructor(private readonly file: ArchiveFile) {
-    super();
-  }
-
-  override _readStreamForRange(start: number, end: number): Readable {
-    return Readable.from(this.file.chunks(start, end, 64 * 1024));
-  }
-
-  override read(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    position: number,
-    callback: (err: Error | null) => void,
-  ): void {
-    let got: Buffer;
-    try {
-      got = this.file.slice(position, position + length);
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    got.copy(buffer, offset);
-    callback(got.length < length ? new Error('unexpected EOF') : null);
-  }
-}
-
 /** The central-directory fields decoding relies on, kept apart from the caller's mutable ZipEntry. */
 interface RawEntry {
   rawName: Uint8Array;
+  /** rawName decoded as UTF-8 (ZipEntry.name). */
+  name: string;
   generalPurposeBitFlag: number;
   compressionMethod: number;
   crc32: number;
@@ -436,7 +505,7 @@ interface RawEntry {
 
 function toEntry(e: RawEntry, index: number, limits: ZipLimits): ZipEntry {
   const rawName = e.rawName;
-  const name = utf8.decode(rawName);
+  const name = e.name;
   if (e.generalPurposeBitFlag & 0x1)
     throw new SigscanError('MALFORMED_ZIP', `encrypted ZIP entry is not supported: ${name}`);
   if (
@@ -535,6 +604,14 @@ class MemoryZip implements ZipArchive {
     yield* this.decodeStream(entry, source);
   }
 
+  readAtOnce(entry: ZipEntry, maxBytes?: number): Uint8Array | undefined {
+    // Whether it decodes at once depends on sizes alone, so an entry left to `stream` is charged there only.
+    const source = this.source(entry);
+    if (!this.decodesAtOnce(source)) return undefined;
+    this.admit(entry, source.uncompressedSize, maxBytes);
+    return this.decodeSync(entry, source).data;
+  }
+
   /**
    * Small entries are decoded in one call. From a file the compressed bytes must be read first, so their
    * size counts too: a small entry may declare a huge compressed size.
@@ -545,29 +622,37 @@ class MemoryZip implements ZipArchive {
   }
 
   /**
-   * Checks shared by read and stream, in the order they always ran: the entry belongs here, fits the
+   * Checks shared by read, stream and readAtOnce, in the order they always ran: the entry belongs here, fits the
    * caller's cap, and its declared size fits what is left of the archive budget (charged now, since the
    * decoders refuse to produce more than that). Sizes and method come from the central directory as
    * parsed, not from the caller's ZipEntry object, which is plain mutable data.
    */
   private begin(entry: ZipEntry, maxBytes: number | undefined): Source {
+    const source = this.source(entry);
+    this.admit(entry, source.uncompressedSize, maxBytes);
+    return source;
+  }
+
+  private source(entry: ZipEntry): Source {
     if (this.closed || !this.data) throw new SigscanError('INTERNAL', 'ZIP archive already closed');
     const raw = this.raw[entry.index];
     const start = this.dataStarts[entry.index];
     if (!raw || start === undefined || this.entries[entry.index] !== entry) {
       throw new SigscanError('INTERNAL', `entry ${entry.name} does not belong to this archive`);
     }
-    const size = raw.uncompressedSize;
-    if (size > (maxBytes ?? Number.MAX_SAFE_INTEGER)) {
-      throw new SigscanError('TOO_LARGE', `ZIP entry ${entry.name} is ${size} bytes, over ${maxBytes}`);
-    }
-    this.reserve(entry, size);
     return {
       start,
       end: start + raw.compressedSize,
       compressionMethod: raw.compressionMethod,
-      uncompressedSize: size,
+      uncompressedSize: raw.uncompressedSize,
     };
+  }
+
+  private admit(entry: ZipEntry, size: number, maxBytes: number | undefined): void {
+    if (size > (maxBytes ?? Number.MAX_SAFE_INTEGER)) {
+      throw new SigscanError('TOO_LARGE', `ZIP entry ${entry.name} is ${size} bytes, over ${maxBytes}`);
+    }
+    this.reserve(entry, size);
   }
 
   private decodeSync(entry: ZipEntry, source: Source): { data: Buffer; compressed: Buffer } {

@@ -67,6 +67,27 @@ describe('parseManifest', () => {
     expect(text(sectionBytes(m, m.sections[0]!))).toContain('\r\n ');
   });
 
+  it('decodes one-line attributes as UTF-8 in all-ASCII and other manifests alike', () => {
+    const ascii = parseManifest(
+      enc('Manifest-Version: 1.0\r\nCreated-By: 17 (Debian)\r\n\r\nName: a/B.class\r\n\r\n'),
+    );
+    expect(attribute(ascii.main, 'Created-By')).toBe('17 (Debian)');
+    expect(ascii.sections[0]!.name).toBe('a/B.class');
+    // Not ASCII: a two-byte character, and a byte that is no UTF-8 at all (U+FFFD, as TextDecoder reads it).
+    const other = parseManifest(
+      new Uint8Array(
+        Buffer.concat([
+          Buffer.from('Manifest-Version: 1.0\r\nCreated-By: Grüße\r\nX-Raw: a'),
+          Buffer.from([0xff]),
+          Buffer.from('b\r\n\r\nName: a/ü.class\r\n\r\n'),
+        ]),
+      ),
+    );
+    expect(attribute(other.main, 'Created-By')).toBe('Grüße');
+    expect(attribute(other.main, 'X-Raw')).toBe('a\ufffdb');
+    expect(other.sections[0]!.name).toBe('a/ü.class');
+  });
+
   it('records invalid header lines instead of throwing', () => {
     const m = parseManifest(enc('Manifest-Version: 1.0\r\nthis is extra stuff\r\n\r\nX-Only: 1\r\n\r\n'));
     expect(m.errors.map((e) => e.message)).toEqual([

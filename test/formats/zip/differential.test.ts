@@ -256,6 +256,65 @@ describe('ZIP reader: same results as the yauzl reader it replaced', () => {
   );
 
   it(
+    'on lies in the end records (the search for them, comment length, disk numbers, ZIP64 locator and record)',
+    async () => {
+      const sig = (bytes: Uint8Array, s: string) =>
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).lastIndexOf(Buffer.from(s, 'latin1'));
+      const eocd = sig(large, 'PK\x05\x06');
+      expect(eocd).toBe(large.length - 22);
+      const u16 = (at: number) => Buffer.from(large).readUInt16LE(at);
+      const u32 = (at: number) => Buffer.from(large).readUInt32LE(at);
+      for (const [field, width, value] of [
+        [20, 2, 1], // comment length with no comment
+        [4, 2, 1], // disk number
+        [10, 2, u16(eocd + 10) + 1], // entry count
+        [10, 2, u16(eocd + 10) - 1],
+        [10, 2, 0],
+        [10, 2, 0xffff],
+        [16, 4, u32(eocd + 16) + 1], // central directory offset
+        [16, 4, 0],
+        [16, 4, large.length],
+        [0, 4, 0x06054b51], // no signature at all
+      ] as const) {
+        await expectSameAsYauzl(patched(large, eocd + field, width, value), NO_BOMB_LIMITS);
+      }
+      const withComment = (comment: Buffer) => {
+        const out = Buffer.concat([Buffer.from(large), comment]);
+        out.writeUInt16LE(comment.length, eocd + 20);
+        return new Uint8Array(out);
+      };
+      await expectSameAsYauzl(withComment(Buffer.from('a comment')), NO_BOMB_LIMITS);
+      // An end record inside the comment: the last signature is the one read.
+      await expectSameAsYauzl(withComment(Buffer.from(large.subarray(eocd))), NO_BOMB_LIMITS);
+      await expectSameAsYauzl(
+        new Uint8Array(Buffer.concat([Buffer.from(large), Buffer.from('x')])),
+        NO_BOMB_LIMITS,
+      );
+      // Shorter than an end record, and an end record alone (an empty archive).
+      for (const n of [1, 21, 22]) await expectSameAsYauzl(large.subarray(large.length - n), NO_BOMB_LIMITS);
+
+      const locator = sig(zip64, 'PK\x06\x07');
+      const record = sig(zip64, 'PK\x06\x06');
+      expect(locator).toBe(zip64.length - 22 - 20);
+      expect(record).toBeGreaterThan(0);
+      for (const [at, width, value] of [
+        [locator + 8, 4, record + 1], // the locator points elsewhere
+        [locator + 8, 4, 0],
+        [locator + 8, 4, zip64.length - 10], // a record cut short by the end of the file
+        [locator + 8, 4, zip64.length],
+        [locator + 12, 4, 1], // beyond 2^32
+        [record, 4, 0x06064b51],
+        [record + 16, 4, 1], // disk number
+        [record + 32, 4, Buffer.from(zip64).readUInt32LE(record + 32) + 1], // entry count
+        [record + 48, 4, Buffer.from(zip64).readUInt32LE(record + 48) + 1], // central directory offset
+      ] as const) {
+        await expectSameAsYauzl(patched(zip64, at, width, value), NO_BOMB_LIMITS);
+      }
+    },
+    LIES_TIMEOUT_MS,
+  );
+
+  it(
     'on lies in local headers and corrupt data',
     async () => {
       for (const name of ['d/text.txt', 'small.txt', 'medium.txt', 'd/random.bin']) {
@@ -267,6 +326,13 @@ describe('ZIP reader: same results as the yauzl reader it replaced', () => {
         }
         await expectSameAsYauzl(patched(large, lfh, 4, 0x04034b51), NO_BOMB_LIMITS);
         const nameLength = Buffer.from(large).readUInt16LE(lfh + 26);
+        // A name of the same length that differs in its first or last byte (compared in place).
+        for (const at of [lfh + 30, lfh + 30 + nameLength - 1]) {
+          await expectSameAsYauzl(
+            patched(large, at, 2, Buffer.from(large).readUInt16LE(at) ^ 0x01),
+            NO_BOMB_LIMITS,
+          );
+        }
         const data = lfh + 30 + nameLength + Buffer.from(large).readUInt16LE(lfh + 28);
         for (const at of [data, data + 1, data + 100]) {
           await expectSameAsYauzl(

@@ -6,8 +6,9 @@ type Open = (bytes: Uint8Array, limits: ZipLimits) => Promise<ZipArchive>;
 
 /**
  * Everything a reader makes of an archive, as plain data: the refusal at open (code and message), or the
- * entries, duplicate names, header mismatches, and for every entry a full read, a capped read and a
- * streamed read (each the SHA-256 of the bytes or the error code) with the budget used after each.
+ * entries, duplicate names, header mismatches, and for every entry a full read, a capped read, a
+ * streamed read and a read at once where offered (each the SHA-256 of the bytes or the error
+ * code) with the budget used after each.
  */
 export async function zipOutcome(open: Open, bytes: Uint8Array, limits: ZipLimits): Promise<unknown> {
   let zip: ZipArchive;
@@ -26,6 +27,18 @@ export async function zipOutcome(open: Open, bytes: Uint8Array, limits: ZipLimit
         await attempt(async () => {
           const h = createHash('sha256');
           for await (const chunk of zip.stream(entry)) h.update(chunk);
+          return h.digest('hex');
+        }),
+        zip.bytesRead,
+      );
+      // At once where the reader offers it (a synchronous throw included), else streamed: the same bytes,
+      // refusals and budget either way, and nothing charged twice.
+      reads.push(
+        await attempt(async () => {
+          const h = createHash('sha256');
+          const atOnce = zip.readAtOnce(entry);
+          if (atOnce) h.update(atOnce);
+          else for await (const chunk of zip.stream(entry)) h.update(chunk);
           return h.digest('hex');
         }),
         zip.bytesRead,

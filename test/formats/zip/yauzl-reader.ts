@@ -152,6 +152,11 @@ class MemoryZip implements ZipArchive {
     return new Uint8Array(Buffer.concat(chunks));
   }
 
+  /** yauzl only streams: every read that readAtOnce offers is compared with a streamed one. */
+  readAtOnce(): Uint8Array | undefined {
+    return undefined;
+  }
+
   async *stream(entry: ZipEntry, maxBytes?: number): AsyncIterable<Uint8Array> {
     if (this.closed) throw new SigscanError('INTERNAL', 'ZIP archive already closed');
     const source = this.raw[entry.index];
