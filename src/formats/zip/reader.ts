@@ -1,3 +1,7 @@
+import { Readable } from 'node:stream';
+
+import yauzl from 'yauzl';
+
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
 import { ArchiveFile, PagedBytes, type ByteView } from './archive-file.js';
@@ -162,11 +166,11 @@ interface ZipStructure {
   headers?: Promise<{ dataStarts: number[]; mismatches: string[]; ambiguities: string[] }>;
 }
 
-// The end records (and ZIP64) are found as yauzl 3 finds them (endRecords), then the central-directory and
-// local headers are read with yauzl's checks (readCentralDirectoryEntries, localHeader), and entry data
-// decoded from the same bytes: yauzl's copies of the last 64 KiB, callback reads and streams per entry
-// cost more than the inflating on JARs of thousands of small classes. test/formats/zip/differential.test.ts
-// holds every step to yauzl itself, lies included.
+// yauzl finds the end records (and ZIP64) with its checks (endRecords); the central-directory and local
+// headers are then read here with the same checks (readCentralDirectoryEntries, localHeader), and entry
+// data decoded from the same bytes, without yauzl's per-entry callback reads and streams, which cost more
+// than the inflating on JARs of thousands of small classes. test/formats/zip/differential.test.ts holds
+// every step to yauzl itself, lies included.
 async function readCentralDirectory(
   bytes: Uint8Array | ArchiveFile,
   limits: ZipLimits,
@@ -175,7 +179,7 @@ async function readCentralDirectory(
     bytes instanceof ArchiveFile ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let end: { entryCount: number; centralDirectoryOffset: number };
   try {
-    end = endRecords(source);
+    end = await endRecords(source);
   } catch (cause) {
     throw new SigscanError('MALFORMED_ZIP', `not a readable ZIP archive: ${(cause as Error).message}`, {
       cause,
@@ -195,72 +199,55 @@ async function readCentralDirectory(
   return { entryCount, raw, centralDirectoryOffset };
 }
 
-const EOCDR_SIG = 0x06054b50;
-const EOCDR_SIZE = 22;
-const ZIP64_EOCDL_SIG = 0x07064b50;
-const ZIP64_EOCDL_SIZE = 20;
-const ZIP64_EOCDR_SIG = 0x06064b50;
-const ZIP64_EOCDR_SIZE = 56;
-const MAX_COMMENT = 0xffff;
-
 /**
- * yauzl 3's fromRandomAccessReader (index.js), in place: the last end-of-central-directory signature in
- * the final 64 KiB + 42 bytes, whose comment must run exactly to the end of the file; then, when a ZIP64
- * locator sits right before it, the ZIP64 record it points at. Same checks, order and messages; what it
- * yields is what yauzl's ZipFile starts from (entryCount, readEntryCursor).
+ * yauzl finds the end records: the last end-of-central-directory signature whose comment runs exactly to
+ * the end of the file, and the ZIP64 record its locator points at. What it yields is where it would start
+ * reading headers (`readEntryCursor`: not in yauzl's typings, but part of its ZipFile since 2.x, captured
+ * before the cursor moves) and how many it would read. Over a buffer yauzl holds no descriptor; over a
+ * file it reads through ArchiveReader, never the descriptor itself (yauzl closes a descriptor it was
+ * given when it meets an error, and the descriptor belongs to whoever opened it). Nothing to close.
  */
-function endRecords(source: Buffer | ArchiveFile): { entryCount: number; centralDirectoryOffset: number } {
-  const totalSize = source instanceof ArchiveFile ? source.size : source.length;
-  const tailSize = Math.min(ZIP64_EOCDL_SIZE + EOCDR_SIZE + MAX_COMMENT, totalSize);
-  let tail: Buffer;
-  let base: number;
-  if (source instanceof ArchiveFile) {
-    tail = source.slice(totalSize - tailSize, totalSize);
-    if (tail.length < tailSize) throw new Error('unexpected EOF');
-    base = 0;
-  } else {
-    tail = source;
-    base = totalSize - tailSize;
+async function endRecords(
+  source: Buffer | ArchiveFile,
+): Promise<{ entryCount: number; centralDirectoryOffset: number }> {
+  const options = { lazyEntries: true, autoClose: false, decodeStrings: false };
+  const zip =
+    source instanceof ArchiveFile
+      ? await yauzl.fromRandomAccessReaderPromise(new ArchiveReader(source), source.size, options)
+      : await yauzl.fromBufferPromise(source, options);
+  return {
+    entryCount: zip.entryCount,
+    centralDirectoryOffset: (zip as unknown as { readEntryCursor: number }).readEntryCursor,
+  };
+}
+
+/** yauzl's view of an ArchiveFile: reads by range, with "unexpected EOF" for a short one, as its own. */
+class ArchiveReader extends yauzl.RandomAccessReader {
+  constructor(private readonly file: ArchiveFile) {
+    super();
   }
-  for (let i = tailSize - EOCDR_SIZE; i >= 0; i--) {
-    const at = base + i;
-    if (tail.readUInt32LE(at) !== EOCDR_SIG) continue;
-    const diskNumber = tail.readUInt16LE(at + 4);
-    const entryCount = tail.readUInt16LE(at + 10);
-    const centralDirectoryOffset = tail.readUInt32LE(at + 16);
-    const commentLength = tail.readUInt16LE(at + 20);
-    const expectedCommentLength = tailSize - i - EOCDR_SIZE;
-    if (commentLength !== expectedCommentLength) {
-      throw new Error(
-        `Invalid comment length. Expected: ${expectedCommentLength}. Found: ${commentLength}. ` +
-          'Are there extra bytes at the end of the file? Or is the end of central dir signature `PK☺☻` in the comment?',
-      );
-    }
-    if (i - ZIP64_EOCDL_SIZE >= 0 && tail.readUInt32LE(at - ZIP64_EOCDL_SIZE) === ZIP64_EOCDL_SIG) {
-      const offset = readUInt64LE(tail, at - ZIP64_EOCDL_SIZE + 8);
-      // yauzl's read of the record: clipped to the file, and short is "unexpected EOF".
-      const record =
-        source instanceof ArchiveFile
-          ? source.slice(offset, offset + ZIP64_EOCDR_SIZE)
-          : source.subarray(offset, offset + ZIP64_EOCDR_SIZE);
-      if (record.length < ZIP64_EOCDR_SIZE) throw new Error('unexpected EOF');
-      if (record.readUInt32LE(0) !== ZIP64_EOCDR_SIG) {
-        throw new Error('invalid zip64 end of central directory record signature');
-      }
-      const zip64Disk = record.readUInt32LE(16);
-      if (zip64Disk !== 0) {
-        throw new Error(`multi-disk zip files are not supported: found disk number: ${zip64Disk}`);
-      }
-      return { entryCount: readUInt64LE(record, 32), centralDirectoryOffset: readUInt64LE(record, 48) };
-    }
-    if (diskNumber !== 0) {
-      throw new Error(`multi-disk zip files are not supported: found disk number: ${diskNumber}`);
-    }
-    return { entryCount, centralDirectoryOffset };
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return Readable.from(this.file.chunks(start, end, 64 * 1024));
   }
-  throw new Error(
-    'End of central directory record signature not found. Either not a zip file, or file is truncated.',
-  );
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
+    let got: Buffer;
+    try {
+      got = this.file.slice(position, position + length);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    got.copy(buffer, offset);
+    callback(got.length < length ? new Error('unexpected EOF') : null);
+  }
 }
 
 const CEN_SIG = 0x02014b50;
@@ -273,7 +260,7 @@ const FLAG_STRONG_ENCRYPTION = 0x40;
  * yauzl's readEntry (3.x, decodeStrings off, validateEntrySizes on) for `count` headers from `cursor`,
  * read in place: the same checks in the same order with the same messages, without its two callback
  * reads (a copy and a setImmediate each) per entry, which cost more than the rest of opening a JAR of
- * small classes. endRecords, as yauzl, says where the directory starts and how many headers it holds.
+ * small classes. yauzl (endRecords) says where the directory starts and how many headers it holds.
  * Fields are read at their offsets in the archive's own buffer when it is held (no view per header: on a
  * JAR of small classes those showed in profiles), else from a fresh read of each header.
  */
