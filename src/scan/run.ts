@@ -109,6 +109,8 @@ export interface FsScanPlan extends CommonPlan {
   exclude?: string[];
   /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
   streamThreshold?: number;
+  /** PE images within the file-size limit over this many bytes are read by ranges (default 0: all; tests raise it). */
+  peStreamThreshold?: number;
   /**
    * `--jobs`: threads checking files (default 1: in-process). Above 1, the main thread and jobs-1 worker
    * threads (scan/pool.ts) share the file jobs, unless the scan needs the main thread (see fsPoolFor).
@@ -327,6 +329,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     counters,
     shard: plan.shard,
     streamThreshold: plan.streamThreshold,
+    peStreamThreshold: plan.peStreamThreshold,
   });
   // One verification instant for the main thread and every worker, as one evaluator would have.
   const now = new Date();
@@ -398,7 +401,13 @@ async function fsPoolFor(
   return FilePool.open(
     size - 1,
     Math.max(1, Math.floor(plan.concurrency / size)),
-    { trust: trust?.input, now: now.getTime(), limits, streamThreshold: plan.streamThreshold },
+    {
+      trust: trust?.input,
+      now: now.getTime(),
+      limits,
+      streamThreshold: plan.streamThreshold,
+      peStreamThreshold: plan.peStreamThreshold,
+    },
     sink,
     plan.log,
   );

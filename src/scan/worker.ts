@@ -67,6 +67,7 @@ async function runFile(message: Extract<ToWorker, { type: 'job' }>): Promise<voi
       scanErrors,
       counters,
       streamThreshold: init.streamThreshold,
+      peStreamThreshold: init.peStreamThreshold,
     },
     spec.sidecars,
   );
