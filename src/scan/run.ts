@@ -463,7 +463,7 @@ async function collectWith(
   const trust = plan.trust ?? emptyTrustConfig();
   const signal = plan.signal;
   const iterator = runScan(signal ? stopOnAbort(jobs, signal) : jobs, {
-    detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
+    detectors: async (kind, format) => [...(await detectorsFor(kind, format)), ...fromPlugins],
     trust: new TrustEvaluator(
       trust,
       { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) },

@@ -4,12 +4,7 @@ import { lstat, opendir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
-import { looksLikeInToto } from '../formats/in-toto/index.js';
-import { hasApkSigningBlock } from '../formats/apk/index.js';
-import { looksLikeDeb } from '../formats/deb/index.js';
-import { looksLikeJar } from '../formats/jar/index.js';
 import { scriptStyle } from '../formats/script.js';
-import { ArchiveFile } from '../formats/zip/index.js';
 import {
   checkTableSize,
   headerBytesNeeded,
@@ -28,7 +23,6 @@ import type { Limits } from '../util/limits.js';
 import { authenticodeBounds, imageHashAlgorithms } from '../detectors/authenticode.js';
 import type { FileInput, Sidecar } from '../detectors/detector.js';
 import { JobQueue } from './job-queue.js';
-import { nestedArchiveTargets } from './nested.js';
 import { OpenFile } from './open-file.js';
 import { findSidecars, maySidecar } from './sidecars.js';
 import { walkTree } from './walk.js';
@@ -399,6 +393,7 @@ export function fileJob(
           if (opened && opened.size <= IN_TOTO_MAX_BYTES) {
             const bytes = await readStable(fh, opened, absolutePath);
             opts.counters.bytesRead += bytes.byteLength;
+            const { looksLikeInToto } = await import('../formats/in-toto/index.js');
             if (looksLikeInToto(bytes, displayPath)) {
               const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
               const target: FileTarget = {
@@ -501,7 +496,7 @@ export function fileJob(
               bytes[0] === 0xff && bytes[1] === 0xfe ? JS_SIGNATURE_HEADER_UTF16 : JS_SIGNATURE_HEADER,
             ));
         // Another ar archive (a static library) is not a Debian package.
-        const notDeb = kind === 'deb' && !looksLikeDeb(bytes);
+        const notDeb = kind === 'deb' && !(await import('../formats/deb/index.js')).looksLikeDeb(bytes);
         if (notOurs || notDeb) {
           // Other OLE documents (Office, Outlook), unsigned JScript and other ar archives: not our targets.
           if (!sidecars?.length) {
@@ -512,13 +507,16 @@ export function fileJob(
         } else if (kind === 'zip' && expected === 'appx') {
           // By name, as Windows picks the APPX SIP: its hashes are read in memory (like APKs).
           format = 'appx';
-        } else if (kind === 'zip' && (expected === 'apk' || hasApkSigningBlock(bytes))) {
+        } else if (
+          kind === 'zip' &&
+          (expected === 'apk' || (await import('../formats/apk/index.js')).hasApkSigningBlock(bytes))
+        ) {
           // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
           format = 'apk';
         } else if (kind === 'zip' && expected !== 'jar') {
           let jar = false;
           try {
-            jar = await looksLikeJar(bytes);
+            jar = await (await import('../formats/jar/index.js')).looksLikeJar(bytes);
           } catch {
             jar = false;
           }
@@ -538,6 +536,7 @@ export function fileJob(
         const own: PreparedTarget = { target, context: { file } };
         if (format !== 'jar') return [own];
         // Libraries inside WARs, EARs and fat JARs are targets of their own; this file's result is unchanged.
+        const { nestedArchiveTargets } = await import('./nested.js');
         return [own, ...(await nestedArchiveTargets(bytes, displayPath, absolutePath, opts.limits))];
       } catch (err) {
         if (err instanceof SigscanError && err.code === 'FILE_CHANGED') {
@@ -710,6 +709,12 @@ async function streamZip(
   sidecars: Sidecar[] | undefined,
 ): Promise<PreparedTarget[]> {
   const size = Number(opened.size);
+  // ZIP and JAR code is loaded when a tree has archives: a tree of PE images (a worker's share) never needs it.
+  const [{ ArchiveFile }, { looksLikeJar }, { nestedArchiveTargets }] = await Promise.all([
+    import('../formats/zip/index.js'),
+    import('../formats/jar/index.js'),
+    import('./nested.js'),
+  ]);
   const archive = ArchiveFile.open(absolutePath);
   try {
     if (archive.size !== size || archive.mtimeNs !== opened.mtimeNs) {
