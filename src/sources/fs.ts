@@ -5,14 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 
 import { describeError, SigscanError } from '../errors.js';
 import { scriptStyle } from '../formats/script.js';
-import {
-  checkTableSize,
-  headerBytesNeeded,
-  ImageHasher,
-  parsePeLayout,
-  readPeAuthenticodeParts,
-  type PeAuthenticode,
-} from '../formats/pe/index.js';
+import type { PeAuthenticode } from '../formats/pe/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
 import type { PreparedTarget, ScanJob } from './job.js';
@@ -20,7 +13,6 @@ import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
 import { storeTagJobs } from './registry.js';
 import type { Limits } from '../util/limits.js';
-import { authenticodeBounds, imageHashAlgorithms } from '../detectors/authenticode.js';
 import type { FileInput, Sidecar } from '../detectors/detector.js';
 import { JobQueue } from './job-queue.js';
 import { OpenFile } from './open-file.js';
@@ -609,6 +601,11 @@ async function streamPe(
     }
     return out;
   };
+  // The PE code (and the CMS and X.509 code under it, pkijs included) loads with the first PE image.
+  const [
+    { checkTableSize, headerBytesNeeded, ImageHasher, parsePeLayout, readPeAuthenticodeParts },
+    { authenticodeBounds, imageHashAlgorithms },
+  ] = await Promise.all([import('../formats/pe/index.js'), import('../detectors/authenticode.js')]);
   let pe: PeAuthenticode | undefined;
   let error: unknown;
   try {
