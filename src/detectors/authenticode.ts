@@ -62,7 +62,7 @@ export const authenticodeDetector: Detector = {
     const streamed = ctx.file?.authenticode;
     if (streamed) {
       if (!streamed.pe) throw streamed.error;
-      // A file too large to hold: read by ranges while it was hashed, with the image hashes of that pass.
+      // Read by ranges while it was hashed (fs scans), with the image hashes of that pass.
       const pe = streamed.pe;
       yield* authenticodeEvidenceOf(pe, (algorithm) => {
         const value = streamed.imageHashes.get(algorithm);

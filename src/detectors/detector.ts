@@ -29,12 +29,13 @@ export interface FileInput {
   absolutePath: string;
   /**
    * Whole file contents, read once and shared with the hashing. For a file over the streaming threshold
-   * (see `large`) this is read only when a detector asks for it, under the file-size limit.
+   * (see `large`) and for a PE image (see `authenticode`) this is read only when a detector asks for it,
+   * under the file-size limit.
    */
   bytes: Uint8Array;
   /**
-   * A PE image too large to hold: its headers and certificate table, read by ranges, and its image
-   * hashes (by algorithm) from the one pass that hashed the whole file.
+   * A PE image (fs scans): its headers and certificate table, read by ranges, and its image hashes (by
+   * algorithm) from the one pass that hashed the whole file.
    */
   authenticode?: { pe?: PeAuthenticode; error?: unknown; imageHashes: Map<string, Uint8Array> };
   /**

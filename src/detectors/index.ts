@@ -1,4 +1,4 @@
-import type { Target } from '../model/index.js';
+import type { FileFormat, Target } from '../model/index.js';
 import type { Detector } from './detector.js';
 
 export type { Detector, DetectContext, FileInput, RepositoryDiscovery, Sidecar } from './detector.js';
@@ -10,6 +10,11 @@ export type { Detector, DetectContext, FileInput, RepositoryDiscovery, Sidecar }
  */
 interface DetectorModule {
   kinds: ReadonlyArray<Target['kind']>;
+  /**
+   * The file formats it may apply to, when it applies to few: also a loading hint, so that a tree of PE
+   * images (and each worker thread scanning it) never loads the JAR, APK, RPM or MSI code. Absent: any.
+   */
+  formats?: readonly FileFormat[];
   load: () => Promise<Detector>;
 }
 
@@ -24,45 +29,74 @@ const DETECTOR_MODULES: readonly DetectorModule[] = [
     load: async () => (await import('./cosign-attestation.js')).cosignAttestationDetector,
   },
   { kinds: ['image'], load: async () => (await import('./notation.js')).notationDetector },
-  { kinds: ['file'], load: async () => (await import('./jar.js')).jarDetector },
-  { kinds: ['file'], load: async () => (await import('./authenticode.js')).authenticodeDetector },
   {
     kinds: ['file'],
+    formats: ['jar', 'apk'],
+    load: async () => (await import('./jar.js')).jarDetector,
+  },
+  {
+    kinds: ['file'],
+    formats: ['pe'],
+    load: async () => (await import('./authenticode.js')).authenticodeDetector,
+  },
+  {
+    kinds: ['file'],
+    formats: ['script'],
     load: async () => (await import('./authenticode-script.js')).authenticodeScriptDetector,
   },
-  { kinds: ['file'], load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector },
-  { kinds: ['file'], load: async () => (await import('./authenticode-cab.js')).authenticodeCabDetector },
   {
     kinds: ['file'],
+    formats: ['msi'],
+    load: async () => (await import('./authenticode-msi.js')).authenticodeMsiDetector,
+  },
+  {
+    kinds: ['file'],
+    formats: ['cab'],
+    load: async () => (await import('./authenticode-cab.js')).authenticodeCabDetector,
+  },
+  {
+    kinds: ['file'],
+    formats: ['cat'],
     load: async () => (await import('./authenticode-catalog.js')).authenticodeCatalogDetector,
   },
-  { kinds: ['file'], load: async () => (await import('./authenticode-appx.js')).authenticodeAppxDetector },
+  {
+    kinds: ['file'],
+    formats: ['appx'],
+    load: async () => (await import('./authenticode-appx.js')).authenticodeAppxDetector,
+  },
   {
     kinds: ['file'],
     load: async () => (await import('./authenticode-catalog-member.js')).authenticodeCatalogMemberDetector,
   },
-  { kinds: ['file'], load: async () => (await import('./apk.js')).apkDetector },
-  { kinds: ['file'], load: async () => (await import('./rpm.js')).rpmDetector },
-  { kinds: ['file'], load: async () => (await import('./debsig.js')).debsigDetector },
+  { kinds: ['file'], formats: ['apk'], load: async () => (await import('./apk.js')).apkDetector },
+  { kinds: ['file'], formats: ['rpm'], load: async () => (await import('./rpm.js')).rpmDetector },
+  { kinds: ['file'], formats: ['deb'], load: async () => (await import('./debsig.js')).debsigDetector },
   { kinds: ['image'], load: async () => (await import('./simple-signing.js')).simpleSigningDetector },
   {
     kinds: ['image', 'file'],
     load: async () => (await import('./sigstore-bundle.js')).sigstoreBundleDetector,
   },
   { kinds: ['file'], load: async () => (await import('./cosign-blob.js')).cosignBlobDetector },
-  { kinds: ['file'], load: async () => (await import('./in-toto.js')).inTotoDetector },
+  { kinds: ['file'], formats: ['in-toto'], load: async () => (await import('./in-toto.js')).inTotoDetector },
   { kinds: ['image'], load: async () => (await import('./tuf.js')).tufDetector },
   { kinds: ['image'], load: async () => (await import('./nv2.js')).nv2Detector },
 ];
 
-const loaded = new Map<Target['kind'], Promise<readonly Detector[]>>();
+const loaded = new Map<string, Promise<readonly Detector[]>>();
 
-/** The detectors that may apply to targets of this kind, imported on first use and then shared. */
-export function detectorsFor(kind: Target['kind']): Promise<readonly Detector[]> {
-  let detectors = loaded.get(kind);
+/**
+ * The detectors that may apply to targets of this kind (and, for a file, this format), imported on first
+ * use and then shared; in the registry's order whatever the format, so the run order is the same.
+ */
+export function detectorsFor(kind: Target['kind'], format?: FileFormat): Promise<readonly Detector[]> {
+  const key = `${kind}\0${format ?? ''}`;
+  let detectors = loaded.get(key);
   if (!detectors) {
-    detectors = Promise.all(DETECTOR_MODULES.filter((m) => m.kinds.includes(kind)).map((m) => m.load()));
-    loaded.set(kind, detectors);
+    const modules = DETECTOR_MODULES.filter(
+      (m) => m.kinds.includes(kind) && (!format || !m.formats || m.formats.includes(format)),
+    );
+    detectors = Promise.all(modules.map((m) => m.load()));
+    loaded.set(key, detectors);
   }
   return detectors;
 }

@@ -3,6 +3,7 @@ import { describeError } from '../errors.js';
 import {
   targetStatus,
   type ErrorEntry,
+  type FileFormat,
   type SignatureResult,
   type Target,
   type TargetResult,
@@ -16,8 +17,9 @@ import type { Logger } from '../util/logger.js';
 export type { PreparedTarget, ScanJob } from '../sources/job.js';
 
 export interface EngineOptions {
-  /** A fixed set, or a loader that imports the detectors for a target's kind on first use. */
-  detectors: readonly Detector[] | ((kind: Target['kind']) => Promise<readonly Detector[]>);
+  /** A fixed set, or a loader that imports the detectors for a target's kind (and file format) on first use. */
+  detectors:
+    readonly Detector[] | ((kind: Target['kind'], format?: FileFormat) => Promise<readonly Detector[]>);
   trust: TrustEvaluator;
   concurrency: number;
   limits: Limits;
@@ -63,7 +65,9 @@ export async function detectTarget(prepared: PreparedTarget, opts: EngineOptions
       services: opts.services,
     };
     const candidates =
-      typeof opts.detectors === 'function' ? await opts.detectors(target.kind) : opts.detectors;
+      typeof opts.detectors === 'function'
+        ? await opts.detectors(target.kind, target.kind === 'file' ? target.format : undefined)
+        : opts.detectors;
     const applicable = candidates.filter((d) => d.applies(target));
     await Promise.all(
       applicable.map(async (detector) => {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 import type { ErrorEntry, TargetResult } from '../model/index.js';
 import type { FileJobSpec, ScanJob } from '../sources/job.js';
@@ -207,6 +207,10 @@ export class FilePool {
   private spawn(): Slot {
     poolTestHooks.onSpawn?.();
     const init: WorkerInit = { ...this.init, ...(this.fault ? { fault: this.fault } : {}) };
+    // node:worker_threads loads with the first worker, not with every pool (most trees never start one).
+    const { Worker } = createRequire(import.meta.url)(
+      'node:worker_threads',
+    ) as typeof import('node:worker_threads');
     const worker = this.script.eval
       ? new Worker(this.script.eval, { eval: true, workerData: init })
       : new Worker(this.script.url, { workerData: init });

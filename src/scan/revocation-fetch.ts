@@ -1,7 +1,7 @@
 import type { HttpTransport } from '../oci/registry/transport.js';
 import type { TrustConfig } from '../trust/config.js';
 import type { OnlineRevocation } from '../trust/revocation/check.js';
-import { OnlineRevocationClient, type RevocationFetch } from '../trust/revocation/online.js';
+import type { RevocationFetch } from '../trust/revocation/online.js';
 
 /** CRLs of big CAs run to megabytes; anything past this is refused rather than buffered. */
 const MAX_REVOCATION_BYTES = 32 * 1024 * 1024;
@@ -25,13 +25,15 @@ export function transportFetch(transport: HttpTransport): RevocationFetch {
  * The scan's online revocation client (`--revocation online*`), or undefined. Registry scans pass their
  * transport; file scans get one of their own, which `close` ends.
  */
-export function onlineRevocationFor(
+export async function onlineRevocationFor(
   trust: TrustConfig,
   transport: HttpTransport | undefined,
-): { client?: OnlineRevocation; close(): Promise<void> } {
+): Promise<{ client?: OnlineRevocation; close(): Promise<void> }> {
   if (trust.revocation !== 'online' && trust.revocation !== 'online-strict') {
     return { close: async () => undefined };
   }
+  // OCSP and CRL fetching (and pkijs under them) only for a scan that asked for it.
+  const { OnlineRevocationClient } = await import('../trust/revocation/online.js');
   if (transport)
     return { client: new OnlineRevocationClient(transportFetch(transport)), close: async () => undefined };
   // A file scan's own transport (and undici, a fifth of a file scan's module loading, which a scan

@@ -16,7 +16,9 @@ import { checkScopeNames, imageScopes, normalizeImageRef, scopeKey } from '../so
 import { registryJobs, storeTagJobs, tagJob } from '../sources/registry.js';
 import type { HttpTransport } from '../oci/registry/transport.js';
 import { TagMovedCheck } from '../sources/tag-moved.js';
-import { emptyTrustConfig, TrustEvaluator, type TrustConfig } from '../trust/index.js';
+// Not the trust barrel: it loads the chain code (pkijs), which only a file with a signature needs.
+import { emptyTrustConfig, type TrustConfig } from '../trust/config.js';
+import { TrustEvaluator } from '../trust/evaluator.js';
 import type { OnlineRevocation } from '../trust/revocation/check.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
 import { inShard, type Shard } from '../util/shard.js';
@@ -31,7 +33,6 @@ import { stopOnAbort } from './interrupt.js';
 import type { ScanReport } from './report-model.js';
 import { onlineRevocationFor } from './revocation-fetch.js';
 import { describeTrustInputs } from './trust-inputs.js';
-import { chainCacheStats } from '../trust/x509-chain.js';
 
 export interface CommonPlan {
   concurrency: number;
@@ -109,6 +110,8 @@ export interface FsScanPlan extends CommonPlan {
   exclude?: string[];
   /** PE images over this many bytes are read by ranges (default sources/fs STREAM_THRESHOLD; tests lower it). */
   streamThreshold?: number;
+  /** PE images within the file-size limit over this many bytes are read by ranges (default 0: all; tests raise it). */
+  peStreamThreshold?: number;
   /**
    * `--jobs`: threads checking files (default 1: in-process). Above 1, the main thread and jobs-1 worker
    * threads (scan/pool.ts) share the file jobs, unless the scan needs the main thread (see fsPoolFor).
@@ -327,6 +330,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     counters,
     shard: plan.shard,
     streamThreshold: plan.streamThreshold,
+    peStreamThreshold: plan.peStreamThreshold,
   });
   // One verification instant for the main thread and every worker, as one evaluator would have.
   const now = new Date();
@@ -335,6 +339,7 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     bytesRead: (n) => (counters.bytesRead += n),
     scanErrors: (entries) => scanErrors.push(...entries),
   });
+  let ranHere = false;
   const run = await collect(
     jobs,
     {
@@ -346,11 +351,26 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     new CoverageTracker({ source: 'fs' }),
     undefined,
     undefined,
-    pool?.offload,
+    pool &&
+      ((job, here) => {
+        const offloaded = pool.offload(job, () => {
+          ranHere = true;
+          return here();
+        });
+        // Undefined: the engine runs the job here itself.
+        if (!offloaded) ranHere = true;
+        return offloaded;
+      }),
   ).finally(async () => {
     restoreSidecars();
-    if (pool)
-      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...chainCacheStats() }, ...(await pool.close())]);
+    if (pool) {
+      // A main thread that ran no job did no chain work: its counts are zero without loading the chain
+      // code (pkijs), which an empty tree never needs.
+      const main = ranHere
+        ? (await import('../trust/x509-chain.js')).chainCacheStats()
+        : { pathSearches: { hits: 0, misses: 0 }, signatureChecks: { hits: 0, misses: 0 } };
+      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...main }, ...(await pool.close())]);
+    }
   });
   return {
     command: 'fs',
@@ -398,7 +418,13 @@ async function fsPoolFor(
   return FilePool.open(
     size - 1,
     Math.max(1, Math.floor(plan.concurrency / size)),
-    { trust: trust?.input, now: now.getTime(), limits, streamThreshold: plan.streamThreshold },
+    {
+      trust: trust?.input,
+      now: now.getTime(),
+      limits,
+      streamThreshold: plan.streamThreshold,
+      peStreamThreshold: plan.peStreamThreshold,
+    },
     sink,
     plan.log,
   );
@@ -431,7 +457,7 @@ async function collect(
   offload?: EngineOptions['offload'],
 ): Promise<CollectedRun> {
   const trust = plan.trust ?? emptyTrustConfig();
-  const revocation = onlineRevocationFor(trust, transport);
+  const revocation = await onlineRevocationFor(trust, transport);
   try {
     return await collectWith(jobs, plan, limits, coverage, services, revocation.client, offload);
   } finally {
@@ -454,7 +480,7 @@ async function collectWith(
   const trust = plan.trust ?? emptyTrustConfig();
   const signal = plan.signal;
   const iterator = runScan(signal ? stopOnAbort(jobs, signal) : jobs, {
-    detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
+    detectors: async (kind, format) => [...(await detectorsFor(kind, format)), ...fromPlugins],
     trust: new TrustEvaluator(
       trust,
       { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) },

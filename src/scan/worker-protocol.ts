@@ -15,6 +15,7 @@ export interface WorkerInit {
   now: number;
   limits: Limits;
   streamThreshold?: number;
+  peStreamThreshold?: number;
   /** Tests only: make the worker fail on one file, the one fault a real input cannot cause. */
   fault?: WorkerFault;
 }

@@ -38,7 +38,7 @@ const loaded = init.trust ? await loadTrustConfig(init.trust) : emptyTrustConfig
 const trust = { ...loaded, at: loaded.at ?? new Date(init.now) };
 const fromPlugins = pluginDetectors(plugins);
 const engine: EngineOptions = {
-  detectors: async (kind) => [...(await detectorsFor(kind)), ...fromPlugins],
+  detectors: async (kind, format) => [...(await detectorsFor(kind, format)), ...fromPlugins],
   // No online revocation here: scans that need it stay in-process (its transport lives on the main thread).
   trust: new TrustEvaluator(trust, { ...FAMILY_VERIFIERS, ...pluginVerifiers(plugins, trust) }),
   concurrency: 1,
@@ -67,6 +67,7 @@ async function runFile(message: Extract<ToWorker, { type: 'job' }>): Promise<voi
       scanErrors,
       counters,
       streamThreshold: init.streamThreshold,
+      peStreamThreshold: init.peStreamThreshold,
     },
     spec.sidecars,
   );

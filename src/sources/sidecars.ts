@@ -2,12 +2,6 @@ import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 import type { Sidecar } from '../detectors/detector.js';
-import {
-  envelopeAsBundles,
-  isSigstoreBundleJson,
-  looksLikeBase64Signature,
-} from '../formats/sigstore/index.js';
-import { parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../formats/dsse/index.js';
 
 /** Suffixes naming the file they sign: `<file><suffix>`. Longest first. */
 const BUNDLE_SUFFIXES = ['.sigstore.json', '.sigstore'];
@@ -89,6 +83,8 @@ export async function findSidecars(
       const target = name.slice(0, -4);
       if (!(await present(target))) continue;
       const head = await peek(join(dir, name), 16 * 1024 + 1);
+      // The sigstore code (X.509 and pkijs under it) loads only for a tree with such files.
+      const { looksLikeBase64Signature } = await import('../formats/sigstore/index.js');
       if (!head || !looksLikeBase64Signature(head)) continue; // e.g. an OpenPGP detached signature
       let cert: string | undefined;
       for (const candidate of CERT_SUFFIXES.map((s) => `${target}${s}`)) {
@@ -112,7 +108,7 @@ export async function findSidecars(
     const bytes = await peek(join(dir, name), MAX_SIDECAR_PEEK);
     if (!bytes) continue;
     const kind: Sidecar['kind'] = name.endsWith('.jsonl') ? 'jsonl' : 'bundle';
-    for (const subject of subjectNames(bytes, kind)) {
+    for (const subject of await subjectNames(bytes, kind)) {
       const target = basename(subject);
       if (target !== name && !claimed.has(target) && (await present(target))) {
         attach(target, { kind, ...ref(name), standalone: true }, name);
@@ -145,7 +141,9 @@ function base(name: string, suffixes: readonly string[]): string | undefined {
 }
 
 /** Subject names of the in-toto statements in a bundle or JSON-Lines file (unverified: for matching). */
-function subjectNames(bytes: Uint8Array, kind: Sidecar['kind']): string[] {
+async function subjectNames(bytes: Uint8Array, kind: Sidecar['kind']): Promise<string[]> {
+  const [{ envelopeAsBundles, isSigstoreBundleJson }, { parseInTotoStatement, IN_TOTO_PAYLOAD_TYPE }] =
+    await Promise.all([import('../formats/sigstore/index.js'), import('../formats/dsse/index.js')]);
   const text = Buffer.from(bytes).toString('utf8');
   const docs = kind === 'jsonl' ? text.split('\n').filter((l) => l.trim()) : [text];
   const out: string[] = [];

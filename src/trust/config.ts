@@ -4,9 +4,11 @@ import { join } from 'node:path';
 
 import { SigscanError } from '../errors.js';
 import { sha256Hex } from '../formats/der.js';
-import { parseCertificate, pemCertificates, type ParsedCertificate } from '../formats/x509.js';
-import { REVOCATION_MODES, type RevocationMode } from './revocation/check.js';
-import { readCrls, type LoadedCrl } from './revocation/crl.js';
+// Types only: pkijs and asn1js (under x509 and the CRL and revocation modules) load when a trust root,
+// a CRL or --revocation is given, not for every scan (an empty tree loaded them for nothing).
+import type { ParsedCertificate } from '../formats/x509.js';
+import type { RevocationMode } from './revocation/check.js';
+import type { LoadedCrl } from './revocation/crl.js';
 import { defaultTufCacheDir } from './tuf/state.js';
 import { defaultContainersPolicy } from './policy/default-path.js';
 
@@ -227,8 +229,12 @@ export async function loadTrustConfig(flags: TrustInput): Promise<TrustConfig> {
   config.registriesDirs = merged.registriesD ?? [];
   config.allowWeakAlgorithms = isTrue(merged.allowWeakAlgorithms);
   for (const path of merged.inTotoLayoutKey ?? []) config.inTotoLayoutKeys.push(await readPublicKey(path));
-  for (const path of merged.crl ?? []) config.crls.push(...(await readCrls(path)));
+  for (const path of merged.crl ?? []) {
+    const { readCrls } = await import('./revocation/crl.js');
+    config.crls.push(...(await readCrls(path)));
+  }
   if (merged.revocation !== undefined) {
+    const { REVOCATION_MODES } = await import('./revocation/check.js');
     if (!REVOCATION_MODES.includes(merged.revocation as RevocationMode)) {
       throw new SigscanError(
         'USAGE',
@@ -307,6 +313,7 @@ export async function readCertificates(path: string, what: string): Promise<Pars
   }
   const bytes = new Uint8Array(await readFile(path));
   const text = Buffer.from(bytes).toString('latin1');
+  const { parseCertificate, pemCertificates } = await import('../formats/x509.js');
   try {
     return text.includes('-----BEGIN CERTIFICATE-----')
       ? pemCertificates(text).map(parseCertificate)

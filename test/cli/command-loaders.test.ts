@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,14 +38,15 @@ describe('the command table oclif is given', () => {
   );
 });
 
-describe('what `sigscan fs` on one PE loads', () => {
+describe('what `sigscan fs` on one PE, and on an empty tree, loads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sigscan-loads-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Packages the process loaded: from node_modules directly, or inside the bundle chunks it loaded. */
   async function loadedPackages(
     env: Record<string, string>,
-  ): Promise<{ packages: Set<string>; urls: string[] }> {
+    target = join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe'),
+  ): Promise<{ packages: Set<string>; urls: string[]; targets: number }> {
     // A resolve hook that names every module the process resolves, on stderr.
     writeFileSync(
       join(dir, 'hook.mjs'),
@@ -55,10 +56,9 @@ describe('what `sigscan fs` on one PE loads', () => {
       join(dir, 'register.mjs'),
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`,
     );
-    const pe = join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe');
     const res = await run(
       process.execPath,
-      ['--import', join(dir, 'register.mjs'), CLI, 'fs', pe, '-o', 'json'],
+      ['--import', join(dir, 'register.mjs'), CLI, 'fs', target, '-o', 'json'],
       {
         check: false,
         timeoutMs: 120_000,
@@ -69,7 +69,7 @@ describe('what `sigscan fs` on one PE loads', () => {
     const doc = JSON.parse(res.stdout) as {
       targets: Array<{ signatures: Array<{ verdict: { code: string } }> }>;
     };
-    expect(doc.targets[0]!.signatures[0]!.verdict.code).toBe('NO_TRUST_ROOT');
+    if (doc.targets.length) expect(doc.targets[0]!.signatures[0]!.verdict.code).toBe('NO_TRUST_ROOT');
     const urls = [...res.stderr.matchAll(/^RESOLVED (file:\S+)$/gm)].map((m) => m[1]!);
     const packages = new Set<string>();
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//;
@@ -83,7 +83,7 @@ describe('what `sigscan fs` on one PE loads', () => {
         ))
           packages.add(m[1]!);
     }
-    return { packages, urls };
+    return { packages, urls, targets: doc.targets.length };
   }
 
   it.each([
@@ -95,9 +95,21 @@ describe('what `sigscan fs` on one PE loads', () => {
       const { packages, urls } = await loadedPackages(env);
       expect(urls.some((u) => u.includes(from))).toBe(true);
       expect(packages).toContain('pkijs');
-      for (const unneeded of ['@oclif/core', 'undici', 'openpgp', '@sigstore/verify', 'ajv', 'yaml'])
+      for (const unneeded of ['@oclif/core', 'undici', 'openpgp', '@sigstore/verify', 'ajv', 'yaml', 'yauzl'])
         expect(packages, unneeded).not.toContain(unneeded);
       expect(urls.filter((u) => /\/dist\/commands\/(images|report\/merge)\.js$/.test(u))).toEqual([]);
     },
   );
+
+  it.each([
+    ['dist/ (SIGSCAN_NO_BUNDLE=1)', { SIGSCAN_NO_BUNDLE: '1' }],
+    ['the bundle', {}],
+  ])('%s: an empty tree loads no certificate, PE or ZIP code', async (_, env) => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const { packages, targets } = await loadedPackages(env, empty);
+    expect(targets).toBe(0);
+    for (const unneeded of ['pkijs', 'asn1js', 'pe-library', 'yauzl', '@oclif/core'])
+      expect(packages, unneeded).not.toContain(unneeded);
+  });
 });

@@ -1,12 +1,13 @@
 /**
- * PE images over the streaming threshold are never held whole: headers and certificate table are read by
- * position and the file SHA-256 and the Authenticode image hashes come from one pass. The reading must
- * give exactly the report a whole read gives, on real signed images (osslsigncode-signed fixture, the
- * shared corpus, Debian's signed EFI binaries) and on images altered after signing. The threshold is
- * lowered to 0 here so that small real files take the streaming path; the 1 GiB case is in
- * test/integration/large-files.test.ts.
+ * PE images are never held whole (all those within the file-size limit, and any over the streaming
+ * threshold): headers and certificate table are read by position and the file SHA-256 and the
+ * Authenticode image hashes come from one pass. The reading must give exactly the report a whole read
+ * gives, on real signed images (osslsigncode-signed fixture, the shared corpus, Debian's signed EFI
+ * binaries) and on images altered after signing. The whole read is asked for with peStreamThreshold
+ * Infinity; the 1 GiB case is in test/integration/large-files.test.ts.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function scan(root: string, streamThreshold?: number): Promise<TargetResult[]> {
+async function scan(
+  root: string,
+  streamThreshold?: number,
+  peStreamThreshold?: number,
+): Promise<TargetResult[]> {
   const trust = await loadTrustConfig({
     trustRoot: [join(PROJECT_ROOT, 'fixtures', 'fixture-root-ca.pem')],
     // One verification time for both scans, so that their messages can be compared whole.
@@ -47,6 +52,7 @@ async function scan(root: string, streamThreshold?: number): Promise<TargetResul
     limits: DEFAULT_LIMITS,
     trust,
     streamThreshold,
+    peStreamThreshold,
   });
   return report.results;
 }
@@ -74,7 +80,8 @@ describe('streamed PE images', () => {
     const tree = join(dir, 'real');
     await mkdtempLike(tree);
     const names = await realImages(tree);
-    const whole = await scan(tree);
+    // Small PE images are read by ranges by default: a whole read is asked for by raising its threshold.
+    const whole = await scan(tree, undefined, Infinity);
     const streamed = await scan(tree, 0);
     expect(streamed.length).toBe(names.length);
     expect(summary(streamed)).toEqual(summary(whole));
@@ -111,7 +118,7 @@ describe('streamed PE images', () => {
       Buffer.concat([await readFile(UNSIGNED_EXE), Buffer.from([1, 2, 3])]),
     );
 
-    const whole = await scan(tree);
+    const whole = await scan(tree, undefined, Infinity);
     const streamed = await scan(tree, 0);
     expect(comparable(streamed)).toEqual(comparable(whole));
     const byName = new Map(streamed.map((r) => [(r.target as { path: string }).path.split('/').pop(), r]));
@@ -124,6 +131,28 @@ describe('streamed PE images', () => {
     // osslsigncode agrees on the altered ones.
     expect(osslVerify(join(tree, 'flipped.exe'))).toBe(false);
     expect(osslVerify(join(tree, 'truncated.exe'))).toBe(false);
+  });
+
+  it('a PE over the file-size limit but under the stream threshold is still FILE_TOO_LARGE, hashed', async () => {
+    const tree = join(dir, 'limit');
+    await mkdtempLike(tree);
+    await copyFile(SIGNED_EXE, join(tree, 'tool.exe'));
+    const report = await runFsScan({
+      roots: [tree],
+      concurrency: 1,
+      log: silentLogger,
+      limits: { ...DEFAULT_LIMITS, maxFileBytes: 1024 },
+    });
+    const bytes = await readFile(SIGNED_EXE);
+    expect(report.results).toHaveLength(1);
+    const [result] = report.results;
+    expect(result!.errors.map((e) => e.code)).toEqual(['FILE_TOO_LARGE']);
+    expect(result!.signatures).toEqual([]);
+    expect(result!.target).toMatchObject({
+      size: bytes.byteLength,
+      digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      format: 'pe',
+    });
   });
 
   it('a streamed file that grows while it is hashed is FILE_CHANGED, with no digest', async () => {

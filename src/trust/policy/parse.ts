@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 
 import { SigscanError } from '../../errors.js';
-import { duplicateJsonKeys } from '../../formats/notation/jws.js';
+// Not the JWS reader it came from: that one loads the CMS and X.509 code (pkijs) for a policy file.
+import { duplicateJsonKeys } from '../../formats/json-keys.js';
 import type { ContainersPolicy, PolicyRequirement, SignedIdentity } from './types.js';
 
 function bad(where: string, message: string): SigscanError {
