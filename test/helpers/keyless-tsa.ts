@@ -40,27 +40,7 @@ export async function makeKeylessTsaPki(
   keys: CosignKeypair,
 ): Promise<KeylessTsaPki> {
   const ca = `${await makeEcCa(work, 'fulcio', '/CN=fulcio-like test CA/O=Example Corp')}.pem`;
-  const leaf = join(work, 'leaf.pem');
-  await run('openssl', [
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', join(work, 'tmp.key'), '-out', join(work, 'leaf.csr'), '-subj', '/O=sigstore.dev',
-  ]); // prettier-ignore
-  await writeFile(
-    join(work, 'leaf.ext'),
-    [
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=codeSigning',
-      `subjectAltName=critical,email:${IDENTITY}`,
-      `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(ISSUER).toString('hex')}`,
-      `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}`,
-      '',
-    ].join('\n'),
-  );
-  await run('openssl', [
-    'x509', '-req', '-in', join(work, 'leaf.csr'), '-force_pubkey', keys.pub, '-CA', ca,
-    '-CAkey', ca.replace(/\.pem$/, '.key'), '-CAcreateserial', '-out', leaf, '-days', '10',
-    '-extfile', join(work, 'leaf.ext'),
-  ]); // prettier-ignore
+  const leaf = await issueFulcioLikeLeaf(work, ca, keys.pub);
   await run('openssl', ['x509', '-in', ca, '-outform', 'DER', '-out', join(work, 'ca.der')]);
   const caDer = await readFile(join(work, 'ca.der'));
   const ct = await makeCtLog(work);
@@ -118,4 +98,34 @@ export async function makeKeylessTsaPki(
   const tsaChain = join(work, 'tsa-chain.pem');
   await writeFile(tsaChain, (await readFile(tsa.tsaPem, 'utf8')) + (await readFile(tsa.rootPem, 'utf8')));
   return { ca, leaf, sctLeaf, trustedRoot, rootWithoutTsa, tsaChain, ctPub: ct.pubPem };
+}
+
+/**
+ * A leaf for the cosign key (`pub`) from the Fulcio-like CA (`ca`, its key beside it as .key): code
+ * signing, email SAN IDENTITY, and the Fulcio OIDC-issuer extensions (v1 and v2) naming ISSUER. Also
+ * leaves `leaf.csr` and `leaf.ext` in `work`, from which issueWithSct issues the SCT variant.
+ */
+export async function issueFulcioLikeLeaf(work: string, ca: string, pub: string): Promise<string> {
+  const leaf = join(work, 'leaf.pem');
+  await run('openssl', [
+    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', join(work, 'tmp.key'), '-out', join(work, 'leaf.csr'), '-subj', '/O=sigstore.dev',
+  ]); // prettier-ignore
+  await writeFile(
+    join(work, 'leaf.ext'),
+    [
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=codeSigning',
+      `subjectAltName=critical,email:${IDENTITY}`,
+      `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(ISSUER).toString('hex')}`,
+      `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}`,
+      '',
+    ].join('\n'),
+  );
+  await run('openssl', [
+    'x509', '-req', '-in', join(work, 'leaf.csr'), '-force_pubkey', pub, '-CA', ca,
+    '-CAkey', ca.replace(/\.pem$/, '.key'), '-CAcreateserial', '-out', leaf, '-days', '10',
+    '-extfile', join(work, 'leaf.ext'),
+  ]); // prettier-ignore
+  return leaf;
 }

@@ -23,14 +23,13 @@ import {
   type CosignKeypair,
 } from '../helpers/cosign.js';
 import { makeAndPushImage, type PushedLayoutImage } from '../helpers/images.js';
+import { IDENTITY, ISSUER, issueFulcioLikeLeaf } from '../helpers/keyless-tsa.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { run } from '../helpers/tools.js';
 
 type Verdict = JsonTarget['signatures'][number]['verdict'];
 
-const ISSUER = 'https://issuer.example.com';
-const IDENTITY = 'alice@example.com';
 const POLICY = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
 
 describe('keyless certificates need a proven signing time on every path', () => {
@@ -49,27 +48,7 @@ describe('keyless certificates need a proven signing time on every path', () => 
     reg = await startRegistry();
     keys = await cosignKeypair(work);
     ca = `${await makeEcCa(work, 'fulcio', '/CN=fulcio-like test CA/O=Example Corp')}.pem`;
-    leaf = join(work, 'leaf.pem');
-    await run('openssl', [
-      'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', join(work, 'tmp.key'), '-out', join(work, 'leaf.csr'), '-subj', '/O=sigstore.dev',
-    ]); // prettier-ignore
-    await writeFile(
-      join(work, 'leaf.ext'),
-      [
-        'keyUsage=critical,digitalSignature',
-        'extendedKeyUsage=codeSigning',
-        `subjectAltName=critical,email:${IDENTITY}`,
-        `1.3.6.1.4.1.57264.1.1=DER:${Buffer.from(ISSUER).toString('hex')}`,
-        `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${ISSUER}`,
-        '',
-      ].join('\n'),
-    );
-    await run('openssl', [
-      'x509', '-req', '-in', join(work, 'leaf.csr'), '-force_pubkey', keys.pub, '-CA', ca,
-      '-CAkey', ca.replace(/\.pem$/, '.key'), '-CAcreateserial', '-out', leaf, '-days', '10',
-      '-extfile', join(work, 'leaf.ext'),
-    ]); // prettier-ignore
+    leaf = await issueFulcioLikeLeaf(work, ca, keys.pub);
     await run('openssl', ['x509', '-in', ca, '-outform', 'DER', '-out', join(work, 'ca.der')]);
     const caDer = await readFile(join(work, 'ca.der'));
     trustedRoot = join(work, 'trusted_root.json');
