@@ -234,6 +234,65 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
     expect(reading(enumerated)).toEqual({ kind: 'unmodelled', reason: 'universal type 10' });
   });
 
+  it('an empty BIT STRING is left to pkijs even where the next octet would pass as an unused-bits count', () => {
+    // The CN value becomes SEQUENCE { BIT STRING (empty), NULL }: the octet after the empty BIT STRING is
+    // the NULL's tag, 5.
+    const der = rebuilt((root) => {
+      const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
+      Object.assign(value, {
+        id: 0x30,
+        content: undefined,
+        children: [
+          { id: 0x03, content: new Uint8Array() },
+          { id: 0x05, content: new Uint8Array() },
+        ],
+      });
+    });
+    expect(reading(der)).toEqual({ kind: 'unmodelled', reason: 'BIT STRING unused bits' });
+  });
+
+  it('a primitive context-specific field (issuerUniqueID) is read as it is, not as children', () => {
+    const der = rebuilt(
+      (root) => void tbs(root).splice(7, 0, { id: 0x81, content: new Uint8Array([0, 0xab]) }),
+    );
+    const result = reading(der);
+    expect(result.kind).toBe('fields');
+    expect(result.kind === 'fields' && result.fields.extensions.map((e) => e.oid)).toContain('2.5.29.19');
+  });
+
+  it('the node limit counts one node per element, and nothing inside an empty OCTET STRING or a bare BIT STRING', () => {
+    // No extensions and unused bits in both BIT STRINGs: nothing is read as embedded ASN.1, so the count
+    // is the number of elements in the tree. The CN value is padded with NULLs to exactly 9,000 of them.
+    const padded = (nulls: number, extra: Node[]) =>
+      rebuilt((root) => {
+        root.children![0]!.children = tbs(root).slice(0, 7);
+        const spki = tbs(root)[6]!;
+        spki.children![1]!.content = new Uint8Array([1, 0x80]);
+        signatureValue(1, new Uint8Array([0x80]))(root);
+        const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
+        Object.assign(value, {
+          id: 0x30,
+          content: undefined,
+          children: [
+            ...extra,
+            ...Array.from({ length: nulls }, () => ({ id: 0x05, content: new Uint8Array() })),
+          ],
+        });
+      });
+    const elements = (der: Uint8Array) => all(tree(readElement(der, READ))).length;
+    // An empty OCTET STRING and a BIT STRING of just its unused-bits octet: one node each.
+    const extra = [
+      { id: 0x04, content: new Uint8Array() },
+      { id: 0x03, content: new Uint8Array([0]) },
+    ];
+    const probe = padded(0, extra);
+    const fill = 9000 - elements(probe);
+    const atLimit = padded(fill, extra);
+    expect(elements(atLimit)).toBe(9000);
+    expect(reading(atLimit).kind).toBe('fields');
+    expect(reading(padded(fill + 1, extra))).toEqual({ kind: 'unmodelled', reason: 'too many ASN.1 nodes' });
+  });
+
   it('isPkijsName: a Name is one, an element that is no Name is not', () => {
     const root = readElement(cert, READ);
     const fields = childrenOf(childrenOf(root, READ)[0]!, READ);
