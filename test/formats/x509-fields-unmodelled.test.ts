@@ -1,0 +1,303 @@
+/**
+ * readCertificateFields' own answers on the encodings it leaves to pkijs (`unmodelled`), one rule at a
+ * time. x509-fields.test.ts compares the final certificate with pkijs, which cannot tell "read here" from
+ * "left to pkijs" when both give the same fields: these rules are what keeps an encoding asn1js reads
+ * differently away from the fast path, so each is asserted by its exact reason here (mutation survivors
+ * of src/formats/x509-fields.ts:79-180, reports/mutation.md). Inputs: an openssl certificate, rebuilt
+ * element by element with one change (lengths re-encoded, so only the change decides).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { childrenOf, readElement, type DerElement } from '../../src/formats/der-reader.js';
+import { isPkijsName, readCertificateFields } from '../../src/formats/x509-fields.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
+import { run } from '../helpers/tools.js';
+
+const READ = { code: 'MALFORMED_CERTIFICATE' } as const;
+
+let cert: Uint8Array;
+
+beforeAll(async () => {
+  const dir = await cachedFixtureDir('x509-fields-unmodelled-1', (out) =>
+    run('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'rsa:1024',
+      '-nodes',
+      '-keyout',
+      join(out, 'key.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      join(out, 'cert.der'),
+      '-subj',
+      '/C=US/O=Unmodelled/CN=fields',
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+    ]),
+  );
+  cert = new Uint8Array(readFileSync(join(dir, 'cert.der')));
+});
+
+/** A DER element to write: identifier octet and either contents or children. */
+interface Node {
+  id: number;
+  content?: Uint8Array;
+  children?: Node[];
+  /** Write the length in the long form even when the short one fits. */
+  longLength?: boolean;
+}
+
+function tree(el: DerElement): Node {
+  const id = el.bytes[el.start]!;
+  return el.constructed
+    ? { id, children: childrenOf(el, READ).map(tree) }
+    : { id, content: el.bytes.slice(el.contentStart, el.contentEnd) };
+}
+
+function encode(n: Node): Uint8Array {
+  const body = n.children ? concat(n.children.map(encode)) : n.content!;
+  const len = body.length;
+  const length =
+    len < 128 && !n.longLength
+      ? [len]
+      : len < 256
+        ? [0x81, len]
+        : len < 65536
+          ? [0x82, len >> 8, len & 0xff]
+          : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+  return concat([new Uint8Array([n.id, ...length]), body]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The certificate rebuilt after `change` edits its tree (Certificate, tbsCertificate, ...). */
+function rebuilt(change: (root: Node) => void): Uint8Array {
+  const root = tree(readElement(cert, READ));
+  change(root);
+  return encode(root);
+}
+
+/** Every element of the tree, depth first, for finding the one to change. */
+function all(n: Node): Node[] {
+  return [n, ...(n.children ?? []).flatMap(all)];
+}
+
+const tbs = (root: Node): Node[] => root.children![0]!.children!;
+/** v3 tbsCertificate: [0] version, serial, signature, issuer, validity, subject, spki, [3] extensions. */
+const SUBJECT = 5;
+const VALIDITY = 4;
+/** n NULLs in one SEQUENCE: n + 1 nodes once asn1js reads it. */
+const manyNulls = (n: number): Uint8Array =>
+  encode({ id: 0x30, children: Array.from({ length: n }, () => ({ id: 0x05, content: new Uint8Array() })) });
+/** signatureValue with this unused-bits octet and contents. */
+const signatureValue = (unused: number, contents: Uint8Array) => (root: Node) => {
+  root.children![2] = { id: 0x03, content: concat([new Uint8Array([unused]), contents]) };
+};
+
+const reading = (der: Uint8Array) => readCertificateFields(der);
+
+describe('readCertificateFields leaves to pkijs what asn1js may read differently', () => {
+  it('the openssl certificate itself, and its exact rebuild, are read here', () => {
+    expect(reading(cert).kind).toBe('fields');
+    expect(Buffer.from(rebuilt(() => {})).equals(Buffer.from(cert))).toBe(true);
+  });
+
+  it('bytes after the certificate; more than 1 MiB (and exactly 1 MiB is not "larger")', () => {
+    expect(reading(concat([cert, new Uint8Array([0])]))).toEqual({
+      kind: 'unmodelled',
+      reason: 'bytes after the certificate',
+    });
+    const big = new Uint8Array((1 << 20) + 1);
+    big.set(cert);
+    expect(reading(big)).toEqual({ kind: 'unmodelled', reason: 'certificate larger than 1 MiB' });
+    expect(reading(big.subarray(0, 1 << 20))).toEqual({
+      kind: 'unmodelled',
+      reason: 'bytes after the certificate',
+    });
+  });
+
+  it('a long-form length where the short form fits', () => {
+    const der = rebuilt((root) => void (tbs(root)[SUBJECT]!.longLength = true));
+    expect(reading(der)).toEqual({ kind: 'unmodelled', reason: 'non-minimal length' });
+  });
+
+  it('a primitive SEQUENCE and a constructed OCTET STRING', () => {
+    const primitive = rebuilt((root) => {
+      const validity = tbs(root)[VALIDITY]!;
+      tbs(root)[VALIDITY] = { id: 0x10, content: encode({ ...validity, id: 0x30 }).subarray(2) };
+    });
+    expect(reading(primitive)).toEqual({ kind: 'unmodelled', reason: 'primitive SEQUENCE/SET' });
+    const constructed = rebuilt((root) => {
+      const ext = all(root).find((n) => n.id === 0x04)!;
+      Object.assign(ext, { id: 0x24, children: [{ id: 0x04, content: ext.content }], content: undefined });
+    });
+    expect(reading(constructed)).toEqual({ kind: 'unmodelled', reason: 'constructed universal 4' });
+  });
+
+  it('BOOLEAN, INTEGER, NULL and OBJECT IDENTIFIER contents asn1js reads its own way', () => {
+    const boolean = rebuilt((root) => {
+      const flag = all(root).find((n) => n.id === 0x01)!;
+      flag.content = new Uint8Array([0xff, 0xff]);
+    });
+    expect(reading(boolean)).toEqual({ kind: 'unmodelled', reason: 'BOOLEAN not one octet' });
+    const integer = rebuilt((root) => void (tbs(root)[1]!.content = new Uint8Array()));
+    expect(reading(integer)).toEqual({ kind: 'unmodelled', reason: 'empty INTEGER' });
+    const nullWithContents = rebuilt((root) => {
+      all(root).find((n) => n.id === 0x05)!.content = new Uint8Array([0]);
+    });
+    expect(reading(nullWithContents)).toEqual({ kind: 'unmodelled', reason: 'NULL with contents' });
+    const oid = rebuilt((root) => {
+      // The RDN type 2.5.4.6 (countryName): 55 04 06 -> 55 80 04 06, a sub-identifier with a leading 0x80.
+      const countryName = all(tbs(root)[SUBJECT]!).find((n) => n.id === 0x06)!;
+      countryName.content = new Uint8Array([0x55, 0x80, 0x04, 0x06]);
+    });
+    expect(reading(oid)).toEqual({
+      kind: 'unmodelled',
+      reason: 'OBJECT IDENTIFIER not in its minimal form',
+    });
+  });
+
+  it('BIT STRING unused bits: 8 is left to pkijs, 7 is read here', () => {
+    const sig = readElement(cert, READ);
+    const value = childrenOf(sig, READ)[2]!;
+    const contents = cert.slice(value.contentStart + 1, value.contentEnd);
+    expect(reading(rebuilt(signatureValue(8, contents)))).toEqual({
+      kind: 'unmodelled',
+      reason: 'BIT STRING unused bits',
+    });
+    const seven = reading(rebuilt(signatureValue(7, contents)));
+    expect(seven.kind).toBe('fields');
+    expect(
+      seven.kind === 'fields' && Buffer.from(seven.fields.signatureValue).equals(Buffer.from(contents)),
+    ).toBe(true);
+  });
+
+  it('ASN.1 inside a BIT STRING (no unused bits) or an OCTET STRING counts toward the node limit', () => {
+    // 9,000 NULLs and their SEQUENCE: with the certificate's own nodes, over the 9,000 this reader allows.
+    const nulls = manyNulls(9000);
+    expect(reading(rebuilt(signatureValue(0, nulls)))).toEqual({
+      kind: 'unmodelled',
+      reason: 'too many ASN.1 nodes',
+    });
+    // With unused bits asn1js does not read the contents as ASN.1: nothing to count.
+    expect(reading(rebuilt(signatureValue(1, nulls))).kind).toBe('fields');
+    const inExtension = rebuilt((root) => {
+      all(root).find((n) => n.id === 0x04)!.content = nulls;
+    });
+    expect(reading(inExtension)).toEqual({ kind: 'unmodelled', reason: 'too many ASN.1 nodes' });
+  });
+
+  it('UniversalString and BMPString lengths asn1js cannot decode; a BMPString it can', () => {
+    const withValue = (id: number, bytes: number[]) =>
+      rebuilt((root) => {
+        // The CN value (last RDN of the subject).
+        const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
+        Object.assign(value, { id, content: new Uint8Array(bytes) });
+      });
+    expect(reading(withValue(0x1c, [0, 0, 0, 0x41, 0]))).toEqual({
+      kind: 'unmodelled',
+      reason: 'UniversalString length',
+    });
+    expect(reading(withValue(0x1e, [0, 0x41, 0]))).toEqual({
+      kind: 'unmodelled',
+      reason: 'BMPString length',
+    });
+    expect(reading(withValue(0x1c, [0, 0, 0, 0x41])).kind).toBe('fields');
+    expect(reading(withValue(0x1e, [0, 0x41])).kind).toBe('fields');
+  });
+
+  it('a time not in its DER form, and a universal type this reader does not model', () => {
+    const time = rebuilt((root) => {
+      const notBefore = tbs(root)[VALIDITY]!.children![0]!;
+      notBefore.content = new Uint8Array([...notBefore.content!.subarray(0, 12), 0x2b]); // 'Z' -> '+'
+    });
+    expect(reading(time)).toEqual({ kind: 'unmodelled', reason: 'time not in its DER form' });
+    const enumerated = rebuilt((root) => {
+      all(tbs(root)[SUBJECT]!).find((n) => n.id === 0x13)!.id = 0x0a; // PrintableString -> ENUMERATED
+    });
+    expect(reading(enumerated)).toEqual({ kind: 'unmodelled', reason: 'universal type 10' });
+  });
+
+  it('an empty BIT STRING is left to pkijs even where the next octet would pass as an unused-bits count', () => {
+    // The CN value becomes SEQUENCE { BIT STRING (empty), NULL }: the octet after the empty BIT STRING is
+    // the NULL's tag, 5.
+    const der = rebuilt((root) => {
+      const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
+      Object.assign(value, {
+        id: 0x30,
+        content: undefined,
+        children: [
+          { id: 0x03, content: new Uint8Array() },
+          { id: 0x05, content: new Uint8Array() },
+        ],
+      });
+    });
+    expect(reading(der)).toEqual({ kind: 'unmodelled', reason: 'BIT STRING unused bits' });
+  });
+
+  it('a primitive context-specific field (issuerUniqueID) is read as it is, not as children', () => {
+    const der = rebuilt(
+      (root) => void tbs(root).splice(7, 0, { id: 0x81, content: new Uint8Array([0, 0xab]) }),
+    );
+    const result = reading(der);
+    expect(result.kind).toBe('fields');
+    expect(result.kind === 'fields' && result.fields.extensions.map((e) => e.oid)).toContain('2.5.29.19');
+  });
+
+  it('the node limit counts one node per element, and nothing inside an empty OCTET STRING or a bare BIT STRING', () => {
+    // No extensions and unused bits in both BIT STRINGs: nothing is read as embedded ASN.1, so the count
+    // is the number of elements in the tree. The CN value is padded with NULLs to exactly 9,000 of them.
+    const padded = (nulls: number, extra: Node[]) =>
+      rebuilt((root) => {
+        root.children![0]!.children = tbs(root).slice(0, 7);
+        const spki = tbs(root)[6]!;
+        spki.children![1]!.content = new Uint8Array([1, 0x80]);
+        signatureValue(1, new Uint8Array([0x80]))(root);
+        const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
+        Object.assign(value, {
+          id: 0x30,
+          content: undefined,
+          children: [
+            ...extra,
+            ...Array.from({ length: nulls }, () => ({ id: 0x05, content: new Uint8Array() })),
+          ],
+        });
+      });
+    const elements = (der: Uint8Array) => all(tree(readElement(der, READ))).length;
+    // An empty OCTET STRING and a BIT STRING of just its unused-bits octet: one node each.
+    const extra = [
+      { id: 0x04, content: new Uint8Array() },
+      { id: 0x03, content: new Uint8Array([0]) },
+    ];
+    const probe = padded(0, extra);
+    const fill = 9000 - elements(probe);
+    const atLimit = padded(fill, extra);
+    expect(elements(atLimit)).toBe(9000);
+    expect(reading(atLimit).kind).toBe('fields');
+    expect(reading(padded(fill + 1, extra))).toEqual({ kind: 'unmodelled', reason: 'too many ASN.1 nodes' });
+  });
+
+  it('isPkijsName: a Name is one, an element that is no Name is not', () => {
+    const root = readElement(cert, READ);
+    const fields = childrenOf(childrenOf(root, READ)[0]!, READ);
+    expect(isPkijsName(fields[SUBJECT]!)).toBe(true);
+    expect(isPkijsName(fields[1]!)).toBe(false); // the serial number INTEGER
+    expect(isPkijsName(fields[VALIDITY]!)).toBe(false); // a SEQUENCE of times, not of SETs
+  });
+});
