@@ -17,9 +17,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { layerEvidence } from '../../../src/detectors/cosign.js';
 import { attestationEvidence } from '../../../src/detectors/cosign-attestation.js';
 import type { ImageTarget, Verdict } from '../../../src/model/index.js';
-import { emptyTrustConfig, type TrustConfig } from '../../../src/trust/config.js';
+import { emptyTrustConfig, readCertificates, type TrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
-import { TLOG_NOT_REQUIRED } from '../../../src/trust/sigstore/tlog-required.js';
 import { cosign, cosignKeypair, cosignRegistryFlags, ensureCosign } from '../../helpers/cosign.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeAndPushImage } from '../../helpers/images.js';
@@ -29,6 +28,8 @@ import { startRegistry } from '../../helpers/registry.js';
 import { startTsa } from '../../helpers/tsa-server.js';
 
 const RFC3161 = 'dev.sigstore.cosign/rfc3161timestamp';
+// Spelled out, not imported from src: a test that reads the constant it checks cannot catch a blanked one.
+const TLOG_NOT_REQUIRED = 'transparency log not required (--insecure-ignore-tlog)';
 
 /** A signature layer as cosign pushed it: its annotations and its blob (base64). */
 interface PushedLayer {
@@ -106,6 +107,7 @@ async function buildFixtures(dir: string): Promise<void> {
     await writeFile(join(dir, 'signed.json'), JSON.stringify(signed));
     await cp(pki.trustedRoot, join(dir, 'trusted_root.json'));
     await cp(pki.rootWithoutTsa, join(dir, 'trusted_root_no_tsa.json'));
+    await cp(pki.ca, join(dir, 'ca.pem'));
   } finally {
     await reg.stop();
     await tsa.stop();
@@ -119,7 +121,7 @@ describe('keyless cosign signature with an RFC 3161 timestamp and no Rekor entry
   let signed: Record<'app' | 'sct', SignedImage>;
 
   beforeAll(async () => {
-    dir = await cachedFixtureDir('cosign-keyless-tsa-v2', buildFixtures);
+    dir = await cachedFixtureDir('cosign-keyless-tsa-v3', buildFixtures);
     signed = JSON.parse(await readFile(join(dir, 'signed.json'), 'utf8')) as typeof signed;
   }, 300_000);
 
@@ -214,5 +216,24 @@ describe('keyless cosign signature with an RFC 3161 timestamp and no Rekor entry
     );
     const waived = await evaluate('sct', config('trusted_root.json', true), 'att');
     expect(waived).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING', message: sigstore });
+  });
+
+  it('with the waiver but another identity: untrusted IDENTITY_MISMATCH, and no word of the waiver', async () => {
+    const c = config('trusted_root.json', true);
+    c.certificateIdentity = 'bob@example.com';
+    const v = await evaluate('sct', c);
+    expect(v).toMatchObject({ status: 'untrusted', code: 'IDENTITY_MISMATCH' });
+    expect(v.message).toBe('certificate identity alice@example.com is not the required bob@example.com');
+  });
+
+  it("the CA also given as --trust-root: its own TLOG_MISSING is reported, ranked before the trusted root's", async () => {
+    const c = config('trusted_root.json', false);
+    c.roots.push(...(await readCertificates(join(dir, 'ca.pem'), '--trust-root')));
+    const v = await evaluate('sct', c);
+    // Both paths fail alike (untrusted); the first one tried, the --trust-root chain, is the one named.
+    expect(v).toMatchObject({ status: 'untrusted', code: 'TLOG_MISSING' });
+    expect(v.message).toBe(
+      'the certificate of O=sigstore.dev is a keyless (Fulcio) certificate, and no Rekor entry or RFC 3161 timestamp proves when it signed; --at does not stand in for one',
+    );
   });
 });

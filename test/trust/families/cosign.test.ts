@@ -190,6 +190,8 @@ describe('cosign verifier on the containers/image corpus', () => {
     );
     // --at does not matter: the certificate is checked at the logged time, not "now".
     expect((await evaluate(FULCIO, { ...c, at: new Date('2030-01-01T00:00:00Z') })).status).toBe('verified');
+    // Logged in Rekor, so --insecure-ignore-tlog waived nothing, and the verdict does not claim it did.
+    expect(await evaluate(FULCIO, { ...c, insecureIgnoreTlog: true })).toEqual(v);
   });
 
   it('keyless: wrong identity or issuer is untrusted, a regexp policy is anchored', async () => {
