@@ -253,7 +253,10 @@ async function countersigned(name: string, alias: string): Promise<string> {
   const sigValue = join(dir, `${name}.sigvalue`);
   writeFileSync(sigValue, Buffer.from(signerInfo.signature.valueBlock.valueHexView));
   const cs = join(dir, `${name}.cs.der`);
+  // -f: the clock frozen at that second. Without it faketime only starts the clock there, and on a busy
+  // machine openssl signed at 12:00:01, which the exact signing time asserted below then missed.
   await run('faketime', [
+    '-f',
     '2018-06-01 12:00:00',
     'openssl',
     'cms',
