@@ -13,9 +13,6 @@ import {
 import { parseNotationPayload } from './payload.js';
 import { duplicateJsonKeys } from '../json-keys.js';
 
-// Kept here for the modules that import it from the JWS reader.
-export { duplicateJsonKeys };
-
 export const JWS_MEDIA_TYPE = 'application/jose+json';
 
 const MEMBERS = ['payload', 'protected', 'header', 'signature'];

@@ -1,5 +1,5 @@
 import { SigscanError } from '../../errors.js';
-import { duplicateJsonKeys } from '../notation/jws.js';
+import { duplicateJsonKeys } from '../json-keys.js';
 
 /** The signed JSON of a simple signature (formats.md §4.2). */
 export interface SimpleSigningClaim {

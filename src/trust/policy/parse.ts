@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { SigscanError } from '../../errors.js';
-// Not the JWS reader it came from: that one loads the CMS and X.509 code (pkijs) for a policy file.
+// Its own module, not the JWS reader's: that one loads the CMS and X.509 code (pkijs) for a policy file.
 import { duplicateJsonKeys } from '../../formats/json-keys.js';
 import type { ContainersPolicy, PolicyRequirement, SignedIdentity } from './types.js';
 

@@ -9,7 +9,7 @@ import {
   parseNotationPayload,
   signatureManifestKind,
 } from '../../../src/formats/notation/index.js';
-import { duplicateJsonKeys } from '../../../src/formats/notation/jws.js';
+import { duplicateJsonKeys } from '../../../src/formats/json-keys.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import { signNotation } from '../../helpers/notation/sign.js';
 import { envelopeSignatureVerifies } from '../../helpers/notation/verify.js';
