@@ -5,7 +5,7 @@ import yauzl from 'yauzl';
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
 import { ArchiveFile, PagedBytes, type ByteView } from './archive-file.js';
-import { decodeChunks, decodeStream, decodeSync } from './entry-data.js';
+import { decodeChunks, decodeStream, decodeSync, decodeTransient } from './entry-data.js';
 import { readingDisagreements } from './structure.js';
 
 /** The subset of Limits the ZIP reader enforces. */
@@ -75,7 +75,8 @@ export interface ZipArchive {
    * The uncompressed bytes in one synchronous call when the entry is small enough to be expanded at once
    * (what `read` and `stream` do for it anyway), under the same caps; undefined, with nothing charged, when
    * it must be streamed. For callers that only look at the bytes (digests): a view of the archive or of
-   * zlib's output, which must be copied before it is kept.
+   * one output buffer that the next readAtOnce (of any archive in this thread) overwrites; read it at
+   * once, and copy it before keeping anything of it.
    */
   readAtOnce(entry: ZipEntry, maxBytes?: number): Uint8Array | undefined;
   /** Uncompressed bytes read so far, counted against maxArchiveUncompressedBytes. */
@@ -596,7 +597,8 @@ class MemoryZip implements ZipArchive {
     const source = this.source(entry);
     if (!this.decodesAtOnce(source)) return undefined;
     this.admit(entry, source.uncompressedSize, maxBytes);
-    return this.decodeSync(entry, source).data;
+    // The caller looks and keeps nothing (the contract above): deflated data goes to a reused buffer.
+    return this.decodeSync(entry, source, decodeTransient).data;
   }
 
   /**
@@ -642,10 +644,14 @@ class MemoryZip implements ZipArchive {
     this.reserve(entry, size);
   }
 
-  private decodeSync(entry: ZipEntry, source: Source): { data: Buffer; compressed: Buffer } {
+  private decodeSync(
+    entry: ZipEntry,
+    source: Source,
+    decode: typeof decodeSync = decodeSync,
+  ): { data: Buffer; compressed: Buffer } {
     try {
       const compressed = this.data!.slice(source.start, source.end);
-      return { data: decodeSync(compressed, source.compressionMethod, source.uncompressedSize), compressed };
+      return { data: decode(compressed, source.compressionMethod, source.uncompressedSize), compressed };
     } catch (cause) {
       throw corrupt(entry, cause);
     }
