@@ -27,6 +27,9 @@ export const RATIO_CHECK_MIN_BYTES = 1024 * 1024;
  */
 export const SYNC_READ_MAX_BYTES = 1024 * 1024;
 
+/** Entries `read` expands in the reused inflater and copies out; larger ones get zlib's own buffer. */
+const COPIED_MAX_BYTES = 64 * 1024;
+
 /** Not limits: how entries are read, for tests that must exercise both ways. */
 export interface ZipReadOptions {
   /** Entries larger than this are streamed (default SYNC_READ_MAX_BYTES). */
@@ -566,10 +569,13 @@ class MemoryZip implements ZipArchive {
     const source = this.begin(entry, maxBytes);
     const size = source.uncompressedSize;
     if (this.decodesAtOnce(source)) {
-      const { data, compressed } = this.decodeSync(entry, source);
+      // Small entries (manifests, signature files and blocks) expand in the reused inflater and are
+      // copied out: a zlib stream of their own cost more than the copy.
+      const small = size <= COPIED_MAX_BYTES;
+      const { data, compressed } = this.decodeSync(entry, source, small ? decodeTransient : decodeSync);
       // A fresh, exactly sized array, as callers may keep it (nested archives are scanned from it): never
-      // a view of the archive or of zlib's shared pool.
-      return data.byteOffset === 0 && data.buffer.byteLength === size && data !== compressed
+      // a view of the archive, of zlib's shared pool or of the reused inflater's buffer.
+      return !small && data.byteOffset === 0 && data.buffer.byteLength === size && data !== compressed
         ? new Uint8Array(data.buffer, 0, size)
         : new Uint8Array(data);
     }
