@@ -270,19 +270,10 @@ const FLAG_STRONG_ENCRYPTION = 0x40;
  */
 function readCentralDirectoryEntries(bytes: Buffer | ArchiveFile, cursor: number, count: number): RawEntry[] {
   const memory = bytes instanceof ArchiveFile ? undefined : bytes;
+  const read = (start: number, end: number) => (bytes as ArchiveFile).slice(start, end);
   const raw: RawEntry[] = [];
   for (let n = 0; n < count; n++) {
-    let fixed: Buffer;
-    let at: number;
-    if (memory) {
-      if (cursor + CEN_SIZE > memory.length) throw new Error('unexpected EOF');
-      fixed = memory;
-      at = cursor;
-    } else {
-      fixed = (bytes as ArchiveFile).slice(cursor, cursor + CEN_SIZE);
-      if (fixed.length < CEN_SIZE) throw new Error('unexpected EOF');
-      at = 0;
-    }
+    const { bytes: fixed, at } = fieldsAt(memory, read, cursor, CEN_SIZE);
     const signature = fixed.readUInt32LE(at);
     if (signature !== CEN_SIG) {
       throw new Error(`invalid central directory file header signature: 0x${signature.toString(16)}`);
@@ -299,17 +290,7 @@ function readCentralDirectoryEntries(bytes: Buffer | ArchiveFile, cursor: number
     if (generalPurposeBitFlag & FLAG_STRONG_ENCRYPTION) throw new Error('strong encryption is not supported');
     cursor += CEN_SIZE;
     const variableLength = nameLength + extraLength + commentLength;
-    let variable: Buffer;
-    let from: number;
-    if (memory) {
-      if (cursor + variableLength > memory.length) throw new Error('unexpected EOF');
-      variable = memory;
-      from = cursor;
-    } else {
-      variable = (bytes as ArchiveFile).slice(cursor, cursor + variableLength);
-      if (variable.length < variableLength) throw new Error('unexpected EOF');
-      from = 0;
-    }
+    const { bytes: variable, at: from } = fieldsAt(memory, read, cursor, variableLength);
     cursor += variableLength;
     const zip64 = zip64Field(variable, from + nameLength, from + nameLength + extraLength);
     if (zip64 !== undefined) {
@@ -436,18 +417,7 @@ const LOCAL_HEADER_SIZE = 30;
  */
 function localHeader(data: EntryData, entry: RawEntry): { sameName: boolean; fileDataStart: number } {
   const offset = entry.localHeaderOffset;
-  const memory = data.buffer;
-  let fixed: Buffer;
-  let at: number;
-  if (memory) {
-    if (offset + LOCAL_HEADER_SIZE > memory.length) throw new Error('unexpected EOF');
-    fixed = memory;
-    at = offset;
-  } else {
-    fixed = data.slice(offset, offset + LOCAL_HEADER_SIZE);
-    if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
-    at = 0;
-  }
+  const { bytes: fixed, at } = fieldsAt(data.buffer, data.slice, offset, LOCAL_HEADER_SIZE);
   const signature = fixed.readUInt32LE(at);
   if (signature !== LOCAL_HEADER_SIG) {
     throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
@@ -461,17 +431,34 @@ function localHeader(data: EntryData, entry: RawEntry): { sameName: boolean; fil
       `file data overflows file bounds: ${fileDataStart} + ${entry.compressedSize} > ${fileSize}`,
     );
   }
-  // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
-  const nameAt = offset + LOCAL_HEADER_SIZE;
   const rawName = entry.rawName;
   if (nameLength !== rawName.length) return { sameName: false, fileDataStart };
-  if (!memory) {
-    return { sameName: data.slice(nameAt, nameAt + nameLength).equals(rawName), fileDataStart };
-  }
+  // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
+  const name = fieldsAt(data.buffer, data.slice, offset + LOCAL_HEADER_SIZE, nameLength);
   for (let i = 0; i < nameLength; i++) {
-    if (memory[nameAt + i] !== rawName[i]) return { sameName: false, fileDataStart };
+    if (name.bytes[name.at + i] !== rawName[i]) return { sameName: false, fileDataStart };
   }
   return { sameName: true, fileDataStart };
+}
+
+/**
+ * Where the header readers find `length` bytes at `start`: in the archive's own buffer at that offset
+ * when it is held (no view or copy per header: on JARs of small classes those showed in profiles), else
+ * in a fresh read of just those bytes. Short of them, yauzl's "unexpected EOF".
+ */
+function fieldsAt(
+  memory: Buffer | undefined,
+  read: (start: number, end: number) => Buffer,
+  start: number,
+  length: number,
+): { bytes: Buffer; at: number } {
+  if (memory) {
+    if (start + length > memory.length) throw new Error('unexpected EOF');
+    return { bytes: memory, at: start };
+  }
+  const bytes = read(start, start + length);
+  if (bytes.length < length) throw new Error('unexpected EOF');
+  return { bytes, at: 0 };
 }
 
 function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
