@@ -4,8 +4,6 @@ import { basename, dirname, join } from 'node:path';
 import type { Evidence, Target } from '../model/index.js';
 import type { Limits } from '../util/limits.js';
 import { silentLogger } from '../util/logger.js';
-import { authenticodeCatalogDetector } from './authenticode-catalog.js';
-import { catalogMemberEvidence } from './catalog-member.js';
 import type { DetectContext, Detector } from './detector.js';
 
 /**
@@ -36,6 +34,10 @@ export const authenticodeCatalogMemberDetector: Detector = {
     // Files read in place (over the streaming threshold) are not matched: a gap, not a verdict.
     if (target.kind !== 'file' || !file || file.large) return;
     const catalogs = await siblingCatalogs(dirname(file.absolutePath), ctx.limits);
+    if (catalogs.length === 0) return;
+    // Loaded with the first catalog found: most trees have none, and this code (the catalog and PE
+    // parsers under it) then costs every JAR or script scan its loading for nothing.
+    const { catalogMemberEvidence } = await import('./catalog-member.js');
     for (const catalog of catalogs) {
       const display = join(dirname(target.path), catalog.name);
       yield* catalogMemberEvidence(catalog.evidence, display, file.bytes);
@@ -79,6 +81,7 @@ async function listCatalogs(dir: string, limits: Limits): Promise<SiblingCatalog
 
 async function readCatalogs(dir: string, names: string[], limits: Limits): Promise<SiblingCatalog[]> {
   const out: SiblingCatalog[] = [];
+  const { authenticodeCatalogDetector } = await import('./authenticode-catalog.js');
   for (const name of names.sort()) {
     const absolutePath = join(dir, name);
     try {

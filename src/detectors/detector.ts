@@ -1,3 +1,4 @@
+import type { JarAnalysis } from '../formats/jar/index.js';
 import type { PeAuthenticode } from '../formats/pe/index.js';
 import type { Evidence, SignatureFamily, Target } from '../model/index.js';
 import type { Descriptor, OciStore } from '../oci/types.js';
@@ -29,8 +30,8 @@ export interface FileInput {
   absolutePath: string;
   /**
    * Whole file contents, read once and shared with the hashing. For a file over the streaming threshold
-   * (see `large`) and for a PE image (see `authenticode`) this is read only when a detector asks for it,
-   * under the file-size limit.
+   * (see `large`), for a PE image (see `authenticode`) and for a JAR (see `jar`) this is read only when a
+   * detector asks for it, under the file-size limit.
    */
   bytes: Uint8Array;
   /**
@@ -38,6 +39,11 @@ export interface FileInput {
    * algorithm) from the one pass that hashed the whole file.
    */
   authenticode?: { pe?: PeAuthenticode; error?: unknown; imageHashes: Map<string, Uint8Array> };
+  /**
+   * A JAR (fs scans): analysed while its bytes were read (they are not kept past that job), or the error
+   * analysing it threw, which the JAR detector throws in turn.
+   */
+  jar?: { analysis?: JarAnalysis; error?: unknown };
   /**
    * Set when the file was not held whole (over the streaming threshold): its size and modification time
    * when it was hashed. A detector that reads it in place checks them, so it reads the bytes reported.

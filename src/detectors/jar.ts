@@ -5,7 +5,7 @@ import {
   APK_SIGNATURE_SCHEME_V3_BLOCK_ID,
   findZipSections,
   readSigningBlock,
-} from '../formats/apk/index.js';
+} from '../formats/apk/signing-block.js';
 import { analyzeJar, ENTRY_LIST_CAP, type JarAnalysis, type JarSignature } from '../formats/jar/index.js';
 import { ArchiveFile } from '../formats/zip/index.js';
 import type { DetectContext, Detector } from './detector.js';
@@ -33,9 +33,11 @@ export const jarDetector: Detector = {
   async *detect(target: Target, ctx: DetectContext): AsyncIterable<Evidence> {
     if (target.kind !== 'file') return;
     if (!ctx.file) throw new SigscanError('INTERNAL', `jar detector needs the contents of ${target.path}`);
-    const analysis = ctx.file.large
-      ? await analyzeInPlace(ctx.file.absolutePath, ctx.file.large, ctx)
-      : await analyzeJar(ctx.file.bytes, ctx.limits);
+    const analysis = ctx.file.jar
+      ? analyzedBySource(ctx.file.jar)
+      : ctx.file.large
+        ? await analyzeInPlace(ctx.file.absolutePath, ctx.file.large, ctx)
+        : await analyzeJar(ctx.file.bytes, ctx.limits);
     // Large files are never APKs here (fs keeps APKs on the whole-file path).
     const schemes =
       target.format === 'apk' && !ctx.file.large ? apkSchemesPresent(ctx.file.bytes) : undefined;
@@ -79,6 +81,12 @@ function strippedSchemes(sig: JarSignature, present: Set<number>): Finding[] {
       severity: 'integrity' as const,
       message: `${sig.signatureFileName ?? sig.blockName} says X-Android-APK-Signed: ${sig.androidApkSigned}, but the APK Signature Scheme v${n} block is missing (stripped)`,
     }));
+}
+
+/** The analysis the fs source made while it held the file's bytes (FileInput.jar), or what it threw. */
+function analyzedBySource(jar: NonNullable<DetectContext['file']>['jar'] & object): JarAnalysis {
+  if (jar.analysis) return jar.analysis;
+  throw jar.error;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Limits } from '../util/limits.js';
 import type { FileInput, Sidecar } from '../detectors/detector.js';
 import { JobQueue } from './job-queue.js';
 import { OpenFile } from './open-file.js';
+import { leaseReadBuffer, releaseReadBuffer } from './read-buffers.js';
 import { findSidecars, maySidecar } from './sidecars.js';
 import { walkTree } from './walk.js';
 
@@ -455,6 +456,9 @@ export function fileJob(
             ),
           );
         }
+        if (kind === 'zip' && expected !== 'apk' && expected !== 'appx') {
+          return await heldZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
+        }
         // One read serves hashing, sniffing and every detector.
         const bytes = await readStable(fh, opened, absolutePath);
         // The type was settled from a first look; bytes that say otherwise were written in between.
@@ -496,27 +500,10 @@ export function fileJob(
             return [];
           }
           format = 'blob';
-        } else if (kind === 'zip' && expected === 'appx') {
-          // By name, as Windows picks the APPX SIP: its hashes are read in memory (like APKs).
-          format = 'appx';
-        } else if (
-          kind === 'zip' &&
-          (expected === 'apk' || (await import('../formats/apk/index.js')).hasApkSigningBlock(bytes))
-        ) {
-          // An APK by name, or any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
-          format = 'apk';
-        } else if (kind === 'zip' && expected !== 'jar') {
-          let jar = false;
-          try {
-            jar = await (await import('../formats/jar/index.js')).looksLikeJar(bytes);
-          } catch {
-            jar = false;
-          }
-          if (!jar && !sidecars?.length) {
-            opts.counters.skipped++;
-            return [];
-          }
-          format = jar ? 'jar' : 'blob';
+        } else if (kind === 'zip') {
+          // Only ZIPs named as APPX or APK come here (other ZIPs are heldZip's). By name, as Windows picks
+          // the APPX SIP: its hashes are read in memory; an APK's v2/v3 schemes apply beside v1.
+          format = expected === 'appx' ? 'appx' : 'apk';
         }
         const target: FileTarget = {
           kind: 'file',
@@ -525,11 +512,7 @@ export function fileJob(
           digest: sha256(),
           format,
         };
-        const own: PreparedTarget = { target, context: { file } };
-        if (format !== 'jar') return [own];
-        // Libraries inside WARs, EARs and fat JARs are targets of their own; this file's result is unchanged.
-        const { nestedArchiveTargets } = await import('./nested.js');
-        return [own, ...(await nestedArchiveTargets(bytes, displayPath, absolutePath, opts.limits))];
+        return [{ target, context: { file } }];
       } catch (err) {
         if (err instanceof SigscanError && err.code === 'FILE_CHANGED') {
           // Torn bytes prove nothing: no digest, no detection, and an error that says why.
@@ -548,9 +531,14 @@ export function fileJob(
  * costs its size in memory once). Throws FILE_CHANGED when the file ends early, goes on past that size,
  * or its size or modification time differ afterwards: such bytes may mix two versions of the file.
  */
-async function readStable(fh: OpenFile, opened: BigIntStats, path: string): Promise<Uint8Array> {
+async function readStable(
+  fh: OpenFile,
+  opened: BigIntStats,
+  path: string,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
   const size = Number(opened.size);
-  const bytes = new Uint8Array(size);
+  const bytes = into ?? new Uint8Array(size);
   let position = 0;
   while (position < size) {
     const bytesRead = await fh.read(bytes, position, size - position, position);
@@ -742,6 +730,77 @@ async function streamZip(
     return [own, ...(await nestedArchiveTargets(archive, displayPath, absolutePath, opts.limits))];
   } finally {
     archive.close();
+  }
+}
+
+/**
+ * A ZIP within the streaming threshold (not named as an APK or APPX): read whole into a leased buffer
+ * (read-buffers.ts), and everything that needs its bytes done before this job gives the buffer back: the
+ * SHA-256, the type (an APK Signing Block, a JAR manifest), the archives nested in it and, for a JAR, the
+ * JAR analysis the detector would otherwise run on the held bytes. What goes on holds no view of the
+ * buffer: the analysis keeps only copies (ZipArchive.read), an APK or a blob gets a copy of the bytes (its
+ * detectors read them), and a JAR's own bytes are read again only if a detector asks (a sidecar
+ * signature, a catalog beside it), checked against the digest reported.
+ */
+async function heldZip(
+  fh: OpenFile,
+  opened: BigIntStats,
+  absolutePath: string,
+  displayPath: string,
+  expected: FileFormat | undefined,
+  opts: FsSourceOptions,
+  sidecars: Sidecar[] | undefined,
+): Promise<PreparedTarget[]> {
+  const size = Number(opened.size);
+  const lease = leaseReadBuffer(size);
+  try {
+    const bytes = await readStable(fh, opened, absolutePath, lease);
+    // The type was settled from a first look; bytes that say otherwise were written in between.
+    if (sniff(bytes, expected) !== 'zip') throw changed(absolutePath, 'its first bytes changed');
+    opts.counters.bytesRead += size;
+    const withSidecars = sidecars?.length ? { sidecars } : {};
+    let format: FileFormat = 'jar';
+    // Only the signing-block reader: the APK verifier is loaded for APKs, not for every JAR.
+    if ((await import('../formats/apk/signing-block.js')).hasApkSigningBlock(bytes)) {
+      // Any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
+      format = 'apk';
+    } else if (expected !== 'jar') {
+      let jar = false;
+      try {
+        jar = await (await import('../formats/jar/index.js')).looksLikeJar(bytes);
+      } catch {
+        jar = false;
+      }
+      if (!jar && !sidecars?.length) {
+        opts.counters.skipped++;
+        return [];
+      }
+      format = jar ? 'jar' : 'blob';
+    }
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const target: FileTarget = { kind: 'file', path: displayPath, size, digest, format };
+    if (format !== 'jar') {
+      return [{ target, context: { file: { absolutePath, bytes: bytes.slice(), ...withSidecars } } }];
+    }
+    const [{ analyzeJar }, { nestedArchiveTargets }] = await Promise.all([
+      import('../formats/jar/index.js'),
+      import('./nested.js'),
+    ]);
+    let jar: NonNullable<FileInput['jar']>;
+    try {
+      jar = { analysis: await analyzeJar(bytes, opts.limits) };
+    } catch (error) {
+      // Thrown by the detector, as it would have thrown reading the held bytes itself.
+      jar = { error };
+    }
+    const file = sidecars?.length
+      ? { absolutePath, bytes: bytes.slice(), jar, ...withSidecars }
+      : readOnDemand(absolutePath, digest, size, opts.limits.maxFileBytes, { jar });
+    const own: PreparedTarget = { target, context: { file } };
+    // Libraries inside WARs, EARs and fat JARs are targets of their own; this file's result is unchanged.
+    return [own, ...(await nestedArchiveTargets(bytes, displayPath, absolutePath, opts.limits))];
+  } finally {
+    releaseReadBuffer(lease);
   }
 }
 

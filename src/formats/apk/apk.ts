@@ -164,11 +164,4 @@ function stripped(record: ApkSignerRecord, blockIds: Set<number>): Finding[] {
   return out;
 }
 
-/** Whether the ZIP's end record is preceded by an APK Signing Block (for format detection). */
-export function hasApkSigningBlock(bytes: Uint8Array): boolean {
-  try {
-    return readSigningBlock(bytes, findZipSections(bytes)) !== undefined;
-  } catch {
-    return false;
-  }
-}
+export { hasApkSigningBlock } from './signing-block.js';

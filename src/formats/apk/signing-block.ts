@@ -145,3 +145,12 @@ export function signingBlockStart(bytes: Uint8Array, centralDirectoryOffset: num
     return undefined;
   }
 }
+
+/** Whether the ZIP's end record is preceded by an APK Signing Block (for format detection). */
+export function hasApkSigningBlock(bytes: Uint8Array): boolean {
+  try {
+    return readSigningBlock(bytes, findZipSections(bytes)) !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createInflateRaw, inflateRawSync } from 'node:zlib';
+import { constants, createInflateRaw, inflateRawSync, type InflateRaw } from 'node:zlib';
 
 /** Thrown for data that does not decode as declared; the reader wraps it with the entry's name. */
 export class ZipFormatError extends Error {}
@@ -48,6 +48,130 @@ export function decodeSync(compressed: Buffer, method: number, size: number): Bu
   if (out.length > size) throw tooMany(size, out.length);
   if (out.length < size) throw notEnough(size, out.length);
   return out;
+}
+
+/** The largest output the transient decoder expands into its reused buffer; larger entries take decodeSync. */
+const TRANSIENT_MAX_BYTES = 1024 * 1024;
+
+/**
+ * As decodeSync, for data that is only looked at before the next call (digests), never kept: the result
+ * is a view of the archive (stored) or of one output buffer that the next call overwrites. Deflated data
+ * is expanded by one zlib inflater reset between entries instead of a new one per entry: on JARs of
+ * thousands of small classes, creating a zlib stream per entry (its native state and stream object, in
+ * fresh memory) cost several times the inflating. The same zlib is called with the same input and
+ * output lengths, in the same loop, as inflateRawSync with decodeSync's options, so every entry decodes,
+ * or fails with the same message, exactly as it does there (test/formats/zip/entry-data.test.ts compares them).
+ */
+export function decodeTransient(compressed: Buffer, method: number, size: number): Buffer {
+  checkMethod(method);
+  if (method === STORED) return storedData(compressed, size);
+  if (size + 1 > TRANSIENT_MAX_BYTES) return decodeSync(compressed, method, size);
+  const inflater = transientInflater();
+  if (!inflater) return decodeSync(compressed, method, size);
+  return inflater.decode(compressed, size);
+}
+
+/**
+ * zlib's native inflate handle behind an InflateRaw stream, as inflateRawSync drives it: Node offers no
+ * public way to reuse one for synchronous calls (inflateRawSync closes its stream after one). Not in
+ * Node's typings; checked when made, and decodeSync is used instead when it is not there.
+ */
+interface NativeInflate {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    output: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+  reset(): void;
+  onerror: (message: string, errno: number, code: string) => void;
+}
+
+/**
+ * The reused inflater and its output buffer, one per thread. The buffer is owned here: what decode
+ * returns is valid until the next decode, and every caller (ZipArchive.readAtOnce) hands it on only to
+ * code that reads it at once and keeps nothing.
+ */
+class TransientInflater {
+  private output = Buffer.allocUnsafeSlow(64 * 1024);
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly stream: InflateRaw,
+    private readonly handle: NativeInflate,
+    /** zlib's [avail_out, avail_in] after each write. */
+    private readonly state: Uint32Array,
+  ) {
+    handle.onerror = (message, errno, code) => {
+      this.failure = Object.assign(new Error(message), { errno, code });
+    };
+  }
+
+  static make(): TransientInflater | undefined {
+    const stream = createInflateRaw();
+    const internals = stream as unknown as { _handle?: Partial<NativeInflate>; _writeState?: unknown };
+    const handle = internals._handle;
+    const state = internals._writeState;
+    if (
+      typeof handle?.writeSync !== 'function' ||
+      typeof handle.reset !== 'function' ||
+      !(state instanceof Uint32Array) ||
+      state.length !== 2
+    ) {
+      stream.close();
+      return undefined;
+    }
+    return new TransientInflater(stream, handle as NativeInflate, state);
+  }
+
+  /** inflateRawSync(compressed, { maxOutputLength: size + 1, chunkSize: max(64, size + 1) }), checked as decodeSync. */
+  decode(compressed: Buffer, size: number): Buffer {
+    const chunk = Math.max(64, size + 1);
+    if (this.output.length < chunk)
+      this.output = Buffer.allocUnsafeSlow(Math.max(chunk, this.output.length * 2));
+    const out = this.output;
+    this.handle.reset();
+    this.failure = undefined;
+    let inOffset = 0;
+    let inLength = compressed.length;
+    let produced = 0;
+    for (;;) {
+      this.handle.writeSync(constants.Z_FINISH, compressed, inOffset, inLength, out, 0, chunk);
+      if (this.failure) {
+        // Node gives up on a stream after an error; so does this.
+        const failure = this.failure;
+        this.retire();
+        throw failure;
+      }
+      const [outLeft, inLeft] = this.state as unknown as [number, number];
+      produced += chunk - outLeft;
+      // inflateRawSync's maxOutputLength check, then decodeSync's length checks.
+      if (produced > size + 1) throw tooMany(size, size + 1);
+      if (outLeft !== 0) break;
+      // The output filled: inflateRawSync goes on into a new chunk. The entry is too long already
+      // (chunk > size), so what comes next only decides the message, never bytes anyone sees.
+      inOffset += inLength - inLeft;
+      inLength = inLeft;
+    }
+    if (produced > size) throw tooMany(size, produced);
+    if (produced < size) throw notEnough(size, produced);
+    return out.subarray(0, size);
+  }
+
+  private retire(): void {
+    if (transient === this) transient = undefined;
+    this.stream.close();
+  }
+}
+
+let transient: TransientInflater | null | undefined;
+
+function transientInflater(): TransientInflater | undefined {
+  if (transient === undefined) transient = TransientInflater.make() ?? null;
+  return transient ?? undefined;
 }
 
 /** Chunk by chunk, for entries too large to expand at once. Stored chunks are views of the archive. */

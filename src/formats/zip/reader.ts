@@ -5,7 +5,7 @@ import yauzl from 'yauzl';
 import { SigscanError } from '../../errors.js';
 import type { Limits } from '../../util/limits.js';
 import { ArchiveFile, PagedBytes, type ByteView } from './archive-file.js';
-import { decodeChunks, decodeStream, decodeSync } from './entry-data.js';
+import { decodeChunks, decodeStream, decodeSync, decodeTransient } from './entry-data.js';
 import { readingDisagreements } from './structure.js';
 
 /** The subset of Limits the ZIP reader enforces. */
@@ -26,6 +26,9 @@ export const RATIO_CHECK_MIN_BYTES = 1024 * 1024;
  * so that memory stays bounded and the event loop is not held for long.
  */
 export const SYNC_READ_MAX_BYTES = 1024 * 1024;
+
+/** Entries `read` expands in the reused inflater and copies out; larger ones get zlib's own buffer. */
+const COPIED_MAX_BYTES = 64 * 1024;
 
 /** Not limits: how entries are read, for tests that must exercise both ways. */
 export interface ZipReadOptions {
@@ -75,7 +78,8 @@ export interface ZipArchive {
    * The uncompressed bytes in one synchronous call when the entry is small enough to be expanded at once
    * (what `read` and `stream` do for it anyway), under the same caps; undefined, with nothing charged, when
    * it must be streamed. For callers that only look at the bytes (digests): a view of the archive or of
-   * zlib's output, which must be copied before it is kept.
+   * one output buffer that the next readAtOnce (of any archive in this thread) overwrites; read it at
+   * once, and copy it before keeping anything of it.
    */
   readAtOnce(entry: ZipEntry, maxBytes?: number): Uint8Array | undefined;
   /** Uncompressed bytes read so far, counted against maxArchiveUncompressedBytes. */
@@ -266,19 +270,10 @@ const FLAG_STRONG_ENCRYPTION = 0x40;
  */
 function readCentralDirectoryEntries(bytes: Buffer | ArchiveFile, cursor: number, count: number): RawEntry[] {
   const memory = bytes instanceof ArchiveFile ? undefined : bytes;
+  const read = (start: number, end: number) => (bytes as ArchiveFile).slice(start, end);
   const raw: RawEntry[] = [];
   for (let n = 0; n < count; n++) {
-    let fixed: Buffer;
-    let at: number;
-    if (memory) {
-      if (cursor + CEN_SIZE > memory.length) throw new Error('unexpected EOF');
-      fixed = memory;
-      at = cursor;
-    } else {
-      fixed = (bytes as ArchiveFile).slice(cursor, cursor + CEN_SIZE);
-      if (fixed.length < CEN_SIZE) throw new Error('unexpected EOF');
-      at = 0;
-    }
+    const { bytes: fixed, at } = fieldsAt(memory, read, cursor, CEN_SIZE);
     const signature = fixed.readUInt32LE(at);
     if (signature !== CEN_SIG) {
       throw new Error(`invalid central directory file header signature: 0x${signature.toString(16)}`);
@@ -295,17 +290,7 @@ function readCentralDirectoryEntries(bytes: Buffer | ArchiveFile, cursor: number
     if (generalPurposeBitFlag & FLAG_STRONG_ENCRYPTION) throw new Error('strong encryption is not supported');
     cursor += CEN_SIZE;
     const variableLength = nameLength + extraLength + commentLength;
-    let variable: Buffer;
-    let from: number;
-    if (memory) {
-      if (cursor + variableLength > memory.length) throw new Error('unexpected EOF');
-      variable = memory;
-      from = cursor;
-    } else {
-      variable = (bytes as ArchiveFile).slice(cursor, cursor + variableLength);
-      if (variable.length < variableLength) throw new Error('unexpected EOF');
-      from = 0;
-    }
+    const { bytes: variable, at: from } = fieldsAt(memory, read, cursor, variableLength);
     cursor += variableLength;
     const zip64 = zip64Field(variable, from + nameLength, from + nameLength + extraLength);
     if (zip64 !== undefined) {
@@ -432,18 +417,7 @@ const LOCAL_HEADER_SIZE = 30;
  */
 function localHeader(data: EntryData, entry: RawEntry): { sameName: boolean; fileDataStart: number } {
   const offset = entry.localHeaderOffset;
-  const memory = data.buffer;
-  let fixed: Buffer;
-  let at: number;
-  if (memory) {
-    if (offset + LOCAL_HEADER_SIZE > memory.length) throw new Error('unexpected EOF');
-    fixed = memory;
-    at = offset;
-  } else {
-    fixed = data.slice(offset, offset + LOCAL_HEADER_SIZE);
-    if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
-    at = 0;
-  }
+  const { bytes: fixed, at } = fieldsAt(data.buffer, data.slice, offset, LOCAL_HEADER_SIZE);
   const signature = fixed.readUInt32LE(at);
   if (signature !== LOCAL_HEADER_SIG) {
     throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
@@ -457,17 +431,34 @@ function localHeader(data: EntryData, entry: RawEntry): { sameName: boolean; fil
       `file data overflows file bounds: ${fileDataStart} + ${entry.compressedSize} > ${fileSize}`,
     );
   }
-  // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
-  const nameAt = offset + LOCAL_HEADER_SIZE;
   const rawName = entry.rawName;
   if (nameLength !== rawName.length) return { sameName: false, fileDataStart };
-  if (!memory) {
-    return { sameName: data.slice(nameAt, nameAt + nameLength).equals(rawName), fileDataStart };
-  }
+  // Within the file by the check above, so the read cannot come up short (yauzl's "unexpected EOF").
+  const name = fieldsAt(data.buffer, data.slice, offset + LOCAL_HEADER_SIZE, nameLength);
   for (let i = 0; i < nameLength; i++) {
-    if (memory[nameAt + i] !== rawName[i]) return { sameName: false, fileDataStart };
+    if (name.bytes[name.at + i] !== rawName[i]) return { sameName: false, fileDataStart };
   }
   return { sameName: true, fileDataStart };
+}
+
+/**
+ * Where the header readers find `length` bytes at `start`: in the archive's own buffer at that offset
+ * when it is held (no view or copy per header: on JARs of small classes those showed in profiles), else
+ * in a fresh read of just those bytes. Short of them, yauzl's "unexpected EOF".
+ */
+function fieldsAt(
+  memory: Buffer | undefined,
+  read: (start: number, end: number) => Buffer,
+  start: number,
+  length: number,
+): { bytes: Buffer; at: number } {
+  if (memory) {
+    if (start + length > memory.length) throw new Error('unexpected EOF');
+    return { bytes: memory, at: start };
+  }
+  const bytes = read(start, start + length);
+  if (bytes.length < length) throw new Error('unexpected EOF');
+  return { bytes, at: 0 };
 }
 
 function tooManyEntries(count: number, limits: ZipLimits): SigscanError {
@@ -565,10 +556,13 @@ class MemoryZip implements ZipArchive {
     const source = this.begin(entry, maxBytes);
     const size = source.uncompressedSize;
     if (this.decodesAtOnce(source)) {
-      const { data, compressed } = this.decodeSync(entry, source);
+      // Small entries (manifests, signature files and blocks) expand in the reused inflater and are
+      // copied out: a zlib stream of their own cost more than the copy.
+      const small = size <= COPIED_MAX_BYTES;
+      const { data, compressed } = this.decodeSync(entry, source, small ? decodeTransient : decodeSync);
       // A fresh, exactly sized array, as callers may keep it (nested archives are scanned from it): never
-      // a view of the archive or of zlib's shared pool.
-      return data.byteOffset === 0 && data.buffer.byteLength === size && data !== compressed
+      // a view of the archive, of zlib's shared pool or of the reused inflater's buffer.
+      return !small && data.byteOffset === 0 && data.buffer.byteLength === size && data !== compressed
         ? new Uint8Array(data.buffer, 0, size)
         : new Uint8Array(data);
     }
@@ -596,7 +590,8 @@ class MemoryZip implements ZipArchive {
     const source = this.source(entry);
     if (!this.decodesAtOnce(source)) return undefined;
     this.admit(entry, source.uncompressedSize, maxBytes);
-    return this.decodeSync(entry, source).data;
+    // The caller looks and keeps nothing (the contract above): deflated data goes to a reused buffer.
+    return this.decodeSync(entry, source, decodeTransient).data;
   }
 
   /**
@@ -642,10 +637,14 @@ class MemoryZip implements ZipArchive {
     this.reserve(entry, size);
   }
 
-  private decodeSync(entry: ZipEntry, source: Source): { data: Buffer; compressed: Buffer } {
+  private decodeSync(
+    entry: ZipEntry,
+    source: Source,
+    decode: typeof decodeSync = decodeSync,
+  ): { data: Buffer; compressed: Buffer } {
     try {
       const compressed = this.data!.slice(source.start, source.end);
-      return { data: decodeSync(compressed, source.compressionMethod, source.uncompressedSize), compressed };
+      return { data: decode(compressed, source.compressionMethod, source.uncompressedSize), compressed };
     } catch (cause) {
       throw corrupt(entry, cause);
     }
