@@ -97,10 +97,10 @@ interface Pending {
  * is queued) and the format its name suggests, priced by a CostModel. Files in flight count until they
  * end: on the main thread they hold its time as much as queued ones do.
  *
- * Once the walk is over the known remainder is the whole of it and only shrinks: below the start cost then,
- * never. While the walk goes on (a large tree: the walk waits on a bounded queue) what is queued is a lower
- * bound, so the work already done counts too: a scan that has done startMs of work and still has a walk
- * going starts workers, having spent at most about what they cost (the rent-or-buy rule).
+ * Once the walk is over the known remainder is the whole of it and only shrinks: at or below startMs then,
+ * never. While the walk goes on (a large tree: the walk waits on a bounded queue) what is queued is only a
+ * lower bound, so the work already done counts too: a scan that has done and queued more than startMs with
+ * its walk still going starts workers then, rather than wait for an end it cannot see (rent or buy).
  */
 export class WorkEstimate implements WalkWatch {
   private readonly pending = new Map<FileJobSpec, Pending>();

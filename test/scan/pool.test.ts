@@ -106,6 +106,24 @@ describe('--jobs 2 reports exactly what --jobs 1 reports', () => {
     expect(one.report.results.length).toBeGreaterThan(50);
   });
 
+  it('on the shared corpus when the estimate starts a worker while the main thread checks files', async () => {
+    const one = await scanJson([CORPUS_DIR], 1, CORPUS_TRUST);
+    poolTestHooks.workersOnly = false;
+    // Worth a worker from the first priced file on: the main thread and the worker share the corpus.
+    poolTestHooks.costModel = { startMs: 0 };
+    let spawned = 0;
+    poolTestHooks.onSpawn = () => spawned++;
+    try {
+      const two = await scanJson([CORPUS_DIR], 2, CORPUS_TRUST);
+      expect(spawned).toBe(1);
+      expect(two.text).toBe(one.text);
+    } finally {
+      poolTestHooks.workersOnly = true;
+      delete poolTestHooks.costModel;
+      delete poolTestHooks.onSpawn;
+    }
+  });
+
   it('on fixtures/ with the fixture root', async () => {
     const trust = { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] };
     const one = await scanJson([FIXTURES], 1, trust);
