@@ -6,20 +6,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 
 import type { ErrorEntry, TargetResult } from '../model/index.js';
-import type { FileJobSpec, ScanJob } from '../sources/job.js';
+import type { FileJobSpec, ScanJob, WalkWatch } from '../sources/job.js';
 import type { Logger } from '../util/logger.js';
+import { COST_MODEL, WorkEstimate, type CostModel, type EstimateSnapshot } from './work-estimate.js';
 import type { FromWorker, JobDone, WorkerFault, WorkerInit, WorkerStats } from './worker-protocol.js';
 
 /** More threads than this buy nothing on a tree walk: the disk and the main thread's reporting cap it. */
 export const MAX_DEFAULT_JOBS = 8;
-
-/**
- * How long the main thread must have had more files than its share before workers start: about what one
- * worker's start-up costs (loading its modules, ~0.2-0.3 s of CPU). A scan that ends sooner (one file,
- * a dozen) would pay that start-up for a worker that checks nothing; one that lasts longer pays at most
- * this delay for it (the rent-or-buy rule).
- */
-export const WORKER_DELAY_MS = 200;
 
 /** `--jobs` when not given: one thread per core, at most MAX_DEFAULT_JOBS. */
 export function defaultJobs(): number {
@@ -34,10 +27,12 @@ export const poolTestHooks: {
   fault?: WorkerFault;
   /** Send every file job to a worker, none to the main thread while workers start (see offload). */
   workersOnly?: boolean;
-  /** In place of WORKER_DELAY_MS. */
-  delayMs?: number;
+  /** Figures that replace COST_MODEL's in the estimate that decides when workers start. */
+  costModel?: Partial<CostModel>;
   /** Called as each worker thread is started. */
   onSpawn?: () => void;
+  /** Called once the estimate has decided (not with workersOnly), with what it held then. */
+  onDecision?: (decision: 'start' | 'never', estimate: EstimateSnapshot) => void;
 } = {};
 
 /** Where the walk's counters go when a worker ran the file job. */
@@ -68,9 +63,9 @@ interface Slot {
  * Worker threads for fs scans (`--jobs N`: the main thread and N-1 workers): the main thread walks,
  * schedules and reports, and checks a share of the files; each other file job (read, hash, parse, CMS,
  * Authenticode, JAR checks, trust verdicts) runs in a worker, which gets a path and sends back plain
- * results. Workers start only once the main thread has had more files than its share for WORKER_DELAY_MS
- * (see offload). A worker that crashes turns the file it was checking into a WORKER_FAILED error entry
- * and the scan goes on with a new worker.
+ * results. Workers start as soon as the work the walk has queued is estimated to outweigh their start-up
+ * (see WorkEstimate), never on a clock. A worker that crashes turns the file it was checking into a
+ * WORKER_FAILED error entry and the scan goes on with a new worker.
  */
 export class FilePool {
   private readonly slots: Slot[] = [];
@@ -79,13 +74,15 @@ export class FilePool {
   /** A worker died before it was ready (it cannot load): every job runs in-process from then on. */
   private broken = false;
   private started = false;
-  /** Armed when the main thread first has more files than its share; starts the workers if it still does. */
-  private startTimer: NodeJS.Timeout | undefined;
   /** close() ends the workers: their exits are not crashes. */
   private closing = false;
   private readonly fault = poolTestHooks.fault;
   private readonly workersOnly = poolTestHooks.workersOnly ?? false;
-  private readonly delayMs = poolTestHooks.delayMs ?? WORKER_DELAY_MS;
+  private readonly estimate = new WorkEstimate({ ...COST_MODEL, ...poolTestHooks.costModel }, () =>
+    this.consider(),
+  );
+  /** For the walk (fsJobs' watch): what it queues, before the engine takes it, feeds the estimate. */
+  readonly watch: WalkWatch = this.estimate;
 
   /** File jobs the main thread is running itself (see offload), and has run in all. */
   private here = 0;
@@ -125,14 +122,16 @@ export class FilePool {
    */
   offload = (job: ScanJob, here: () => Promise<TargetResult[]>): Promise<TargetResult[]> | undefined => {
     if (!job.file || this.broken) return undefined;
+    const spec = job.file;
     if (this.workersOnly) this.start();
-    else if (!this.started && this.here >= this.mainSlots) this.startLater();
     if (!this.workersOnly && (this.here < this.mainSlots || !this.slots.some((s) => s.ready))) {
       this.here++;
       this.mainJobs++;
-      return here().finally(() => this.here--);
+      return here().finally(() => {
+        this.here--;
+        this.estimate.finished(spec);
+      });
     }
-    const spec = job.file;
     return new Promise<TargetResult[] | 'here'>((resolve) => {
       this.queue.push({ id: this.nextId++, spec, suspect: false, resolve });
       this.pump();
@@ -143,25 +142,28 @@ export class FilePool {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    clearTimeout(this.startTimer);
+    this.estimate.settle();
     for (let i = 0; i < this.size; i++) this.spawn();
   }
 
-  /** Workers start if, WORKER_DELAY_MS from now, the main thread still has more files than its share. */
-  private startLater(): void {
-    if (this.startTimer) return;
-    this.startTimer = setTimeout(() => {
-      this.startTimer = undefined;
-      if (!this.closing && !this.broken && this.here > this.mainSlots) this.start();
-    }, this.delayMs);
-    // A scan that ends first has close() clear it; unref so that nothing else waits on it either.
-    this.startTimer.unref();
+  /** Asked by the estimate whenever it changes: start the workers, wait, or settle on none for this scan. */
+  private consider(): void {
+    if (this.started || this.closing || this.broken) return;
+    const advice = this.estimate.advice();
+    if (advice === 'wait') return;
+    const estimate = this.estimate.snapshot();
+    poolTestHooks.onDecision?.(advice, estimate);
+    this.log.debug(
+      `--jobs: ${advice === 'start' ? `starting ${this.size} worker(s)` : 'no worker for this scan'}: estimated ${Math.round(estimate.leftMs)} ms of work left, ${Math.round(estimate.doneMs)} ms done, walk ${estimate.walkOver ? 'over' : 'going on'}`,
+    );
+    if (advice === 'start') this.start();
+    else this.estimate.settle();
   }
 
   /** Per-worker figures (jobs, chain cache hits), then the workers end. */
   async close(): Promise<WorkerStats[]> {
     this.closing = true;
-    clearTimeout(this.startTimer);
+    this.estimate.settle();
     const stats = await Promise.all(
       this.slots
         .filter((s) => s.ready)

@@ -320,6 +320,13 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
       p.families.flatMap((f) => (f.spec.sidecarSuffixes ?? []).map((s) => [s, f.spec.family] as const)),
     ),
   );
+  // One verification instant for the main thread and every worker, as one evaluator would have.
+  const now = new Date();
+  const pool = await fsPoolFor(plan, plugins, limits, now, {
+    skipped: (n) => (counters.skipped += n),
+    bytesRead: (n) => (counters.bytesRead += n),
+    scanErrors: (entries) => scanErrors.push(...entries),
+  });
   const jobs = fsJobs({
     roots: plan.roots,
     followSymlinks: plan.followSymlinks,
@@ -331,13 +338,8 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     shard: plan.shard,
     streamThreshold: plan.streamThreshold,
     peStreamThreshold: plan.peStreamThreshold,
-  });
-  // One verification instant for the main thread and every worker, as one evaluator would have.
-  const now = new Date();
-  const pool = await fsPoolFor(plan, plugins, limits, now, {
-    skipped: (n) => (counters.skipped += n),
-    bytesRead: (n) => (counters.bytesRead += n),
-    scanErrors: (entries) => scanErrors.push(...entries),
+    // The pool decides from what the walk queues whether its workers are worth starting.
+    ...(pool ? { watch: pool.watch } : {}),
   });
   let ranHere = false;
   const run = await collect(

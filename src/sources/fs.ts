@@ -8,7 +8,7 @@ import { scriptStyle } from '../formats/script.js';
 import type { PeAuthenticode } from '../formats/pe/index.js';
 import { OciLayoutStore } from '../oci/layout/store.js';
 import type { ErrorEntry, FileFormat, FileTarget } from '../model/index.js';
-import type { PreparedTarget, ScanJob } from './job.js';
+import type { PreparedTarget, ScanJob, WalkWatch } from './job.js';
 import { pathFilter } from '../util/glob.js';
 import { inShard, type Shard } from '../util/shard.js';
 import { storeTagJobs } from './registry.js';
@@ -41,6 +41,8 @@ export interface FsSourceOptions {
    * tests raise it to Infinity to compare with a whole read.
    */
   peStreamThreshold?: number;
+  /** Told of each file job as it is queued, and when the walk is over (see WalkWatch). */
+  watch?: WalkWatch;
 }
 
 /**
@@ -112,10 +114,12 @@ const PE_EXTENSIONS = new Set([
  */
 export async function* fsJobs(opts: FsSourceOptions): AsyncIterable<ScanJob> {
   const queue = new JobQueue<ScanJob>(QUEUE_CAPACITY);
-  const producing = produce(opts, queue).then(
-    () => queue.end(),
-    (err: unknown) => queue.end(err),
-  );
+  const producing = produce(opts, queue)
+    .then(
+      () => queue.end(),
+      (err: unknown) => queue.end(err),
+    )
+    .finally(() => opts.watch?.walked());
   try {
     yield* queue.drain();
   } finally {
@@ -137,7 +141,7 @@ async function produce(opts: FsSourceOptions, queue: JobQueue<ScanJob>): Promise
       const sidecars = await siblingSidecars(root);
       if (sidecars === 'claimed') continue; // a signature file: reported on the file it signs
       opts.counters.files++;
-      if (!(await queue.put(fileJob(root, root, opts, sidecars)))) return;
+      if (!(await queue.put(announce(opts, fileJob(root, root, opts, sidecars))))) return;
       continue;
     }
     if (!info.isDirectory()) {
@@ -179,7 +183,7 @@ async function produce(opts: FsSourceOptions, queue: JobQueue<ScanJob>): Promise
           if (stopped) return false;
           if (!accept(rel) || !inShard(path, opts.shard)) return true;
           opts.counters.files++;
-          return queue.put(fileJob(path, path, opts, sidecars));
+          return queue.put(announce(opts, fileJob(path, path, opts, sidecars)));
         },
         error: (entry) => errors.push(entry),
       },
@@ -188,6 +192,11 @@ async function produce(opts: FsSourceOptions, queue: JobQueue<ScanJob>): Promise
     opts.scanErrors.push(...errors);
     if (stopped) return;
   }
+}
+
+function announce(opts: FsSourceOptions, job: ScanJob): ScanJob {
+  if (job.file) opts.watch?.queued(job.file);
+  return job;
 }
 
 function specialKind(info: Stats): string {
@@ -266,7 +275,7 @@ const MSI_EXTENSIONS = new Set(['.msi', '.msp', '.mst', '.msm']);
 /** APPX/MSIX packages and bundles: ZIPs the APPX SIP signs (AppxSignature.p7x). */
 const APPX_EXTENSIONS = new Set(['.appx', '.msix', '.appxbundle', '.msixbundle']);
 
-function expectedFormat(path: string): FileFormat | undefined {
+export function expectedFormat(path: string): FileFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.apk') return 'apk';
   if (ext === '.rpm') return 'rpm';

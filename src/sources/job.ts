@@ -23,3 +23,12 @@ export interface FileJobSpec {
   absolutePath: string;
   sidecars?: Sidecar[];
 }
+
+/**
+ * Told of each file job as the walk queues it (before the engine takes it) and once the walk is over:
+ * scan/pool.ts estimates the work left from it to decide whether worker threads are worth starting.
+ */
+export interface WalkWatch {
+  queued(spec: FileJobSpec): void;
+  walked(): void;
+}

@@ -11,12 +11,14 @@ import type { TargetResult } from '../../src/model/index.js';
 import { renderJson } from '../../src/report/json.js';
 import { poolTestHooks } from '../../src/scan/pool.js';
 import { runFsScan, type FsScanPlan } from '../../src/scan/run.js';
+import { COST_MODEL, type CostModel, type EstimateSnapshot } from '../../src/scan/work-estimate.js';
+import { fsTestHooks } from '../../src/sources/fs.js';
 import { portableResult } from '../../src/scan/worker-protocol.js';
 import { loadTrustConfig, type TrustInput } from '../../src/trust/index.js';
 import { silentLogger, type Logger } from '../../src/util/logger.js';
 import { normaliseJson } from '../report/helpers.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
-import { PROJECT_ROOT } from '../helpers/tools.js';
+import { PROJECT_ROOT, sleep } from '../helpers/tools.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'fixtures');
 const pathOf = (r: TargetResult) => (r.target.kind === 'file' ? r.target.path : '');
@@ -104,6 +106,24 @@ describe('--jobs 2 reports exactly what --jobs 1 reports', () => {
     expect(one.report.results.length).toBeGreaterThan(50);
   });
 
+  it('on the shared corpus when the estimate starts a worker while the main thread checks files', async () => {
+    const one = await scanJson([CORPUS_DIR], 1, CORPUS_TRUST);
+    poolTestHooks.workersOnly = false;
+    // Worth a worker from the first priced file on: the main thread and the worker share the corpus.
+    poolTestHooks.costModel = { startMs: 0 };
+    let spawned = 0;
+    poolTestHooks.onSpawn = () => spawned++;
+    try {
+      const two = await scanJson([CORPUS_DIR], 2, CORPUS_TRUST);
+      expect(spawned).toBe(1);
+      expect(two.text).toBe(one.text);
+    } finally {
+      poolTestHooks.workersOnly = true;
+      delete poolTestHooks.costModel;
+      delete poolTestHooks.onSpawn;
+    }
+  });
+
   it('on fixtures/ with the fixture root', async () => {
     const trust = { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] };
     const one = await scanJson([FIXTURES], 1, trust);
@@ -122,11 +142,18 @@ describe('--jobs 2 reports exactly what --jobs 1 reports', () => {
     const trust = { trustRoot: [join(FIXTURES, 'fixture-root-ca.pem')] };
     const one = await scanJson([FIXTURES, broken], 1, trust);
     poolTestHooks.workersOnly = false;
+    // Priced as worth a worker from the first file's size on, so that one starts on this small tree.
+    poolTestHooks.costModel = { startMs: 0 };
+    let spawned = 0;
+    poolTestHooks.onSpawn = () => spawned++;
     try {
       const two = await scanJson([FIXTURES, broken], 2, trust);
       expect(two.text).toBe(one.text);
+      expect(spawned).toBe(1);
     } finally {
       poolTestHooks.workersOnly = true;
+      delete poolTestHooks.costModel;
+      delete poolTestHooks.onSpawn;
     }
   });
 
@@ -197,46 +224,123 @@ describe('scans that need the main thread stay on it', () => {
   });
 });
 
-describe('workers start only for a backlog the main thread cannot take', () => {
-  // --jobs 2 at concurrency 8: the main thread's share is 4 files in flight.
-  const spawnsDuring = async (roots: string[], delayMs: number) => {
+describe('workers start when the work left is estimated to outweigh their start-up', () => {
+  /** A cost model that prices only what a test names: everything else costs nothing. */
+  const only = (model: Partial<CostModel>): Partial<CostModel> => ({
+    fileMs: 0,
+    peFileMs: 0,
+    peMsPerMiB: 0,
+    zipFileMs: 0,
+    zipMsPerMiB: 0,
+    otherMsPerMiB: 0,
+    ...model,
+  });
+
+  /**
+   * --jobs 2 as the CLI runs it, workers left to the estimate. Every file the main thread checks waits,
+   * once read, for the estimate's decision: a decision therefore comes from what the walk queued alone,
+   * with no file finished and no clock. (The wait gives up after 20 s so that a missing decision fails
+   * the assertions below rather than hanging.)
+   */
+  const decide = async (roots: string[], costModel?: Partial<CostModel>) => {
     let spawned = 0;
+    let results = 0;
+    let resultsAtSpawn: number | undefined;
+    let decision: { advice: 'start' | 'never'; estimate: EstimateSnapshot } | undefined;
+    let decided!: () => void;
+    const made = new Promise<void>((resolve) => (decided = resolve));
     poolTestHooks.workersOnly = false;
-    poolTestHooks.delayMs = delayMs;
-    poolTestHooks.onSpawn = () => spawned++;
+    if (costModel) poolTestHooks.costModel = costModel;
+    poolTestHooks.onSpawn = () => {
+      spawned++;
+      resultsAtSpawn ??= results;
+    };
+    poolTestHooks.onDecision = (advice, estimate) => {
+      decision = { advice, estimate };
+      decided();
+    };
+    fsTestHooks.afterRead = () => Promise.race([made, sleep(20_000)]);
     try {
-      const { report, text } = await scanJson(roots, 2);
-      return { spawned, report, text };
+      const { report, text } = await scanJson(roots, 2, undefined, { onResult: () => results++ });
+      return { spawned, resultsAtSpawn, decision, report, text };
     } finally {
       poolTestHooks.workersOnly = true;
-      delete poolTestHooks.delayMs;
+      delete poolTestHooks.costModel;
       delete poolTestHooks.onSpawn;
+      delete poolTestHooks.onDecision;
+      delete fsTestHooks.afterRead;
     }
   };
 
-  it('a tree within the share of the main thread starts none, even with no delay', async () => {
-    const { spawned, report } = await spawnsDuring([join(FIXTURES, 'pe')], 0);
-    expect(spawned).toBe(0);
-    // In the order they finish: the unsigned image, with nothing to verify, may come first.
-    const byPath = [...report.results].sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
-    expect(byPath.map((r) => [pathOf(r), r.status])).toEqual([
-      [join(FIXTURES, 'pe/hello-signed.exe'), 'signed'],
-      [join(FIXTURES, 'pe/hello-unsigned.exe'), 'unsigned'],
-    ]);
-  });
+  /** A tree of copies of real-tool output, by name. */
+  const tree = (files: Record<string, Buffer>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigscan-pool-estimate-'));
+    trees.push(dir);
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    return dir;
+  };
+  const trees: string[] = [];
+  afterAll(() => trees.forEach((t) => rmSync(t, { recursive: true, force: true })));
+  const signedJar = () => readFileSync(join(FIXTURES, 'jar/hello-signed.jar'));
+  const unsignedJar = () => readFileSync(join(FIXTURES, 'jar/hello-unsigned.jar'));
+  const signedExe = () => readFileSync(join(FIXTURES, 'pe/hello-signed.exe'));
+  const unsignedExe = () => readFileSync(join(FIXTURES, 'pe/hello-unsigned.exe'));
 
-  it('a backlog that lasts the delay starts them, and the report is the one --jobs 1 gives', async () => {
+  it('a small tree starts none with the shipped cost model, and reports what --jobs 1 reports', async () => {
     const one = await scanJson([FIXTURES, broken], 1);
-    const two = await spawnsDuring([FIXTURES, broken], 0);
-    expect(two.spawned).toBe(1);
-    expect(two.text).toBe(one.text);
-  });
-
-  it('a backlog that ends within the delay starts none', async () => {
-    const one = await scanJson([FIXTURES, broken], 1);
-    const two = await spawnsDuring([FIXTURES, broken], 60_000);
+    const two = await decide([FIXTURES, broken]);
     expect(two.spawned).toBe(0);
+    expect(two.decision?.advice).toBe('never');
+    expect(two.decision?.estimate.walkOver).toBe(true);
+    expect(two.decision?.estimate.leftMs).toBeGreaterThan(0);
+    expect(two.decision?.estimate.leftMs).toBeLessThan(COST_MODEL.startMs / 10);
     expect(two.text).toBe(one.text);
+  });
+
+  it('by JAR count: three JARs at 100 ms each start a worker at 250 ms, two do not', async () => {
+    const model = only({ zipFileMs: 100, startMs: 250 });
+    const two = tree({ 'a.jar': signedJar(), 'b.jar': unsignedJar(), 'c.exe': signedExe() });
+    const small = await decide([two], model);
+    expect(small.decision).toEqual({
+      advice: 'never',
+      estimate: { leftMs: 200, doneMs: 0, unpriced: 0, walkOver: true },
+    });
+    expect(small.spawned).toBe(0);
+
+    const three = tree({ 'a.jar': signedJar(), 'b.jar': unsignedJar(), 'c.war': signedJar() });
+    const one = await scanJson([three], 1);
+    const large = await decide([three], model);
+    expect(large.decision?.advice).toBe('start');
+    expect(large.decision?.estimate.leftMs).toBe(300);
+    expect(large.decision?.estimate.doneMs).toBe(0);
+    expect(large.spawned).toBe(1);
+    // Started before any file was done: the queue decided, not a file's end or a clock.
+    expect(large.resultsAtSpawn).toBe(0);
+    expect(large.text).toBe(one.text);
+  });
+
+  it('by bytes: a PE with 1 MiB of overlay starts a worker where the bare images do not', async () => {
+    const model = only({ peMsPerMiB: 1000, startMs: 500 });
+    const bare = { 'signed.exe': signedExe(), 'unsigned.exe': unsignedExe() };
+    const small = await decide([tree(bare)], model);
+    const bareBytes = signedExe().length + unsignedExe().length;
+    expect(small.decision?.advice).toBe('never');
+    expect(small.decision?.estimate.leftMs).toBeCloseTo((bareBytes / 2 ** 20) * 1000, 6);
+    expect(small.spawned).toBe(0);
+
+    // osslsigncode's unsigned image with bytes appended past its last section: still a PE, now 1 MiB longer.
+    const padded = Buffer.concat([unsignedExe(), Buffer.alloc(2 ** 20, 0x5a)]);
+    const dir = tree({ ...bare, 'padded.exe': padded });
+    const one = await scanJson([dir], 1);
+    const large = await decide([dir], model);
+    expect(large.decision?.advice).toBe('start');
+    expect(large.decision?.estimate.leftMs).toBeGreaterThan(500);
+    expect(large.spawned).toBe(1);
+    expect(large.resultsAtSpawn).toBe(0);
+    expect(large.text).toBe(one.text);
+    const padResult = large.report.results.find((r) => pathOf(r).endsWith('padded.exe'))!;
+    expect(padResult.status).toBe('unsigned');
+    expect(padResult.target.kind === 'file' && padResult.target.size).toBe(padded.length);
   });
 });
 
