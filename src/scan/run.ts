@@ -18,6 +18,7 @@ import type { HttpTransport } from '../oci/registry/transport.js';
 import { TagMovedCheck } from '../sources/tag-moved.js';
 // Not the trust barrel: it loads the chain code (pkijs), which only a file with a signature needs.
 import { emptyTrustConfig, type TrustConfig } from '../trust/config.js';
+import { chainCacheStats } from '../trust/chain-caches.js';
 import { TrustEvaluator } from '../trust/evaluator.js';
 import type { OnlineRevocation } from '../trust/revocation/check.js';
 import { DEFAULT_LIMITS, type Limits } from '../util/limits.js';
@@ -341,7 +342,6 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     // The pool decides from what the walk queues whether its workers are worth starting.
     ...(pool ? { watch: pool.watch } : {}),
   });
-  let ranHere = false;
   const run = await collect(
     jobs,
     {
@@ -353,25 +353,11 @@ export async function runFsScan(plan: FsScanPlan): Promise<ScanReport> {
     new CoverageTracker({ source: 'fs' }),
     undefined,
     undefined,
-    pool &&
-      ((job, here) => {
-        const offloaded = pool.offload(job, () => {
-          ranHere = true;
-          return here();
-        });
-        // Undefined: the engine runs the job here itself.
-        if (!offloaded) ranHere = true;
-        return offloaded;
-      }),
+    pool?.offload,
   ).finally(async () => {
     restoreSidecars();
     if (pool) {
-      // A main thread that ran no job did no chain work: its counts are zero without loading the chain
-      // code (pkijs), which an empty tree never needs.
-      const main = ranHere
-        ? (await import('../trust/x509-chain.js')).chainCacheStats()
-        : { pathSearches: { hits: 0, misses: 0 }, signatureChecks: { hits: 0, misses: 0 } };
-      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...main }, ...(await pool.close())]);
+      logPoolStats(plan.log, [{ jobs: pool.mainJobs, ...chainCacheStats() }, ...(await pool.close())]);
     }
   });
   return {

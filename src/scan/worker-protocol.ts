@@ -1,7 +1,7 @@
 import type { ErrorEntry, TargetResult } from '../model/index.js';
 import type { FileJobSpec } from '../sources/job.js';
 import type { TrustInput } from '../trust/config.js';
-import type { CacheCount } from '../trust/x509-chain.js';
+import type { CacheCount } from '../trust/chain-caches.js';
 import type { Limits } from '../util/limits.js';
 
 /**

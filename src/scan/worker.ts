@@ -12,7 +12,7 @@ import { fileJob, newFsCounters } from '../sources/fs.js';
 import { usePluginSidecars } from '../sources/sidecars.js';
 import { FAMILY_VERIFIERS } from '../trust/families/index.js';
 import { emptyTrustConfig, loadTrustConfig, TrustEvaluator } from '../trust/index.js';
-import { chainCacheStats } from '../trust/x509-chain.js';
+import { chainCacheStats } from '../trust/chain-caches.js';
 import type { Logger } from '../util/logger.js';
 import { detectTarget, type EngineOptions } from './engine.js';
 import { portableResult, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';

@@ -4,8 +4,8 @@ import * as pkijs from 'pkijs';
 
 import { oidName } from '../formats/der.js';
 import { namesEqual, type ParsedCertificate } from '../formats/x509.js';
-import { LruCache } from '../util/lru.js';
 import { nodeCertificateSignature } from './cert-signature.js';
+import { pathSearches, signatureChecks, type PathSearch } from './chain-caches.js';
 import { checkPathRevocation, type RevocationOptions, type RevocationResult } from './revocation/check.js';
 
 export interface ChainOptions {
@@ -103,19 +103,6 @@ export async function validateChain(opts: ChainOptions): Promise<ChainResult> {
     weakAlgorithms: [],
   };
 }
-
-type PathSearch =
-  | { path: ParsedCertificate[]; anchor: ParsedCertificate; lastSignatureFailure?: undefined }
-  | { path?: undefined; anchor?: undefined; lastSignatureFailure?: string };
-
-/**
- * Path searches by (leaf, pool, anchors, depth), all by DER fingerprint and in the order given. Every file
- * from one vendor repeats the same chain. The search depends on nothing but those certificates (names
- * and signatures): the first path found is the answer whatever the validity instant, which finish()
- * checks on every call, so caching it cannot change a verdict. Bounded, as every parse cache is.
- */
-const PATH_CACHE_LIMIT = 2000;
-const pathSearches = new LruCache<string, PathSearch>(PATH_CACHE_LIMIT);
 
 function fingerprints(certs: ParsedCertificate[]): string {
   return certs.map((c) => c.summary.sha256Fingerprint).join(',');
@@ -234,14 +221,6 @@ function checkPath(
   return undefined;
 }
 
-/**
- * Certificate signature checks by (child, issuer) DER fingerprints. Every file from one vendor repeats the
- * same chain, and each check costs a signature verification; the answer depends on nothing but the two
- * certificates' bytes, so it is remembered (bounded: a hostile tree can present endless pairs).
- */
-const SIGNATURE_CACHE_LIMIT = 5000;
-const signatureChecks = new LruCache<string, boolean>(SIGNATURE_CACHE_LIMIT);
-
 async function signedBy(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
   const key = `${child.summary.sha256Fingerprint}/${issuer.summary.sha256Fingerprint}`;
   const known = signatureChecks.get(key);
@@ -323,17 +302,4 @@ function sameKeyAndName(a: ParsedCertificate, b: ParsedCertificate): boolean {
 function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
   const seen = new Set<string>();
   return certs.filter((c) => !seen.has(c.summary.sha256Fingerprint) && seen.add(c.summary.sha256Fingerprint));
-}
-
-/** Hits and misses of this thread's chain caches (each worker thread has its own; see scan/pool.ts). */
-export function chainCacheStats(): { pathSearches: CacheCount; signatureChecks: CacheCount } {
-  return {
-    pathSearches: { hits: pathSearches.hits, misses: pathSearches.misses },
-    signatureChecks: { hits: signatureChecks.hits, misses: signatureChecks.misses },
-  };
-}
-
-export interface CacheCount {
-  hits: number;
-  misses: number;
 }
