@@ -101,9 +101,18 @@ describe('nodeCertificateSignature: ECDSA-Sig-Value shapes pkijs refuses', () =>
     expect(await pkijsVerdict(three, root)).toBe(false);
   });
 
-  it.each(['r', 's'])('%s longer than the curve (two leading zero octets): false', async (which) => {
+  // Forty zero octets: s placed at (2 × 32 − its length) would start before the array, not in r's half.
+  it('a SEQUENCE whose length runs one octet past the signature (BER read fails): false', async () => {
     const [r, s] = rs();
-    const pad = (v: Uint8Array) => concat(new Uint8Array([0, 0]), v);
+    const content = concat(encode(0x02, r), encode(0x02, s));
+    const overlong = withSignature(concat(new Uint8Array([0x30, content.length + 1]), content));
+    expect(nodeCertificateSignature(overlong, root)).toBe(false);
+    expect(await pkijsVerdict(overlong, root)).toBe(false);
+  });
+
+  it.each(['r', 's'])('%s longer than the curve (forty leading zero octets): false', async (which) => {
+    const [r, s] = rs();
+    const pad = (v: Uint8Array) => concat(new Uint8Array(40), v);
     const long = withSignature(
       encode(
         0x30,

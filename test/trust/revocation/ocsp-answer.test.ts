@@ -110,6 +110,7 @@ extendedKeyUsage = codeSigning
 authorityInfoAccess = @aia
 crlDistributionPoints = URI:http://crl-a.example/ca.crl, URI:file:///etc/ca.crl, URI:http://crl-b.example/ca.crl, email:http://mail.example/ca.crl, URI:http://crl-c.example/ca.crl
 subjectInfoAccess = OCSP;URI:http://sia.example/ocsp
+freshestCRL = URI:http://delta.example/delta.crl
 [aia]
 caIssuers;URI.0 = http://issuers.example/ca.cer
 OCSP;URI.1 = http://ocsp-a.example/
@@ -137,12 +138,31 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
     'req', '-x509', '-new', '-key', ca.caKey, '-subj', '/O=Sigscan Test/CN=Same Key Other Name', '-days', '30',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-out', other.sameKey,
   ]); // prettier-ignore
+  // The CA's own certificate re-signed with a new key (`x509 -signkey` sets the key to it): the very same
+  // subject bytes, another key.
   other.sameName = p('same-name.pem');
   other.sameNameKey = p('same-name.key');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', other.sameNameKey, '-subj', ca.subject,
-    '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-out', other.sameName,
-  ]); // prettier-ignore
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    'rsa_keygen_bits:2048',
+    '-out',
+    other.sameNameKey,
+  ]);
+  await run('openssl', [
+    'x509',
+    '-in',
+    ca.caPem,
+    '-signkey',
+    other.sameNameKey,
+    '-days',
+    '30',
+    '-out',
+    other.sameName,
+  ]);
+  expect(Buffer.from(parsePem(other.sameName).subjectDer)).toEqual(Buffer.from(certs['ca']!.subjectDer));
   writeFileSync(p('ocsp.ext'), 'extendedKeyUsage = critical,OCSPSigning\n');
   for (const [name, issuerPem, issuerKey] of [
     ['from-same-key', other.sameKey, ca.caKey],
@@ -236,6 +256,20 @@ describe('ocspAnswer', () => {
     // At notAfter the responder is still valid, and the answer long stale.
     expect(answer(der, 'good', certs['ca']!, notAfter)).toMatch(/^the response is stale: current until /);
     expect(answer(der, 'good', certs['ca']!, new Date(notAfter.getTime() + 1))).toBe(refused);
+  });
+
+  it("a valid delegated responder's certificate does not make a response it did not sign believed", async () => {
+    // Signed by a code-signing leaf of the CA, with the real responder's certificate added (-rother).
+    writeFileSync(p('responder-cert.pem'), readFileSync(pems['ocsp']!));
+    const der = await respond([[ca.caPem, pems['good']!]], signers['good']!, 'rother', [
+      '-nmin',
+      '10',
+      '-rother',
+      p('responder-cert.pem'),
+    ]);
+    expect(answer(der, 'good', certs['ca']!, new Date())).toBe(
+      `the response is signed neither by ${certs['ca']!.summary.subject} nor by an OCSP responder it authorised`,
+    );
   });
 
   it('a responder certificate from a look-alike CA is not believed (other name same key; same name other key)', async () => {
