@@ -188,6 +188,16 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
     ).toBe(true);
   });
 
+  it('a length of exactly 128 takes two length octets (81 80), and is read here', () => {
+    // One unused bit: asn1js does not read the contents as ASN.1, so only the length form decides.
+    const at128 = rebuilt(signatureValue(1, new Uint8Array(127).fill(0x5a)));
+    const value = childrenOf(readElement(at128, READ), READ)[2]!;
+    expect([value.contentEnd - value.contentStart, value.contentStart - value.start]).toEqual([128, 3]);
+    const read = reading(at128);
+    expect(read.kind).toBe('fields');
+    expect(read.kind === 'fields' && read.fields.signatureValue.length).toBe(127);
+  });
+
   it('ASN.1 inside a BIT STRING (no unused bits) or an OCTET STRING counts toward the node limit', () => {
     // 9,000 NULLs and their SEQUENCE: with the certificate's own nodes, over the 9,000 this reader allows.
     const nulls = manyNulls(9000);
