@@ -391,6 +391,9 @@ describe('the node count of ASN.1 embedded in a BIT STRING, one form at a time',
     ['OCTET STRING of cut-short ASN.1, then a NULL (goes on)', bytes(0x04, 0x02, 0x30, 0x05, 0x05, 0x00), 3],
     ['primitive of indefinite length, then a NULL (stops)', bytes(0x05, 0x80, 0x05, 0x00), 1],
     ['context [0] holding a NULL, then a NULL', bytes(0xa0, 0x02, 0x05, 0x00, 0x05, 0x00), 3],
+    // An empty BIT STRING has no unused-bits octet to read: the SEQUENCE after it (0x30, above 7) is counted.
+    ['empty BIT STRING, then an empty SEQUENCE', bytes(0x03, 0x00, 0x30, 0x00), 2],
+    ['long-form tag, empty, then a NULL', bytes(0x1f, 0x81, 0x00, 0x00, 0x05, 0x00), 2],
   ])('%s', (_name, element, count) => {
     expect(embeddedCount(element)).toBe(count);
   });
