@@ -188,6 +188,16 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
     ).toBe(true);
   });
 
+  it('a length of exactly 128 takes two length octets (81 80), and is read here', () => {
+    // One unused bit: asn1js does not read the contents as ASN.1, so only the length form decides.
+    const at128 = rebuilt(signatureValue(1, new Uint8Array(127).fill(0x5a)));
+    const value = childrenOf(readElement(at128, READ), READ)[2]!;
+    expect([value.contentEnd - value.contentStart, value.contentStart - value.start]).toEqual([128, 3]);
+    const read = reading(at128);
+    expect(read.kind).toBe('fields');
+    expect(read.kind === 'fields' && read.fields.signatureValue.length).toBe(127);
+  });
+
   it('ASN.1 inside a BIT STRING (no unused bits) or an OCTET STRING counts toward the node limit', () => {
     // 9,000 NULLs and their SEQUENCE: with the certificate's own nodes, over the 9,000 this reader allows.
     const nulls = manyNulls(9000);
@@ -299,5 +309,100 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
     expect(isPkijsName(fields[SUBJECT]!)).toBe(true);
     expect(isPkijsName(fields[1]!)).toBe(false); // the serial number INTEGER
     expect(isPkijsName(fields[VALIDITY]!)).toBe(false); // a SEQUENCE of times, not of SETs
+  });
+});
+
+/**
+ * The node count the reader gives one element embedded in a BIT STRING, made observable by the limit: the
+ * element goes last in a SEQUENCE after k NULLs (so an element where counting stops still has the NULLs
+ * counted), and the largest k still read here is found by bisection. One fewer node for the element, one
+ * more NULL fits. `countEmbedded`'s survivors (reports/mutation.md, xf1).
+ */
+function embeddedCount(element: Uint8Array): number {
+  const fits = (k: number, last: Uint8Array[]) => {
+    const nulls = Array.from({ length: k }, () => new Uint8Array([0x05, 0x00]));
+    const body = concat([...nulls, ...last]);
+    const seq = concat([
+      new Uint8Array([0x30, 0x83, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]),
+      body,
+    ]);
+    return reading(rebuilt(signatureValue(0, seq))).kind === 'fields';
+  };
+  const most = (last: Uint8Array[]) => {
+    // The certificate's own nodes are far fewer than 1,000.
+    let lo = 8000;
+    let hi = 9000;
+    expect(fits(lo, last)).toBe(true);
+    expect(fits(hi, last)).toBe(false);
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (fits(mid, last)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  };
+  nullsAlone ??= most([]);
+  return nullsAlone - most([element]);
+}
+let nullsAlone: number | undefined;
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+describe('the node count of ASN.1 embedded in a BIT STRING, one form at a time', () => {
+  it.each([
+    ['NULL', bytes(0x05, 0x00), 1],
+    ['SEQUENCE of two NULLs', bytes(0x30, 0x04, 0x05, 0x00, 0x05, 0x00), 3],
+    [
+      'OCTET STRING holding a SEQUENCE of two NULLs',
+      bytes(0x04, 0x06, 0x30, 0x04, 0x05, 0x00, 0x05, 0x00),
+      4,
+    ],
+    ['empty OCTET STRING', bytes(0x04, 0x00), 1],
+    [
+      'OCTET STRING holding non-ASN.1 bytes (cut short: counted, then stops)',
+      bytes(0x04, 0x02, 0x30, 0x05),
+      2,
+    ],
+    ['BIT STRING, no unused bits, holding a NULL', bytes(0x03, 0x03, 0x00, 0x05, 0x00), 2],
+    ['BIT STRING, one unused bit', bytes(0x03, 0x03, 0x01, 0x05, 0x00), 1],
+    ['BIT STRING of the unused-bits octet alone', bytes(0x03, 0x01, 0x00), 1],
+    ['BIT STRING with 8 unused bits (asn1js stops)', bytes(0x03, 0x03, 0x08, 0x05, 0x00), 1],
+    ['context [0] constructed holding a NULL', bytes(0xa0, 0x02, 0x05, 0x00), 2],
+    ['context [4] primitive (not read as an OCTET STRING)', bytes(0x84, 0x02, 0x05, 0x00), 1],
+    ['application [4] primitive', bytes(0x44, 0x02, 0x05, 0x00), 1],
+    ['private [3] primitive (not read as a BIT STRING)', bytes(0xc3, 0x03, 0x00, 0x05, 0x00), 1],
+    ['long-form tag, empty', bytes(0x1f, 0x81, 0x00, 0x00), 1],
+    ['long-form tag cut short', bytes(0x1f, 0x81), 1],
+    ['SEQUENCE, long-form length 81 02', bytes(0x30, 0x81, 0x02, 0x05, 0x00), 2],
+    ['SEQUENCE, eight length octets', bytes(0x30, 0x88, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x05, 0x00), 2],
+    [
+      'SEQUENCE, nine length octets (asn1js stops)',
+      bytes(0x30, 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x05, 0x00),
+      1,
+    ],
+    ['SEQUENCE, length octets past the end', bytes(0x30, 0x82, 0x00), 1],
+    ['SEQUENCE, length 0xff', bytes(0x30, 0xff, 0x05, 0x00), 1],
+    ['SEQUENCE longer than what is left', bytes(0x30, 0x05, 0x05, 0x00), 1],
+    ['primitive, indefinite length', bytes(0x05, 0x80, 0x00, 0x00), 1],
+    ['a tag with no length octet', bytes(0x05), 1],
+    // Followed by a NULL: whether counting goes on after the element.
+    ['BIT STRING with 7 unused bits, then a NULL', bytes(0x03, 0x02, 0x07, 0x80, 0x05, 0x00), 2],
+    ['BIT STRING with 8 unused bits, then a NULL (stops)', bytes(0x03, 0x02, 0x08, 0x80, 0x05, 0x00), 1],
+    ['OCTET STRING of cut-short ASN.1, then a NULL (goes on)', bytes(0x04, 0x02, 0x30, 0x05, 0x05, 0x00), 3],
+    ['primitive of indefinite length, then a NULL (stops)', bytes(0x05, 0x80, 0x05, 0x00), 1],
+    ['context [0] holding a NULL, then a NULL', bytes(0xa0, 0x02, 0x05, 0x00, 0x05, 0x00), 3],
+    // An empty BIT STRING has no unused-bits octet to read: the SEQUENCE after it (0x30, above 7) is counted.
+    ['empty BIT STRING, then an empty SEQUENCE', bytes(0x03, 0x00, 0x30, 0x00), 2],
+    ['long-form tag, empty, then a NULL', bytes(0x1f, 0x81, 0x00, 0x00, 0x05, 0x00), 2],
+  ])('%s', (_name, element, count) => {
+    expect(embeddedCount(element)).toBe(count);
+  });
+
+  it('a constructed element of indefinite length is left to pkijs', () => {
+    const seq = concat([bytes(0x30, 0x80, 0x05, 0x00, 0x00, 0x00)]);
+    expect(reading(rebuilt(signatureValue(0, seq)))).toEqual({
+      kind: 'unmodelled',
+      reason: 'indefinite length in embedded contents',
+    });
   });
 });

@@ -1,0 +1,355 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as pkijs from 'pkijs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../../src/formats/x509.js';
+import {
+  ocspAnswer,
+  ocspRequest,
+  OnlineRevocationClient,
+  revocationSources,
+} from '../../../src/trust/revocation/online.js';
+import { makeRevocationCa, type RevocationCa } from '../../helpers/revocation-pki.js';
+
+/**
+ * The OCSP and CRL decisions of `--revocation online` at unit level, without servers: every response is
+ * `openssl ocsp` answering a request file (`-reqin`) from the CA's index.txt, every CRL `openssl ca
+ * -gencrl`, and the client's fetch hands them out by URL. What online.test.ts cannot show through a real
+ * responder: which SingleResponse is read, the time windows to the millisecond, who may sign, and which
+ * sources are asked in which order.
+ */
+const run = promisify(execFile);
+let dir: string;
+let ca: RevocationCa;
+/** A CA with the real CA's key but another name, and one with its name but another key. */
+const other = { sameKey: '', sameName: '', sameNameKey: '' };
+const certs: Record<string, ParsedCertificate> = {};
+const pems: Record<string, string> = {};
+const signers: Record<string, { cert: string; key: string }> = {};
+
+const p = (name: string) => join(dir, name);
+const parsePem = (path: string) => parseCertificate(pemCertificates(readFileSync(path, 'utf8'))[0]!);
+
+/** The serial of a certificate issued here, in hex, from its PEM path. */
+function serialOf(pem: string): string {
+  return parsePem(pem).summary.serialNumber;
+}
+
+/**
+ * `openssl ocsp` as a responder for one request file, signed by `signer`. The CertIDs are asked by issuer
+ * and serial (`-serial`), so that the issuer name hashed is the given issuer's (with `-cert` openssl
+ * hashes the certificate's own issuer field).
+ */
+async function respond(
+  ids: Array<[issuerPem: string, certPem: string]>,
+  signer: { cert: string; key: string },
+  name: string,
+  extra: string[] = ['-nmin', '10'],
+): Promise<Uint8Array> {
+  const req = p(`${name}.req`);
+  const resp = p(`${name}.resp`);
+  await run('openssl', [
+    'ocsp',
+    ...ids.flatMap(([i, c]) => ['-issuer', i, '-serial', `0x${serialOf(c)}`]),
+    '-no_nonce',
+    '-reqout',
+    req,
+  ]);
+  await run('openssl', [
+    'ocsp',
+    '-index',
+    join(ca.dir, 'index.txt'),
+    '-CA',
+    ca.caPem,
+    '-rsigner',
+    signer.cert,
+    '-rkey',
+    signer.key,
+    '-reqin',
+    req,
+    '-respout',
+    resp,
+    ...extra,
+  ]);
+  return new Uint8Array(readFileSync(resp));
+}
+
+/** thisUpdate of the response's first SingleResponse, as the reader sees it. */
+function thisUpdate(der: Uint8Array): Date {
+  const response = pkijs.OCSPResponse.fromBER(der.slice().buffer);
+  const basic = pkijs.BasicOCSPResponse.fromBER(
+    response.responseBytes!.response.valueBlock.valueHexView.slice().buffer,
+  );
+  return basic.tbsResponseData.responses[0]!.thisUpdate;
+}
+
+/** The error message ocspAnswer throws, or its answer. */
+function answer(der: Uint8Array, cert: string, issuer: ParsedCertificate, at: Date): unknown {
+  try {
+    return ocspAnswer(der, certs[cert]!, issuer, at);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
+  ca = await makeRevocationCa(join(dir, 'ca'));
+  certs['ca'] = parsePem(ca.caPem);
+  appendFileSync(
+    join(ca.dir, 'openssl.cnf'),
+    `
+[multi]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+authorityInfoAccess = @aia
+crlDistributionPoints = URI:http://crl-a.example/ca.crl, URI:file:///etc/ca.crl, URI:http://crl-b.example/ca.crl, email:http://mail.example/ca.crl, URI:http://crl-c.example/ca.crl
+subjectInfoAccess = OCSP;URI:http://sia.example/ocsp
+freshestCRL = URI:http://delta.example/delta.crl
+[aia]
+caIssuers;URI.0 = http://issuers.example/ca.cer
+OCSP;URI.1 = http://ocsp-a.example/
+OCSP;URI.2 = ldap://ldap.example/cn=ocsp?http://ocsp-ldap.example
+OCSP;URI.3 = http://ocsp-a.example/
+OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
+`,
+  );
+  for (const [name, cn, extensions] of [
+    ['good', 'Good Leaf', 'codesign'],
+    ['revoked', 'Revoked Leaf', 'codesign'],
+    ['multi', 'Many Sources', 'multi'],
+    ['ocsp', 'Sigscan OCSP Responder', 'ocsp'],
+  ] as const) {
+    const issued = await ca.issue(name, cn, { extensions });
+    pems[name] = issued.cert;
+    certs[name] = parsePem(issued.cert);
+    signers[name] = issued;
+  }
+  await ca.revoke(pems['revoked']!, 'keyCompromise');
+  signers['ca'] = { cert: ca.caPem, key: ca.caKey };
+  // The look-alike CAs, and a delegated responder certificate from each (the responder's own request).
+  other.sameKey = p('same-key.pem');
+  await run('openssl', [
+    'req', '-x509', '-new', '-key', ca.caKey, '-subj', '/O=Sigscan Test/CN=Same Key Other Name', '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-out', other.sameKey,
+  ]); // prettier-ignore
+  // The CA's own certificate re-signed with a new key (`x509 -signkey` sets the key to it): the very same
+  // subject bytes, another key.
+  other.sameName = p('same-name.pem');
+  other.sameNameKey = p('same-name.key');
+  await run('openssl', [
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    'rsa_keygen_bits:2048',
+    '-out',
+    other.sameNameKey,
+  ]);
+  await run('openssl', [
+    'x509',
+    '-in',
+    ca.caPem,
+    '-signkey',
+    other.sameNameKey,
+    '-days',
+    '30',
+    '-out',
+    other.sameName,
+  ]);
+  expect(Buffer.from(parsePem(other.sameName).subjectDer)).toEqual(Buffer.from(certs['ca']!.subjectDer));
+  writeFileSync(p('ocsp.ext'), 'extendedKeyUsage = critical,OCSPSigning\n');
+  for (const [name, issuerPem, issuerKey] of [
+    ['from-same-key', other.sameKey, ca.caKey],
+    ['from-same-name', other.sameName, other.sameNameKey],
+  ] as const) {
+    await run('openssl', [
+      'x509', '-req', '-in', join(ca.dir, 'ocsp.csr'), '-CA', issuerPem, '-CAkey', issuerKey, '-set_serial', '77',
+      '-days', '30', '-extfile', p('ocsp.ext'), '-out', p(`${name}.pem`),
+    ]); // prettier-ignore
+    signers[name] = { cert: p(`${name}.pem`), key: signers['ocsp']!.key };
+  }
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ocspAnswer', () => {
+  it('reads the SingleResponse for exactly this CertID: issuer name hash, key hash and serial', async () => {
+    // openssl answers "unknown" for a CertID of a CA it does not serve: same key other name, same name other key.
+    const der = await respond(
+      [
+        [ca.caPem, pems['revoked']!],
+        [other.sameKey, pems['good']!],
+        [other.sameName, pems['good']!],
+        [ca.caPem, pems['good']!],
+      ],
+      signers['ocsp']!,
+      'four',
+    );
+    const now = new Date();
+    expect(answer(der, 'good', certs['ca']!, now)).toEqual({ status: 'good' });
+    expect(answer(der, 'revoked', certs['ca']!, now)).toMatchObject({
+      status: 'revoked',
+      entry: { reason: 'keyCompromise' },
+    });
+    // A response about other certificates only.
+    const none = await respond([[ca.caPem, pems['revoked']!]], signers['ocsp']!, 'none');
+    expect(answer(none, 'good', certs['ca']!, now)).toBe(
+      `the response says nothing about serial ${certs['good']!.summary.serialNumber.toLowerCase()}`,
+    );
+  });
+
+  it('status unknown is refused, not read as good or revoked', async () => {
+    // Signed with the CA's key, which the same-key CA shares: the signer is accepted, the status is unknown.
+    const der = await respond([[other.sameKey, pems['good']!]], signers['ca']!, 'unknown');
+    expect(answer(der, 'good', parsePem(other.sameKey), new Date())).toBe(
+      'the responder does not know the certificate (status unknown)',
+    );
+  });
+
+  it('a response signed by the CA itself is believed', async () => {
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ca']!, 'by-ca');
+    expect(answer(der, 'good', certs['ca']!, new Date())).toEqual({ status: 'good' });
+  });
+
+  it('a non-successful response status is named', () => {
+    // OCSPResponse { responseStatus unauthorized(6) }: the whole of such a response.
+    expect(answer(new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x06]), 'good', certs['ca']!, new Date())).toBe(
+      'the responder answered with status 6, not successful',
+    );
+  });
+
+  it('thisUpdate may be up to five minutes after the check time, not a millisecond more', async () => {
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ca']!, 'skew');
+    const produced = thisUpdate(der);
+    const edge = new Date(produced.getTime() - 5 * 60_000);
+    expect(answer(der, 'good', certs['ca']!, edge)).toEqual({ status: 'good' });
+    expect(answer(der, 'good', certs['ca']!, new Date(edge.getTime() - 1))).toBe(
+      `the response was produced ${produced.toISOString()}, after the check time`,
+    );
+  });
+
+  it('without nextUpdate an answer is current for one hour after thisUpdate, to the millisecond', async () => {
+    // No -nmin/-ndays: openssl leaves nextUpdate out.
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ca']!, 'no-next', []);
+    const until = new Date(thisUpdate(der).getTime() + 60 * 60_000);
+    expect(answer(der, 'good', certs['ca']!, until)).toEqual({ status: 'good' });
+    expect(answer(der, 'good', certs['ca']!, new Date(until.getTime() + 1))).toBe(
+      `the response is stale: current until ${until.toISOString()}`,
+    );
+  });
+
+  it("a delegated responder counts only within its certificate's validity, bounds included", async () => {
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ocsp']!, 'delegated');
+    const responder = certs['ocsp']!.cert;
+    const notBefore = responder.notBefore.value;
+    const notAfter = responder.notAfter.value;
+    const refused = `the response is signed neither by ${certs['ca']!.summary.subject} nor by an OCSP responder it authorised`;
+    // At notBefore the responder is valid, and the answer (made seconds later) within the skew: good.
+    expect(answer(der, 'good', certs['ca']!, notBefore)).toEqual({ status: 'good' });
+    expect(answer(der, 'good', certs['ca']!, new Date(notBefore.getTime() - 1))).toBe(refused);
+    // At notAfter the responder is still valid, and the answer long stale.
+    expect(answer(der, 'good', certs['ca']!, notAfter)).toMatch(/^the response is stale: current until /);
+    expect(answer(der, 'good', certs['ca']!, new Date(notAfter.getTime() + 1))).toBe(refused);
+  });
+
+  it("a valid delegated responder's certificate does not make a response it did not sign believed", async () => {
+    // Signed by a code-signing leaf of the CA, with the real responder's certificate added (-rother).
+    writeFileSync(p('responder-cert.pem'), readFileSync(pems['ocsp']!));
+    const der = await respond([[ca.caPem, pems['good']!]], signers['good']!, 'rother', [
+      '-nmin',
+      '10',
+      '-rother',
+      p('responder-cert.pem'),
+    ]);
+    expect(answer(der, 'good', certs['ca']!, new Date())).toBe(
+      `the response is signed neither by ${certs['ca']!.summary.subject} nor by an OCSP responder it authorised`,
+    );
+  });
+
+  it('a responder certificate from a look-alike CA is not believed (other name same key; same name other key)', async () => {
+    const refused = `the response is signed neither by ${certs['ca']!.summary.subject} nor by an OCSP responder it authorised`;
+    for (const signer of ['from-same-key', 'from-same-name']) {
+      const der = await respond([[ca.caPem, pems['good']!]], signers[signer]!, signer);
+      expect(answer(der, 'good', certs['ca']!, new Date()), signer).toBe(refused);
+    }
+  });
+});
+
+describe('revocationSources and the client', () => {
+  it('reads only http(s) OCSP responders of the AIA and CRL URIs, each once, in order', () => {
+    expect(revocationSources(certs['multi']!.cert)).toEqual({
+      ocsp: ['http://ocsp-a.example/', 'HTTP://ocsp-b.example/ocsp'],
+      crl: ['http://crl-a.example/ca.crl', 'http://crl-b.example/ca.crl', 'http://crl-c.example/ca.crl'],
+    });
+  });
+
+  it('asks the sources in order until one answers, and keeps answers per certificate and time', async () => {
+    const now = new Date();
+    const multiGood = await respond([[ca.caPem, pems['multi']!]], signers['ocsp']!, 'client-multi');
+    // About another certificate: "says nothing about" this one, so the next responder is asked.
+    const aboutOther = await respond([[ca.caPem, pems['revoked']!]], signers['ocsp']!, 'client-other');
+    const asked: string[] = [];
+    const client = new OnlineRevocationClient(async (url, kind) => {
+      asked.push(`${kind} ${url.href}`);
+      return url.host === 'ocsp-a.example' ? aboutOther : multiGood;
+    });
+    const request = encodeURIComponent(
+      Buffer.from(ocspRequest(certs['multi']!, certs['ca']!)).toString('base64'),
+    );
+    const answers = await client.check(certs['multi']!, certs['ca']!, now);
+    expect(answers).toEqual([
+      {
+        status: 'unavailable',
+        source: 'OCSP http://ocsp-a.example/',
+        problem: `the response says nothing about serial ${certs['multi']!.summary.serialNumber.toLowerCase()}`,
+      },
+      { status: 'good', source: 'OCSP HTTP://ocsp-b.example/ocsp' },
+    ]);
+    // A URL ending in "/" takes the request as is; any other gets a "/" first. No CRL is fetched.
+    expect(asked).toEqual([
+      `ocsp http://ocsp-a.example/${request}`,
+      `ocsp http://ocsp-b.example/ocsp/${request}`,
+    ]);
+    // The same certificate and time: from the client's memory. Another time: asked again.
+    asked.length = 0;
+    expect(await client.check(certs['multi']!, certs['ca']!, now)).toEqual(answers);
+    expect(asked).toEqual([]);
+    await client.check(certs['multi']!, certs['ca']!, new Date(now.getTime() + 1000));
+    expect(asked).toHaveLength(2);
+  });
+
+  it("OCSP down: the CRLs in order, another CA's CRL passed over, none after the one that answers", async () => {
+    const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const crl = der(readFileSync(await ca.crl(p('ca.crl')), 'utf8'));
+    const otherCa = await makeRevocationCa(join(dir, 'other-ca'), '/O=Sigscan Test/CN=Another CA');
+    const otherCrl = der(readFileSync(await otherCa.crl(p('other.crl')), 'utf8'));
+    const asked: string[] = [];
+    const client = new OnlineRevocationClient(async (url, kind) => {
+      asked.push(`${kind} ${url.href}`);
+      if (kind === 'ocsp') throw new Error('responder down');
+      return url.host === 'crl-a.example' ? otherCrl : crl;
+    });
+    const answers = await client.check(certs['multi']!, certs['ca']!, new Date());
+    expect(answers.map((a) => [a.status, a.source])).toEqual([
+      ['unavailable', 'OCSP http://ocsp-a.example/'],
+      ['unavailable', 'OCSP HTTP://ocsp-b.example/ocsp'],
+      ['unavailable', 'CRL http://crl-a.example/ca.crl'],
+      ['good', 'CRL http://crl-b.example/ca.crl'],
+    ]);
+    expect(answers[2]).toEqual({
+      status: 'unavailable',
+      source: 'CRL http://crl-a.example/ca.crl',
+      problem: `it is issued by another CA than ${certs['multi']!.summary.issuer}`,
+    });
+    expect(asked.filter((a) => a.startsWith('crl'))).toEqual([
+      'crl http://crl-a.example/ca.crl',
+      'crl http://crl-b.example/ca.crl',
+    ]);
+  });
+});
