@@ -449,7 +449,7 @@ export function fileJob(
           expected !== 'appx' &&
           size > (opts.streamThreshold ?? STREAM_THRESHOLD)
         ) {
-          return await streamZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
+          return await streamZip({ fh, opened, absolutePath, displayPath, expected, opts, sidecars });
         }
         if (size > opts.limits.maxFileBytes) {
           // Too large to hold: hashed in one streaming pass so the report still names the file exactly.
@@ -466,7 +466,7 @@ export function fileJob(
           );
         }
         if (kind === 'zip' && expected !== 'apk' && expected !== 'appx') {
-          return await heldZip(fh, opened, absolutePath, displayPath, expected, opts, sidecars);
+          return await heldZip({ fh, opened, absolutePath, displayPath, expected, opts, sidecars });
         }
         // One read serves hashing, sniffing and every detector.
         const bytes = await readStable(fh, opened, absolutePath);
@@ -689,19 +689,44 @@ function takeChunk(): Uint8Array {
   return spareChunks.pop() ?? new Uint8Array(HASH_CHUNK);
 }
 
+/** What streamZip and heldZip need of the file job that opened a ZIP. */
+interface ZipFileJob {
+  fh: OpenFile;
+  opened: BigIntStats;
+  absolutePath: string;
+  displayPath: string;
+  expected: FileFormat | undefined;
+  opts: FsSourceOptions;
+  sidecars: Sidecar[] | undefined;
+}
+
+/**
+ * A ZIP is a JAR when named so or when it holds a JAR manifest; otherwise a blob, and only when a sidecar
+ * signs it (undefined: nothing here to check). An archive whose manifest cannot be read is not a JAR.
+ */
+async function jarOrBlob<T>(
+  archive: T,
+  expected: FileFormat | undefined,
+  sidecars: Sidecar[] | undefined,
+  looksLikeJar: (archive: T) => Promise<boolean>,
+): Promise<'jar' | 'blob' | undefined> {
+  if (expected === 'jar') return 'jar';
+  let jar = false;
+  try {
+    jar = await looksLikeJar(archive);
+  } catch {
+    jar = false;
+  }
+  if (jar) return 'jar';
+  return sidecars?.length ? 'blob' : undefined;
+}
+
 /**
  * A ZIP too large to hold: read in place (central directory, local headers and entries by position), its
  * digest from one streaming pass. The JAR detector opens it again the same way.
  */
-async function streamZip(
-  fh: OpenFile,
-  opened: BigIntStats,
-  absolutePath: string,
-  displayPath: string,
-  expected: FileFormat | undefined,
-  opts: FsSourceOptions,
-  sidecars: Sidecar[] | undefined,
-): Promise<PreparedTarget[]> {
+async function streamZip(job: ZipFileJob): Promise<PreparedTarget[]> {
+  const { fh, opened, absolutePath, displayPath, expected, opts, sidecars } = job;
   const size = Number(opened.size);
   // ZIP and JAR code is loaded when a tree has archives: a tree of PE images (a worker's share) never needs it.
   const [{ ArchiveFile }, { looksLikeJar }, { nestedArchiveTargets }] = await Promise.all([
@@ -714,21 +739,13 @@ async function streamZip(
     if (archive.size !== size || archive.mtimeNs !== opened.mtimeNs) {
       throw changed(absolutePath, 'it was replaced while it was opened');
     }
-    let jar = expected === 'jar';
-    if (!jar) {
-      try {
-        jar = await looksLikeJar(archive);
-      } catch {
-        jar = false;
-      }
-      if (!jar && !sidecars?.length) {
-        opts.counters.skipped++;
-        return [];
-      }
+    const format = await jarOrBlob(archive, expected, sidecars, looksLikeJar);
+    if (!format) {
+      opts.counters.skipped++;
+      return [];
     }
     const digest = await hashPass(fh, opened, absolutePath);
     opts.counters.bytesRead += size;
-    const format: FileFormat = jar ? 'jar' : 'blob';
     const target: FileTarget = { kind: 'file', path: displayPath, size, digest, format };
     const file = readOnDemand(absolutePath, digest, size, opts.limits.maxFileBytes, {
       large: { size, mtimeNs: opened.mtimeNs },
@@ -751,15 +768,8 @@ async function streamZip(
  * detectors read them), and a JAR's own bytes are read again only if a detector asks (a sidecar
  * signature, a catalog beside it), checked against the digest reported.
  */
-async function heldZip(
-  fh: OpenFile,
-  opened: BigIntStats,
-  absolutePath: string,
-  displayPath: string,
-  expected: FileFormat | undefined,
-  opts: FsSourceOptions,
-  sidecars: Sidecar[] | undefined,
-): Promise<PreparedTarget[]> {
+async function heldZip(job: ZipFileJob): Promise<PreparedTarget[]> {
+  const { fh, opened, absolutePath, displayPath, expected, opts, sidecars } = job;
   const size = Number(opened.size);
   const lease = leaseReadBuffer(size);
   try {
@@ -768,23 +778,16 @@ async function heldZip(
     if (sniff(bytes, expected) !== 'zip') throw changed(absolutePath, 'its first bytes changed');
     opts.counters.bytesRead += size;
     const withSidecars = sidecars?.length ? { sidecars } : {};
-    let format: FileFormat = 'jar';
-    // Only the signing-block reader: the APK verifier is loaded for APKs, not for every JAR.
-    if ((await import('../formats/apk/signing-block.js')).hasApkSigningBlock(bytes)) {
-      // Any ZIP holding an APK Signing Block: the v2/v3 schemes apply beside v1.
-      format = 'apk';
-    } else if (expected !== 'jar') {
-      let jar = false;
-      try {
-        jar = await (await import('../formats/jar/index.js')).looksLikeJar(bytes);
-      } catch {
-        jar = false;
-      }
-      if (!jar && !sidecars?.length) {
-        opts.counters.skipped++;
-        return [];
-      }
-      format = jar ? 'jar' : 'blob';
+    // Only the signing-block reader: the APK verifier is loaded for APKs, not for every JAR. Any ZIP holding
+    // an APK Signing Block is an APK: the v2/v3 schemes apply beside v1.
+    const { hasApkSigningBlock } = await import('../formats/apk/signing-block.js');
+    const { looksLikeJar } = await import('../formats/jar/index.js');
+    const format = hasApkSigningBlock(bytes)
+      ? 'apk'
+      : await jarOrBlob(bytes, expected, sidecars, looksLikeJar);
+    if (!format) {
+      opts.counters.skipped++;
+      return [];
     }
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const target: FileTarget = { kind: 'file', path: displayPath, size, digest, format };

@@ -27,7 +27,8 @@ import {
 } from '../../src/formats/x509.js';
 import { readCertificateFields } from '../../src/formats/x509-fields.js';
 import { CORPUS_DIR, filesUnder as files } from '../helpers/corpus.js';
-import { PROJECT_ROOT, run } from '../helpers/tools.js';
+import { EC_P256_KEY, selfSignedDer } from '../helpers/openssl-cert.js';
+import { PROJECT_ROOT } from '../helpers/tools.js';
 
 /** Every certificate the scanner meets in the fixtures and the corpus: CMS certificate sets and PEM/DER files. */
 async function realCertificates(): Promise<Map<string, Uint8Array>> {
@@ -144,29 +145,8 @@ const made: Record<string, Uint8Array> = {};
 /** openssl certificates with the DN shapes that matter: UTF-8, multi-valued RDNs, emailAddress, escapes. */
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigscan-x509-fields-'));
-  const make = async (name: string, keyArgs: string[], subj: string, ext: string[]): Promise<void> => {
-    const out = join(dir, `${name}.der`);
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-new',
-      ...keyArgs,
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-outform',
-      'DER',
-      '-out',
-      out,
-      '-utf8',
-      '-multivalue-rdn',
-      '-subj',
-      subj,
-      '-days',
-      '30',
-      ...ext.flatMap((e) => ['-addext', e]),
-    ]);
-    made[name] = new Uint8Array(readFileSync(out));
+  const make = async (name: string, keyArgs: string[], subj: string, extensions: string[]): Promise<void> => {
+    made[name] = await selfSignedDer(dir, name, subj, { keyArgs, extensions });
   };
   await Promise.all([
     make(
@@ -178,7 +158,7 @@ beforeAll(async () => {
         'subjectAltName=DNS:a.example,email:x@example.com,IP:10.0.0.1',
       ],
     ),
-    make('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN= spaced /O=Acme', []),
+    make('ec', EC_P256_KEY, '/CN= spaced /O=Acme', []),
   ]);
 });
 

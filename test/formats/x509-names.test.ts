@@ -3,13 +3,13 @@
  * openssl certificates whose values need each escape: a special character anywhere, `#` first, a space
  * first and last. Exact strings, so that a shortcut in the escaping cannot drift from the full rule.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate } from '../../src/formats/x509.js';
-import { run } from '../helpers/tools.js';
+import { selfSignedDer } from '../helpers/openssl-cert.js';
 
 let dir: string;
 const made: Record<string, Uint8Array> = {};
@@ -17,30 +17,7 @@ const made: Record<string, Uint8Array> = {};
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigscan-x509-names-'));
   const make = async (name: string, subj: string): Promise<void> => {
-    const out = join(dir, `${name}.der`);
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-outform',
-      'DER',
-      '-out',
-      out,
-      '-utf8',
-      '-multivalue-rdn',
-      '-subj',
-      subj,
-      '-days',
-      '30',
-    ]);
-    made[name] = new Uint8Array(readFileSync(out));
+    made[name] = await selfSignedDer(dir, name, subj);
   };
   await Promise.all([
     make('specials', '/C=US/ST=Tëxas/O=Ä\\, Inc+OU=Dev/CN=#test <1>;"x"\\+y\\\\z/emailAddress=a@example.com'),
