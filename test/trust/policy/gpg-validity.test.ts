@@ -70,7 +70,7 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
     mkdirSync(home, { mode: 0o700 });
     await gpg(home, [
       '--faked-system-time',
-      created,
+      `${created}!`,
       '--quick-gen-key',
       `${name} signer <${name}@sigscan.test>`,
       'ed25519',
@@ -85,7 +85,16 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
   /** Signs the claim with gpg pretending it is `when`: the signature's declared creation time. */
   async function sign(home: string, fpr: string, when: string): Promise<string> {
     const out = join(home, `sig-${when}`);
-    await gpg(home, ['--faked-system-time', when, '--local-user', fpr, '--output', out, '--sign', claimFile]);
+    await gpg(home, [
+      '--faked-system-time',
+      `${when}!`,
+      '--local-user',
+      fpr,
+      '--output',
+      out,
+      '--sign',
+      claimFile,
+    ]);
     return out;
   }
 
@@ -158,7 +167,7 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
     // Revoked on 2024-06-01, reason 2 ("key is superseded": a soft revocation).
     await gpg(
       home,
-      ['--faked-system-time', '20240601T000000', '--command-fd', '0', '--edit-key', fpr],
+      ['--faked-system-time', '20240601T000000!', '--command-fd', '0', '--edit-key', fpr],
       'revkey\ny\n2\n\ny\nsave\n',
     );
     expect(await gpg(home, ['--with-colons', '--list-keys', fpr])).toMatch(/^pub:r:/m);
@@ -183,7 +192,7 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
       mkdirSync(home, { mode: 0o700 });
       await gpg(home, [
         '--faked-system-time',
-        '20240101T000000',
+        '20240101T000000!',
         '--quick-gen-key',
         `${name} <${name}@sigscan.test>`,
         'ed25519',
@@ -193,7 +202,7 @@ describe.skipIf(!tools)('simple signing: GPG key validity at the time of the che
       const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(await gpg(home, ['--with-colons', '--list-keys']))![1]!;
       await gpg(home, [
         '--faked-system-time',
-        '20240101T000000',
+        '20240101T000000!',
         '--quick-add-key',
         fpr,
         'ed25519',

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSimpleSignature } from '../../../src/trust/policy/signature.js';
 import { onPath, PROJECT_ROOT, run } from '../../helpers/tools.js';
 
-const FIXTURE_VERSION = 'policy-signature-v3';
+const FIXTURE_VERSION = 'policy-signature-v4';
 const CACHE = join(PROJECT_ROOT, '.cache', 'test-fixtures', FIXTURE_VERSION);
 const NOW = new Date('2026-01-01T00:00:00Z');
 const CLAIM = JSON.stringify({
@@ -55,7 +55,7 @@ async function newKey(home: string, name: string, algo: string): Promise<string>
   mkdirSync(home, { recursive: true, mode: 0o700 });
   await gpg(home, [
     '--faked-system-time',
-    '20240101T000000',
+    '20240101T000000!',
     '--quick-gen-key',
     `${name} <${name}@sigscan.test>`,
     algo,
@@ -83,7 +83,7 @@ async function make(): Promise<void> {
   mkdirSync(homes.narrowed, { recursive: true, mode: 0o700 });
   await gpg(homes.narrowed, [
     '--faked-system-time',
-    '20240101T000000',
+    '20240101T000000!',
     '--quick-gen-key',
     'narrowed <n@sigscan.test>',
     'ed25519',
@@ -95,7 +95,7 @@ async function make(): Promise<void> {
   )![1]!;
   await gpg(homes.narrowed, [
     '--faked-system-time',
-    '20240101T000000',
+    '20240101T000000!',
     '--quick-add-key',
     narrowed,
     'ed25519',
@@ -103,7 +103,7 @@ async function make(): Promise<void> {
     '0',
   ]);
   const out = (f: File) => join(CACHE, f);
-  const at = (t: string) => ['--faked-system-time', t];
+  const at = (t: string) => ['--faked-system-time', `${t}!`];
   await gpg(homes.a, ['--output', out('a.pub'), '--export', a]);
   await gpg(homes.b, ['--output', out('b.pub'), '--export', b]);
   await gpg(homes.rsa, ['--output', out('rsa.pub'), '--export', rsa]);
