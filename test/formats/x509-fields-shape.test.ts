@@ -455,6 +455,56 @@ describe('name: a SEQUENCE of non-empty SETs of (OID, value)', () => {
   });
 });
 
+describe('isMinimalOid: an attribute type asn1js re-encodes to the same bytes is read here', () => {
+  const OID_FORM = unmodelled('OBJECT IDENTIFIER not in its minimal form');
+  /** The ec certificate with the subject's first attribute type (O, 2.5.4.10) given these contents. */
+  const withType = (...content: number[]) =>
+    ec(
+      (root) =>
+        void (tbs(root)[SUBJECT]!.children![0]!.children![0]!.children![0]!.content = new Uint8Array(
+          content,
+        )),
+    );
+  const subjectType = (der: Uint8Array): string => {
+    const f = fields(der);
+    // Name ::= SEQUENCE OF SET OF SEQUENCE { type, value }: the first type's contents.
+    const cert = pkijs.Certificate.fromBER(toArrayBuffer(der));
+    expect(hex(f.subject.bytes.subarray(f.subject.start, f.subject.end))).toBe(
+      hex(cert.subject.valueBeforeDecode),
+    );
+    return cert.subject.typesAndValues[0]!.type;
+  };
+
+  it('a 0x80 octet inside a sub-identifier is minimal; only a leading one is not', () => {
+    // 1.3.6.1.4.1.16384: 16384 is 81 80 00.
+    expect(subjectType(withType(0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0x80, 0x00))).toBe('1.3.6.1.4.1.16384');
+    expect(reading(withType(0x2b, 0x06, 0x01, 0x04, 0x01, 0x80, 0x81, 0x00))).toEqual(OID_FORM);
+  });
+
+  it('a sub-identifier of seven octets is read here, one of eight is left to pkijs', () => {
+    // 2^42 + 1 in seven octets: 81 80 80 80 80 80 01.
+    expect(subjectType(withType(0x2b, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01))).toBe('1.3.4398046511105');
+    expect(reading(withType(0x2b, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01))).toEqual(OID_FORM);
+    // Seven octets, then a second sub-identifier: the count starts again.
+    expect(
+      subjectType(
+        withType(0x2b, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+      ),
+    ).toBe('1.3.4398046511105.4398046511105');
+  });
+
+  it('an empty OID, and one whose last octet says more follows, are left to pkijs', () => {
+    expect(reading(withType())).toEqual(OID_FORM);
+    expect(reading(withType(0x55, 0x04, 0x8a))).toEqual(OID_FORM);
+  });
+
+  it('the octet after the OID is not part of it (a value whose tag has the high bit set)', () => {
+    // The CN value as a context-specific [0]: its identifier 0x80 directly follows the type's contents.
+    const der = ec((root) => Object.assign(cnValue(root), { id: 0x80, content: latin1('x') }));
+    expect(fields(der).subject.end).toBeGreaterThan(0);
+  });
+});
+
 describe('the fields read match their place in the bytes', () => {
   it('subjectPublicKey and signatureValue are the BIT STRING contents after the unused-bits octet', () => {
     const der = ec((root) => {
