@@ -113,6 +113,8 @@ describe('canonicalTime: the two DER time forms are read here, every other spell
       '26120510111Z',
     ])
       expect(reading(notBefore(0x17, text)), text).toEqual(TIME_FORM);
+    // Z in its place with a character after it.
+    expect(reading(notBefore(0x17, '261205101112Z0'))).toEqual(TIME_FORM);
     // Thirteen characters, the last not Z; fourteen ending in Z.
     expect(reading(notBefore(0x17, '2612051011120'))).toEqual(TIME_FORM);
     expect(reading(notBefore(0x17, '2612051011120Z'))).toEqual(TIME_FORM);
@@ -133,6 +135,8 @@ describe('canonicalTime: the two DER time forms are read here, every other spell
       '20261205101112.5aZ', // a letter in the fraction
       '20261205101112+0100', // an offset
       '20261205101112.5', // a fraction without Z
+      '202612051011125', // fifteen digits, no Z
+      '20261205101112x.5Z', // something before the point
     ])
       expect(reading(notBefore(0x18, text)), text).toEqual(TIME_FORM);
   });
@@ -270,6 +274,13 @@ describe('certificateShape: the fields an openssl certificate gives, exactly', (
     );
     expect(reading(ec((root) => void tbs(root).splice(ISSUER)))).toEqual(
       refused('issuer: expected a constructed element'),
+    );
+    expect(reading(ec((root) => void (tbs(root)[1] = prim(0x04, 1))))).toEqual(
+      refused('serialNumber: expected an INTEGER'),
+    );
+    // A primitive [3] is no extensions wrapper.
+    expect(reading(ec((root) => void (tbs(root)[EXTENSIONS] = prim(0x83, 0))))).toEqual(
+      refused('extensions: expected a constructed element'),
     );
     // A field after the extensions.
     expect(reading(ec((root) => void tbs(root).push(prim(0x05))))).toEqual(
