@@ -2,15 +2,19 @@
  * Lifetime signing decided by the rule alone: kdbazis.dll's signer certificate has the lifetime-signing EKU
  * and its stamp (DigiCert Timestamp 2021) is trusted here, through the timestamping CA taken from the
  * signature's own certificate set (osslsigncode extract-signature, openssl pkcs7). families/authenticode's
- * kdbazis test has no TSA root, so its stamp is unused either way and the lifetime rule never decides there
- * (mutation survivors of families/authenticode.ts:50-63 and cms-signer.ts:135, reports/mutation.md, ac1).
+ * kdbazis test has no TSA root, so its stamp is unused either way and the lifetime rule never decides there.
+ * And the same file with its only countersignature broken by one bit. (Mutation survivors of
+ * families/authenticode.ts:50-63 and cms-signer.ts:121-135, reports/mutation.md, ac1.)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { toArrayBuffer } from '../../src/formats/der.js';
+import { parsePeLayout, readCertificateTable } from '../../src/formats/pe/index.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 import { config, evaluateFile } from './helpers.js';
 
@@ -73,6 +77,41 @@ describe('lifetime signing with a trusted timestamp', () => {
       status: 'unverified',
       code: 'NO_TRUST_ROOT',
       message: `the ${WHO} is cryptographically valid; ${STAMP}; no trust root was supplied to decide trust`,
+    });
+  });
+});
+
+describe('a broken countersignature, the only stamp', () => {
+  it('is tampering: invalid TIMESTAMP_INVALID, named without a "timestamp i of n" count', async () => {
+    // One bit of the PKCS #9 countersignature's RSA signature flipped, found by its bytes in the file.
+    const bytes = new Uint8Array(readFileSync(FILE));
+    const [record] = readCertificateTable(bytes, parsePeLayout(bytes)).records;
+    const sd = new pkijs.SignedData({
+      schema: pkijs.ContentInfo.fromBER(toArrayBuffer(record!.content)).content,
+    });
+    const attributes = sd.signerInfos[0]!.unsignedAttrs!.attributes;
+    expect(attributes.map((a) => a.type)).toEqual(['1.2.840.113549.1.9.6']);
+    const counter = new pkijs.SignerInfo({ schema: attributes[0]!.values[0] });
+    const signature = Buffer.from(counter.signature.valueBlock.valueHexView);
+    const at = Buffer.from(bytes).indexOf(signature);
+    expect(signature.length).toBe(256);
+    expect(Buffer.from(bytes).indexOf(signature, at + 1)).toBe(-1);
+    const broken = bytes.slice();
+    broken[at + 100]! ^= 1;
+    const file = join(dir, 'broken.dll');
+    writeFileSync(file, broken);
+    const [outcome] = await evaluateFile(
+      file,
+      'pe',
+      await config({ roots: [SIGNER_ROOT], tsaRoots: [tsaCa], at: '2024-01-01T00:00:00Z' }),
+    );
+    const tsa = 'CN=DigiCert Timestamp 2021,O=DigiCert\\, Inc.,C=US';
+    expect(outcome!.verdict).toEqual({
+      status: 'invalid',
+      code: 'TIMESTAMP_INVALID',
+      message:
+        `the ${WHO} carries a broken timestamp: PKCS #9 countersignature by ${tsa}: ` +
+        `the RSA signature does not verify with the key of ${tsa}`,
     });
   });
 });
