@@ -36,6 +36,12 @@ const SLOW = [
   'test/trust/in-toto/in-toto-cli.test.ts',
   'test/trust/notation/truststore.test.ts',
   'test/trust/revocation/jar-revocation.test.ts',
+  // jarsigner -verify -strict (a JVM) in every test, and keytool/jarsigner/faketime in uncached hooks: the
+  // first full-scope run spent its last half hour on these (reports/mutation.md, "The warm test runner").
+  'test/trust/jar-timestamps.test.ts',
+  'test/trust/jar-weak-algorithms.test.ts',
+  // in-toto-run (Python) in an uncached beforeAll.
+  'test/trust/in-toto/in-toto-inspections.test.ts',
 ];
 export default defineConfig({
   test: {
