@@ -11,8 +11,9 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { childrenOf, readElement, type DerElement } from '../../src/formats/der-reader.js';
+import { childrenOf, readElement } from '../../src/formats/der-reader.js';
 import { isPkijsName, readCertificateFields } from '../../src/formats/x509-fields.js';
+import { concatBytes, derAll, derEncode, derRebuilt, derTree, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 
@@ -46,68 +47,19 @@ beforeAll(async () => {
   cert = new Uint8Array(readFileSync(join(dir, 'cert.der')));
 });
 
-/** A DER element to write: identifier octet and either contents or children. */
-interface Node {
-  id: number;
-  content?: Uint8Array;
-  children?: Node[];
-  /** Write the length in the long form even when the short one fits. */
-  longLength?: boolean;
-}
-
-function tree(el: DerElement): Node {
-  const id = el.bytes[el.start]!;
-  return el.constructed
-    ? { id, children: childrenOf(el, READ).map(tree) }
-    : { id, content: el.bytes.slice(el.contentStart, el.contentEnd) };
-}
-
-function encode(n: Node): Uint8Array {
-  const body = n.children ? concat(n.children.map(encode)) : n.content!;
-  const len = body.length;
-  const length =
-    len < 128 && !n.longLength
-      ? [len]
-      : len < 256
-        ? [0x81, len]
-        : len < 65536
-          ? [0x82, len >> 8, len & 0xff]
-          : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
-  return concat([new Uint8Array([n.id, ...length]), body]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** The certificate rebuilt after `change` edits its tree (Certificate, tbsCertificate, ...). */
-function rebuilt(change: (root: Node) => void): Uint8Array {
-  const root = tree(readElement(cert, READ));
-  change(root);
-  return encode(root);
-}
-
-/** Every element of the tree, depth first, for finding the one to change. */
-function all(n: Node): Node[] {
-  return [n, ...(n.children ?? []).flatMap(all)];
-}
-
-const tbs = (root: Node): Node[] => root.children![0]!.children!;
+const tbs = (root: DerNode): DerNode[] => root.children![0]!.children!;
 /** v3 tbsCertificate: [0] version, serial, signature, issuer, validity, subject, spki, [3] extensions. */
 const SUBJECT = 5;
 const VALIDITY = 4;
 /** n NULLs in one SEQUENCE: n + 1 nodes once asn1js reads it. */
 const manyNulls = (n: number): Uint8Array =>
-  encode({ id: 0x30, children: Array.from({ length: n }, () => ({ id: 0x05, content: new Uint8Array() })) });
+  derEncode({
+    id: 0x30,
+    children: Array.from({ length: n }, () => ({ id: 0x05, content: new Uint8Array() })),
+  });
 /** signatureValue with this unused-bits octet and contents. */
-const signatureValue = (unused: number, contents: Uint8Array) => (root: Node) => {
-  root.children![2] = { id: 0x03, content: concat([new Uint8Array([unused]), contents]) };
+const signatureValue = (unused: number, contents: Uint8Array) => (root: DerNode) => {
+  root.children![2] = { id: 0x03, content: concatBytes([new Uint8Array([unused]), contents]) };
 };
 
 const reading = (der: Uint8Array) => readCertificateFields(der);
@@ -115,11 +67,11 @@ const reading = (der: Uint8Array) => readCertificateFields(der);
 describe('readCertificateFields leaves to pkijs what asn1js may read differently', () => {
   it('the openssl certificate itself, and its exact rebuild, are read here', () => {
     expect(reading(cert).kind).toBe('fields');
-    expect(Buffer.from(rebuilt(() => {})).equals(Buffer.from(cert))).toBe(true);
+    expect(Buffer.from(derRebuilt(cert, () => {})).equals(Buffer.from(cert))).toBe(true);
   });
 
   it('bytes after the certificate; more than 1 MiB (and exactly 1 MiB is not "larger")', () => {
-    expect(reading(concat([cert, new Uint8Array([0])]))).toEqual({
+    expect(reading(concatBytes([cert, new Uint8Array([0])]))).toEqual({
       kind: 'unmodelled',
       reason: 'bytes after the certificate',
     });
@@ -133,38 +85,38 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   });
 
   it('a long-form length where the short form fits', () => {
-    const der = rebuilt((root) => void (tbs(root)[SUBJECT]!.longLength = true));
+    const der = derRebuilt(cert, (root) => void (tbs(root)[SUBJECT]!.longLength = true));
     expect(reading(der)).toEqual({ kind: 'unmodelled', reason: 'non-minimal length' });
   });
 
   it('a primitive SEQUENCE and a constructed OCTET STRING', () => {
-    const primitive = rebuilt((root) => {
+    const primitive = derRebuilt(cert, (root) => {
       const validity = tbs(root)[VALIDITY]!;
-      tbs(root)[VALIDITY] = { id: 0x10, content: encode({ ...validity, id: 0x30 }).subarray(2) };
+      tbs(root)[VALIDITY] = { id: 0x10, content: derEncode({ ...validity, id: 0x30 }).subarray(2) };
     });
     expect(reading(primitive)).toEqual({ kind: 'unmodelled', reason: 'primitive SEQUENCE/SET' });
-    const constructed = rebuilt((root) => {
-      const ext = all(root).find((n) => n.id === 0x04)!;
+    const constructed = derRebuilt(cert, (root) => {
+      const ext = derAll(root).find((n) => n.id === 0x04)!;
       Object.assign(ext, { id: 0x24, children: [{ id: 0x04, content: ext.content }], content: undefined });
     });
     expect(reading(constructed)).toEqual({ kind: 'unmodelled', reason: 'constructed universal 4' });
   });
 
   it('BOOLEAN, INTEGER, NULL and OBJECT IDENTIFIER contents asn1js reads its own way', () => {
-    const boolean = rebuilt((root) => {
-      const flag = all(root).find((n) => n.id === 0x01)!;
+    const boolean = derRebuilt(cert, (root) => {
+      const flag = derAll(root).find((n) => n.id === 0x01)!;
       flag.content = new Uint8Array([0xff, 0xff]);
     });
     expect(reading(boolean)).toEqual({ kind: 'unmodelled', reason: 'BOOLEAN not one octet' });
-    const integer = rebuilt((root) => void (tbs(root)[1]!.content = new Uint8Array()));
+    const integer = derRebuilt(cert, (root) => void (tbs(root)[1]!.content = new Uint8Array()));
     expect(reading(integer)).toEqual({ kind: 'unmodelled', reason: 'empty INTEGER' });
-    const nullWithContents = rebuilt((root) => {
-      all(root).find((n) => n.id === 0x05)!.content = new Uint8Array([0]);
+    const nullWithContents = derRebuilt(cert, (root) => {
+      derAll(root).find((n) => n.id === 0x05)!.content = new Uint8Array([0]);
     });
     expect(reading(nullWithContents)).toEqual({ kind: 'unmodelled', reason: 'NULL with contents' });
-    const oid = rebuilt((root) => {
+    const oid = derRebuilt(cert, (root) => {
       // The RDN type 2.5.4.6 (countryName): 55 04 06 -> 55 80 04 06, a sub-identifier with a leading 0x80.
-      const countryName = all(tbs(root)[SUBJECT]!).find((n) => n.id === 0x06)!;
+      const countryName = derAll(tbs(root)[SUBJECT]!).find((n) => n.id === 0x06)!;
       countryName.content = new Uint8Array([0x55, 0x80, 0x04, 0x06]);
     });
     expect(reading(oid)).toEqual({
@@ -177,11 +129,11 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
     const sig = readElement(cert, READ);
     const value = childrenOf(sig, READ)[2]!;
     const contents = cert.slice(value.contentStart + 1, value.contentEnd);
-    expect(reading(rebuilt(signatureValue(8, contents)))).toEqual({
+    expect(reading(derRebuilt(cert, signatureValue(8, contents)))).toEqual({
       kind: 'unmodelled',
       reason: 'BIT STRING unused bits',
     });
-    const seven = reading(rebuilt(signatureValue(7, contents)));
+    const seven = reading(derRebuilt(cert, signatureValue(7, contents)));
     expect(seven.kind).toBe('fields');
     expect(
       seven.kind === 'fields' && Buffer.from(seven.fields.signatureValue).equals(Buffer.from(contents)),
@@ -190,7 +142,7 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
 
   it('a length of exactly 128 takes two length octets (81 80), and is read here', () => {
     // One unused bit: asn1js does not read the contents as ASN.1, so only the length form decides.
-    const at128 = rebuilt(signatureValue(1, new Uint8Array(127).fill(0x5a)));
+    const at128 = derRebuilt(cert, signatureValue(1, new Uint8Array(127).fill(0x5a)));
     const value = childrenOf(readElement(at128, READ), READ)[2]!;
     expect([value.contentEnd - value.contentStart, value.contentStart - value.start]).toEqual([128, 3]);
     const read = reading(at128);
@@ -201,21 +153,21 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   it('ASN.1 inside a BIT STRING (no unused bits) or an OCTET STRING counts toward the node limit', () => {
     // 9,000 NULLs and their SEQUENCE: with the certificate's own nodes, over the 9,000 this reader allows.
     const nulls = manyNulls(9000);
-    expect(reading(rebuilt(signatureValue(0, nulls)))).toEqual({
+    expect(reading(derRebuilt(cert, signatureValue(0, nulls)))).toEqual({
       kind: 'unmodelled',
       reason: 'too many ASN.1 nodes',
     });
     // With unused bits asn1js does not read the contents as ASN.1: nothing to count.
-    expect(reading(rebuilt(signatureValue(1, nulls))).kind).toBe('fields');
-    const inExtension = rebuilt((root) => {
-      all(root).find((n) => n.id === 0x04)!.content = nulls;
+    expect(reading(derRebuilt(cert, signatureValue(1, nulls))).kind).toBe('fields');
+    const inExtension = derRebuilt(cert, (root) => {
+      derAll(root).find((n) => n.id === 0x04)!.content = nulls;
     });
     expect(reading(inExtension)).toEqual({ kind: 'unmodelled', reason: 'too many ASN.1 nodes' });
   });
 
   it('UniversalString and BMPString lengths asn1js cannot decode; a BMPString it can', () => {
     const withValue = (id: number, bytes: number[]) =>
-      rebuilt((root) => {
+      derRebuilt(cert, (root) => {
         // The CN value (last RDN of the subject).
         const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
         Object.assign(value, { id, content: new Uint8Array(bytes) });
@@ -233,13 +185,13 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   });
 
   it('a time not in its DER form, and a universal type this reader does not model', () => {
-    const time = rebuilt((root) => {
+    const time = derRebuilt(cert, (root) => {
       const notBefore = tbs(root)[VALIDITY]!.children![0]!;
       notBefore.content = new Uint8Array([...notBefore.content!.subarray(0, 12), 0x2b]); // 'Z' -> '+'
     });
     expect(reading(time)).toEqual({ kind: 'unmodelled', reason: 'time not in its DER form' });
-    const enumerated = rebuilt((root) => {
-      all(tbs(root)[SUBJECT]!).find((n) => n.id === 0x13)!.id = 0x0a; // PrintableString -> ENUMERATED
+    const enumerated = derRebuilt(cert, (root) => {
+      derAll(tbs(root)[SUBJECT]!).find((n) => n.id === 0x13)!.id = 0x0a; // PrintableString -> ENUMERATED
     });
     expect(reading(enumerated)).toEqual({ kind: 'unmodelled', reason: 'universal type 10' });
   });
@@ -247,7 +199,7 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   it('an empty BIT STRING is left to pkijs even where the next octet would pass as an unused-bits count', () => {
     // The CN value becomes SEQUENCE { BIT STRING (empty), NULL }: the octet after the empty BIT STRING is
     // the NULL's tag, 5.
-    const der = rebuilt((root) => {
+    const der = derRebuilt(cert, (root) => {
       const value = tbs(root)[SUBJECT]!.children!.at(-1)!.children![0]!.children![1]!;
       Object.assign(value, {
         id: 0x30,
@@ -262,7 +214,8 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   });
 
   it('a primitive context-specific field (issuerUniqueID) is read as it is, not as children', () => {
-    const der = rebuilt(
+    const der = derRebuilt(
+      cert,
       (root) => void tbs(root).splice(7, 0, { id: 0x81, content: new Uint8Array([0, 0xab]) }),
     );
     const result = reading(der);
@@ -273,8 +226,8 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
   it('the node limit counts one node per element, and nothing inside an empty OCTET STRING or a bare BIT STRING', () => {
     // No extensions and unused bits in both BIT STRINGs: nothing is read as embedded ASN.1, so the count
     // is the number of elements in the tree. The CN value is padded with NULLs to exactly 9,000 of them.
-    const padded = (nulls: number, extra: Node[]) =>
-      rebuilt((root) => {
+    const padded = (nulls: number, extra: DerNode[]) =>
+      derRebuilt(cert, (root) => {
         root.children![0]!.children = tbs(root).slice(0, 7);
         const spki = tbs(root)[6]!;
         spki.children![1]!.content = new Uint8Array([1, 0x80]);
@@ -289,7 +242,7 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
           ],
         });
       });
-    const elements = (der: Uint8Array) => all(tree(readElement(der, READ))).length;
+    const elements = (der: Uint8Array) => derAll(derTree(der)).length;
     // An empty OCTET STRING and a BIT STRING of just its unused-bits octet: one node each.
     const extra = [
       { id: 0x04, content: new Uint8Array() },
@@ -321,12 +274,12 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
 function embeddedCount(element: Uint8Array): number {
   const fits = (k: number, last: Uint8Array[]) => {
     const nulls = Array.from({ length: k }, () => new Uint8Array([0x05, 0x00]));
-    const body = concat([...nulls, ...last]);
-    const seq = concat([
+    const body = concatBytes([...nulls, ...last]);
+    const seq = concatBytes([
       new Uint8Array([0x30, 0x83, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]),
       body,
     ]);
-    return reading(rebuilt(signatureValue(0, seq))).kind === 'fields';
+    return reading(derRebuilt(cert, signatureValue(0, seq))).kind === 'fields';
   };
   const most = (last: Uint8Array[]) => {
     // The certificate's own nodes are far fewer than 1,000.
@@ -399,8 +352,8 @@ describe('the node count of ASN.1 embedded in a BIT STRING, one form at a time',
   });
 
   it('a constructed element of indefinite length is left to pkijs', () => {
-    const seq = concat([bytes(0x30, 0x80, 0x05, 0x00, 0x00, 0x00)]);
-    expect(reading(rebuilt(signatureValue(0, seq)))).toEqual({
+    const seq = concatBytes([bytes(0x30, 0x80, 0x05, 0x00, 0x00, 0x00)]);
+    expect(reading(derRebuilt(cert, signatureValue(0, seq)))).toEqual({
       kind: 'unmodelled',
       reason: 'indefinite length in embedded contents',
     });

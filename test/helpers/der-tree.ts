@@ -12,6 +12,8 @@ export interface DerNode {
   id: number | number[];
   content?: Uint8Array;
   children?: DerNode[];
+  /** Write the length in the long form even when the short one fits (a BER length DER forbids). */
+  longLength?: boolean;
 }
 
 export function derTree(bytes: Uint8Array): DerNode {
@@ -37,9 +39,13 @@ export function derEncode(n: DerNode): Uint8Array {
   const body = n.children ? concatBytes(n.children.map(derEncode)) : n.content!;
   const len = body.length;
   const length: number[] = [];
-  if (len < 128) length.push(len);
+  if (len < 128 && !n.longLength) length.push(len);
   else {
-    for (let v = len; v > 0; v = Math.floor(v / 256)) length.unshift(v & 0xff);
+    let v = len;
+    do {
+      length.unshift(v & 0xff);
+      v = Math.floor(v / 256);
+    } while (v > 0);
     length.unshift(0x80 | length.length);
   }
   return concatBytes([new Uint8Array([...[n.id].flat(), ...length]), body]);
