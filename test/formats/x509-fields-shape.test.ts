@@ -16,35 +16,17 @@ import { readCertificateFields, type CertificateReading } from '../../src/format
 import { derRebuilt, latin1, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { selfSignedDer } from '../helpers/openssl-cert.js';
-import { run } from '../helpers/tools.js';
 
 const certs: Record<string, Uint8Array> = {};
 
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('x509-fields-shape-1', async (out) => {
+  const dir = await cachedFixtureDir('x509-fields-shape-2', async (out) => {
     // P-256 with a critical basicConstraints (a BOOLEAN in the extension) and a non-critical keyUsage.
     await selfSignedDer(out, 'ec', '/O=Shape/CN=ec', {
       extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=digitalSignature'],
     });
     // RSA: NULL key parameters. -days 20000 puts notAfter after 2049, written as a GeneralizedTime.
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-new',
-      '-newkey',
-      'rsa:1024',
-      '-nodes',
-      '-keyout',
-      join(out, 'rsa.key'),
-      '-outform',
-      'DER',
-      '-out',
-      join(out, 'rsa.der'),
-      '-subj',
-      '/CN=rsa',
-      '-days',
-      '20000',
-    ]);
+    await selfSignedDer(out, 'rsa', '/CN=rsa', { keyArgs: ['-newkey', 'rsa:1024'], days: 20000 });
     // RSA-PSS restricted to SHA-256: the key algorithm carries RSASSA-PSS-params (a SEQUENCE).
     await selfSignedDer(out, 'pss', '/CN=pss', {
       keyArgs: [

@@ -15,34 +15,18 @@ import { childrenOf, readElement } from '../../src/formats/der-reader.js';
 import { isPkijsName, readCertificateFields } from '../../src/formats/x509-fields.js';
 import { concatBytes, derAll, derEncode, derRebuilt, derTree, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
-import { run } from '../helpers/tools.js';
+import { selfSignedDer } from '../helpers/openssl-cert.js';
 
 const READ = { code: 'MALFORMED_CERTIFICATE' } as const;
 
 let cert: Uint8Array;
 
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('x509-fields-unmodelled-1', (out) =>
-    run('openssl', [
-      'req',
-      '-x509',
-      '-new',
-      '-newkey',
-      'rsa:1024',
-      '-nodes',
-      '-keyout',
-      join(out, 'key.pem'),
-      '-outform',
-      'DER',
-      '-out',
-      join(out, 'cert.der'),
-      '-subj',
-      '/C=US/O=Unmodelled/CN=fields',
-      '-days',
-      '30',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    ]),
+  const dir = await cachedFixtureDir('x509-fields-unmodelled-2', (out) =>
+    selfSignedDer(out, 'cert', '/C=US/O=Unmodelled/CN=fields', {
+      keyArgs: ['-newkey', 'rsa:1024'],
+      extensions: ['basicConstraints=critical,CA:TRUE'],
+    }),
   );
   cert = new Uint8Array(readFileSync(join(dir, 'cert.der')));
 });

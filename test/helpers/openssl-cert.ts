@@ -15,7 +15,7 @@ export async function selfSignedDer(
   dir: string,
   name: string,
   subj: string,
-  opts: { keyArgs?: readonly string[]; extensions?: readonly string[] } = {},
+  opts: { keyArgs?: readonly string[]; extensions?: readonly string[]; days?: number } = {},
 ): Promise<Uint8Array> {
   const out = join(dir, `${name}.der`);
   await run('openssl', [
@@ -35,7 +35,7 @@ export async function selfSignedDer(
     '-subj',
     subj,
     '-days',
-    '30',
+    String(opts.days ?? 30),
     ...(opts.extensions ?? []).flatMap((e) => ['-addext', e]),
   ]);
   return new Uint8Array(readFileSync(out));
