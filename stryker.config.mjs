@@ -53,7 +53,9 @@ export default {
   ignoreStatic: true,
   // 2 cores shared with other work: one mutant at a time by default (STRYKER_CONCURRENCY overrides).
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
-  timeoutMS: 30_000,
+  // Stryker's default base. A mutant that loops costs this plus twice its tests' time before it is stopped;
+  // at 30 s the full scope's few hundred timeouts alone cost over an hour of CPU (reports/mutation.md).
+  timeoutMS: 5_000,
   // The initial run executes every related test once with coverage, single-threaded; on a busy 2-core
   // machine that can take longer than Stryker's 5-minute default.
   dryRunTimeoutMinutes: 30,

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Stryker runs this from a sandbox at <project>/.stryker-tmp/sandbox-*/. The shared corpus sits beside the
 // project, not beside the sandbox; and the sandbox has no .cache (Stryker cannot copy the symlinked cosign
@@ -43,6 +44,38 @@ const SLOW = [
   // in-toto-run (Python) in an uncached beforeAll.
   'test/trust/in-toto/in-toto-inspections.test.ts',
 ];
+
+/**
+ * Test files that scan through the worker pool: the files are checked in worker threads that load src
+ * through tsx, where Stryker's active mutant is never set (it is a global of the test's own thread), so
+ * they cannot kill a mutant there; yet every mutant their main thread touches reruns them, seconds each and
+ * a new thread per worker. The full-scope run of 2026-12-05 22:00 spent its tail on them (reports/mutation.md).
+ * What they check is the pool (src/scan/pool.ts, outside the mutated scope); the checks their scans reach
+ * are covered by the unit and corpus tests that stay.
+ */
+const WORKER_POOL = ['test/scan/pool.test.ts', 'test/scan/pool-estimate.test.ts'];
+/**
+ * Quickest test files first. Stryker stops a mutant's run at its first failing test, so a killed mutant costs
+ * the time until the first test that notices it; Vitest's own order runs the slowest files first (to keep
+ * its parallel workers busy), which here makes every killed mutant in shared code wait for the ZIP
+ * differential test and its like. The order changes which test reports a kill, never whether one does.
+ * Durations are those Vitest cached from earlier runs; files without one go by size, smallest first.
+ */
+class QuickestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const cost = (spec: TestSpecification): [number, number] => {
+      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+      const duration = this.ctx.cache.getFileTestResults(key)?.duration;
+      return duration === undefined ? [1, this.ctx.cache.getFileStats(key)?.size ?? 0] : [0, duration];
+    };
+    return [...files].sort((a, b) => {
+      const [ka, va] = cost(a);
+      const [kb, vb] = cost(b);
+      return ka - kb || va - vb;
+    });
+  }
+}
+
 export default defineConfig({
   test: {
     include: [
@@ -61,9 +94,11 @@ export default defineConfig({
     // STRYKER_EXCLUDE=test/a.test.ts,… leaves out test files that are red for reasons outside the code
     // being mutated: Stryker refuses to start on a failing initial run.
     exclude: [
+      ...WORKER_POOL,
       ...(process.env['STRYKER_SLOW'] === '1' ? [] : SLOW),
       ...(process.env['STRYKER_EXCLUDE'] ?? '').split(',').filter(Boolean),
     ],
+    sequence: { sequencer: QuickestFirst },
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // STRYKER_VITEST_ISOLATE=0: the covering test files of one mutant share a worker and its module graph

@@ -33,7 +33,8 @@
  * stock runner's class is not exported from its package entry, so it is loaded from its file; the version is
  * pinned in package.json, and a mismatch fails at start-up rather than changing results silently.
  */
-import { copyFile, rm } from 'node:fs/promises';
+import { appendFile, copyFile, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
@@ -128,7 +129,9 @@ export class WarmVitestTestRunner extends stock.VitestTestRunner {
   async mutantRun(options) {
     this.runsInWorker++;
     keepWorker = this.runsInWorker < RUNS_PER_WORKER;
+    const started = performance.now();
     const result = await super.mutantRun(options);
+    if (process.env['STRYKER_WARM_LOG']) await logRun(process.env['STRYKER_WARM_LOG'], options, result, started);
     if (result.status !== MutantRunStatus.Error && !keepWorker) {
       this.runsInWorker = 0;
     } else if (result.status === MutantRunStatus.Error) {
@@ -140,6 +143,28 @@ export class WarmVitestTestRunner extends stock.VitestTestRunner {
     }
     return result;
   }
+}
+
+/**
+ * STRYKER_WARM_LOG=<file>: one JSON line per mutant run (mutant, covering tests, status, wall time), written
+ * as each run ends. Stryker writes its report only when the whole run ends; this shows where a long run's
+ * time goes while it is still going (reports/mutation.md, "Where the full scope's time goes").
+ * @param {string} file @param {any} options @param {any} result @param {number} started
+ */
+async function logRun(file, options, result, started) {
+  const m = options.activeMutant;
+  const line = {
+    id: m.id,
+    file: m.fileName,
+    line: m.location.start.line + 1,
+    mutator: m.mutatorName,
+    tests: options.testFilter?.length ?? null,
+    status: result.status,
+    ms: Math.round(performance.now() - started),
+    ran: result.nrOfTests ?? null,
+    killedBy: result.killedBy ?? null,
+  };
+  await appendFile(file, `${JSON.stringify(line)}\n`);
 }
 
 /** @param {any} injector */

@@ -105,6 +105,27 @@ describe('mutate-ci', () => {
 });
 
 describe('mutation-summary', () => {
+  it('groups files as the #18 goal names them', async () => {
+    const { groupOf } = await import('../../scripts/mutation-summary.js');
+    expect(
+      [
+        'src/trust/x509-chain.ts',
+        'src/trust/notation/verify.ts',
+        'src/formats/zip/reader.ts',
+        'src/formats/x509-fields.ts',
+        'src/model/result.ts',
+        'src/scan/report-model.ts',
+      ].map(groupOf),
+    ).toEqual([
+      'src/trust/',
+      'src/trust/',
+      'src/formats/zip/',
+      'src/formats/x509-fields.ts',
+      'verdict and target status',
+      'verdict and target status',
+    ]);
+  });
+
   it('tabulates per file and lists every survivor and uncovered mutant with its line', async () => {
     const { summary } = await import('../../scripts/mutation-summary.js');
     const m = (status: string, line: number, replacement = 'false') => ({
@@ -125,6 +146,8 @@ describe('mutation-summary', () => {
       '| src/b.ts | 1 | 0 | 1 | 0 | 0 | 0 | 50.00% |',
       '| **all** | | | | | | | **50.00%** |',
     ]);
+    // Files outside the named groups are their own group: each row appears in both tables.
+    expect(text.split('| src/a.ts | 1 | 0 | 0 | 1 | 0 | 0 | 50.00% |').length).toBe(3);
     expect(text).toContain('- src/a.ts:1 ConditionalExpression (NoCoverage) `z` → `true`');
     expect(text).toContain('- src/b.ts:2 ConditionalExpression (Survived) `if (x) y();` → `false`');
   });
