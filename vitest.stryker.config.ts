@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { defineConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Stryker runs this from a sandbox at <project>/.stryker-tmp/sandbox-*/. The shared corpus sits beside the
 // project, not beside the sandbox; and the sandbox has no .cache (Stryker cannot copy the symlinked cosign
@@ -54,28 +53,6 @@ const SLOW = [
  * are covered by the unit and corpus tests that stay.
  */
 const WORKER_POOL = ['test/scan/pool.test.ts', 'test/scan/pool-estimate.test.ts'];
-/**
- * Quickest test files first. Stryker stops a mutant's run at its first failing test, so a killed mutant costs
- * the time until the first test that notices it; Vitest's own order runs the slowest files first (to keep
- * its parallel workers busy), which here makes every killed mutant in shared code wait for the ZIP
- * differential test and its like. The order changes which test reports a kill, never whether one does.
- * Durations are those Vitest cached from earlier runs; files without one go by size, smallest first.
- */
-class QuickestFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const cost = (spec: TestSpecification): [number, number] => {
-      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
-      const duration = this.ctx.cache.getFileTestResults(key)?.duration;
-      return duration === undefined ? [1, this.ctx.cache.getFileStats(key)?.size ?? 0] : [0, duration];
-    };
-    return [...files].sort((a, b) => {
-      const [ka, va] = cost(a);
-      const [kb, vb] = cost(b);
-      return ka - kb || va - vb;
-    });
-  }
-}
-
 export default defineConfig({
   test: {
     include: [
@@ -98,7 +75,6 @@ export default defineConfig({
       ...(process.env['STRYKER_SLOW'] === '1' ? [] : SLOW),
       ...(process.env['STRYKER_EXCLUDE'] ?? '').split(',').filter(Boolean),
     ],
-    sequence: { sequencer: QuickestFirst },
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // STRYKER_VITEST_ISOLATE=0: the covering test files of one mutant share a worker and its module graph
