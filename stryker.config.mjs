@@ -53,8 +53,9 @@ export default {
   ignoreStatic: true,
   // 2 cores shared with other work: one mutant at a time by default (STRYKER_CONCURRENCY overrides).
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
-  // Stryker's default base. A mutant that loops costs this plus twice its tests' time before it is stopped;
-  // at 30 s the full scope's few hundred timeouts alone cost over an hour of CPU (reports/mutation.md).
+  // Stryker's default. A mutant's time limit is twice its tests' time, plus this, plus the initial run's
+  // overhead (1-2 minutes here: Stryker adds the whole initial run's import and collection time), so a
+  // mutant that loops costs minutes either way; 30 s added half a minute more to each.
   timeoutMS: 5_000,
   // The initial run executes every related test once with coverage, single-threaded; on a busy 2-core
   // machine that can take longer than Stryker's 5-minute default.

@@ -48,7 +48,8 @@ const SLOW = [
  * Test files that scan through the worker pool: the files are checked in worker threads that load src
  * through tsx, where Stryker's active mutant is never set (it is a global of the test's own thread), so
  * they cannot kill a mutant there; yet every mutant their main thread touches reruns them, seconds each and
- * a new thread per worker. The full-scope run of 2026-12-05 22:00 spent its tail on them (reports/mutation.md).
+ * a new thread per worker (seen in the slow tail of the full-scope run of 2026-12-05, 22:00: tsx workers in
+ * the test runners; reports/mutation.md).
  * What they check is the pool (src/scan/pool.ts, outside the mutated scope); the checks their scans reach
  * are covered by the unit and corpus tests that stay.
  */
