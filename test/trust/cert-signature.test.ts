@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, type ParsedCertificate } from '../../src/formats/x509.js';
 import { nodeCertificateSignature } from '../../src/trust/cert-signature.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 
 /**
  * The node:crypto certificate signature check against pkijs' Certificate.verify (WebCrypto), which it
@@ -16,23 +16,23 @@ import { nodeCertificateSignature } from '../../src/trust/cert-signature.js';
  */
 
 const run = promisify(execFile);
-let dir: string;
-const p = (name: string) => join(dir, name);
 
-/** A self-signed root and a leaf it signs, with the given key algorithm and digest. */
+/** A self-signed root and a leaf it signs, with the given key algorithm and digest, as DER files in `d`. */
 async function pair(
+  d: string,
   name: string,
   keyArgs: string[],
   digest: string[],
   sigopt: string[] = [],
-): Promise<{ root: ParsedCertificate; leaf: ParsedCertificate }> {
-  const [root, rootKey, leafKey, csr, leaf] = [
+): Promise<void> {
+  const [root, rootKey, leafKey, csr, leaf, rootDer] = [
     'root.pem',
     'root.key',
     'leaf.key',
     'leaf.csr',
     'leaf.der',
-  ].map((f) => p(`${name}-${f}`)) as [string, string, string, string, string];
+    'root.der',
+  ].map((f) => join(d, `${name}-${f}`)) as [string, string, string, string, string, string];
   await run('openssl', [
     'req',
     '-x509',
@@ -81,9 +81,7 @@ async function pair(
     '-out',
     leaf,
   ]);
-  const rootDer = (await run('openssl', ['x509', '-in', root, '-outform', 'DER'], { encoding: 'buffer' }))
-    .stdout;
-  return { root: parseCertificate(new Uint8Array(rootDer)), leaf: parseCertificate(readFileSync(leaf)) };
+  await run('openssl', ['x509', '-in', root, '-outform', 'DER', '-out', rootDer]);
 }
 
 async function pkijsVerdict(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
@@ -96,25 +94,34 @@ async function pkijsVerdict(child: ParsedCertificate, issuer: ParsedCertificate)
 
 const pairs: Record<string, { root: ParsedCertificate; leaf: ParsedCertificate }> = {};
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sigscan-certsig-'));
-  const ec = (curve: string) => ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`];
-  const made = await Promise.all([
-    pair('rsa-sha256', ['-newkey', 'rsa:2048'], ['-sha256']),
-    pair('rsa-sha1', ['-newkey', 'rsa:2048'], ['-sha1']),
-    pair('rsa-sha512', ['-newkey', 'rsa:3072'], ['-sha512']),
-    pair('p256-sha256', ec('P-256'), ['-sha256']),
-    pair('p384-sha384', ec('P-384'), ['-sha384']),
-    pair('p521-sha512', ec('P-521'), ['-sha512']),
-    pair('p256-sha1', ec('P-256'), ['-sha1']),
-    pair('rsa-pss', ['-newkey', 'rsa:2048'], ['-sha256'], ['-sigopt', 'rsa_padding_mode:pss']),
-    pair('ed25519', ['-newkey', 'ed25519'], []),
-    pair('secp256k1', ec('secp256k1'), ['-sha256']),
-  ]);
-  for (const m of made) pairs[m.leaf.summary.subject.replace(/^CN=| leaf$/g, '')] = m;
-}, 120_000);
+const ec = (curve: string) => ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`];
+const RECIPES: [name: string, keyArgs: string[], digest: string[], sigopt?: string[]][] = [
+  ['rsa-sha256', ['-newkey', 'rsa:2048'], ['-sha256']],
+  ['rsa-sha1', ['-newkey', 'rsa:2048'], ['-sha1']],
+  ['rsa-sha512', ['-newkey', 'rsa:3072'], ['-sha512']],
+  ['p256-sha256', ec('P-256'), ['-sha256']],
+  ['p384-sha384', ec('P-384'), ['-sha384']],
+  ['p521-sha512', ec('P-521'), ['-sha512']],
+  ['p256-sha1', ec('P-256'), ['-sha1']],
+  ['rsa-pss', ['-newkey', 'rsa:2048'], ['-sha256'], ['-sigopt', 'rsa_padding_mode:pss']],
+  ['ed25519', ['-newkey', 'ed25519'], []],
+  ['secp256k1', ec('secp256k1'), ['-sha256']],
+];
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The openssl pairs are made once a day (.cache/test-fixtures; 30-day certificates, and no test compares
+// their validity with the current time): Stryker reruns this hook for every mutant. Parsing stays here.
+beforeAll(async () => {
+  const dir = await cachedFixtureDir('cert-signature-pairs-v1', (d) =>
+    Promise.all(RECIPES.map(([name, keyArgs, digest, sigopt]) => pair(d, name, keyArgs, digest, sigopt))),
+  );
+  for (const [name] of RECIPES) {
+    const m = {
+      root: parseCertificate(new Uint8Array(readFileSync(join(dir, `${name}-root.der`)))),
+      leaf: parseCertificate(readFileSync(join(dir, `${name}-leaf.der`))),
+    };
+    pairs[m.leaf.summary.subject.replace(/^CN=| leaf$/g, '')] = m;
+  }
+}, 120_000);
 
 describe('nodeCertificateSignature decides as pkijs Certificate.verify', () => {
   const handled = [

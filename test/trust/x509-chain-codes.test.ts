@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 
 /**
  * One test per chain rule, each failing with exactly one code, so that removing the rule from
@@ -58,7 +59,15 @@ async function openssl(...args: string[]): Promise<string> {
   return stdout + stderr;
 }
 
-async function issue(name: string, subject: string, issuer: string | undefined, extensions: string) {
+/** An EC P-256 key and its certificate (self-signed without `issuer`), as `name`.key and `name`.pem in `d`. */
+async function issue(
+  d: string,
+  name: string,
+  subject: string,
+  issuer: string | undefined,
+  extensions: string,
+) {
+  const p = (file: string) => join(d, file);
   await openssl(
     'genpkey',
     '-algorithm',
@@ -119,7 +128,6 @@ async function issue(name: string, subject: string, issuer: string | undefined, 
       extensions,
     );
   }
-  certs[name] = parseCertificate(pemCertificates(readFileSync(p(`${name}.pem`), 'utf8'))[0]!);
 }
 
 /** `openssl verify` with root as the only anchor; returns its output (OK or the error). */
@@ -138,17 +146,32 @@ async function opensslVerify(leaf: string, untrusted: string[], extra: string[] 
   }
 }
 
+const ISSUED: [name: string, subject: string, issuer: string | undefined, extensions: string][] = [
+  ['root', '/CN=Chain Codes Root', undefined, 'root'],
+  ['notca', '/CN=Chain Codes Not A CA', 'root', 'notca'],
+  ['inter', '/CN=Chain Codes Intermediate', 'root', 'intermediate'],
+  ['leafUnderNotCa', '/CN=Leaf Under Not A CA', 'notca', 'codesign'],
+  ['codesign', '/CN=Chain Codes Code Signer', 'inter', 'codesign'],
+  ['server', '/CN=Chain Codes Server', 'inter', 'serverauth'],
+  ['legacyRoot', '/CN=Chain Codes Legacy Root', undefined, 'legacyroot'],
+  ['underLegacy', '/CN=Leaf Under Legacy Root', 'legacyRoot', 'codesign'],
+];
+
+// Keys and certificates made once a day (.cache/test-fixtures; 365-day certificates, checked now or a day
+// before their notBefore): Stryker reruns this hook for every mutant. The tests write beside them
+// (untrusted.pem), so each run works in its own copy; parsing stays here.
 beforeAll(async () => {
+  const cached = await cachedFixtureDir('x509-chain-codes-v1', async (d) => {
+    writeFileSync(join(d, 'openssl.cnf'), CONFIG);
+    for (const [name, subject, issuer, extensions] of ISSUED) {
+      await issue(d, name, subject, issuer, extensions);
+    }
+  });
   dir = mkdtempSync(join(tmpdir(), 'sigscan-chaincodes-'));
-  writeFileSync(p('openssl.cnf'), CONFIG);
-  await issue('root', '/CN=Chain Codes Root', undefined, 'root');
-  await issue('notca', '/CN=Chain Codes Not A CA', 'root', 'notca');
-  await issue('inter', '/CN=Chain Codes Intermediate', 'root', 'intermediate');
-  await issue('leafUnderNotCa', '/CN=Leaf Under Not A CA', 'notca', 'codesign');
-  await issue('codesign', '/CN=Chain Codes Code Signer', 'inter', 'codesign');
-  await issue('server', '/CN=Chain Codes Server', 'inter', 'serverauth');
-  await issue('legacyRoot', '/CN=Chain Codes Legacy Root', undefined, 'legacyroot');
-  await issue('underLegacy', '/CN=Leaf Under Legacy Root', 'legacyRoot', 'codesign');
+  cpSync(cached, dir, { recursive: true });
+  for (const [name] of ISSUED) {
+    certs[name] = parseCertificate(pemCertificates(readFileSync(p(`${name}.pem`), 'utf8'))[0]!);
+  }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
@@ -12,6 +12,7 @@ import type { ImageTarget, Verdict } from '../../../src/model/index.js';
 import { emptyTrustConfig, readCertificates, type TrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { libtrustKeyId } from '../../../src/trust/families/notation-legacy.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 
 /**
  * nv2 prototype (2020) JWTs verified against --trust-root the way nv2's x509 scheme did: its own two
@@ -33,8 +34,9 @@ const target = (digest: string, size = 528): ImageTarget => ({
 });
 
 let dir: string;
-const openssl = (...args: string[]): Buffer =>
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+const opensslIn = (cwd: string, ...args: string[]): Buffer =>
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+const openssl = (...args: string[]): Buffer => opensslIn(dir, ...args);
 
 async function decide(jwt: string, config: Partial<TrustConfig>, digest = DIGEST): Promise<Verdict> {
   const t = target(digest);
@@ -94,90 +96,119 @@ let roots: TrustConfig['roots'];
 let otherRoots: TrustConfig['roots'];
 let exampleRoots: TrustConfig['roots'];
 
+// Keys, certificates (3650 days; the tests check them now or a day ahead) and the example's certificate are
+// made once a day (.cache/test-fixtures): Stryker reruns this hook for every mutant. The tests run openssl
+// in the directory and write beside them (input, ex.sig, example.pub), so each run works in its own copy;
+// readCertificates stays here.
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sigscan-nv2-'));
-  writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n');
-  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:registry.example.com\n');
-  for (const ca of ['root', 'ca', 'other']) {
-    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${ca}.key`);
-  }
-  for (const ca of ['root', 'other']) {
-    openssl(
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      `${ca}.key`,
-      '-subj',
-      `/CN=nv2 ${ca}`,
-      '-days',
-      '3650',
-      '-sha256',
-      '-addext',
-      'basicConstraints=critical,CA:true',
-      '-addext',
-      'keyUsage=critical,keyCertSign',
-      '-out',
-      `${ca}.crt`,
-    );
-  }
-  openssl('req', '-new', '-key', 'ca.key', '-subj', '/CN=nv2 intermediate', '-out', 'ca.csr');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'ca.csr',
-    '-CA',
-    'root.crt',
-    '-CAkey',
-    'root.key',
-    '-set_serial',
-    '2',
-    '-days',
-    '3650',
-    '-sha256',
-    '-extfile',
-    'ca.ext',
-    '-out',
-    'ca.crt',
-  );
-  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'es256.key');
-  openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rs256.key');
-  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', 'es384.key');
-  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521', '-out', 'es512.key');
-  for (const leaf of ['es256', 'rs256', 'es384', 'es512']) {
-    openssl('req', '-new', '-key', `${leaf}.key`, '-subj', `/CN=nv2 leaf ${leaf}`, '-out', `${leaf}.csr`);
-    openssl(
+  const cached = await cachedFixtureDir('nv2-openssl-ca-v1', async (d) => {
+    writeFileSync(join(d, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n');
+    writeFileSync(join(d, 'leaf.ext'), 'subjectAltName=DNS:registry.example.com\n');
+    for (const ca of ['root', 'ca', 'other']) {
+      opensslIn(d, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${ca}.key`);
+    }
+    for (const ca of ['root', 'other']) {
+      opensslIn(
+        d,
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        `${ca}.key`,
+        '-subj',
+        `/CN=nv2 ${ca}`,
+        '-days',
+        '3650',
+        '-sha256',
+        '-addext',
+        'basicConstraints=critical,CA:true',
+        '-addext',
+        'keyUsage=critical,keyCertSign',
+        '-out',
+        `${ca}.crt`,
+      );
+    }
+    opensslIn(d, 'req', '-new', '-key', 'ca.key', '-subj', '/CN=nv2 intermediate', '-out', 'ca.csr');
+    opensslIn(
+      d,
       'x509',
       '-req',
       '-in',
-      `${leaf}.csr`,
+      'ca.csr',
       '-CA',
-      'ca.crt',
+      'root.crt',
       '-CAkey',
-      'ca.key',
+      'root.key',
       '-set_serial',
-      '3',
+      '2',
       '-days',
       '3650',
       '-sha256',
       '-extfile',
-      'leaf.ext',
+      'ca.ext',
       '-out',
-      `${leaf}.crt`,
+      'ca.crt',
     );
-  }
-  // The oracle agrees the leaves chain to the root.
-  expect(
-    openssl('verify', '-CAfile', 'root.crt', '-untrusted', 'ca.crt', 'es256.crt', 'rs256.crt').toString(),
-  ).toBe('es256.crt: OK\nrs256.crt: OK\n');
+    opensslIn(d, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'es256.key');
+    opensslIn(d, 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'rs256.key');
+    opensslIn(d, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', 'es384.key');
+    opensslIn(d, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521', '-out', 'es512.key');
+    for (const leaf of ['es256', 'rs256', 'es384', 'es512']) {
+      opensslIn(
+        d,
+        'req',
+        '-new',
+        '-key',
+        `${leaf}.key`,
+        '-subj',
+        `/CN=nv2 leaf ${leaf}`,
+        '-out',
+        `${leaf}.csr`,
+      );
+      opensslIn(
+        d,
+        'x509',
+        '-req',
+        '-in',
+        `${leaf}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        '3',
+        '-days',
+        '3650',
+        '-sha256',
+        '-extfile',
+        'leaf.ext',
+        '-out',
+        `${leaf}.crt`,
+      );
+    }
+    // The oracle agrees the leaves chain to the root (checked as they are made: a failure leaves no cache).
+    expect(
+      opensslIn(
+        d,
+        'verify',
+        '-CAfile',
+        'root.crt',
+        '-untrusted',
+        'ca.crt',
+        'es256.crt',
+        'rs256.crt',
+      ).toString(),
+    ).toBe('es256.crt: OK\nrs256.crt: OK\n');
+
+    const x5c = readFileSync(join(EXAMPLES, 'x509_x5c.nv2.jwt'), 'utf8').trim();
+    const h = JSON.parse(Buffer.from(x5c.split('.')[0]!, 'base64url').toString()) as { x5c: string[] };
+    writeFileSync(join(d, 'example.der'), Buffer.from(h.x5c[0]!, 'base64'));
+    opensslIn(d, 'x509', '-inform', 'der', '-in', 'example.der', '-out', 'example.crt');
+  });
+  dir = mkdtempSync(join(tmpdir(), 'sigscan-nv2-'));
+  cpSync(cached, dir, { recursive: true });
   roots = await readCertificates(join(dir, 'root.crt'), 'root');
   otherRoots = await readCertificates(join(dir, 'other.crt'), 'root');
-
-  const x5c = readFileSync(join(EXAMPLES, 'x509_x5c.nv2.jwt'), 'utf8').trim();
-  const h = JSON.parse(Buffer.from(x5c.split('.')[0]!, 'base64url').toString()) as { x5c: string[] };
-  writeFileSync(join(dir, 'example.der'), Buffer.from(h.x5c[0]!, 'base64'));
-  openssl('x509', '-inform', 'der', '-in', 'example.der', '-out', 'example.crt');
   exampleRoots = await readCertificates(join(dir, 'example.crt'), 'root');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
