@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,9 @@ import {
 } from '../../../src/trust/revocation/check.js';
 import { readCrls, type LoadedCrl } from '../../../src/trust/revocation/crl.js';
 import { validateChain } from '../../../src/trust/x509-chain.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa, opensslTime, type RevocationCa } from '../../helpers/revocation-pki.js';
+import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 
 const DAY = 86_400_000;
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -55,21 +57,38 @@ describe('checkPathRevocation and validateChain with revocation (root → interm
   });
 
   beforeAll(async () => {
+    // Root, intermediate, the two leaves, the revocation and both CRLs are made once a day
+    // (cachedFixtureDir). The CRLs are current for 30 days and every check time here is derived from their
+    // thisUpdate (`now`), never from the clock, so CRLs made earlier in the day are as good. The
+    // intermediate is opened from a per-run copy, as the tests make more CRLs with it.
+    const cached = await cachedFixtureDir('revocation-check-root-inter-v1', async (out) => {
+      const builtRoot = await makeRevocationCa(join(out, 'root'), '/O=Sigscan Test/CN=Revocation Root');
+      const builtInter = await makeRevocationCa(
+        join(out, 'inter'),
+        '/O=Sigscan Test/CN=Revocation Intermediate',
+        'ca_ext',
+        builtRoot,
+      );
+      await builtInter.issue('good', 'Good Leaf');
+      const bad = await builtInter.issue('bad', 'Revoked Leaf');
+      await builtInter.revoke(bad.cert, 'keyCompromise');
+      await builtRoot.crl(join(out, 'root-crl.pem'));
+      await builtInter.crl(join(out, 'inter-crl.pem'));
+    });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-revcheck-'));
-    root = await makeRevocationCa(join(dir, 'root'), '/O=Sigscan Test/CN=Revocation Root');
-    inter = await makeRevocationCa(
+    root = reopenRevocationCa(join(cached, 'root'), join(dir, 'root'), '/O=Sigscan Test/CN=Revocation Root');
+    inter = reopenRevocationCa(
+      join(cached, 'inter'),
       join(dir, 'inter'),
       '/O=Sigscan Test/CN=Revocation Intermediate',
-      'ca_ext',
-      root,
+      root.caPem,
     );
-    good = chainOf((await inter.issue('good', 'Good Leaf')).chain);
-    const bad = await inter.issue('bad', 'Revoked Leaf');
-    revokedLeaf = chainOf(bad.chain);
-    await inter.revoke(bad.cert, 'keyCompromise');
+    good = chainOf(join(inter.dir, 'good-chain.pem'));
+    revokedLeaf = chainOf(join(inter.dir, 'bad-chain.pem'));
     rootCert = good[2]!;
-    rootCrl = (await readCrls(await root.crl(join(dir, 'root-crl.pem'))))[0]!;
-    interCrl = (await readCrls(await inter.crl(join(dir, 'inter-crl.pem'))))[0]!;
+    for (const name of ['root-crl.pem', 'inter-crl.pem']) copyFileSync(join(cached, name), join(dir, name));
+    rootCrl = (await readCrls(join(dir, 'root-crl.pem')))[0]!;
+    interCrl = (await readCrls(join(dir, 'inter-crl.pem')))[0]!;
     now = new Date(Math.max(rootCrl.thisUpdate.getTime(), interCrl.thisUpdate.getTime()) + 60_000);
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js';
 import { execFileSync } from 'node:child_process';
 import { sign as cryptoSign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pkijs from 'pkijs';
@@ -17,7 +17,9 @@ import {
   serialKey,
   type LoadedCrl,
 } from '../../../src/trust/revocation/crl.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa, opensslTime, type RevocationCa } from '../../helpers/revocation-pki.js';
+import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 
 const DAY = 86_400_000;
 
@@ -40,23 +42,32 @@ describe('CRLs made by openssl ca', () => {
   let serials: Record<string, string>;
 
   beforeAll(async () => {
+    // The CA, three certificates revoked and the CRL are made once a day (cachedFixtureDir). The CRL is
+    // current for 30 days and every check time here is derived from its own thisUpdate (`now`), never from
+    // the clock, so a CRL made earlier in the day is as good. The CA is opened from a per-run copy, as the
+    // tests make more CRLs with it.
+    const cached = await cachedFixtureDir('revocation-crl-openssl-ca-v1', async (out) => {
+      const built = await makeRevocationCa(join(out, 'ca'));
+      const a = await built.issue('a', 'A');
+      const b = await built.issue('b', 'B');
+      const c = await built.issue('c', 'C');
+      await built.revoke(a.cert, 'keyCompromise');
+      await built.revoke(b.cert, 'superseded');
+      // `openssl ca -revoke` without -crl_reason writes an entry with no reasonCode.
+      await built.openssl('ca', '-config', join(built.dir, 'openssl.cnf'), '-revoke', c.cert);
+      await built.crl(join(out, 'crl.pem'));
+    });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-crl-'));
-    ca = await makeRevocationCa(join(dir, 'ca'));
+    ca = reopenRevocationCa(join(cached, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
     caCert = certOf(ca.caPem);
-    const a = await ca.issue('a', 'A');
-    const b = await ca.issue('b', 'B');
-    const c = await ca.issue('c', 'C');
-    await ca.revoke(a.cert, 'keyCompromise');
-    await ca.revoke(b.cert, 'superseded');
-    // `openssl ca -revoke` without -crl_reason writes an entry with no reasonCode.
-    await ca.openssl('ca', '-config', join(ca.dir, 'openssl.cnf'), '-revoke', c.cert);
-    crlPath = await ca.crl(join(dir, 'crl.pem'));
+    crlPath = join(dir, 'crl.pem');
+    copyFileSync(join(cached, 'crl.pem'), crlPath);
     crl = (await readCrls(crlPath))[0]!;
     now = new Date(crl.thisUpdate.getTime() + 60_000);
     serials = {
-      a: certOf(a.cert).summary.serialNumber,
-      b: certOf(b.cert).summary.serialNumber,
-      c: certOf(c.cert).summary.serialNumber,
+      a: certOf(join(ca.dir, 'a.pem')).summary.serialNumber,
+      b: certOf(join(ca.dir, 'b.pem')).summary.serialNumber,
+      c: certOf(join(ca.dir, 'c.pem')).summary.serialNumber,
     };
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

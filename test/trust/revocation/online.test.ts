@@ -11,12 +11,24 @@ import { RequestStats } from '../../../src/oci/registry/stats.js';
 import { transportFetch } from '../../../src/scan/revocation-fetch.js';
 import { checkPathRevocation } from '../../../src/trust/revocation/check.js';
 import { OnlineRevocationClient, revocationSources } from '../../../src/trust/revocation/online.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   freePort,
   makeRevocationCa,
   startOcspResponder,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
+import { preparedKey, reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
+
+/** The leaves the CA issues per run (their names are also their common names). */
+const LEAVES = [
+  'Good Online',
+  'Revoked Online',
+  'Unreachable',
+  'OCSP Down CRL Up',
+  'Revoked CRL Only',
+  'Bad Responder',
+];
 
 function chainOf(path: string): ParsedCertificate[] {
   return pemCertificates(readFileSync(path, 'utf8')).map(parseCertificate);
@@ -43,8 +55,17 @@ describe('online revocation (openssl ocsp responder, CRL over http)', () => {
   const client = () => new OnlineRevocationClient(transportFetch(transport));
 
   beforeAll(async () => {
+    // Made once a day (cachedFixtureDir): the CA, the two responder certificates (they name no URL) and the
+    // RSA keys and requests of the six leaves. The leaves name this run's ports, so they are signed per
+    // run from those requests, and revoked and listed in a CRL per run; the responders run per run too.
+    const cached = await cachedFixtureDir('revocation-online-ca-v1', async (out) => {
+      const built = await makeRevocationCa(join(out, 'ca'));
+      for (const name of LEAVES) await preparedKey(built.dir, name, name);
+      await built.issue('ocsp', 'Sigscan OCSP Responder', { extensions: 'ocsp' });
+      await built.issue('not-ocsp', 'Not An OCSP Responder');
+    });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-online-'));
-    ca = await makeRevocationCa(join(dir, 'ca'));
+    ca = reopenRevocationCa(join(cached, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
     crlServer = createServer((req, res) => {
       crlRequests++;
       if (req.url !== '/ca.crl') return void res.writeHead(404).end();
@@ -74,10 +95,10 @@ describe('online revocation (openssl ocsp responder, CRL over http)', () => {
     const pem = readFileSync(join(dir, 'ca.crl'), 'utf8');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'ca.crl'), Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
-    const responder = await ca.issue('ocsp', 'Sigscan OCSP Responder', { extensions: 'ocsp' });
+    const responder = { cert: join(ca.dir, 'ocsp.pem'), key: join(ca.dir, 'ocsp.key') };
     responders.push(await startOcspResponder(ca, ocspPort, responder, join(dir, 'ocsp-run')));
     // A responder signing with a code-signing certificate: the CA never authorised it for OCSP.
-    const impostor = await ca.issue('not-ocsp', 'Not An OCSP Responder');
+    const impostor = { cert: join(ca.dir, 'not-ocsp.pem'), key: join(ca.dir, 'not-ocsp.key') };
     responders.push(await startOcspResponder(ca, badOcspPort, impostor, join(dir, 'bad-ocsp-run')));
     stats = new RequestStats();
     transport = new HttpTransport({ concurrency: 2, timeoutMs: 3000, maxAttempts: 1, stats });
