@@ -11,6 +11,7 @@ import { parseCertificate, pemCertificates } from '../../../src/formats/x509.js'
 import { loadTrustConfig } from '../../../src/trust/config.js';
 import { readCrls } from '../../../src/trust/revocation/crl.js';
 import { verifyTimestamp } from '../../../src/trust/timestamp.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { compileTinyPe } from '../../helpers/pe/signed-pe.js';
 import {
   makeRevocationCa,
@@ -18,6 +19,7 @@ import {
   type IssuedCert,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
+import { copyRevocationCa } from '../../helpers/revocation-pki-copy.js';
 import { detectFile, evaluateFile } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -36,7 +38,6 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
   const start = opensslTime(new Date(now - 30 * DAY));
   const stampBefore = Math.floor((now - DAY) / 1000);
   const signed: Record<string, string> = {};
-  let tsa: IssuedCert;
 
   const sign = async (name: string, leaf: IssuedCert, stamp?: { time: number; tsa: IssuedCert }) => {
     const out = join(dir, `${name}.exe`);
@@ -68,24 +69,36 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
     return outcome!;
   };
 
+  // The CA, the leaves, the signed files and the CRL are made once a day (.cache/test-fixtures): Stryker
+  // reruns this hook for every mutant. Their windows are days long (leaves from 30 days back, timestamps a
+  // day before the revocations, the CRL current for 30 days), so a day-old copy judges alike. The CA is
+  // copied per run: the expired-CRL test makes another CRL with it.
   beforeAll(async () => {
+    const built = await cachedFixtureDir('authenticode-revocation-v1', async (d) => {
+      dir = d;
+      exe = await compileTinyPe(d);
+      ca = await makeRevocationCa(join(d, 'ca'));
+      const tsa = await ca.issue('tsa', 'Sigscan Revocation TSA', { extensions: 'tsa', startDate: start });
+      const keyCompromise = await ca.issue('kc', 'Compromised Signer', { startDate: start });
+      const superseded = await ca.issue('ss', 'Superseded Signer', { startDate: start });
+      const good = await ca.issue('good', 'Good Signer', { startDate: start });
+      const revokedTsa = await ca.issue('tsa2', 'Revoked TSA', { extensions: 'tsa', startDate: start });
+      await sign('kc-stamped', keyCompromise, { time: stampBefore, tsa });
+      await sign('ss-stamped', superseded, { time: stampBefore, tsa });
+      await sign('ss-unstamped', superseded);
+      await sign('good', good, { time: stampBefore, tsa });
+      await sign('good-revoked-tsa', good, { time: stampBefore, tsa: revokedTsa });
+      await ca.revoke(keyCompromise.cert, 'keyCompromise');
+      await ca.revoke(superseded.cert, 'superseded');
+      await ca.revoke(revokedTsa.cert, 'keyCompromise');
+      await ca.crl(join(d, 'crl.pem'));
+    });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-revocation-pe-'));
-    exe = await compileTinyPe(dir);
-    ca = await makeRevocationCa(join(dir, 'ca'));
-    tsa = await ca.issue('tsa', 'Sigscan Revocation TSA', { extensions: 'tsa', startDate: start });
-    const keyCompromise = await ca.issue('kc', 'Compromised Signer', { startDate: start });
-    const superseded = await ca.issue('ss', 'Superseded Signer', { startDate: start });
-    const good = await ca.issue('good', 'Good Signer', { startDate: start });
-    const revokedTsa = await ca.issue('tsa2', 'Revoked TSA', { extensions: 'tsa', startDate: start });
-    await sign('kc-stamped', keyCompromise, { time: stampBefore, tsa });
-    await sign('ss-stamped', superseded, { time: stampBefore, tsa });
-    await sign('ss-unstamped', superseded);
-    await sign('good', good, { time: stampBefore, tsa });
-    await sign('good-revoked-tsa', good, { time: stampBefore, tsa: revokedTsa });
-    await ca.revoke(keyCompromise.cert, 'keyCompromise');
-    await ca.revoke(superseded.cert, 'superseded');
-    await ca.revoke(revokedTsa.cert, 'keyCompromise');
-    crl = await ca.crl(join(dir, 'crl.pem'));
+    ca = copyRevocationCa(join(built, 'ca'), join(dir, 'ca'));
+    for (const name of ['kc-stamped', 'ss-stamped', 'ss-unstamped', 'good', 'good-revoked-tsa']) {
+      signed[name] = join(built, `${name}.exe`);
+    }
+    crl = join(built, 'crl.pem');
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,15 +1,16 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { Evidence, ImageTarget } from '../../../src/model/index.js';
 import { pemCertificates } from '../../../src/formats/x509.js';
 import { loadTrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { cosignVerifier } from '../../../src/trust/families/cosign.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
+import { issuedIn } from '../../helpers/revocation-pki-copy.js';
 
 /**
  * cosign signatures with a private PKI (`--trust-root`): a simple-signing payload for an image, signed
@@ -18,8 +19,7 @@ import { makeRevocationCa, type IssuedCert, type RevocationCa } from '../../help
  * bytes are what it would attach, and only the revocation outcome is under test.
  */
 describe('revocation of cosign private-PKI signers', () => {
-  let dir: string;
-  let ca: RevocationCa;
+  let ca: Pick<RevocationCa, 'caPem'>;
   let crl: string;
   const leaves: Record<string, IssuedCert> = {};
   const manifest = Buffer.from('{"schemaVersion":2}');
@@ -64,15 +64,20 @@ describe('revocation of cosign private-PKI signers', () => {
     return new TrustEvaluator(config, { cosign: cosignVerifier }).evaluate(evidenceFor(name), target);
   };
 
+  // The CA, the leaves and the CRL are made once a day (.cache/test-fixtures): Stryker reruns this hook for
+  // every mutant. Leaves valid for a year from the build, the CRL for 30 days: a day-old copy judges alike.
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sigscan-cosign-revocation-'));
-    ca = await makeRevocationCa(join(dir, 'ca'));
-    leaves['good'] = await ca.issue('good', 'Cosign Good');
-    leaves['revoked'] = await ca.issue('revoked', 'Cosign Revoked');
-    await ca.revoke(leaves['revoked'].cert, 'keyCompromise');
-    crl = await ca.crl(join(dir, 'crl.pem'));
+    const built = await cachedFixtureDir('cosign-revocation-v1', async (d) => {
+      const builder = await makeRevocationCa(join(d, 'ca'));
+      await builder.issue('good', 'Cosign Good');
+      const revoked = await builder.issue('revoked', 'Cosign Revoked');
+      await builder.revoke(revoked.cert, 'keyCompromise');
+      await builder.crl(join(d, 'crl.pem'));
+    });
+    ca = { caPem: join(built, 'ca', 'ca.pem') };
+    for (const name of ['good', 'revoked']) leaves[name] = issuedIn(join(built, 'ca'), name);
+    crl = join(built, 'crl.pem');
   }, 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a revoked signer is untrusted CERT_REVOKED; without the CRL it reads verified, the status unknown', async () => {
     const revoked = await verdictOf('revoked', [crl]);

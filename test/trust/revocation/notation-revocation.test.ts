@@ -1,8 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { pemCertificates } from '../../../src/formats/x509.js';
 import type { TrustConfig } from '../../../src/trust/config.js';
@@ -10,12 +9,14 @@ import type { OnlineRevocation } from '../../../src/trust/revocation/check.js';
 import { readCrls, type LoadedCrl } from '../../../src/trust/revocation/crl.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { notationVerifier } from '../../../src/trust/families/notation.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   freePort,
   makeRevocationCa,
   type IssuedCert,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
+import { issuedIn } from '../../helpers/revocation-pki-copy.js';
 import {
   config,
   evidenceFor,
@@ -31,8 +32,7 @@ import {
  * revocation action is enforce (strict), log (permissive) or skip: notation-go's verifyRevocation.
  */
 describe('notation revocation under the trust policy', () => {
-  let dir: string;
-  let ca: RevocationCa;
+  let ca: Pick<RevocationCa, 'caPem'>;
   let crls: LoadedCrl[];
   const leaves: Record<string, IssuedCert> = {};
   const image = sampleImage('revocation');
@@ -71,26 +71,33 @@ describe('notation revocation under the trust policy', () => {
     return { verdict: await evaluator.evaluate(evidence, image.target), evidence };
   };
 
+  // The CA, the leaves and the CRL are made once a day (.cache/test-fixtures): Stryker reruns this hook for
+  // every mutant. Their windows are days long (leaves from 10 days back, the CRL current for 30 days, the
+  // revocations at build time, after the tests' signing time of a day ago), so a day-old copy judges alike.
+  // The unreachable leaf's URLs are never fetched: the online tests hand in their own answers.
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sigscan-notation-revocation-'));
-    ca = await makeRevocationCa(join(dir, 'ca'));
-    const dead = `http://127.0.0.1:${await freePort()}`;
-    const start = new Date(Date.now() - 10 * 86_400_000)
-      .toISOString()
-      .replace(/[-:T]/g, '')
-      .replace(/\.\d+Z$/, 'Z');
-    leaves['good'] = await ca.issue('good', 'Notation Good', { startDate: start });
-    leaves['kc'] = await ca.issue('kc', 'Notation Compromised', { startDate: start });
-    leaves['ss'] = await ca.issue('ss', 'Notation Superseded', { startDate: start });
-    leaves['unreachable'] = await ca.issue('unreachable', 'Notation Unreachable', {
-      extensions: 'codesign_online',
-      env: { OCSP_URL: dead, CRL_URL: `${dead}/ca.crl` },
+    const built = await cachedFixtureDir('notation-revocation-v1', async (d) => {
+      const builder = await makeRevocationCa(join(d, 'ca'));
+      const dead = `http://127.0.0.1:${await freePort()}`;
+      const start = new Date(Date.now() - 10 * 86_400_000)
+        .toISOString()
+        .replace(/[-:T]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
+      await builder.issue('good', 'Notation Good', { startDate: start });
+      const kc = await builder.issue('kc', 'Notation Compromised', { startDate: start });
+      const ss = await builder.issue('ss', 'Notation Superseded', { startDate: start });
+      await builder.issue('unreachable', 'Notation Unreachable', {
+        extensions: 'codesign_online',
+        env: { OCSP_URL: dead, CRL_URL: `${dead}/ca.crl` },
+      });
+      await builder.revoke(kc.cert, 'keyCompromise');
+      await builder.revoke(ss.cert, 'superseded');
+      await builder.crl(join(d, 'crl.pem'));
     });
-    await ca.revoke(leaves['kc'].cert, 'keyCompromise');
-    await ca.revoke(leaves['ss'].cert, 'superseded');
-    crls = await readCrls(await ca.crl(join(dir, 'crl.pem')));
+    ca = { caPem: join(built, 'ca', 'ca.pem') };
+    for (const name of ['good', 'kc', 'ss', 'unreachable']) leaves[name] = issuedIn(join(built, 'ca'), name);
+    crls = await readCrls(join(built, 'crl.pem'));
   }, 120_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('strict (revocation enforce): a revoked signer fails with CERT_REVOKED', async () => {
     const { verdict } = await verdictOf(sign('kc'), 'strict');

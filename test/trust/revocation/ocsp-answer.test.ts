@@ -13,7 +13,9 @@ import {
   OnlineRevocationClient,
   revocationSources,
 } from '../../../src/trust/revocation/online.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa, type RevocationCa } from '../../helpers/revocation-pki.js';
+import { copyRevocationCa, issuedIn } from '../../helpers/revocation-pki-copy.js';
 
 /**
  * The OCSP and CRL decisions of `--revocation online` at unit level, without servers: every response is
@@ -96,13 +98,18 @@ function answer(der: Uint8Array, cert: string, issuer: ParsedCertificate, at: Da
   }
 }
 
+/**
+ * The CAs, keys and certificates are made once a day (.cache/test-fixtures): Stryker reruns this hook for
+ * every mutant. Not the delegated responder's certificate: its notBefore must be within the five minutes'
+ * skew of the responses the tests make, so the CA (copied per run) signs its cached request here each run.
+ */
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
-  ca = await makeRevocationCa(join(dir, 'ca'));
-  certs['ca'] = parsePem(ca.caPem);
-  appendFileSync(
-    join(ca.dir, 'openssl.cnf'),
-    `
+  const built = await cachedFixtureDir('ocsp-answer-v1', async (d) => {
+    const q = (name: string) => join(d, name);
+    const builder = await makeRevocationCa(q('ca'));
+    appendFileSync(
+      join(builder.dir, 'openssl.cnf'),
+      `
 [multi]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -118,61 +125,83 @@ OCSP;URI.2 = ldap://ldap.example/cn=ocsp?http://ocsp-ldap.example
 OCSP;URI.3 = http://ocsp-a.example/
 OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
 `,
-  );
-  for (const [name, cn, extensions] of [
-    ['good', 'Good Leaf', 'codesign'],
-    ['revoked', 'Revoked Leaf', 'codesign'],
-    ['multi', 'Many Sources', 'multi'],
-    ['ocsp', 'Sigscan OCSP Responder', 'ocsp'],
-  ] as const) {
-    const issued = await ca.issue(name, cn, { extensions });
+    );
+    for (const [name, cn, extensions] of [
+      ['good', 'Good Leaf', 'codesign'],
+      ['revoked', 'Revoked Leaf', 'codesign'],
+      ['multi', 'Many Sources', 'multi'],
+    ] as const) {
+      await builder.issue(name, cn, { extensions });
+    }
+    await builder.revoke(join(builder.dir, 'revoked.pem'), 'keyCompromise');
+    // The responder's key and request only; its certificate is issued per run, after the cache.
+    await builder.openssl(
+      'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(builder.dir, 'ocsp.key'),
+      '-out', join(builder.dir, 'ocsp.csr'), '-subj', '/O=Sigscan Test/CN=Sigscan OCSP Responder',
+      '-config', join(builder.dir, 'openssl.cnf'),
+    ); // prettier-ignore
+    // The look-alike CAs, and a delegated responder certificate from each (the responder's own request).
+    await run('openssl', [
+      'req', '-x509', '-new', '-key', builder.caKey, '-subj', '/O=Sigscan Test/CN=Same Key Other Name', '-days', '30',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-out', q('same-key.pem'),
+    ]); // prettier-ignore
+    // The CA's own certificate re-signed with a new key (`x509 -signkey` sets the key to it): the very same
+    // subject bytes, another key.
+    await run('openssl', [
+      'genpkey',
+      '-algorithm',
+      'RSA',
+      '-pkeyopt',
+      'rsa_keygen_bits:2048',
+      '-out',
+      q('same-name.key'),
+    ]);
+    await run('openssl', [
+      'x509',
+      '-in',
+      builder.caPem,
+      '-signkey',
+      q('same-name.key'),
+      '-days',
+      '30',
+      '-out',
+      q('same-name.pem'),
+    ]);
+    writeFileSync(q('ocsp.ext'), 'extendedKeyUsage = critical,OCSPSigning\n');
+    for (const [name, issuerPem, issuerKey] of [
+      ['from-same-key', q('same-key.pem'), builder.caKey],
+      ['from-same-name', q('same-name.pem'), q('same-name.key')],
+    ] as const) {
+      await run('openssl', [
+        'x509', '-req', '-in', join(builder.dir, 'ocsp.csr'), '-CA', issuerPem, '-CAkey', issuerKey, '-set_serial', '77',
+        '-days', '30', '-extfile', q('ocsp.ext'), '-out', q(`${name}.pem`),
+      ]); // prettier-ignore
+    }
+  });
+  dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
+  ca = copyRevocationCa(join(built, 'ca'), join(dir, 'ca'));
+  certs['ca'] = parsePem(ca.caPem);
+  for (const name of ['good', 'revoked', 'multi']) {
+    const issued = issuedIn(ca.dir, name);
     pems[name] = issued.cert;
     certs[name] = parsePem(issued.cert);
     signers[name] = issued;
   }
-  await ca.revoke(pems['revoked']!, 'keyCompromise');
+  // The delegated responder, valid from now: the tests answer at its notBefore.
+  await ca.openssl(
+    'ca', '-batch', '-config', join(ca.dir, 'openssl.cnf'), '-in', join(ca.dir, 'ocsp.csr'),
+    '-out', join(ca.dir, 'ocsp.pem'), '-notext', '-extensions', 'ocsp',
+  ); // prettier-ignore
+  pems['ocsp'] = join(ca.dir, 'ocsp.pem');
+  certs['ocsp'] = parsePem(pems['ocsp']);
+  signers['ocsp'] = { cert: pems['ocsp'], key: join(ca.dir, 'ocsp.key') };
   signers['ca'] = { cert: ca.caPem, key: ca.caKey };
-  // The look-alike CAs, and a delegated responder certificate from each (the responder's own request).
-  other.sameKey = p('same-key.pem');
-  await run('openssl', [
-    'req', '-x509', '-new', '-key', ca.caKey, '-subj', '/O=Sigscan Test/CN=Same Key Other Name', '-days', '30',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-out', other.sameKey,
-  ]); // prettier-ignore
-  // The CA's own certificate re-signed with a new key (`x509 -signkey` sets the key to it): the very same
-  // subject bytes, another key.
-  other.sameName = p('same-name.pem');
-  other.sameNameKey = p('same-name.key');
-  await run('openssl', [
-    'genpkey',
-    '-algorithm',
-    'RSA',
-    '-pkeyopt',
-    'rsa_keygen_bits:2048',
-    '-out',
-    other.sameNameKey,
-  ]);
-  await run('openssl', [
-    'x509',
-    '-in',
-    ca.caPem,
-    '-signkey',
-    other.sameNameKey,
-    '-days',
-    '30',
-    '-out',
-    other.sameName,
-  ]);
+  other.sameKey = join(built, 'same-key.pem');
+  other.sameName = join(built, 'same-name.pem');
+  other.sameNameKey = join(built, 'same-name.key');
   expect(Buffer.from(parsePem(other.sameName).subjectDer)).toEqual(Buffer.from(certs['ca']!.subjectDer));
-  writeFileSync(p('ocsp.ext'), 'extendedKeyUsage = critical,OCSPSigning\n');
-  for (const [name, issuerPem, issuerKey] of [
-    ['from-same-key', other.sameKey, ca.caKey],
-    ['from-same-name', other.sameName, other.sameNameKey],
-  ] as const) {
-    await run('openssl', [
-      'x509', '-req', '-in', join(ca.dir, 'ocsp.csr'), '-CA', issuerPem, '-CAkey', issuerKey, '-set_serial', '77',
-      '-days', '30', '-extfile', p('ocsp.ext'), '-out', p(`${name}.pem`),
-    ]); // prettier-ignore
-    signers[name] = { cert: p(`${name}.pem`), key: signers['ocsp']!.key };
+  for (const name of ['from-same-key', 'from-same-name']) {
+    signers[name] = { cert: join(built, `${name}.pem`), key: signers['ocsp']!.key };
   }
 }, 120_000);
 
