@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import type { RevocationCa } from './revocation-pki.js';
+import type { IssuedCert, RevocationCa } from './revocation-pki.js';
 
 const run = promisify(execFile);
 /** The config names $ENV::CRL_URL and $ENV::OCSP_URL: openssl refuses to load it without them. */
@@ -92,4 +92,13 @@ export async function preparedKey(dir: string, name: string, cn: string): Promis
     ],
     { env: ENV },
   );
+}
+
+/** The { cert, key, chain } paths of a leaf `name` that a RevocationCa issued in `caDir`. */
+export function issuedIn(caDir: string, name: string): IssuedCert {
+  return {
+    cert: join(caDir, `${name}.pem`),
+    key: join(caDir, `${name}.key`),
+    chain: join(caDir, `${name}-chain.pem`),
+  };
 }

@@ -19,7 +19,7 @@ import {
   type IssuedCert,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
-import { copyRevocationCa } from '../../helpers/revocation-pki-copy.js';
+import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 import { detectFile, evaluateFile } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -94,7 +94,7 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
       await ca.crl(join(d, 'crl.pem'));
     });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-revocation-pe-'));
-    ca = copyRevocationCa(join(built, 'ca'), join(dir, 'ca'));
+    ca = reopenRevocationCa(join(built, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
     for (const name of ['kc-stamped', 'ss-stamped', 'ss-unstamped', 'good', 'good-revoked-tsa']) {
       signed[name] = join(built, `${name}.exe`);
     }

@@ -16,7 +16,7 @@ import {
   type IssuedCert,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
-import { issuedIn } from '../../helpers/revocation-pki-copy.js';
+import { issuedIn } from '../../helpers/revocation-pki-reopen.js';
 import {
   config,
   evidenceFor,

@@ -15,7 +15,7 @@ import {
 } from '../../../src/trust/revocation/online.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { copyRevocationCa, issuedIn } from '../../helpers/revocation-pki-copy.js';
+import { issuedIn, reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 
 /**
  * The OCSP and CRL decisions of `--revocation online` at unit level, without servers: every response is
@@ -179,7 +179,7 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
     }
   });
   dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
-  ca = copyRevocationCa(join(built, 'ca'), join(dir, 'ca'));
+  ca = reopenRevocationCa(join(built, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
   certs['ca'] = parsePem(ca.caPem);
   for (const name of ['good', 'revoked', 'multi']) {
     const issued = issuedIn(ca.dir, name);
