@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -115,6 +115,9 @@ export function opensslTime(date: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** The config names $ENV::CRL_URL and $ENV::OCSP_URL: openssl refuses to load it without them. */
+const ENV = { ...process.env, CRL_URL: 'http://127.0.0.1:1/none.crl', OCSP_URL: 'http://127.0.0.1:1' };
+
 export async function makeRevocationCa(
   dir: string,
   subject = '/O=Sigscan Test/CN=Sigscan Revocation CA',
@@ -128,8 +131,7 @@ export async function makeRevocationCa(
   writeFileSync(join(dir, 'crlnumber'), '01\n');
   const config = join(dir, 'openssl.cnf');
   writeFileSync(config, CONFIG(dir));
-  const env = { ...process.env, CRL_URL: 'http://127.0.0.1:1/none.crl', OCSP_URL: 'http://127.0.0.1:1' };
-  const openssl = async (...args: string[]) => (await run('openssl', args, { env })).stdout;
+  const openssl = async (...args: string[]) => (await run('openssl', args, { env: ENV })).stdout;
   const caPem = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
   // `openssl ca -selfsign` rather than `req -x509`: it takes -startdate, so the CA is valid before the
@@ -191,63 +193,7 @@ export async function makeRevocationCa(
       startdate,
     );
   }
-  return {
-    dir,
-    subject,
-    caPem,
-    caKey,
-    openssl,
-    async issue(name, cn, opts = {}) {
-      const key = join(dir, `${name}.key`);
-      const csr = join(dir, `${name}.csr`);
-      const cert = join(dir, `${name}.pem`);
-      await openssl(
-        'req',
-        '-new',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        csr,
-        '-subj',
-        `/O=Sigscan Test/CN=${cn}`,
-        '-config',
-        config,
-      );
-      const args = [
-        'ca',
-        '-batch',
-        '-config',
-        config,
-        '-in',
-        csr,
-        '-out',
-        cert,
-        '-notext',
-        '-extensions',
-        opts.extensions ?? 'codesign',
-      ];
-      if (opts.startDate) args.push('-startdate', opts.startDate);
-      await run('openssl', args, { env: { ...env, ...opts.env } });
-      const chain = join(dir, `${name}-chain.pem`);
-      const above = parent ? readFileSync(join(parent.dir, 'ca.pem'), 'utf8') : '';
-      writeFileSync(chain, readFileSync(cert, 'utf8') + readFileSync(caPem, 'utf8') + above);
-      return { cert, key, chain };
-    },
-    async revoke(certPem, reason) {
-      await openssl('ca', '-config', config, '-revoke', certPem, '-crl_reason', reason);
-    },
-    async crl(out, window = {}) {
-      const args = ['ca', '-config', config, '-gencrl', '-out', out];
-      if (window.lastUpdate) args.push('-crl_lastupdate', window.lastUpdate);
-      if (window.nextUpdate) args.push('-crl_nextupdate', window.nextUpdate);
-      if (window.crlExtensions) args.push('-crlexts', window.crlExtensions);
-      await openssl(...args);
-      return out;
-    },
-  };
+  return openRevocationCa(dir, subject, parent?.caPem);
 }
 
 /** A port free right now on 127.0.0.1 (the caller binds it next; a race is possible but harmless here). */
@@ -316,4 +262,94 @@ export async function startOcspResponder(
   if (ready) return tracked;
   tracked.abandon();
   throw new Error(`openssl ocsp did not listen on ${port}`);
+}
+
+/**
+ * The RevocationCa of a CA directory makeRevocationCa made in `dir` (its openssl.cnf names `dir`).
+ * `issue(name, …)` signs `<name>.csr` with `<name>.key` when `reuseKeys` is set and the directory already
+ * holds them (made by `preparedKey`), so a per-run certificate costs a signature, not an RSA key generation.
+ */
+function openRevocationCa(
+  dir: string,
+  subject: string,
+  parentCaPem?: string,
+  reuseKeys = false,
+): RevocationCa {
+  const config = join(dir, 'openssl.cnf');
+  const openssl = async (...args: string[]) => (await run('openssl', args, { env: ENV })).stdout;
+  const caPem = join(dir, 'ca.pem');
+  return {
+    dir,
+    subject,
+    caPem,
+    caKey: join(dir, 'ca.key'),
+    openssl,
+    async issue(name, cn, opts = {}) {
+      const { cert, key, chain } = issuedIn(dir, name);
+      const csr = join(dir, `${name}.csr`);
+      if (!reuseKeys || !existsSync(key) || !existsSync(csr)) await preparedKey(dir, name, cn);
+      const args = ['ca', '-batch', '-config', config, '-in', csr, '-out', cert, '-notext'];
+      args.push('-extensions', opts.extensions ?? 'codesign');
+      if (opts.startDate) args.push('-startdate', opts.startDate);
+      await run('openssl', args, { env: { ...ENV, ...opts.env } });
+      const above = parentCaPem ? readFileSync(parentCaPem, 'utf8') : '';
+      writeFileSync(chain, readFileSync(cert, 'utf8') + readFileSync(caPem, 'utf8') + above);
+      return { cert, key, chain };
+    },
+    async revoke(certPem, reason) {
+      await openssl('ca', '-config', config, '-revoke', certPem, '-crl_reason', reason);
+    },
+    async crl(out, window = {}) {
+      const args = ['ca', '-config', config, '-gencrl', '-out', out];
+      if (window.lastUpdate) args.push('-crl_lastupdate', window.lastUpdate);
+      if (window.nextUpdate) args.push('-crl_nextupdate', window.nextUpdate);
+      if (window.crlExtensions) args.push('-crlexts', window.crlExtensions);
+      await openssl(...args);
+      return out;
+    },
+  };
+}
+
+/**
+ * A CA directory made by makeRevocationCa (typically inside a cachedFixtureDir build, so its keys are made
+ * once a day) copied to `workDir` and opened there: the cache stays untouched while the copy's index.txt,
+ * serial and crlnumber take this run's revocations, CRLs and issues. The copied openssl.cnf names the
+ * directory it was made in; it is rewritten to name the copy. Leaves whose key and request `preparedKey`
+ * left in the cache are signed with them.
+ */
+export function reopenRevocationCa(
+  cached: string,
+  workDir: string,
+  subject: string,
+  /** The parent CA's certificate (PEM path) for an intermediate: appended to issued chains. */
+  parentCaPem?: string,
+): RevocationCa {
+  cpSync(cached, workDir, { recursive: true });
+  const config = join(workDir, 'openssl.cnf');
+  const text = readFileSync(config, 'utf8');
+  const madeIn = /^dir = (.*)$/m.exec(text)?.[1];
+  if (!madeIn) throw new Error(`${config}: no "dir =" line`);
+  writeFileSync(config, text.split(madeIn).join(workDir));
+  return openRevocationCa(workDir, subject, parentCaPem, true);
+}
+
+/** `<dir>/<name>.key` (RSA 2048) and `<dir>/<name>.csr` for /O=Sigscan Test/CN=<cn>, for the CA in `dir`. */
+export async function preparedKey(dir: string, name: string, cn: string): Promise<void> {
+  const { key } = issuedIn(dir, name);
+  await run(
+    'openssl',
+    ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', join(dir, `${name}.csr`)].concat(
+      ['-subj', `/O=Sigscan Test/CN=${cn}`, '-config', join(dir, 'openssl.cnf')],
+    ),
+    { env: ENV },
+  );
+}
+
+/** The { cert, key, chain } paths of a leaf `name` that a RevocationCa issued in `caDir`. */
+export function issuedIn(caDir: string, name: string): IssuedCert {
+  return {
+    cert: join(caDir, `${name}.pem`),
+    key: join(caDir, `${name}.key`),
+    chain: join(caDir, `${name}-chain.pem`),
+  };
 }

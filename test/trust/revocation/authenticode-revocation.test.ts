@@ -14,12 +14,12 @@ import { verifyTimestamp } from '../../../src/trust/timestamp.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { compileTinyPe } from '../../helpers/pe/signed-pe.js';
 import {
+  type IssuedCert,
   makeRevocationCa,
   opensslTime,
-  type IssuedCert,
+  reopenRevocationCa,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
-import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 import { detectFile, evaluateFile } from '../helpers.js';
 
 const run = promisify(execFile);

@@ -14,8 +14,12 @@ import {
 import { readCrls, type LoadedCrl } from '../../../src/trust/revocation/crl.js';
 import { validateChain } from '../../../src/trust/x509-chain.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { makeRevocationCa, opensslTime, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
+import {
+  makeRevocationCa,
+  opensslTime,
+  reopenRevocationCa,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 
 const DAY = 86_400_000;
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';

@@ -9,8 +9,12 @@ import { loadTrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { cosignVerifier } from '../../../src/trust/families/cosign.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { makeRevocationCa, type IssuedCert, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { issuedIn } from '../../helpers/revocation-pki-reopen.js';
+import {
+  type IssuedCert,
+  issuedIn,
+  makeRevocationCa,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 
 /**
  * cosign signatures with a private PKI (`--trust-root`): a simple-signing payload for an image, signed

@@ -18,8 +18,12 @@ import {
   type LoadedCrl,
 } from '../../../src/trust/revocation/crl.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { makeRevocationCa, opensslTime, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
+import {
+  makeRevocationCa,
+  opensslTime,
+  reopenRevocationCa,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 
 const DAY = 86_400_000;
 

@@ -12,11 +12,11 @@ import { notationVerifier } from '../../../src/trust/families/notation.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   freePort,
-  makeRevocationCa,
   type IssuedCert,
+  issuedIn,
+  makeRevocationCa,
   type RevocationCa,
 } from '../../helpers/revocation-pki.js';
-import { issuedIn } from '../../helpers/revocation-pki-reopen.js';
 import {
   config,
   evidenceFor,

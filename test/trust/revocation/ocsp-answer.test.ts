@@ -14,8 +14,12 @@ import {
   revocationSources,
 } from '../../../src/trust/revocation/online.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { makeRevocationCa, type RevocationCa } from '../../helpers/revocation-pki.js';
-import { issuedIn, reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
+import {
+  issuedIn,
+  makeRevocationCa,
+  reopenRevocationCa,
+  type RevocationCa,
+} from '../../helpers/revocation-pki.js';
 
 /**
  * The OCSP and CRL decisions of `--revocation online` at unit level, without servers: every response is

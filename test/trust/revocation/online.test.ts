@@ -15,10 +15,11 @@ import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   freePort,
   makeRevocationCa,
-  startOcspResponder,
+  preparedKey,
+  reopenRevocationCa,
   type RevocationCa,
+  startOcspResponder,
 } from '../../helpers/revocation-pki.js';
-import { preparedKey, reopenRevocationCa } from '../../helpers/revocation-pki-reopen.js';
 
 /** The leaves the CA issues per run (their names are also their common names). */
 const LEAVES = [
