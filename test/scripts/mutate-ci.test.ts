@@ -152,3 +152,28 @@ describe('mutation-summary', () => {
     expect(text).toContain('- src/b.ts:2 ConditionalExpression (Survived) `if (x) y();` → `false`');
   });
 });
+
+describe('mutation-runlog', () => {
+  it('sums wall time and statuses per mutated file, largest first, with a total', async () => {
+    const { summarizeRunLog } = await import('../../scripts/mutation-runlog.js');
+    const line = (file: string, status: string, ms: number, tests: number) => ({
+      file: `/work/x/.stryker-tmp/sandbox-1/src/${file}`,
+      status,
+      ms,
+      tests,
+      ran: 1,
+    });
+    const rows = summarizeRunLog([
+      line('a.ts', 'killed', 100, 2),
+      line('b.ts', 'survived', 900, 10),
+      line('a.ts', 'survived', 300, 4),
+    ]);
+    expect(rows.map((r) => [r.file, r.runs, r.ms, r.covering])).toEqual([
+      ['src/b.ts', 1, 900, 10],
+      ['src/a.ts', 2, 400, 3],
+      ['all', 3, 1300, 16 / 3],
+    ]);
+    expect(rows[1]!.statuses).toEqual({ killed: 1, survived: 1 });
+    expect(rows[1]!.msByStatus).toEqual({ killed: 100, survived: 300 });
+  });
+});
