@@ -7,10 +7,15 @@ import { resetModuleGraph } from '../../scripts/stryker-warm-setup.mjs';
 const WORKER_STATE = '__vitest_worker__';
 
 /** Runs resetModuleGraph against a stand-in worker state, then puts Vitest's own back. */
-function resetWith(isolate: boolean | undefined, ids: string[]): { count: number; invalidated: string[] } {
+function resetWith(
+  isolate: boolean | undefined,
+  ids: string[],
+  providedContext: Record<string, unknown> = {},
+): { count: number; invalidated: string[] } {
   const invalidated: string[] = [];
   const entries = new Map(ids.map((id) => [id, { id }]));
   const fake = {
+    providedContext,
     config: { poolOptions: { threads: isolate === undefined ? {} : { isolate } } },
     moduleCache: {
       entries: () => entries.entries(),
@@ -47,6 +52,25 @@ describe('vitest-warm setup file', () => {
       'mock:/sandbox/src/a.ts',
     ]);
     expect(count).toBe(4);
+  });
+
+  it('clears the previous mutant before the imports under runtime activation, as a new worker has none', () => {
+    const ns = '__stryker_warm_test__';
+    const activeAfter = (isolate: boolean, context: Record<string, unknown>) => {
+      Reflect.set(globalThis, ns, { activeMutant: '7' });
+      try {
+        resetWith(isolate, ids, { globalNamespace: ns, ...context });
+        return (Reflect.get(globalThis, ns) as { activeMutant?: string }).activeMutant;
+      } finally {
+        Reflect.deleteProperty(globalThis, ns);
+      }
+    };
+    expect(activeAfter(false, { mode: 'mutant', mutantActivation: 'runtime' })).toBeUndefined();
+    // Static activation: the stock setup file has just set this run's mutant; it must stay.
+    expect(activeAfter(false, { mode: 'mutant', mutantActivation: 'static' })).toBe('7');
+    expect(activeAfter(false, { mode: 'dry-run' })).toBe('7');
+    // An isolated worker is new for every file: nothing to clear.
+    expect(activeAfter(true, { mode: 'mutant', mutantActivation: 'runtime' })).toBe('7');
   });
 
   it('in an isolated worker (the initial run, or isolate unset) leaves the cache alone', () => {
