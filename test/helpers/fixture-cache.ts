@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { PROJECT_ROOT } from './tools.js';
@@ -24,6 +25,16 @@ export async function cachedFixtureDir(
   if (!building) return dir;
   await build(building);
   finishBuild(building, dir);
+  return dir;
+}
+
+/**
+ * A fresh temporary copy of a cached fixture directory, for tests that write beside the fixtures (the cache is
+ * shared by every test process of the day and never changed after it is built). The caller removes it.
+ */
+export function workingCopy(cached: string, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(cached, dir, { recursive: true });
   return dir;
 }
 

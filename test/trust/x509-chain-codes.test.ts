@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
-import { cachedFixtureDir } from '../helpers/fixture-cache.js';
+import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 
 /**
  * One test per chain rule, each failing with exactly one code, so that removing the rule from
@@ -167,8 +166,7 @@ beforeAll(async () => {
       await issue(d, name, subject, issuer, extensions);
     }
   });
-  dir = mkdtempSync(join(tmpdir(), 'sigscan-chaincodes-'));
-  cpSync(cached, dir, { recursive: true });
+  dir = workingCopy(cached, 'sigscan-chaincodes-');
   for (const [name] of ISSUED) {
     certs[name] = parseCertificate(pemCertificates(readFileSync(p(`${name}.pem`), 'utf8'))[0]!);
   }

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, X509Certificate } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import type { ImageTarget, Verdict } from '../../../src/model/index.js';
 import { emptyTrustConfig, readCertificates, type TrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { libtrustKeyId } from '../../../src/trust/families/notation-legacy.js';
-import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { cachedFixtureDir, workingCopy } from '../../helpers/fixture-cache.js';
 
 /**
  * nv2 prototype (2020) JWTs verified against --trust-root the way nv2's x509 scheme did: its own two
@@ -205,8 +204,7 @@ beforeAll(async () => {
     writeFileSync(join(d, 'example.der'), Buffer.from(h.x5c[0]!, 'base64'));
     opensslIn(d, 'x509', '-inform', 'der', '-in', 'example.der', '-out', 'example.crt');
   });
-  dir = mkdtempSync(join(tmpdir(), 'sigscan-nv2-'));
-  cpSync(cached, dir, { recursive: true });
+  dir = workingCopy(cached, 'sigscan-nv2-');
   roots = await readCertificates(join(dir, 'root.crt'), 'root');
   otherRoots = await readCertificates(join(dir, 'other.crt'), 'root');
   exampleRoots = await readCertificates(join(dir, 'example.crt'), 'root');
