@@ -23,7 +23,11 @@ export default {
     '@stryker-mutator/*',
     join(import.meta.dirname, 'scripts/stryker-checker.mjs'),
     join(import.meta.dirname, 'scripts/stryker-warm-runner.mjs'),
+    join(import.meta.dirname, 'scripts/stryker-ignorers.mjs'),
   ],
+  // Mutants the run cannot judge (module-level code, whose coverage Stryker records at import) or that decide
+  // nothing (the words of a message): reported as ignored, with the reason, not tested (scripts/stryker-ignorers.mjs).
+  ignorers: ['module-level', 'report-text'],
   checkers: [process.env.STRYKER_CHECKER === 'stock' ? 'typescript' : 'typescript-incremental'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
