@@ -29,9 +29,11 @@ if (sandboxed) {
  * puts them back for a thorough (hours-long) run. Not the ZIP differential test: it is the one test that
  * holds the in-place ZIP header reader to yauzl field by field (without it that reader scored 33.73%, with
  * it 91.12%: reports/mutation.md), and it costs about 5 CPU-s a mutant, not a minute.
+ * A file leaves this list once its tool runs are cached with their outputs (test/helpers/fixture-cache.ts),
+ * the reference tool's verdict included: test/trust/families/jar.test.ts (80 s of hooks and jarsigner runs
+ * per run before, 0.2 s after).
  */
 const SLOW = [
-  'test/trust/families/jar.test.ts',
   'test/detectors/jar.test.ts',
   'test/trust/in-toto/in-toto-cli.test.ts',
   'test/trust/notation/truststore.test.ts',

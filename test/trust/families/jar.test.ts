@@ -1,6 +1,6 @@
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { JarEvidenceMaterial } from '../../../src/detectors/jar.js';
 import type { FileTarget } from '../../../src/model/index.js';
@@ -13,9 +13,9 @@ import {
   makeSignedJar,
   makeTruststore,
   putEntries,
-  removeDir,
-  tempDir,
+  type StrictVerifyResult,
 } from '../../helpers/jar/index.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   CORPUS_AT,
   config,
@@ -227,77 +227,86 @@ describe('jar verifier on the corpus (expected.json, as of 2026-11-21)', () => {
   });
 });
 
+/** The jars of the keytool-made PKI, and what both sigscan and jarsigner -verify -strict say of each. */
+const CASES: Array<{ name: string; jar: string; wrongRoot?: boolean; status: string; code: string }> = [
+  { name: 'good RSA', jar: 'good', status: 'verified', code: 'CHAIN_VALID' },
+  { name: 'good EC', jar: 'ec', status: 'verified', code: 'CHAIN_VALID' },
+  {
+    name: 'entry tampered after signing',
+    jar: 'tampered',
+    status: 'invalid',
+    code: 'ENTRY_DIGEST_MISMATCH',
+  },
+  { name: 'entry added after signing', jar: 'added', status: 'invalid', code: 'UNSIGNED_ENTRIES' },
+  { name: 'wrong root', jar: 'good', wrongRoot: true, status: 'untrusted', code: 'CHAIN_UNTRUSTED' },
+  { name: 'expired, no timestamp', jar: 'expired', status: 'untrusted', code: 'CERT_EXPIRED' },
+];
+
 describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', () => {
-  let dir: string;
-  let keystore: string;
   let caPem: string;
   let otherPem: string;
-  let trust: string;
-  let otherTrust: string;
+  /** jarsigner -verify -strict's answer for each case, run once on the cached bytes (see the build). */
+  let reference: Record<string, StrictVerifyResult>;
   const jars: Record<string, string> = {};
 
-  beforeAll(() => {
-    dir = tempDir('sigscan-jartrust-');
-    keystore = join(dir, 'keys.p12');
-    genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Trust Test CA, O=Sigscan Tests' });
-    genKey(keystore, { alias: 'other', keyalg: 'RSA', dname: 'CN=Unrelated CA, O=Sigscan Tests' });
-    genKey(keystore, {
-      alias: 'signer',
-      keyalg: 'RSA',
-      dname: 'CN=Jar Signer, O=Sigscan Tests',
-      issuerAlias: 'ca',
-    });
-    genKey(keystore, {
-      alias: 'ecsigner',
-      keyalg: 'EC',
-      dname: 'CN=EC Jar Signer, O=Sigscan Tests',
-      issuerAlias: 'ca',
-    });
-    genKey(keystore, {
-      alias: 'expired',
-      keyalg: 'RSA',
-      dname: 'CN=Expired Jar Signer, O=Sigscan Tests',
-      issuerAlias: 'ca',
-      startdate: '-3y',
-      validity: 365,
-    });
-    caPem = exportCertPem(keystore, 'ca', join(dir, 'ca.pem'));
-    otherPem = exportCertPem(keystore, 'other', join(dir, 'other.pem'));
-    trust = makeTruststore(join(dir, 'trust.p12'), { ca: caPem });
-    otherTrust = makeTruststore(join(dir, 'other-trust.p12'), { other: otherPem });
+  beforeAll(async () => {
+    // keytool, jarsigner and jarsigner -verify (a JVM each, about 20 s in all) run once per UTC day into the
+    // fixture cache: Stryker reruns this hook for every mutant the file's tests cover. The reference tool's
+    // verdict is a property of the bytes and the truststore, so it is stored beside them and each test
+    // compares sigscan's live verdict with it. Validity: the signer certificates are valid for keytool's
+    // default 90 days, the expired one ended two years ago, so neither changes within the cache's day.
+    const dir = await cachedFixtureDir('jar-family-keytool-v1', async (d) => {
+      const keystore = join(d, 'keys.p12');
+      genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Trust Test CA, O=Sigscan Tests' });
+      genKey(keystore, { alias: 'other', keyalg: 'RSA', dname: 'CN=Unrelated CA, O=Sigscan Tests' });
+      genKey(keystore, {
+        alias: 'signer',
+        keyalg: 'RSA',
+        dname: 'CN=Jar Signer, O=Sigscan Tests',
+        issuerAlias: 'ca',
+      });
+      genKey(keystore, {
+        alias: 'ecsigner',
+        keyalg: 'EC',
+        dname: 'CN=EC Jar Signer, O=Sigscan Tests',
+        issuerAlias: 'ca',
+      });
+      genKey(keystore, {
+        alias: 'expired',
+        keyalg: 'RSA',
+        dname: 'CN=Expired Jar Signer, O=Sigscan Tests',
+        issuerAlias: 'ca',
+        startdate: '-3y',
+        validity: 365,
+      });
+      const ca = exportCertPem(keystore, 'ca', join(d, 'ca.pem'));
+      const other = exportCertPem(keystore, 'other', join(d, 'other.pem'));
+      const trust = makeTruststore(join(d, 'trust.p12'), { ca });
+      const otherTrust = makeTruststore(join(d, 'other-trust.p12'), { other });
 
-    const sign = (name: string, alias: string, keyalg: 'RSA' | 'EC') =>
-      makeSignedJar(dir, { name, alias, keyalg, dname: '', keystore, skipKeygen: true }).path;
-    jars['good'] = sign('good.jar', 'signer', 'RSA');
-    jars['ec'] = sign('ec.jar', 'ecsigner', 'EC');
-    jars['expired'] = sign('expired.jar', 'expired', 'RSA');
-    jars['tampered'] = join(dir, 'tampered.jar');
-    copyFileSync(jars['good'], jars['tampered']);
-    putEntries(jars['tampered'], { 'hello/Hello.txt': 'hello, mallory\n' });
-    jars['added'] = join(dir, 'added.jar');
-    copyFileSync(jars['good'], jars['added']);
-    putEntries(jars['added'], { 'hello/Extra.txt': 'added after signing\n' });
+      const sign = (name: string, alias: string, keyalg: 'RSA' | 'EC') =>
+        makeSignedJar(d, { name, alias, keyalg, dname: '', keystore, skipKeygen: true }).path;
+      sign('good.jar', 'signer', 'RSA');
+      sign('ec.jar', 'ecsigner', 'EC');
+      sign('expired.jar', 'expired', 'RSA');
+      copyFileSync(join(d, 'good.jar'), join(d, 'tampered.jar'));
+      putEntries(join(d, 'tampered.jar'), { 'hello/Hello.txt': 'hello, mallory\n' });
+      copyFileSync(join(d, 'good.jar'), join(d, 'added.jar'));
+      putEntries(join(d, 'added.jar'), { 'hello/Extra.txt': 'added after signing\n' });
+      const answers = Object.fromEntries(
+        CASES.map((c) => [c.name, jarsignerVerifyStrict(join(d, `${c.jar}.jar`), c.wrongRoot ? otherTrust : trust)]),
+      );
+      writeFileSync(join(d, 'jarsigner.json'), JSON.stringify(answers));
+    });
+    caPem = join(dir, 'ca.pem');
+    otherPem = join(dir, 'other.pem');
+    reference = JSON.parse(readFileSync(join(dir, 'jarsigner.json'), 'utf8')) as typeof reference;
+    for (const name of ['good', 'ec', 'expired', 'tampered', 'added']) jars[name] = join(dir, `${name}.jar`);
   });
 
-  afterAll(() => removeDir(dir));
-
-  const cases: Array<{ name: string; jar: string; wrongRoot?: boolean; status: string; code: string }> = [
-    { name: 'good RSA', jar: 'good', status: 'verified', code: 'CHAIN_VALID' },
-    { name: 'good EC', jar: 'ec', status: 'verified', code: 'CHAIN_VALID' },
-    {
-      name: 'entry tampered after signing',
-      jar: 'tampered',
-      status: 'invalid',
-      code: 'ENTRY_DIGEST_MISMATCH',
-    },
-    { name: 'entry added after signing', jar: 'added', status: 'invalid', code: 'UNSIGNED_ENTRIES' },
-    { name: 'wrong root', jar: 'good', wrongRoot: true, status: 'untrusted', code: 'CHAIN_UNTRUSTED' },
-    { name: 'expired, no timestamp', jar: 'expired', status: 'untrusted', code: 'CERT_EXPIRED' },
-  ];
-
-  it.each(cases)('$name: sigscan and jarsigner agree', async (c) => {
+  it.each(CASES)('$name: sigscan and jarsigner agree', async (c) => {
     const path = jars[c.jar]!;
-    const tool = jarsignerVerifyStrict(path, c.wrongRoot ? otherTrust : trust);
+    const tool = reference[c.name]!;
     const [o] = await evaluateFile(path, 'jar', await config({ roots: [c.wrongRoot ? otherPem : caPem] }));
     expect(o!.verdict, o!.verdict.message).toMatchObject({ status: c.status, code: c.code });
     expect(isVerified(o!.verdict), tool.output).toBe(tool.passed);
