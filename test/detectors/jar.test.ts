@@ -1,4 +1,5 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,8 +18,10 @@ import {
   readBytes,
   removeDir,
   tempDir,
+  type JarsignerReport,
   type SignedJar,
 } from '../helpers/jar/index.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} } as never;
 
@@ -39,38 +42,66 @@ const codes = (ev: Evidence): string[] => (ev.findings ?? []).map((f) => f.code)
 
 describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
   let dir: string;
+  let scratch: string;
   let rsa: SignedJar;
   let ec: SignedJar;
   let leaf: SignedJar;
+  /** jarsigner -verify -verbose -certs -strict on each jar, run once on the cached bytes (see the build). */
+  let reports: Record<string, JarsignerReport>;
 
-  beforeAll(() => {
-    dir = tempDir();
-    rsa = makeSignedJar(dir, {
-      name: 'rsa.jar',
-      alias: 'rsasigner',
-      keyalg: 'RSA',
-      dname: 'CN=RSA Signer, OU=QA, O=Sigscan Tests, C=DE',
+  beforeAll(async () => {
+    // keytool, jar, jarsigner, zip and jarsigner -verify (a JVM each, about 30 s in all) run once per UTC day
+    // into the fixture cache, with each variant made after signing: Stryker reruns this hook for every mutant
+    // the file's tests cover. jarsigner's report is a property of the bytes, so it is stored beside them and
+    // each test compares the detector's live result with it. The certificates are valid for keytool's default
+    // 90 days, so nothing changes within the cache's day.
+    dir = await cachedFixtureDir('jar-detector-keytool-v1', async (d) => {
+      const rsaJar = makeSignedJar(d, {
+        name: 'rsa.jar',
+        alias: 'rsasigner',
+        keyalg: 'RSA',
+        dname: 'CN=RSA Signer, OU=QA, O=Sigscan Tests, C=DE',
+      });
+      makeSignedJar(d, {
+        name: 'ec.jar',
+        alias: 'ecsigner',
+        keyalg: 'EC',
+        dname: 'CN=EC Signer, O=Sigscan Tests',
+        keystore: rsaJar.keystore,
+      });
+      genKey(rsaJar.keystore, { alias: 'testca', keyalg: 'RSA', dname: 'CN=Sigscan Test CA, O=Sigscan Tests' });
+      makeSignedJar(d, {
+        name: 'leaf.jar',
+        alias: 'leaf',
+        keyalg: 'RSA',
+        dname: 'CN=Leaf Signer, O=Sigscan Tests',
+        issuerAlias: 'testca',
+        keystore: rsaJar.keystore,
+        sigalg: 'SHA384withRSA',
+        digestalg: 'SHA-512',
+      });
+      copyFileSync(rsaJar.path, join(d, 'added.jar'));
+      putEntries(join(d, 'added.jar'), { 'hello/Injected.txt': 'not signed\n' });
+      copyFileSync(rsaJar.path, join(d, 'modified.jar'));
+      putEntries(join(d, 'modified.jar'), { 'hello/Hello.txt': 'hello, tampered\n' });
+      makeZipWithDuplicate(join(d, 'dup.jar'), rsaJar.path, 'hello/Hello.txt', 'second copy\n');
+      copyFileSync(rsaJar.path, join(d, 'nosf.jar'));
+      execFileSync('zip', ['-q', '-d', join(d, 'nosf.jar'), 'META-INF/RSASIGNE.SF']);
+      makeJar(join(d, 'unsigned.jar'), { 'a.txt': 'a' });
+      const verified = ['rsa', 'ec', 'leaf', 'added', 'modified', 'unsigned'];
+      writeFileSync(
+        join(d, 'jarsigner.json'),
+        JSON.stringify(Object.fromEntries(verified.map((n) => [n, jarsignerVerify(join(d, `${n}.jar`))]))),
+      );
     });
-    ec = makeSignedJar(dir, {
-      name: 'ec.jar',
-      alias: 'ecsigner',
-      keyalg: 'EC',
-      dname: 'CN=EC Signer, O=Sigscan Tests',
-      keystore: rsa.keystore,
-    });
-    genKey(rsa.keystore, { alias: 'testca', keyalg: 'RSA', dname: 'CN=Sigscan Test CA, O=Sigscan Tests' });
-    leaf = makeSignedJar(dir, {
-      name: 'leaf.jar',
-      alias: 'leaf',
-      keyalg: 'RSA',
-      dname: 'CN=Leaf Signer, O=Sigscan Tests',
-      issuerAlias: 'testca',
-      keystore: rsa.keystore,
-      sigalg: 'SHA384withRSA',
-      digestalg: 'SHA-512',
-    });
+    reports = JSON.parse(readFileSync(join(dir, 'jarsigner.json'), 'utf8')) as typeof reports;
+    const keystore = join(dir, 'keystore.p12');
+    rsa = { path: join(dir, 'rsa.jar'), keystore, alias: 'rsasigner' };
+    ec = { path: join(dir, 'ec.jar'), keystore, alias: 'ecsigner' };
+    leaf = { path: join(dir, 'leaf.jar'), keystore, alias: 'leaf' };
+    scratch = tempDir();
   });
-  afterAll(() => removeDir(dir));
+  afterAll(() => removeDir(scratch));
 
   it('applies to jar files only', () => {
     expect(jarDetector.family).toBe('jar');
@@ -81,7 +112,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
   for (const which of ['rsa', 'ec', 'leaf'] as const) {
     it(`${which}: subject and algorithm agree with jarsigner -verify`, async () => {
       const jar = { rsa, ec, leaf }[which];
-      const js = jarsignerVerify(jar.path);
+      const js = reports[which]!;
       expect(js.verified).toBe(true);
       expect(js.unsignedEntries).toBe(false);
       const [ev, ...more] = await detect(jar.path);
@@ -130,9 +161,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
 
   it('entry added after signing: unsigned-entry warning, as jarsigner -strict reports', async () => {
     const path = join(dir, 'added.jar');
-    copyFileSync(rsa.path, path);
-    putEntries(path, { 'hello/Injected.txt': 'not signed\n' });
-    const js = jarsignerVerify(path);
+    const js = reports['added']!;
     expect(js.unsignedEntries).toBe(true);
     const [ev] = await detect(path);
     expect(codes(ev!)).toEqual(['UNSIGNED_ENTRIES']);
@@ -144,9 +173,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
 
   it('entry modified after signing: ENTRY_DIGEST_MISMATCH, and jarsigner fails', async () => {
     const path = join(dir, 'modified.jar');
-    copyFileSync(rsa.path, path);
-    putEntries(path, { 'hello/Hello.txt': 'hello, tampered\n' });
-    const js = jarsignerVerify(path);
+    const js = reports['modified']!;
     expect(js.verified).toBe(false);
     expect(js.output).toMatch(/digest error for hello\/Hello\.txt/);
     const [ev] = await detect(path);
@@ -157,7 +184,6 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
 
   it('duplicate entry name: DUPLICATE_ENTRY integrity finding and the bad copy is caught', async () => {
     const path = join(dir, 'dup.jar');
-    makeZipWithDuplicate(path, rsa.path, 'hello/Hello.txt', 'second copy\n');
     const [ev] = await detect(path);
     expect(codes(ev!)).toEqual(expect.arrayContaining(['DUPLICATE_ENTRY', 'ENTRY_DIGEST_MISMATCH']));
     expect(ev!.details!.duplicateEntries).toEqual(['hello/Hello.txt']);
@@ -165,9 +191,6 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
 
   it('.SF removed: SIGNATURE_FILE_MISSING, signer still identified', async () => {
     const path = join(dir, 'nosf.jar');
-    copyFileSync(rsa.path, path);
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('zip', ['-q', '-d', path, 'META-INF/RSASIGNE.SF']);
     const [ev] = await detect(path);
     expect(codes(ev!)).toContain('SIGNATURE_FILE_MISSING');
     expect(sameDn(ev!.signer.subject!, 'CN=RSA Signer, OU=QA, O=Sigscan Tests, C=DE')).toBe(true);
@@ -175,15 +198,15 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
   });
 
   it('unsigned jar: no evidence', async () => {
-    const path = makeJar(join(dir, 'unsigned.jar'), { 'a.txt': 'a' });
-    expect(jarsignerVerify(path).output).toMatch(/jar is unsigned/);
+    const path = join(dir, 'unsigned.jar');
+    expect(reports['unsigned']!.output).toMatch(/jar is unsigned/);
     expect(await detect(path)).toEqual([]);
   });
 
   it('zero-length and random files throw MALFORMED_ZIP', async () => {
-    const empty = join(dir, 'empty.jar');
+    const empty = join(scratch, 'empty.jar');
     writeFileSync(empty, '');
-    const random = join(dir, 'random.jar');
+    const random = join(scratch, 'random.jar');
     writeFileSync(random, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 251)));
     const truncated = readBytes(rsa.path).subarray(0, 500);
     for (const [path, bytes] of [
