@@ -23,6 +23,8 @@ export async function addPkcs9Countersignature(args: {
   certPem: string;
   keyPem: string;
   dir: string;
+  /** `openssl cms -sign -noattr`: no signed attributes, so no signingTime (a countersignature with no time). */
+  noSignedAttributes?: boolean;
 }): Promise<string> {
   const bytes = new Uint8Array(readFileSync(args.input));
   const layout = parsePeLayout(bytes);
@@ -56,6 +58,7 @@ export async function addPkcs9Countersignature(args: {
     '-out',
     cmsDer,
     '-nosmimecap',
+    ...(args.noSignedAttributes ? ['-noattr'] : []),
   ]);
   const counter = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(readFileSync(cmsDer)).content });
   const counterSignerInfo = counter.signerInfos[0]!;
@@ -258,4 +261,39 @@ export async function issueTsaCertificate(
     readFileSync(p(`${name}.pem`), 'utf8') + readFileSync(p('ca.pem'), 'utf8'),
   );
   return { chain: p(`${name}-chain.pem`), key: p(`${name}.key`) };
+}
+
+/**
+ * Rewrites the primary SignedData of a signed PE (whose certificate table ends the file) after `edit`
+ * changed it: the table record and the directory size are rewritten, everything before it is kept.
+ */
+export function editPrimarySignedData(
+  input: string,
+  output: string,
+  edit: (signedData: pkijs.SignedData) => void,
+): string {
+  const bytes = new Uint8Array(readFileSync(input));
+  const layout = parsePeLayout(bytes);
+  const { offset, size } = layout.certificateTable;
+  if (offset + size !== bytes.length) throw new Error(`${input}: the table must end the file`);
+  const dwLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(offset, true);
+  const contentInfo = pkijs.ContentInfo.fromBER(bytes.slice(offset + 8, offset + dwLength));
+  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+  edit(signedData);
+  const blob = new Uint8Array(
+    new pkijs.ContentInfo({ contentType: contentInfo.contentType, content: signedData.toSchema(true) })
+      .toSchema()
+      .toBER(),
+  );
+  const padded = Math.ceil((8 + blob.length) / 8) * 8;
+  const out = new Uint8Array(offset + padded);
+  out.set(bytes.subarray(0, offset));
+  const view = new DataView(out.buffer);
+  view.setUint32(offset, padded, true);
+  view.setUint16(offset + 4, 0x0200, true);
+  view.setUint16(offset + 6, 0x0002, true);
+  out.set(blob, offset + 8);
+  view.setUint32(layout.certificateDirectoryOffset + 4, padded, true);
+  writeFileSync(output, out);
+  return output;
 }
