@@ -32,15 +32,13 @@ if (sandboxed) {
  * A file leaves this list once its tool runs are cached with their outputs (test/helpers/fixture-cache.ts),
  * the reference tool's verdict included: test/trust/families/jar.test.ts (80 s of hooks and jarsigner runs
  * per run before, 0.2 s after), test/detectors/jar.test.ts (57 s before, 0.13 s after),
- * test/trust/jar-weak-algorithms.test.ts (100 s before, 0.6 s after).
+ * test/trust/jar-weak-algorithms.test.ts (100 s before, 0.6 s after), test/trust/jar-timestamps.test.ts (38 s
+ * before, 0.2 s after; the first full-scope run spent its last half hour on it: "The warm test runner").
  */
 const SLOW = [
   'test/trust/in-toto/in-toto-cli.test.ts',
   'test/trust/notation/truststore.test.ts',
   'test/trust/revocation/jar-revocation.test.ts',
-  // jarsigner -verify -strict (a JVM) in every test, and keytool/jarsigner/faketime in uncached hooks: the
-  // first full-scope run spent its last half hour on these (reports/mutation.md, "The warm test runner").
-  'test/trust/jar-timestamps.test.ts',
   // in-toto-run (Python) in an uncached beforeAll.
   'test/trust/in-toto/in-toto-inspections.test.ts',
 ];

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import * as pkijs from 'pkijs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { signerTimestamps, parseSignedData } from '../../src/formats/cms.js';
 import { toArrayBuffer } from '../../src/formats/der.js';
@@ -29,10 +29,10 @@ import {
   jarsignerVerifyStrict,
   makeJar,
   makeTruststore,
-  removeDir,
   STOREPASS,
-  tempDir,
+  type StrictVerifyResult,
 } from '../helpers/jar/index.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 import { config, evaluateFile } from './helpers.js';
 
@@ -49,6 +49,8 @@ let tsaClock = '2018-06-01 12:00:00';
 let tsaSigner = 'tsa';
 
 const jars: Record<string, string> = {};
+/** jarsigner -verify -strict's answer for each jar (truststore: both roots), from buildFixtures. */
+let reference: Record<string, StrictVerifyResult>;
 
 function keytool(...args: string[]): string {
   return execFileSync(
@@ -294,9 +296,16 @@ async function countersigned(name: string, alias: string): Promise<string> {
   return path;
 }
 
-beforeAll(async () => {
-  dir = tempDir('sigscan-jar-tsa-');
-  mkdirSync(dir, { recursive: true });
+/**
+ * Every tool run of this file, once per UTC day into the fixture cache (test/helpers/fixture-cache.ts):
+ * keytool, faketime openssl, jarsigner -tsa against the loopback TSA, the PKCS #9 and two-token surgery,
+ * and jarsigner -verify -strict on each jar (over a minute of JVM starts that Stryker would otherwise rerun
+ * for every mutant the file's tests cover). jarsigner's answer is a property of the bytes and the truststore,
+ * so it is stored beside them, and each test compares sigscan's live verdict with it. Nothing here depends on
+ * the day: the stamps are made at faketime 2018-06-01, the certificates run from 2017 to 2036 or ended in 2019.
+ */
+async function buildFixtures(d: string): Promise<void> {
+  dir = d;
   keystore = join(dir, 'keys.p12');
   keytool(
     '-genkeypair',
@@ -372,12 +381,34 @@ beforeAll(async () => {
   tsaSigner = 'tsa-sha1';
   jars['sha1tsa'] = await signWithTsa('sha1-tsa.jar', 'signer');
   tsaSigner = 'tsa';
-}, 180_000);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const mode of ['attributes', 'values'] as const) {
+    jars[`two-${mode}`] = await withTwoTokens(`two-${mode}.jar`, jars['expired']!, mode);
+  }
+  const answers = Object.fromEntries(
+    Object.entries(jars).map(([name, path]) => [name, jarsignerVerifyStrict(path, trustBoth)]),
+  );
+  writeFileSync(join(dir, 'jarsigner.json'), JSON.stringify(answers));
+}
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
-  removeDir(dir);
-});
+/** The jars, by name, and the file each was written to. */
+const JAR_FILES: Record<string, string> = {
+  sha1: 'sha1-2018.jar',
+  expired: 'expired-2018.jar',
+  pkcs9: 'expired-pkcs9.jar',
+  sha1cert: 'sha1cert-2018.jar',
+  sha1tsa: 'sha1-tsa.jar',
+  'two-attributes': 'two-attributes.jar',
+  'two-values': 'two-values.jar',
+};
+
+beforeAll(async () => {
+  dir = await cachedFixtureDir('jar-timestamps-v1', buildFixtures);
+  caPem = join(dir, 'ca.pem');
+  tsaRootPem = join(dir, 'tsaroot.pem');
+  for (const [name, file] of Object.entries(JAR_FILES)) jars[name] = join(dir, file);
+  reference = JSON.parse(readFileSync(join(dir, 'jarsigner.json'), 'utf8')) as typeof reference;
+}, 300_000);
 
 async function verdict(path: string, opts: { tsaRoots?: string[]; roots?: string[]; at?: string }) {
   const outcomes = await evaluateFile(path, 'jar', await config({ roots: [caPem], ...opts }));
@@ -387,7 +418,7 @@ async function verdict(path: string, opts: { tsaRoots?: string[]; roots?: string
 
 describe('JAR timestamps and SHA-1', () => {
   it('SHA-1 signed, stamped 2018 by a TSA under --tsa-root: the stamp exempts SHA-1; verified, as jarsigner -strict', async () => {
-    const tool = jarsignerVerifyStrict(jars['sha1']!, trustBoth);
+    const tool = reference['sha1']!;
     expect(tool.passed, tool.output).toBe(true);
     const v = await verdict(jars['sha1']!, { tsaRoots: [tsaRootPem] });
     expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
@@ -408,7 +439,7 @@ describe('JAR timestamps and SHA-1', () => {
   });
 
   it('an expired signer stamped while valid, TSA under --tsa-root: verified, as jarsigner -strict', async () => {
-    const tool = jarsignerVerifyStrict(jars['expired']!, trustBoth);
+    const tool = reference['expired']!;
     expect(tool.passed, tool.output).toBe(true);
     expect(await verdict(jars['expired']!, { tsaRoots: [tsaRootPem] })).toMatchObject({
       status: 'verified',
@@ -445,7 +476,7 @@ describe('JAR timestamps and SHA-1', () => {
     expect(check).toMatchObject({ ok: true, trusted: true });
     expect(check.time!.toISOString()).toBe('2018-06-01T12:00:00.000Z');
     // The JDK ignores it: the signer is expired now.
-    expect(jarsignerVerifyStrict(path, trustBoth).passed).toBe(false);
+    expect(reference['pkcs9']!.passed).toBe(false);
     const v = await verdict(path, { tsaRoots: [tsaRootPem] });
     expect(v).toMatchObject({ status: 'untrusted', code: 'CERT_EXPIRED' });
     expect(v.message).toContain('the signature has no timestamp');
@@ -454,7 +485,7 @@ describe('JAR timestamps and SHA-1', () => {
 
 describe('jdk.certpath.disabledAlgorithms on the TSA chain', () => {
   it('a TSA certificate signed SHA1withRSA: jarsigner -strict refuses the TSA chain (checked now, not at the stamp); untrusted/WEAK_ALGORITHM', async () => {
-    const tool = jarsignerVerifyStrict(jars['sha1tsa']!, trustBoth);
+    const tool = reference['sha1tsa']!;
     expect(tool.passed).toBe(false);
     expect(tool.output).toMatch(
       /TSA certificate chain is invalid. Reason: denyAfter constraint check failed: SHA1/,
@@ -483,7 +514,7 @@ describe('jdk.certpath.disabledAlgorithms on the TSA chain', () => {
   });
 
   it('a signer certified SHA1withRSA, stamped 2018 by a trusted TSA: the signer chain is dated at the stamp; verified, as jarsigner -strict', async () => {
-    const tool = jarsignerVerifyStrict(jars['sha1cert']!, trustBoth);
+    const tool = reference['sha1cert']!;
     expect(tool.passed, tool.output).toBe(true);
     const v = await verdict(jars['sha1cert']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
     expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
@@ -527,8 +558,8 @@ describe('several RFC 3161 tokens on one JAR signer', () => {
   it.each(['attributes', 'values'] as const)(
     'two tokens as two %s: jarsigner treats the jar as unsigned; invalid/TIMESTAMP_AMBIGUOUS',
     async (mode) => {
-      const path = await withTwoTokens(`two-${mode}.jar`, jars['expired']!, mode);
-      const tool = jarsignerVerifyStrict(path, trustBoth);
+      const path = jars[`two-${mode}`]!;
+      const tool = reference[`two-${mode}`]!;
       expect(tool.passed).toBe(false);
       expect(tool.output).toContain('the jar will be treated as unsigned');
       const v = await verdict(path, { tsaRoots: [tsaRootPem] });
