@@ -38,6 +38,8 @@ if (sandboxed) {
  */
 const SLOW = [
   'test/trust/in-toto/in-toto-cli.test.ts',
+  // Not cacheable as it stands: the signer certificates name the CRL URL of a server this file starts, on a
+  // port chosen at run time, and the online case fetches from it.
   'test/trust/revocation/jar-revocation.test.ts',
   // in-toto-run (Python) in an uncached beforeAll.
   'test/trust/in-toto/in-toto-inspections.test.ts',
