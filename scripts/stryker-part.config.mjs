@@ -6,6 +6,8 @@
 // Both run the whole Stryker test set (unlike stryker-focus.config.mjs), so their scores are the full run's;
 // `tsx scripts/mutation-summary.ts reports/mutation/part-trust.json reports/mutation/part-formats.json`
 // tabulates them together.
+// Any other part: STRYKER_PART=<name> STRYKER_PART_MUTATE=<glob>,<glob> (e.g. a group of the scope, small
+// enough to finish in one sitting), with the base's exclusions, and its own report under the same names.
 import process from 'node:process';
 
 import base from '../stryker.config.mjs';
@@ -15,10 +17,14 @@ const trust = 'src/trust/**/*.ts';
 const rest = base.mutate.filter((glob) => glob !== trust);
 if (!base.mutate.includes(trust)) throw new Error(`stryker.config.mjs no longer mutates ${trust}`);
 // The trust part keeps the base's exclusions (`!…` globs) too.
-const mutate = { trust: base.mutate.filter((glob) => glob === trust || glob.startsWith('!')), formats: rest }[
-  part ?? ''
-];
-if (!mutate) throw new Error('set STRYKER_PART to trust or formats');
+const exclusions = base.mutate.filter((glob) => glob.startsWith('!'));
+const listed = (process.env.STRYKER_PART_MUTATE ?? '').split(',').filter(Boolean);
+const mutate = listed.length
+  ? [...listed, ...exclusions]
+  : { trust: [trust, ...exclusions], formats: rest }[part ?? ''];
+if (!mutate || !part || !/^[\w.-]+$/.test(part)) {
+  throw new Error('set STRYKER_PART to trust or formats, or to a name with STRYKER_PART_MUTATE');
+}
 
 export default {
   ...base,
