@@ -265,6 +265,31 @@ describe('the messageDigest attribute binds the signature to the content (osslsi
     expect((await osslsigncode(file)).passed).toBe(false);
   });
 
+  it('an empty signed-attributes SET is read as absent, as osslsigncode reads it: the signature covers the content', async () => {
+    // SignedAttributes is SIZE (1..MAX), so `[0] {}` is malformed; OpenSSL's PKCS7 code (osslsigncode) takes
+    // it as no attributes, and so do we: the signature must then be the signer's over the content itself.
+    const original = firstRecordContent(write('as-signed.exe', signed));
+    const root = derTree(original);
+    const { attrs, signature } = signerParts(root);
+    attrs.children = [];
+    signature.content = new Uint8Array(sign('sha256', spcContents(original), key));
+    const file = replaceFirstRecordContent(
+      write('e.exe', signed),
+      join(dir, 'empty-attrs.exe'),
+      derEncode(root),
+    );
+    const signer = parseSignedData(firstRecordContent(file)).signers[0]!;
+    expect(signer.signerInfo.signedAttrs?.attributes).toEqual([]);
+    expect(await scan(file)).toMatchObject({ status: 'verified', code: 'CHAIN_VALID', matches: true });
+    expect((await osslsigncode(file)).passed).toBe(true);
+    // Over other content, the signature over the content does not verify (no messageDigest to compare).
+    const r = await verifySignerInfo({
+      signer,
+      content: spcContents(replaceOnce(original, signedImageHash, changedImageHash)),
+    });
+    expect(r).toMatchObject({ ok: false, code: 'CMS_SIGNATURE_INVALID' });
+  });
+
   it('a messageDigest that is not an OCTET STRING (one tag byte): the attribute check runs before the signature', async () => {
     const original = firstRecordContent(write('as-signed.exe', signed));
     const md = derAll(derTree(original)).find((n) => n.id === 0x30 && n.children && isMessageDigest(n))!;
