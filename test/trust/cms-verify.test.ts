@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { constants, createHash, createPrivateKey, privateEncrypt } from 'node:crypto';
+import { constants, createHash, createPrivateKey, privateEncrypt, sign as nodeSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +224,58 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       message: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported',
       digestAlgorithm: 'sha384',
     });
+  });
+
+  it('Ed25519 (RFC 8419) over the signed attributes: valid', async () => {
+    // OpenSSL 3.0's cms -sign refuses Ed25519 ("invalid digest"), so the signature over an openssl-made
+    // SignerInfo's attributes is made with the Ed25519 key of an openssl-made certificate.
+    const rsa = sign('ed-base', ['-newkey', 'rsa:2048']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-keyout',
+      p('ed.key'),
+      '-out',
+      p('ed.pem'),
+      '-subj',
+      '/CN=ed',
+    ]);
+    openssl(['x509', '-in', p('ed.pem'), '-outform', 'DER', '-out', p('ed.der')]);
+    const certificate = parseCertificate(new Uint8Array(readFileSync(p('ed.der'))));
+    const attrs = rsa.signerInfo.signedAttrs!.der.slice();
+    attrs[0] = 0x31;
+    const signer: SignerInfoView = {
+      ...rsa,
+      certificate,
+      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey('ed'))),
+      signerInfo: { ...rsa.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
+    };
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({
+      ok: true,
+      code: 'CMS_SIGNATURE_VALID',
+      message: 'Ed25519 signature by CN=ed is valid',
+    });
+  });
+
+  it('RSASSA-PSS parameters OpenSSL refuses (saltLength -5): UNSUPPORTED_ALGORITHM, not a verdict on the signature', async () => {
+    const signer = sign(
+      'pss-salt',
+      ['-newkey', 'rsa:2048'],
+      ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32'],
+    );
+    const der = readFileSync(p('pss-salt.p7s'));
+    const salt = Buffer.from('a203020120', 'hex');
+    const at = der.indexOf(salt);
+    expect(der.indexOf(salt, at + 1)).toBe(-1);
+    der[at + 4] = 0xfb;
+    const odd = parseSignedData(new Uint8Array(der)).signers[0]!;
+    expect(odd.signerInfo.signatureAlgorithm.oid).toBe(signer.signerInfo.signatureAlgorithm.oid);
+    const r = await verifySignerInfo({ signer: odd, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+    expect(r.message).toMatch(/^RSASSA-PSS with SHA-384 could not be checked: .*invalid salt length/);
   });
 
   it('an unknown signature algorithm OID is UNSUPPORTED_ALGORITHM, not verified with a guessed hash', async () => {
