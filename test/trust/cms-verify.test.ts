@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { constants, createHash, createPrivateKey, privateEncrypt, sign as nodeSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { AuthenticodeMaterial } from '../../src/detectors/authenticode.js';
 import type { JarEvidenceMaterial } from '../../src/detectors/jar.js';
 import { parseSignedData, type SignerInfoView } from '../../src/formats/cms.js';
 import { contentBytes, readElement } from '../../src/formats/der-reader.js';
+import { parseCertificate } from '../../src/formats/x509.js';
 import { verifySignerInfo } from '../../src/trust/cms-verify.js';
 import { contentsOctets } from '../../src/trust/families/authenticode.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
@@ -158,6 +160,174 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     expect(r, r.message).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID' });
     const other = await verifySignerInfo({ signer: berSigner, content: new Uint8Array([1, 2, 3]) });
     expect(other).toMatchObject({ ok: false, code: 'CMS_DIGEST_MISMATCH' });
+  });
+
+  /** The signer with another signatureAlgorithm / digestAlgorithm OID, as a file relabelled in place would read. */
+  const relabel = (
+    signer: SignerInfoView,
+    field: 'signatureAlgorithm' | 'digestAlgorithm',
+    oid: string,
+  ): SignerInfoView => ({
+    ...signer,
+    signerInfo: { ...signer.signerInfo, [field]: { oid } },
+  });
+  const privateKey = (name: string) => createPrivateKey(readFileSync(p(`${name}.key`)));
+  /** PKCS #1 type-1 padding around the bare hash, no DigestInfo: the legacy VeriSign form. */
+  const bareSignature = (name: string, hash: string, data: Uint8Array): Uint8Array =>
+    new Uint8Array(
+      privateEncrypt(
+        { key: privateKey(name), padding: constants.RSA_PKCS1_PADDING },
+        createHash(hash).update(data).digest(),
+      ),
+    );
+
+  it('legacy bare-digest RSA signature: valid over its own content only', async () => {
+    const signer = sign('bare', ['-newkey', 'rsa:2048'], ['-md', 'sha1', '-noattr']);
+    const own = { ...signer, signatureValue: bareSignature('bare', 'sha1', CONTENT) };
+    expect(await verifySignerInfo({ signer: own, content: CONTENT })).toMatchObject({
+      ok: true,
+      code: 'CMS_SIGNATURE_VALID',
+    });
+    // The same key's bare signature over other bytes: same length of recovered hash, other value.
+    const other = { ...signer, signatureValue: bareSignature('bare', 'sha1', new Uint8Array([1, 2, 3])) };
+    expect(await verifySignerInfo({ signer: other, content: CONTENT })).toMatchObject({
+      ok: false,
+      code: 'CMS_SIGNATURE_INVALID',
+    });
+  });
+
+  it('a bare-digest signature labelled RSASSA-PSS is not read as the legacy PKCS #1 form', async () => {
+    const signer = sign(
+      'bare-pss',
+      ['-newkey', 'rsa:2048'],
+      ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'],
+    );
+    expect(signer.signerInfo.signatureAlgorithm.oid).toBe('1.2.840.113549.1.1.10');
+    const attrs = signer.signerInfo.signedAttrs!.der.slice();
+    attrs[0] = 0x31;
+    const bare = { ...signer, signatureValue: bareSignature('bare-pss', 'sha384', attrs) };
+    expect(await verifySignerInfo({ signer: bare, content: CONTENT })).toMatchObject({
+      ok: false,
+      code: 'CMS_SIGNATURE_INVALID',
+    });
+  });
+
+  it('RSASSA-PSS with an MGF1 hash other than the message hash: UNSUPPORTED_ALGORITHM', async () => {
+    const signer = sign(
+      'pss-mgf',
+      ['-newkey', 'rsa:2048'],
+      ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_mgf1_md:sha256'],
+    );
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toEqual({
+      ok: false,
+      code: 'UNSUPPORTED_ALGORITHM',
+      message: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported',
+      digestAlgorithm: 'sha384',
+    });
+  });
+
+  it('Ed25519 (RFC 8419) over the signed attributes: valid', async () => {
+    // OpenSSL 3.0's cms -sign refuses Ed25519 ("invalid digest"), so the signature over an openssl-made
+    // SignerInfo's attributes is made with the Ed25519 key of an openssl-made certificate.
+    const rsa = sign('ed-base', ['-newkey', 'rsa:2048']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-keyout',
+      p('ed.key'),
+      '-out',
+      p('ed.pem'),
+      '-subj',
+      '/CN=ed',
+    ]);
+    openssl(['x509', '-in', p('ed.pem'), '-outform', 'DER', '-out', p('ed.der')]);
+    const certificate = parseCertificate(new Uint8Array(readFileSync(p('ed.der'))));
+    const attrs = rsa.signerInfo.signedAttrs!.der.slice();
+    attrs[0] = 0x31;
+    const signer: SignerInfoView = {
+      ...rsa,
+      certificate,
+      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey('ed'))),
+      signerInfo: { ...rsa.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
+    };
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({
+      ok: true,
+      code: 'CMS_SIGNATURE_VALID',
+      message: 'Ed25519 signature by CN=ed is valid',
+    });
+  });
+
+  it('RSASSA-PSS parameters OpenSSL refuses (saltLength -5): UNSUPPORTED_ALGORITHM, not a verdict on the signature', async () => {
+    const signer = sign(
+      'pss-salt',
+      ['-newkey', 'rsa:2048'],
+      ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32'],
+    );
+    const der = readFileSync(p('pss-salt.p7s'));
+    const salt = Buffer.from('a203020120', 'hex');
+    const at = der.indexOf(salt);
+    expect(der.indexOf(salt, at + 1)).toBe(-1);
+    der[at + 4] = 0xfb;
+    const odd = parseSignedData(new Uint8Array(der)).signers[0]!;
+    expect(odd.signerInfo.signatureAlgorithm.oid).toBe(signer.signerInfo.signatureAlgorithm.oid);
+    const r = await verifySignerInfo({ signer: odd, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+    expect(r.message).toMatch(/^RSASSA-PSS with SHA-384 could not be checked: .*invalid salt length/);
+  });
+
+  it('an unknown signature algorithm OID is UNSUPPORTED_ALGORITHM, not verified with a guessed hash', async () => {
+    const signer = sign('unknown-sig', ['-newkey', 'rsa:2048']);
+    // sha256WithRSAEncryption's arc with an unassigned last number.
+    const r = await verifySignerInfo({
+      signer: relabel(signer, 'signatureAlgorithm', '1.2.840.113549.1.1.99'),
+      content: CONTENT,
+    });
+    expect(r).toEqual({
+      ok: false,
+      code: 'UNSUPPORTED_ALGORITHM',
+      message: 'signature algorithm 1.2.840.113549.1.1.99 is not supported',
+      digestAlgorithm: 'sha256',
+    });
+  });
+
+  it('a digest OID written as signatureAlgorithm (the old habit) means the key with the SignerInfo digest', async () => {
+    const signer = sign('digest-as-sig', ['-newkey', 'rsa:2048']);
+    // SHA3-256: a NIST hash arc (2.16.840.1.101.3.4.2.*) that is not in the hash table itself.
+    const r = await verifySignerInfo({
+      signer: relabel(signer, 'signatureAlgorithm', '2.16.840.1.101.3.4.2.8'),
+      content: CONTENT,
+    });
+    expect(r).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID', digestAlgorithm: 'sha256' });
+  });
+
+  it('an unknown digest algorithm OID is UNSUPPORTED_ALGORITHM', async () => {
+    const signer = sign('unknown-digest', ['-newkey', 'rsa:2048']);
+    const r = await verifySignerInfo({
+      signer: relabel(signer, 'digestAlgorithm', '2.16.840.1.101.3.4.2.8'),
+      content: CONTENT,
+    });
+    expect(r).toEqual({
+      ok: false,
+      code: 'UNSUPPORTED_ALGORITHM',
+      message: 'digest algorithm 2.16.840.1.101.3.4.2.8 is not supported',
+    });
+  });
+
+  it('a signer certificate whose key node:crypto cannot import: UNSUPPORTED_ALGORITHM', async () => {
+    const signer = sign('odd-key', ['-newkey', 'rsa:2048']);
+    // rsaEncryption (1.2.840.113549.1.1.1) in the SubjectPublicKeyInfo becomes 1.2.840.113549.1.1.99.
+    const der = Buffer.from(signer.certificate!.der);
+    const oid = Buffer.from('06092a864886f70d0101010500', 'hex');
+    const at = der.indexOf(oid);
+    expect(der.indexOf(oid, at + 1)).toBe(-1);
+    der[at + 10] = 0x63;
+    const certificate = parseCertificate(new Uint8Array(der));
+    const r = await verifySignerInfo({ signer: { ...signer, certificate }, content: CONTENT });
+    expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha256' });
+    expect(r.message).toMatch(/^the signer's public key \(.*\) cannot be used: /);
   });
 
   it('no certificate for the sid: SIGNER_CERTIFICATE_MISSING', async () => {
