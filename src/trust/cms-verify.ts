@@ -71,6 +71,36 @@ const HASH_BY_OID: Record<string, string> = {
 const KEY_ONLY_SIGNATURE_OIDS = new Set(['1.2.840.113549.1.1.1', '1.2.840.10045.2.1', '1.2.840.10040.4.1']);
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const ED25519 = '1.3.101.112';
+
+/**
+ * The key types (node:crypto's asymmetricKeyType) a signature algorithm OID can be verified with. node:crypto
+ * verifies with whatever key it is given (an ECDSA signature under an RSA label checks out with the EC key, and
+ * a `null` hash picks a default), whereas OpenSSL's CMS_SignerInfo_verify and Windows refuse a label that does
+ * not match the key: so a mismatch is refused here rather than verified under another algorithm than the one
+ * signed. A digest OID written as the signature algorithm (an old signer habit) names no key type.
+ */
+const KEY_TYPES_BY_SIGNATURE_OID: Readonly<Record<string, readonly string[]>> = {
+  '1.2.840.113549.1.1.1': ['rsa'], // rsaEncryption, as OpenSSL writes it
+  '1.2.840.113549.1.1.4': ['rsa'],
+  '1.2.840.113549.1.1.5': ['rsa'],
+  '1.2.840.113549.1.1.11': ['rsa'],
+  '1.2.840.113549.1.1.12': ['rsa'],
+  '1.2.840.113549.1.1.13': ['rsa'],
+  '1.2.840.113549.1.1.14': ['rsa'],
+  [RSA_PSS]: ['rsa', 'rsa-pss'],
+  '1.2.840.10045.2.1': ['ec'], // id-ecPublicKey
+  '1.2.840.10045.4.1': ['ec'],
+  '1.2.840.10045.4.3.1': ['ec'],
+  '1.2.840.10045.4.3.2': ['ec'],
+  '1.2.840.10045.4.3.3': ['ec'],
+  '1.2.840.10045.4.3.4': ['ec'],
+  '1.2.840.10040.4.1': ['dsa'], // id-dsa
+  '1.2.840.10040.4.3': ['dsa'],
+  '1.3.14.3.2.27': ['dsa'],
+  '2.16.840.1.101.3.4.3.1': ['dsa'],
+  '2.16.840.1.101.3.4.3.2': ['dsa'],
+  [ED25519]: ['ed25519'],
+};
 const WEAK_HASHES = new Set(['md5', 'sha1']);
 
 export function hashNameForOid(oid: string): string | undefined {
@@ -171,6 +201,9 @@ export async function verifySignerInfo(args: {
   if ('error' in params) {
     return { ok: false, code: 'UNSUPPORTED_ALGORITHM', message: params.error, ...base };
   }
+  if ('mismatch' in params) {
+    return { ok: false, code: 'CMS_SIGNATURE_INVALID', message: params.mismatch, ...base };
+  }
   const signature = Buffer.from(signer.signatureValue);
   for (const data of signedBytes) {
     let good: boolean;
@@ -251,10 +284,14 @@ function verifyParameters(
   si: CmsSignerInfo,
   digestHash: string,
   key: KeyObject,
-): { hash: string | null; key: KeyInput } | { error: string } {
+): { hash: string | null; key: KeyInput } | { error: string } | { mismatch: string } {
   const sigOid = si.signatureAlgorithm.oid;
-  const keyType = key.asymmetricKeyType;
-  if (sigOid === ED25519 || keyType === 'ed25519') return { hash: null, key };
+  const keyType = key.asymmetricKeyType ?? 'unknown';
+  const keyTypes = KEY_TYPES_BY_SIGNATURE_OID[sigOid];
+  if (keyTypes && !keyTypes.includes(keyType)) {
+    return { mismatch: `the signature is labelled ${oidName(sigOid)}, but the signer's key is ${keyType}` };
+  }
+  if (keyType === 'ed25519') return { hash: null, key };
   if (sigOid === RSA_PSS) {
     const params = si.signatureAlgorithm.parameters;
     const pss = pssParameters(params ? asn1js.fromBER(elementBytes(params).slice()).result : undefined);

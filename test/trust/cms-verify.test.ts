@@ -260,6 +260,79 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     });
   });
 
+  it.each([
+    // node:crypto verifies with whatever key it is given: an RSA PKCS #1 signature checks out under an Ed25519
+    // label (a null hash makes it pick SHA-256), an ECDSA one under an RSA label (the hash is all it takes from
+    // the label). OpenSSL's CMS_SignerInfo_verify refuses both ("wrong public key type"), as does Windows.
+    { name: 'rsa', key: ['-newkey', 'rsa:2048'], label: '1.3.101.112', labelName: 'Ed25519', keyType: 'rsa' },
+    {
+      name: 'ec',
+      key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      label: '1.2.840.113549.1.1.11',
+      labelName: 'SHA256withRSA',
+      keyType: 'ec',
+    },
+    {
+      name: 'rsa-as-ec',
+      key: ['-newkey', 'rsa:2048'],
+      label: '1.2.840.10045.4.3.2',
+      labelName: 'SHA256withECDSA',
+      keyType: 'rsa',
+    },
+  ])(
+    'a $keyType signature relabelled $labelName: CMS_SIGNATURE_INVALID, not verified under the other algorithm',
+    async (c) => {
+      const signer = sign(`relabel-${c.name}`, c.key, ['-noattr']);
+      expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+      const r = await verifySignerInfo({
+        signer: relabel(signer, 'signatureAlgorithm', c.label),
+        content: CONTENT,
+      });
+      expect(r).toMatchObject({
+        ok: false,
+        code: 'CMS_SIGNATURE_INVALID',
+        message: `the signature is labelled ${c.labelName}, but the signer's key is ${c.keyType}`,
+      });
+    },
+  );
+
+  it('an Ed25519 signature labelled SHA256withRSA: CMS_SIGNATURE_INVALID', async () => {
+    const base = sign('ed-relabel-base', ['-newkey', 'rsa:2048']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-keyout',
+      p('edr.key'),
+      '-out',
+      p('edr.pem'),
+      '-subj',
+      '/CN=edr',
+    ]);
+    openssl(['x509', '-in', p('edr.pem'), '-outform', 'DER', '-out', p('edr.der')]);
+    const attrs = base.signerInfo.signedAttrs!.der.slice();
+    attrs[0] = 0x31;
+    const signer: SignerInfoView = {
+      ...base,
+      certificate: parseCertificate(new Uint8Array(readFileSync(p('edr.der')))),
+      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey('edr'))),
+      signerInfo: { ...base.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
+    };
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+    expect(
+      await verifySignerInfo({
+        signer: relabel(signer, 'signatureAlgorithm', '1.2.840.113549.1.1.11'),
+        content: CONTENT,
+      }),
+    ).toMatchObject({
+      ok: false,
+      code: 'CMS_SIGNATURE_INVALID',
+      message: "the signature is labelled SHA256withRSA, but the signer's key is ed25519",
+    });
+  });
+
   it('RSASSA-PSS parameters OpenSSL refuses (saltLength -5): UNSUPPORTED_ALGORITHM, not a verdict on the signature', async () => {
     const signer = sign(
       'pss-salt',
