@@ -253,9 +253,11 @@ function signerIdentifier(el: DerElement | undefined): SignerIdentifier {
 function checkName(el: DerElement | undefined, what: string): void {
   for (const rdn of sequenceOf(el, TAG.SEQUENCE, CMS_READ, what)) {
     for (const atv of sequenceOf(rdn, TAG.SET, CMS_READ, what)) {
-      const [type, value] = sequenceOf(atv, TAG.SEQUENCE, CMS_READ, what);
+      const [type, value, ...extra] = sequenceOf(atv, TAG.SEQUENCE, CMS_READ, what);
       readOid(type, CMS_READ, what);
       if (!value) fail(`${what}: attribute without a value`);
+      // AttributeTypeAndValue is exactly two fields; OpenSSL refuses a third ("sequence length mismatch").
+      if (extra.length > 0) fail(`${what}: attribute with more than one value`);
     }
   }
 }
