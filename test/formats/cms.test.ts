@@ -159,6 +159,19 @@ describe('CMS parse cache', () => {
   });
 });
 
+describe('clearSignedDataCache', () => {
+  it('empties the cache: the same bytes parse to the cached object before it, a new one after', () => {
+    const pe = new Uint8Array(readFileSync(join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe')));
+    const record = readCertificateTable(pe, parsePeLayout(pe)).records[0]!.content;
+    const first = parseSignedData(record);
+    expect(parseSignedData(record.slice())).toBe(first);
+    clearSignedDataCache();
+    const second = parseSignedData(record);
+    expect(second).not.toBe(first);
+    expect(hex(second.signers[0]!.signatureValue)).toBe(hex(first.signers[0]!.signatureValue));
+  });
+});
+
 describe('a certificate in the SignedData that does not parse', () => {
   it('makes the SignedData MALFORMED_CMS rather than being skipped (which would read as a missing signer)', () => {
     const pe = new Uint8Array(readFileSync(join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe')));
