@@ -218,7 +218,12 @@ export function parseSignerInfo(el: DerElement): CmsSignerInfo {
   const sid = signerIdentifier(fields[i++]);
   const digestAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo digestAlgorithm');
   let signedAttrs: CmsAttributes | undefined;
-  if (isContext(fields[i], 0)) signedAttrs = attributes(fields[i++]!, 'signed attributes');
+  if (isContext(fields[i], 0)) {
+    signedAttrs = attributes(fields[i++]!, 'signed attributes');
+    // SignedAttributes ::= SET SIZE (1..MAX): an empty set read as "none" would have the signature checked
+    // over the content, where OpenSSL hashes the empty set and fails it.
+    if (signedAttrs.attributes.length === 0) fail('SignerInfo signed attributes are an empty set');
+  }
   const signatureAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo signatureAlgorithm');
   const signature = octetStringValue(fields[i++], CMS_READ, 'SignerInfo signature');
   let unsignedAttrs: CmsAttributes | undefined;
