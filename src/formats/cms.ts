@@ -218,7 +218,12 @@ export function parseSignerInfo(el: DerElement): CmsSignerInfo {
   const sid = signerIdentifier(fields[i++]);
   const digestAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo digestAlgorithm');
   let signedAttrs: CmsAttributes | undefined;
-  if (isContext(fields[i], 0)) signedAttrs = attributes(fields[i++]!, 'signed attributes');
+  if (isContext(fields[i], 0)) {
+    signedAttrs = attributes(fields[i++]!, 'signed attributes');
+    // SignedAttributes ::= SET SIZE (1..MAX): an empty set read as "none" would have the signature checked
+    // over the content, where OpenSSL hashes the empty set and fails it.
+    if (signedAttrs.attributes.length === 0) fail('SignerInfo signed attributes are an empty set');
+  }
   const signatureAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo signatureAlgorithm');
   const signature = octetStringValue(fields[i++], CMS_READ, 'SignerInfo signature');
   let unsignedAttrs: CmsAttributes | undefined;
@@ -253,9 +258,11 @@ function signerIdentifier(el: DerElement | undefined): SignerIdentifier {
 function checkName(el: DerElement | undefined, what: string): void {
   for (const rdn of sequenceOf(el, TAG.SEQUENCE, CMS_READ, what)) {
     for (const atv of sequenceOf(rdn, TAG.SET, CMS_READ, what)) {
-      const [type, value] = sequenceOf(atv, TAG.SEQUENCE, CMS_READ, what);
+      const [type, value, ...extra] = sequenceOf(atv, TAG.SEQUENCE, CMS_READ, what);
       readOid(type, CMS_READ, what);
       if (!value) fail(`${what}: attribute without a value`);
+      // AttributeTypeAndValue is exactly two fields; OpenSSL refuses a third ("sequence length mismatch").
+      if (extra.length > 0) fail(`${what}: attribute with more than one value`);
     }
   }
 }
