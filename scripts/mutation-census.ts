@@ -55,7 +55,6 @@ export async function census(files: readonly string[], ignorers: readonly string
     if (!plugin) throw new Error(`unknown ignorer ${name} (stryker.config.mjs and this script disagree)`);
     return plugin;
   });
-  // @ts-expect-error the quiet logger implements what the instrumenter calls
   const instrumenter = new Instrumenter(quiet);
   const { mutants } = await instrumenter.instrument(
     files.map((name) => ({ name, mutate: true, content: readFileSync(name, 'utf8') })),

@@ -69,7 +69,11 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
         dname: 'CN=EC Signer, O=Sigscan Tests',
         keystore: rsaJar.keystore,
       });
-      genKey(rsaJar.keystore, { alias: 'testca', keyalg: 'RSA', dname: 'CN=Sigscan Test CA, O=Sigscan Tests' });
+      genKey(rsaJar.keystore, {
+        alias: 'testca',
+        keyalg: 'RSA',
+        dname: 'CN=Sigscan Test CA, O=Sigscan Tests',
+      });
       makeSignedJar(d, {
         name: 'leaf.jar',
         alias: 'leaf',

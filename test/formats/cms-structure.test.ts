@@ -33,7 +33,8 @@ import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 
 const malformed = expect.objectContaining({ code: 'MALFORMED_CMS' });
-const hex = (b: Uint8Array | undefined): string | undefined => (b ? Buffer.from(b).toString('hex') : undefined);
+const hex = (b: Uint8Array | undefined): string | undefined =>
+  b ? Buffer.from(b).toString('hex') : undefined;
 
 /** openssl cms -sign output: plain, `-keyid` (a subjectKeyIdentifier sid), `-noattr` (no signed attributes). */
 let plain: Uint8Array;
@@ -47,17 +48,56 @@ beforeAll(async () => {
   const dir = await cachedFixtureDir('cms-structure-v1', async (d) => {
     const o = (...args: string[]) => run('openssl', args, { cwd: d });
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30'];
-    await o('req', '-x509', ...ec, '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=cms structure signer',
-      '-addext', 'subjectKeyIdentifier=hash');
+    await o(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      '/CN=cms structure signer',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+    );
     // Listed first in the certificate set, so "the first certificate" is never the signer's.
-    await o('req', '-x509', ...ec, '-keyout', 'k2.pem', '-out', 'c2.pem', '-subj', '/CN=cms structure other',
-      '-addext', 'subjectKeyIdentifier=none');
+    await o(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'k2.pem',
+      '-out',
+      'c2.pem',
+      '-subj',
+      '/CN=cms structure other',
+      '-addext',
+      'subjectKeyIdentifier=none',
+    );
     await o('x509', '-in', 'c.pem', '-outform', 'DER', '-out', 'c.der');
     await o('x509', '-in', 'c2.pem', '-outform', 'DER', '-out', 'c2.der');
     await run('sh', ['-c', 'printf hello > m.txt'], { cwd: d });
     const sign = (out: string, ...extra: string[]) =>
-      o('cms', '-sign', '-binary', '-nodetach', '-in', 'm.txt', '-signer', 'c.pem', '-inkey', 'k.pem',
-        '-certfile', 'c2.pem', '-outform', 'DER', '-out', out, ...extra);
+      o(
+        'cms',
+        '-sign',
+        '-binary',
+        '-nodetach',
+        '-in',
+        'm.txt',
+        '-signer',
+        'c.pem',
+        '-inkey',
+        'k.pem',
+        '-certfile',
+        'c2.pem',
+        '-outform',
+        'DER',
+        '-out',
+        out,
+        ...extra,
+      );
     await sign('plain.der');
     await sign('ski.der', '-keyid');
     await sign('noattr.der', '-noattr');
@@ -119,9 +159,9 @@ describe('the signer identifier and the certificate it names', () => {
   it('finds the signer when the sid issuer differs from the certificate only in case or string type (openssl verifies both)', () => {
     for (const change of ['sidIssuerUpperCase', 'sidIssuerPrintableString'] as const) {
       const view = parseSignedData(cmsWith(plain, change)).signers[0]!;
-      expect(view.signerInfo.sid.kind === 'issuerAndSerialNumber' && hex(view.signerInfo.sid.issuer)).not.toBe(
-        hex(view.certificate!.issuerDer),
-      );
+      expect(
+        view.signerInfo.sid.kind === 'issuerAndSerialNumber' && hex(view.signerInfo.sid.issuer),
+      ).not.toBe(hex(view.certificate!.issuerDer));
       expect(hex(view.certificate!.der)).toBe(signerCert);
     }
   });
@@ -210,7 +250,10 @@ describe('RFC 3161 timestamp tokens', () => {
   });
 
   it('refuses a token whose eContentType is not id-ct-TSTInfo, or whose content is detached', () => {
-    const otherType = derRebuilt(helloToken(), (root) => void (kids(encapContentInfo(root))[0]!.content = OID_DATA));
+    const otherType = derRebuilt(
+      helloToken(),
+      (root) => void (kids(encapContentInfo(root))[0]!.content = OID_DATA),
+    );
     expect(parseSignedData(otherType).contentType).toBe(OID.data);
     expect(() => parseTimeStampToken(otherType)).toThrow(malformed);
     const detached = derRebuilt(helloToken(), (root) => void kids(encapContentInfo(root)).splice(1));
@@ -260,7 +303,10 @@ describe('PKCS #9 countersignatures', () => {
   });
 
   it('refuses a malformed countersignature SignerInfo, saying it is the countersignature', () => {
-    const bad = cmsWith(countersigned(), (root) => void kids(counterOf(root)).push({ id: 0x05, content: bytes() }));
+    const bad = cmsWith(
+      countersigned(),
+      (root) => void kids(counterOf(root)).push({ id: 0x05, content: bytes() }),
+    );
     expect(() => stamps(bad)).toThrow(
       expect.objectContaining({
         code: 'MALFORMED_CMS',

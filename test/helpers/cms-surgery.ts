@@ -19,7 +19,8 @@ export function peSignedData(path: string): Uint8Array {
 }
 
 /** osslsigncode, SHA-256, one signer, a Microsoft RFC 3161 timestamp (1.3.6.1.4.1.311.3.3.1). */
-export const helloSigned = (): Uint8Array => peSignedData(join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe'));
+export const helloSigned = (): Uint8Array =>
+  peSignedData(join(PROJECT_ROOT, 'fixtures', 'pe', 'hello-signed.exe'));
 /** A vendor PE with a PKCS #9 countersignature (1.2.840.113549.1.9.6) in its signer's unsigned attributes. */
 export const countersigned = (): Uint8Array =>
   peSignedData(join(CORPUS_DIR, 'authenticode', 'signify', 'SoftwareUpdate.exe'));
@@ -32,7 +33,8 @@ export const encapContentInfo = (root: DerNode): DerNode => kids(signedData(root
 export const signerInfos = (root: DerNode): DerNode => kids(signedData(root)).at(-1)!;
 export const firstSignerInfo = (root: DerNode): DerNode => kids(signerInfos(root))[0]!;
 /** A SignerInfo's fields by kind: the `[0]` signed and `[1]` unsigned attributes, the sid. */
-export const fieldWithId = (si: DerNode, id: number): DerNode | undefined => kids(si).find((f) => f.id === id);
+export const fieldWithId = (si: DerNode, id: number): DerNode | undefined =>
+  kids(si).find((f) => f.id === id);
 
 export const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 const OID_SIGNED_DATA = bytes(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02);
@@ -76,7 +78,9 @@ export const SURGERY: Record<string, (root: DerNode) => void> = {
   /** The sid issuer's last value upper-cased: other bytes, the same name under RFC 5280 comparison. */
   sidIssuerUpperCase: (root) => {
     const { value } = sidIssuerLastValue(root);
-    value.content = new Uint8Array(Buffer.from(Buffer.from(value.content!).toString('latin1').toUpperCase(), 'latin1'));
+    value.content = new Uint8Array(
+      Buffer.from(Buffer.from(value.content!).toString('latin1').toUpperCase(), 'latin1'),
+    );
   },
   /** The sid issuer's last value (a UTF8String from openssl) as a PrintableString of the same text. */
   sidIssuerPrintableString: (root) => {
@@ -105,7 +109,9 @@ export const SURGERY: Record<string, (root: DerNode) => void> = {
     if (time.id !== 0x17) throw new Error('signingTime is not a UTCTime');
     const text = Buffer.from(time.content!).toString('latin1');
     time.id = 0x18;
-    time.content = new Uint8Array(Buffer.from(`${Number(text.slice(0, 2)) >= 50 ? '19' : '20'}${text}`, 'latin1'));
+    time.content = new Uint8Array(
+      Buffer.from(`${Number(text.slice(0, 2)) >= 50 ? '19' : '20'}${text}`, 'latin1'),
+    );
   },
   /** The signingTime signed attribute's value an OCTET STRING (a type no reader takes as a time). */
   signingTimeOctetString: (root) => {
@@ -123,12 +129,17 @@ const OID_SIGNING_TIME = '2a864886f70d010905';
 
 function signingTimeValue(root: DerNode): DerNode {
   const signed = fieldWithId(firstSignerInfo(root), 0xa0)!;
-  const attr = kids(signed).find((a) => Buffer.from(kids(a)[0]!.content!).toString('hex') === OID_SIGNING_TIME);
+  const attr = kids(signed).find(
+    (a) => Buffer.from(kids(a)[0]!.content!).toString('hex') === OID_SIGNING_TIME,
+  );
   if (!attr) throw new Error('no signingTime attribute');
   return kids(kids(attr)[1]!)[0]!;
 }
 
 /** `der` with one named change. */
-export function cmsWith(der: Uint8Array, change: keyof typeof SURGERY | ((root: DerNode) => void)): Uint8Array {
+export function cmsWith(
+  der: Uint8Array,
+  change: keyof typeof SURGERY | ((root: DerNode) => void),
+): Uint8Array {
   return derRebuilt(der, typeof change === 'string' ? SURGERY[change]! : change);
 }

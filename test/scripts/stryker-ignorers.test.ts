@@ -74,10 +74,12 @@ describe('stryker ignorers', () => {
     writeFileSync(file, SOURCE);
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' }, files: ['sample.ts'] }),
+      JSON.stringify({
+        compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' },
+        files: ['sample.ts'],
+      }),
     );
     const ranges = reportTextRanges([file], join(dir, 'tsconfig.json'));
-    // @ts-expect-error the logger stub implements what the instrumenter calls
     const instrumenter = new Instrumenter(silent);
     const result = await instrumenter.instrument([{ name: file, mutate: true, content: SOURCE }], {
       plugins: null,

@@ -294,7 +294,10 @@ describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', ()
       copyFileSync(join(d, 'good.jar'), join(d, 'added.jar'));
       putEntries(join(d, 'added.jar'), { 'hello/Extra.txt': 'added after signing\n' });
       const answers = Object.fromEntries(
-        CASES.map((c) => [c.name, jarsignerVerifyStrict(join(d, `${c.jar}.jar`), c.wrongRoot ? otherTrust : trust)]),
+        CASES.map((c) => [
+          c.name,
+          jarsignerVerifyStrict(join(d, `${c.jar}.jar`), c.wrongRoot ? otherTrust : trust),
+        ]),
       );
       writeFileSync(join(d, 'jarsigner.json'), JSON.stringify(answers));
     });
