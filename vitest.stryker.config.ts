@@ -9,12 +9,19 @@ import { defineConfig } from 'vitest/config';
 const here = process.cwd();
 const sandboxed = basename(dirname(here)).startsWith('.stryker-tmp');
 const project = sandboxed ? resolve(here, '..', '..') : here;
+// The project's fixture cache (test/helpers/fixture-cache.ts) is linked in as well: without it every Stryker
+// run rebuilt each day's tool-made fixtures in its initial run (minutes of keytool, jarsigner and openssl).
+// Sharing it is safe: an entry is keyed by recipe and day, built aside and renamed into place, and built by
+// test code, which Stryker never mutates.
 if (sandboxed) {
-  const outer = join(project, '.cache', 'cosign');
-  const inner = join(here, '.cache', 'cosign');
-  if (existsSync(outer) && !existsSync(inner)) {
-    mkdirSync(dirname(inner), { recursive: true });
-    symlinkSync(outer, inner);
+  for (const name of ['cosign', 'test-fixtures']) {
+    const outer = join(project, '.cache', name);
+    const inner = join(here, '.cache', name);
+    if (name === 'test-fixtures') mkdirSync(outer, { recursive: true });
+    if (existsSync(outer) && !existsSync(inner)) {
+      mkdirSync(dirname(inner), { recursive: true });
+      symlinkSync(outer, inner);
+    }
   }
 }
 

@@ -1,13 +1,17 @@
 // @ts-check
-// The full scope in two parts, each with its own report, so that a part that finishes keeps its results
-// when the other is stopped (Stryker writes its report and incremental file only when a run ends):
+// The full scope in parts, each run on its own, so that a machine too small to run the whole scope in one
+// sitting still measures all of it:
 //   STRYKER_PART=trust npx stryker run scripts/stryker-part.config.mjs     # src/trust/**
 //   STRYKER_PART=formats npx stryker run scripts/stryker-part.config.mjs   # the rest of the scope
-// Both run the whole Stryker test set (unlike stryker-focus.config.mjs), so their scores are the full run's;
-// `tsx scripts/mutation-summary.ts reports/mutation/part-trust.json reports/mutation/part-formats.json`
-// tabulates them together.
-// Any other part: STRYKER_PART=<name> STRYKER_PART_MUTATE=<glob>,<glob> (e.g. a group of the scope, small
-// enough to finish in one sitting), with the base's exclusions, and its own report under the same names.
+//   STRYKER_PART=<name> STRYKER_PART_MUTATE=<glob>,<glob> npx stryker run scripts/stryker-part.config.mjs
+//                                                 # any group, e.g. one that finishes in half an hour
+// Every part runs the whole Stryker test set (unlike stryker-focus.config.mjs), so its scores are the full
+// run's. All parts share the base's incremental file: Stryker carries the results of mutants outside a run's
+// `mutate` over into the file it writes (IncrementalDiffer, "old mutants that didn't run this time around
+// aren't forgotten"), so the parts accumulate there, and `npm run mutate` afterwards reuses every result whose
+// code and covering tests did not change. Run parts one after another, never two at once: each rewrites the
+// file when it ends. Each part's own report (HTML, JSON) goes to reports/mutation/part-<name>.*, and holds the
+// accumulated results too; `tsx scripts/mutation-summary.ts reports/mutation/part-<name>.json` tabulates it.
 import process from 'node:process';
 
 import base from '../stryker.config.mjs';
@@ -29,7 +33,6 @@ if (!mutate || !part || !/^[\w.-]+$/.test(part)) {
 export default {
   ...base,
   mutate,
-  incrementalFile: `reports/mutation/part-${part}.incremental.json`,
   jsonReporter: { fileName: `reports/mutation/part-${part}.json` },
   htmlReporter: { fileName: `reports/mutation/part-${part}.html` },
 };
