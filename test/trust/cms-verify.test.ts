@@ -226,34 +226,38 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     });
   });
 
-  it('Ed25519 (RFC 8419) over the signed attributes: valid', async () => {
-    // OpenSSL 3.0's cms -sign refuses Ed25519 ("invalid digest"), so the signature over an openssl-made
-    // SignerInfo's attributes is made with the Ed25519 key of an openssl-made certificate.
-    const rsa = sign('ed-base', ['-newkey', 'rsa:2048']);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ed25519',
-      '-nodes',
-      '-keyout',
-      p('ed.key'),
-      '-out',
-      p('ed.pem'),
-      '-subj',
-      '/CN=ed',
-    ]);
-    openssl(['x509', '-in', p('ed.pem'), '-outform', 'DER', '-out', p('ed.der')]);
-    const certificate = parseCertificate(new Uint8Array(readFileSync(p('ed.der'))));
-    const attrs = rsa.signerInfo.signedAttrs!.der.slice();
+  /**
+   * An openssl-made SignerInfo whose signed attributes are signed again with the Ed25519 key of an openssl-made
+   * certificate, labelled Ed25519: OpenSSL 3.0's cms -sign refuses Ed25519 ("invalid digest").
+   */
+  function ed25519Signer(name: string): SignerInfoView {
+    const base = sign(`${name}-base`, ['-newkey', 'rsa:2048']);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ed25519',
+        '-nodes',
+        '-keyout',
+        p(`${name}.key`),
+        '-out',
+        p(`${name}.pem`),
+      ].concat(['-subj', `/CN=${name}`]),
+    );
+    openssl(['x509', '-in', p(`${name}.pem`), '-outform', 'DER', '-out', p(`${name}.der`)]);
+    const attrs = base.signerInfo.signedAttrs!.der.slice();
     attrs[0] = 0x31;
-    const signer: SignerInfoView = {
-      ...rsa,
-      certificate,
-      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey('ed'))),
-      signerInfo: { ...rsa.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
+    return {
+      ...base,
+      certificate: parseCertificate(new Uint8Array(readFileSync(p(`${name}.der`)))),
+      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey(name))),
+      signerInfo: { ...base.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
     };
-    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({
+  }
+
+  it('Ed25519 (RFC 8419) over the signed attributes: valid', async () => {
+    expect(await verifySignerInfo({ signer: ed25519Signer('ed'), content: CONTENT })).toMatchObject({
       ok: true,
       code: 'CMS_SIGNATURE_VALID',
       message: 'Ed25519 signature by CN=ed is valid',
@@ -297,29 +301,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
   );
 
   it('an Ed25519 signature labelled SHA256withRSA: CMS_SIGNATURE_INVALID', async () => {
-    const base = sign('ed-relabel-base', ['-newkey', 'rsa:2048']);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ed25519',
-      '-nodes',
-      '-keyout',
-      p('edr.key'),
-      '-out',
-      p('edr.pem'),
-      '-subj',
-      '/CN=edr',
-    ]);
-    openssl(['x509', '-in', p('edr.pem'), '-outform', 'DER', '-out', p('edr.der')]);
-    const attrs = base.signerInfo.signedAttrs!.der.slice();
-    attrs[0] = 0x31;
-    const signer: SignerInfoView = {
-      ...base,
-      certificate: parseCertificate(new Uint8Array(readFileSync(p('edr.der')))),
-      signatureValue: new Uint8Array(nodeSign(null, attrs, privateKey('edr'))),
-      signerInfo: { ...base.signerInfo, signatureAlgorithm: { oid: '1.3.101.112' } },
-    };
+    const signer = ed25519Signer('edr');
     expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
     expect(
       await verifySignerInfo({
