@@ -138,6 +138,9 @@ const REBUILT: Record<string, () => Item[]> = {
     ),
     ...keep(ORIGINAL.slice(1)),
   ],
+  // A .SF whose name upper-cases (as JarVerifier keys .SF data, toUpperCase(Locale.ENGLISH)) to
+  // META-INF/RELEASE.SF but lower-cases to another name: U+017F LATIN SMALL LETTER LONG S.
+  'sf-long-s-twin': () => [...keep(), text('META-INF/RELEA\u017fE.SF', sfOf())],
   // Names around the block/.SF rules: a SIG-* block with its .SF (a signature), a SIG-* without one (not
   // a signature), a lone SIG-*.SF (a .SF, never a block), a block one directory too deep and a top-level
   // file whose name ends in .RSA (content, not signature files).
@@ -175,7 +178,7 @@ let dir: string;
 let oracle: Record<string, Oracle>;
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('jar-structure-v1', async (d) => {
+  dir = await cachedFixtureDir('jar-structure-v2', async (d) => {
     for (const [name, items] of Object.entries(REBUILT)) rebuild(join(d, `${name}.jar`), items());
     const signed = new Uint8Array(readFileSync(SIGNED));
     writeFileSync(join(d, 'gap.jar'), withGap(signed));
@@ -365,6 +368,16 @@ describe('JAR structure findings on jarsigner-signed JARs after ZIP surgery (ora
     expect(integrityCodes(a)).toEqual(['AMBIGUOUS_SIGNATURE_FILE', 'DUPLICATE_ENTRY']);
     // jarsigner reads the exact-case .SF and verifies; sigscan refuses the ambiguity.
     expect(oracle['sf-twin-first']).toEqual(oracle['control']);
+  });
+
+  it('a .SF equal to RELEASE.SF once upper-cased (long s): DUPLICATE_ENTRY and AMBIGUOUS_SIGNATURE_FILE', async () => {
+    const a = await analyze('sf-long-s-twin');
+    expect(integrityCodes(a)).toEqual(['AMBIGUOUS_SIGNATURE_FILE', 'DUPLICATE_ENTRY']);
+    expect(a.findings.map((f) => f.message)).toContain(
+      "entries META-INF/RELEASE.SF, META-INF/RELEA\u017fE.SF name the same file for the JDK's JAR verifier",
+    );
+    // jarsigner takes one of the two (the exact name) and verifies; sigscan refuses the ambiguity.
+    expect(oracle['sf-long-s-twin']).toEqual(oracle['control']);
   });
 
   it('SIG-* is a block only with its .SF; a lone SIG-*.SF, META-INF/sub/X.RSA and signature.RSA are not blocks', async () => {
