@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { analyzeJar, type JarAnalysis } from '../../../src/formats/jar/index.js';
@@ -81,10 +82,84 @@ function goodSpec(p: Parts): SfSpec {
   };
 }
 
-type Case = (ctx: { dir: string; parts: Parts; sign: (sf: string, extra?: string[]) => Buffer }) => {
-  files?: Record<string, string | Uint8Array>;
-  post?: (jar: string) => void;
-};
+/** The header of the DER element at `off`: header length and end offset (single-byte tags). */
+function tlv(buf: Buffer, off: number): { hdr: number; end: number } {
+  let p = off + 1;
+  let len = buf[p++]!;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p++]!;
+  }
+  return { hdr: p - off, end: p + len };
+}
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** `extra` appended inside the element `depth` last-children down from `el`, every length rewritten. */
+function appendInLast(el: Buffer, extra: Buffer, depth: number): Buffer {
+  const t = tlv(el, 0);
+  let content = el.subarray(t.hdr, t.end);
+  if (depth > 0) {
+    let off = 0;
+    let last = 0;
+    while (off < content.length) {
+      last = off;
+      off = tlv(content, off).end;
+    }
+    content = Buffer.concat([
+      content.subarray(0, last),
+      appendInLast(content.subarray(last), extra, depth - 1),
+    ]);
+  } else {
+    content = Buffer.concat([content, extra]);
+  }
+  return Buffer.concat([el.subarray(0, 1), derLength(content.length), content]);
+}
+
+const TIMESTAMP_TOKEN_OID = Buffer.from('060b2a864886f70d010910020e', 'hex');
+
+/** The block with `value` as its SignerInfo's id-aa-timeStampToken (ContentInfo → [0] → SignedData → SET → SignerInfo). */
+function withTimestampAttribute(block: Buffer, value: Buffer): Buffer {
+  const set = Buffer.concat([Buffer.from([0x31]), derLength(value.length), value]);
+  const attr = Buffer.concat([TIMESTAMP_TOKEN_OID, set]);
+  const seq = Buffer.concat([Buffer.from([0x30]), derLength(attr.length), attr]);
+  return appendInLast(block, Buffer.concat([Buffer.from([0xa1]), derLength(seq.length), seq]), 4);
+}
+
+/** The signature value of the block's first SignerInfo (pkijs, reading only). */
+function signatureValue(block: Buffer): Buffer {
+  const ci = pkijs.ContentInfo.fromBER(new Uint8Array(block));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  return Buffer.from(sd.signerInfos[0]!.signature.valueBlock.valueHexView);
+}
+
+/** Replaces the last occurrence of `from` by `to` (same length): an algorithm OID in the SignerInfo. */
+function replaceLast(buf: Buffer, from: string, to: string): Buffer {
+  const f = Buffer.from(from, 'hex');
+  const at = buf.lastIndexOf(f);
+  if (at < 0 || to.length !== from.length) throw new Error(`${from} not found`);
+  const out = Buffer.from(buf);
+  Buffer.from(to, 'hex').copy(out, at);
+  return out;
+}
+
+const RSA_ENCRYPTION = '06092a864886f70d010101';
+const SHA1_WITH_RSA = '06092a864886f70d010105';
+const RSASSA_PSS = '06092a864886f70d01010a';
+
+type Case = (ctx: {
+  dir: string;
+  parts: Parts;
+  sign: (sf: string, extra?: string[]) => Buffer;
+  /** An RFC 3161 token from `openssl ts -reply` over `data` (SHA-256 imprint). */
+  stamp: (data: Buffer) => Buffer;
+}) => { files?: Record<string, string | Uint8Array>; post?: (jar: string) => void };
 
 const onSf =
   (edit: (p: Parts, spec: SfSpec) => SfSpec, extra?: string[]): Case =>
@@ -171,6 +246,39 @@ const CASES: Record<string, Case> = {
   'cms-sha384': onSf((_p, s) => s, ['-md', 'sha384']),
   // The block without the signer's certificate.
   'no-certs': onSf((_p, s) => s, ['-nocerts']),
+  // openssl's block with its SignerInfo algorithm rsaEncryption rewritten to sha1WithRSAEncryption (the
+  // CMS digest stays SHA-256): the JDK builds the algorithm from the digest and the key (SHA256withRSA).
+  'sigalg-oid-sha1': ({ parts, sign }) => {
+    const sf = sfText(goodSpec(parts));
+    return { files: { [SF]: sf, [BLOCK]: replaceLast(sign(sf), RSA_ENCRYPTION, SHA1_WITH_RSA) } };
+  },
+  // An MD5 CMS digest under an RSASSA-PSS algorithm identifier: disabled by the digest alone.
+  'md5-pss-oid': ({ parts, sign }) => {
+    const sf = sfText(goodSpec(parts));
+    return {
+      files: { [SF]: sf, [BLOCK]: replaceLast(sign(sf, ['-md', 'md5']), RSA_ENCRYPTION, RSASSA_PSS) },
+    };
+  },
+  // An RFC 3161 token over this block's signature value.
+  'ts-good': ({ parts, sign, stamp }) => {
+    const sf = sfText(goodSpec(parts));
+    const block = sign(sf);
+    return { files: { [SF]: sf, [BLOCK]: withTimestampAttribute(block, stamp(signatureValue(block))) } };
+  },
+  // A token over other bytes: it does not cover this signature.
+  'ts-wrong-imprint': ({ parts, sign, stamp }) => {
+    const sf = sfText(goodSpec(parts));
+    return {
+      files: { [SF]: sf, [BLOCK]: withTimestampAttribute(sign(sf), stamp(Buffer.from('another signature'))) },
+    };
+  },
+  // A timestamp attribute whose value is not a token.
+  'ts-garbage': ({ parts, sign }) => {
+    const sf = sfText(goodSpec(parts));
+    return {
+      files: { [SF]: sf, [BLOCK]: withTimestampAttribute(sign(sf), Buffer.from('0403010203', 'hex')) },
+    };
+  },
   // A SignedData with the certificate and no SignerInfo (openssl crl2pkcs7).
   'no-signer': ({ dir }) => ({
     files: {
@@ -204,7 +312,7 @@ const CASES: Record<string, Case> = {
 type Oracle = Record<string, { verified: boolean; exitCode: number }>;
 
 async function build(): Promise<string> {
-  return cachedFixtureDir('jar-signature-file-v1', async (dir) => {
+  return cachedFixtureDir('jar-signature-file-v2', async (dir) => {
     const keystore = join(dir, 'keystore.p12');
     genKey(keystore, { alias: 'signer', keyalg: 'RSA', dname: 'CN=SF Test Signer,O=sigscan' });
     const signed = join(dir, 'signed.jar');
@@ -252,13 +360,74 @@ async function build(): Promise<string> {
         ...extra,
       ]);
     };
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'tsa.key'),
+        '-out',
+        join(dir, 'tsa.pem'),
+        '-subj',
+        '/CN=SF Test TSA',
+        '-days',
+        '30',
+        '-addext',
+        'extendedKeyUsage=critical,timeStamping',
+      ],
+      { stdio: 'pipe' },
+    );
+    writeFileSync(
+      join(dir, 'ts.cnf'),
+      [
+        '[ tsa ]',
+        'default_tsa = t',
+        '[ t ]',
+        `serial = ${join(dir, 'serial')}`,
+        'signer_digest = sha256',
+        'default_policy = 1.2.3.4.1',
+        'digests = sha256',
+        'ess_cert_id_alg = sha256',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'serial'), '01\n');
+    const stamp = (data: Buffer) => {
+      const digest = createHash('sha256').update(data).digest('hex');
+      const query = execFileSync('openssl', ['ts', '-query', '-digest', digest, '-sha256', '-cert']);
+      writeFileSync(join(dir, 'q.tsq'), query);
+      execFileSync(
+        'openssl',
+        [
+          'ts',
+          '-reply',
+          '-config',
+          join(dir, 'ts.cnf'),
+          '-queryfile',
+          join(dir, 'q.tsq'),
+          '-signer',
+          join(dir, 'tsa.pem'),
+          '-inkey',
+          join(dir, 'tsa.key'),
+          '-token_out',
+          '-out',
+          join(dir, 'tok.der'),
+        ],
+        { stdio: 'pipe' },
+      );
+      return readFileSync(join(dir, 'tok.der'));
+    };
     const oracle: Oracle = {};
     const control = jarsignerVerify(signed);
     oracle['control'] = { verified: control.verified, exitCode: control.exitCode };
     for (const [name, make] of Object.entries(CASES)) {
       const jar = join(dir, `${name}.jar`);
       copyFileSync(signed, jar);
-      const { files, post } = make({ dir, parts, sign });
+      const { files, post } = make({ dir, parts, sign, stamp });
       if (files) putEntries(jar, files);
       post?.(jar);
       const r = jarsignerVerify(jar);
@@ -470,6 +639,57 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     expect(s.manifestDigestMatches).toBe(false);
     expect(s.signedEntries).toEqual([]);
     expect(s.unsignedEntries).toEqual([A, B]);
+  });
+
+  it('a SHA1withRSA algorithm identifier over a SHA-256 digest: SHA-1 is required as well', async () => {
+    const a = await analyze('sigalg-oid-sha1');
+    const s = signer(a);
+    expect(s.signer!.signatureAlgorithm).toBe('SHA1withRSA');
+    expect(s.algorithm).toBe('SHA256withRSA');
+    expect(s.requiredDigestAlgorithms).toEqual(['SHA-1', 'SHA-256']);
+    expect(codes(a, 'integrity')).toEqual([]);
+    // jarsigner verifies (exit 4: chain only): the JDK names the algorithm from the digest and the key
+    // (SHA256withRSA) and never checks the SHA1 in the identifier. sigscan also requires SHA-1, so its
+    // weak-algorithm rule refuses what the JDK accepts (conservative).
+    expect(oracle['sigalg-oid-sha1']).toEqual({ verified: true, exitCode: 4 });
+  });
+
+  it('an MD5 digest under RSASSA-PSS: DISABLED_ALGORITHM from the digest alone', async () => {
+    const a = await analyze('md5-pss-oid');
+    const s = signer(a);
+    expect(s.algorithm).toBe('RSASSA-PSS');
+    expect(s.cmsDigestAlgorithm).toBe('MD5');
+    expect(s.findings.filter((f) => f.code === 'DISABLED_ALGORITHM').map((f) => f.severity)).toEqual([
+      'warning',
+    ]);
+    // jarsigner: MD5 is in jdk.jar.disabledAlgorithms, the JAR counts as unsigned (exit 16).
+    expect(oracle['md5-pss-oid']).toEqual({ verified: false, exitCode: 16 });
+  });
+
+  it('an RFC 3161 token over the signature value: read, no imprint finding', async () => {
+    const a = await analyze('ts-good');
+    expect(codes(a, 'integrity')).toEqual([]);
+    expect(signer(a).timestamp!.kind).toBe('rfc3161');
+    expect(signer(a).timestamp!.imprintAlgorithm).toBe('SHA-256');
+    // jarsigner verifies; exit 68 = 64 (the TSA certificate is not in its cacerts) + 4 (nor the signer's).
+    expect(oracle['ts-good']).toEqual({ verified: true, exitCode: 68 });
+  });
+
+  it('a token over other bytes: TIMESTAMP_IMPRINT_MISMATCH', async () => {
+    const a = await analyze('ts-wrong-imprint');
+    expect(codes(a, 'integrity')).toEqual(['TIMESTAMP_IMPRINT_MISMATCH']);
+    // jarsigner: the signature does not verify, the JAR counts as unsigned (exit 16).
+    expect(oracle['ts-wrong-imprint']).toEqual({ verified: false, exitCode: 16 });
+  });
+
+  it('a timestamp attribute that is not a token: TIMESTAMP_MALFORMED, a warning', async () => {
+    const a = await analyze('ts-garbage');
+    expect(codes(a, 'integrity')).toEqual([]);
+    expect(codes(a, 'warning')).toEqual(['TIMESTAMP_MALFORMED']);
+    expect(signer(a).timestamp).toBeUndefined();
+    // jarsigner refuses the whole block (unsigned, exit 16); sigscan drops only the timestamp, which the
+    // trust layer then treats as absent.
+    expect(oracle['ts-garbage']).toEqual({ verified: false, exitCode: 16 });
   });
 
   it('an entry twice, the first copy tampered: the mismatch stays (ENTRY_DIGEST_MISMATCH)', async () => {
