@@ -14,6 +14,7 @@ import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { analyzeJar, type JarAnalysis } from '../../../src/formats/jar/index.js';
+import { digestAttributes } from '../../../src/formats/jar/digest.js';
 import { signatureAlgorithmName } from '../../../src/formats/jar/jar.js';
 import type { SignerInfoView } from '../../../src/formats/cms.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
@@ -122,12 +123,26 @@ function appendInLast(el: Buffer, extra: Buffer, depth: number): Buffer {
   return Buffer.concat([el.subarray(0, 1), derLength(content.length), content]);
 }
 
+/** The element `depth` last-children down from `el` (ContentInfo, 4 → its SignedData's last SignerInfo). */
+function lastDown(el: Buffer, depth: number): Buffer {
+  const t = tlv(el, 0);
+  if (depth === 0) return el.subarray(0, t.end);
+  let off = t.hdr;
+  let last = off;
+  while (off < t.end) {
+    last = off;
+    off = tlv(el, off).end;
+  }
+  return lastDown(el.subarray(last, t.end), depth - 1);
+}
+
 const TIMESTAMP_TOKEN_OID = Buffer.from('060b2a864886f70d010910020e', 'hex');
+const COUNTERSIGNATURE_OID = Buffer.from('06092a864886f70d010906', 'hex');
 
 /** The block with `value` as its SignerInfo's id-aa-timeStampToken (ContentInfo → [0] → SignedData → SET → SignerInfo). */
-function withTimestampAttribute(block: Buffer, value: Buffer): Buffer {
+function withTimestampAttribute(block: Buffer, value: Buffer, oid = TIMESTAMP_TOKEN_OID): Buffer {
   const set = Buffer.concat([Buffer.from([0x31]), derLength(value.length), value]);
-  const attr = Buffer.concat([TIMESTAMP_TOKEN_OID, set]);
+  const attr = Buffer.concat([oid, set]);
   const seq = Buffer.concat([Buffer.from([0x30]), derLength(attr.length), attr]);
   return appendInLast(block, Buffer.concat([Buffer.from([0xa1]), derLength(seq.length), seq]), 4);
 }
@@ -174,7 +189,36 @@ const CASES: Record<string, Case> = {
   // Whole-manifest digest wrong, main attributes and every section right: the JDK checks section by section.
   'whole-wrong': onSf((p, s) => ({ ...s, main: s.main.replace(b64('sha256', p.manifest), WRONG) })),
   // Whole-manifest digest right, main-attributes digest wrong: the JDK never looks at the latter.
-  'main-wrong': onSf((p, s) => ({ ...s, main: s.main.replace(b64('sha256', p.main), WRONG) })),
+  'main-wrong': onSf((p, s) => ({
+    ...s,
+    main:
+      header('SHA-256-Digest-Manifest', b64('sha256', p.manifest)) +
+      header('SHA-256-Digest-Manifest-Main-Attributes', WRONG),
+  })),
+  // Whole-manifest digest SHA-512 only (right), main attributes and sections SHA-256.
+  'whole-sha512': onSf((p, s) => ({
+    ...s,
+    main:
+      header('SHA-512-Digest-Manifest', b64('sha512', p.manifest)) +
+      header('SHA-256-Digest-Manifest-Main-Attributes', b64('sha256', p.main)),
+  })),
+  // Whole wrong, main attributes right in SHA-512, sections SHA-256.
+  'main-sha512-whole-wrong': onSf((p, s) => ({
+    ...s,
+    main:
+      header('SHA-256-Digest-Manifest', WRONG) +
+      header('SHA-512-Digest-Manifest-Main-Attributes', b64('sha512', p.main)),
+  })),
+  // Whole wrong, no main-attributes digest (older signers), sections right.
+  'no-main-whole-wrong': onSf((_p, s) => ({ ...s, main: header('SHA-256-Digest-Manifest', WRONG) })),
+  // Whole wrong, A's section wrong and a .SF section for a name the manifest lacks: one of each.
+  'section-wrong-and-extra': onSf((p, s) => ({
+    main: s.main.replace(b64('sha256', p.manifest), WRONG),
+    sections: [
+      ...s.sections.map(([n, l]): [string, string] => [n, n === A ? header('SHA-256-Digest', WRONG) : l]),
+      [GHOST, header('SHA-256-Digest', b64('sha256', 'ghost'))],
+    ],
+  })),
   // Both wrong.
   'main-wrong-whole-wrong': onSf((p, s) => ({
     ...s,
@@ -243,7 +287,10 @@ const CASES: Record<string, Case> = {
   // 25 lines that are not headers at the end of the .SF.
   'sf-garbage-lines': onSf((_p, s) => ({ ...s, main: s.main + 'garbage line\r\n'.repeat(25) })),
   // The block signed with SHA-384: the CMS digest differs from the .SF's.
-  'cms-sha384': onSf((_p, s) => s, ['-md', 'sha384']),
+  'cms-sha384': onSf(
+    (_p, s) => ({ ...s, main: s.main + 'X-Android-APK-Signed: 2, 3\r\n' }),
+    ['-md', 'sha384'],
+  ),
   // The block without the signer's certificate.
   'no-certs': onSf((_p, s) => s, ['-nocerts']),
   // openssl's block with its SignerInfo algorithm rsaEncryption rewritten to sha1WithRSAEncryption (the
@@ -271,6 +318,30 @@ const CASES: Record<string, Case> = {
     return {
       files: { [SF]: sf, [BLOCK]: withTimestampAttribute(sign(sf), stamp(Buffer.from('another signature'))) },
     };
+  },
+  // A PKCS #9 countersignature (a SignerInfo over the signature value, from openssl cms): not a JAR timestamp.
+  countersignature: ({ dir, parts, sign }) => {
+    const sf = sfText(goodSpec(parts));
+    const block = sign(sf);
+    writeFileSync(join(dir, 'sigvalue.bin'), signatureValue(block));
+    const counter = lastDown(
+      execFileSync('openssl', [
+        'cms',
+        '-sign',
+        '-binary',
+        '-nosmimecap',
+        '-in',
+        join(dir, 'sigvalue.bin'),
+        '-signer',
+        join(dir, 'tsa.pem'),
+        '-inkey',
+        join(dir, 'tsa.key'),
+        '-outform',
+        'DER',
+      ]),
+      4,
+    );
+    return { files: { [SF]: sf, [BLOCK]: withTimestampAttribute(block, counter, COUNTERSIGNATURE_OID) } };
   },
   // A timestamp attribute whose value is not a token.
   'ts-garbage': ({ parts, sign }) => {
@@ -312,7 +383,7 @@ const CASES: Record<string, Case> = {
 type Oracle = Record<string, { verified: boolean; exitCode: number }>;
 
 async function build(): Promise<string> {
-  return cachedFixtureDir('jar-signature-file-v2', async (dir) => {
+  return cachedFixtureDir('jar-signature-file-v5', async (dir) => {
     const keystore = join(dir, 'keystore.p12');
     genKey(keystore, { alias: 'signer', keyalg: 'RSA', dname: 'CN=SF Test Signer,O=sigscan' });
     const signed = join(dir, 'signed.jar');
@@ -425,6 +496,8 @@ async function build(): Promise<string> {
     const control = jarsignerVerify(signed);
     oracle['control'] = { verified: control.verified, exitCode: control.exitCode };
     for (const [name, make] of Object.entries(CASES)) {
+      // Let the worker answer vitest's RPC between the synchronous tool runs (it times out after 60 s).
+      await new Promise((resolve) => setImmediate(resolve));
       const jar = join(dir, `${name}.jar`);
       copyFileSync(signed, jar);
       const { files, post } = make({ dir, parts, sign, stamp });
@@ -491,6 +564,42 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     expect(signer(a).signedEntries).toEqual([A, B]);
   });
 
+  it('whole-manifest digest in SHA-512 only: matched, and SHA-512 is among the algorithms relied on', async () => {
+    expect(oracle['whole-sha512']).toEqual(oracle['control']);
+    const a = await analyze('whole-sha512');
+    expect(codes(a, 'integrity')).toEqual([]);
+    const s = signer(a);
+    expect(s.manifestDigestMatches).toBe(true);
+    expect(s.digestAlgorithm).toBe('SHA-512');
+    expect(s.digestAlgorithms).toEqual(['SHA-256', 'SHA-512']);
+    expect(s.requiredDigestAlgorithms).toEqual(['SHA-256', 'SHA-512']);
+  });
+
+  it('main attributes matched in SHA-512 under a wrong whole digest: SHA-512 relied on', async () => {
+    expect(oracle['main-sha512-whole-wrong']).toEqual(oracle['control']);
+    const a = await analyze('main-sha512-whole-wrong');
+    expect(codes(a, 'integrity')).toEqual([]);
+    expect(codes(a, 'info')).toEqual(['MANIFEST_DIGEST_MISMATCH']);
+    expect(signer(a).digestAlgorithms).toEqual(['SHA-256', 'SHA-512']);
+    expect(signer(a).requiredDigestAlgorithms).toEqual(['SHA-256', 'SHA-512']);
+  });
+
+  it('no main-attributes digest under a wrong whole digest: sections decide, nothing extra required', async () => {
+    const a = await analyze('no-main-whole-wrong');
+    expect(codes(a, 'integrity')).toEqual([]);
+    expect(signer(a).signedEntries).toEqual([A, B]);
+    expect(signer(a).digestAlgorithms).toEqual(['SHA-256']);
+    expect(signer(a).requiredDigestAlgorithms).toEqual(['SHA-256']);
+    expect(oracle['no-main-whole-wrong']).toEqual(oracle['control']);
+  });
+
+  it('one wrong section and one section the manifest lacks: two SF_DIGEST_MISMATCH, no info note', async () => {
+    expect(oracle['section-wrong-and-extra']!.verified).toBe(false);
+    const a = await analyze('section-wrong-and-extra');
+    expect(codes(a, 'integrity')).toEqual(['SF_DIGEST_MISMATCH', 'SF_DIGEST_MISMATCH']);
+    expect(codes(a, 'info')).toEqual([]);
+  });
+
   it('main-attributes and whole-manifest digests both wrong: SF_DIGEST_MISMATCH', async () => {
     expect(oracle['main-wrong-whole-wrong']!.verified).toBe(false);
     const a = await analyze('main-wrong-whole-wrong');
@@ -550,6 +659,9 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     expect(signer(a).manifestDigestMatches).toBe(false);
     expect(signer(a).digestAlgorithm).toBe('SHA-512');
     expect(signer(a).signedEntries).toEqual([A, B]);
+    // The wrong SHA-512 is relied on for nothing.
+    expect(signer(a).digestAlgorithms).toEqual(['SHA-256']);
+    expect(signer(a).requiredDigestAlgorithms).toEqual(['SHA-256']);
   });
 
   it('digest headers in lower case are read (whole wrong, main and sections right)', async () => {
@@ -605,6 +717,8 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     expect(s.algorithm).toBe('SHA384withRSA');
     expect(s.digestAlgorithms).toEqual(['SHA-256', 'SHA-384']);
     expect(s.requiredDigestAlgorithms).toEqual(['SHA-256', 'SHA-384']);
+    expect(s.createdBy).toBe('sigscan-test');
+    expect(s.androidApkSigned).toBe('2, 3');
   });
 
   it('a block without the signer certificate: SIGNER_CERTIFICATE_MISSING', async () => {
@@ -682,6 +796,13 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     expect(oracle['ts-wrong-imprint']).toEqual({ verified: false, exitCode: 16 });
   });
 
+  it('a PKCS #9 countersignature is not a JAR timestamp', async () => {
+    const a = await analyze('countersignature');
+    expect(codes(a, 'integrity')).toEqual([]);
+    expect(signer(a).timestamp).toBeUndefined();
+    expect(oracle['countersignature']).toEqual(oracle['control']);
+  });
+
   it('a timestamp attribute that is not a token: TIMESTAMP_MALFORMED, a warning', async () => {
     const a = await analyze('ts-garbage');
     expect(codes(a, 'integrity')).toEqual([]);
@@ -715,8 +836,8 @@ describe('signatureAlgorithmName (jarsigner spelling from the SignerInfo)', () =
     ['SHA-256', 'RSA', undefined, 'SHA256withRSA'],
     ['SHA-1', 'EC', undefined, 'SHA1withECDSA'],
     ['SHA-256', 'DSA', undefined, 'SHA256withDSA'],
-    ['SHA-256', 'RSASSA-PSS', undefined, 'RSASSA-PSS'],
-    ['SHA-512', 'Ed25519', undefined, 'Ed25519'],
+    ['SHA-256', 'RSASSA-PSS', 'RSA-2048', 'RSASSA-PSS'],
+    ['SHA-512', 'Ed25519', 'RSA-2048', 'Ed25519'],
     ['SHA-256', '1.2.3.4', 'ECDSA-P256', 'SHA256withECDSA'],
     ['SHA-256', '1.2.3.4', 'RSA-2048', 'SHA256withRSA'],
     ['SHA-256', '1.2.3.4', 'DSA-2048', 'SHA256withDSA'],
@@ -724,5 +845,14 @@ describe('signatureAlgorithmName (jarsigner spelling from the SignerInfo)', () =
     ['SHA-256', '1.2.3.4', undefined, '1.2.3.4'],
   ])('%s + %s (key %s) → %s', (digest, sigAlg, keyAlg, want) => {
     expect(signatureAlgorithmName(view(digest, sigAlg, keyAlg))).toBe(want);
+  });
+});
+
+describe('digestAttributes', () => {
+  it('an attribute named only by the suffix carries no algorithm and is skipped', () => {
+    expect(digestAttributes([{ name: '-Digest', value: 'AAAA' }], '-Digest')).toEqual([]);
+    expect(digestAttributes([{ name: 'sha-256-DIGEST', value: 'AA AA' }], '-Digest')).toEqual([
+      { algorithm: 'SHA-256', supported: true, expected: Buffer.from('AAAA', 'base64') },
+    ]);
   });
 });
