@@ -166,6 +166,7 @@ function replaceLast(buf: Buffer, from: string, to: string): Buffer {
 
 const RSA_ENCRYPTION = '06092a864886f70d010101';
 const SHA1_WITH_RSA = '06092a864886f70d010105';
+const MD5_WITH_RSA = '06092a864886f70d010104';
 const RSASSA_PSS = '06092a864886f70d01010a';
 
 type Case = (ctx: {
@@ -299,6 +300,11 @@ const CASES: Record<string, Case> = {
     const sf = sfText(goodSpec(parts));
     return { files: { [SF]: sf, [BLOCK]: replaceLast(sign(sf), RSA_ENCRYPTION, SHA1_WITH_RSA) } };
   },
+  // The same with md5WithRSAEncryption.
+  'sigalg-oid-md5': ({ parts, sign }) => {
+    const sf = sfText(goodSpec(parts));
+    return { files: { [SF]: sf, [BLOCK]: replaceLast(sign(sf), RSA_ENCRYPTION, MD5_WITH_RSA) } };
+  },
   // An MD5 CMS digest under an RSASSA-PSS algorithm identifier: disabled by the digest alone.
   'md5-pss-oid': ({ parts, sign }) => {
     const sf = sfText(goodSpec(parts));
@@ -383,7 +389,7 @@ const CASES: Record<string, Case> = {
 type Oracle = Record<string, { verified: boolean; exitCode: number }>;
 
 async function build(): Promise<string> {
-  return cachedFixtureDir('jar-signature-file-v5', async (dir) => {
+  return cachedFixtureDir('jar-signature-file-v6', async (dir) => {
     const keystore = join(dir, 'keystore.p12');
     genKey(keystore, { alias: 'signer', keyalg: 'RSA', dname: 'CN=SF Test Signer,O=sigscan' });
     const signed = join(dir, 'signed.jar');
@@ -766,6 +772,14 @@ describe('analyzeJar: the .SF against the manifest (oracle: jarsigner -verify -s
     // (SHA256withRSA) and never checks the SHA1 in the identifier. sigscan also requires SHA-1, so its
     // weak-algorithm rule refuses what the JDK accepts (conservative).
     expect(oracle['sigalg-oid-sha1']).toEqual({ verified: true, exitCode: 4 });
+  });
+
+  it('an MD5withRSA algorithm identifier over a SHA-256 digest: MD5 is required as well', async () => {
+    const a = await analyze('sigalg-oid-md5');
+    expect(signer(a).signer!.signatureAlgorithm).toBe('MD5withRSA');
+    expect(signer(a).requiredDigestAlgorithms).toEqual(['MD5', 'SHA-256']);
+    // As above, the JDK verifies SHA256withRSA and never looks at the MD5.
+    expect(oracle['sigalg-oid-md5']).toEqual(oracle['control']);
   });
 
   it('an MD5 digest under RSASSA-PSS: DISABLED_ALGORITHM from the digest alone', async () => {
