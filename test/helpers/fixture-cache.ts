@@ -29,6 +29,15 @@ export async function cachedFixtureDir(
 }
 
 /**
+ * Lets the test worker answer Vitest's RPC between synchronous tool runs in a build: a worker that blocks its
+ * event loop for over a minute (a dozen JVM starts on a loaded machine) fails the run with "Timeout calling
+ * onTaskUpdate", though every test passes.
+ */
+export function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * A fresh temporary copy of a cached fixture directory, for tests that write beside the fixtures (the cache is
  * shared by every test process of the day and never changed after it is built). The caller removes it.
  */

@@ -32,7 +32,7 @@ import {
   STOREPASS,
   type StrictVerifyResult,
 } from '../helpers/jar/index.js';
-import { cachedFixtureDir } from '../helpers/fixture-cache.js';
+import { breathe, cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 import { config, evaluateFile } from './helpers.js';
 
@@ -385,9 +385,11 @@ async function buildFixtures(d: string): Promise<void> {
   for (const mode of ['attributes', 'values'] as const) {
     jars[`two-${mode}`] = await withTwoTokens(`two-${mode}.jar`, jars['expired']!, mode);
   }
-  const answers = Object.fromEntries(
-    Object.entries(jars).map(([name, path]) => [name, jarsignerVerifyStrict(path, trustBoth)]),
-  );
+  const answers: Record<string, StrictVerifyResult> = {};
+  for (const [name, path] of Object.entries(jars)) {
+    await breathe();
+    answers[name] = jarsignerVerifyStrict(path, trustBoth);
+  }
   writeFileSync(join(dir, 'jarsigner.json'), JSON.stringify(answers));
 }
 

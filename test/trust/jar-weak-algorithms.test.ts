@@ -24,7 +24,7 @@ import {
   signJar,
   type StrictVerifyResult,
 } from '../helpers/jar/index.js';
-import { cachedFixtureDir } from '../helpers/fixture-cache.js';
+import { breathe, cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 import { config, evaluateFile } from './helpers.js';
 
@@ -87,6 +87,7 @@ async function buildFixtures(d: string): Promise<void> {
   const trust = makeTruststore(join(d, 'trust.p12'), { ca });
   const answers: Record<string, StrictVerifyResult> = {};
   for (const [name, alias, opts] of WEAK_SIGNINGS) {
+    await breathe();
     answers[name] = jarsignerVerifyStrict(await sign(d, keystore, `${name}.jar`, alias, opts), trust);
   }
   answers['every'] = jarsignerVerifyStrict(buildEveryDigestJar(d, keystore), trust);
@@ -94,6 +95,7 @@ async function buildFixtures(d: string): Promise<void> {
   const trustRoot = makeTruststore(join(d, 'cp-trust.p12'), { root: pem(d, 'root') });
   const trustSmallRoot = makeTruststore(join(d, 'cp-trust-small.p12'), { root: pem(d, 'smallroot') });
   for (const leaf of CHAIN_LEAVES) {
+    await breathe();
     answers[`cp-${leaf}`] = jarsignerVerifyStrict(
       join(d, `cp-${leaf}.jar`),
       leaf === 'undersmallroot' ? trustSmallRoot : trustRoot,

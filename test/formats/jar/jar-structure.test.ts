@@ -19,7 +19,7 @@ import {
   looksLikeJar,
   type JarAnalysis,
 } from '../../../src/formats/jar/index.js';
-import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { genKey, jarsignerVerify, makeSignedJar, putEntries, signJar } from '../../helpers/jar/index.js';
 import { PROJECT_ROOT } from '../../helpers/tools.js';
 
@@ -188,6 +188,7 @@ beforeAll(async () => {
     );
     copyFileSync(SIGNED, join(d, 'control.jar'));
     // A real DSA signature (block META-INF/DSA.DSA).
+    await breathe();
     makeSignedJar(d, { name: 'dsa.jar', alias: 'dsa', keyalg: 'DSA', keysize: 2048, dname: 'CN=DSA Signer' });
     // A manifest section with no digest for an entry that is absent when signing (jarsigner keeps the
     // section, and its .SF digests it), and the entry added afterwards.
@@ -215,6 +216,7 @@ beforeAll(async () => {
       'late-absent',
       'late',
     ]) {
+      await breathe();
       const r = jarsignerVerify(join(d, `${name}.jar`));
       found[name] = { verified: r.verified, exitCode: r.exitCode };
     }

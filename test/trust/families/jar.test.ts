@@ -15,7 +15,7 @@ import {
   putEntries,
   type StrictVerifyResult,
 } from '../../helpers/jar/index.js';
-import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   CORPUS_AT,
   config,
@@ -284,11 +284,14 @@ describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', ()
       const trust = makeTruststore(join(d, 'trust.p12'), { ca });
       const otherTrust = makeTruststore(join(d, 'other-trust.p12'), { other });
 
-      const sign = (name: string, alias: string, keyalg: 'RSA' | 'EC') =>
-        makeSignedJar(d, { name, alias, keyalg, dname: '', keystore, skipKeygen: true }).path;
-      sign('good.jar', 'signer', 'RSA');
-      sign('ec.jar', 'ecsigner', 'EC');
-      sign('expired.jar', 'expired', 'RSA');
+      await breathe();
+      const sign = async (name: string, alias: string, keyalg: 'RSA' | 'EC') => {
+        await breathe();
+        makeSignedJar(d, { name, alias, keyalg, dname: '', keystore, skipKeygen: true });
+      };
+      await sign('good.jar', 'signer', 'RSA');
+      await sign('ec.jar', 'ecsigner', 'EC');
+      await sign('expired.jar', 'expired', 'RSA');
       copyFileSync(join(d, 'good.jar'), join(d, 'tampered.jar'));
       putEntries(join(d, 'tampered.jar'), { 'hello/Hello.txt': 'hello, mallory\n' });
       copyFileSync(join(d, 'good.jar'), join(d, 'added.jar'));
