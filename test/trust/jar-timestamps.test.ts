@@ -576,10 +576,11 @@ describe('several RFC 3161 tokens on one JAR signer', () => {
  * - ms-oid: the RFC 3161 token under Microsoft's attribute OID 1.3.6.1.4.1.311.3.3.1, which the JDK never reads;
  * - swapped: the token of another jar (intact, trusted TSA, but stamping another signature value);
  * - tsa-signature: the token's TSA signature with its last byte flipped;
- * - no-tsa-cert: the token without its certificates (the block holds no TSA certificate either).
+ * - no-tsa-cert: the token without its certificates (the block holds no TSA certificate either);
+ * - early-stamp: a genuine token of the same TSA stamped 2017-03-01, before the signer certificate was valid.
  * And jarsigner with only the code-signing CA in its truststore on the SHA-1 jar (no anchor for its TSA).
  */
-const SURGERY = ['ms-oid', 'swapped', 'tsa-signature', 'no-tsa-cert'] as const;
+const SURGERY = ['ms-oid', 'swapped', 'tsa-signature', 'no-tsa-cert', 'early-stamp'] as const;
 let surgery: Record<string, string>;
 let surgeryReference: Record<string, StrictVerifyResult>;
 
@@ -612,7 +613,7 @@ async function withBlock(
 }
 
 beforeAll(async () => {
-  const d = await cachedFixtureDir('jar-timestamps-surgery-v1', async (out) => {
+  const d = await cachedFixtureDir('jar-timestamps-surgery-v2', async (out) => {
     const expired = join(dir, JAR_FILES['expired']!);
     const block = 'META-INF/EXPIRED.RSA';
     const other = tokenSurgery(join(dir, JAR_FILES['sha1']!), 'META-INF/SIGNER.RSA', () => {});
@@ -644,6 +645,58 @@ beforeAll(async () => {
         ];
       }),
     };
+    // A genuine token from the same TSA, made offline at faketime 2017-03-01 over the expired signer's
+    // signature value: intact and trusted, but stamped before that signer's certificate was valid.
+    const sd = new pkijs.SignedData({
+      schema: pkijs.ContentInfo.fromBER(toArrayBuffer(execFileSync('unzip', ['-p', expired, block]))).content,
+    });
+    writeFileSync(join(out, 'sig.bin'), Buffer.from(sd.signerInfos[0]!.signature.valueBlock.valueHexView));
+    writeFileSync(join(out, 'tsa.serial'), '01\n');
+    writeFileSync(
+      join(out, 'tsa.cnf'),
+      [
+        '[ tsa ]',
+        'default_tsa = tsa1',
+        '[ tsa1 ]',
+        `serial = ${join(out, 'tsa.serial')}`,
+        'signer_digest = sha256',
+        'default_policy = 1.2.3.4.1',
+        'digests = sha256',
+        'ess_cert_id_alg = sha256',
+        '',
+      ].join('\n'),
+    );
+    await run('openssl', [
+      'ts',
+      '-query',
+      '-data',
+      join(out, 'sig.bin'),
+      '-sha256',
+      '-cert',
+      '-out',
+      join(out, 'early.tsq'),
+    ]);
+    await run('faketime', [
+      '2017-03-01 00:00:00',
+      'openssl',
+      'ts',
+      '-reply',
+      '-config',
+      join(out, 'tsa.cnf'),
+      '-queryfile',
+      join(out, 'early.tsq'),
+      '-signer',
+      join(dir, 'tsa.pem'),
+      '-inkey',
+      join(dir, 'tsa.key'),
+      '-token_out',
+      '-out',
+      join(out, 'early.tst'),
+    ]);
+    const early = readFileSync(join(out, 'early.tst'));
+    made['early-stamp'] = tokenSurgery(expired, block, (t) => {
+      t.values = [pkijs.ContentInfo.fromBER(toArrayBuffer(early)).toSchema()];
+    });
     const answers: Record<string, StrictVerifyResult> = {};
     for (const [name, bytes] of Object.entries(made)) {
       const path = await withBlock(out, `${name}.jar`, expired, block, bytes);
@@ -798,6 +851,20 @@ describe('when a timestamp counts, and what the verdict says of it', () => {
       message:
         'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests is not valid before 2017-06-01T00:00:00.000Z, checked at 2017-03-01T00:00:00.000Z; ' +
         'a timestamp exists but does not count; timestamp not used (2018-06-01T12:00:00.000Z is later than the verification time)',
+    });
+  });
+
+  it('a stamp that counts but predates the signer certificate: untrusted/CERT_NOT_YET_VALID at the stamped time, saying the stamp was considered', async () => {
+    const tool = surgeryReference['early-stamp']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('This jar contains entries whose signer certificate is not yet valid.');
+    const v = await verdict(surgery['early-stamp']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toEqual({
+      status: 'untrusted',
+      code: 'CERT_NOT_YET_VALID',
+      message:
+        'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests is not valid before 2017-06-01T00:00:00.000Z, checked at 2017-03-01T00:00:00.000Z; ' +
+        'the timestamp (2017-03-01T00:00:00.000Z) was considered',
     });
   });
 });
