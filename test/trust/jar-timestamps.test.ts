@@ -21,6 +21,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signerTimestamps, parseSignedData } from '../../src/formats/cms.js';
 import { toArrayBuffer } from '../../src/formats/der.js';
 import { parseCertificate, pemCertificates } from '../../src/formats/x509.js';
+import { jarVerifier } from '../../src/trust/families/jar.js';
 import { verifyTimestamp } from '../../src/trust/timestamp.js';
 
 import {
@@ -34,7 +35,7 @@ import {
 } from '../helpers/jar/index.js';
 import { breathe, cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
-import { config, evaluateFile } from './helpers.js';
+import { config, detectFile, evaluateFile, fileTarget } from './helpers.js';
 
 let dir: string;
 let keystore: string;
@@ -569,4 +570,303 @@ describe('several RFC 3161 tokens on one JAR signer', () => {
       expect(v.message).toContain('carries 2 RFC 3161 timestamp tokens');
     },
   );
+});
+
+/**
+ * Byte surgery on the cached jarsigner -tsa output (the signature itself untouched; the token is an unsigned
+ * attribute), each jar with jarsigner -verify -strict's answer, once per UTC day beside the first cache:
+ * - ms-oid: the RFC 3161 token under Microsoft's attribute OID 1.3.6.1.4.1.311.3.3.1, which the JDK never reads;
+ * - swapped: the token of another jar (intact, trusted TSA, but stamping another signature value);
+ * - tsa-signature: the token's TSA signature with its last byte flipped;
+ * - no-tsa-cert: the token without its certificates (the block holds no TSA certificate either);
+ * - early-stamp: a genuine token of the same TSA stamped 2017-03-01, before the signer certificate was valid.
+ * And jarsigner with only the code-signing CA in its truststore on the SHA-1 jar (no anchor for its TSA).
+ */
+const SURGERY = ['ms-oid', 'swapped', 'tsa-signature', 'no-tsa-cert', 'early-stamp'] as const;
+let surgery: Record<string, string>;
+let surgeryReference: Record<string, StrictVerifyResult>;
+
+function tokenSurgery(from: string, blockName: string, edit: (token: pkijs.Attribute) => void): Buffer {
+  const block = execFileSync('unzip', ['-p', from, blockName]);
+  const ci = pkijs.ContentInfo.fromBER(toArrayBuffer(block));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const token = sd.signerInfos[0]!.unsignedAttrs!.attributes.find(
+    (a) => a.type === '1.2.840.113549.1.9.16.2.14',
+  )!;
+  edit(token);
+  const out = new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) });
+  return Buffer.from(out.toSchema().toBER());
+}
+
+async function withBlock(
+  d: string,
+  name: string,
+  from: string,
+  blockName: string,
+  block: Buffer,
+): Promise<string> {
+  const path = join(d, name);
+  copyFileSync(from, path);
+  const tree = join(d, `${name}-tree`);
+  mkdirSync(join(tree, 'META-INF'), { recursive: true });
+  writeFileSync(join(tree, blockName), block);
+  await run('zip', ['-q', path, blockName], { cwd: tree });
+  return path;
+}
+
+beforeAll(async () => {
+  const d = await cachedFixtureDir('jar-timestamps-surgery-v2', async (out) => {
+    const expired = join(dir, JAR_FILES['expired']!);
+    const block = 'META-INF/EXPIRED.RSA';
+    const other = tokenSurgery(join(dir, JAR_FILES['sha1']!), 'META-INF/SIGNER.RSA', () => {});
+    const otherSd = new pkijs.SignedData({
+      schema: pkijs.ContentInfo.fromBER(toArrayBuffer(other)).content,
+    });
+    const otherToken = otherSd.signerInfos[0]!.unsignedAttrs!.attributes.find(
+      (a) => a.type === '1.2.840.113549.1.9.16.2.14',
+    )!;
+    const made: Record<string, Buffer> = {
+      'ms-oid': tokenSurgery(expired, block, (t) => {
+        t.type = '1.3.6.1.4.1.311.3.3.1';
+      }),
+      swapped: tokenSurgery(expired, block, (t) => {
+        t.values = otherToken.values;
+      }),
+      'tsa-signature': (() => {
+        // The token ends the SignerInfo, which ends the block: its last byte is the TSA signature's.
+        const b = Buffer.from(execFileSync('unzip', ['-p', expired, block]));
+        b[b.length - 1] = b[b.length - 1]! ^ 0x01;
+        return b;
+      })(),
+      'no-tsa-cert': tokenSurgery(expired, block, (t) => {
+        const ci = new pkijs.ContentInfo({ schema: t.values[0] });
+        const sd = new pkijs.SignedData({ schema: ci.content });
+        delete sd.certificates;
+        t.values = [
+          new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema(true) }).toSchema(),
+        ];
+      }),
+    };
+    // A genuine token from the same TSA, made offline at faketime 2017-03-01 over the expired signer's
+    // signature value: intact and trusted, but stamped before that signer's certificate was valid.
+    const sd = new pkijs.SignedData({
+      schema: pkijs.ContentInfo.fromBER(toArrayBuffer(execFileSync('unzip', ['-p', expired, block]))).content,
+    });
+    writeFileSync(join(out, 'sig.bin'), Buffer.from(sd.signerInfos[0]!.signature.valueBlock.valueHexView));
+    writeFileSync(join(out, 'tsa.serial'), '01\n');
+    writeFileSync(
+      join(out, 'tsa.cnf'),
+      [
+        '[ tsa ]',
+        'default_tsa = tsa1',
+        '[ tsa1 ]',
+        `serial = ${join(out, 'tsa.serial')}`,
+        'signer_digest = sha256',
+        'default_policy = 1.2.3.4.1',
+        'digests = sha256',
+        'ess_cert_id_alg = sha256',
+        '',
+      ].join('\n'),
+    );
+    await run('openssl', [
+      'ts',
+      '-query',
+      '-data',
+      join(out, 'sig.bin'),
+      '-sha256',
+      '-cert',
+      '-out',
+      join(out, 'early.tsq'),
+    ]);
+    await run('faketime', [
+      '2017-03-01 00:00:00',
+      'openssl',
+      'ts',
+      '-reply',
+      '-config',
+      join(out, 'tsa.cnf'),
+      '-queryfile',
+      join(out, 'early.tsq'),
+      '-signer',
+      join(dir, 'tsa.pem'),
+      '-inkey',
+      join(dir, 'tsa.key'),
+      '-token_out',
+      '-out',
+      join(out, 'early.tst'),
+    ]);
+    const early = readFileSync(join(out, 'early.tst'));
+    made['early-stamp'] = tokenSurgery(expired, block, (t) => {
+      t.values = [pkijs.ContentInfo.fromBER(toArrayBuffer(early)).toSchema()];
+    });
+    const answers: Record<string, StrictVerifyResult> = {};
+    for (const [name, bytes] of Object.entries(made)) {
+      const path = await withBlock(out, `${name}.jar`, expired, block, bytes);
+      answers[name] = jarsignerVerifyStrict(path, join(dir, 'trust-both.p12'));
+    }
+    const caOnly = makeTruststore(join(out, 'trust-ca.p12'), { ca: join(dir, 'ca.pem') });
+    answers['sha1-ca-only'] = jarsignerVerifyStrict(join(dir, JAR_FILES['sha1']!), caOnly);
+    writeFileSync(join(out, 'jarsigner.json'), JSON.stringify(answers));
+  });
+  surgery = Object.fromEntries(SURGERY.map((n) => [n, join(d, `${n}.jar`)]));
+  surgeryReference = JSON.parse(readFileSync(join(d, 'jarsigner.json'), 'utf8')) as typeof surgeryReference;
+}, 300_000);
+
+/** The family verifier on the detector's evidence for `path` (the evaluator would stop at integrity findings). */
+async function familyVerdict(path: string, opts: { tsaRoots?: string[]; roots?: string[]; at?: string }) {
+  const [e] = await detectFile(path, 'jar');
+  const cfg = await config({ roots: [caPem], ...opts });
+  return jarVerifier(e!, fileTarget(path, new Uint8Array(readFileSync(path)), 'jar'), {
+    config: cfg,
+    now: cfg.at ?? new Date(),
+  });
+}
+
+describe('which RFC 3161 token counts, and a broken one', () => {
+  it("the token under Microsoft's attribute OID is not read (the JDK reads only signatureTimeStampToken): the expired signer is CERT_EXPIRED, as jarsigner -strict", async () => {
+    const tool = surgeryReference['ms-oid']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('This jar contains entries whose signer certificate has expired.');
+    expect(tool.output).toContain('This jar contains signatures that do not include a timestamp.');
+    const v = await verdict(surgery['ms-oid']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toEqual({
+      status: 'untrusted',
+      code: 'CERT_EXPIRED',
+      message:
+        'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests expired on 2019-01-22T00:00:00.000Z, checked at 2026-11-21T00:00:00.000Z; ' +
+        'the signature has no timestamp (the JDK reads RFC 3161 tokens only, never PKCS #9 countersignatures)',
+    });
+  });
+
+  it('a token stamping another signature value: the family verifier refuses it as invalid/TIMESTAMP_INVALID, with or without roots (jarsigner: treated as unsigned)', async () => {
+    const tool = surgeryReference['swapped']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('the jar will be treated as unsigned');
+    // The detector already reports it (the evaluator's answer) ...
+    expect(await verdict(surgery['swapped']!, { tsaRoots: [tsaRootPem] })).toMatchObject({
+      status: 'invalid',
+      code: 'TIMESTAMP_IMPRINT_MISMATCH',
+    });
+    // ... and the family decision does not depend on that.
+    for (const opts of [{ tsaRoots: [tsaRootPem] }, { roots: [] }]) {
+      expect(await familyVerdict(surgery['swapped']!, opts)).toEqual({
+        status: 'invalid',
+        code: 'TIMESTAMP_INVALID',
+        message:
+          'the JAR signature META-INF/EXPIRED.RSA by CN=Jar TSA Expired Signer,O=Sigscan Tests carries a broken timestamp: ' +
+          'the timestamp message imprint does not match the signature it claims to stamp',
+      });
+    }
+  });
+
+  it('a token whose TSA signature does not verify: invalid/TIMESTAMP_INVALID even without roots (jarsigner: treated as unsigned)', async () => {
+    const tool = surgeryReference['tsa-signature']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('the jar will be treated as unsigned');
+    for (const opts of [{ tsaRoots: [tsaRootPem] }, { roots: [] }]) {
+      expect(await verdict(surgery['tsa-signature']!, opts)).toEqual({
+        status: 'invalid',
+        code: 'TIMESTAMP_INVALID',
+        message:
+          'the JAR signature META-INF/EXPIRED.RSA by CN=Jar TSA Expired Signer,O=Sigscan Tests carries a broken timestamp: ' +
+          'RFC 3161 timestamp by CN=Jar TSA,O=Sigscan Tests: the RSA signature does not verify with the key of CN=Jar TSA,O=Sigscan Tests',
+      });
+    }
+  });
+
+  it('a token without its TSA certificate is not a broken signature: untrusted/TSA_CERTIFICATE_MISSING, and never used (jarsigner fails too)', async () => {
+    const tool = surgeryReference['no-tsa-cert']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('the jar will be treated as unsigned');
+    expect(await verdict(surgery['no-tsa-cert']!, { tsaRoots: [tsaRootPem] })).toEqual({
+      status: 'untrusted',
+      code: 'TSA_CERTIFICATE_MISSING',
+      message:
+        'signature by CN=Jar TSA Expired Signer,O=Sigscan Tests is valid but its timestamp could not be trusted: ' +
+        'the certificate of the RFC 3161 timestamp signer is not included, so the stamp cannot be checked',
+    });
+    expect((await verdict(surgery['no-tsa-cert']!, { roots: [] })).message).toBe(
+      'the JAR signature META-INF/EXPIRED.RSA by CN=Jar TSA Expired Signer,O=Sigscan Tests is cryptographically valid; ' +
+        'timestamp not used (TSA_CERTIFICATE_MISSING: the certificate of the RFC 3161 timestamp signer is not included, so the stamp cannot be checked); ' +
+        'no trust root was supplied to decide trust',
+    );
+  });
+});
+
+describe('when a timestamp counts, and what the verdict says of it', () => {
+  it('a TSA no store anchors fails the jar, as jarsigner -strict with only the code-signing CA (even where the signature alone would verify)', async () => {
+    const tool = surgeryReference['sha1-ca-only']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('This jar contains entries whose TSA certificate chain is invalid.');
+    expect(await verdict(jars['sha1']!, { at: '2018-12-01T00:00:00Z' })).toEqual({
+      status: 'untrusted',
+      code: 'TSA_CHAIN_UNTRUSTED',
+      message:
+        'signature by CN=Jar TSA Test Signer,O=Sigscan Tests is valid but its timestamp could not be trusted: ' +
+        'timestamp by CN=Jar TSA,O=Sigscan Tests is intact but not trusted: CN=Jar TSA,O=Sigscan Tests does not chain to any supplied trust root',
+    });
+  });
+
+  it('no roots: NO_TRUST_ROOT says whether the stamp would count and why not', async () => {
+    expect((await verdict(jars['sha1']!, { roots: [] })).message).toBe(
+      'the JAR signature META-INF/SIGNER.RSA by CN=Jar TSA Test Signer,O=Sigscan Tests is cryptographically valid; ' +
+        'timestamp not used (TSA_NO_TRUST_ROOT: timestamp by CN=Jar TSA,O=Sigscan Tests at 2018-06-01T12:00:00.000Z is intact, but no TSA trust root was supplied); ' +
+        'no trust root was supplied to decide trust',
+    );
+    expect((await verdict(jars['sha1']!, { roots: [], tsaRoots: [tsaRootPem] })).message).toBe(
+      'the JAR signature META-INF/SIGNER.RSA by CN=Jar TSA Test Signer,O=Sigscan Tests is cryptographically valid; ' +
+        'timestamped 2018-06-01T12:00:00.000Z by CN=Jar TSA,O=Sigscan Tests, chains to trusted CN=Jar TSA Root,O=Sigscan Tests; ' +
+        'no trust root was supplied to decide trust',
+    );
+  });
+
+  it('a stamp exactly at --at counts (only a later one does not)', async () => {
+    const v = await verdict(jars['expired']!, { tsaRoots: [tsaRootPem], at: '2018-06-01T12:00:00.000Z' });
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('(checked at the timestamp 2018-06-01T12:00:00.000Z)');
+    expect(v.message).not.toContain('timestamp not used');
+  });
+
+  it('the SHA-1 digests of a verified jar are named as weak', async () => {
+    const v = await verdict(jars['sha1']!, { tsaRoots: [tsaRootPem] });
+    expect(v.message).toContain(
+      '(checked at the timestamp 2018-06-01T12:00:00.000Z); weak algorithms: SHA-1;',
+    );
+  });
+
+  it('expired or not yet valid: the verdict says the stamp exists and why it did not count', async () => {
+    const expired = await verdict(jars['expired']!, {
+      roots: [caPem, tsaRootPem],
+      at: '2026-11-21T00:00:00Z',
+    });
+    expect(expired).toEqual({
+      status: 'untrusted',
+      code: 'CERT_EXPIRED',
+      message:
+        'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests expired on 2019-01-22T00:00:00.000Z, checked at 2026-11-21T00:00:00.000Z; ' +
+        'a timestamp exists but does not count; timestamp not used (TSA_NO_TRUST_ROOT: timestamp by CN=Jar TSA,O=Sigscan Tests at 2018-06-01T12:00:00.000Z is intact, but no TSA trust root was supplied)',
+    });
+    const early = await verdict(jars['expired']!, { tsaRoots: [tsaRootPem], at: '2017-03-01T00:00:00Z' });
+    expect(early).toEqual({
+      status: 'untrusted',
+      code: 'CERT_NOT_YET_VALID',
+      message:
+        'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests is not valid before 2017-06-01T00:00:00.000Z, checked at 2017-03-01T00:00:00.000Z; ' +
+        'a timestamp exists but does not count; timestamp not used (2018-06-01T12:00:00.000Z is later than the verification time)',
+    });
+  });
+
+  it('a stamp that counts but predates the signer certificate: untrusted/CERT_NOT_YET_VALID at the stamped time, saying the stamp was considered', async () => {
+    const tool = surgeryReference['early-stamp']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('This jar contains entries whose signer certificate is not yet valid.');
+    const v = await verdict(surgery['early-stamp']!, { tsaRoots: [tsaRootPem], at: '2026-11-21T00:00:00Z' });
+    expect(v).toEqual({
+      status: 'untrusted',
+      code: 'CERT_NOT_YET_VALID',
+      message:
+        'signature valid but CN=Jar TSA Expired Signer,O=Sigscan Tests is not valid before 2017-06-01T00:00:00.000Z, checked at 2017-03-01T00:00:00.000Z; ' +
+        'the timestamp (2017-03-01T00:00:00.000Z) was considered',
+    });
+  });
 });

@@ -305,6 +305,20 @@ describe('jdk.jar.disabledAlgorithms (JDK 17)', () => {
   );
 });
 
+describe('weak manifest and .SF digests are named even when the CMS signature is strong', () => {
+  it.each([
+    ['sha1digest', 'SHA-1'],
+    ['md5digest', 'MD5'],
+  ])('%s with --allow-weak-algorithms: the verdict lists %s among the weak algorithms', async (name, alg) => {
+    // The CMS signature is SHA256withRSA: only the entry and .SF digests (the detector's digestAlgorithms) are weak.
+    const { verdict } = await evaluate(jars[name]!, true);
+    expect(verdict).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(verdict.message).toMatch(
+      new RegExp(`\\(checked at [^)]+\\); weak algorithms: ${alg}; accepted despite ${alg}`),
+    );
+  });
+});
+
 describe('every digest of an entry must match (kills `every` -> `some`)', () => {
   let path: string;
   beforeAll(() => {

@@ -178,8 +178,11 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
     terminated: false,
   };
   if (first && first.start !== 0) {
-    // The main-attributes digest runs from byte 0; leading blank lines belong to it.
+    // The main-attributes digest runs from byte 0; leading blank lines belong to it. The JDK's Manifest
+    // ends the main attributes at the first blank line and then wants `Name:`: it refuses such a file.
+    const line = lineOf(bytes, first.start);
     main.start = 0;
+    errors.push({ line, message: `invalid manifest format (line ${line})` });
   }
   for (const section of rest) {
     const names = section.attributes.filter((a) => a.name.toLowerCase() === 'name');
