@@ -511,9 +511,11 @@ async function analyzeBlock(
     try {
       sig.timestamp = signerTimestamps(signer, sig.signedData.certificates).find((t) => t.kind === 'rfc3161');
     } catch (err) {
+      // The JDK refuses the whole block (PKCS9Attributes cannot be read: jarsigner treats the jar as unsigned),
+      // so dropping only the timestamp could say `verified` where the platform does not: an integrity failure.
       findings.push({
         code: 'TIMESTAMP_MALFORMED',
-        severity: 'warning',
+        severity: 'integrity',
         message: `${block.entry.name}: unreadable timestamp token: ${(err as Error).message}`,
       });
     }
