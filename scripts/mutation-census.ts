@@ -4,6 +4,7 @@
  * of a full run starts from (reports/mutation.md, "Ignored on purpose"); about 15 s for the whole scope.
  *
  *   tsx scripts/mutation-census.ts [--files]      (--files: one row per file as well)
+ *   tsx scripts/mutation-census.ts --json <file> ...   (those files' rows, as JSON)
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +13,12 @@ import { Instrumenter } from '@stryker-mutator/instrumenter';
 import type { Ignorer } from '@stryker-mutator/api/ignore';
 import { globSync } from 'tinyglobby';
 
-import { MODULE_LEVEL_REASON, REPORT_TEXT_REASON, moduleLevelIgnorer, reportTextIgnorer } from './stryker-ignorers.mjs';
+import {
+  MODULE_LEVEL_REASON,
+  REPORT_TEXT_REASON,
+  moduleLevelIgnorer,
+  reportTextIgnorer,
+} from './stryker-ignorers.mjs';
 import { groupOf } from './mutation-summary.js';
 
 export interface CensusRow {
@@ -24,7 +30,10 @@ export interface CensusRow {
   toTest: number;
 }
 
-const IGNORERS: Record<string, Ignorer> = { 'module-level': moduleLevelIgnorer, 'report-text': reportTextIgnorer };
+const IGNORERS: Record<string, Ignorer> = {
+  'module-level': moduleLevelIgnorer,
+  'report-text': reportTextIgnorer,
+};
 
 /** The files a Stryker `mutate` list (globs, `!` exclusions) selects, relative to the working directory. */
 export function scopeFiles(mutate: readonly string[]): string[] {
@@ -60,7 +69,9 @@ export async function census(files: readonly string[], ignorers: readonly string
     files.map((name) => ({ name, mutate: true, content: readFileSync(name, 'utf8') })),
     { plugins: null, excludedMutations: [], ignorers: plugins },
   );
-  const rows = new Map(files.map((name) => [name, { name, mutants: 0, moduleLevel: 0, reportText: 0, toTest: 0 }]));
+  const rows = new Map(
+    files.map((name) => [name, { name, mutants: 0, moduleLevel: 0, reportText: 0, toTest: 0 }]),
+  );
   for (const m of mutants) {
     const row = rows.get(m.fileName)!;
     row.mutants++;
@@ -106,6 +117,14 @@ async function main(): Promise<void> {
   const config = (await import(pathToFileURL('stryker.config.mjs').href)) as {
     default: { mutate: string[]; ignorers?: string[] };
   };
+  // --json <file> ...: the rows of those files as JSON (the test runs it in a child process, since the
+  // report-text ignorer's type check blocks its process for up to a minute on a busy machine).
+  const json = process.argv.indexOf('--json');
+  if (json >= 0) {
+    const rows = await census(process.argv.slice(json + 1), config.default.ignorers ?? []);
+    console.log(JSON.stringify(rows));
+    return;
+  }
   const rows = await census(scopeFiles(config.default.mutate), config.default.ignorers ?? []);
   console.log(table(byGroup(rows)));
   if (process.argv.includes('--files')) console.log(`\n${table(rows)}`);

@@ -62,6 +62,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
         keyalg: 'RSA',
         dname: 'CN=RSA Signer, OU=QA, O=Sigscan Tests, C=DE',
       });
+      await breathe();
       makeSignedJar(d, {
         name: 'ec.jar',
         alias: 'ecsigner',
@@ -74,6 +75,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
         keyalg: 'RSA',
         dname: 'CN=Sigscan Test CA, O=Sigscan Tests',
       });
+      await breathe();
       makeSignedJar(d, {
         name: 'leaf.jar',
         alias: 'leaf',
@@ -88,6 +90,7 @@ describe('jarDetector with jars made by keytool/jar/jarsigner', () => {
       putEntries(join(d, 'added.jar'), { 'hello/Injected.txt': 'not signed\n' });
       copyFileSync(rsaJar.path, join(d, 'modified.jar'));
       putEntries(join(d, 'modified.jar'), { 'hello/Hello.txt': 'hello, tampered\n' });
+      await breathe();
       makeZipWithDuplicate(join(d, 'dup.jar'), rsaJar.path, 'hello/Hello.txt', 'second copy\n');
       copyFileSync(rsaJar.path, join(d, 'nosf.jar'));
       execFileSync('zip', ['-q', '-d', join(d, 'nosf.jar'), 'META-INF/RSASIGNE.SF']);

@@ -10,6 +10,7 @@
  *   exempts SHA-1 from jdk.jar.disabledAlgorithms when before 2019-01-01.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -327,10 +328,15 @@ async function buildFixtures(d: string): Promise<void> {
   );
   caPem = exportCertPem(keystore, 'ca', join(dir, 'ca.pem'));
   // Valid from mid-2017 to today + ~10 years; and one that expired in January 2019.
+  await breathe();
   issue('signer', 'Jar TSA Test Signer', '2017/06/01 00:00:00', 7000);
+  await breathe();
   issue('expired', 'Jar TSA Expired Signer', '2017/06/01 00:00:00', 600);
+  await breathe();
   issue('sha1cert', 'Jar TSA SHA1 Certified Signer', '2017/06/01 00:00:00', 7000, 'SHA1withRSA');
+  await breathe();
   tsaPki();
+  await breathe();
   trustBoth = makeTruststore(join(dir, 'trust-both.p12'), { ca: caPem, tsaroot: tsaRootPem });
 
   server = createServer((req, res) => {
@@ -615,7 +621,13 @@ async function withBlock(
 }
 
 beforeAll(async () => {
-  const d = await cachedFixtureDir('jar-timestamps-surgery-v2', async (out) => {
+  // Made from the jars of the main build: keyed by its CA, so that a rebuilt main directory (new keys) is never
+  // paired with surgery on the old one's jars.
+  const of = createHash('sha256')
+    .update(readFileSync(join(dir, 'ca.pem')))
+    .digest('hex')
+    .slice(0, 12);
+  const d = await cachedFixtureDir(`jar-timestamps-surgery-v2-${of}`, async (out) => {
     const expired = join(dir, JAR_FILES['expired']!);
     const block = 'META-INF/EXPIRED.RSA';
     const other = tokenSurgery(join(dir, JAR_FILES['sha1']!), 'META-INF/SIGNER.RSA', () => {});

@@ -70,12 +70,14 @@ async function sign(
 async function buildFixtures(d: string): Promise<void> {
   const keystore = join(d, 'keys.p12');
   genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Weak Test CA, O=Sigscan Tests' });
+  await breathe();
   genKey(keystore, {
     alias: 'signer',
     keyalg: 'RSA',
     dname: 'CN=Weak Test Signer, O=Sigscan Tests',
     issuerAlias: 'ca',
   });
+  await breathe();
   genKey(keystore, {
     alias: 'small',
     keyalg: 'RSA',
@@ -83,6 +85,7 @@ async function buildFixtures(d: string): Promise<void> {
     dname: 'CN=Small Key Signer, O=Sigscan Tests',
     issuerAlias: 'ca',
   });
+  await breathe();
   const ca = exportCertPem(keystore, 'ca', join(d, 'ca.pem'));
   const trust = makeTruststore(join(d, 'trust.p12'), { ca });
   const answers: Record<string, StrictVerifyResult> = {};

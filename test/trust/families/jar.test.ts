@@ -257,20 +257,25 @@ describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', ()
     // default 90 days, the expired one ended two years ago, so neither changes within the cache's day.
     const dir = await cachedFixtureDir('jar-family-keytool-v1', async (d) => {
       const keystore = join(d, 'keys.p12');
+      await breathe();
       genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Trust Test CA, O=Sigscan Tests' });
+      await breathe();
       genKey(keystore, { alias: 'other', keyalg: 'RSA', dname: 'CN=Unrelated CA, O=Sigscan Tests' });
+      await breathe();
       genKey(keystore, {
         alias: 'signer',
         keyalg: 'RSA',
         dname: 'CN=Jar Signer, O=Sigscan Tests',
         issuerAlias: 'ca',
       });
+      await breathe();
       genKey(keystore, {
         alias: 'ecsigner',
         keyalg: 'EC',
         dname: 'CN=EC Jar Signer, O=Sigscan Tests',
         issuerAlias: 'ca',
       });
+      await breathe();
       genKey(keystore, {
         alias: 'expired',
         keyalg: 'RSA',
@@ -279,6 +284,7 @@ describe('jar verifier against jarsigner -verify -strict (keytool-made PKI)', ()
         startdate: '-3y',
         validity: 365,
       });
+      await breathe();
       const ca = exportCertPem(keystore, 'ca', join(d, 'ca.pem'));
       const other = exportCertPem(keystore, 'other', join(d, 'other.pem'));
       const trust = makeTruststore(join(d, 'trust.p12'), { ca });
