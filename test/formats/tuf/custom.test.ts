@@ -185,6 +185,13 @@ describe('parseCustom: CNAB bundles and anything else', () => {
       bundleVersion: undefined,
       invocationImages: undefined,
     });
+    expect(parseCustom({ schemaVersion: 'v1', invocationImages: [{ image: 'i' }] })).toEqual({
+      kind: 'cnab-bundle',
+      schemaVersion: 'v1',
+      bundleName: undefined,
+      bundleVersion: undefined,
+      invocationImages: ['i'],
+    });
     expect(parseCustom({ schemaVersion: 'v1', invocationImages: {}, name: 3, version: 4 })).toEqual({
       kind: 'cnab-bundle',
       schemaVersion: 'v1',
