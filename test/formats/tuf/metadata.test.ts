@@ -436,6 +436,14 @@ describe('parseRfc3339', () => {
     }
   });
 
+  it('a day or hour past its range is refused, not rolled over as Date would (Go and python-tuf refuse it)', () => {
+    for (const text of ['2030-02-29T00:00:00Z', '2030-04-31T12:00:00-05:00', '2030-01-01T24:00:00Z']) {
+      expect(() => parseRfc3339(text)).toThrow(`TUF metadata: expires "${text}" is not a valid time`);
+    }
+    expect(parseRfc3339('2032-02-29T23:59:59.999999999Z').toISOString()).toBe('2032-02-29T23:59:59.999Z');
+    expect(parseRfc3339('2030-04-30T23:00:00-05:00').toISOString()).toBe('2030-05-01T04:00:00.000Z');
+  });
+
   it('a well-formed but impossible time is refused', () => {
     expect(() => parseRfc3339('2030-13-01T00:00:00Z')).toThrow(
       'TUF metadata: expires "2030-13-01T00:00:00Z" is not a valid time',
