@@ -5,11 +5,12 @@
  * Surgery edits the decoded `signed` object and writes the file back with JSON.stringify: the parsers
  * under test check structure only, so the (now stale) signatures are kept as the tool wrote them.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { TufRepositoryFiles } from '../../src/formats/tuf/index.js';
+import { canonicalJson, type TufRepositoryFiles } from '../../src/formats/tuf/index.js';
 import { CORPUS_DIR } from './corpus.js';
+import { breathe, cachedFixtureDir } from './fixture-cache.js';
 
 export const TUF_CORPUS = join(CORPUS_DIR, 'notary-v1-tuf');
 export const NOTARY03 = 'notary/notary0.3';
@@ -87,4 +88,106 @@ export function topTargetsDelegating(
     const template = del.roles[0]!;
     del.roles = children.map((c) => ({ keyids: template['keyids'], threshold: 1, ...c }));
   });
+}
+
+/** in-toto-golang's demo supply chain in the corpus: a layout signed by alice, her key, two links. */
+export const INTOTO_DEMO = join(CORPUS_DIR, 'dsse', 'in-toto-golang');
+
+/**
+ * What Signy stores in a target's `custom` (cnabio/signy pkg/intoto `Metadata`): a Go struct of `[]byte`
+ * fields, so standard base64 of the layout key PEM, the signed layout and each link file, marshalled with
+ * docker/go's canonical JSON. Built from the in-toto demo files.
+ */
+export function signyInTotoFields(): { key: string; layout: string; links: Record<string, string> } {
+  const b64 = (name: string): string => readFileSync(join(INTOTO_DEMO, name)).toString('base64');
+  return {
+    key: b64('alice.pub'),
+    layout: b64('demo.layout'),
+    links: {
+      'write-code.b7d643de.link': b64('write-code.b7d643de.link'),
+      'package.d3ffd108.link': b64('package.d3ffd108.link'),
+    },
+  };
+}
+
+export const NOTARY_GUN = 'example.com/signy/helloworld';
+
+/**
+ * Metadata written by the real notary client (Debian `notary`) against a real notary-server, cached per day:
+ * target `0.1.1` added with `notary add --custom` carrying Signy's in-toto metadata, a `targets/releases`
+ * delegation (ECDSA key, certificate from openssl) restricted to `--paths v1/ --paths v2/`, and `v1/app` signed
+ * by it. Files: root.json, snapshot.json, targets.json, targets/releases.json (the client's cached copies after
+ * `notary list`).
+ */
+export function notaryCustomRepository(): Promise<string> {
+  return cachedFixtureDir('tuf-formats-notary-custom-v1', async (dir) => {
+    const work = join(dir, 'work');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'custom.json'), canonicalJson(signyInTotoFields()));
+    writeFileSync(
+      join(work, 'bundle.json'),
+      '{"name":"helloworld","schemaVersion":"v1.0.0","version":"0.1.1"}',
+    );
+    writeFileSync(join(work, 'app'), 'app\n');
+    // Loaded on a cache miss only: the server harness and its imports are not needed to read the cache.
+    const { startNotaryServer } = await import('./notary.js');
+    const { run } = await import('./tools.js');
+    const notary = await startNotaryServer();
+    try {
+      // run() throws on a non-zero exit, with the client's stderr.
+      const client = async (args: string[]): Promise<void> => {
+        await notary.client(args);
+        await breathe();
+      };
+      await client(['init', NOTARY_GUN]);
+      await client([
+        'add',
+        NOTARY_GUN,
+        '0.1.1',
+        join(work, 'bundle.json'),
+        '--custom',
+        join(work, 'custom.json'),
+      ]);
+      const key = join(work, 'releases.key');
+      const crt = join(work, 'releases.crt');
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', key, '-out', crt, '-days', '30', '-subj', '/CN=releases']); // prettier-ignore
+      await client([
+        'delegation',
+        'add',
+        NOTARY_GUN,
+        'targets/releases',
+        crt,
+        '--paths',
+        'v1/',
+        '--paths',
+        'v2/',
+      ]);
+      await client(['publish', NOTARY_GUN]);
+      await client(['key', 'import', key, '--role', 'targets/releases']);
+      await client(['add', NOTARY_GUN, 'v1/app', join(work, 'app'), '--roles', 'targets/releases']);
+      await client(['publish', NOTARY_GUN]);
+      // Publishing caches only what the client signed; listing fetches every role, delegations included.
+      await client(['list', NOTARY_GUN]);
+      const metadata = join(notary.trustDir, 'tuf', NOTARY_GUN, 'metadata');
+      mkdirSync(join(dir, 'targets'));
+      for (const f of ['root.json', 'snapshot.json', 'targets.json', 'targets/releases.json']) {
+        copyFileSync(join(metadata, f), join(dir, f));
+      }
+    } finally {
+      await notary.stop();
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+}
+
+/** The notary-made repository of notaryCustomRepository() as parseTufRepository takes it. */
+export function notaryCustomFiles(dir: string): TufRepositoryFiles {
+  const read = (f: string): Uint8Array => new Uint8Array(readFileSync(join(dir, f)));
+  return {
+    root: read('root.json'),
+    snapshot: read('snapshot.json'),
+    targets: read('targets.json'),
+    delegations: { 'targets/releases': read('targets/releases.json') },
+  };
 }

@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { LAYOUT_KEY_NOTE } from '../../../src/formats/tuf/custom.js';
 import { canonicalJson, parseCustom, parseTufMetadata } from '../../../src/formats/tuf/index.js';
-import { CORPUS_DIR } from '../../helpers/corpus.js';
-import { NOTARY03, PYTHON_TUF, tufBytes, withSigned } from '../../helpers/tuf-metadata.js';
+import {
+  NOTARY03,
+  PYTHON_TUF,
+  notaryCustomRepository,
+  signyInTotoFields,
+  tufBytes,
+  withSigned,
+} from '../../helpers/tuf-metadata.js';
 
-/** in-toto-golang's demo supply chain (corpus dsse/in-toto-golang): the layout, its owner's key, two links. */
-const INTOTO = join(CORPUS_DIR, 'dsse', 'in-toto-golang');
-const file = (name: string): Buffer => readFileSync(join(INTOTO, name));
 const b64 = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 
 /** `openssl pkey -pubin -in alice.pub -outform DER | sha256sum` */
@@ -19,9 +22,8 @@ const BOB = 'd3ffd1086938b3698618adf088bf14b13db4c8ae19e4e78d73da49ee88492710';
 const CARL = 'b7d643dec0a051096ee5d87221b5d91a33daa658699d30903e1cefb90c418401';
 
 /**
- * What Signy stores in a target's `custom` (cnabio/signy pkg/intoto `Metadata`): a Go struct of `[]byte`
- * fields, so standard base64 of the key PEM, the signed layout and each link, written with docker/go's
- * canonical JSON, here through a notary-written targets.json so the value arrives as the parser hands it on.
+ * Signy's metadata as a `custom` value, carried through a notary-written targets.json (surgery) so the value
+ * arrives as the parser hands it on.
  */
 function signyCustom(fields: Record<string, unknown>): unknown {
   const custom = JSON.parse(Buffer.from(canonicalJson(fields)).toString('utf8')) as unknown;
@@ -32,14 +34,39 @@ function signyCustom(fields: Record<string, unknown>): unknown {
   return parseTufMetadata(bytes).targets!.targets.get('change')!.custom;
 }
 
-const DEMO = {
-  key: b64(file('alice.pub')),
-  layout: b64(file('demo.layout')),
-  links: {
-    'write-code.b7d643de.link': b64(file('write-code.b7d643de.link')),
-    'package.d3ffd108.link': b64(file('package.d3ffd108.link')),
-  },
+const DEMO = signyInTotoFields();
+
+const DEMO_SUMMARY = {
+  kind: 'in-toto',
+  note: LAYOUT_KEY_NOTE,
+  layoutKeySpkiSha256: ALICE_SPKI_SHA256,
+  layoutKeyAlgorithm: 'rsa',
+  layoutType: 'layout',
+  layoutExpires: '2030-11-18T16:06:36Z',
+  layoutSteps: ['write-code', 'package'],
+  layoutSignatureKeyIds: [ALICE],
+  links: [
+    { file: 'package.d3ffd108.link', step: 'package', keyIds: [BOB] },
+    { file: 'write-code.b7d643de.link', step: 'write-code', keyIds: [CARL] },
+  ],
 };
+
+describe('parseCustom on a custom field the notary client wrote', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await notaryCustomRepository();
+  }, 180_000);
+
+  it('notary add --custom with Signy’s metadata: kept as written, read as the in-toto demo chain', () => {
+    const md = parseTufMetadata(new Uint8Array(readFileSync(join(dir, 'targets.json'))));
+    const target = md.targets!.targets.get('0.1.1')!;
+    expect(target.custom).toEqual(DEMO);
+    expect(parseCustom(target.custom)).toEqual(DEMO_SUMMARY);
+    // A target added without --custom carries none.
+    const releases = parseTufMetadata(new Uint8Array(readFileSync(join(dir, 'targets', 'releases.json'))));
+    expect(parseCustom(releases.targets!.targets.get('v1/app')!.custom)).toBeUndefined();
+  });
+});
 
 describe('parseCustom: nothing, or not an object', () => {
   it('absent or null is nothing to show', () => {
@@ -54,20 +81,7 @@ describe('parseCustom: nothing, or not an object', () => {
 
 describe('parseCustom: Signy in-toto metadata', () => {
   it('the demo layout, its key and two links', () => {
-    expect(parseCustom(signyCustom(DEMO))).toEqual({
-      kind: 'in-toto',
-      note: LAYOUT_KEY_NOTE,
-      layoutKeySpkiSha256: ALICE_SPKI_SHA256,
-      layoutKeyAlgorithm: 'rsa',
-      layoutType: 'layout',
-      layoutExpires: '2030-11-18T16:06:36Z',
-      layoutSteps: ['write-code', 'package'],
-      layoutSignatureKeyIds: [ALICE],
-      links: [
-        { file: 'package.d3ffd108.link', step: 'package', keyIds: [BOB] },
-        { file: 'write-code.b7d643de.link', step: 'write-code', keyIds: [CARL] },
-      ],
-    });
+    expect(parseCustom(signyCustom(DEMO))).toEqual(DEMO_SUMMARY);
   });
 
   it('links alone (no layout, no key) are in-toto too, with no problem', () => {

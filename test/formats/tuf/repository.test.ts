@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { SigscanError } from '../../../src/errors.js';
 import {
@@ -17,7 +17,10 @@ import {
   NOTARY03,
   PYTHON_TUF,
   delegationFile,
+  encodeDoc,
   notary03Files,
+  notaryCustomFiles,
+  notaryCustomRepository,
   topTargetsDelegating,
   tufBytes,
   withSigned,
@@ -306,5 +309,40 @@ describe('findTarget and findTargetsByDigest', () => {
     });
     expect(findTarget(repo, 'v2/x').map((l) => [l.role, l.inPaths])).toEqual([['targets/b', false]]);
     expect(findTarget(repo, 'v1/x').map((l) => [l.role, l.inPaths])).toEqual([['targets/b', true]]);
+  });
+});
+
+describe('a delegation restricted by the notary client (--paths v1/ --paths v2/)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await notaryCustomRepository();
+  }, 180_000);
+
+  it('the paths as notary wrote them; its target inside them', () => {
+    const repo = parseTufRepository(notaryCustomFiles(dir));
+    expect(repo.delegations.map((d) => [d.name, d.parent, d.role.paths, d.role.threshold])).toEqual([
+      ['targets/releases', 'targets', ['v1/', 'v2/'], 1],
+    ]);
+    const role = repo.delegations[0]!.role;
+    expect([
+      delegationCovers(role, 'v1/app'),
+      delegationCovers(role, 'v2/x'),
+      delegationCovers(role, 'v3/app'),
+    ]).toEqual([true, true, false]);
+    expect(findTarget(repo, 'v1/app').map((l) => [l.role, l.inPaths, l.target.length])).toEqual([
+      ['targets/releases', true, 4],
+    ]);
+    expect(findTarget(repo, '0.1.1').map((l) => [l.role, l.inPaths])).toEqual([['targets', true]]);
+  });
+
+  it('a listing moved outside the paths (surgery on the delegation file) is marked', () => {
+    const files = notaryCustomFiles(dir);
+    const doc = JSON.parse(Buffer.from(files.delegations!['targets/releases']!).toString('utf8')) as {
+      signed: { targets: Record<string, unknown> };
+    };
+    doc.signed.targets['v3/app'] = doc.signed.targets['v1/app'];
+    delete doc.signed.targets['v1/app'];
+    const repo = parseTufRepository({ ...files, delegations: { 'targets/releases': encodeDoc(doc) } });
+    expect(findTarget(repo, 'v3/app').map((l) => [l.role, l.inPaths])).toEqual([['targets/releases', false]]);
   });
 });
