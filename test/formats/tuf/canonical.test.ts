@@ -73,3 +73,24 @@ describe('TUF key ids', () => {
     expect(md.expires.toISOString()).toBe('2116-01-12T00:58:57.119Z');
   });
 });
+
+describe('canonical JSON limits', () => {
+  const nestArrays = (n: number): unknown => (n === 0 ? 0 : [nestArrays(n - 1)]);
+  const nestObjects = (n: number): unknown => (n === 0 ? 0 : { k: nestObjects(n - 1) });
+
+  it('nesting: a value 128 levels down is written, 129 is refused (arrays and objects)', () => {
+    expect(canonicalJsonString(nestArrays(128))).toBe(`${'['.repeat(128)}0${']'.repeat(128)}`);
+    expect(() => canonicalJsonString(nestArrays(129))).toThrow('canonical JSON: nesting too deep');
+    expect(canonicalJsonString(nestObjects(128))).toBe(`${'{"k":'.repeat(128)}0${'}'.repeat(128)}`);
+    expect(() => canonicalJsonString(nestObjects(129))).toThrow('canonical JSON: nesting too deep');
+  });
+
+  it('-0 is written as 0', () => {
+    expect(canonicalJsonString([-0])).toBe('[0]');
+  });
+
+  it('values JSON cannot hold are refused by type', () => {
+    expect(() => canonicalJsonString({ v: undefined })).toThrow('canonical JSON cannot encode a undefined');
+    expect(() => canonicalJsonString(1n)).toThrow('canonical JSON cannot encode a bigint');
+  });
+});
