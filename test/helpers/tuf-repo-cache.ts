@@ -9,7 +9,7 @@
  * - `targets/releases` (its own ECDSA key, all paths): `rel` (sha256 of "rel", 611) and `shadow`
  *   (sha256 of "shadow", 700: the entry docker reads first);
  * - `targets/alice` (its own key, all paths): `alice` (the good digest);
- * - `targets/releases/qa` (the releases key, all paths): `qa` (the rel digest);
+ * - `targets/releases/qa` (its own key, granted by targets/releases, all paths): `qa` (the rel digest);
  * - `before/`: the metadata as served then; `after/`: after `addhash later` to targets and to
  *   targets/releases + `publish` (timestamp, snapshot, targets and targets/releases versions higher,
  *   every file still valid).
@@ -111,10 +111,14 @@ async function build(dir: string): Promise<void> {
     await addTo('targets/releases', 'shadow', shadowReleases);
     await addTo('targets/alice', 'alice', good);
     await c(['publish', gun]);
-    // A nested delegation, signed into targets/releases with the releases key (imported above).
-    const qaCrt = join(dir, 'releases.crt');
+    // A nested delegation with its own key, granted in targets/releases (signed with the releases key).
+    const qaKey = join(dir, 'qa.key');
+    const qaCrt = join(dir, 'qa.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', qaKey, '-out', qaCrt, '-days', '30', '-subj', '/CN=qa']); // prettier-ignore
     await c(['delegation', 'add', gun, 'targets/releases/qa', qaCrt, '--all-paths']);
     await c(['publish', gun]);
+    await c(['key', 'import', qaKey, '--role', 'targets/releases/qa']);
     await addTo('targets/releases/qa', 'qa', rel);
     await c(['publish', gun]);
     await breathe();
@@ -194,6 +198,7 @@ async function build(dir: string): Promise<void> {
     await writeFile(join(dir, 'built-at.txt'), new Date().toISOString());
     await rm(join(dir, 'releases.key'), { force: true });
     await rm(join(dir, 'alice.key'), { force: true });
+    await rm(join(dir, 'qa.key'), { force: true });
   } finally {
     await notary.stop();
     await rm(notary.dir, { recursive: true, force: true });

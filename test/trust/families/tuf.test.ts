@@ -133,6 +133,11 @@ describe('tufVerifier: what docker would pull, on notary-made metadata', () => {
     expect([r.status, r.code]).toEqual(['untrusted', 'TUF_ROLE_NOT_USED']);
   });
 
+  it('an unpinned chain stays unverified TUF_ROOT_NOT_PINNED for any role (the role rule only narrows a verified one)', async () => {
+    const r = await scan('alice', 'targets/alice', { config: emptyTrustConfig() });
+    expect([r.status, r.code]).toEqual(['unverified', 'TUF_ROOT_NOT_PINNED']);
+  });
+
   it('a nested delegation docker never reads: untrusted TUF_ROLE_NOT_USED', async () => {
     expect(f.verdicts['lookup qa']!.code).toBe(0);
     const r = await scan('qa', 'targets/releases/qa', { target: image('qa', TARGETS.rel) });
@@ -347,6 +352,15 @@ describe('tufVerdict', () => {
       code: 'TUF_ROOT_NOT_PINNED',
       message: `the root is not signed by any pinned root key or root.json; chain ${chainText(f.after)} is internally consistent`,
     });
+  });
+
+  it('several problems are listed in the summary, in the order found', () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const repo = parseTufRepository({ ...f.after, snapshot: undefined });
+    const r = verifyTufChain(repo, { now, gun: TUF_GUN, pin: { keys: [publicKey] } });
+    expect(tufVerdict(r, problemsFor(r, repo, 'targets'), 'targets').message).toBe(
+      `the root is not signed by any pinned root key or root.json; chain root v1 1/1 → timestamp v${v(f.after, 'timestamp')} 1/1 → snapshot missing → targets v${v(f.after, 'targets')} 1/1 has problems: the root is not signed by any pinned root key or root.json; snapshot.json is missing: the chain is incomplete`,
+    );
   });
 
   it('a problem is listed in the summary by its message', () => {
