@@ -10,6 +10,7 @@
  *   (sha256 of "shadow", 700: the entry docker reads first);
  * - `targets/alice` (its own key, all paths): `alice` (the good digest);
  * - `targets/releases/qa` (its own key, granted by targets/releases, all paths): `qa` (the rel digest);
+ * - `targets/alice/dev` (its own key, granted by targets/alice, all paths): `dev` (the good digest);
  * - `before/`: the metadata as served then; `after/`: after `addhash later` to targets and to
  *   targets/releases + `publish` (timestamp, snapshot, targets and targets/releases versions higher,
  *   every file still valid).
@@ -119,7 +120,16 @@ async function build(dir: string): Promise<void> {
     await c(['delegation', 'add', gun, 'targets/releases/qa', qaCrt, '--all-paths']);
     await c(['publish', gun]);
     await c(['key', 'import', qaKey, '--role', 'targets/releases/qa']);
+    // And one below targets/alice, so a nested role's parent is not always the first delegation.
+    const devKey = join(dir, 'dev.key');
+    const devCrt = join(dir, 'dev.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', devKey, '-out', devCrt, '-days', '30', '-subj', '/CN=dev']); // prettier-ignore
+    await c(['delegation', 'add', gun, 'targets/alice/dev', devCrt, '--all-paths']);
+    await c(['publish', gun]);
+    await c(['key', 'import', devKey, '--role', 'targets/alice/dev']);
     await addTo('targets/releases/qa', 'qa', rel);
+    await addTo('targets/alice/dev', 'dev', good);
     await c(['publish', gun]);
     await breathe();
 
@@ -199,6 +209,7 @@ async function build(dir: string): Promise<void> {
     await rm(join(dir, 'releases.key'), { force: true });
     await rm(join(dir, 'alice.key'), { force: true });
     await rm(join(dir, 'qa.key'), { force: true });
+    await rm(join(dir, 'dev.key'), { force: true });
   } finally {
     await notary.stop();
     await rm(notary.dir, { recursive: true, force: true });

@@ -1,14 +1,16 @@
 /**
  * verifyTufChain on a repository the real notary client made against a real notary-server
  * (test/helpers/tuf-repo-cache.ts: root → timestamp → snapshot → targets → targets/releases →
- * targets/releases/qa, plus targets/alice, each delegation with its own key), with byte surgery for each
+ * targets/releases/qa, plus targets/alice → targets/alice/dev, each delegation with its own key), with byte surgery for each
  * attack: exact problem objects, the boundaries of expiry and of the root certificate's validity, the
  * pins, and the root rotation walk on the notary rotation fixtures.
  */
 import { readFileSync } from 'node:fs';
+import { createPrivateKey, sign } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { canonicalJson } from '../../../src/formats/tuf/canonical.js';
 import { resolveKey } from '../../../src/formats/tuf/keys.js';
 import { parseTufMetadata } from '../../../src/formats/tuf/metadata.js';
 import { parseTufRepository, type TufRepositoryFiles } from '../../../src/formats/tuf/repository.js';
@@ -20,6 +22,8 @@ import {
   type ChainOptions,
 } from '../../../src/trust/tuf/chain.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { run } from '../../helpers/tools.js';
 import { TUF_GUN, tufRepoFixture, type TufRepoFixture } from '../../helpers/tuf-repo-cache.js';
 
 type Doc = {
@@ -78,6 +82,7 @@ describe('verifyTufChain on notary-made metadata', () => {
       ['targets/releases', 1, ['ecdsa-x509'], 1],
       ['targets/releases/qa', 1, ['ecdsa-x509'], 1],
       ['targets/alice', 1, ['ecdsa-x509'], 1],
+      ['targets/alice/dev', 1, ['ecdsa-x509'], 1],
     ]);
     expect(report.rootKeyIds).toEqual([rootKeyId]);
     expect(report.rootCertificateSubjects).toEqual([rootCert.subject]);
@@ -170,6 +175,8 @@ describe('verifyTufChain on notary-made metadata', () => {
     expect(p[0]!.message).toMatch(/^targets\/releases\.json does not match snapshot: /);
     const s = problems({ ...f.after, snapshot: reindent(f.after.snapshot!) });
     expect(s[0]!.message).toMatch(/^snapshot\.json does not match timestamp: /);
+    const t = problems({ ...f.after, targets: reindent(f.after.targets!) });
+    expect(t[0]!.message).toMatch(/^targets\.json does not match snapshot: /);
   });
 
   it('a root.json other than the one the snapshot lists: a warning on the root', () => {
@@ -235,6 +242,17 @@ describe('walkRootRotation on the notary rotation fixtures', () => {
     });
   });
 
+  it('a non-root file of version 2 served as root version 2: TUF_ROOT_ROTATION_GAP', () => {
+    // A delegation of the notary fixture that is at version 2 in `before`.
+    const notRoot = f.before.delegations!['targets/releases']!;
+    expect(parseTufMetadata(notRoot)).toMatchObject({ type: 'targets', version: 2 });
+    expect(walk(notRoot)).toEqual({
+      ok: false,
+      code: 'TUF_ROOT_ROTATION_GAP',
+      message: 'the file served as root version 2 is targets version 2',
+    });
+  });
+
   it('root 2 not signed by the version 1 key: TUF_ROOT_ROTATION_UNSIGNED (previous keys)', () => {
     expect(walk(root2Without('v3/1.root.json'))).toEqual({
       ok: false,
@@ -253,6 +271,35 @@ describe('walkRootRotation on the notary rotation fixtures', () => {
 });
 
 describe('verifyTufChain: TUF 1.0 (python-tuf corpus) is not held to notary rules', () => {
+  it('a TUF 1.0 root key carried as an X.509 certificate is not checked against the GUN (notary-only rule)', async () => {
+    // An openssl certificate for another name than the GUN, as the root key of the corpus python-tuf root.
+    const dir = await cachedFixtureDir(
+      'tuf-x509-root-key',
+      (d) =>
+      run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-days', '30', '-subj', '/CN=not-the-gun']), // prettier-ignore
+    );
+    const r = doc(
+      new Uint8Array(readFileSync(join(CORPUS_DIR, 'notary-v1-tuf', 'python-tuf', 'metadata', 'root.json'))),
+    );
+    const id = 'x509-root-key';
+    (r.signed['keys'] as Record<string, unknown>)[id] = {
+      keytype: 'ecdsa',
+      scheme: 'ecdsa-sha2-nistp256',
+      keyval: { public: readFileSync(join(dir, 'cert.pem'), 'utf8') },
+    };
+    r.signed.roles!['root'] = { keyids: [id], threshold: 1 };
+    const sig = sign('sha256', canonicalJson(r.signed), {
+      key: createPrivateKey(readFileSync(join(dir, 'key.pem'))),
+      dsaEncoding: 'der',
+    });
+    r.signatures = [{ keyid: id, sig: sig.toString('hex') }];
+    const report = verifyTufChain(parseTufRepository({ root: enc(r) }), { now: new Date(), gun: TUF_GUN });
+    expect(report.flavour).toBe('tuf');
+    expect(report.roles.get('root')!.certificates.map((c) => c.subject)).toEqual(['CN=not-the-gun']);
+    expect(report.problems.filter((p) => p.role === 'root')).toEqual([]);
+  });
+
   it('a snapshot listing another root.json is no warning there (only notary snapshots list the root)', () => {
     const dir = join(CORPUS_DIR, 'notary-v1-tuf', 'python-tuf', 'metadata');
     const read = (n: string) => new Uint8Array(readFileSync(join(dir, `${n}.json`)));
