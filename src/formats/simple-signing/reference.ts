@@ -14,10 +14,15 @@ export interface DockerReference {
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+// containers/image's docker/reference has no bracketed IPv6 hosts (newer docker/distribution does).
 const DOMAIN =
-  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*)(?::[0-9]+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+// reference.Parse hands the digest to go-digest's digest.Parse: a registered algorithm, its exact
+// lower-case hex length; anything else is refused, not kept as an opaque string.
+const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/;
+/** A bare image ID, which ParseNormalizedNamed refuses as a name. */
+const IMAGE_ID = /^[a-f0-9]{64}$/;
 const NAME_MAX = 255;
 
 function bad(ref: string, why: string): SigscanError {
@@ -26,6 +31,7 @@ function bad(ref: string, why: string): SigscanError {
 
 /** containers/image `reference.ParseNormalizedNamed` (no `:latest` is added). */
 export function parseDockerReference(ref: string): DockerReference {
+  if (IMAGE_ID.test(ref)) throw bad(ref, 'a 64-digit hexadecimal name is an image ID');
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -46,10 +52,9 @@ export function parseDockerReference(ref: string): DockerReference {
   const first = slash === -1 ? rest : rest.slice(0, slash);
   let domain: string;
   let path: string;
-  if (
-    slash !== -1 &&
-    (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())
-  ) {
+  // containers/image's splitDockerDomain: an upper-case first component is no host (newer
+  // docker/distribution says it is); the name is then refused as not lower-case.
+  if (slash !== -1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
     domain = first;
     path = rest.slice(slash + 1);
   } else {
