@@ -287,6 +287,27 @@ export const CASES: Record<string, JudgeCase> = {
   'anything-then-signed': { policy: inRepo([...ACCEPT, signedBy()]), by: 'tag', sigs: ['tagged'] },
   'signed-then-reject': { policy: inRepo([signedBy(), ...REJECT]), by: 'tag', sigs: ['tagged'] },
   'insecure-unsigned': { policy: inRepo(ACCEPT), by: 'tag', sigs: [] },
+  'signed-then-anything': { policy: inRepo([signedBy(), ...ACCEPT]), by: 'tag', sigs: ['tagged'] },
+  'signed-base-layer': {
+    policy: inRepo([{ type: 'signedBaseLayer', baseLayerIdentity: { type: 'matchRepository' } }]),
+    by: 'tag',
+    sigs: ['tagged'],
+  },
+  'x509-keyType': {
+    policy: inRepo([signedBy({ keyType: 'X509Certificates' })]),
+    by: 'tag',
+    sigs: ['tagged'],
+  },
+  'missing-key': {
+    policy: inRepo([signedBy({ keyPath: 'KEYS/no-such-key.gpg' })]),
+    by: 'tag',
+    sigs: ['tagged'],
+  },
+  'sigstore-signed': {
+    policy: inRepo([{ type: 'sigstoreSigned', keyPath: 'KEYS/key.gpg' }]),
+    by: 'tag',
+    sigs: ['tagged'],
+  },
   // Scopes, most specific first (docker/policyconfiguration)
   'scope-tag-over-repo': {
     policy: scoped({ [`HOST/${REPO}:v1`]: REJECT, [`HOST/${REPO}`]: ACCEPT }),
@@ -317,7 +338,7 @@ export const CASES: Record<string, JudgeCase> = {
   'scope-other-repo': { policy: scoped({ 'HOST/ns/other': REJECT }), by: 'tag', sigs: [] },
 };
 
-export const judgeAll = (): Promise<Judged> => judge('policy-skopeo-judge-v1', CASES);
+export const judgeAll = (): Promise<Judged> => judge('policy-skopeo-judge-v2', CASES);
 
 /** sigscan's decision on a judged case, with the same policy text, image and signatures. */
 export async function sigscanDecision(j: Judged, name: string, now = new Date()): Promise<PolicyDecision> {
