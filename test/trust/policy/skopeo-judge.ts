@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { evaluatePolicy, parsePolicy, type PolicyDecision } from '../../../src/trust/policy/index.js';
 import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { makeAndPushImage } from '../../helpers/images.js';
+import { makeAndPushImage, makeOciLayout } from '../../helpers/images.js';
 import { getManifest } from '../../helpers/push.js';
 import { startRegistry } from '../../helpers/registry.js';
 import { run } from '../../helpers/tools.js';
@@ -367,4 +367,36 @@ export function generic(j: Judged, d: PolicyDecision): PolicyDecision {
     reason: g(d.reason),
     ...(d.requirement ? { requirement: g(d.requirement) } : {}),
   };
+}
+
+/**
+ * Does skopeo load each policy text? `skopeo copy --policy P oci:LAYOUT dir:OUT` of a local image: the
+ * policies put what is tested in a docker scope that does not apply to the oci: image, whose transport
+ * falls back to an insecureAcceptAnything default, so the copy fails only when the file does not parse.
+ */
+export async function judgeParse(
+  recipe: string,
+  policies: Record<string, string>,
+): Promise<Record<string, { loads: boolean; why: string }>> {
+  const dir = await cachedFixtureDir(recipe, async (out) => {
+    await makeOciLayout(join(out, 'layout'), { seed: 'policy-parse-judge', tag: 'v1' });
+    const answers: Record<string, { loads: boolean; why: string }> = {};
+    for (const [name, text] of Object.entries(policies)) {
+      const file = join(out, `${name}.json`);
+      await writeFile(file, text);
+      const res = await run(
+        'skopeo',
+        ['copy', '--quiet', '--policy', file, `oci:${join(out, 'layout')}:v1`, `dir:${join(out, 'copy')}`],
+        { check: false, timeoutMs: 60_000 },
+      );
+      answers[name] = { loads: res.code === 0, why: res.stderr.trim().split('\n')[0] ?? '' };
+      await run('rm', ['-rf', join(out, 'copy')]);
+      await breathe();
+    }
+    await writeFile(join(out, 'answers.json'), JSON.stringify(answers, null, 1));
+  });
+  return JSON.parse(await readFile(join(dir, 'answers.json'), 'utf8')) as Record<
+    string,
+    { loads: boolean; why: string }
+  >;
 }
