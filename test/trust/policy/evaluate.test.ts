@@ -246,7 +246,7 @@ describe('defaultLoadKeys', () => {
 
   it('keeps each keyData apart, and a requirement with no key source loads none', async () => {
     const policy: ContainersPolicy = { default: [], transports: {} };
-    const data = (f: string): PolicyRequirement => ({
+    const data = (f: string): Extract<PolicyRequirement, { type: 'signedBy' }> => ({
       type: 'signedBy',
       keyType: 'GPGKeys',
       keyData: readFileSync(join(J.dir, f)).toString('base64'),
