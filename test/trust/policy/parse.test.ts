@@ -67,8 +67,9 @@ const CASES: Record<string, [string, boolean, true | string]> = {
     false,
     `${R}: "keyData" is not base64`,
   ],
-  'keyData-junk-before': [inScope(signedBy({ keyData: '!!QUJD' })), false, `${R}: "keyData" is not base64`],
-  'keyData-junk-after': [inScope(signedBy({ keyData: 'QUJD!!' })), false, `${R}: "keyData" is not base64`],
+  // Whole 4-character groups: refused for the characters, not the length.
+  'keyData-junk-before': [inScope(signedBy({ keyData: '!!!!QUJD' })), false, `${R}: "keyData" is not base64`],
+  'keyData-junk-after': [inScope(signedBy({ keyData: 'QUJD!!!!' })), false, `${R}: "keyData" is not base64`],
   // Go decodes keyData with base64.StdEncoding: whole 4-character groups only.
   'keyData-stray-padding': [inScope(signedBy({ keyData: 'QUJD=' })), false, `${R}: "keyData" is not base64`],
   'keyData-short': [inScope(signedBy({ keyData: 'QUJ' })), false, `${R}: "keyData" is not base64`],
@@ -143,7 +144,7 @@ const STRICTER: Record<string, [string, boolean, string]> = {
 let skopeo: Record<string, { loads: boolean; why: string }>;
 beforeAll(async () => {
   skopeo = await judgeParse(
-    'policy-skopeo-parse-v1',
+    'policy-skopeo-parse-v2',
     Object.fromEntries(Object.entries({ ...CASES, ...STRICTER }).map(([n, [text]]) => [n, text])),
   );
 }, 300_000);
