@@ -271,6 +271,17 @@ describe('simple signing under a containers policy (--policy)', () => {
     });
   });
 
+  it('an image whose name is no docker reference is an error, not a mismatch, once the signature is good', async () => {
+    const v = await verdictFor('simple-signing/containers-image/subkey.signature', config([SUBKEY_KEY]), {
+      ...target,
+      repository: 'Testing/Manifest',
+    });
+    expect([v.status, v.code]).toEqual(['error', 'INTERNAL']);
+    expect(v.message).toMatch(
+      /^cannot name the image as a docker reference: "docker\.io\/Testing\/Manifest" is not a valid/,
+    );
+  });
+
   it('names the signedIdentity rule it applied, verified or not', async () => {
     const keys = config([SUBKEY_KEY]);
     const ok = await verdictFor('simple-signing/containers-image/subkey.signature', keys, {
