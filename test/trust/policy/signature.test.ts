@@ -358,3 +358,65 @@ describe('describeKey', () => {
     );
   });
 });
+
+/**
+ * A key whose holder later set its expiry to a date before the signature (a self-signature dated
+ * between the key's creation and the signature): openpgp.js judges the key at the signature's creation
+ * time and finds it expired then. gpg --verify reports EXPKEYSIG.
+ */
+describe.skipIf(!tools)('a signature made after the expiry its key now declares', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await cachedFixtureDir('policy-signature-shortened-expiry-v1', async (out) => {
+      const home = mkdtempSync(join(tmpdir(), 'sk-'));
+      const fpr = await newKey(home, 'shortened', 'ed25519');
+      writeFileSync(join(out, 'claim.json'), CLAIM);
+      await gpg(home, [
+        '--faked-system-time',
+        '20240301T000000!',
+        '-u',
+        fpr,
+        '--output',
+        join(out, 's.sig'),
+        '--sign',
+        join(out, 'claim.json'),
+      ]);
+      // gpg refuses an expiry in the past, so the new self-signature is dated before the signature.
+      await gpg(home, ['--faked-system-time', '20240115T000000!', '--quick-set-expire', fpr, '2024-02-01']);
+      await gpg(home, ['--output', join(out, 'key.pub'), '--export', fpr]);
+      const status = await run(
+        'gpg',
+        [
+          '--homedir',
+          home,
+          '--batch',
+          '--faked-system-time',
+          '20260101T000000!',
+          '--status-fd',
+          '1',
+          '--decrypt',
+          join(out, 's.sig'),
+        ],
+        { check: false },
+      );
+      writeFileSync(join(out, 'gpg-status.txt'), status.stdout);
+      await run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { check: false }).catch(
+        () => undefined,
+      );
+      rmSync(home, { recursive: true, force: true });
+    });
+  }, 180_000);
+
+  it('gpg says EXPKEYSIG; sigscan: untrusted KEY_EXPIRED, judged at the signature time', async () => {
+    expect(readFileSync(join(dir, 'gpg-status.txt'), 'utf8')).toMatch(
+      /^\[GNUPG:\] EXPKEYSIG [0-9A-F]{16} shortened /m,
+    );
+    const keys = await readKeys({ binaryKeys: new Uint8Array(readFileSync(join(dir, 'key.pub'))) });
+    const r = await checkSimpleSignature(new Uint8Array(readFileSync(join(dir, 's.sig'))), keys, NOW);
+    expect(r.ok ? 'OK' : [r.status, r.code, r.message]).toEqual([
+      'untrusted',
+      'KEY_EXPIRED',
+      'the signing key had expired or was not yet valid when it signed (Primary key is expired)',
+    ]);
+  });
+});
