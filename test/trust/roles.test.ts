@@ -32,7 +32,7 @@ import { CORPUS_AT } from './helpers.js';
 
 const COSIGN_PUB = join(CORPUS_DIR, 'cosign/containers-image/cosign.pub');
 const ALICE_PUB = join(CORPUS_DIR, 'dsse/in-toto-golang/alice.pub');
-const GPG_KEYRING = join(CORPUS_DIR, 'simple-signing/containers-image/public-key.gpg');
+const GPG_KEYRING = join(CORPUS_DIR, 'simple-signing/containers-image/public-key-with-subkey.gpg');
 
 async function cosignCase(): Promise<{ evidence: Evidence; target: Target }> {
   const sigPath = 'cosign/containers-image/dir-img-cosign-valid/signature-1';
@@ -79,7 +79,9 @@ async function simpleSigningCase(): Promise<{ evidence: Evidence; target: Target
     digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
   };
-  const sig = 'simple-signing/containers-image/image.signature';
+  // Its claim names a tag: containers/image refuses a name-only claim (image.signature's) under the
+  // default matchRepoDigestOrExact.
+  const sig = 'simple-signing/containers-image/subkey.signature';
   const blob = new Uint8Array(readFileSync(join(CORPUS_DIR, sig)));
   return { evidence: await simpleSigningEvidence(target, `file://${sig}`, blob, 'lookaside'), target };
 }

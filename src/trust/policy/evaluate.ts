@@ -34,6 +34,10 @@ export async function evaluatePolicy(
   opts: PolicyEvaluationOptions,
 ): Promise<PolicyDecision> {
   const { scope, requirements } = requirementsFor(policy, image);
+  // containers/image refuses an empty list (policy_eval.go IsRunningImageAllowed) rather than accept an
+  // image no requirement looked at; parsePolicy never makes one, a policy built in code can.
+  if (requirements.length === 0)
+    return { decision: 'reject', scope, reason: 'the list of requirements is empty' };
   let accepted: { requirement: PolicyRequirement; outcome: Outcome } | undefined;
   for (const requirement of requirements) {
     const outcome = await evaluateRequirement(policy, requirement, image, signatures, opts);
@@ -47,11 +51,13 @@ export async function evaluatePolicy(
     }
     if (!accepted || requirement.type === 'signedBy') accepted = { requirement, outcome };
   }
+  // Set by the first requirement at least: the list is not empty and every requirement accepted.
+  const decided = accepted!;
   return {
     decision: 'accept',
     scope,
-    requirement: accepted ? describeRequirement(accepted.requirement) : undefined,
-    reason: accepted?.outcome.reason ?? 'no requirements',
+    requirement: describeRequirement(decided.requirement),
+    reason: decided.outcome.reason,
   };
 }
 

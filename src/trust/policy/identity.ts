@@ -42,6 +42,9 @@ export function identityMatches(
 }
 
 function repoDigestOrExact(image: DockerReference, signed: DockerReference): boolean {
+  // containers/image (matchRepoDigestOrExactReferenceValues) refuses a claim with neither tag nor digest
+  // first: without it a name-only claim would pass below for an image reached by digest.
+  if (signed.tag === undefined && signed.digest === undefined) return false;
   if (image.tag !== undefined) return referenceString(image) === referenceString(signed);
   if (image.digest !== undefined) return referenceName(image) === referenceName(signed);
   return false;

@@ -51,7 +51,8 @@ export function parsePolicy(text: string, where = 'policy.json'): ContainersPoli
   only(doc, ['default', 'transports'], where);
   if (!('default' in doc)) throw bad(where, '"default" is required');
   const policy: ContainersPolicy = { default: requirements(doc.default, `${where} default`), transports: {} };
-  if (doc.transports !== undefined && doc.transports !== null) {
+  // containers/image refuses `"transports": null` ("JSON object expected").
+  if (doc.transports !== undefined) {
     if (!isObject(doc.transports)) throw bad(where, '"transports" is not an object');
     for (const [transport, scopes] of Object.entries(doc.transports)) {
       if (!isObject(scopes)) throw bad(where, `transports.${transport} is not an object`);
@@ -121,7 +122,9 @@ function requirement(value: unknown, where: string): PolicyRequirement {
       }
       if (value.keyData !== undefined) {
         const data = str(value, 'keyData', where);
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw bad(where, '"keyData" is not base64');
+        // Go's encoding/json decodes it with base64.StdEncoding: padded, in whole 4-character groups.
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0)
+          throw bad(where, '"keyData" is not base64');
         out.keyData = data;
       }
       if (value.signedIdentity !== undefined)

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { simpleSigningEvidence } from '../../../src/detectors/simple-signing.js';
 import type { ImageTarget, Verdict } from '../../../src/model/index.js';
 import { emptyTrustConfig, type TrustConfig } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { simpleSigningVerifier } from '../../../src/trust/families/simple-signing.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { CORPUS_AT } from '../helpers.js';
 
@@ -56,6 +58,11 @@ const EXPECTED_CODE: Record<string, string> = {
   'simple-signing/unsigned-encrypted.signature': 'NOT_A_SIGNATURE',
 };
 
+/** Good signatures whose claim names no tag ("testing/manifest"). */
+const NAME_ONLY = new Set(['simple-signing/image.signature', 'simple-signing/no-optional-fields.signature']);
+/** The same image with no name (a skopeo dir: layout): its claim is checked against --signed-identity. */
+const unnamedTarget: ImageTarget = { ...target, registry: 'dir:/tmp/app', repository: '' };
+
 function config(keyrings: string[], extra: Partial<TrustConfig> = {}): TrustConfig {
   return { ...emptyTrustConfig(), gpgKeyrings: keyrings, at: new Date(CORPUS_AT), ...extra };
 }
@@ -74,6 +81,24 @@ describe('simple-signing verifier on the corpus (expected.json)', () => {
   for (const a of artifacts) {
     it(`${a.id}: ${a.expected.verifies ? 'verifies' : 'does not verify'} (${EXPECTED_CODE[a.id]})`, async () => {
       const keyrings = a.expected.trustRoot.map((p) => join(CORPUS_DIR, p));
+      if (NAME_ONLY.has(a.id)) {
+        // On this image reached by digest the default matchRepoDigestOrExact refuses the name-only claim,
+        // as containers/image does (identity.test.ts has skopeo's decision on such a signature)…
+        const registry = await verdictFor(a.files['signature']!, config(keyrings));
+        expect([registry.status, registry.code]).toEqual(['untrusted', 'IDENTITY_MISMATCH']);
+        expect(registry.message).toMatch(
+          /"testing\/manifest", which does not match this image under matchRepoDigestOrExact$/,
+        );
+        // …while the signature is good for the name it claims (skopeo standalone-verify's exact check).
+        const named = await verdictFor(
+          a.files['signature']!,
+          config(keyrings, { signedIdentity: 'testing/manifest' }),
+          unnamedTarget,
+        );
+        expect(named.code, named.message).toBe(EXPECTED_CODE[a.id]);
+        expect(named.status === 'verified').toBe(a.expected.verifies === true);
+        return;
+      }
       const verdict = await verdictFor(a.files['signature']!, config(keyrings));
       expect(verdict.code, verdict.message).toBe(EXPECTED_CODE[a.id]);
       expect(verdict.status === 'verified').toBe(a.expected.verifies === true);
@@ -107,7 +132,8 @@ describe('simple-signing verifier on the corpus (expected.json)', () => {
   it('a binary pubring with many keys works as well as a single armored/binary key', async () => {
     const v = await verdictFor(
       'simple-signing/containers-image/image.signature',
-      config([join(DIR, 'pubring.gpg')]),
+      config([join(DIR, 'pubring.gpg')], { signedIdentity: 'testing/manifest' }),
+      unnamedTarget,
     );
     expect(v.status).toBe('verified');
   });
@@ -206,5 +232,162 @@ describe('simple signing on an image with no name (a skopeo dir: layout)', () =>
     const moved = { ...unnamed, digest: `sha256:${'0'.repeat(64)}` };
     const v = await verdictFor(sig, config(keys, { signedIdentity: 'testing/manifest' }), moved);
     expect(v.code).toBe('CLAIM_DIGEST_MISMATCH');
+  });
+});
+
+describe('simple signing under a containers policy (--policy)', () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'sigscan-ss-policy-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const SUBKEY_KEY = join(DIR, 'public-key-with-subkey.gpg');
+  const SIGNER =
+    /^signed by "[^"]*c\/image test key with subkey[^"]*" \(B9F4CDB9FD8C475BFA340AC38D54A947EE396F36, subkey 57D1D95BBC53BA0EAFF0718CD75B3109B3BAAEAF\) for "testing\/manifest:latest"/;
+  const policyFile = (name: string, policy: unknown): string => {
+    const path = join(work, `${name}.json`);
+    writeFileSync(path, JSON.stringify(policy));
+    return path;
+  };
+  const blob = (name: string) => new Uint8Array(readFileSync(join(DIR, name)));
+  const inTesting = (reqs: unknown[]) => ({
+    default: [{ type: 'reject' }],
+    transports: { docker: { 'docker.io/testing/manifest': reqs } },
+  });
+
+  it('refuses a file target and evidence without a blob, naming why', async () => {
+    const ctx = { config: config([]), now: new Date(CORPUS_AT) };
+    const ev = await simpleSigningEvidence(target, 'x', blob('subkey.signature'), 'lookaside');
+    const file = { kind: 'file' as const, path: '/x', size: 0, digest: target.digest, format: 'unknown' };
+    expect(await simpleSigningVerifier(ev, file as never, ctx)).toEqual({
+      status: 'error',
+      code: 'UNSUPPORTED',
+      message: 'simple signing applies to images only',
+    });
+    expect(await simpleSigningVerifier({ ...ev, material: undefined }, target, ctx)).toEqual({
+      status: 'error',
+      code: 'INTERNAL',
+      message: 'the detector handed over no signature blob',
+    });
+  });
+
+  it('an image whose name is no docker reference is an error, not a mismatch, once the signature is good', async () => {
+    const v = await verdictFor('simple-signing/containers-image/subkey.signature', config([SUBKEY_KEY]), {
+      ...target,
+      repository: 'Testing/Manifest',
+    });
+    expect([v.status, v.code]).toEqual(['error', 'INTERNAL']);
+    expect(v.message).toMatch(
+      /^cannot name the image as a docker reference: "docker\.io\/Testing\/Manifest" is not a valid/,
+    );
+  });
+
+  it('names the signedIdentity rule it applied, verified or not', async () => {
+    const keys = config([SUBKEY_KEY]);
+    const ok = await verdictFor('simple-signing/containers-image/subkey.signature', keys, {
+      ...target,
+      tag: 'latest',
+    });
+    expect(ok.message).toMatch(new RegExp(`${SIGNER.source} \\(matchRepoDigestOrExact\\)$`));
+    const bad = await verdictFor('simple-signing/containers-image/subkey.signature', keys, {
+      ...target,
+      tag: 'v2',
+    });
+    expect(bad.message).toMatch(/", which does not match this image under matchRepoDigestOrExact$/);
+  });
+
+  it("takes the keys and signedIdentity of the policy's signedBy requirement for this image", async () => {
+    const policy = policyFile(
+      'by-repo',
+      inTesting([
+        {
+          type: 'signedBy',
+          keyType: 'GPGKeys',
+          keyPath: SUBKEY_KEY,
+          signedIdentity: { type: 'matchRepository' },
+        },
+      ]),
+    );
+    const v = await verdictFor(
+      'simple-signing/containers-image/subkey.signature',
+      config([], { policyFile: policy }),
+      {
+        ...target,
+        tag: 'v2',
+      },
+    );
+    expect([v.status, v.code]).toEqual(['verified', 'SIGNED_BY_TRUSTED_KEY']);
+    const [own, decision] = v.message.split('; ');
+    expect(own).toMatch(new RegExp(`${SIGNER.source} \\(matchRepository\\)$`));
+    expect(decision).toMatch(
+      new RegExp(
+        `^containers policy accepts the image \\(docker:docker.io/testing/manifest, signedBy GPGKeys ${SUBKEY_KEY} matchRepository\\): ${SIGNER.source.slice(1)}$`,
+      ),
+    );
+  });
+
+  it('does not take the keys of a signedBy requirement of another keyType', async () => {
+    const policy = policyFile(
+      'x509',
+      inTesting([{ type: 'signedBy', keyType: 'X509Certificates', keyPath: SUBKEY_KEY }]),
+    );
+    const v = await verdictFor(
+      'simple-signing/containers-image/subkey.signature',
+      config([], { policyFile: policy }),
+    );
+    expect([v.status, v.code]).toEqual(['unverified', 'NO_TRUST_ROOT']);
+    expect(v.message).toBe(
+      'no OpenPGP keyring given (--gpg-keyring or a signedBy policy requirement); containers policy rejects the image ' +
+        `(docker:docker.io/testing/manifest, signedBy X509Certificates ${SUBKEY_KEY}): keyType X509Certificates is not supported (only GPGKeys)`,
+    );
+  });
+
+  it("decides per image: a bad signature's verdict carries the acceptance another signature earned", async () => {
+    const policy = policyFile(
+      'signed',
+      inTesting([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: SUBKEY_KEY }]),
+    );
+    const shared = { blobs: [blob('unknown-key.signature'), blob('subkey.signature')] };
+    const ev = await simpleSigningEvidence(target, 'x', shared.blobs[0]!, 'lookaside', shared);
+    const v = await new TrustEvaluator(config([SUBKEY_KEY], { policyFile: policy })).evaluate(ev, target);
+    // Not verified, and not POLICY_REJECTED: the policy accepts the image on the other signature.
+    expect([v.status, v.code]).toEqual(['untrusted', 'UNKNOWN_SIGNER']);
+    expect(v.message.split('; ')[1]).toMatch(
+      new RegExp(
+        `^containers policy accepts the image \\(docker:docker.io/testing/manifest, signedBy GPGKeys ${SUBKEY_KEY}\\): ${SIGNER.source.slice(1)}$`,
+      ),
+    );
+  });
+
+  it('evaluates the policy on the blob itself when the evidence carries no image-wide list', async () => {
+    const policy = policyFile(
+      'signed-alone',
+      inTesting([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: SUBKEY_KEY }]),
+    );
+    const ev = await simpleSigningEvidence(target, 'x', blob('subkey.signature'), 'lookaside');
+    const alone = { ...ev, material: { blob: blob('subkey.signature') } };
+    const v = await new TrustEvaluator(config([], { policyFile: policy })).evaluate(alone, target);
+    expect([v.status, v.code]).toEqual(['verified', 'SIGNED_BY_TRUSTED_KEY']);
+    expect(v.message).toContain('; containers policy accepts the image (');
+  });
+
+  it('reads the keyrings and the policy file once per trust configuration', async () => {
+    const keyring = join(work, 'keyring.gpg');
+    copyFileSync(SUBKEY_KEY, keyring);
+    const policy = policyFile('changing', { default: [{ type: 'insecureAcceptAnything' }] });
+    const cfg = config([keyring], { policyFile: policy });
+    const sig = 'simple-signing/containers-image/subkey.signature';
+    const first = await verdictFor(sig, cfg);
+    expect([first.code, first.message.split('; ')[1]]).toEqual([
+      'SIGNED_BY_TRUSTED_KEY',
+      'containers policy accepts the image (default, insecureAcceptAnything): insecureAcceptAnything accepts any image',
+    ]);
+    copyFileSync(join(DIR, 'public-key-2.gpg'), keyring);
+    writeFileSync(policy, JSON.stringify({ default: [{ type: 'reject' }] }));
+    const again = await verdictFor(sig, cfg);
+    expect([again.code, again.message.split('; ')[1]]).toEqual([first.code, first.message.split('; ')[1]]);
+    // A new configuration reads them anew.
+    const fresh = await verdictFor(sig, { ...cfg });
+    expect(fresh.code).toBe('UNKNOWN_SIGNER');
   });
 });

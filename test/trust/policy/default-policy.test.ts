@@ -151,17 +151,22 @@ describe('simple-signing verdicts under the default policy', () => {
     const signedBy = await write(
       'signedby/policy.json',
       JSON.stringify({
-        default: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(DIR, 'public-key.gpg') }],
+        default: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(DIR, 'public-key-with-subkey.gpg') }],
       }),
     );
-    const ok = await verdict({ policyFile: signedBy, policyIsDefault: true });
+    // subkey.signature claims testing/manifest:latest; image.signature's name-only claim would not match
+    // this image by digest under the default matchRepoDigestOrExact (containers/image refuses it).
+    const ok = await verdict({ policyFile: signedBy, policyIsDefault: true }, 'subkey.signature');
     expect([ok.status, ok.code]).toEqual(['verified', 'SIGNED_BY_TRUSTED_KEY']);
     const reject = await write('reject/policy.json', JSON.stringify({ default: [{ type: 'reject' }] }));
-    const rejected = await verdict({
-      policyFile: reject,
-      policyIsDefault: true,
-      gpgKeyrings: [join(DIR, 'public-key.gpg')],
-    });
+    const rejected = await verdict(
+      {
+        policyFile: reject,
+        policyIsDefault: true,
+        gpgKeyrings: [join(DIR, 'public-key-with-subkey.gpg')],
+      },
+      'subkey.signature',
+    );
     expect([rejected.status, rejected.code]).toEqual(['untrusted', 'POLICY_REJECTED']);
   });
 });

@@ -127,20 +127,38 @@ describe('evaluatePolicy with the corpus signatures', () => {
     ...extra,
   });
 
+  // image.signature claims the name-only "testing/manifest": only matchRepository (or exactRepository)
+  // accepts it; the default matchRepoDigestOrExact refuses a name-only claim, as containers/image does.
+  const byRepo = { signedIdentity: { type: 'matchRepository' } };
+
   it('signedBy accepts a good signature (keyPath relative to the policy file) and names the key', async () => {
-    const d = await evaluatePolicy(policy([signedBy('public-key.gpg')]), image, [sig('image.signature')], {
-      now,
-    });
+    const d = await evaluatePolicy(
+      policy([signedBy('public-key.gpg', byRepo)]),
+      image,
+      [sig('image.signature')],
+      { now },
+    );
     expect(d).toMatchObject({ decision: 'accept', scope: 'docker:docker.io/testing' });
-    expect(d.requirement).toBe('signedBy GPGKeys public-key.gpg');
+    expect(d.requirement).toBe('signedBy GPGKeys public-key.gpg matchRepository');
+    const byDefault = await evaluatePolicy(
+      policy([signedBy('public-key.gpg')]),
+      image,
+      [sig('image.signature')],
+      {
+        now,
+      },
+    );
+    expect(byDefault.reason).toBe(
+      'no signature satisfies it: signature is for "testing/manifest", which does not match the image',
+    );
     expect(d.reason).toContain('08CD26E446E2E95249B7A405E932F44B23E8DD43');
   });
 
   it('one good signature among bad ones is enough; none is a rejection with reasons', async () => {
     const blobs = [sig('corrupt.signature'), sig('image.signature')];
-    expect((await evaluatePolicy(policy([signedBy('public-key.gpg')]), image, blobs, { now })).decision).toBe(
-      'accept',
-    );
+    expect(
+      (await evaluatePolicy(policy([signedBy('public-key.gpg', byRepo)]), image, blobs, { now })).decision,
+    ).toBe('accept');
     const d = await evaluatePolicy(policy([signedBy('public-key.gpg')]), image, [sig('corrupt.signature')], {
       now,
     });

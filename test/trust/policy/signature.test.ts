@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { PacketList, readKey, readKeys } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { checkSimpleSignature } from '../../../src/trust/policy/signature.js';
+import { checkSimpleSignature, describeKey } from '../../../src/trust/policy/signature.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { onPath, PROJECT_ROOT, run } from '../../helpers/tools.js';
 
 const FIXTURE_VERSION = 'policy-signature-v4';
@@ -237,5 +238,185 @@ describe.skipIf(!tools)('checkSimpleSignature (gpg-made signatures)', () => {
     // Before the narrowing (--at), it could sign: verified.
     const then = await checkSimpleSignature(sig('narrowed.sig'), [key], new Date('2024-05-01T00:00:00Z'));
     expect(then.ok).toBe(true);
+  });
+});
+
+/**
+ * A signing subkey that expired after it signed, under a primary key that can sign and is still valid:
+ * the subkey named by the signature is the one judged at the time of check (keyValidAt), never "some
+ * valid signing key of the certificate". gpg --verify at that time is the reference: EXPKEYSIG.
+ */
+describe.skipIf(!tools)('a signature by a subkey expired at the time of check', () => {
+  const AT = new Date('2026-01-01T00:00:00Z');
+  let dir: string;
+  beforeAll(async () => {
+    dir = await cachedFixtureDir('policy-signature-expired-subkey-v1', async (out) => {
+      const home = mkdtempSync(join(tmpdir(), 'sx-'));
+      const fpr = await newKey(home, 'expiring', 'ed25519');
+      await gpg(home, [
+        '--faked-system-time',
+        '20240101T000000!',
+        '--quick-add-key',
+        fpr,
+        'ed25519',
+        'sign',
+        '2025-01-01',
+      ]);
+      const sub = [
+        ...(await run('gpg', ['--homedir', home, '--with-colons', '--list-keys'])).stdout.matchAll(
+          /^fpr:+([0-9A-F]{40}):/gm,
+        ),
+      ][1]![1]!;
+      writeFileSync(join(out, 'claim.json'), CLAIM);
+      await gpg(home, [
+        '--faked-system-time',
+        '20240301T000000!',
+        '-u',
+        `${sub}!`,
+        '--output',
+        join(out, 'sub.sig'),
+        '--sign',
+        join(out, 'claim.json'),
+      ]);
+      await gpg(home, ['--output', join(out, 'key.pub'), '--export', fpr]);
+      const status = await run(
+        'gpg',
+        [
+          '--homedir',
+          home,
+          '--batch',
+          '--faked-system-time',
+          '20260101T000000!',
+          '--status-fd',
+          '1',
+          '--decrypt',
+          join(out, 'sub.sig'),
+        ],
+        { check: false },
+      );
+      writeFileSync(join(out, 'gpg-status.txt'), status.stdout);
+      writeFileSync(join(out, 'fingerprints.json'), JSON.stringify({ fpr, sub }));
+      await run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { check: false }).catch(
+        () => undefined,
+      );
+      rmSync(home, { recursive: true, force: true });
+    });
+  }, 180_000);
+
+  it('gpg says EXPKEYSIG; sigscan: untrusted KEY_EXPIRED, though the primary key could sign', async () => {
+    const { sub } = JSON.parse(readFileSync(join(dir, 'fingerprints.json'), 'utf8')) as { sub: string };
+    expect(readFileSync(join(dir, 'gpg-status.txt'), 'utf8')).toMatch(
+      new RegExp(`^\\[GNUPG:\\] EXPKEYSIG ${sub.slice(24)} `, 'm'),
+    );
+    const keys = await readKeys({ binaryKeys: new Uint8Array(readFileSync(join(dir, 'key.pub'))) });
+    const r = await checkSimpleSignature(new Uint8Array(readFileSync(join(dir, 'sub.sig'))), keys, AT);
+    expect(r.ok ? 'OK' : [r.status, r.code, r.keyId]).toEqual(['untrusted', 'KEY_EXPIRED', sub.slice(24)]);
+    expect(!r.ok && r.message).toMatch(
+      /^the signing key is expired at 2026-01-01T00:00:00\.000Z, the time of the check \((?!Error: )[^)]*expired[^)]*\); its signatures are refused whatever creation time they claim$/i,
+    );
+    // Before the subkey expired it verifies, and names the subkey under its primary key.
+    const then = await checkSimpleSignature(
+      new Uint8Array(readFileSync(join(dir, 'sub.sig'))),
+      keys,
+      new Date('2024-06-01T00:00:00Z'),
+    );
+    expect(then.ok && describeKey(then.key)).toMatch(
+      new RegExp(`^"expiring <expiring@sigscan.test>" \\([0-9A-F]{40}, subkey ${sub}\\)$`),
+    );
+  });
+});
+
+describe('checkSimpleSignature: blobs that are not simple signatures', () => {
+  const at = new Date('2026-01-01T00:00:00Z');
+  it('names why, before any key is looked at', async () => {
+    expect(await checkSimpleSignature(new Uint8Array(0), [], at)).toEqual({
+      ok: false,
+      status: 'invalid',
+      code: 'NOT_A_SIGNATURE',
+      message: 'the signature blob is empty',
+    });
+    expect(await checkSimpleSignature(new TextEncoder().encode('\0sigstore-json\n{}'), [], at)).toEqual({
+      ok: false,
+      status: 'invalid',
+      code: 'NOT_A_SIGNATURE',
+      message: 'a sigstore-json blob',
+    });
+    // A compressed-data packet header with nothing OpenPGP can read behind it.
+    const broken = await checkSimpleSignature(new Uint8Array([0xa3, 0x01, 0xff, 0xff, 0xff]), [], at);
+    expect(broken).toMatchObject({ ok: false, status: 'invalid', code: 'NOT_A_SIGNATURE' });
+    expect(!broken.ok && broken.message.length).toBeGreaterThan(0);
+  });
+});
+
+describe('describeKey', () => {
+  it('quotes the first user id, names a signing subkey only when it is not the primary key', () => {
+    expect(
+      describeKey({ userIds: ['a <a@x>', 'b'], primaryFingerprint: 'AA', signingKeyFingerprint: 'AA' }),
+    ).toBe('"a <a@x>" (AA)');
+    expect(describeKey({ userIds: [], primaryFingerprint: 'AA', signingKeyFingerprint: 'BB' })).toBe(
+      '(AA, subkey BB)',
+    );
+  });
+});
+
+/**
+ * A key whose holder later set its expiry to a date before the signature (a self-signature dated
+ * between the key's creation and the signature): openpgp.js judges the key at the signature's creation
+ * time and finds it expired then. gpg --verify reports EXPKEYSIG.
+ */
+describe.skipIf(!tools)('a signature made after the expiry its key now declares', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await cachedFixtureDir('policy-signature-shortened-expiry-v1', async (out) => {
+      const home = mkdtempSync(join(tmpdir(), 'sk-'));
+      const fpr = await newKey(home, 'shortened', 'ed25519');
+      writeFileSync(join(out, 'claim.json'), CLAIM);
+      await gpg(home, [
+        '--faked-system-time',
+        '20240301T000000!',
+        '-u',
+        fpr,
+        '--output',
+        join(out, 's.sig'),
+        '--sign',
+        join(out, 'claim.json'),
+      ]);
+      // gpg refuses an expiry in the past, so the new self-signature is dated before the signature.
+      await gpg(home, ['--faked-system-time', '20240115T000000!', '--quick-set-expire', fpr, '2024-02-01']);
+      await gpg(home, ['--output', join(out, 'key.pub'), '--export', fpr]);
+      const status = await run(
+        'gpg',
+        [
+          '--homedir',
+          home,
+          '--batch',
+          '--faked-system-time',
+          '20260101T000000!',
+          '--status-fd',
+          '1',
+          '--decrypt',
+          join(out, 's.sig'),
+        ],
+        { check: false },
+      );
+      writeFileSync(join(out, 'gpg-status.txt'), status.stdout);
+      await run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { check: false }).catch(
+        () => undefined,
+      );
+      rmSync(home, { recursive: true, force: true });
+    });
+  }, 180_000);
+
+  it('gpg says EXPKEYSIG; sigscan: untrusted KEY_EXPIRED, judged at the signature time', async () => {
+    expect(readFileSync(join(dir, 'gpg-status.txt'), 'utf8')).toMatch(
+      /^\[GNUPG:\] EXPKEYSIG [0-9A-F]{16} shortened /m,
+    );
+    const keys = await readKeys({ binaryKeys: new Uint8Array(readFileSync(join(dir, 'key.pub'))) });
+    const r = await checkSimpleSignature(new Uint8Array(readFileSync(join(dir, 's.sig'))), keys, NOW);
+    expect(r.ok ? 'OK' : [r.status, r.code, r.message]).toEqual([
+      'untrusted',
+      'KEY_EXPIRED',
+      'the signing key had expired or was not yet valid when it signed (Primary key is expired)',
+    ]);
   });
 });
