@@ -19,6 +19,7 @@ import {
   type TrustConfig,
 } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { cosignVerifier } from '../../../src/trust/families/cosign.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 const CI = join(CORPUS_DIR, 'cosign', 'containers-image');
@@ -410,5 +411,131 @@ describe('cosign verifier against tampering (real corpus values, one field chang
       trustedRoots: [PRODUCTION_ROOT],
     });
     expect(await evaluate(swapped, c)).toMatchObject({ status: 'invalid', code: 'SIGNATURE_INVALID' });
+  });
+});
+
+/**
+ * cosignVerifier called directly (issue #18): the decisions each input makes, with exact codes and
+ * messages, on the same real corpus values.
+ */
+describe('cosignVerifier: each input and its verdict', () => {
+  const KEY2 = join(CI, 'cosign2.pub');
+  const direct = async (
+    f: { evidence: Evidence; target: ImageTarget },
+    c: TrustConfig,
+  ): Promise<[string, string, string]> => {
+    const v = await cosignVerifier(f.evidence, f.target, { config: c, now: c.at ?? new Date() });
+    return [v.status, v.code, v.message];
+  };
+  const fresh = (f: { evidence: Evidence; target: ImageTarget }, patch: Partial<Evidence> = {}) => ({
+    target: f.target,
+    evidence: { ...f.evidence, signer: { ...f.evidence.signer }, ...patch },
+  });
+  const mat = (f: { evidence: Evidence }) => f.evidence.material as Record<string, unknown>;
+
+  it('evidence without a payload and signature: error MALFORMED_SIGNATURE', async () => {
+    const v = await direct(fresh(VALID, { material: undefined }), await config({ keys: ['cosign.pub'] }));
+    expect(v).toEqual([
+      'error',
+      'MALFORMED_SIGNATURE',
+      'cosign evidence carries no payload and signature',
+    ]);
+  });
+
+  it('a payload that names no image digest: invalid MALFORMED_PAYLOAD', async () => {
+    const v = await direct(fresh(VALID, { claims: {} }), await config({ keys: ['cosign.pub'] }));
+    expect(v).toEqual(['invalid', 'MALFORMED_PAYLOAD', 'the cosign payload names no image digest']);
+  });
+
+  it('an empty signature annotation: invalid SIGNATURE_INVALID, not a key mismatch', async () => {
+    const empty = fresh(VALID, { material: { ...mat(VALID), signature: new Uint8Array() } });
+    expect(await direct(empty, await config({ keys: ['cosign.pub'], ignoreTlog: true }))).toEqual([
+      'invalid',
+      'SIGNATURE_INVALID',
+      'the cosign signature annotation is empty',
+    ]);
+  });
+
+  it('names the key that verified, and credits it as the signer only when verified', async () => {
+    const c = await config({ keys: ['cosign.pub'], ignoreTlog: true });
+    const key = c.keys[0]!;
+    const ok = fresh(VALID);
+    expect(await direct(ok, c)).toEqual([
+      'verified',
+      'KEY_VERIFIED',
+      `signature verifies with key ${key.path} (${key.algorithm}, ${key.spkiSha256.slice(0, 16)}…); transparency log not required (--insecure-ignore-tlog)`,
+    ]);
+    expect(ok.evidence.signer.keyId).toBe(key.spkiSha256);
+    // The same key, the log not waived: untrusted, and the key is not named as the signer.
+    const strict = fresh(VALID);
+    expect((await direct(strict, { ...c, insecureIgnoreTlog: false })).slice(0, 2)).toEqual([
+      'untrusted',
+      'TLOG_MISSING',
+    ]);
+    expect(strict.evidence.signer).toEqual(VALID.evidence.signer);
+  });
+
+  it('a bare signature with only certificate roots: unverified NO_TRUST_ROOT, only --key can verify it', async () => {
+    expect(await direct(VALID, await config({ roots: ['pki_root_crts.pem'] }))).toEqual([
+      'unverified',
+      'NO_TRUST_ROOT',
+      'key-based cosign signature (no certificate attached); only --key can verify it',
+    ]);
+  });
+
+  it('a supplied key that is not the signer: KEY_NOT_TRUSTED, naming the key the Rekor entry recorded', async () => {
+    expect(await direct(VALID, await config({ keys: ['cosign2.pub'], ignoreTlog: true }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      'the signature does not verify with any supplied key',
+    ]);
+    const recorded = (await readPublicKey(KEY2)).spkiSha256;
+    expect(await direct(KEY_REKOR, await config({ keys: ['cosign.pub'] }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      `the signature does not verify with any supplied key (it was made by key ${recorded})`,
+    ]);
+  });
+
+  it('a certificate signer with only --key given: KEY_NOT_TRUSTED, the certificate is not read as trusted', async () => {
+    expect(await direct(PKI, await config({ keys: ['cosign.pub'], ignoreTlog: true }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      expect.stringMatching(
+        /^the signature verifies with the certificate of .+, but not with any supplied key; pass --trust-root or --trusted-root to trust certificates$/,
+      ),
+    ]);
+  });
+
+  it('private PKI verified without a log says it was checked now, under the waiver', async () => {
+    const v = await direct(PKI, await config({ roots: ['pki_root_crts.pem'], ignoreTlog: true }));
+    expect(v.slice(0, 2)).toEqual(['verified', 'CHAIN_VALID']);
+    const leaf = 'CN=Team A Cosign Certificate,OU=Security,O=IT,L=Valencia,C=ES';
+    expect(v[2]).toBe(
+      `signature verifies with the certificate of ${leaf}, which chains to trusted CN=Linuxera Root Certificate Authority,OU=Security,O=IT,L=Valencia,C=ES at now; the revocation status of ${leaf}, CN=Linuxera Intermediate Certificate Authority,OU=Security,O=IT,L=Valencia,C=ES is unknown (offline: only --crl files are read); transparency log not required (--insecure-ignore-tlog)`,
+    );
+  });
+
+  it('a private-PKI leaf whose CA signature is broken: invalid CERT_BAD_SIGNATURE', async () => {
+    const der = new Uint8Array(mat(PKI)['certificateDer'] as Uint8Array);
+    der[der.length - 5]! ^= 1; // inside the CA's signature value; the leaf key is unchanged
+    const broken = fresh(PKI, { material: { ...mat(PKI), certificateDer: der } });
+    const v = await direct(broken, await config({ roots: ['pki_root_crts.pem'], ignoreTlog: true }));
+    expect(v.slice(0, 2)).toEqual(['invalid', 'CERT_BAD_SIGNATURE']);
+  });
+
+  it('keyless verified through --trusted-root wins over a private-PKI root that does not anchor it', async () => {
+    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    expect((await direct(FULCIO, c)).slice(0, 2)).toEqual(['verified', 'KEYLESS_VERIFIED']);
+  });
+
+  it("a certificate signer with another signature's Rekor entry: invalid TLOG_ENTRY_MISMATCH", async () => {
+    const swapped = fresh(FULCIO, { material: { ...mat(FULCIO), rekorBundle: mat(KEY_REKOR)['rekorBundle'] } });
+    const logIndex = (mat(KEY_REKOR)['rekorBundle'] as { logIndex: number }).logIndex;
+    expect(await direct(swapped, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY }))).toEqual([
+      'invalid',
+      'TLOG_ENTRY_MISMATCH',
+      `Rekor entry ${logIndex} records another certificate than this signature's`,
+    ]);
   });
 });
