@@ -13,7 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { attestationEvidence, type DsseMaterial } from '../../../src/detectors/cosign-attestation.js';
 import type { Evidence, ImageTarget, Verdict } from '../../../src/model/index.js';
@@ -25,6 +25,9 @@ import {
 } from '../../../src/trust/config.js';
 import { cosignAttestationVerifier } from '../../../src/trust/families/cosign-attestation.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { makeRevocationCa } from '../../helpers/revocation-pki.js';
+import { run } from '../../helpers/tools.js';
 
 const DIR = join(CORPUS_DIR, 'cosign', 'cosign-repo');
 const ROOT_PATH = join(DIR, 'trusted_root_pgi.json');
@@ -322,5 +325,164 @@ describe('cosign attestation with --key: the transparency log is required', () =
     const waived = await full(layer({ noRekor: true }), { ...c, insecureIgnoreTlog: true });
     expect(waived.slice(0, 2)).toEqual(['verified', 'KEY_VERIFIED']);
     expect(waived[2]).toContain('transparency log not required (--insecure-ignore-tlog)');
+  });
+});
+
+/**
+ * A private-PKI attestation (issue #18): an in-toto statement naming IMAGE, its PAE signed by `openssl
+ * dgst -sha256` with the key of an `openssl ca` leaf (RSA PKCS #1 v1.5 over SHA-256, as cosign signs with
+ * an RSA key; extendedKeyUsage codeSigning), the leaf and CA attached as cosign attaches them. Made once
+ * a day (.cache/test-fixtures). No Rekor entry: cosign 2.x requires one unless --insecure-ignore-tlog.
+ */
+describe('cosign attestation with a private-PKI certificate (--trust-root)', () => {
+  let fx: string;
+  const PAYLOAD = JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v0.1',
+    predicateType: 'https://cosign.sigstore.dev/attestation/v1',
+    subject: [{ name: 'app', digest: { sha256: SUBJECT.slice(7) } }],
+    predicate: { Data: 'private pki', Timestamp: '2026-12-06T00:00:00Z' },
+  });
+  const TYPE = 'application/vnd.in-toto+json';
+  const LEAF = 'CN=Sigscan Attester,O=Sigscan Test';
+
+  beforeAll(async () => {
+    fx = await cachedFixtureDir('csn-cosign-att-pki-v2', async (d) => {
+      const ca = await makeRevocationCa(join(d, 'ca'), '/O=Sigscan Test/CN=Sigscan Attestation CA');
+      const leaf = await ca.issue('leaf', 'Sigscan Attester');
+      const other = await makeRevocationCa(join(d, 'other'), '/O=Sigscan Test/CN=Another CA');
+      writeFileSync(join(d, 'other-ca.pem'), readFileSync(other.caPem));
+      writeFileSync(join(d, 'ca.pem'), readFileSync(ca.caPem));
+      writeFileSync(join(d, 'leaf.pem'), readFileSync(leaf.cert));
+      const pae = join(d, 'pae.bin');
+      writeFileSync(pae, `DSSEv1 ${TYPE.length} ${TYPE} ${Buffer.byteLength(PAYLOAD)} ${PAYLOAD}`);
+      await run('openssl', ['dgst', '-sha256', '-sign', leaf.key, '-out', join(d, 'pae.sig'), pae]);
+      // The attack DSSE exists to stop: a signature over the raw payload, not over PAE(type, payload).
+      writeFileSync(join(d, 'payload.bin'), PAYLOAD);
+      await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-sign',
+        leaf.key,
+        '-out',
+        join(d, 'raw.sig'),
+        join(d, 'payload.bin'),
+      ]);
+    });
+  }, 120_000);
+
+  const pkiLayer = (
+    opts: { leafDer?: (der: Buffer) => void; rekor?: boolean; sig?: string } = {},
+  ): Evidence => {
+    const der = Buffer.from(new X509Certificate(readFileSync(join(fx, 'leaf.pem'))).raw);
+    opts.leafDer?.(der);
+    const annotations: Record<string, string> = {
+      'dev.cosignproject.cosign/signature': '',
+      'dev.sigstore.cosign/certificate': new X509Certificate(der).toString(),
+      'dev.sigstore.cosign/chain': readFileSync(join(fx, 'ca.pem'), 'utf8'),
+    };
+    const env = {
+      payloadType: TYPE,
+      payload: Buffer.from(PAYLOAD).toString('base64'),
+      signatures: [{ keyid: '', sig: readFileSync(join(fx, opts.sig ?? 'pae.sig')).toString('base64') }],
+    };
+    const e = attestationEvidence(
+      IMAGE,
+      'sha256-x.att#layer0',
+      annotations,
+      Buffer.from(JSON.stringify(env)),
+    );
+    if (!opts.rekor) return e;
+    // The corpus attestation's real, SET-signed Rekor entry: it records another signer and envelope.
+    const rekorBundle = (layer().material as DsseMaterial).rekorBundle;
+    return { ...e, material: { ...(e.material as DsseMaterial), rekorBundle } };
+  };
+
+  it('chains to --trust-root: untrusted TLOG_MISSING; verified CHAIN_VALID under --insecure-ignore-tlog', async () => {
+    const c = await config({ trustRootPem: join(fx, 'ca.pem') });
+    expect((await full(pkiLayer(), c)).slice(0, 2)).toEqual(['untrusted', 'TLOG_MISSING']);
+    const [status, code, message] = await full(pkiLayer(), { ...c, insecureIgnoreTlog: true });
+    expect([status, code]).toEqual(['verified', 'CHAIN_VALID']);
+    expect(message).toMatch(
+      new RegExp(`^signed by ${LEAF}, .+; transparency log not required \\(--insecure-ignore-tlog\\)$`),
+    );
+  });
+
+  it('a signature over the raw payload instead of its PAE: invalid SIGNATURE_INVALID', async () => {
+    const c = await config({ trustRootPem: join(fx, 'ca.pem'), insecureIgnoreTlog: true });
+    expect(await full(pkiLayer({ sig: 'raw.sig' }), c)).toEqual([
+      'invalid',
+      'SIGNATURE_INVALID',
+      'the DSSE signature does not verify with the attached certificate',
+    ]);
+  });
+
+  it('verified by --trust-root although --trusted-root (Sigstore) does not know the certificate', async () => {
+    const c = await config({
+      trustRootPem: join(fx, 'ca.pem'),
+      trustedRoots: [ROOT_PATH],
+      insecureIgnoreTlog: true,
+    });
+    expect(await verdict(pkiLayer(), c)).toEqual(['verified', 'CHAIN_VALID']);
+  });
+
+  it('another CA: untrusted, the signature valid but the chain not', async () => {
+    const c = await config({ trustRootPem: join(fx, 'other-ca.pem'), insecureIgnoreTlog: true });
+    const [status, code, message] = await full(pkiLayer(), c);
+    expect([status, code]).toEqual(['untrusted', 'CHAIN_UNTRUSTED']);
+    expect(message).toMatch(/^signature valid but /);
+  });
+
+  it("a leaf whose CA signature is broken: invalid CERT_BAD_SIGNATURE, also beside Sigstore's lesser refusal", async () => {
+    // A byte inside the CA's signature value: the leaf's key, which signed the PAE, is unchanged.
+    const broken = pkiLayer({ leafDer: (der) => void (der[der.length - 5] = der[der.length - 5]! ^ 1) });
+    const c = await config({ trustRootPem: join(fx, 'ca.pem'), insecureIgnoreTlog: true });
+    expect(await verdict(broken, c)).toEqual(['invalid', 'CERT_BAD_SIGNATURE']);
+    expect(await verdict(broken, { ...c, trustedRoots: [ROOT_PATH] })).toEqual([
+      'invalid',
+      'CERT_BAD_SIGNATURE',
+    ]);
+  });
+
+  it("another signature's Rekor entry: refused before the chain is trusted", async () => {
+    const c = await config({ trustRootPem: join(fx, 'ca.pem') });
+    expect(await verdict(pkiLayer({ rekor: true }), c)).toEqual(['unverified', 'TLOG_UNCHECKED']);
+    expect(await verdict(pkiLayer({ rekor: true }), { ...c, trustedRoots: [ROOT_PATH] })).toEqual([
+      'invalid',
+      'TLOG_ENTRY_MISMATCH',
+    ]);
+  });
+});
+
+describe('cosign attestation signed with a key and no certificate', () => {
+  const keyPem = join(work, 'bare-key.pub');
+  writeFileSync(keyPem, new X509Certificate(certDer).publicKey.export({ type: 'spki', format: 'pem' }));
+  const bare = (): Evidence => {
+    const e = layer({ noRekor: true });
+    const m = e.material as DsseMaterial;
+    return { ...e, signer: {}, material: { ...m, certificateDer: undefined } };
+  };
+
+  it('no --key: unverified NO_TRUST_ROOT; another key: untrusted KEY_NOT_TRUSTED', async () => {
+    expect(await full(bare(), await config())).toEqual([
+      'unverified',
+      'NO_TRUST_ROOT',
+      'attestation signed with a key; no --key was supplied to check it',
+    ]);
+    const other = join(CORPUS_DIR, 'cosign', 'containers-image', 'cosign.pub');
+    expect(await full(bare(), await config({ keyPem: other }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      'the DSSE signature does not verify with any supplied key',
+    ]);
+  });
+
+  it('the signing key, log waived: verified, naming the key', async () => {
+    const c = await config({ keyPem, insecureIgnoreTlog: true });
+    const key = c.keys[0]!;
+    expect(await full(bare(), c)).toEqual([
+      'verified',
+      'KEY_VERIFIED',
+      `DSSE signature verifies with the supplied key ${key.path} (${key.algorithm}); transparency log not required (--insecure-ignore-tlog)`,
+    ]);
   });
 });

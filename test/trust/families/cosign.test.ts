@@ -435,11 +435,7 @@ describe('cosignVerifier: each input and its verdict', () => {
 
   it('evidence without a payload and signature: error MALFORMED_SIGNATURE', async () => {
     const v = await direct(fresh(VALID, { material: undefined }), await config({ keys: ['cosign.pub'] }));
-    expect(v).toEqual([
-      'error',
-      'MALFORMED_SIGNATURE',
-      'cosign evidence carries no payload and signature',
-    ]);
+    expect(v).toEqual(['error', 'MALFORMED_SIGNATURE', 'cosign evidence carries no payload and signature']);
   });
 
   it('a payload that names no image digest: invalid MALFORMED_PAYLOAD', async () => {
@@ -525,14 +521,22 @@ describe('cosignVerifier: each input and its verdict', () => {
   });
 
   it('keyless verified through --trusted-root wins over a private-PKI root that does not anchor it', async () => {
-    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY });
+    const c = await config({
+      roots: ['pki_root_crts.pem'],
+      trustedRoots: [PRODUCTION_ROOT],
+      ...KEYLESS_POLICY,
+    });
     expect((await direct(FULCIO, c)).slice(0, 2)).toEqual(['verified', 'KEYLESS_VERIFIED']);
   });
 
   it("a certificate signer with another signature's Rekor entry: invalid TLOG_ENTRY_MISMATCH", async () => {
-    const swapped = fresh(FULCIO, { material: { ...mat(FULCIO), rekorBundle: mat(KEY_REKOR)['rekorBundle'] } });
+    const swapped = fresh(FULCIO, {
+      material: { ...mat(FULCIO), rekorBundle: mat(KEY_REKOR)['rekorBundle'] },
+    });
     const logIndex = (mat(KEY_REKOR)['rekorBundle'] as { logIndex: number }).logIndex;
-    expect(await direct(swapped, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY }))).toEqual([
+    expect(
+      await direct(swapped, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY })),
+    ).toEqual([
       'invalid',
       'TLOG_ENTRY_MISMATCH',
       `Rekor entry ${logIndex} records another certificate than this signature's`,
