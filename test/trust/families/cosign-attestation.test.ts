@@ -28,6 +28,8 @@ import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { makeRevocationCa } from '../../helpers/revocation-pki.js';
 import { run } from '../../helpers/tools.js';
+import { cosign, cosignKeypair } from '../../helpers/cosign.js';
+import { cosignSignBytes } from '../../helpers/cosign-surgery.js';
 
 const DIR = join(CORPUS_DIR, 'cosign', 'cosign-repo');
 const ROOT_PATH = join(DIR, 'trusted_root_pgi.json');
@@ -484,5 +486,83 @@ describe('cosign attestation signed with a key and no certificate', () => {
       'KEY_VERIFIED',
       `DSSE signature verifies with the supplied key ${key.path} (${key.algorithm}); transparency log not required (--insecure-ignore-tlog)`,
     ]);
+  });
+});
+
+/**
+ * `cosign attest-blob --key` output beside `cosign verify-blob-attestation`'s verdict (issue #18): the
+ * envelope as cosign made it, and one whose signature cosign made over the raw statement instead of its
+ * PAE (`cosign sign-blob` over the payload bytes). Made once a day (.cache/test-fixtures).
+ */
+describe('cosign attest-blob envelopes, with cosign verify-blob-attestation beside sigscan', () => {
+  let fx: string;
+  let says: { made: boolean; raw: boolean };
+
+  beforeAll(async () => {
+    fx = await cachedFixtureDir('csn-cosign-attest-blob-v1', async (d) => {
+      const keys = await cosignKeypair(d);
+      writeFileSync(join(d, 'manifest.json'), '{"schemaVersion":2,"layers":[]}');
+      writeFileSync(join(d, 'predicate.json'), '{"Data":"attest-blob fixture"}');
+      await cosign(
+        [
+          'attest-blob',
+          '--yes',
+          '--key',
+          keys.key,
+          '--predicate',
+          'predicate.json',
+          '--type',
+          'custom',
+          '--tlog-upload=false',
+          '--output-signature',
+          'made.intoto.json',
+          'manifest.json',
+        ],
+        { cwd: d },
+      );
+      const env = JSON.parse(readFileSync(join(d, 'made.intoto.json'), 'utf8')) as {
+        payload: string;
+        signatures: Array<{ sig: string }>;
+      };
+      const sig = await cosignSignBytes(d, keys.key, Buffer.from(env.payload, 'base64'));
+      writeFileSync(join(d, 'raw.intoto.json'), JSON.stringify({ ...env, signatures: [{ keyid: '', sig }] }));
+      const accepts = async (file: string) =>
+        (
+          await cosign(
+            [
+              'verify-blob-attestation',
+              '--key',
+              keys.pub,
+              '--insecure-ignore-tlog',
+              '--type',
+              'custom',
+              '--signature',
+              file,
+              'manifest.json',
+            ],
+            { cwd: d, check: false },
+          )
+        ).code === 0;
+      writeFileSync(
+        join(d, 'cosign-says.json'),
+        JSON.stringify({ made: await accepts('made.intoto.json'), raw: await accepts('raw.intoto.json') }),
+      );
+    });
+    says = JSON.parse(readFileSync(join(fx, 'cosign-says.json'), 'utf8')) as typeof says;
+  }, 180_000);
+
+  const evidence = (file: string) =>
+    attestationEvidence(IMAGE, 'sha256-x.att#layer0', {}, new Uint8Array(readFileSync(join(fx, file))));
+
+  it('as cosign made it: both verify with the key (tlog waived)', async () => {
+    expect(says.made).toBe(true);
+    const c = await config({ keyPem: join(fx, 'cosign.pub'), insecureIgnoreTlog: true });
+    expect(await verdict(evidence('made.intoto.json'), c)).toEqual(['verified', 'KEY_VERIFIED']);
+  });
+
+  it('signed over the raw statement, not its PAE: cosign refuses, sigscan does not verify', async () => {
+    expect(says.raw).toBe(false);
+    const c = await config({ keyPem: join(fx, 'cosign.pub'), insecureIgnoreTlog: true });
+    expect(await verdict(evidence('raw.intoto.json'), c)).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
   });
 });
