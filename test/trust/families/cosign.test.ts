@@ -3,10 +3,10 @@
  * "\x00sigstore-json\n{…}") through the detector's evidence builder and the trust evaluator, compared
  * with corpus/expected.json; plus one-input-removed and tampering variants of the same real values.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { layerEvidence } from '../../../src/detectors/cosign.js';
 import { MediaType } from '../../../src/oci/types.js';
@@ -21,6 +21,8 @@ import {
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { cosignVerifier } from '../../../src/trust/families/cosign.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { run } from '../../helpers/tools.js';
 
 const CI = join(CORPUS_DIR, 'cosign', 'containers-image');
 const PRODUCTION_ROOT = join(CORPUS_DIR, 'sigstore-bundle', 'trust', 'production.trusted_root.json');
@@ -541,5 +543,121 @@ describe('cosignVerifier: each input and its verdict', () => {
       'TLOG_ENTRY_MISMATCH',
       `Rekor entry ${logIndex} records another certificate than this signature's`,
     ]);
+  });
+});
+
+/**
+ * The private-PKI corpus signature with a Rekor entry (issue #18). The corpus has none, so this test
+ * stands in for Rekor: a hashedrekord v0.0.1 body recording the signature, the payload hash and the
+ * certificate exactly as Rekor records a cosign signature, its SET signed with an openssl P-256 log key
+ * (`openssl dgst -sha256` over the canonical JSON Rekor signs), and a trusted root naming that log key.
+ * The logged time is the signing time the chain is checked at; a logged time before the leaf was valid
+ * is a forgery signal (invalid), not a stale certificate. Made once a day (.cache/test-fixtures).
+ */
+describe('cosign private-PKI signature with a Rekor entry (a test log)', () => {
+  const m = PKI.evidence.material as {
+    payload: Uint8Array;
+    signature: Uint8Array;
+    certificateDer: Uint8Array;
+  };
+  const leaf = new X509Certificate(Buffer.from(m.certificateDer));
+  const TIMES = {
+    inside: Math.floor(Date.parse(leaf.validFrom) / 1000) + 86_400,
+    before: Math.floor(Date.parse(leaf.validFrom) / 1000) - 86_400,
+  };
+  let fx: string;
+
+  beforeAll(async () => {
+    fx = await cachedFixtureDir('csn-cosign-pki-rekor-v1', async (d) => {
+      const key = join(d, 'log.key');
+      await run('openssl', [
+        'genpkey',
+        '-algorithm',
+        'EC',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-out',
+        key,
+      ]);
+      const spki = createPublicKey(readFileSync(key)).export({ type: 'spki', format: 'der' });
+      const logId = createHash('sha256').update(spki).digest();
+      const root = JSON.parse(readFileSync(PRODUCTION_ROOT, 'utf8')) as Record<string, unknown>;
+      root['tlogs'] = [
+        {
+          baseUrl: 'https://rekor.test',
+          hashAlgorithm: 'SHA2_256',
+          publicKey: {
+            rawBytes: spki.toString('base64'),
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+            validFor: { start: '2000-01-01T00:00:00Z' },
+          },
+          logId: { keyId: logId.toString('base64') },
+        },
+      ];
+      writeFileSync(join(d, 'trusted_root.json'), JSON.stringify(root));
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: {
+              hash: { algorithm: 'sha256', value: createHash('sha256').update(m.payload).digest('hex') },
+            },
+            signature: {
+              content: Buffer.from(m.signature).toString('base64'),
+              publicKey: { content: Buffer.from(leaf.toString()).toString('base64') },
+            },
+          },
+        }),
+      ).toString('base64');
+      for (const [name, integratedTime] of Object.entries(TIMES)) {
+        const entry = { body, integratedTime, logID: logId.toString('hex'), logIndex: 7 };
+        // Canonical JSON (RFC 8785): keys sorted, no spaces; these keys are already in order.
+        const signed = join(d, `${name}.set-input`);
+        writeFileSync(signed, JSON.stringify(entry));
+        await run('openssl', ['dgst', '-sha256', '-sign', key, '-out', join(d, `${name}.set`), signed]);
+        writeFileSync(
+          join(d, `${name}.json`),
+          JSON.stringify({
+            body,
+            integratedTime,
+            logIndex: 7,
+            logId: logId.toString('hex'),
+            signedEntryTimestamp: readFileSync(join(d, `${name}.set`)).toString('base64'),
+          }),
+        );
+      }
+    });
+  }, 60_000);
+
+  const logged = (name: keyof typeof TIMES) => ({
+    target: PKI.target,
+    evidence: {
+      ...PKI.evidence,
+      material: { ...m, rekorBundle: JSON.parse(readFileSync(join(fx, `${name}.json`), 'utf8')) as unknown },
+    },
+  });
+  const direct = async (f: { evidence: Evidence; target: ImageTarget }, c: TrustConfig) => {
+    const v = await cosignVerifier(f.evidence, f.target, { config: c, now: new Date() });
+    return [v.status, v.code, v.message];
+  };
+
+  it('logged inside the leaf validity: verified CHAIN_VALID at the Rekor integrated time', async () => {
+    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [join(fx, 'trusted_root.json')] });
+    const [status, code, message] = await direct(logged('inside'), c);
+    expect([status, code], message).toEqual(['verified', 'CHAIN_VALID']);
+    expect(message).toContain(`at the Rekor integrated time ${new Date(TIMES.inside * 1000).toISOString()}`);
+    expect(message).not.toContain('--insecure-ignore-tlog');
+  });
+
+  it('logged before the leaf was valid: invalid CERT_NOT_YET_VALID (a forgery signal)', async () => {
+    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [join(fx, 'trusted_root.json')] });
+    expect((await direct(logged('before'), c)).slice(0, 2)).toEqual(['invalid', 'CERT_NOT_YET_VALID']);
+  });
+
+  it('without the trusted root that holds the log key: unverified TLOG_UNCHECKED', async () => {
+    expect(
+      (await direct(logged('inside'), await config({ roots: ['pki_root_crts.pem'] }))).slice(0, 2),
+    ).toEqual(['unverified', 'TLOG_UNCHECKED']);
   });
 });
