@@ -9,7 +9,7 @@
  * case removes or changes one input: SAN/issuer policy, SCT (CT logs of the trusted root), Rekor entry,
  * Fulcio CA, signature, SET; `--at` never stands in for a logged signing time.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -348,7 +348,7 @@ describe('cosign attestation with a private-PKI certificate (--trust-root)', () 
   const LEAF = 'CN=Sigscan Attester,O=Sigscan Test';
 
   beforeAll(async () => {
-    fx = await cachedFixtureDir('csn-cosign-att-pki-v2', async (d) => {
+    fx = await cachedFixtureDir('csn-cosign-att-pki-v3', async (d) => {
       const ca = await makeRevocationCa(join(d, 'ca'), '/O=Sigscan Test/CN=Sigscan Attestation CA');
       const leaf = await ca.issue('leaf', 'Sigscan Attester');
       const other = await makeRevocationCa(join(d, 'other'), '/O=Sigscan Test/CN=Another CA');
@@ -369,11 +369,79 @@ describe('cosign attestation with a private-PKI certificate (--trust-root)', () 
         join(d, 'raw.sig'),
         join(d, 'payload.bin'),
       ]);
+      // A test log standing in for Rekor (the corpus has no logged private-PKI attestation): a dsse
+      // v0.0.1 body recording this signature, payload hash and certificate as Rekor records them, its SET
+      // signed by an openssl P-256 log key over the canonical JSON, and a trusted root naming that key.
+      const logKey = join(d, 'log.key');
+      await run('openssl', [
+        'genpkey',
+        '-algorithm',
+        'EC',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-out',
+        logKey,
+      ]);
+      const spki = createPublicKey(readFileSync(logKey)).export({ type: 'spki', format: 'der' });
+      const logId = createHash('sha256').update(spki).digest();
+      const root = structuredClone(rootJson);
+      root['tlogs'] = [
+        {
+          baseUrl: 'https://rekor.test',
+          hashAlgorithm: 'SHA2_256',
+          publicKey: {
+            rawBytes: spki.toString('base64'),
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+            validFor: { start: '2000-01-01T00:00:00Z' },
+          },
+          logId: { keyId: logId.toString('base64') },
+        },
+      ];
+      writeFileSync(join(d, 'trusted_root.json'), JSON.stringify(root));
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'dsse',
+          spec: {
+            payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(PAYLOAD).digest('hex') },
+            signatures: [
+              {
+                signature: readFileSync(join(d, 'pae.sig')).toString('base64'),
+                verifier: Buffer.from(readFileSync(leaf.cert, 'utf8')).toString('base64'),
+              },
+            ],
+          },
+        }),
+      ).toString('base64');
+      const integratedTime =
+        Math.floor(Date.parse(new X509Certificate(readFileSync(leaf.cert)).validFrom) / 1000) + 3600;
+      // Canonical JSON (RFC 8785): keys sorted, no spaces; these keys are already in order.
+      const entry = { body, integratedTime, logID: logId.toString('hex'), logIndex: 7 };
+      writeFileSync(join(d, 'set-input'), JSON.stringify(entry));
+      await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-sign',
+        logKey,
+        '-out',
+        join(d, 'set'),
+        join(d, 'set-input'),
+      ]);
+      writeFileSync(
+        join(d, 'rekor.json'),
+        JSON.stringify({
+          body,
+          integratedTime,
+          logIndex: 7,
+          logId: logId.toString('hex'),
+          signedEntryTimestamp: readFileSync(join(d, 'set')).toString('base64'),
+        }),
+      );
     });
   }, 120_000);
 
   const pkiLayer = (
-    opts: { leafDer?: (der: Buffer) => void; rekor?: boolean; sig?: string } = {},
+    opts: { leafDer?: (der: Buffer) => void; rekor?: boolean | 'test-log'; sig?: string } = {},
   ): Evidence => {
     const der = Buffer.from(new X509Certificate(readFileSync(join(fx, 'leaf.pem'))).raw);
     opts.leafDer?.(der);
@@ -395,7 +463,10 @@ describe('cosign attestation with a private-PKI certificate (--trust-root)', () 
     );
     if (!opts.rekor) return e;
     // The corpus attestation's real, SET-signed Rekor entry: it records another signer and envelope.
-    const rekorBundle = (layer().material as DsseMaterial).rekorBundle;
+    const rekorBundle =
+      opts.rekor === 'test-log'
+        ? (JSON.parse(readFileSync(join(fx, 'rekor.json'), 'utf8')) as DsseMaterial['rekorBundle'])
+        : (layer().material as DsseMaterial).rekorBundle;
     return { ...e, material: { ...(e.material as DsseMaterial), rekorBundle } };
   };
 
@@ -443,6 +514,21 @@ describe('cosign attestation with a private-PKI certificate (--trust-root)', () 
       'invalid',
       'CERT_BAD_SIGNATURE',
     ]);
+  });
+
+  it('logged in a trusted log: verified CHAIN_VALID, checked at the integrated time', async () => {
+    const rekor = JSON.parse(readFileSync(join(fx, 'rekor.json'), 'utf8')) as { integratedTime: number };
+    const c = await config({
+      trustRootPem: join(fx, 'ca.pem'),
+      trustedRoots: [join(fx, 'trusted_root.json')],
+    });
+    const [status, code, message] = await full(pkiLayer({ rekor: 'test-log' }), c);
+    expect([status, code], message).toEqual(['verified', 'CHAIN_VALID']);
+    expect(message).toMatch(
+      new RegExp(
+        `^signed by ${LEAF}, .+; Rekor entry 7 verified, checked at its integrated time ${new Date(rekor.integratedTime * 1000).toISOString()}$`,
+      ),
+    );
   });
 
   it("another signature's Rekor entry: refused before the chain is trusted", async () => {
