@@ -207,6 +207,12 @@ describe('cosignAttestationVerifier: keyless attestation from the corpus', () =>
     it('no Rekor entry: untrusted TLOG_MISSING, with or without --at inside the certificate', async () => {
       const c = await config({ trustedRoots: [ROOT_PATH], ...POLICY });
       expect(await verdict(layer({ noRekor: true }), c)).toEqual(['untrusted', 'TLOG_MISSING']);
+      // cosign's reason first, naming the signer the certificate's key verified.
+      expect((await full(layer({ noRekor: true }), c))[2]).toMatch(
+        new RegExp(
+          `^the DSSE signature verifies with the certificate of ${IDENTITY}, but carries no transparency-log \\(Rekor\\) entry, which cosign requires`,
+        ),
+      );
       // Seconds after the logged time, inside the ten-minute certificate: --at proves nothing.
       const at = new Date(Date.parse(INTEGRATED) + 5_000);
       expect(await verdict(layer({ noRekor: true }), { ...c, at })).toEqual(['untrusted', 'TLOG_MISSING']);

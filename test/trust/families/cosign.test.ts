@@ -457,7 +457,14 @@ describe('cosignVerifier: each input and its verdict', () => {
   it('names the key that verified, and credits it as the signer only when verified', async () => {
     const c = await config({ keys: ['cosign.pub'], ignoreTlog: true });
     const key = c.keys[0]!;
-    const ok = fresh(VALID);
+    // Fresh from the corpus: the evaluations above credited cosign.pub on the shared VALID evidence.
+    const pristine = () =>
+      fixture(
+        'cosign/containers-image/dir-img-cosign-valid/signature-1',
+        'cosign/containers-image/dir-img-cosign-valid/manifest.json',
+      );
+    const ok = pristine();
+    expect(ok.evidence.signer.keyId).toBeUndefined();
     expect(await direct(ok, c)).toEqual([
       'verified',
       'KEY_VERIFIED',
@@ -465,12 +472,39 @@ describe('cosignVerifier: each input and its verdict', () => {
     ]);
     expect(ok.evidence.signer.keyId).toBe(key.spkiSha256);
     // The same key, the log not waived: untrusted, and the key is not named as the signer.
-    const strict = fresh(VALID);
+    const strict = pristine();
     expect((await direct(strict, { ...c, insecureIgnoreTlog: false })).slice(0, 2)).toEqual([
       'untrusted',
       'TLOG_MISSING',
     ]);
-    expect(strict.evidence.signer).toEqual(VALID.evidence.signer);
+    expect(strict.evidence.signer).toEqual(pristine().evidence.signer);
+    expect(strict.evidence.signer.keyId).toBeUndefined();
+  });
+
+  it('key + Rekor entry: KEY_VERIFIED naming the key and the entry', async () => {
+    const c = await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] });
+    const key = c.keys[0]!;
+    expect(await direct(KEY_REKOR, c)).toEqual([
+      'verified',
+      'KEY_VERIFIED',
+      `signature verifies with key ${key.path} (${key.algorithm}, ${key.spkiSha256.slice(0, 16)}…); Rekor entry 11608800 verified`,
+    ]);
+  });
+
+  it('a Fulcio certificate under a private-PKI --trust-root, --at inside it and the log waived: still untrusted TLOG_MISSING', async () => {
+    // The waiver covers the log, not the signing time: a ten-minute certificate needs a logged time.
+    const noRekor = fresh(FULCIO, { material: { ...mat(FULCIO), rekorBundle: undefined } });
+    const c = await config({
+      roots: ['fulcio_v1.crt.pem'],
+      ...KEYLESS_POLICY,
+      at: new Date('2023-01-20T20:51:40Z'),
+      ignoreTlog: true,
+    });
+    expect(await direct(noRekor, c)).toEqual([
+      'untrusted',
+      'TLOG_MISSING',
+      'the certificate of mitr@redhat.com is a keyless (Fulcio) certificate, and no Rekor entry or RFC 3161 timestamp proves when it signed; --at does not stand in for one',
+    ]);
   });
 
   it('a bare signature with only certificate roots: unverified NO_TRUST_ROOT, only --key can verify it', async () => {
