@@ -23,6 +23,7 @@ import {
   readPublicKey,
   type TrustConfig,
 } from '../../../src/trust/config.js';
+import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { cosignAttestationVerifier } from '../../../src/trust/families/cosign-attestation.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
@@ -588,12 +589,14 @@ describe('cosign attestation signed with a key and no certificate', () => {
  */
 describe('cosign attest-blob envelopes, with cosign verify-blob-attestation beside sigscan', () => {
   let fx: string;
-  let says: { made: boolean; raw: boolean };
+  let says: { made: boolean; raw: boolean; otherSubject: boolean };
 
   beforeAll(async () => {
-    fx = await cachedFixtureDir('csn-cosign-attest-blob-v1', async (d) => {
+    fx = await cachedFixtureDir('csn-cosign-attest-blob-v2', async (d) => {
       const keys = await cosignKeypair(d);
       writeFileSync(join(d, 'manifest.json'), '{"schemaVersion":2,"layers":[]}');
+      // Another image's manifest: the attestation's subject does not name it.
+      writeFileSync(join(d, 'other.json'), '{"schemaVersion":2,"layers":[{}]}');
       writeFileSync(join(d, 'predicate.json'), '{"Data":"attest-blob fixture"}');
       await cosign(
         [
@@ -618,7 +621,7 @@ describe('cosign attest-blob envelopes, with cosign verify-blob-attestation besi
       };
       const sig = await cosignSignBytes(d, keys.key, Buffer.from(env.payload, 'base64'));
       writeFileSync(join(d, 'raw.intoto.json'), JSON.stringify({ ...env, signatures: [{ keyid: '', sig }] }));
-      const accepts = async (file: string) =>
+      const accepts = async (file: string, blob = 'manifest.json') =>
         (
           await cosign(
             [
@@ -630,14 +633,18 @@ describe('cosign attest-blob envelopes, with cosign verify-blob-attestation besi
               'custom',
               '--signature',
               file,
-              'manifest.json',
+              blob,
             ],
             { cwd: d, check: false },
           )
         ).code === 0;
       writeFileSync(
         join(d, 'cosign-says.json'),
-        JSON.stringify({ made: await accepts('made.intoto.json'), raw: await accepts('raw.intoto.json') }),
+        JSON.stringify({
+          made: await accepts('made.intoto.json'),
+          raw: await accepts('raw.intoto.json'),
+          otherSubject: await accepts('made.intoto.json', 'other.json'),
+        }),
       );
     });
     says = JSON.parse(readFileSync(join(fx, 'cosign-says.json'), 'utf8')) as typeof says;
@@ -656,5 +663,28 @@ describe('cosign attest-blob envelopes, with cosign verify-blob-attestation besi
     expect(says.raw).toBe(false);
     const c = await config({ keyPem: join(fx, 'cosign.pub'), insecureIgnoreTlog: true });
     expect(await verdict(evidence('raw.intoto.json'), c)).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
+  });
+
+  it('through the evaluator: bound to the image its subject names, invalid SUBJECT_DIGEST_MISMATCH on another (as cosign refuses another blob)', async () => {
+    expect(says.otherSubject).toBe(false);
+    const c = await config({ keyPem: join(fx, 'cosign.pub'), insecureIgnoreTlog: true });
+    const named = (file: string): ImageTarget => ({
+      ...IMAGE,
+      digest: `sha256:${createHash('sha256')
+        .update(readFileSync(join(fx, file)))
+        .digest('hex')}`,
+    });
+    const judge = async (target: ImageTarget) => {
+      const e = attestationEvidence(
+        target,
+        'sha256-x.att#layer0',
+        {},
+        new Uint8Array(readFileSync(join(fx, 'made.intoto.json'))),
+      );
+      const v = await new TrustEvaluator(c).evaluate(e, target);
+      return [v.status, v.code];
+    };
+    expect(await judge(named('manifest.json'))).toEqual(['verified', 'KEY_VERIFIED']);
+    expect(await judge(named('other.json'))).toEqual(['invalid', 'SUBJECT_DIGEST_MISMATCH']);
   });
 });
