@@ -3,10 +3,10 @@
  * "\x00sigstore-json\n{…}") through the detector's evidence builder and the trust evaluator, compared
  * with corpus/expected.json; plus one-input-removed and tampering variants of the same real values.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { layerEvidence } from '../../../src/detectors/cosign.js';
 import { MediaType } from '../../../src/oci/types.js';
@@ -19,7 +19,10 @@ import {
   type TrustConfig,
 } from '../../../src/trust/config.js';
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
+import { cosignVerifier } from '../../../src/trust/families/cosign.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { run } from '../../helpers/tools.js';
 
 const CI = join(CORPUS_DIR, 'cosign', 'containers-image');
 const PRODUCTION_ROOT = join(CORPUS_DIR, 'sigstore-bundle', 'trust', 'production.trusted_root.json');
@@ -410,5 +413,285 @@ describe('cosign verifier against tampering (real corpus values, one field chang
       trustedRoots: [PRODUCTION_ROOT],
     });
     expect(await evaluate(swapped, c)).toMatchObject({ status: 'invalid', code: 'SIGNATURE_INVALID' });
+  });
+});
+
+/**
+ * cosignVerifier called directly (issue #18): the decisions each input makes, with exact codes and
+ * messages, on the same real corpus values.
+ */
+describe('cosignVerifier: each input and its verdict', () => {
+  const KEY2 = join(CI, 'cosign2.pub');
+  const direct = async (
+    f: { evidence: Evidence; target: ImageTarget },
+    c: TrustConfig,
+  ): Promise<[string, string, string]> => {
+    const v = await cosignVerifier(f.evidence, f.target, { config: c, now: c.at ?? new Date() });
+    return [v.status, v.code, v.message];
+  };
+  const fresh = (f: { evidence: Evidence; target: ImageTarget }, patch: Partial<Evidence> = {}) => ({
+    target: f.target,
+    evidence: { ...f.evidence, signer: { ...f.evidence.signer }, ...patch },
+  });
+  const mat = (f: { evidence: Evidence }) => f.evidence.material as Record<string, unknown>;
+
+  it('evidence without a payload and signature: error MALFORMED_SIGNATURE', async () => {
+    const v = await direct(fresh(VALID, { material: undefined }), await config({ keys: ['cosign.pub'] }));
+    expect(v).toEqual(['error', 'MALFORMED_SIGNATURE', 'cosign evidence carries no payload and signature']);
+  });
+
+  it('a payload that names no image digest: invalid MALFORMED_PAYLOAD', async () => {
+    const v = await direct(fresh(VALID, { claims: {} }), await config({ keys: ['cosign.pub'] }));
+    expect(v).toEqual(['invalid', 'MALFORMED_PAYLOAD', 'the cosign payload names no image digest']);
+  });
+
+  it('an empty signature annotation: invalid SIGNATURE_INVALID, not a key mismatch', async () => {
+    const empty = fresh(VALID, { material: { ...mat(VALID), signature: new Uint8Array() } });
+    expect(await direct(empty, await config({ keys: ['cosign.pub'], ignoreTlog: true }))).toEqual([
+      'invalid',
+      'SIGNATURE_INVALID',
+      'the cosign signature annotation is empty',
+    ]);
+  });
+
+  it('names the key that verified, and credits it as the signer only when verified', async () => {
+    const c = await config({ keys: ['cosign.pub'], ignoreTlog: true });
+    const key = c.keys[0]!;
+    // Fresh from the corpus: the evaluations above credited cosign.pub on the shared VALID evidence.
+    const pristine = () =>
+      fixture(
+        'cosign/containers-image/dir-img-cosign-valid/signature-1',
+        'cosign/containers-image/dir-img-cosign-valid/manifest.json',
+      );
+    const ok = pristine();
+    expect(ok.evidence.signer.keyId).toBeUndefined();
+    expect(await direct(ok, c)).toEqual([
+      'verified',
+      'KEY_VERIFIED',
+      `signature verifies with key ${key.path} (${key.algorithm}, ${key.spkiSha256.slice(0, 16)}…); transparency log not required (--insecure-ignore-tlog)`,
+    ]);
+    expect(ok.evidence.signer.keyId).toBe(key.spkiSha256);
+    // The same key, the log not waived: untrusted, and the key is not named as the signer.
+    const strict = pristine();
+    expect((await direct(strict, { ...c, insecureIgnoreTlog: false })).slice(0, 2)).toEqual([
+      'untrusted',
+      'TLOG_MISSING',
+    ]);
+    expect(strict.evidence.signer).toEqual(pristine().evidence.signer);
+    expect(strict.evidence.signer.keyId).toBeUndefined();
+  });
+
+  it('key + Rekor entry: KEY_VERIFIED naming the key and the entry', async () => {
+    const c = await config({ keys: ['cosign2.pub'], trustedRoots: [PRODUCTION_ROOT] });
+    const key = c.keys[0]!;
+    expect(await direct(KEY_REKOR, c)).toEqual([
+      'verified',
+      'KEY_VERIFIED',
+      `signature verifies with key ${key.path} (${key.algorithm}, ${key.spkiSha256.slice(0, 16)}…); Rekor entry 11608800 verified`,
+    ]);
+  });
+
+  it('a Fulcio certificate under a private-PKI --trust-root, --at inside it and the log waived: still untrusted TLOG_MISSING', async () => {
+    // The waiver covers the log, not the signing time: a ten-minute certificate needs a logged time.
+    const noRekor = fresh(FULCIO, { material: { ...mat(FULCIO), rekorBundle: undefined } });
+    const c = await config({
+      roots: ['fulcio_v1.crt.pem'],
+      ...KEYLESS_POLICY,
+      at: new Date('2023-01-20T20:51:40Z'),
+      ignoreTlog: true,
+    });
+    expect(await direct(noRekor, c)).toEqual([
+      'untrusted',
+      'TLOG_MISSING',
+      'the certificate of mitr@redhat.com is a keyless (Fulcio) certificate, and no Rekor entry or RFC 3161 timestamp proves when it signed; --at does not stand in for one',
+    ]);
+  });
+
+  it('a bare signature with only certificate roots: unverified NO_TRUST_ROOT, only --key can verify it', async () => {
+    expect(await direct(VALID, await config({ roots: ['pki_root_crts.pem'] }))).toEqual([
+      'unverified',
+      'NO_TRUST_ROOT',
+      'key-based cosign signature (no certificate attached); only --key can verify it',
+    ]);
+  });
+
+  it('a supplied key that is not the signer: KEY_NOT_TRUSTED, naming the key the Rekor entry recorded', async () => {
+    expect(await direct(VALID, await config({ keys: ['cosign2.pub'], ignoreTlog: true }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      'the signature does not verify with any supplied key',
+    ]);
+    const recorded = (await readPublicKey(KEY2)).spkiSha256;
+    expect(await direct(KEY_REKOR, await config({ keys: ['cosign.pub'] }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      `the signature does not verify with any supplied key (it was made by key ${recorded})`,
+    ]);
+  });
+
+  it('a certificate signer with only --key given: KEY_NOT_TRUSTED, the certificate is not read as trusted', async () => {
+    expect(await direct(PKI, await config({ keys: ['cosign.pub'], ignoreTlog: true }))).toEqual([
+      'untrusted',
+      'KEY_NOT_TRUSTED',
+      expect.stringMatching(
+        /^the signature verifies with the certificate of .+, but not with any supplied key; pass --trust-root or --trusted-root to trust certificates$/,
+      ),
+    ]);
+  });
+
+  it('private PKI verified without a log says it was checked now, under the waiver', async () => {
+    const v = await direct(PKI, await config({ roots: ['pki_root_crts.pem'], ignoreTlog: true }));
+    expect(v.slice(0, 2)).toEqual(['verified', 'CHAIN_VALID']);
+    const leaf = 'CN=Team A Cosign Certificate,OU=Security,O=IT,L=Valencia,C=ES';
+    expect(v[2]).toBe(
+      `signature verifies with the certificate of ${leaf}, which chains to trusted CN=Linuxera Root Certificate Authority,OU=Security,O=IT,L=Valencia,C=ES at now; the revocation status of ${leaf}, CN=Linuxera Intermediate Certificate Authority,OU=Security,O=IT,L=Valencia,C=ES is unknown (offline: only --crl files are read); transparency log not required (--insecure-ignore-tlog)`,
+    );
+  });
+
+  it('a private-PKI leaf whose CA signature is broken: invalid CERT_BAD_SIGNATURE', async () => {
+    const der = new Uint8Array(mat(PKI)['certificateDer'] as Uint8Array);
+    der[der.length - 5]! ^= 1; // inside the CA's signature value; the leaf key is unchanged
+    const broken = fresh(PKI, { material: { ...mat(PKI), certificateDer: der } });
+    const v = await direct(broken, await config({ roots: ['pki_root_crts.pem'], ignoreTlog: true }));
+    expect(v.slice(0, 2)).toEqual(['invalid', 'CERT_BAD_SIGNATURE']);
+  });
+
+  it('keyless verified through --trusted-root wins over a private-PKI root that does not anchor it', async () => {
+    const c = await config({
+      roots: ['pki_root_crts.pem'],
+      trustedRoots: [PRODUCTION_ROOT],
+      ...KEYLESS_POLICY,
+    });
+    expect((await direct(FULCIO, c)).slice(0, 2)).toEqual(['verified', 'KEYLESS_VERIFIED']);
+  });
+
+  it("a certificate signer with another signature's Rekor entry: invalid TLOG_ENTRY_MISMATCH", async () => {
+    const swapped = fresh(FULCIO, {
+      material: { ...mat(FULCIO), rekorBundle: mat(KEY_REKOR)['rekorBundle'] },
+    });
+    const logIndex = (mat(KEY_REKOR)['rekorBundle'] as { logIndex: number }).logIndex;
+    expect(
+      await direct(swapped, await config({ trustedRoots: [PRODUCTION_ROOT], ...KEYLESS_POLICY })),
+    ).toEqual([
+      'invalid',
+      'TLOG_ENTRY_MISMATCH',
+      `Rekor entry ${logIndex} records another certificate than this signature's`,
+    ]);
+  });
+});
+
+/**
+ * The private-PKI corpus signature with a Rekor entry (issue #18). The corpus has none, so this test
+ * stands in for Rekor: a hashedrekord v0.0.1 body recording the signature, the payload hash and the
+ * certificate exactly as Rekor records a cosign signature, its SET signed with an openssl P-256 log key
+ * (`openssl dgst -sha256` over the canonical JSON Rekor signs), and a trusted root naming that log key.
+ * The logged time is the signing time the chain is checked at; a logged time before the leaf was valid
+ * is a forgery signal (invalid), not a stale certificate. Made once a day (.cache/test-fixtures).
+ */
+describe('cosign private-PKI signature with a Rekor entry (a test log)', () => {
+  const m = PKI.evidence.material as {
+    payload: Uint8Array;
+    signature: Uint8Array;
+    certificateDer: Uint8Array;
+  };
+  const leaf = new X509Certificate(Buffer.from(m.certificateDer));
+  const TIMES = {
+    inside: Math.floor(Date.parse(leaf.validFrom) / 1000) + 86_400,
+    before: Math.floor(Date.parse(leaf.validFrom) / 1000) - 86_400,
+  };
+  let fx: string;
+
+  beforeAll(async () => {
+    fx = await cachedFixtureDir('csn-cosign-pki-rekor-v1', async (d) => {
+      const key = join(d, 'log.key');
+      await run('openssl', [
+        'genpkey',
+        '-algorithm',
+        'EC',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-out',
+        key,
+      ]);
+      const spki = createPublicKey(readFileSync(key)).export({ type: 'spki', format: 'der' });
+      const logId = createHash('sha256').update(spki).digest();
+      const root = JSON.parse(readFileSync(PRODUCTION_ROOT, 'utf8')) as Record<string, unknown>;
+      root['tlogs'] = [
+        {
+          baseUrl: 'https://rekor.test',
+          hashAlgorithm: 'SHA2_256',
+          publicKey: {
+            rawBytes: spki.toString('base64'),
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+            validFor: { start: '2000-01-01T00:00:00Z' },
+          },
+          logId: { keyId: logId.toString('base64') },
+        },
+      ];
+      writeFileSync(join(d, 'trusted_root.json'), JSON.stringify(root));
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: {
+              hash: { algorithm: 'sha256', value: createHash('sha256').update(m.payload).digest('hex') },
+            },
+            signature: {
+              content: Buffer.from(m.signature).toString('base64'),
+              publicKey: { content: Buffer.from(leaf.toString()).toString('base64') },
+            },
+          },
+        }),
+      ).toString('base64');
+      for (const [name, integratedTime] of Object.entries(TIMES)) {
+        const entry = { body, integratedTime, logID: logId.toString('hex'), logIndex: 7 };
+        // Canonical JSON (RFC 8785): keys sorted, no spaces; these keys are already in order.
+        const signed = join(d, `${name}.set-input`);
+        writeFileSync(signed, JSON.stringify(entry));
+        await run('openssl', ['dgst', '-sha256', '-sign', key, '-out', join(d, `${name}.set`), signed]);
+        writeFileSync(
+          join(d, `${name}.json`),
+          JSON.stringify({
+            body,
+            integratedTime,
+            logIndex: 7,
+            logId: logId.toString('hex'),
+            signedEntryTimestamp: readFileSync(join(d, `${name}.set`)).toString('base64'),
+          }),
+        );
+      }
+    });
+  }, 60_000);
+
+  const logged = (name: keyof typeof TIMES) => ({
+    target: PKI.target,
+    evidence: {
+      ...PKI.evidence,
+      material: { ...m, rekorBundle: JSON.parse(readFileSync(join(fx, `${name}.json`), 'utf8')) as unknown },
+    },
+  });
+  const direct = async (f: { evidence: Evidence; target: ImageTarget }, c: TrustConfig) => {
+    const v = await cosignVerifier(f.evidence, f.target, { config: c, now: new Date() });
+    return [v.status, v.code, v.message];
+  };
+
+  it('logged inside the leaf validity: verified CHAIN_VALID at the Rekor integrated time', async () => {
+    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [join(fx, 'trusted_root.json')] });
+    const [status, code, message] = await direct(logged('inside'), c);
+    expect([status, code], message).toEqual(['verified', 'CHAIN_VALID']);
+    expect(message).toContain(`at the Rekor integrated time ${new Date(TIMES.inside * 1000).toISOString()}`);
+    expect(message).not.toContain('--insecure-ignore-tlog');
+  });
+
+  it('logged before the leaf was valid: invalid CERT_NOT_YET_VALID (a forgery signal)', async () => {
+    const c = await config({ roots: ['pki_root_crts.pem'], trustedRoots: [join(fx, 'trusted_root.json')] });
+    expect((await direct(logged('before'), c)).slice(0, 2)).toEqual(['invalid', 'CERT_NOT_YET_VALID']);
+  });
+
+  it('without the trusted root that holds the log key: unverified TLOG_UNCHECKED', async () => {
+    expect(
+      (await direct(logged('inside'), await config({ roots: ['pki_root_crts.pem'] }))).slice(0, 2),
+    ).toEqual(['unverified', 'TLOG_UNCHECKED']);
   });
 });
