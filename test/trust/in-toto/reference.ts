@@ -446,6 +446,27 @@ export const CHAINS: Record<string, Chain> = {
       L('build.{dan}.link', link('build', OUT), ['dan']),
     ],
   },
+  // "expires" spelled other than securesystemslib's ISO8601_DATETIME_SCHEMA (YYYY-MM-DDTHH:MM:SSZ), or a
+  // date that does not exist: in-toto refuses the layout (models/layout.py `_validate_expires`).
+  ...Object.fromEntries(
+    (
+      [
+        ['expires-no-zone', '2099-01-01T00:00:00'],
+        ['expires-date-only', '2099-01-01'],
+        ['expires-offset', '2099-01-01T00:00:00+00:00'],
+        ['expires-feb-30', '2099-02-30T00:00:00Z'],
+        ['expires-hour-24', '2099-01-01T24:00:00Z'],
+      ] as const
+    ).map(([name, expires]) => [
+      name,
+      {
+        files: [
+          ROOT(layout(['bob'], [step('build', ['@bob'])], { expires })),
+          L('build.{bob}.link', link('build', OUT), ['bob']),
+        ],
+      },
+    ]),
+  ),
   expiry: {
     files: [
       ROOT(layout(['bob'], [step('build', ['@bob'])], { expires: '2030-01-01T00:00:00Z' })),
@@ -454,4 +475,4 @@ export const CHAINS: Record<string, Chain> = {
   },
 };
 
-export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v2', CHAINS);
+export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v3', CHAINS);

@@ -393,6 +393,20 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
     });
   });
 
+  it.each(['expires-no-zone', 'expires-date-only', 'expires-offset', 'expires-feb-30', 'expires-hour-24'])(
+    '%s: in-toto refuses the layout\'s "expires"; MALFORMED_LAYOUT',
+    (name) => {
+      expect(inToto(name)[0]).toBe(false);
+      expect(inToto(name)[1]).toMatch(/Malformed date string in layout/);
+      const expires = (CHAINS[name]!.files[0]!.signed as { expires: string }).expires;
+      const r = verify(name);
+      expect([r.code, r.message]).toEqual([
+        'MALFORMED_LAYOUT',
+        `layout "expires" ${JSON.stringify(expires)} is not a time`,
+      ]);
+    },
+  );
+
   describe('expiry at the exact second (in_toto_verify under a frozen clock)', () => {
     it('at the expiry instant the layout is still valid; one second later it has expired', () => {
       const [at, after] = EXPIRY_INSTANTS as [string, string];
