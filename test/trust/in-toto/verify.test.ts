@@ -474,3 +474,35 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
     });
   });
 });
+
+describe('DSSE links without key ids (in-toto-golang corpus, dsse-only.root.layout)', () => {
+  const D = join(CORPUS_DIR, 'dsse', 'in-toto-golang');
+  const keys = [trustedKeyVerifiers(createPublicKey(readFileSync(join(D, 'alice.pub'))), 'alice.pub')];
+  const layout = parseInTotoMetadata(new Uint8Array(readFileSync(join(D, 'dsse-only.root.layout'))));
+  const now = new Date('2026-11-21T00:00:00Z');
+  const links = (): Map<string, Uint8Array> =>
+    new Map(
+      readdirSync(D)
+        .filter((f) => f.endsWith('-dsse.776a00e2.link') || f.endsWith('-dsse.2f89b927.link'))
+        .map((f) => [f, new Uint8Array(readFileSync(join(D, f)))]),
+    );
+
+  it('the chain as signed verifies', () => {
+    const r = verifyLayout(layout, { keys, now, links: links() });
+    expect([r.code, r.steps.map((s) => s.links.length)]).toEqual(['VERIFIED', [1, 1, 1]]);
+  });
+
+  it('a DSSE key id is an optional hint: a link whose signature names no key still counts', () => {
+    // DSSE leaves "keyid" optional and outside what is signed (the PAE); go-securesystemslib's verifier
+    // tries a signature without one against every key.
+    const l = links();
+    const file = 'package-dsse.2f89b927.link';
+    const env = JSON.parse(Buffer.from(l.get(file)!).toString('utf8')) as {
+      signatures: Array<{ keyid?: string }>;
+    };
+    for (const s of env.signatures) delete s.keyid;
+    l.set(file, new TextEncoder().encode(JSON.stringify(env)));
+    const r = verifyLayout(layout, { keys, now, links: l });
+    expect([r.code, r.steps[2]!.links]).toEqual(['VERIFIED', [file]]);
+  });
+});
