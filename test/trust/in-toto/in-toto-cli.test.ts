@@ -167,6 +167,9 @@ describe.skipIf(!tool)('in-toto CLI agreement (Debian in-toto)', () => {
     const r = await both('good');
     expect(r.reference.passed, r.reference.output).toBe(true);
     expect([r.ours.status, r.ours.code], r.ours.message).toEqual(['verified', 'VERIFIED']);
+    expect(r.ours.message).toMatch(
+      /; 2 step\(s\) \(write-code, package\) have threshold links by authorized functionaries and all step artifact rules hold$/,
+    );
   });
 
   it('link file names and layout key ids agree with in-toto-run', () => {

@@ -21,6 +21,7 @@ export const RULES: string[][] = [
   ['allow', '*'],
   ['REQUIRE', 'foo.py'],
   ['FROB', '*'],
+  ['FROB', '*', 'WITH', 'PRODUCTS', 'FROM', 'a'],
   ['MATCH', '*', 'IN', 'src', 'WITH', 'PRODUCTS', 'IN', 'dst', 'FROM', 'a'],
   ['match', 'x*', 'in', 'Src', 'with', 'Materials', 'in', 'Dst', 'from', 'Step-A'],
   ['MATCH', '*', 'ON', 'src', 'WITH', 'PRODUCTS', 'IN', 'dst', 'FROM', 'a'],
@@ -73,6 +74,10 @@ export const FNMATCH: Array<[string, string]> = [
   ['[a-c]', 'b'],
   ['a', 'b'],
   ['a.b', 'a.b'],
+  // Python's fnmatch translates to (?s:...): `*` and `?` match a newline; and `?` is one code point.
+  ['*', 'a\nb'],
+  ['?', '\n'],
+  ['?', '\u{1F600}'],
 ];
 
 interface ItemLink {
@@ -92,12 +97,18 @@ const H = (c: string): string => c.repeat(64);
 const ITEM_LINKS: Record<string, ItemLink> = {
   a: { materials: {}, products: { 'src/x.py': { sha256: H('1') }, README: { sha256: H('2') } } },
   b: {
-    materials: { 'x.py': { sha256: H('1') }, README: { sha256: H('2') }, 'lib/y.py': { sha256: H('5') } },
+    materials: {
+      'x.py': { sha256: H('1') },
+      README: { sha256: H('2') },
+      'lib/y.py': { sha256: H('5') },
+      'z.py': { sha256: H('1'), sha512: H('2') },
+    },
     products: {
       'x.py': { sha256: H('1'), sha512: H('7') },
       README: { sha256: H('2') },
       'lib/y.py': { sha256: H('5'), sha512: H('8') },
       'out.tgz': { sha256: H('4') },
+      'z.py': { sha256: H('1'), sha512: H('3') },
     },
   },
   c: { materials: { 'pkg/x.py': { sha256: H('1') }, 'pkg/README': { sha256: H('9') } }, products: {} },
@@ -151,6 +162,16 @@ export const ITEMS: ItemCase[] = [
       ['MODIFY', '*'],
       ['DISALLOW', 'x.py'],
       ['DISALLOW', 'lib/y.py'],
+    ],
+    links: ITEM_LINKS,
+  },
+  {
+    name: 'MODIFY: the same algorithms, one digest changed',
+    item: 'b',
+    type: 'products',
+    rules: [
+      ['MODIFY', 'z.py'],
+      ['DISALLOW', 'z.py'],
     ],
     links: ITEM_LINKS,
   },
@@ -467,6 +488,24 @@ export const CHAINS: Record<string, Chain> = {
       },
     ]),
   ),
+  'no-steps': { files: [ROOT(layout([], []))] },
+  'rule-violation': {
+    files: [
+      ROOT(layout(['bob'], [step('build', ['@bob'], { products: [['DISALLOW', 'out']] })])),
+      L('build.{bob}.link', link('build', OUT), ['bob']),
+    ],
+  },
+  'sublayout-violation': {
+    files: [
+      ROOT(layout(['bob'], [step('build', ['@bob'])])),
+      L(
+        'build.{bob}.link',
+        layout(['carl'], [step('compile', ['@carl'], { products: [['DISALLOW', 'out']] })]),
+        ['bob'],
+      ),
+      L('build.{bob}/compile.{carl}.link', link('compile', OUT), ['carl']),
+    ],
+  },
   expiry: {
     files: [
       ROOT(layout(['bob'], [step('build', ['@bob'])], { expires: '2030-01-01T00:00:00Z' })),
@@ -475,4 +514,4 @@ export const CHAINS: Record<string, Chain> = {
   },
 };
 
-export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v3', CHAINS);
+export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v4', CHAINS);

@@ -327,6 +327,46 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
     ]);
   });
 
+  it('a missing link: LINK_MISSING before any link is checked (the step is listed with nothing counted)', () => {
+    const r = verify('thr2-agree', { edit: (_, links) => links.delete(`build.${id8['carl']}.link`) });
+    expect([r.code, r.message]).toEqual([
+      'LINK_MISSING',
+      `step "build" needs 2 link file(s) (build.${id8['bob']}.link, build.${id8['carl']}.link), found 1`,
+    ]);
+    expect(r.steps).toEqual([{ name: 'build', threshold: 2, links: [], skipped: [] }]);
+  });
+
+  it('an artifact rule broken: both refuse; RULE_VIOLATION with the rule, the artifacts and the step', () => {
+    expect(inToto('rule-violation')[1]).toMatch(/^RuleVerificationError: 'DISALLOW out' matched .*\['out'\]/);
+    const r = verify('rule-violation');
+    expect([r.code, r.violation]).toEqual([
+      'RULE_VIOLATION',
+      {
+        rule: 'DISALLOW out',
+        artifacts: ['out'],
+        message: 'build products: rule "DISALLOW out" matched "out" (not consumed by an earlier rule)',
+        item: 'build',
+      },
+    ]);
+  });
+
+  it('a layout without steps: both verify; the summary is empty', () => {
+    expect(inToto('no-steps')).toEqual([true, null]);
+    const r = verify('no-steps');
+    expect([r.code, r.message]).toEqual([
+      'VERIFIED',
+      verdictMessage('alice.pem', ref.functionaries['alice']!.keyid, '0 step(s) ()'),
+    ]);
+    expect(r.summary).toEqual({
+      type: 'link',
+      name: '',
+      materials: {},
+      products: {},
+      byproducts: {},
+      command: [],
+    });
+  });
+
   describe('expected_command: in-toto only warns', () => {
     it('a different command: both verify; sigscan records the warning', () => {
       expect(inToto('cmd-mismatch')).toEqual([true, null]);
@@ -379,6 +419,30 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
         [{ name: 'build/check', run: ['true'] }],
       ]);
       expect(r.steps[0]!.sublayout).toBe(true);
+    });
+
+    it("a sublayout whose rule is broken: both refuse; the violation is the sublayout step's", () => {
+      expect(inToto('sublayout-violation')[1]).toMatch(/^RuleVerificationError: 'DISALLOW out'/);
+      const r = verify('sublayout-violation');
+      expect([r.code, r.violation]).toEqual([
+        'RULE_VIOLATION',
+        {
+          rule: 'DISALLOW out',
+          artifacts: ['out'],
+          message: 'compile products: rule "DISALLOW out" matched "out" (not consumed by an earlier rule)',
+          item: 'compile',
+        },
+      ]);
+      expect(r.message).toBe(
+        `sublayout for step "build" (build.${id8['bob']}.link): ${r.violation!.message}`,
+      );
+    });
+
+    it('a failing sublayout does not carry its inspections up', () => {
+      const r = verify('sublayout-inspection', {
+        edit: (_, links) => links.delete(`build.${id8['bob']}/compile.${id8['carl']}.link`),
+      });
+      expect([r.code, r.inspectionsNotRun]).toEqual(['LINK_MISSING', []]);
     });
 
     it("four nested sublayouts verify; five are refused (sigscan's depth guard; in-toto has none)", () => {
@@ -462,6 +526,25 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
       expect([r.code, r.message]).toEqual([
         'LAYOUT_SIGNATURE_INVALID',
         'the layout signature by alice.pem does not verify: the layout was altered or the signature is corrupt',
+      ]);
+    });
+
+    it('a given key in-toto has no scheme for (X25519) never signs: LAYOUT_KEY_NOT_SIGNED names "a layout key"', () => {
+      const dir = ref.chain('thr2-agree');
+      const meta = parseInTotoMetadata(new Uint8Array(readFileSync(join(dir, 'root.layout'))));
+      const x25519 = createPublicKey({
+        key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), Buffer.alloc(32, 9)]),
+        format: 'der',
+        type: 'spki',
+      });
+      const r = verifyLayout(meta, {
+        keys: [...keysOf(['alice']), trustedKeyVerifiers(x25519, 'x.pem')],
+        now: NOW,
+        links: linksOf(dir),
+      });
+      expect([r.code, r.message]).toEqual([
+        'LAYOUT_KEY_NOT_SIGNED',
+        'the layout is not signed by every layout key: no signature by a layout key (in-toto-verify requires one by each)',
       ]);
     });
 
