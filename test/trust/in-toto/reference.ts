@@ -215,12 +215,22 @@ export const layout = (
   inspect: opts.inspect ?? [],
 });
 
+/** path -> one hex digit repeated as its SHA-256, or algorithm -> digit for several digests. */
+type Digests = Record<string, string | Record<string, string>>;
+
 export const link = (
   name: string,
-  opts: { materials?: Record<string, string>; products?: Record<string, string>; command?: string[] } = {},
+  opts: { materials?: Digests; products?: Digests; command?: string[] } = {},
 ) => {
-  const arts = (m: Record<string, string> = {}) =>
-    Object.fromEntries(Object.entries(m).map(([p, h]) => [p, { sha256: H(h) }]));
+  const arts = (m: Digests = {}) =>
+    Object.fromEntries(
+      Object.entries(m).map(([p, h]) => [
+        p,
+        typeof h === 'string'
+          ? { sha256: H(h) }
+          : Object.fromEntries(Object.entries(h).map(([a, c]) => [a, H(c)])),
+      ]),
+    );
   return {
     _type: 'link',
     name,
@@ -345,7 +355,11 @@ const L = (path: string, signed: unknown, signers: string[], extra: Partial<Chai
 const ROOT = (l: unknown, signers = ['alice']): ChainFile => L('root.layout', l, signers);
 const OUT = { products: { out: '1' } };
 /** A one-step layout `build` by bob and carl with `threshold`, and their links. */
-const pair = (threshold: number, carl: Parameters<typeof link>[1], bob = OUT): Chain => ({
+const pair = (
+  threshold: number,
+  carl: Parameters<typeof link>[1],
+  bob: Parameters<typeof link>[1] = OUT,
+): Chain => ({
   files: [
     ROOT(layout(['bob', 'carl'], [step('build', ['@bob', '@carl'], { threshold })])),
     L('build.{bob}.link', link('build', bob), ['bob']),
@@ -371,6 +385,12 @@ export const CHAINS: Record<string, Chain> = {
   'thr2-materials-differ': pair(2, { materials: { src: '3' }, products: { out: '1' } }),
   'thr2-extra-product': pair(2, { products: { out: '1', extra: '1' } }),
   'thr2-other-path': pair(2, { products: { other: '1' } }),
+  'thr2-extra-digest': pair(2, { products: { out: { sha256: '1', sha512: '1' } } }),
+  'thr2-one-digest-differs': pair(
+    2,
+    { products: { out: { sha256: '1', sha512: '2' } } },
+    { products: { out: { sha256: '1', sha512: '1' } } },
+  ),
   'thr1-differ': pair(1, { products: { out: '2' } }),
   'thr2-one-signer': {
     files: [
@@ -514,4 +534,4 @@ export const CHAINS: Record<string, Chain> = {
   },
 };
 
-export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v4', CHAINS);
+export const reference = (): Promise<Reference> => inTotoReference('in-toto-reference-v5', CHAINS);

@@ -229,6 +229,8 @@ describe.skipIf(!refTools)('verifyLayout against in_toto_verify', () => {
       ['thr2-materials-differ', 'only the materials differ'],
       ['thr2-extra-product', 'carl reports one product more'],
       ['thr2-other-path', 'the same number of products under another path'],
+      ['thr2-extra-digest', 'carl also gives a SHA-512 digest'],
+      ['thr2-one-digest-differs', 'SHA-256 digests equal, SHA-512 digests differ'],
     ])('%s (%s): in-toto and sigscan refuse', (name) => {
       expect(inToto(name)[1]).toMatch(/^ThresholdVerificationError: .* have different artifacts!$/);
       const r = verify(name);
