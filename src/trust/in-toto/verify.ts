@@ -72,6 +72,8 @@ export interface VerifyLayoutOptions {
 
 const MAX_SUBLAYOUT_DEPTH = 4;
 
+const ISO8601_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
 /**
  * in-toto layout verification as in-toto's `in_toto_verify` does it, minus the parts sigscan never
  * does: (1) every layout key signed the layout; (2) it has not expired at `now`; (3) for each step the
@@ -143,9 +145,11 @@ export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): L
   const sig = good[0]!;
   base.signedBy = { label: good.map((g) => g.by.label).join(', '), keyid: sig.keyid };
 
-  // 2. Expiry.
-  const expires = Date.parse(layout.expires);
-  if (Number.isNaN(expires))
+  // 2. Expiry. in-toto accepts only securesystemslib's ISO8601_DATETIME_SCHEMA, `YYYY-MM-DDTHH:MM:SSZ`, and
+  // only a date that exists (models/layout.py `_validate_expires`); Date.parse would also take a time
+  // without a zone (as local time), an offset, a bare date, or February 30th (as March 2nd).
+  const expires = ISO8601_DATETIME.test(layout.expires) ? Date.parse(layout.expires) : NaN;
+  if (Number.isNaN(expires) || new Date(expires).toISOString() !== layout.expires.replace('Z', '.000Z'))
     return fail('MALFORMED_LAYOUT', `layout "expires" ${JSON.stringify(layout.expires)} is not a time`);
   if (expires < opts.now.getTime()) {
     return fail(

@@ -1,16 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { parseInTotoMetadata, type InTotoLink } from '../../../src/formats/in-toto/index.js';
 import {
   fnmatchRegExp,
   trustedKeyVerifiers,
+  unpackRule,
   verifyItemRules,
   verifyLayout,
+  type ParsedRule,
 } from '../../../src/trust/in-toto/index.js';
+import { RuleFormatError } from '../../../src/trust/in-toto/rules.js';
 import { createPublicKey } from 'node:crypto';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { FNMATCH, ITEMS, reference, referenceTools, RULES, type Reference } from './reference.js';
+
+const tools = await referenceTools();
 
 const link = (
   name: string,
@@ -163,3 +169,78 @@ describe('verifyLayout on altered corpus material', () => {
     expect(verifyLayout(sup, { keys, now, links: corpusLinks() }).code).toBe('LAYOUT_SIGNATURE_INVALID');
   });
 });
+
+describe.skipIf(!tools)(
+  'artifact rules against in-toto (rulelib.unpack_rule, fnmatch, verify_item_rules)',
+  () => {
+    let ref: Reference;
+    beforeAll(async () => {
+      ref = await reference();
+    }, 300_000);
+
+    it.each(RULES.map((r, i) => [r.join(' '), i] as const))('%s: parsed as in-toto parses it', (_, i) => {
+      const theirs = ref.answers.unpackRule[i]!;
+      let ours: ParsedRule | Error;
+      try {
+        ours = unpackRule(RULES[i]!);
+      } catch (err) {
+        ours = err as Error;
+      }
+      if (!theirs[0]) {
+        expect(ours).toBeInstanceOf(RuleFormatError);
+        expect((ours as Error).message).toBe(`malformed artifact rule ${JSON.stringify(RULES[i])}`);
+        return;
+      }
+      const t = theirs[1];
+      expect(ours).toEqual(
+        t['rule_type'] === 'match'
+          ? {
+              type: 'match',
+              pattern: t['pattern'],
+              sourcePrefix: t['source_prefix'],
+              destType: t['dest_type'],
+              destPrefix: t['dest_prefix'],
+              destName: t['dest_name'],
+            }
+          : { type: t['rule_type'], pattern: t['pattern'] },
+      );
+    });
+
+    it.each(FNMATCH.map(([p, s], i) => [p, s, i] as const))(
+      'fnmatch %j vs %j: as Python',
+      (pattern, path, i) => {
+        expect(fnmatchRegExp(pattern).test(path)).toBe(ref.answers.fnmatch[i]);
+      },
+    );
+
+    it.each(ITEMS.map((c, i) => [c.name, i] as const))('%s: as verify_item_rules', (_, i) => {
+      const c = ITEMS[i]!;
+      const links = new Map(
+        Object.entries(c.links).map(([name, l]) => [
+          name,
+          {
+            type: 'link' as const,
+            name,
+            materials: l.materials,
+            products: l.products,
+            byproducts: {},
+            command: [],
+          },
+        ]),
+      );
+      const ours = verifyItemRules(c.item, c.type, c.rules, links);
+      const [passed, error] = ref.answers.items[i]!;
+      if (passed) {
+        expect(ours).toBeUndefined();
+        return;
+      }
+      // in-toto: "RuleVerificationError: 'DISALLOW x' matched the following artifacts: ['a', 'b']".
+      const m = /^RuleVerificationError: '([^']*)' matched the following artifacts: \[([^\]]*)\]/.exec(
+        error!,
+      )!;
+      expect(m, error!).not.toBeNull();
+      expect(ours?.rule).toBe(m[1]);
+      expect(ours?.artifacts).toEqual([...m[2]!.matchAll(/'([^']*)'/g)].map((x) => x[1]).sort());
+    });
+  },
+);
