@@ -348,6 +348,26 @@ describe('key-signed bundles made by cosign', () => {
       expect(e.details).toStrictEqual({ keyless: true });
     });
 
+    it('a bundle matched to another digest than the target: invalid ARTIFACT_DIGEST_MISMATCH', async () => {
+      const other = `sha256:${'0'.repeat(64)}`;
+      expect(await sigstoreBundleVerifier(evidence(), { ...target, digest: other }, keyCtx([keyA]))).toEqual({
+        status: 'invalid',
+        code: 'ARTIFACT_DIGEST_MISMATCH',
+        message: `the bundle was matched to sha256:${artifactSha256}, not ${other}`,
+      });
+    });
+
+    it('an attachment bundle is checked against what it is attached to, not the target digest', async () => {
+      const e = evidence();
+      e.details = { attachedTo: { digest: `sha256:${artifactSha256}` } };
+      const v = await sigstoreBundleVerifier(
+        e,
+        { ...target, digest: `sha256:${'0'.repeat(64)}` },
+        keyCtx([keyA]),
+      );
+      expect([v.status, v.code]).toEqual(['verified', 'KEY_VERIFIED']);
+    });
+
     it('evidence without a bundle: error MALFORMED_SIGNATURE', async () => {
       const e = { ...evidence(), material: { kind: 'cosign' } };
       expect(await sigstoreBundleVerifier(e, target, keyCtx([keyA]))).toEqual({
