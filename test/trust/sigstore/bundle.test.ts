@@ -292,6 +292,36 @@ describe('key-signed bundles made by cosign', () => {
     expect(theirs['sha384-label']).toBe(0);
   });
 
+  it('bytes that do not hash to the digest given: invalid DIGEST_MISMATCH before the bundle is read', async () => {
+    const d = `sha256:${createHash('sha256').update('other').digest('hex')}`;
+    const v = await verifySigstoreBundleDigest(
+      variant(dir, 'key-ignore-tlog'),
+      { digest: d, bytes: artifact },
+      keyCtx([keyA]),
+    );
+    expect([v.status, v.code, v.message]).toEqual([
+      'invalid',
+      'DIGEST_MISMATCH',
+      `the artifact bytes do not hash to ${d}`,
+    ]);
+  });
+
+  it('a grafted entry from a log no trusted root names: untrusted KEY_NOT_TRUSTED, the log failure in the message', async () => {
+    const donor = JSON.parse(
+      readFileSync(
+        join(CORPUS_DIR, 'sigstore-bundle', 'conformance', 'managed-key-happy-path', 'bundle.sigstore.json'),
+        'utf8',
+      ),
+    ) as Json;
+    const b = variant(dir, 'key-ignore-tlog');
+    b['verificationMaterial'].tlogEntries = donor['verificationMaterial'].tlogEntries;
+    const [status, code, message] = await ours(b, [keyA]);
+    expect([status, code]).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
+    expect(message).toMatch(
+      /^the bundle signature does not verify with any supplied key \(the transparency log is not in the trusted root: /,
+    );
+  });
+
   it('by digest only: the matching digest needs the bytes; another digest is a mismatch', async () => {
     const b = variant(dir, 'key-ignore-tlog');
     expect((await byDigest(b, `sha256:${artifactSha256}`)).slice(0, 2)).toEqual([
@@ -508,5 +538,36 @@ describe('certificate chains in the bundle', () => {
 
   it('the root alone as the leaf: not refused by this rule (the leaf is not checked for it)', async () => {
     expect((await keyless([1])).slice(0, 2)).toEqual(['untrusted', 'CHAIN_UNTRUSTED']);
+  });
+});
+
+/**
+ * A key-signed bundle whose log entry proves inclusion but no time (conformance managed-key-happy-path with
+ * its TSA timestamp and SET removed and integratedTime 0, as a Rekor v2 entry has): the entry is there, so
+ * a time is required, and there is none.
+ */
+describe('key-signed bundle with a log entry but no time', () => {
+  const CASE = join(CORPUS_DIR, 'sigstore-bundle', 'conformance', 'managed-key-happy-path');
+
+  it('not verified (KEY_NOT_TRUSTED, for want of a time): --insecure-ignore-tlog does not waive the time', async () => {
+    const b = JSON.parse(readFileSync(join(CASE, 'bundle.sigstore.json'), 'utf8')) as Json;
+    delete b['verificationMaterial'].timestampVerificationData;
+    const entry = b['verificationMaterial'].tlogEntries[0] as Json;
+    delete entry['inclusionPromise'];
+    entry['integratedTime'] = '0';
+    const config = emptyTrustConfig();
+    config.keys = [await readPublicKey(join(CASE, 'key.pub'))];
+    config.trustedRoots = [PRODUCTION];
+    config.insecureIgnoreTlog = true;
+    const v = await verifySigstoreBundle(
+      b,
+      new Uint8Array(readFileSync(join(CORPUS_DIR, 'sigstore-bundle', 'conformance', 'a.txt'))),
+      {
+        config,
+        now: new Date(),
+      },
+    );
+    expect([v.status, v.code]).toEqual(['untrusted', 'KEY_NOT_TRUSTED']);
+    expect(v.message).toContain('expected 1 timestamps, got 0');
   });
 });

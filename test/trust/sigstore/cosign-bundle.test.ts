@@ -71,6 +71,49 @@ describe('cosignAsBundle / dsseAsBundle', () => {
     expect(b.verificationMaterial.tlogEntries).toEqual([]);
   });
 
+  it('a keyless layer: its certificate as the chain, the Rekor annotation as a promised entry, its TSA stamp', () => {
+    const managed = read(HASHEDREKORD)['verificationMaterial'] as Json;
+    const stamp = new Uint8Array(
+      Buffer.from(
+        managed['timestampVerificationData'].rfc3161Timestamps[0].signedTimestamp as string,
+        'base64',
+      ),
+    );
+    const cert = rekorSignerMaterials(rekor(INTOTO))[0]!.certificateDer!;
+    const r = rekor(HASHEDREKORD);
+    const b = cosignAsBundle({ ...m, rekorBundle: r, rfc3161Timestamp: stamp }, { certificateDer: cert });
+    const vm = b.verificationMaterial;
+    expect(
+      vm.content.$case === 'x509CertificateChain' && vm.content.x509CertificateChain.certificates,
+    ).toEqual([{ rawBytes: Buffer.from(cert) }]);
+    expect(vm.timestampVerificationData?.rfc3161Timestamps).toEqual([
+      { signedTimestamp: Buffer.from(stamp) },
+    ]);
+    const e = vm.tlogEntries[0]!;
+    expect(e.logId?.keyId).toEqual(Buffer.from(r.logId, 'hex'));
+    expect(e.kindVersion).toEqual({ kind: 'hashedrekord', version: '0.0.1' });
+    expect(e.inclusionPromise?.signedEntryTimestamp).toEqual(Buffer.from(r.signedEntryTimestamp, 'base64'));
+    expect([e.logIndex, e.integratedTime]).toEqual([String(r.logIndex), String(r.integratedTime)]);
+    expect(e.canonicalizedBody).toEqual(Buffer.from(r.body, 'base64'));
+  });
+
+  it('a keyless envelope: its certificate as the chain, the Rekor annotation as its entry', () => {
+    const cert = rekorSignerMaterials(rekor(INTOTO))[0]!.certificateDer!;
+    const r = rekor(INTOTO);
+    const b = dsseAsBundle({
+      payloadType: 'application/vnd.in-toto+json',
+      payload: m.payload,
+      signature: m.signature,
+      certificateDer: cert,
+      rekorBundle: r,
+    });
+    const vm = b.verificationMaterial;
+    expect(
+      vm.content.$case === 'x509CertificateChain' && vm.content.x509CertificateChain.certificates,
+    ).toEqual([{ rawBytes: Buffer.from(cert) }]);
+    expect(vm.tlogEntries.map((e) => e.kindVersion)).toEqual([{ kind: 'intoto', version: '0.0.2' }]);
+  });
+
   it('a Rekor body that is not JSON: the entry keeps empty kind and version', () => {
     const r: RekorBundle = { ...rekor(HASHEDREKORD), body: Buffer.from('not json').toString('base64') };
     const b = cosignAsBundle(m, { hint: 'h' });

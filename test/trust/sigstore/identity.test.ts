@@ -309,6 +309,31 @@ describe('keylessVerdict', () => {
   });
 });
 
+describe('keylessVerdict with a complete policy', () => {
+  it('a matching identity and issuer: verified KEYLESS_VERIFIED naming root and time', () => {
+    const leaf = cert([
+      `1.3.6.1.4.1.57264.1.1=DER:${hex('https://a.example')}`,
+      'subjectAltName=email:x@example.com',
+    ]);
+    const config = cfgIdentityOnly();
+    config.certificateOidcIssuer = 'https://a.example';
+    expect(
+      keylessVerdict(
+        config,
+        leaf,
+        'attestation',
+        { sans: ['x@example.com'], oidc: 'https://a.example', who: 'the leaf' },
+        { root: { path: 'root.json' }, signingTime: new Date('2026-01-02T03:04:05Z') },
+      ),
+    ).toEqual({
+      status: 'verified',
+      code: 'KEYLESS_VERIFIED',
+      message:
+        'keyless attestation by x@example.com (issuer https://a.example) verified with root.json at 2026-01-02T03:04:05.000Z',
+    });
+  });
+});
+
 function cfgIdentityOnly() {
   const c = emptyTrustConfig();
   c.certificateIdentity = 'x@example.com';

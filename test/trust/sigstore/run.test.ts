@@ -125,6 +125,20 @@ describe('runSigstore on the production wheel bundle', () => {
     expect(ours(bundle, wheel, r)).toEqual({ status: 'invalid', code: 'TLOG_INVALID' });
   });
 
+  it('the logged entry plus one from a log the root does not name: untrusted TLOG_UNTRUSTED, not TLOG_INVALID', () => {
+    const bundle = wheelWith((b) => {
+      b['mediaType'] = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
+      const e = b['verificationMaterial'].tlogEntries[0];
+      delete e.inclusionProof;
+      const foreign = structuredClone(e);
+      foreign.logId.keyId = flip(foreign.logId.keyId, 0);
+      b['verificationMaterial'].tlogEntries.push(foreign);
+    });
+    const r = root();
+    expect(sigstoreCode(bundle, wheel, r, KEYLESS)).toBe('TLOG_INCLUSION_PROMISE_ERROR');
+    expect(ours(bundle, wheel, r)).toEqual({ status: 'untrusted', code: 'TLOG_UNTRUSTED' });
+  });
+
   it('a SET from a log the root does not name: TLOG_INCLUSION_PROMISE_ERROR -> untrusted TLOG_UNTRUSTED', () => {
     const bundle = wheelWith((b) => {
       b['mediaType'] = 'application/vnd.dev.sigstore.bundle+json;version=0.1';

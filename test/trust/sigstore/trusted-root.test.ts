@@ -91,6 +91,15 @@ describe('containers/image sigstore-json files', () => {
   });
 });
 
+async function rejection(path: string): Promise<SigscanError> {
+  try {
+    await loadTrustedRoot(path);
+  } catch (err) {
+    return err as SigscanError;
+  }
+  throw new Error(`${path} loaded`);
+}
+
 describe('trusted_root.json errors and the per-path cache', () => {
   let dir: string;
   beforeAll(() => {
@@ -106,7 +115,7 @@ describe('trusted_root.json errors and the per-path cache', () => {
 
   it('a failed load is not cached: the file written afterwards loads', async () => {
     const path = join(dir, 'late.json');
-    const missing = await loadTrustedRoot(path).catch((e: unknown) => e as SigscanError);
+    const missing = await rejection(path);
     expect(missing).toMatchObject({ code: 'USAGE', cause: { code: 'ENOENT' } });
     expect(missing.message).toMatch(/^--trusted-root .*late\.json: ENOENT/);
     copyFileSync(PRODUCTION_ROOT, path);
@@ -116,7 +125,7 @@ describe('trusted_root.json errors and the per-path cache', () => {
   it('not JSON: a usage error naming the file, with the parser error as its cause', async () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"mediaType": ');
-    const err = await loadTrustedRoot(path).catch((e: unknown) => e as SigscanError);
+    const err = await rejection(path);
     expect(err).toMatchObject({ code: 'USAGE' });
     expect(err.message).toMatch(
       new RegExp(`^--trusted-root ${path.replace(/[.\\/]/g, '\\$&')}: not JSON \\(`),
@@ -141,6 +150,15 @@ describe('trusted_root.json errors and the per-path cache', () => {
     expect(err?.message).toMatch(/^--trusted-root odd\.json: /);
     expect(err?.cause).toBeInstanceOf(Error);
   });
+
+  it.each([['certificateAuthorities'], ['tlogs'], ['timestampAuthorities']])(
+    'a root naming only %s is enough',
+    (keep) => {
+      const whole = JSON.parse(readFileSync(PRODUCTION_ROOT, 'utf8')) as Record<string, unknown>;
+      const only: Record<string, unknown> = { mediaType: whole['mediaType'], [keep]: whole[keep] };
+      expect(parseTrustedRoot(only, 'only.json').path).toBe('only.json');
+    },
+  );
 
   it('an object naming nothing: refused', () => {
     expect(() => parseTrustedRoot({ mediaType: 'x' }, 'empty.json')).toThrow(
