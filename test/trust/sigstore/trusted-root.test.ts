@@ -1,11 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { SigscanError } from '../../../src/errors.js';
 
 import { parseContainersSigstoreSignature } from '../../../src/formats/sigstore/index.js';
 import { emptyTrustConfig } from '../../../src/trust/config.js';
 import { verifySigstoreBundle } from '../../../src/trust/sigstore/bundle.js';
-import { loadTrustedRoot, tlogIds, trustMaterial } from '../../../src/trust/sigstore/trusted-root.js';
+import {
+  loadTrustedRoot,
+  parseTrustedRoot,
+  tlogIds,
+  trustMaterial,
+} from '../../../src/trust/sigstore/trusted-root.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 const PRODUCTION_ROOT = join(CORPUS_DIR, 'sigstore-bundle', 'trust', 'production.trusted_root.json');
@@ -80,5 +88,84 @@ describe('containers/image sigstore-json files', () => {
 
   it('rejects bytes without the marker', () => {
     expect(() => parseContainersSigstoreSignature(new TextEncoder().encode('{"mimeType":"x"}'))).toThrow();
+  });
+});
+
+async function rejection(path: string): Promise<SigscanError> {
+  try {
+    await loadTrustedRoot(path);
+  } catch (err) {
+    return err as SigscanError;
+  }
+  throw new Error(`${path} loaded`);
+}
+
+describe('trusted_root.json errors and the per-path cache', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sigscan-trusted-root-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('one parse per path: the same promise every time', async () => {
+    const first = loadTrustedRoot(PRODUCTION_ROOT);
+    expect(loadTrustedRoot(PRODUCTION_ROOT)).toBe(first);
+    expect((await first).path).toBe(PRODUCTION_ROOT);
+  });
+
+  it('a failed load is not cached: the file written afterwards loads', async () => {
+    const path = join(dir, 'late.json');
+    const missing = await rejection(path);
+    expect(missing).toMatchObject({ code: 'USAGE', cause: { code: 'ENOENT' } });
+    expect(missing.message).toMatch(/^--trusted-root .*late\.json: ENOENT/);
+    copyFileSync(PRODUCTION_ROOT, path);
+    expect((await loadTrustedRoot(path)).path).toBe(path);
+  });
+
+  it('not JSON: a usage error naming the file, with the parser error as its cause', async () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{"mediaType": ');
+    const err = await rejection(path);
+    expect(err).toMatchObject({ code: 'USAGE' });
+    expect(err.message).toMatch(
+      new RegExp(`^--trusted-root ${path.replace(/[.\\/]/g, '\\$&')}: not JSON \\(`),
+    );
+    expect(err.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it.each([[null], ['a string'], [5]])('parseTrustedRoot(%j): not a JSON object', (json) => {
+    expect(() => parseTrustedRoot(json)).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: '--trusted-root <memory>: not a JSON object' }),
+    );
+  });
+
+  it('a field of the wrong type: a usage error with the protobuf error as its cause', () => {
+    let err: SigscanError | undefined;
+    try {
+      parseTrustedRoot({ tlogs: [{ publicKey: { rawBytes: 5 } }] }, 'odd.json');
+    } catch (e) {
+      err = e as SigscanError;
+    }
+    expect(err).toMatchObject({ code: 'USAGE' });
+    expect(err?.message).toMatch(/^--trusted-root odd\.json: /);
+    expect(err?.cause).toBeInstanceOf(Error);
+  });
+
+  it.each([['certificateAuthorities'], ['tlogs'], ['timestampAuthorities']])(
+    'a root naming only %s is enough',
+    (keep) => {
+      const whole = JSON.parse(readFileSync(PRODUCTION_ROOT, 'utf8')) as Record<string, unknown>;
+      const only: Record<string, unknown> = { mediaType: whole['mediaType'], [keep]: whole[keep] };
+      expect(parseTrustedRoot(only, 'only.json').path).toBe('only.json');
+    },
+  );
+
+  it('an object naming nothing: refused', () => {
+    expect(() => parseTrustedRoot({ mediaType: 'x' }, 'empty.json')).toThrow(
+      expect.objectContaining({
+        code: 'USAGE',
+        message: '--trusted-root empty.json: names no CA, transparency log or TSA',
+      }),
+    );
   });
 });
