@@ -58,12 +58,18 @@ describe('parseCoseEnvelope: COSE_Sign1 structure', () => {
   it('rejects an unprotected header that is not a map', () => {
     const p = coseParts();
     rejects(buildRaw([p.protBytes, [], p.payload, p.signature]), /unprotected header is not a map/);
-    rejects(buildRaw([p.protBytes, new Uint8Array(1), p.payload, p.signature]), /unprotected header is not a map/);
+    rejects(
+      buildRaw([p.protBytes, new Uint8Array(1), p.payload, p.signature]),
+      /unprotected header is not a map/,
+    );
   });
 
   it('rejects an empty or non-bytes signature', () => {
     const p = coseParts();
-    rejects(buildRaw([p.protBytes, p.unprot, p.payload, new Uint8Array(0)]), /signature is not a byte string/);
+    rejects(
+      buildRaw([p.protBytes, p.unprot, p.payload, new Uint8Array(0)]),
+      /signature is not a byte string/,
+    );
     rejects(buildRaw([p.protBytes, p.unprot, p.payload, 'sig']), /signature is not a byte string/);
   });
 
@@ -74,7 +80,10 @@ describe('parseCoseEnvelope: COSE_Sign1 structure', () => {
 
   it('rejects a protected header that is not CBOR or not a map', () => {
     const p = coseParts();
-    rejects(buildRaw([new Uint8Array([0xff]), p.unprot, p.payload, p.signature]), /protected header is not valid CBOR/);
+    rejects(
+      buildRaw([new Uint8Array([0xff]), p.unprot, p.payload, p.signature]),
+      /protected header is not valid CBOR/,
+    );
     rejects(buildRaw([encode([1, 2]), p.unprot, p.payload, p.signature]), /protected header is not a map/);
   });
 });

@@ -35,7 +35,6 @@ function malformedError(fn: () => unknown): SigscanError {
 }
 const rejects = (bytes: Uint8Array, pattern: RegExp) =>
   expect(malformedError(() => parseJwsEnvelope(bytes)).message).toMatch(pattern);
-const codes = (bytes: Uint8Array) => parseJwsEnvelope(bytes).issues.map((i) => i.code);
 
 describe('parseJwsEnvelope: the envelope text', () => {
   it('rejects bytes that are not UTF-8, keeping the decoder error as the cause', () => {
@@ -98,7 +97,8 @@ describe('parseJwsEnvelope: segments', () => {
 });
 
 describe('parseJwsEnvelope: protected header', () => {
-  const header = () => JSON.parse(Buffer.from(parts().protected, 'base64url').toString()) as Record<string, unknown>;
+  const header = () =>
+    JSON.parse(Buffer.from(parts().protected, 'base64url').toString()) as Record<string, unknown>;
 
   it('reads a header without crit, cty or times: exact findings, no phantom fields', () => {
     const { crit: _c, cty: _t, 'io.cncf.notary.signingTime': _s, ...bare } = header();
@@ -137,7 +137,10 @@ describe('parseJwsEnvelope: protected header', () => {
 describe('parseJwsEnvelope: unprotected header', () => {
   it('rejects an x5c with a non-string entry', () => {
     const p = parts();
-    rejects(json({ ...p, header: { ...p.header, x5c: [...(p.header.x5c as string[]), 5] } }), /"x5c" is missing/);
+    rejects(
+      json({ ...p, header: { ...p.header, x5c: [...(p.header.x5c as string[]), 5] } }),
+      /"x5c" is missing/,
+    );
   });
 
   it('rejects an empty x5c', () => {
@@ -149,8 +152,8 @@ describe('parseJwsEnvelope: unprotected header', () => {
     const p = parts();
     const x5c = (p.header.x5c as string[]).map((c) => c.replace(/(.{64})/g, '$1\n'));
     const env = parseJwsEnvelope(json({ ...p, header: { ...p.header, x5c } }));
-    expect(env.certificates.map((c) => c.subject)).toEqual(
-      parseJwsEnvelope(signed.envelopeBytes).certificates.map((c) => c.subject),
+    expect(env.certificates.map((c) => Buffer.from(c.der).toString('hex'))).toEqual(
+      parseJwsEnvelope(signed.envelopeBytes).certificates.map((c) => Buffer.from(c.der).toString('hex')),
     );
   });
 
@@ -164,7 +167,10 @@ describe('parseJwsEnvelope: unprotected header', () => {
 
   it('an unreadable timestamp token leaves no timestamp member', () => {
     const p = parts();
-    const header = { ...p.header, 'io.cncf.notary.timestampSignature': Buffer.from('junk').toString('base64') };
+    const header = {
+      ...p.header,
+      'io.cncf.notary.timestampSignature': Buffer.from('junk').toString('base64'),
+    };
     const env = parseJwsEnvelope(json({ ...p, header }));
     expect(Buffer.from(env.timestampToken!).toString()).toBe('junk');
     expect(Object.prototype.hasOwnProperty.call(env, 'timestamp')).toBe(false);
