@@ -123,4 +123,10 @@ describe('checkProtectedHeader', () => {
       ),
     ).toEqual([]);
   });
+
+  it('a verification-plugin entry in crit is a warning, not an unknown critical header', () => {
+    const issues: Finding[] = [];
+    checkProtectedHeader(facts({ crit: [SCHEME, 'io.cncf.notary.verificationPlugin'] }), issues);
+    expect(issues.map((i) => [i.code, i.severity])).toEqual([['VERIFICATION_PLUGIN_REQUIRED', 'warning']]);
+  });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { decode, encode, Tagged } from 'cborg';
 import { describe, expect, it } from 'vitest';
 
@@ -6,6 +8,7 @@ import { parseCoseEnvelope } from '../../../src/formats/notation/cose.js';
 import type { Descriptor } from '../../../src/oci/types.js';
 import { signNotation } from '../../helpers/notation/sign.js';
 import { envelopeSignatureVerifies } from '../../helpers/notation/verify.js';
+import { CORPUS_DIR } from '../../helpers/corpus.js';
 
 const target: Descriptor = {
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -179,5 +182,11 @@ describe('parseCoseEnvelope: unprotected header', () => {
     expect(codes(build(p, p.protBytes))).toEqual(['MALFORMED_TIMESTAMP']);
     expect(Buffer.from(env.timestampToken!).toString()).toBe('junk');
     expect(hasOwn(env, 'timestamp')).toBe(false);
+  });
+
+  it("reads the RFC 3161 timestamp of notation-go's own COSE test envelope", () => {
+    const env = parseCoseEnvelope(readFileSync(`${CORPUS_DIR}/notation/notation-go/coseWithTimestamp.sig`));
+    expect(env.issues).toEqual([]);
+    expect(env.timestamp?.time.toISOString()).toBe('2024-06-18T06:27:16.000Z');
   });
 });
