@@ -299,4 +299,42 @@ describe('parseNotationEnvelope / payload / manifest kind', () => {
       }),
     ).toMatchObject({ era: 'nv2-prototype' });
   });
+  it('classifies the two current shapes and nothing near them', () => {
+    const oci = 'application/vnd.oci.image.manifest.v1+json';
+    const notary = 'application/vnd.cncf.notary.signature';
+    const empty = { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44', size: 2 };
+    const notaryConfig = { mediaType: notary, digest: 'sha256:44', size: 2 };
+    expect(signatureManifestKind({ mediaType: oci, artifactType: notary, config: empty })).toEqual({
+      kind: 'notation',
+      form: 'artifactType',
+    });
+    // A manifest without mediaType is read as an OCI manifest.
+    expect(signatureManifestKind({ artifactType: notary, config: empty })).toEqual({
+      kind: 'notation',
+      form: 'artifactType',
+    });
+    expect(signatureManifestKind({ mediaType: oci, config: notaryConfig })).toEqual({
+      kind: 'notation',
+      form: 'config',
+    });
+    // Docker v2 manifests and OCI artifact manifests with another artifactType are not signatures.
+    const docker = 'application/vnd.docker.distribution.manifest.v2+json';
+    expect(signatureManifestKind({ mediaType: docker, artifactType: notary, config: empty })).toBeUndefined();
+    expect(signatureManifestKind({ mediaType: docker, config: notaryConfig })).toBeUndefined();
+    expect(
+      signatureManifestKind({
+        mediaType: 'application/vnd.oci.artifact.manifest.v1+json',
+        artifactType: 'x/y',
+      }),
+    ).toBeUndefined();
+    // artifactType notary needs the empty config; the config form needs no artifactType.
+    expect(
+      signatureManifestKind({ mediaType: oci, artifactType: notary, config: notaryConfig }),
+    ).toBeUndefined();
+    expect(signatureManifestKind({ mediaType: oci, artifactType: notary })).toBeUndefined();
+    expect(signatureManifestKind({ mediaType: oci, config: empty })).toBeUndefined();
+    expect(
+      signatureManifestKind({ mediaType: oci, artifactType: 'x/y', config: notaryConfig }),
+    ).toBeUndefined();
+  });
 });
