@@ -11,13 +11,21 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, type ParsedCertificate } from '../../../src/formats/x509.js';
-import { checkProfile, timestampAccuracyMs } from '../../../src/trust/notation/verify.js';
+import {
+  checkProfile,
+  leafSubjectRefusal,
+  subjectAttributes,
+  timestampAccuracyMs,
+} from '../../../src/trust/notation/verify.js';
 import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
 
 const O = 'sigscan profile';
 
 /** name -> [key algorithm args, extension lines, issuer (undefined: self-signed), digest args]. */
-const CERTS: Record<string, { key: string[]; ext: string[]; issuer?: string; digest?: string[] }> = {
+const CERTS: Record<
+  string,
+  { key: string[]; ext: string[]; issuer?: string; digest?: string[]; subj?: string }
+> = {
   root: {
     key: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
     ext: ['basicConstraints=critical,CA:true', 'keyUsage=critical,keyCertSign,cRLSign'],
@@ -67,6 +75,9 @@ const CERTS: Record<string, { key: string[]; ext: string[]; issuer?: string; dig
     issuer: 'rsaroot',
     digest: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
   },
+  // Subjects for leafSubjectRefusal / subjectAttributes (the others have no ST).
+  bare: { key: ecKey(), ext: leafExt(), issuer: 'root', subj: '/CN=bare' },
+  twoou: { key: ecKey(), ext: leafExt(), issuer: 'root', subj: `/C=US/ST=WA/O=${O}/OU=a/OU=b/CN=twoou` },
   // CA certificates, each placed above `good` (self-signed: checkProfile does not look at signatures).
   canobc: { key: ecKey(), ext: ['keyUsage=critical,keyCertSign'] },
   cabcnoncrit: { key: ecKey(), ext: ['basicConstraints=CA:true', 'keyUsage=critical,keyCertSign'] },
@@ -108,7 +119,7 @@ const token = (name: string) => new Uint8Array(readFileSync(join(dir, `${name}.t
 const who = (cn: string) => `certificate CN=${cn},O=${O},C=US`;
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('notation-profile-v1', async (d) => {
+  dir = await cachedFixtureDir('notation-profile-v2', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = 1;
@@ -121,7 +132,7 @@ beforeAll(async () => {
         '-key',
         `${name}.key`,
         '-subj',
-        `/C=US/O=${O}/CN=${name}`,
+        spec.subj ?? `/C=US/O=${O}/CN=${name}`,
         '-out',
         `${name}.csr`,
       );
@@ -302,5 +313,25 @@ describe('timestampAccuracyMs (openssl ts tokens)', () => {
   it('no accuracy: 1 s under the RFC 3628 baseline policy, else 0', () => {
     expect(timestampAccuracyMs(token('baseline'))).toBe(1000);
     expect(timestampAccuracyMs(token('other'))).toBe(0);
+  });
+});
+
+describe('leaf subjects notation-go can match', () => {
+  it('C, ST and O are required, and every missing one is named in that order', () => {
+    expect(leafSubjectRefusal(cert('good').cert.subject)).toBe(
+      'its subject lacks ST, which notation requires',
+    );
+    expect(leafSubjectRefusal(cert('bare').cert.subject)).toBe(
+      'its subject lacks C, ST, O, which notation requires',
+    );
+    expect(leafSubjectRefusal(cert('twoou').cert.subject)).toBe(
+      'its subject repeats OU, which notation does not match',
+    );
+  });
+  it('subjectAttributes keeps every value of a repeated attribute', () => {
+    const attrs = subjectAttributes(cert('twoou').cert.subject);
+    expect(attrs.get('OU')).toEqual(['a', 'b']);
+    expect(attrs.get('CN')).toEqual(['twoou']);
+    expect([...attrs.keys()]).toEqual(['C', 'ST', 'O', 'OU', 'CN']);
   });
 });
