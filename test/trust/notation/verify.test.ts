@@ -289,3 +289,66 @@ describe('verifyUnderPolicy: per-check outcomes and the verified message', () =>
     expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', true, 'TIMESTAMP_VALID']);
   });
 });
+
+describe('verifyUnderPolicy: validity times without a timestamp', () => {
+  const DAY = 24 * 3600_000;
+  const stores = () => ({
+    'ca/test': { 'root.pem': testPki().root.pem },
+    'tsa/stamps': { 'root.pem': testPki().root.pem },
+  });
+  const sign = (seed: string, options: Parameters<typeof signNotation>[1] = {}) => {
+    const { descriptor, target } = sampleImage(seed);
+    const sig = signNotation(descriptor, options);
+    return { target, evidence: evidenceFor(sig.envelopeBytes, sig.envelopeMediaType, target) };
+  };
+  const afterExpiry = statement({
+    trustStores: ['ca:test', 'tsa:stamps'],
+    signatureVerification: { level: 'strict', verifyTimestamp: 'afterCertExpiry' },
+  });
+
+  it('afterCertExpiry with no certificate expired: no timestamp needed, the chain checked now', async () => {
+    const { target, evidence } = sign('after-expiry');
+    const now = new Date();
+    const { verdict, outcomes } = await underPolicy(evidence, target, afterExpiry, stores(), now);
+    expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', true, 'CERTS_VALID_NOW']);
+    expect(verdict.message).toContain(
+      `the chain is valid at ${now.toISOString()} (verifyTimestamp is afterCertExpiry and no certificate has expired)`,
+    );
+  });
+
+  it('afterCertExpiry once the leaf (not the root) has expired: a timestamp is required', async () => {
+    const { target, evidence } = sign('after-expiry-2');
+    const later = new Date(Date.now() + 400 * DAY);
+    const { verdict } = await underPolicy(evidence, target, afterExpiry, stores(), later);
+    expect([verdict.status, verdict.code]).toEqual(['untrusted', 'TIMESTAMP_MISSING']);
+  });
+
+  it('verification time before the chain is valid: CERT_NOT_YET_VALID', async () => {
+    const { target, evidence } = sign('not-yet');
+    const early = new Date('2001-01-01T00:00:00Z');
+    const { verdict } = await underPolicy(evidence, target, statement(), stores(), early);
+    expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CERT_NOT_YET_VALID']);
+    expect(verdict.message).toMatch(
+      new RegExp(
+        `^certificate ${testPki().leaves.rsa3072.subject} is not valid before .* \\(verification time 2001-01-01T00:00:00.000Z; no timestamp was checked because the policy names no tsa trust store\\); authenticTimestamp is enforced by`,
+      ),
+    );
+  });
+
+  it('signing-authority: an authentic signing time after the leaf expired is outside its validity', async () => {
+    const { target, evidence } = sign('sa-late', {
+      signingScheme: 'notary.x509.signingAuthority',
+      signingTime: new Date(Date.now() + 400 * DAY),
+    });
+    const { verdict } = await underPolicy(
+      evidence,
+      target,
+      statement({ trustStores: ['signingAuthority:sa'] }),
+      {
+        'signingAuthority/sa': { 'root.pem': testPki().root.pem },
+      },
+    );
+    expect([verdict.status, verdict.code]).toEqual(['untrusted', 'SIGNING_TIME_OUTSIDE_VALIDITY']);
+    expect(verdict.message).toContain(`certificate ${testPki().leaves.rsa3072.subject} (valid `);
+  });
+});
