@@ -437,3 +437,51 @@ describe('parseTrustPolicy: shapes notation-go refuses', () => {
     );
   });
 });
+
+describe('parseTrustPolicy: names, skip statements and registry scopes', () => {
+  const parse = (stmt: Record<string, unknown>) => () => parseTrustPolicy(policy(stmt));
+
+  it('a blank name is no name', () => {
+    expect(parse(statement({ name: '   ' }))).toThrow(
+      'trust policy trustpolicy.oci.json: trustPolicies[0] has no "name"',
+    );
+  });
+
+  it('skip lists neither trust stores nor identities, not even one of them', () => {
+    expect(
+      parse({
+        name: 'skip',
+        registryScopes: ['registry.example/team/app'],
+        signatureVerification: { level: 'skip' },
+        trustStores: ['ca:test'],
+      }),
+    ).toThrow('statement "skip": level "skip" verifies nothing');
+  });
+
+  it.each(['registry.example/ab.cd/e--f/g__h/i_j', 'localhost:5000/team/app', 'registry.example/a'])(
+    '%s is a valid scope',
+    (scope) => {
+      expect(
+        parseTrustPolicy(policy(statement({ registryScopes: [scope] }))).statements[0]!.registryScopes,
+      ).toEqual([scope]);
+    },
+  );
+
+  it.each<[string, string]>([
+    ['registry.example/', 'it must be a fully qualified repository, host/namespace/repository'],
+    ['/team/app', 'it must be a fully qualified repository, host/namespace/repository'],
+    ['registry.example/a.!', 'the repository path is not a valid (lowercase) OCI repository name'],
+    ['registry.example/Team/app', 'the repository path is not a valid (lowercase) OCI repository name'],
+    ['registry.example/a-', 'the repository path is not a valid (lowercase) OCI repository name'],
+  ])('%s is refused: %s', (scope, message) => {
+    expect(parse(statement({ registryScopes: [scope] }))).toThrow(message);
+  });
+});
+
+describe('loadTrustPolicy: the policy file must be a regular file', () => {
+  it('a directory named trustpolicy.oci.json is refused', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'trustpolicy.oci.json'));
+    await expect(loadTrustPolicy(dir)).rejects.toThrow('is not a regular file (symlinks are not accepted)');
+  });
+});
