@@ -659,3 +659,15 @@ describe('scopeOf: the trust policy scope of a target', () => {
     expect(scopeOf(image(registry, repository))).toBe(scope);
   });
 });
+
+describe('notation verifier: evidence without material', () => {
+  it('is a verification error NO_MATERIAL, never a verdict on a signature', async () => {
+    const { target, evidence } = signed();
+    const v = await direct({ ...evidence, material: undefined }, target, config({ notationDir: dirWith() }));
+    expect([v.status, v.code, v.message]).toEqual([
+      'error',
+      'NO_MATERIAL',
+      'the notation detector handed over no signature material',
+    ]);
+  });
+});
