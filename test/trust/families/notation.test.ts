@@ -671,3 +671,18 @@ describe('notation verifier: evidence without material', () => {
     ]);
   });
 });
+
+describe('notation verifier: the payload digest alone', () => {
+  it('another artifact of the same size and media type → TARGET_MISMATCH naming both digests', async () => {
+    const { evidence } = signed({}, 'abc');
+    const other = sampleImage('xyz').target;
+    const mine = sampleImage('abc').target;
+    expect([other.size, other.mediaType]).toEqual([mine.size, mine.mediaType]);
+    const v = await direct(evidence, other, config({ notationDir: dirWith() }));
+    expect([v.status, v.code, v.message]).toEqual([
+      'invalid',
+      'TARGET_MISMATCH',
+      `the signature covers ${mine.digest}, not this artifact ${other.digest}`,
+    ]);
+  });
+});
