@@ -1,11 +1,11 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import type { NotationMaterial } from '../../../src/detectors/notation.js';
 import type { Evidence, ImageTarget, Verdict } from '../../../src/model/index.js';
-import { notationVerifier } from '../../../src/trust/families/notation.js';
+import { notationVerifier, scopeOf } from '../../../src/trust/families/notation.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { testPki } from '../../helpers/notation/pki.js';
 import { signNotation, type SignNotationOptions } from '../../helpers/notation/sign.js';
@@ -16,6 +16,7 @@ import {
   extraPki,
   imageTarget,
   notationDir,
+  OCI_MANIFEST,
   policy,
   REGISTRY,
   REPOSITORY,
@@ -468,5 +469,220 @@ describe('notation verifier: verified never appears when an input is missing', (
       status: 'unverified',
       code: 'NO_TRUST_ROOT',
     });
+  });
+});
+
+/** Runs the family verifier on an evidence object the caller keeps, to read the details it records. */
+async function run(evidence: Evidence, target: Parameters<typeof notationVerifier>[1], cfg = config()) {
+  const e: Evidence = { ...evidence, findings: [] };
+  const v = await notationVerifier(e, target, { config: cfg, now: cfg.at ?? new Date() });
+  return { v, details: e.details ?? {} };
+}
+
+describe('notation verifier: the --trust-root fallback stores and policy', () => {
+  const roots = async () => rootsFrom(join(testPki().dir, 'root.crt'));
+
+  it('notary.x509 anchors in the in-memory ca:trust-root store; no store warnings', async () => {
+    const { target, evidence } = signed();
+    const { v, details } = await run(evidence, target, config({ roots: await roots() }));
+    expect([v.status, v.code], v.message).toEqual(['verified', 'VERIFIED']);
+    expect(v.message).toContain(`trust store 'ca:trust-root'`);
+    expect(details['trustPolicy']).toEqual({
+      name: 'sigscan --trust-root',
+      level: 'strict',
+      source: 'implicit policy from --trust-root',
+    });
+    expect(details).not.toHaveProperty('trustStoreWarnings');
+  });
+
+  it('notary.x509.signingAuthority anchors in the signingAuthority:trust-root store', async () => {
+    const { target, evidence } = signed({ signingScheme: 'notary.x509.signingAuthority' });
+    const { v } = await run(evidence, target, config({ roots: await roots() }));
+    expect([v.status, v.code], v.message).toEqual(['verified', 'VERIFIED']);
+    expect(v.message).toContain(`trust store 'signingAuthority:trust-root'`);
+  });
+
+  describe('--tsa-root is the tsa:tsa-root store (notation-go jwsWithTimestamp.sig, Globalsign TSA)', () => {
+    const AT = new Date('2026-11-21T00:00:00Z');
+    const store = join(CORPUS_DIR, 'notation/notation-go/truststore');
+    const corpus = () => {
+      const bytes = new Uint8Array(
+        readFileSync(join(CORPUS_DIR, 'notation/notation-go/jwsWithTimestamp.sig')),
+      );
+      const target = imageTarget({
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        digest: 'sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda',
+        size: 528,
+      });
+      return { target, evidence: evidenceFor(bytes, 'application/jose+json', target) };
+    };
+    const caRoots = () => rootsFrom(join(store, 'ca-valid-trust-store/TestTimestamp.crt'));
+
+    it('the Globalsign root as --tsa-root → verified, timestamped, store tsa:tsa-root', async () => {
+      const { target, evidence } = corpus();
+      const tsaRoots = await rootsFrom(join(store, 'tsa-test-timestamp/globalsignRoot.cer'));
+      const { v } = await run(evidence, target, config({ roots: await caRoots(), tsaRoots, at: AT }));
+      expect([v.status, v.code], v.message).toEqual(['verified', 'VERIFIED']);
+      expect(v.message).toContain(`timestamped 2024-06-18T06:29:37.000Z by CN=Globalsign TSA`);
+      expect(v.message).toContain(`('tsa:tsa-root')`);
+    });
+
+    it('another root as --tsa-root → untrusted TIMESTAMP_UNTRUSTED naming tsa:tsa-root', async () => {
+      const { target, evidence } = corpus();
+      const tsaRoots = await roots();
+      const { v } = await run(evidence, target, config({ roots: await caRoots(), tsaRoots, at: AT }));
+      expect([v.status, v.code], v.message).toEqual(['untrusted', 'TIMESTAMP_UNTRUSTED']);
+      expect(v.message).toContain(`not trusted by 'tsa:tsa-root'`);
+    });
+  });
+
+  it('the trust setup is built once per TrustConfig: a policy removed after the first verdict is not re-read', async () => {
+    const dir = dirWith();
+    const cfg = config({ notationDir: dir });
+    const { target, evidence } = signed();
+    expect((await run(evidence, target, cfg)).v.code).toBe('VERIFIED');
+    rmSync(join(dir, 'trustpolicy.oci.json'));
+    expect((await run(evidence, target, cfg)).v.code).toBe('VERIFIED');
+    expect((await run(evidence, target, config({ notationDir: dir }))).v.code).toBe('TRUST_POLICY_INVALID');
+  });
+
+  it('trust store warnings (a sub-directory in the store) are recorded in the details', async () => {
+    const dir = dirWith();
+    mkdirSync(join(dir, 'truststore/x509/ca/test/nested'));
+    const { target, evidence } = signed();
+    const { v, details } = await run(evidence, target, config({ notationDir: dir }));
+    expect(v.code).toBe('VERIFIED');
+    expect(details['trustStoreWarnings']).toEqual([`trust store "ca:test": sub-directory nested is ignored`]);
+  });
+});
+
+describe('notation verifier: signature inputs from the material, else from the details', () => {
+  const at = (d: Date) => d.toISOString();
+
+  it('signing scheme: the material wins; the details are the fallback', async () => {
+    const { target, evidence } = signed();
+    const fromDetails = withMaterial(evidence, { signingScheme: undefined });
+    fromDetails.details = { ...evidence.details, signingScheme: 'notary.x509' };
+    expect((await direct(fromDetails, target, config({ notationDir: dirWith() }))).code).toBe('VERIFIED');
+    const both = { ...evidence, details: { ...evidence.details, signingScheme: 'bogus' } };
+    expect((await direct(both, target, config({ notationDir: dirWith() }))).code).toBe('VERIFIED');
+  });
+
+  it('expiry: the material wins; a details date is the fallback; an unreadable one is ignored', async () => {
+    const { target, evidence } = signed();
+    const past = at(new Date(Date.now() - 24 * HOUR));
+    const cfg = () => config({ notationDir: dirWith() });
+    const fromDetails = { ...evidence, details: { ...evidence.details, expiry: past } };
+    expect(await direct(fromDetails, target, cfg())).toMatchObject({
+      status: 'untrusted',
+      code: 'SIGNATURE_EXPIRED',
+    });
+    const both = withMaterial(fromDetails, { expiry: new Date(Date.now() + 24 * HOUR) });
+    expect((await direct(both, target, cfg())).code).toBe('VERIFIED');
+    const garbage = { ...evidence, details: { ...evidence.details, expiry: 'not a date' } };
+    expect((await direct(garbage, target, cfg())).code).toBe('VERIFIED');
+  });
+
+  it('authentic signing time: the material wins; the details are the fallback', async () => {
+    const { target, evidence } = signed({ signingScheme: 'notary.x509.signingAuthority' });
+    const dir = notationDir({
+      stores: { 'signingAuthority/sa': { 'root.pem': testPki().root.pem } },
+      policy: policy(statement({ trustStores: ['signingAuthority:sa'] })),
+    });
+    const real = (evidence.material as NotationMaterial).authenticSigningTime!;
+    const fromDetails = withMaterial(
+      { ...evidence, details: { ...evidence.details, authenticSigningTime: at(real) } },
+      { authenticSigningTime: undefined },
+    );
+    expect((await direct(fromDetails, target, config({ notationDir: dir }))).code).toBe('VERIFIED');
+    const both = {
+      ...evidence,
+      details: { ...evidence.details, authenticSigningTime: '2001-01-01T00:00:00Z' },
+    };
+    expect((await direct(both, target, config({ notationDir: dir }))).code).toBe('VERIFIED');
+  });
+
+  it('no crit list in the material reads as an empty one', async () => {
+    const { target, evidence } = signed();
+    const v = await direct(
+      withMaterial(evidence, { crit: undefined }),
+      target,
+      config({ notationDir: dirWith() }),
+    );
+    expect(v.code, v.message).toBe('VERIFIED');
+  });
+
+  it('the payload size and media type are compared with the image, the size with a file', async () => {
+    const { target, evidence } = signed();
+    const cfg = () => config({ notationDir: dirWith() });
+    const size = await direct(evidence, { ...target, size: target.size! + 1 }, cfg());
+    expect([size.code, size.message]).toEqual([
+      'TARGET_MISMATCH',
+      `the signed payload gives size ${target.size}, the artifact is ${target.size! + 1} bytes`,
+    ]);
+    const media = await direct(evidence, { ...target, mediaType: 'application/x-other' }, cfg());
+    expect([media.code, media.message]).toEqual([
+      'TARGET_MISMATCH',
+      `the signed payload gives media type ${OCI_MANIFEST}, the artifact is application/x-other`,
+    ]);
+    // Neither given: nothing more to compare.
+    const bare = await direct(evidence, { ...target, size: undefined, mediaType: '' }, cfg());
+    expect(bare.code, bare.message).toBe('VERIFIED');
+    const file = (size: number) => ({
+      kind: 'file' as const,
+      path: 'app.sig-target',
+      size,
+      digest: target.digest,
+      format: 'blob' as const,
+    });
+    const fileSize = await direct(evidence, file(target.size! + 1) as never, cfg());
+    expect([fileSize.code, fileSize.message]).toEqual([
+      'TARGET_MISMATCH',
+      `the signed payload gives size ${target.size}, the file is ${target.size! + 1} bytes`,
+    ]);
+    // The right size passes integrity; a file has no scope, and this policy has no global statement.
+    const fileOk = await direct(evidence, file(target.size!) as never, cfg());
+    expect([fileOk.status, fileOk.code]).toEqual(['unverified', 'NO_POLICY_FOR_SCOPE']);
+    expect(scopeOf(file(1) as never)).toBeUndefined();
+  });
+});
+
+describe('scopeOf: the trust policy scope of a target', () => {
+  const image = (registry: string, repository: string) => ({ ...sampleImage().target, registry, repository });
+  it.each([
+    ['registry-1.docker.io', 'nginx', 'docker.io/library/nginx'],
+    ['index.docker.io', 'org/app', 'docker.io/org/app'],
+    ['docker.io', 'busybox', 'docker.io/library/busybox'],
+    ['registry.example', 'app', 'registry.example/app'],
+    ['registry.example', 'team/app', 'registry.example/team/app'],
+  ])('%s + %s → %s', (registry, repository, scope) => {
+    expect(scopeOf(image(registry, repository))).toBe(scope);
+  });
+});
+
+describe('notation verifier: evidence without material', () => {
+  it('is a verification error NO_MATERIAL, never a verdict on a signature', async () => {
+    const { target, evidence } = signed();
+    const v = await direct({ ...evidence, material: undefined }, target, config({ notationDir: dirWith() }));
+    expect([v.status, v.code, v.message]).toEqual([
+      'error',
+      'NO_MATERIAL',
+      'the notation detector handed over no signature material',
+    ]);
+  });
+});
+
+describe('notation verifier: the payload digest alone', () => {
+  it('another artifact of the same size and media type → TARGET_MISMATCH naming both digests', async () => {
+    const { evidence } = signed({}, 'abc');
+    const other = sampleImage('xyz').target;
+    const mine = sampleImage('abc').target;
+    expect([other.size, other.mediaType]).toEqual([mine.size, mine.mediaType]);
+    const v = await direct(evidence, other, config({ notationDir: dirWith() }));
+    expect([v.status, v.code, v.message]).toEqual([
+      'invalid',
+      'TARGET_MISMATCH',
+      `the signature covers ${mine.digest}, not this artifact ${other.digest}`,
+    ]);
   });
 });

@@ -314,3 +314,174 @@ describe('loadTrustPolicy', () => {
     await expect(loadTrustPolicy(other)).rejects.toThrow(/is not valid JSON/);
   });
 });
+
+describe('parseDistinguishedName: RFC 4514 details', () => {
+  const dn = (text: string) => Object.fromEntries(parseDistinguishedName(text));
+
+  it.each<[string, Record<string, string>]>([
+    ['C=US, ST=WA,  O=acme', { C: 'US', ST: 'WA', O: 'acme' }],
+    ['C=US;ST=WA; O=acme', { C: 'US', ST: 'WA', O: 'acme' }],
+    // Spaces after "=" are skipped; trailing ones trimmed unless escaped.
+    ['ST=  WA,O=acme  ', { ST: 'WA', O: 'acme' }],
+    ['O=acme\\ ,CN=x', { O: 'acme ', CN: 'x' }],
+    ['O=a\\,b\\;c\\+d', { O: 'a,b;c+d' }],
+    ['O=caf\\c3\\a9', { O: 'café' }],
+    ['O=\\c3\\a9 ', { O: 'é' }],
+    ['1.2.3=x,12.34=y', { '1.2.3': 'x', '12.34': 'y' }],
+    ['a-1=z', { 'A-1': 'z' }],
+  ])('%j → %j', (text, expected) => {
+    expect(dn(text)).toEqual(expected);
+  });
+
+  it.each<[string, string]>([
+    ['', 'the distinguished name is empty'],
+    ['   ', 'the distinguished name is empty'],
+    ['O=a,b', '"b" is not an attribute=value pair'],
+    ['O+CN=x', '"O" has no value'],
+    ['O,CN=x', '"O" has no value'],
+    ['O;CN=x', '"O" has no value'],
+    ['1=x', '"1" is not an attribute type'],
+    ['1.2.3x=y', '"1.2.3x" is not an attribute type'],
+    ['x1.2=y', '"x1.2" is not an attribute type'],
+    ['1a=b', '"1a" is not an attribute type'],
+    ['a.b=x', '"a.b" is not an attribute type'],
+    ['a.1=x', '"a.1" is not an attribute type'],
+    ['1.a=x', '"1.a" is not an attribute type'],
+    ['O=\\ff', 'hex escapes \\ff are not valid UTF-8'],
+    ['O=\\4x', '"\\4" is not a valid escape'],
+  ])('%j is refused: %s', (text, message) => {
+    expect(() => parseDistinguishedName(text)).toThrow(message);
+  });
+});
+
+describe('parseTrustPolicy: shapes notation-go refuses', () => {
+  const parse =
+    (...statements: Array<Record<string, unknown>>) =>
+    () =>
+      parseTrustPolicy(policy(...statements));
+  const fails = (thunk: () => unknown, message: string) => {
+    let err: unknown;
+    try {
+      thunk();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TrustPolicyError);
+    expect((err as Error).name).toBe('TrustPolicyError');
+    expect((err as Error).message).toBe(`trust policy trustpolicy.oci.json: ${message}`);
+  };
+
+  it('the document and each statement must be objects (not arrays)', () => {
+    fails(() => parseTrustPolicy([]), 'the document is not a JSON object');
+    fails(
+      () => parseTrustPolicy({ version: '1.0', trustPolicies: [[]] }),
+      'trustPolicies[0] is not an object',
+    );
+  });
+
+  it('field types', () => {
+    fails(parse(statement({ registryScopes: [1] })), 'statement "test": registry scopes must be strings');
+    fails(parse(statement({ trustStores: 'ca:test' })), 'statement "test": "trustStores" must be a list');
+    fails(
+      parse(statement({ trustedIdentities: '*' })),
+      'statement "test": "trustedIdentities" must be a list',
+    );
+    fails(
+      parse(statement({ trustStores: [1] })),
+      'statement "test": trust stores must be strings "type:name"',
+    );
+    fails(
+      parse(statement({ trustedIdentities: [1] })),
+      'statement "test": trusted identities must be strings',
+    );
+    fails(
+      parse(statement({ signatureVerification: { level: 'strict', override: [] } })),
+      'statement "test": "override" must be an object',
+    );
+  });
+
+  it('override: allowed on strict, an empty one allowed on skip, a bad action named', () => {
+    const doc = parseTrustPolicy(
+      policy(statement({ signatureVerification: { level: 'strict', override: { expiry: 'log' } } })),
+    );
+    expect(doc.statements[0]!.actions.expiry).toBe('log');
+    const skip = parseTrustPolicy(
+      policy(
+        statement({
+          signatureVerification: { level: 'skip', override: {} },
+          registryScopes: ['registry.example/team/app'],
+          trustStores: [],
+          trustedIdentities: [],
+        }),
+      ),
+    );
+    expect(skip.statements[0]!.level).toBe('skip');
+    fails(
+      parse(statement({ signatureVerification: { level: 'strict', override: { expiry: 'enforce!' } } })),
+      'statement "test": override expiry="enforce!" is not allowed; use enforce or log',
+    );
+  });
+
+  it('trusted identity prefix: spaces around x509.subject are allowed, another prefix is not', () => {
+    const doc = parseTrustPolicy(
+      policy(statement({ trustedIdentities: [' x509.subject :C=US,ST=WA,O=acme'] })),
+    );
+    expect(doc.statements[0]!.trustedIdentities).not.toBe('any');
+    fails(
+      parse(statement({ trustedIdentities: ['x509.san:C=US,ST=WA,O=acme'] })),
+      'statement "test": trusted identity "x509.san:C=US,ST=WA,O=acme" must be "*" or start with "x509.subject:"',
+    );
+    fails(
+      parse(statement({ trustedIdentities: ['C=US'] })),
+      'statement "test": trusted identity "C=US" must be "*" or start with "x509.subject:"',
+    );
+  });
+});
+
+describe('parseTrustPolicy: names, skip statements and registry scopes', () => {
+  const parse = (stmt: Record<string, unknown>) => () => parseTrustPolicy(policy(stmt));
+
+  it('a blank name is no name', () => {
+    expect(parse(statement({ name: '   ' }))).toThrow(
+      'trust policy trustpolicy.oci.json: trustPolicies[0] has no "name"',
+    );
+  });
+
+  it('skip lists neither trust stores nor identities, not even one of them', () => {
+    expect(
+      parse({
+        name: 'skip',
+        registryScopes: ['registry.example/team/app'],
+        signatureVerification: { level: 'skip' },
+        trustStores: ['ca:test'],
+      }),
+    ).toThrow('statement "skip": level "skip" verifies nothing');
+  });
+
+  it.each(['registry.example/ab.cd/e--f/g__h/i_j', 'localhost:5000/team/app', 'registry.example/a'])(
+    '%s is a valid scope',
+    (scope) => {
+      expect(
+        parseTrustPolicy(policy(statement({ registryScopes: [scope] }))).statements[0]!.registryScopes,
+      ).toEqual([scope]);
+    },
+  );
+
+  it.each<[string, string]>([
+    ['registry.example/', 'it must be a fully qualified repository, host/namespace/repository'],
+    ['/team/app', 'it must be a fully qualified repository, host/namespace/repository'],
+    ['registry.example/a.!', 'the repository path is not a valid (lowercase) OCI repository name'],
+    ['registry.example/Team/app', 'the repository path is not a valid (lowercase) OCI repository name'],
+    ['registry.example/a-', 'the repository path is not a valid (lowercase) OCI repository name'],
+  ])('%s is refused: %s', (scope, message) => {
+    expect(parse(statement({ registryScopes: [scope] }))).toThrow(message);
+  });
+});
+
+describe('loadTrustPolicy: the policy file must be a regular file', () => {
+  it('a directory named trustpolicy.oci.json is refused', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'trustpolicy.oci.json'));
+    await expect(loadTrustPolicy(dir)).rejects.toThrow('is not a regular file (symlinks are not accepted)');
+  });
+});
