@@ -12,12 +12,12 @@ import process from 'node:process';
 export default {
   packageManager: 'npm',
   // vitest-warm (scripts/stryker-warm-runner.mjs): the stock vitest runner with one warm worker for the mutant
-  // runs instead of a new one per mutant (reports/mutation.md, "The warm test runner"). STRYKER_RUNNER=stock
+  // runs instead of a new one per mutant (reports/mutation-log.md, "The warm test runner"). STRYKER_RUNNER=stock
   // selects the stock `vitest` runner.
   testRunner: process.env.STRYKER_RUNNER === 'stock' ? 'vitest' : 'vitest-warm',
   vitest: { configFile: 'vitest.stryker.config.ts' },
   // typescript-incremental (scripts/stryker-checker.mjs) gives the stock checker's verdicts but keeps the
-  // parsed program between checks (about 0.1 CPU-s a mutant instead of 2.5; reports/mutation.md, branch
+  // parsed program between checks (about 0.1 CPU-s a mutant instead of 2.5; reports/mutation-log.md, branch
   // h6/mutchk). STRYKER_CHECKER=stock selects @stryker-mutator/typescript-checker.
   plugins: [
     '@stryker-mutator/*',

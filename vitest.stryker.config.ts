@@ -35,7 +35,7 @@ if (sandboxed) {
  * 2 cores). The same checks are reached by the corpus and byte-surgery tests that stay in. STRYKER_SLOW=1
  * puts them back for a thorough (hours-long) run. Not the ZIP differential test: it is the one test that
  * holds the in-place ZIP header reader to yauzl field by field (without it that reader scored 33.73%, with
- * it 91.12%: reports/mutation.md), and it costs about 5 CPU-s a mutant, not a minute.
+ * it 91.12%: reports/mutation-log.md), and it costs about 5 CPU-s a mutant, not a minute.
  * A file leaves this list once its tool runs are cached with their outputs (test/helpers/fixture-cache.ts),
  * the reference tool's verdict included: test/trust/families/jar.test.ts (80 s of hooks and jarsigner runs
  * per run before, 0.2 s after), test/detectors/jar.test.ts (57 s before, 0.13 s after),
@@ -57,7 +57,7 @@ const SLOW = [
  * through tsx, where Stryker's active mutant is never set (it is a global of the test's own thread), so
  * they cannot kill a mutant there; yet every mutant their main thread touches reruns them, seconds each and
  * a new thread per worker (seen in the slow tail of the full-scope run of 2026-12-05, 22:00: tsx workers in
- * the test runners; reports/mutation.md).
+ * the test runners; reports/mutation-log.md).
  * What they check is the pool (src/scan/pool.ts, outside the mutated scope); the checks their scans reach
  * are covered by the unit and corpus tests that stay.
  */

@@ -6,7 +6,7 @@
  * Why not `@stryker-mutator/typescript-checker`: its solution-builder host releases each program after the
  * build and has no source-file cache, so every check parses and binds the whole program again (731 files,
  * 7.3 MB with lib.dom.d.ts: about 2.5 CPU-s a mutant here, three quarters of a tested mutant's CPU; see
- * reports/mutation.md). No published checker keeps the parsed files. This one builds each program from the
+ * reports/mutation-log.md). No published checker keeps the parsed files. This one builds each program from the
  * previous one with a host that hands back the same SourceFile objects, and asks the same TypeScript
  * builder (`createEmitAndSemanticDiagnosticsBuilderProgram`) for the same diagnostics in the same order as
  * the stock checker's `emitFilesAndReportErrors`, so the builder decides which files a change can affect

@@ -1,7 +1,7 @@
 /**
  * Counts the mutants of the mutation scope without running a test: Stryker's own instrumenter with the
  * configured ignorers (scripts/stryker-ignorers.mjs), per group of issue #18 and per file. What the cost model
- * of a full run starts from (reports/mutation.md, "Ignored on purpose"); about 15 s for the whole scope.
+ * of a full run starts from (reports/mutation-log.md, "Ignored on purpose"); about 15 s for the whole scope.
  *
  *   tsx scripts/mutation-census.ts [--files]      (--files: one row per file as well)
  *   tsx scripts/mutation-census.ts --json <file> ...   (those files' rows, as JSON)

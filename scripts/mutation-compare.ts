@@ -1,7 +1,7 @@
 /**
  * Compares two Stryker JSON reports mutant by mutant: the same mutant (file, location, mutator, replacement)
  * must have the same status in both. Used to show that a change to how mutants are run (a test runner, a
- * checker, an option) gives the stock results (reports/mutation.md, "The warm test runner"):
+ * checker, an option) gives the stock results (reports/mutation-log.md, "The warm test runner"):
  *
  *   npx tsx scripts/mutation-compare.ts reports/mutation/a.json reports/mutation/b.json
  *

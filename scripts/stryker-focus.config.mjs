@@ -1,7 +1,7 @@
 // @ts-check
 // A focused mutation run: some files (or line ranges) against only the test files that cover them, so the
 // initial run and each mutant rerun a handful of files instead of the whole Stryker test set. For
-// measuring per-file scores on a busy machine (reports/mutation.md, "Per-file runs"):
+// measuring per-file scores on a busy machine (reports/mutation-log.md, "Per-file runs"):
 //   STRYKER_FOCUS_MUTATE=src/trust/sigstore/run.ts STRYKER_FOCUS_TESTS=test/trust/sigstore/run.test.ts \
 //     npx stryker run scripts/stryker-focus.config.mjs
 // A focused score is a lower bound: tests outside the list may kill more.

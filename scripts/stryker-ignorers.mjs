@@ -2,7 +2,7 @@
 /**
  * Stryker ignorer plugins (issue #18): two kinds of mutant that the test run cannot judge, or that are not
  * checks. Each is still listed in the report, as `Ignored` with the reason below, and counted there; neither
- * is tested or scored. reports/mutation.md ("Ignored on purpose") has the counts per file.
+ * is tested or scored. reports/mutation-log.md ("Ignored on purpose") has the counts per file.
  *
  * - `module-level`: code outside any function, run once when its module is first imported (tables of OIDs,
  *   algorithm names, media types, regular expressions). Stryker records a mutant's coverage while the code
@@ -10,7 +10,7 @@
  *   ones that read the entry; and under runtime activation the mutant takes effect only when that import
  *   happens inside a test (a lazily loaded detector), never when a test file imports the module at its top.
  *   Its status therefore follows import order, not the tests. Each such survivor also reran every "covering"
- *   test for nothing: 8-37 s a mutant in the trust part's log (reports/mutation.md). `ignoreStatic` already
+ *   test for nothing: 8-37 s a mutant in the trust part's log (reports/mutation-log.md). `ignoreStatic` already
  *   leaves out the purely static ones; this extends the rule to the ones that a lazy import makes look
  *   covered. The tables are checked through the functions that read them.
  * - `report-text`: an argument bound to a parameter that only words a message (`message`, `what`, `why`
@@ -31,10 +31,10 @@ import ts from 'typescript';
 
 export const MODULE_LEVEL_REASON =
   'module-level: runs once at import, so Stryker lists the tests that imported it, not the ones that read it, ' +
-  'and a runtime-activated mutant is active only if the import happens inside a test (reports/mutation.md)';
+  'and a runtime-activated mutant is active only if the import happens inside a test (reports/mutation-log.md)';
 export const REPORT_TEXT_REASON =
   'report text: an argument bound to a message-only parameter, or a `message` property; it words a message and ' +
-  'decides no verdict, code or exit status (reports/mutation.md)';
+  'decides no verdict, code or exit status (reports/mutation-log.md)';
 
 /** Parameter names whose argument only words a message, for functions that never branch on it. */
 export const TEXT_PARAMETERS = new Set(['message', 'what', 'why']);

@@ -1,10 +1,11 @@
 // @ts-check
 // The full scope in parts, each run on its own, so that a machine too small to run the whole scope in one
 // sitting still measures all of it:
-//   STRYKER_PART=trust npx stryker run scripts/stryker-part.config.mjs     # src/trust/**
-//   STRYKER_PART=formats npx stryker run scripts/stryker-part.config.mjs   # the rest of the scope
-//   STRYKER_PART=<name> STRYKER_PART_MUTATE=<glob>,<glob> npx stryker run scripts/stryker-part.config.mjs
+//   STRYKER_PART=trust npm run mutate -- scripts/stryker-part.config.mjs     # src/trust/**
+//   STRYKER_PART=formats npm run mutate -- scripts/stryker-part.config.mjs   # the rest of the scope
+//   STRYKER_PART=<name> STRYKER_PART_MUTATE=<glob>,<glob> npm run mutate -- scripts/stryker-part.config.mjs
 //                                                 # any group, e.g. one that finishes in half an hour
+// (`npm run mutate` restores the incremental file from git and saves it back: scripts/mutate.ts.)
 // Every part runs the whole Stryker test set (unlike stryker-focus.config.mjs), so its scores are the full
 // run's. All parts share the base's incremental file: Stryker carries the results of mutants outside a run's
 // `mutate` over into the file it writes (IncrementalDiffer, "old mutants that didn't run this time around

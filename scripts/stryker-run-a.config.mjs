@@ -1,4 +1,4 @@
-// Run A of reports/mutation.md: the checks issue #18 names, against the fast test files only.
+// Run A of reports/mutation-log.md: the checks issue #18 names, against the fast test files only.
 import base from '../stryker.config.mjs';
 export default {
   ...base,

@@ -6,7 +6,7 @@
  * Why: the stock runner calls Vitest once per mutant, and Vitest's threads pool starts a fresh worker thread
  * for every run (with `isolate: true` one per test file; with `isolate: false` it recycles the worker after the
  * run). A fresh thread is a fresh V8 isolate: it compiles and evaluates pkijs, asn1js, the instrumented src and
- * the test files again, 0.5-1.4 CPU-s per mutant against a few milliseconds of tests (reports/mutation.md,
+ * the test files again, 0.5-1.4 CPU-s per mutant against a few milliseconds of tests (reports/mutation-log.md,
  * "Where a tested mutant's CPU goes"). That restart, times ~10,000 tested mutants, is what kept the full scope
  * from running in 30 minutes on 2 cores.
  *
@@ -27,7 +27,7 @@
  *   inside a package) could leak into the next run in the same worker. The worker is therefore recycled every
  *   STRYKER_WARM_RUNS mutant runs (default 40), after a run that failed outside a test, and whenever Stryker
  *   restarts the runner (timeouts). Equality with the stock runner's results is measured, not assumed:
- *   reports/mutation.md, "The warm test runner".
+ *   reports/mutation-log.md, "The warm test runner".
  *
  * Selected by `testRunner: 'vitest-warm'` (stryker.config.mjs; STRYKER_RUNNER=stock selects `vitest`). The
  * stock runner's class is not exported from its package entry, so it is loaded from its file; the version is
@@ -148,7 +148,7 @@ export class WarmVitestTestRunner extends stock.VitestTestRunner {
 /**
  * STRYKER_WARM_LOG=<file>: one JSON line per mutant run (mutant, covering tests, status, wall time), written
  * as each run ends. Stryker writes its report only when the whole run ends; this shows where a long run's
- * time goes while it is still going (reports/mutation.md, "Where the full scope's time goes").
+ * time goes while it is still going (reports/mutation-log.md, "Where the full scope's time goes").
  * @param {string} file @param {any} options @param {any} result @param {number} started
  */
 async function logRun(file, options, result, started) {

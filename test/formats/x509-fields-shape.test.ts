@@ -4,7 +4,7 @@
  * exactly: the fields read, the refusal message, or the reason an encoding is left to pkijs. A refusal
  * here is the verdict's message (x509.ts prefixes it), and "left to pkijs" is what keeps an encoding asn1js
  * reads differently off the fast path. Inputs: openssl certificates, rebuilt with one element changed
- * (mutation survivors of src/formats/x509-fields.ts:263-417, reports/mutation.md, h8/mut8).
+ * (mutation survivors of src/formats/x509-fields.ts:263-417, reports/mutation-log.md, h8/mut8).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

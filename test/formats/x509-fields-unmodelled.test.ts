@@ -3,7 +3,7 @@
  * time. x509-fields.test.ts compares the final certificate with pkijs, which cannot tell "read here" from
  * "left to pkijs" when both give the same fields: these rules are what keeps an encoding asn1js reads
  * differently away from the fast path, so each is asserted by its exact reason here (mutation survivors
- * of src/formats/x509-fields.ts:79-180, reports/mutation.md). Inputs: an openssl certificate, rebuilt
+ * of src/formats/x509-fields.ts:79-180, reports/mutation-log.md). Inputs: an openssl certificate, rebuilt
  * element by element with one change (lengths re-encoded, so only the change decides).
  */
 import { readFileSync } from 'node:fs';
@@ -253,7 +253,7 @@ describe('readCertificateFields leaves to pkijs what asn1js may read differently
  * The node count the reader gives one element embedded in a BIT STRING, made observable by the limit: the
  * element goes last in a SEQUENCE after k NULLs (so an element where counting stops still has the NULLs
  * counted), and the largest k still read here is found by bisection. One fewer node for the element, one
- * more NULL fits. `countEmbedded`'s survivors (reports/mutation.md, xf1).
+ * more NULL fits. `countEmbedded`'s survivors (reports/mutation-log.md, xf1).
  */
 function embeddedCount(element: Uint8Array): number {
   const fits = (k: number, last: Uint8Array[]) => {

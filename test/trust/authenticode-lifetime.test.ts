@@ -4,7 +4,7 @@
  * signature's own certificate set (osslsigncode extract-signature, openssl pkcs7). families/authenticode's
  * kdbazis test has no TSA root, so its stamp is unused either way and the lifetime rule never decides there.
  * And the same file with its only countersignature broken by one bit. (Mutation survivors of
- * families/authenticode.ts:50-63 and cms-signer.ts:121-135, reports/mutation.md, ac1.)
+ * families/authenticode.ts:50-63 and cms-signer.ts:121-135, reports/mutation-log.md, ac1.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * The JAR digest rules (src/formats/jar/digest.ts) on what jarsigner writes: the algorithm names of
  * `<ALG>-Digest` attributes in any spelling and case java.util.jar accepts, their base64 values, and the
  * digests themselves against `openssl dgst`. Each answer is asserted exactly (mutation survivors of
- * digest.ts, reports/mutation.md, h8/mut8). Inputs: fixtures/jar/hello-signed.jar (jar + jarsigner),
+ * digest.ts, reports/mutation-log.md, h8/mut8). Inputs: fixtures/jar/hello-signed.jar (jar + jarsigner),
  * its MANIFEST.MF and .SF, and changes of their attribute lines.
  */
 import { execFileSync } from 'node:child_process';

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { makeJar, readBytes, removeDir, tempDir } from '../../helpers/jar/index.js';
 
 /**
- * The reader's guards at their exact bounds (reports/mutation.md, jc1: `reader.ts` `admit` and `source`
+ * The reader's guards at their exact bounds (reports/mutation-log.md, jc1: `reader.ts` `admit` and `source`
  * survived with no test at the boundary): an entry may be read at exactly the caller's byte limit and not
  * one byte over, by every read path; a closed archive and an entry of another archive are refused.
  */
