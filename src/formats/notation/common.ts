@@ -1,4 +1,5 @@
 import { SigscanError } from '../../errors.js';
+import { wallClockExists } from '../../util/time.js';
 import type { Finding } from '../../model/index.js';
 import { parseTimeStampToken, type TimestampInfo } from '../cms.js';
 import { parseCertificate, type ParsedCertificate } from '../x509.js';
@@ -77,12 +78,7 @@ export function parseRfc3339(text: unknown, what: string): NotationTime {
   const fraction = m[3] ? m[3].slice(0, 4) : '';
   const zone = m[4]!.toUpperCase();
   const date = new Date(`${m[1]}T${m[2]}${fraction}${zone}`);
-  // Date rolls 02-30 over to 03-01 and hour 24 to the next day; Go's time.Parse, which notation uses,
-  // rejects both as out of range, so the wall-clock fields written must be the ones read back.
-  const [year, month, day] = m[1]!.split('-').map(Number) as [number, number, number];
-  // setUTCFullYear, not Date.UTC, which maps years 0-99 to 1900-1999.
-  const daysInMonth = new Date(new Date(0).setUTCFullYear(year, month, 0)).getUTCDate();
-  if (Number.isNaN(date.getTime()) || day > daysInMonth || m[2]!.startsWith('24')) {
+  if (Number.isNaN(date.getTime()) || !wallClockExists(m[1]!, m[2]!)) {
     throw malformed(`${what} is not a valid time: ${JSON.stringify(text)}`);
   }
   return { date, text };

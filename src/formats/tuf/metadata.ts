@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { SigscanError } from '../../errors.js';
+import { wallClockExists } from '../../util/time.js';
 import { canonicalJson } from './canonical.js';
 import { parseTufKey, type TufFlavour, type TufKey } from './keys.js';
 
@@ -255,9 +256,8 @@ export function parseRfc3339(text: string): Date {
   if (!m) throw malformed(`expires "${text}" is not RFC 3339`);
   const ms = (m[2] ?? '').padEnd(3, '0').slice(0, 3);
   const d = new Date(`${m[1]}.${ms}${m[3]!.toUpperCase()}`);
-  // Date rolls 02-30 over to 03-02 and 24:00:00 over to the next day; Go's time.Parse (notary) and python-tuf's
-  // strptime refuse both, so the fields must read back unchanged.
-  if (Number.isNaN(d.getTime()) || new Date(`${m[1]}Z`).toISOString().slice(0, 19) !== m[1]!.toUpperCase()) {
+  const [date, time] = m[1]!.toUpperCase().split('T') as [string, string];
+  if (Number.isNaN(d.getTime()) || !wallClockExists(date, time)) {
     throw malformed(`expires "${text}" is not a valid time`);
   }
   return d;

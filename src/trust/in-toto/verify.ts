@@ -8,6 +8,7 @@ import {
   type InTotoLink,
   type InTotoMetadata,
 } from '../../formats/in-toto/index.js';
+import { wallClockExists } from '../../util/time.js';
 import { checkSignatures, layoutKeyVerifier, type InTotoVerifier } from './keys.js';
 import { verifyItemRules, RuleFormatError, type RuleViolation } from './rules.js';
 
@@ -72,7 +73,7 @@ export interface VerifyLayoutOptions {
 
 const MAX_SUBLAYOUT_DEPTH = 4;
 
-const ISO8601_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const ISO8601_DATETIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z$/;
 
 /**
  * in-toto layout verification as in-toto's `in_toto_verify` does it, minus the parts sigscan never
@@ -148,8 +149,9 @@ export function verifyLayout(meta: InTotoMetadata, opts: VerifyLayoutOptions): L
   // 2. Expiry. in-toto accepts only securesystemslib's ISO8601_DATETIME_SCHEMA, `YYYY-MM-DDTHH:MM:SSZ`, and
   // only a date that exists (models/layout.py `_validate_expires`); Date.parse would also take a time
   // without a zone (as local time), an offset, a bare date, or February 30th (as March 2nd).
-  const expires = ISO8601_DATETIME.test(layout.expires) ? Date.parse(layout.expires) : NaN;
-  if (Number.isNaN(expires) || new Date(expires).toISOString() !== layout.expires.replace('Z', '.000Z'))
+  const fields = ISO8601_DATETIME.exec(layout.expires);
+  const expires = fields && wallClockExists(fields[1]!, fields[2]!) ? Date.parse(layout.expires) : NaN;
+  if (Number.isNaN(expires))
     return fail('MALFORMED_LAYOUT', `layout "expires" ${JSON.stringify(layout.expires)} is not a time`);
   if (expires < opts.now.getTime()) {
     return fail(
