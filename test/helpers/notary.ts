@@ -9,10 +9,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 
+import type { TufRepositoryFiles } from '../../src/formats/tuf/repository.js';
 import { makeTestPki } from './registry.js';
 import { trackServer } from './processes.js';
 import { freePort, run, sleep, type RunResult } from './tools.js';
@@ -137,4 +139,39 @@ export async function startNotaryServer(): Promise<TestNotary> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * A stand-in notary server that serves the TUF metadata `files()` returns at the time of each request
+ * (`<role>.json`, or `<role>.<sha256>.json` when the client asks for a checksummed copy), so a test can
+ * replay older, still validly signed metadata to the real `notary` client (a rollback).
+ */
+export async function serveTufMetadata(
+  files: () => TufRepositoryFiles,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/v2/') {
+      res.writeHead(200).end('{}');
+      return;
+    }
+    const role = /\/_trust\/tuf\/(.+?)(?:\.[0-9a-f]{64})?\.json$/.exec(req.url ?? '')?.[1];
+    const served = files();
+    const body =
+      role === 'root' || role === 'timestamp' || role === 'snapshot' || role === 'targets'
+        ? served[role]
+        : role
+          ? served.delegations?.[role]
+          : undefined;
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

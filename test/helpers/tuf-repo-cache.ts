@@ -20,13 +20,12 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 
 import type { TufRepositoryFiles } from '../../src/formats/tuf/repository.js';
 import { NotaryService } from '../../src/oci/notary/client.js';
 import { breathe, cachedFixtureDir } from './fixture-cache.js';
-import { NOTARY_BIN, NOTARY_PASSPHRASES, startNotaryServer } from './notary.js';
+import { NOTARY_BIN, NOTARY_PASSPHRASES, serveTufMetadata, startNotaryServer } from './notary.js';
 import { run, type RunResult } from './tools.js';
 
 export const TUF_GUN = 'example.test/tuft/app';
@@ -162,36 +161,17 @@ async function build(dir: string): Promise<void> {
     await breathe();
 
     // The rollback reference: the publisher's client has seen `after`; a server now replays `before`.
-    const replay = createServer((req, res) => {
-      if (req.url === '/v2/') {
-        res.writeHead(200).end('{}');
-        return;
-      }
-      const role = /\/_trust\/tuf\/(.+?)(?:\.[0-9a-f]{64})?\.json$/.exec(req.url ?? '')?.[1];
-      const body =
-        role === 'root' || role === 'timestamp' || role === 'snapshot' || role === 'targets'
-          ? before[role]
-          : role
-            ? before.delegations?.[role]
-            : undefined;
-      if (!body) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from(body));
-    });
-    await new Promise<void>((r) => replay.listen(0, '127.0.0.1', r));
+    const replay = await serveTufMetadata(() => before);
     try {
-      const port = (replay.address() as { port: number }).port;
       verdicts['rollback lookup good'] = v(
-        await run(
-          NOTARY_BIN,
-          ['-s', `http://127.0.0.1:${port}`, '-d', notary.trustDir, 'lookup', gun, 'good'],
-          { env: NOTARY_PASSPHRASES, check: false, timeoutMs: 60_000 },
-        ),
+        await run(NOTARY_BIN, ['-s', replay.url, '-d', notary.trustDir, 'lookup', gun, 'good'], {
+          env: NOTARY_PASSPHRASES,
+          check: false,
+          timeoutMs: 60_000,
+        }),
       );
     } finally {
-      await new Promise<void>((r) => replay.close(() => r()));
+      await replay.close();
     }
 
     const rootJson = await readFile(join(notary.trustDir, 'tuf', gun, 'metadata', 'root.json'));

@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +24,13 @@ import { TrustEvaluator } from '../../src/trust/evaluator.js';
 import { DEFAULT_LIMITS } from '../../src/util/limits.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { makeAndPushImage, type PushedImage } from '../helpers/images.js';
-import { NOTARY_BIN, NOTARY_PASSPHRASES, startNotaryServer, type TestNotary } from '../helpers/notary.js';
+import {
+  NOTARY_BIN,
+  NOTARY_PASSPHRASES,
+  serveTufMetadata,
+  startNotaryServer,
+  type TestNotary,
+} from '../helpers/notary.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
 import { closeAgents } from '../helpers/push.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -325,37 +330,16 @@ describe('DCT rules against the real notary client and server', () => {
   });
 
   describe('item 2: rollback', () => {
-    let replay: Server;
+    let replay: Awaited<ReturnType<typeof serveTufMetadata>>;
     let replayUrl: string;
     let served: TufRepositoryFiles;
 
     beforeAll(async () => {
       // Replays whatever `served` holds at the notary paths; the real client talks to it.
-      replay = createServer((req, res) => {
-        if (req.url === '/v2/') {
-          res.writeHead(200).end('{}');
-          return;
-        }
-        // `<role>.json`, or `<role>.<sha256>.json` when the client asks for a checksummed copy.
-        const m = /\/_trust\/tuf\/(.+?)(?:\.[0-9a-f]{64})?\.json$/.exec(req.url ?? '');
-        const role = m?.[1];
-        const body =
-          role === 'root' || role === 'timestamp' || role === 'snapshot' || role === 'targets'
-            ? served[role]
-            : role
-              ? served.delegations?.[role]
-              : undefined;
-        if (!body) {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from(body));
-      });
-      await new Promise<void>((r) => replay.listen(0, '127.0.0.1', r));
-      const addr = replay.address() as { port: number };
-      replayUrl = `http://127.0.0.1:${addr.port}`;
+      replay = await serveTufMetadata(() => served);
+      replayUrl = replay.url;
     });
-    afterAll(() => new Promise<void>((r) => replay.close(() => r())));
+    afterAll(() => replay.close());
 
     it('older, unexpired, correctly signed metadata after a newer scan is invalid TUF_ROLLBACK; the notary client refuses it', async () => {
       expect(JSON.parse(Buffer.from(after.timestamp!).toString()).signed.version).toBeGreaterThan(
