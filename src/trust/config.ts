@@ -275,8 +275,13 @@ async function readConfigFile(path: string): Promise<TrustInput> {
       cause: err,
     });
   }
-  const section = (doc as { trust?: unknown })?.trust ?? doc;
-  if (!section || typeof section !== 'object') return {};
+  // An empty file (or one of comments) sets nothing.
+  if (doc === null) return {};
+  const section = (doc as { trust?: unknown }).trust ?? doc;
+  // Anything but a mapping is refused, as the CLI's reader (cli/config-file.ts) refuses it: a file whose
+  // colon was lost (`certificate-identity me@example.com`) is a scalar, and was read as no settings at all.
+  if (typeof section !== 'object' || Array.isArray(section))
+    throw new SigscanError('USAGE', `--config ${path}: expected a mapping of trust settings`);
   const out: TrustInput = {};
   for (const [k, v] of Object.entries(section as Record<string, unknown>)) {
     const key = CONFIG_KEYS[k];
@@ -329,8 +334,8 @@ export async function readPublicKey(path: string): Promise<TrustedKey> {
   try {
     const bytes = await readFile(path);
     const text = bytes.toString('latin1');
-    if (text.includes('-----BEGIN CERTIFICATE-----')) key = createPublicKey(text);
-    else if (text.includes('-----BEGIN')) key = createPublicKey(text);
+    // A PEM certificate or a PEM key: createPublicKey takes both (a certificate gives its key).
+    if (text.includes('-----BEGIN')) key = createPublicKey(text);
     else key = createPublicKey({ key: bytes, format: 'der', type: 'spki' });
   } catch (err) {
     throw new SigscanError('USAGE', `--key ${path}: not a public key (${(err as Error).message})`, {

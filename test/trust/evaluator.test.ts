@@ -14,6 +14,8 @@ import { TrustEvaluator } from '../../src/trust/evaluator.js';
 import { inTotoVerifier } from '../../src/trust/families/in-toto.js';
 import { notationVerifier } from '../../src/trust/families/notation.js';
 import { tufVerifier } from '../../src/trust/families/tuf.js';
+import { unverified } from '../../src/trust/verdicts.js';
+import type { TrustContext } from '../../src/trust/verifier.js';
 import { PROJECT_ROOT } from '../helpers/tools.js';
 import { config, detectFile, fileTarget } from './helpers.js';
 
@@ -86,5 +88,77 @@ describe('verifiers given no material of their kind: error/NO_MATERIAL', () => {
     const ctx = { config: await config({ roots: [ROOT] }), now: new Date() };
     const v = await verifier({ ...evidence, material: undefined }, target, ctx);
     expect(v).toMatchObject({ status: 'error', code: 'NO_MATERIAL' });
+  });
+});
+
+describe('findings a verifier adds while it decides', () => {
+  const crlStale = {
+    code: 'CRL_STALE',
+    severity: 'warning',
+    message: 'the CRL of CA 1 is past its nextUpdate',
+  } as const;
+  const crlStale2 = { ...crlStale, message: 'the CRL of CA 2 is past its nextUpdate' };
+  const sourceDown = {
+    code: 'REVOCATION_SOURCE_DOWN',
+    severity: 'warning',
+    message: crlStale.message,
+  } as const;
+
+  it('are appended to the evidence once each (same code and message), in order, after its own', async () => {
+    const evaluator = new TrustEvaluator(await config({}), {
+      jar: async (_e, _t, ctx) => {
+        // One CRL problem met once per certificate it could cover: three times for a chain of three.
+        ctx.findings!.push(crlStale, crlStale2, { ...crlStale }, sourceDown, { ...crlStale2 });
+        return unverified('NO_TRUST_ROOT', 'no roots');
+      },
+    });
+    const own = { code: 'W', severity: 'warning', message: 'w' } as const;
+    const e: Evidence = { ...evidence, findings: [own] };
+    expect(await evaluator.evaluate(e, target)).toMatchObject({
+      status: 'unverified',
+      code: 'NO_TRUST_ROOT',
+    });
+    expect(e.findings).toEqual([own, crlStale, crlStale2, sourceDown]);
+  });
+
+  it('are kept when the verifier then throws', async () => {
+    const evaluator = new TrustEvaluator(await config({}), {
+      jar: async (_e, _t, ctx) => {
+        ctx.findings!.push(crlStale, crlStale);
+        throw new SigscanError('MALFORMED_CMS', 'truncated');
+      },
+    });
+    const e: Evidence = { ...evidence, findings: undefined };
+    expect(await evaluator.evaluate(e, target)).toMatchObject({ status: 'error', code: 'MALFORMED_CMS' });
+    expect(e.findings).toEqual([crlStale]);
+  });
+
+  it('none added: the evidence is left as it was', async () => {
+    const e: Evidence = { ...evidence, findings: undefined };
+    const before = structuredClone(e);
+    await new TrustEvaluator(await config({ roots: [ROOT] })).evaluate(e, target);
+    expect(e).toStrictEqual(before);
+  });
+
+  it('the verifier sees the configuration, its --at time and the online revocation source', async () => {
+    const trust = await config({ at: '2026-01-01T00:00:00Z' });
+    const online = { check: async () => [] };
+    let seen: TrustContext | undefined;
+    const evaluator = new TrustEvaluator(
+      trust,
+      {
+        jar: async (_e, _t, ctx) => {
+          seen = ctx;
+          return unverified('NO_TRUST_ROOT', 'no roots');
+        },
+      },
+      online,
+    );
+    await evaluator.evaluate({ ...evidence }, target);
+    expect(seen).toMatchObject({
+      config: trust,
+      now: new Date('2026-01-01T00:00:00Z'),
+      onlineRevocation: online,
+    });
   });
 });
