@@ -97,6 +97,10 @@ describe('signerLabel and signerKey', () => {
     // Two bare keys, or two named signers, are two signers.
     expect(signerKey({ keyId })).not.toBe(signerKey({ keyId: hex('f') }));
     expect(signerKey({ subject: 'CN=A' })).not.toBe(signerKey({ subject: 'CN=B' }));
+    // SANs are kept apart in the name: two SAN lists are two signers, however their letters run together.
+    expect(signerKey({ subjectAlternativeNames: ['a@x', 'bc'] })).not.toBe(
+      signerKey({ subjectAlternativeNames: ['a@xb', 'c'] }),
+    );
     // A key id never collides with a name that happens to spell it.
     expect(signerKey({ keyId: 'CN=A' })).not.toBe(signerKey({ subject: 'CN=A' }));
   });
