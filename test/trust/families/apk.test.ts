@@ -131,10 +131,14 @@ describe('APK v2/v3 verdicts, with apksigner as the oracle', () => {
       'CN=APK EC Signer,O=Sigscan Tests',
     ]);
     // The new key alone anchors the v3 signer directly, but not the v2 one (signed by the old key).
-    expect(summary(await scan(fx.apk['rotated']!, [fx.pem['ec']!]))).toEqual([
+    const direct = await scan(fx.apk['rotated']!, [fx.pem['ec']!]);
+    expect(summary(direct)).toEqual([
       'apk APK Signature Scheme v2 signer #1: untrusted CHAIN_UNTRUSTED',
       'apk APK Signature Scheme v3 signer #1: verified CHAIN_VALID',
     ]);
+    // Anchored directly: the verdict names the signer, and claims no lineage path it did not take.
+    expect(direct[1]!.verdict.message).toContain('CN=APK EC Signer,O=Sigscan Tests');
+    expect(direct[1]!.verdict.message).not.toMatch(/lineage/);
   });
 
   it('a tampered entry is invalid (APK_DIGEST_MISMATCH) for us and for apksigner', async () => {
