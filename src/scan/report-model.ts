@@ -199,12 +199,12 @@ export class SummaryAccumulator {
     orphans?: readonly OrphanSignature[],
   ): ScanSummary {
     const families = Object.fromEntries(
-      Object.entries(this.summary.families).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      Object.entries(this.summary.families).sort(([a], [b]) => byCodeUnits(a, b)),
     );
     const signers = [...this.signers.values()].sort(
       (a, b) =>
         b.targets - a.targets ||
-        (a.signer < b.signer ? -1 : a.signer > b.signer ? 1 : 0) ||
+        byCodeUnits(a.signer, b.signer) ||
         signerKeyOf(a).localeCompare(signerKeyOf(b)),
     );
     const summary: ScanSummary = {
@@ -221,10 +221,18 @@ export class SummaryAccumulator {
     }
     if (this.namespaces.size)
       summary.namespaces = [...this.namespaces.values()]
-        .sort((a, b) => (a.namespace < b.namespace ? -1 : 1))
+        .sort((a, b) => byCodeUnits(a.namespace, b.namespace))
         .map((n) => ({ ...n }));
     return summary;
   }
+}
+
+/**
+ * The order of a report's sorted lists (families, signer names, namespaces, targets): by UTF-16 code units,
+ * the same on every machine, and 0 for equal strings so that the sort keeps their input order.
+ */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function signerKeyOf(s: SignerCount): string {
@@ -243,9 +251,5 @@ export function sortResults(results: TargetResult[]): TargetResult[] {
     r.target.kind === 'file'
       ? r.target.path
       : `${r.target.registry}/${r.target.repository}:${r.target.tag ?? ''}@${r.target.platform ? `~${r.target.platform}` : ''}${r.target.digest}`;
-  return [...results].sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  return [...results].sort((a, b) => byCodeUnits(key(a), key(b)));
 }

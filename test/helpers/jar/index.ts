@@ -20,6 +20,8 @@ export interface KeyOptions {
   startdate?: string;
   /** Days the issued certificate is valid (default 1825). */
   validity?: number;
+  /** The issued certificate is a CA (basicConstraints CA:true), to issue others in turn. */
+  ca?: boolean;
 }
 
 export interface SignOptions {
@@ -84,6 +86,7 @@ export function genKey(keystore: string, opts: KeyOptions): void {
       ...(opts.startdate ? ['-startdate', opts.startdate] : []),
       '-ext',
       'eku=codeSigning',
+      ...(opts.ca ? ['-ext', 'bc:c'] : []),
     ],
     { input: csr },
   );

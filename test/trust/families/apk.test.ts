@@ -11,13 +11,18 @@ import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import {
   apkFixtures,
+  apkKey,
   apkLayout,
   apksignerVerify,
+  exportCertPem,
+  makeUnsignedApk,
   readBytes,
   removeDir,
+  signApk,
   tempDir,
   type ApkFixtures,
 } from '../../helpers/apk/index.js';
+import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { config } from '../helpers.js';
 
 interface Outcome {
@@ -57,9 +62,10 @@ describe('APK v2/v3 verdicts, with apksigner as the oracle', () => {
   afterAll(() => removeDir(dir));
 
   it('v2 only: valid, unverified without roots; verified with the signer certificate as root', async () => {
-    expect(summary(await scan(fx.apk['v2']!))).toEqual([
-      'apk APK Signature Scheme v2 signer #1: unverified NO_TRUST_ROOT',
-    ]);
+    const unanchored = await scan(fx.apk['v2']!);
+    expect(summary(unanchored)).toEqual(['apk APK Signature Scheme v2 signer #1: unverified NO_TRUST_ROOT']);
+    // Without a root the verdict still names whose valid signature it is.
+    expect(unanchored[0]!.verdict.message).toContain('CN=APK RSA Signer,O=Sigscan Tests');
     const [o] = await scan(fx.apk['v2']!, [fx.pem['rsa']!]);
     expect(o!.verdict.status).toBe('verified');
     expect(o!.verdict.code).toBe('CHAIN_VALID');
@@ -126,10 +132,14 @@ describe('APK v2/v3 verdicts, with apksigner as the oracle', () => {
       'CN=APK EC Signer,O=Sigscan Tests',
     ]);
     // The new key alone anchors the v3 signer directly, but not the v2 one (signed by the old key).
-    expect(summary(await scan(fx.apk['rotated']!, [fx.pem['ec']!]))).toEqual([
+    const direct = await scan(fx.apk['rotated']!, [fx.pem['ec']!]);
+    expect(summary(direct)).toEqual([
       'apk APK Signature Scheme v2 signer #1: untrusted CHAIN_UNTRUSTED',
       'apk APK Signature Scheme v3 signer #1: verified CHAIN_VALID',
     ]);
+    // Anchored directly: the verdict names the signer, and claims no lineage path it did not take.
+    expect(direct[1]!.verdict.message).toContain('CN=APK EC Signer,O=Sigscan Tests');
+    expect(direct[1]!.verdict.message).not.toMatch(/lineage/);
   });
 
   it('a tampered entry is invalid (APK_DIGEST_MISMATCH) for us and for apksigner', async () => {
@@ -312,6 +322,81 @@ describe('apkVerifier on altered signer records (faults apksigner cannot write)'
   it('no material is an INTERNAL error', async () => {
     const [e] = await evidenceOf('v2');
     expect((await verdict({ ...e!, material: undefined })).code).toBe('INTERNAL');
+  });
+});
+
+/**
+ * A root, an intermediate CA and two signers made by keytool, APKs signed by apksigner: one by a signer
+ * the intermediate issued (the APK carries leaf and intermediate; only the root is a trust root), one by a
+ * root-issued signer whose certificate expired years ago. apksigner's verdict on each is kept beside them.
+ */
+async function buildChains(dir: string): Promise<void> {
+  const keystore = join(dir, 'chain.p12');
+  const dn = (cn: string) => `CN=${cn}, O=Sigscan Tests`;
+  apkKey(dir, { alias: 'root', keyalg: 'RSA', dname: dn('APK Chain Root'), keystore });
+  await breathe();
+  apkKey(dir, {
+    alias: 'inter',
+    keyalg: 'RSA',
+    dname: dn('APK Chain Intermediate'),
+    keystore,
+    issuerAlias: 'root',
+    ca: true,
+  });
+  await breathe();
+  const leaf = apkKey(dir, {
+    alias: 'leaf',
+    keyalg: 'RSA',
+    dname: dn('APK Chain Leaf'),
+    keystore,
+    issuerAlias: 'inter',
+  });
+  await breathe();
+  const expired = apkKey(dir, {
+    alias: 'expired',
+    keyalg: 'RSA',
+    dname: dn('APK Expired Signer'),
+    keystore,
+    issuerAlias: 'root',
+    startdate: '-3y',
+    validity: 30,
+  });
+  await breathe();
+  const unsigned = makeUnsignedApk(join(dir, 'unsigned.apk'));
+  const oracle: Record<string, boolean> = {};
+  for (const [name, key] of [
+    ['intermediate', leaf],
+    ['expired', expired],
+  ] as const) {
+    signApk(unsigned, join(dir, `${name}.apk`), key, { v2: true });
+    await breathe();
+    oracle[name] = apksignerVerify(join(dir, `${name}.apk`)).verifies;
+  }
+  exportCertPem(keystore, 'root', join(dir, 'root.pem'));
+  writeFileSync(join(dir, 'apksigner.json'), JSON.stringify(oracle));
+}
+
+describe('APK signer chains: an intermediate the APK carries, an expired signer', () => {
+  let dir: string;
+  let apksignerSays: Record<string, boolean>;
+
+  beforeAll(async () => {
+    dir = await cachedFixtureDir('apk-chains-v1', buildChains);
+    apksignerSays = JSON.parse(readFileSync(join(dir, 'apksigner.json'), 'utf8')) as Record<string, boolean>;
+  }, 240_000);
+
+  it('a signer issued by an intermediate the APK carries is anchored at the root through it', async () => {
+    expect(apksignerSays['intermediate']).toBe(true);
+    const out = await scan(join(dir, 'intermediate.apk'), [join(dir, 'root.pem')]);
+    expect(summary(out)).toEqual(['apk APK Signature Scheme v2 signer #1: verified CHAIN_VALID']);
+    expect((out[0]!.evidence.material as ApkEvidenceMaterial).record.certificates.length).toBeGreaterThan(1);
+  });
+
+  it('an expired signer certificate still verifies, as apksigner says (Android ignores validity)', async () => {
+    expect(apksignerSays['expired']).toBe(true);
+    expect(summary(await scan(join(dir, 'expired.apk'), [join(dir, 'root.pem')]))).toEqual([
+      'apk APK Signature Scheme v2 signer #1: verified CHAIN_VALID',
+    ]);
   });
 });
 
