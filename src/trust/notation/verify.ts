@@ -763,17 +763,19 @@ function tsaProfileProblem(tsa: ParsedCertificate | undefined): string | undefin
 
 const BASELINE_TSA_POLICY = '0.4.0.2023.1.1';
 
-/** TSTInfo accuracy in ms; 1 s under the RFC 3628 baseline policy when absent, else 0 (§3.5). */
+/** TSTInfo accuracy in ms; 1 s under the RFC 3628 baseline policy when absent or zero, else 0 (§3.5). */
 export function timestampAccuracyMs(tokenDer: Uint8Array): number {
   try {
     const content = parseTimeStampToken(tokenDer).content;
     if (!content) return 0;
     const tst = pkijs.TSTInfo.fromBER(toArrayBuffer(content));
     const a = tst.accuracy;
-    if (a && (a.seconds !== undefined || a.millis !== undefined || a.micros !== undefined)) {
-      return (a.seconds ?? 0) * 1000 + (a.millis ?? 0) + Math.ceil((a.micros ?? 0) / 1000);
-    }
-    return tst.policy === BASELINE_TSA_POLICY ? 1000 : 0;
+    const ms = (a?.seconds ?? 0) * 1000 + (a?.millis ?? 0) + Math.ceil((a?.micros ?? 0) / 1000);
+    // tspclient-go (TSTInfo.Validate) takes 1 s whenever the accuracy adds up to zero under the baseline
+    // policy, an Accuracy of explicit zeros included: reading that as 0 would accept a stamp notation-go
+    // finds too close to a certificate's validity bound.
+    if (ms === 0 && tst.policy === BASELINE_TSA_POLICY) return 1000;
+    return ms;
   } catch {
     return 0;
   }

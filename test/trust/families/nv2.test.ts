@@ -12,6 +12,9 @@ import { emptyTrustConfig, readCertificates, type TrustConfig } from '../../../s
 import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { libtrustKeyId } from '../../../src/trust/families/notation-legacy.js';
 import { cachedFixtureDir, workingCopy } from '../../helpers/fixture-cache.js';
+import { testPki } from '../../helpers/notation/pki.js';
+import { signNotation } from '../../helpers/notation/sign.js';
+import { evidenceFor, sampleImage } from '../notation/support.js';
 
 /**
  * nv2 prototype (2020) JWTs verified against --trust-root the way nv2's x509 scheme did: its own two
@@ -100,7 +103,7 @@ let exampleRoots: TrustConfig['roots'];
 // in the directory and write beside them (input, ex.sig, example.pub), so each run works in its own copy;
 // readCertificates stays here.
 beforeAll(async () => {
-  const cached = await cachedFixtureDir('nv2-openssl-ca-v1', async (d) => {
+  const cached = await cachedFixtureDir('nv2-openssl-ca-v2', async (d) => {
     writeFileSync(join(d, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n');
     writeFileSync(join(d, 'leaf.ext'), 'subjectAltName=DNS:registry.example.com\n');
     for (const ca of ['root', 'ca', 'other']) {
@@ -184,6 +187,20 @@ beforeAll(async () => {
         '-out',
         `${leaf}.crt`,
       );
+    }
+    // The es256 key again, under names Go's VerifyHostname (nv2's reference check) does not read: a URI
+    // SAN only, and no SAN with the host in O (only the CN stands in for absent SANs).
+    writeFileSync(join(d, 'urisan.ext'), 'subjectAltName=URI:registry.example.com\n');
+    writeFileSync(join(d, 'nosan.ext'), 'basicConstraints=CA:false\n');
+    for (const [name, subj] of [
+      ['urisan', '/CN=nv2 leaf urisan'],
+      ['onlyo', '/O=registry.example.com/CN=nv2 leaf onlyo'],
+    ] as const) {
+      opensslIn(d, 'req', '-new', '-key', 'es256.key', '-subj', subj, '-out', `${name}.csr`);
+      opensslIn(
+        d, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', '4',
+        '-days', '3650', '-sha256', '-extfile', name === 'urisan' ? 'urisan.ext' : 'nosan.ext', '-out', `${name}.crt`,
+      ); // prettier-ignore
     }
     // The oracle agrees the leaves chain to the root (checked as they are made: a failure leaves no cache).
     expect(
@@ -412,6 +429,28 @@ describe('nv2 JWTs signed with openssl', () => {
     expect((await decide(upper, { roots })).code).toBe('NV2_SIGNATURE_VERIFIED');
   });
 
+  it('certifies a reference host only by a dNSName SAN, or by the CN when there is no SAN (Go 1.14 VerifyHostname)', async () => {
+    const withLeaf = (leaf: string) => ({ ...header('es256'), x5c: [certB64(leaf), certB64('ca')] });
+    // A URI SAN naming the host is not a dNSName: nothing certifies it.
+    const uri = await decide(sign('es256', withLeaf('urisan'), claims()), { roots });
+    expect(uri).toMatchObject({ status: 'untrusted', code: 'NV2_REFERENCE_NOT_CERTIFIED' });
+    // No SAN: only the CN stands in, not the O that holds the host.
+    const onlyO = await decide(sign('es256', withLeaf('onlyo'), claims()), { roots });
+    expect(onlyO).toMatchObject({ status: 'untrusted', code: 'NV2_REFERENCE_NOT_CERTIFIED' });
+    const cn = await decide(
+      sign('es256', withLeaf('onlyo'), claims({ references: ['NV2 leaf onlyo/example:v1'] })),
+      { roots },
+    );
+    expect(cn.code).toBe('NV2_SIGNATURE_VERIFIED');
+  });
+
+  it('has nothing to certify when the JWT claims no references', async () => {
+    const { references: _omitted, ...rest } = claims();
+    expect((await decide(sign('es256', header('es256'), rest), { roots })).code).toBe(
+      'NV2_SIGNATURE_VERIFIED',
+    );
+  });
+
   it('refuses other typ, no key, and claims outside exp/nbf', async () => {
     expect(await decide(sign('es256', header('es256', { typ: 'JWT' }), claims()), { roots })).toMatchObject({
       status: 'invalid',
@@ -436,6 +475,17 @@ describe('nv2 JWTs signed with openssl', () => {
     expect((await decide(sign('es256', header('es256'), claims({ nbf: t })), { roots, at })).code).toBe(
       'NV2_SIGNATURE_VERIFIED',
     );
+  });
+});
+
+describe('the notation family verifier', () => {
+  it('sends a current Notary Project signature (no legacy detail) to the notation verifier, not the nv2 path', async () => {
+    const { descriptor, target: t } = sampleImage('not-legacy');
+    const sig = signNotation(descriptor);
+    const evidence = evidenceFor(sig.envelopeBytes, sig.envelopeMediaType, t);
+    const trustRoots = await readCertificates(join(testPki().dir, 'root.crt'), 'root');
+    const v = await new TrustEvaluator({ ...emptyTrustConfig(), roots: trustRoots }).evaluate(evidence, t);
+    expect([v.status, v.code]).toEqual(['verified', 'VERIFIED']);
   });
 });
 

@@ -5,6 +5,7 @@
  * rule has a certificate that breaks only that rule, so each test pins the exact sentence sigscan gives.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,11 +13,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, type ParsedCertificate } from '../../../src/formats/x509.js';
 import {
+  algorithmForKey,
   checkProfile,
   leafSubjectRefusal,
   subjectAttributes,
   timestampAccuracyMs,
 } from '../../../src/trust/notation/verify.js';
+import { derRebuilt, type DerNode } from '../../helpers/der-tree.js';
 import { breathe, cachedFixtureDir } from '../../helpers/fixture-cache.js';
 
 const O = 'sigscan profile';
@@ -75,6 +78,9 @@ const CERTS: Record<
     issuer: 'rsaroot',
     digest: ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
   },
+  p384: { key: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], ext: leafExt(), issuer: 'root' },
+  p521: { key: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'], ext: leafExt(), issuer: 'root' },
+  rsa3072: { key: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'], ext: leafExt(), issuer: 'root' },
   // Subjects for leafSubjectRefusal / subjectAttributes (the others have no ST).
   bare: { key: ecKey(), ext: leafExt(), issuer: 'root', subj: '/CN=bare' },
   twoou: { key: ecKey(), ext: leafExt(), issuer: 'root', subj: `/C=US/ST=WA/O=${O}/OU=a/OU=b/CN=twoou` },
@@ -109,6 +115,7 @@ const TOKENS: Record<string, { lines: string[]; policy?: string }> = {
   micros: { lines: ['accuracy = microsecs:1001'] },
   secs: { lines: ['accuracy = secs:3'] },
   baseline: { lines: [], policy: '0.4.0.2023.1.1' },
+  baselinesecs: { lines: ['accuracy = secs:2'], policy: '0.4.0.2023.1.1' },
   other: { lines: [] },
 };
 
@@ -119,7 +126,7 @@ const token = (name: string) => new Uint8Array(readFileSync(join(dir, `${name}.t
 const who = (cn: string) => `certificate CN=${cn},O=${O},C=US`;
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('notation-profile-v2', async (d) => {
+  dir = await cachedFixtureDir('notation-profile-v4', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = 1;
@@ -195,6 +202,24 @@ beforeAll(async () => {
       ); // prettier-ignore
       await breathe();
     }
+    // openssl leaves a zero accuracy out; tspclient-go reads an Accuracy of explicit zeros as absent. The
+    // baseline token's TSTInfo with an Accuracy of seconds 0 (and one with no field at all) inserted after
+    // genTime, re-signed by the same TSA with openssl cms.
+    openssl('cms', '-verify', '-inform', 'DER', '-in', 'baseline.tok', '-noverify', '-out', 'baseline.tst');
+    const accuracies: Record<string, DerNode> = {
+      zerosecs: { id: 0x30, children: [{ id: 0x02, content: new Uint8Array([0]) }] },
+      emptyacc: { id: 0x30, children: [] },
+    };
+    for (const [name, accuracy] of Object.entries(accuracies)) {
+      const tst = derRebuilt(new Uint8Array(readFileSync(join(d, 'baseline.tst'))), (root) => {
+        root.children!.splice(5, 0, accuracy);
+      });
+      writeFileSync(join(d, `${name}.tst`), tst);
+      openssl(
+        'cms', '-sign', '-binary', '-nodetach', '-in', `${name}.tst`, '-econtent_type', '1.2.840.113549.1.9.16.1.4',
+        '-signer', 'tsa.crt', '-inkey', 'tsa.key', '-md', 'sha256', '-nosmimecap', '-outform', 'DER', '-out', `${name}.tok`,
+      ); // prettier-ignore
+    }
   });
 }, 120_000);
 
@@ -266,6 +291,51 @@ describe('checkProfile: keys and signature algorithms', () => {
   });
 });
 
+describe('checkProfile: keys and signature algorithms notation accepts', () => {
+  it('EC P-384 and P-521 leaves comply, as P-256 does', () => {
+    expect(checkProfile([cert('p384'), cert('root')])).toBeUndefined();
+    expect(checkProfile([cert('p521'), cert('root')])).toBeUndefined();
+  });
+
+  it('RSASSA-PSS parameters that cannot be read (outer signatureAlgorithm params replaced by NULL) are weak', () => {
+    const der = derRebuilt(cert('psssha256').der, (root) => {
+      root.children![1]!.children![1] = { id: 0x05, content: new Uint8Array() };
+    });
+    expect(checkProfile([parseCertificate(der), cert('rsaroot')])).toBe(
+      `${who('psssha256')} is signed with RSASSA-PSS with unreadable parameters; SHA-1 and weaker are not accepted anywhere in the chain`,
+    );
+  });
+
+  it('a public key node:crypto cannot read (id-ecPublicKey changed to an unknown OID) is a profile problem', () => {
+    const der = derRebuilt(cert('good').der, (root) => {
+      const spki = root.children![0]!.children!.find(
+        (c) =>
+          Buffer.from(c.children?.[0]?.children?.[0]?.content ?? []).toString('hex') === '2a8648ce3d0201',
+      )!;
+      spki.children![0]!.children![0]!.content = Buffer.from('2a8648ce3d0209', 'hex');
+    });
+    expect(checkProfile([parseCertificate(der), cert('root')])).toMatch(
+      new RegExp(`^${who('good')}: its public key cannot be read \\(.+\\)$`),
+    );
+  });
+});
+
+describe('algorithmForKey: the algorithm notation derives from the leaf key, and how the key is described', () => {
+  const key = (name: string) => new X509Certificate(cert(name).der).publicKey;
+  it('RSA 2048/3072 and EC P-256/P-384/P-521 map to PS256/PS384 and ES256/ES384/ES512', () => {
+    expect(algorithmForKey(key('rsaroot'))).toEqual({ alg: 'PS256', description: 'RSA 2048' });
+    expect(algorithmForKey(key('rsa3072'))).toEqual({ alg: 'PS384', description: 'RSA 3072' });
+    expect(algorithmForKey(key('good'))).toEqual({ alg: 'ES256', description: 'EC prime256v1' });
+    expect(algorithmForKey(key('p384'))).toEqual({ alg: 'ES384', description: 'EC secp384r1' });
+    expect(algorithmForKey(key('p521'))).toEqual({ alg: 'ES512', description: 'EC secp521r1' });
+  });
+  it('other sizes, curves and key types have no algorithm', () => {
+    expect(algorithmForKey(key('rsa1024'))).toEqual({ description: 'RSA 1024' });
+    expect(algorithmForKey(key('k256'))).toEqual({ description: 'EC secp256k1' });
+    expect(algorithmForKey(key('ed25519'))).toEqual({ description: 'ed25519' });
+  });
+});
+
 describe('checkProfile: CA certificates', () => {
   const above = (ca: string) => checkProfile([cert('good'), cert(ca)]);
 
@@ -313,6 +383,13 @@ describe('timestampAccuracyMs (openssl ts tokens)', () => {
   it('no accuracy: 1 s under the RFC 3628 baseline policy, else 0', () => {
     expect(timestampAccuracyMs(token('baseline'))).toBe(1000);
     expect(timestampAccuracyMs(token('other'))).toBe(0);
+  });
+  it('under the baseline policy an accuracy that is given counts as given', () => {
+    expect(timestampAccuracyMs(token('baselinesecs'))).toBe(2000);
+  });
+  it('under the baseline policy an accuracy of zero, or with no field, is 1 s (tspclient-go TSTInfo.Validate)', () => {
+    expect(timestampAccuracyMs(token('zerosecs'))).toBe(1000);
+    expect(timestampAccuracyMs(token('emptyacc'))).toBe(1000);
   });
 });
 

@@ -4,9 +4,10 @@
  * jwsWithTimestamp.sig, Globalsign TSA) altered by one byte.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { NotationMaterial } from '../../../src/detectors/notation.js';
 import type { Evidence, ImageTarget } from '../../../src/model/index.js';
@@ -18,7 +19,9 @@ import {
   verifyUnderPolicy,
   type NotationSignatureInput,
 } from '../../../src/trust/notation/verify.js';
+import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../../src/formats/x509.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { testPki } from '../../helpers/notation/pki.js';
 import { signNotation } from '../../helpers/notation/sign.js';
 import {
@@ -161,6 +164,7 @@ async function underPolicy(
   stmt: Record<string, unknown>,
   stores: Record<string, Record<string, string | Uint8Array>>,
   now = new Date(),
+  opts: { source?: string; change?: (input: NotationSignatureInput) => void } = {},
 ) {
   const m = evidence.material as NotationMaterial;
   const input: NotationSignatureInput = {
@@ -177,18 +181,20 @@ async function underPolicy(
   };
   const integrity = await checkIntegrity(input, target);
   expect(integrity.ok, integrity.verdict?.message).toBe(true);
+  opts.change?.(input);
   const dir = notationDir({ stores, policy: policy(stmt) });
   const statementParsed = parseTrustPolicy(policy(stmt)).statements[0]!;
   const cache = new TrustStoreCache(trustStoreRoot(dir));
   const out = await verifyUnderPolicy(
     input,
     integrity.chain!,
-    { statement: statementParsed, source: 'policy.json', stores: (r) => cache.get(r) },
+    { statement: statementParsed, source: opts.source ?? 'policy.json', stores: (r) => cache.get(r) },
     now,
   );
   return {
     verdict: out.verdict,
     outcomes: out.outcomes.map((o) => [o.check, o.action, o.ok, o.code]),
+    messages: out.outcomes.map((o) => o.message),
   };
 }
 
@@ -290,6 +296,133 @@ describe('verifyUnderPolicy: per-check outcomes and the verified message', () =>
   });
 });
 
+describe('checkIntegrity: critical headers', () => {
+  it('an input without a crit list (none given) has nothing critical to refuse', async () => {
+    const { descriptor, target } = sampleImage('no-crit');
+    const m = evidenceFor(signNotation(descriptor).envelopeBytes, 'application/jose+json', target)
+      .material as NotationMaterial;
+    const integrity = await checkIntegrity(
+      {
+        alg: m.alg,
+        signedBytes: m.signedBytes,
+        signature: m.signature,
+        certificatesDer: m.certificatesDer,
+        payloadBytes: m.payloadBytes,
+        signingScheme: 'notary.x509',
+      },
+      target,
+    );
+    expect([integrity.ok, integrity.verdict?.code]).toEqual([true, undefined]);
+  });
+});
+
+describe('verifyUnderPolicy: trust stores, anchors and identities', () => {
+  const sign = (seed: string, options: Parameters<typeof signNotation>[1] = {}) => {
+    const { descriptor, target } = sampleImage(seed);
+    const sig = signNotation(descriptor, options);
+    return { target, evidence: evidenceFor(sig.envelopeBytes, sig.envelopeMediaType, target) };
+  };
+  const caStore = () => ({ 'ca/test': { 'root.pem': testPki().root.pem } });
+
+  it('a policy without a source is named without one', async () => {
+    const { target, evidence } = sign('no-source');
+    const { verdict } = await underPolicy(evidence, target, statement(), caStore(), new Date(), {
+      source: '',
+    });
+    expect(verdict.message).toMatch(
+      /^notation signature by .* verified under trust policy "test" \(strict\): /,
+    );
+  });
+
+  it('notary.x509 under a policy with only a signingAuthority store: CHAIN_UNTRUSTED, no "ca" store named', async () => {
+    const { target, evidence } = sign('no-ca-store');
+    const { verdict } = await underPolicy(
+      evidence,
+      target,
+      statement({ trustStores: ['signingAuthority:sa'] }),
+      { 'signingAuthority/sa': { 'root.pem': testPki().root.pem } },
+    );
+    expect([verdict.status, verdict.code]).toEqual(['untrusted', 'CHAIN_UNTRUSTED']);
+    expect(verdict.message).toMatch(
+      /^signature valid but trust policy "test" names no "ca" trust store for the notary\.x509 signing scheme; /,
+    );
+    // An enforced failure with nothing logged before it carries no "logged" tail.
+    expect(verdict.message).not.toContain('logged but not enforced');
+  });
+
+  it('every ca store of the policy is named when none anchors the chain', async () => {
+    const { target, evidence } = sign('two-stores');
+    const other = { 'root.pem': extraPki().root.pem };
+    const { verdict } = await underPolicy(evidence, target, statement({ trustStores: ['ca:a', 'ca:b'] }), {
+      'ca/a': other,
+      'ca/b': other,
+    });
+    expect(verdict.code).toBe('CHAIN_UNTRUSTED');
+    expect(verdict.message).toContain(`is not in trust store 'ca:a', 'ca:b'; authenticity is enforced`);
+  });
+
+  it('the first chain certificate found in a store anchors it: the intermediate, not the root above it', async () => {
+    const pki = extraPki();
+    const { descriptor, target } = sampleImage('anchor-intermediate');
+    const bytes = signJws({
+      target: descriptor,
+      key: pki.subLeaf.key,
+      chain: [pki.subLeaf.der, pki.intermediate.der, pki.root.der],
+    });
+    const { outcomes, messages } = await underPolicy(
+      evidenceFor(bytes, 'application/jose+json', target),
+      target,
+      statement(),
+      { 'ca/test': { 'inter.pem': pki.intermediate.pem, 'root.pem': pki.root.pem } },
+    );
+    expect(outcomes[0]).toEqual(['authenticity', 'enforce', true, 'AUTHENTIC']);
+    expect(messages[0]).toBe(`chain anchored by ${pki.intermediate.subject} in trust store 'ca:test'`);
+  });
+
+  it('one matching trusted identity among others is enough', async () => {
+    const { target, evidence } = sign('identities');
+    const { outcomes } = await underPolicy(
+      evidence,
+      target,
+      statement({
+        trustedIdentities: [
+          'x509.subject: C=US, ST=WA, O=someone else',
+          'x509.subject: C=US, ST=WA, O=sigscan test',
+        ],
+      }),
+      caStore(),
+    );
+    expect(outcomes[0]).toEqual(['authenticity', 'enforce', true, 'AUTHENTIC']);
+  });
+
+  it('audit level: two logged failures are listed one after the other', async () => {
+    const { target, evidence } = sign('two-logged', { expiry: new Date(Date.now() - 60_000) });
+    const { verdict, messages } = await underPolicy(
+      evidence,
+      target,
+      statement({ signatureVerification: { level: 'audit' } }),
+      { 'ca/test': { 'root.pem': extraPki().root.pem } },
+    );
+    expect(verdict.code).toBe('VERIFIED_WITH_LOGGED_FAILURES');
+    expect(verdict.message).toContain(
+      `authenticity failed (CHAIN_UNTRUSTED): ${messages[0]}; expiry failed (SIGNATURE_EXPIRED): ${messages[2]}`,
+    );
+  });
+
+  it('signing-authority input without an authentic signing time: SIGNING_TIME_OUTSIDE_VALIDITY', async () => {
+    const { target, evidence } = sign('sa-no-time', { signingScheme: 'notary.x509.signingAuthority' });
+    const { outcomes } = await underPolicy(
+      evidence,
+      target,
+      statement({ trustStores: ['signingAuthority:sa'] }),
+      { 'signingAuthority/sa': { 'root.pem': testPki().root.pem } },
+      new Date(),
+      { change: (input) => delete input.authenticSigningTime },
+    );
+    expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', false, 'SIGNING_TIME_OUTSIDE_VALIDITY']);
+  });
+});
+
 describe('verifyUnderPolicy: validity times without a timestamp', () => {
   const DAY = 24 * 3600_000;
   const stores = () => ({
@@ -335,6 +468,54 @@ describe('verifyUnderPolicy: validity times without a timestamp', () => {
     );
   });
 
+  /** The rsa3072 leaf's validity (second precision), the root's being wider. */
+  const leafValidity = () => {
+    const c = parseCertificate(testPki().leaves.rsa3072.der).cert;
+    return { notBefore: c.notBefore.value, notAfter: c.notAfter.value };
+  };
+
+  it("the verification time equal to the leaf's notBefore or notAfter is inside (notation-go Before/After are strict)", async () => {
+    const { target, evidence } = sign('bounds-now');
+    for (const now of Object.values(leafValidity())) {
+      const { outcomes } = await underPolicy(evidence, target, statement(), stores(), now);
+      expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', true, 'CERTS_VALID_NOW']);
+    }
+  });
+
+  it('afterCertExpiry at exactly the leaf notAfter: not yet expired, so no timestamp is needed', async () => {
+    const { target, evidence } = sign('bounds-after-expiry');
+    const { outcomes } = await underPolicy(evidence, target, afterExpiry, stores(), leafValidity().notAfter);
+    expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', true, 'CERTS_VALID_NOW']);
+  });
+
+  it("signing-authority: an authentic signing time equal to the leaf's notBefore or notAfter is inside", async () => {
+    for (const [bound, at] of Object.entries(leafValidity())) {
+      const { target, evidence } = sign(`sa-bound-${bound}`, {
+        signingScheme: 'notary.x509.signingAuthority',
+        signingTime: at,
+      });
+      const { outcomes } = await underPolicy(
+        evidence,
+        target,
+        statement({ trustStores: ['signingAuthority:sa'] }),
+        {
+          'signingAuthority/sa': { 'root.pem': testPki().root.pem },
+        },
+      );
+      expect(outcomes[1]).toEqual(['authenticTimestamp', 'enforce', true, 'SIGNING_TIME_VALID']);
+    }
+  });
+
+  it('an expiry equal to the verification time has passed (notation-go: expired unless now is before it)', async () => {
+    const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    const { target, evidence } = sign('expiry-bound', { expiry });
+    const { verdict, outcomes } = await underPolicy(evidence, target, statement(), stores(), expiry);
+    expect(outcomes[2]).toEqual(['expiry', 'enforce', false, 'SIGNATURE_EXPIRED']);
+    expect(verdict.code).toBe('SIGNATURE_EXPIRED');
+    const before = await underPolicy(evidence, target, statement(), stores(), new Date(expiry.getTime() - 1));
+    expect(before.outcomes[2]).toEqual(['expiry', 'enforce', true, 'NOT_EXPIRED']);
+  });
+
   it('signing-authority: an authentic signing time after the leaf expired is outside its validity', async () => {
     const { target, evidence } = sign('sa-late', {
       signingScheme: 'notary.x509.signingAuthority',
@@ -350,5 +531,303 @@ describe('verifyUnderPolicy: validity times without a timestamp', () => {
     );
     expect([verdict.status, verdict.code]).toEqual(['untrusted', 'SIGNING_TIME_OUTSIDE_VALIDITY']);
     expect(verdict.message).toContain(`certificate ${testPki().leaves.rsa3072.subject} (valid `);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The RFC 3161 timestamp of a notary.x509 signature against the signing chain and the TSA certificate
+// profile (notation-go verifier.go verifyTimestamp; tspclient-go Timestamp.BoundedAfter/BoundedBefore,
+// SignedToken.Verify; notation-core-go x509 validateTimestampingExtendedKeyUsage).
+
+/**
+ * One `openssl ca` root (backdated a month) that issues the TSA certificates and the signing leaves; a
+ * token from `openssl ts -reply` (accuracy 1 s) over stand-in signature bytes, and the same TSTInfo
+ * re-signed with `openssl cms -sign` by TSA certificates `openssl ts` refuses to sign with (EKU
+ * timeStamping not critical; critical but with codeSigning beside it). Then, from the token's genTime T,
+ * leaves whose validity starts or ends exactly at T - 1 s / T + 1 s (the accuracy bounds, inclusive in
+ * tspclient-go) or at T itself (inside the accuracy window: refused).
+ */
+const TSA_CA_CONFIG = (dir: string) => `
+[ca]
+default_ca = testca
+[testca]
+dir = ${dir}
+database = ${dir}/index.txt
+new_certs_dir = ${dir}/newcerts
+certificate = ${dir}/ca.pem
+private_key = ${dir}/ca.key
+serial = ${dir}/serial
+default_md = sha256
+default_days = 365
+policy = anything
+preserve = yes
+unique_subject = no
+copy_extensions = none
+[anything]
+commonName = supplied
+organizationName = optional
+countryName = optional
+stateOrProvinceName = optional
+[req]
+distinguished_name = dn
+[dn]
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+[tsa]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+[tsa_noncritical]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = timeStamping
+[tsa_two]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping,codeSigning
+[ts]
+default_tsa = t
+[t]
+serial = ${dir}/tsaserial
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+accuracy = secs:1
+`;
+
+/** YYYYMMDDHHMMSSZ, as `openssl ca -startdate/-enddate` take it. */
+const opensslTime = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+
+const TSA_LEAVES = {
+  /** notBefore = T - 1 s: the earliest the stamp allows, still inside. */
+  startsAtEarliest: { from: -1_000, to: 10 * 86_400_000 },
+  /** notBefore = T: the stamp (±1 s) can be before it. */
+  startsAtGenTime: { from: 0, to: 10 * 86_400_000 },
+  /** notAfter = T + 1 s: the latest the stamp allows, still inside. */
+  endsAtLatest: { from: -10 * 86_400_000, to: 1_000 },
+  /** notAfter = T: the stamp (±1 s) can be after it. */
+  endsAtGenTime: { from: -10 * 86_400_000, to: 0 },
+} as const;
+
+async function tsaFixture(): Promise<string> {
+  return cachedFixtureDir('notation-tsa-v1', async (d) => {
+    const openssl = (...args: string[]) =>
+      execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    mkdirSync(join(d, 'newcerts'));
+    writeFileSync(join(d, 'index.txt'), '');
+    writeFileSync(join(d, 'serial'), '1000\n');
+    writeFileSync(join(d, 'tsaserial'), '01\n');
+    writeFileSync(join(d, 'ca.cnf'), TSA_CA_CONFIG(d));
+    const ca = (...args: string[]) => openssl('ca', '-batch', '-config', 'ca.cnf', '-notext', ...args);
+    const ec = (name: string, subj: string) =>
+      openssl(
+        'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`,
+        '-out', `${name}.csr`, '-subj', subj, '-config', 'ca.cnf',
+      ); // prettier-ignore
+    const monthAgo = opensslTime(new Date(Date.now() - 30 * 86_400_000));
+    ec('ca', '/O=sigscan tsa test/CN=sigscan tsa test root');
+    ca('-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr', '-out', 'ca.pem', '-extensions', 'ca_ext',
+      '-startdate', monthAgo, '-days', '3650'); // prettier-ignore
+    for (const ext of ['tsa', 'tsa_noncritical', 'tsa_two']) {
+      ec(ext, `/O=sigscan tsa test/CN=${ext}`);
+      ca('-in', `${ext}.csr`, '-out', `${ext}.pem`, '-extensions', ext, '-startdate', monthAgo);
+    }
+    writeFileSync(join(d, 'signature.bin'), randomBytes(64));
+    openssl('ts', '-query', '-data', 'signature.bin', '-sha256', '-cert', '-out', 'q.tsq');
+    openssl(
+      'ts', '-reply', '-config', 'ca.cnf', '-section', 't', '-queryfile', 'q.tsq', '-signer', 'tsa.pem',
+      '-inkey', 'tsa.key', '-token_out', '-out', 'tsa.tok',
+    ); // prettier-ignore
+    openssl('cms', '-verify', '-inform', 'DER', '-in', 'tsa.tok', '-noverify', '-out', 'tstinfo.der');
+    for (const ext of ['tsa_noncritical', 'tsa_two']) {
+      openssl(
+        'cms', '-sign', '-binary', '-nodetach', '-in', 'tstinfo.der', '-econtent_type', '1.2.840.113549.1.9.16.1.4',
+        '-signer', `${ext}.pem`, '-inkey', `${ext}.key`, '-md', 'sha256', '-nosmimecap', '-outform', 'DER',
+        '-out', `${ext}.tok`,
+      ); // prettier-ignore
+    }
+    const genTime = /GENERALIZEDTIME\s*:(\d{14})Z/.exec(
+      openssl('asn1parse', '-inform', 'DER', '-in', 'tstinfo.der'),
+    )![1]!;
+    const t = Date.parse(
+      `${genTime.slice(0, 4)}-${genTime.slice(4, 6)}-${genTime.slice(6, 8)}T${genTime.slice(8, 10)}:${genTime.slice(10, 12)}:${genTime.slice(12, 14)}Z`,
+    );
+    writeFileSync(join(d, 'gentime'), new Date(t).toISOString());
+    ec('leaf', '/C=US/ST=WA/O=sigscan tsa test/CN=timestamped leaf');
+    for (const [name, w] of Object.entries(TSA_LEAVES)) {
+      ca('-in', 'leaf.csr', '-out', `${name}.pem`, '-extensions', 'leaf',
+        '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
+    }
+  });
+}
+
+describe('verifyUnderPolicy: the timestamp against the chain and the TSA certificate (openssl ts tokens)', () => {
+  let dir: string;
+  let genTime: Date;
+  beforeAll(async () => {
+    dir = await tsaFixture();
+    genTime = new Date(readFileSync(join(dir, 'gentime'), 'utf8'));
+  }, 120_000);
+  const cert = (name: string): ParsedCertificate =>
+    parseCertificate(pemCertificates(readFileSync(join(dir, `${name}.pem`), 'utf8'))[0]!);
+
+  /** The authenticTimestamp outcome for `leaf` (under the test root) stamped by `token`. */
+  const stamped = async (leaf: keyof typeof TSA_LEAVES, token = 'tsa') => {
+    const root = cert('ca');
+    const chain = [cert(leaf), root];
+    const input: NotationSignatureInput = {
+      alg: 'ES256',
+      signedBytes: new Uint8Array(),
+      signature: new Uint8Array(readFileSync(join(dir, 'signature.bin'))),
+      certificatesDer: chain.map((c) => c.der),
+      payloadBytes: new Uint8Array(),
+      signingScheme: 'notary.x509',
+      timestampTokenDer: new Uint8Array(readFileSync(join(dir, `${token}.tok`))),
+    };
+    const stmt = parseTrustPolicy(policy(statement({ trustStores: ['ca:test', 'tsa:stamps', 'tsa:more'] })))
+      .statements[0]!;
+    const { outcomes } = await verifyUnderPolicy(
+      input,
+      chain,
+      {
+        statement: stmt,
+        source: 'test',
+        stores: async (ref) => ({ ...ref, path: '(test)', certificates: [root], warnings: [] }),
+      },
+      new Date(),
+    );
+    return outcomes.find((o) => o.check === 'authenticTimestamp')!;
+  };
+
+  it('a leaf valid from exactly genTime - accuracy: inside (the bound is inclusive, tspclient-go BoundedAfter)', async () => {
+    const o = await stamped('startsAtEarliest');
+    expect([o.ok, o.code, o.signingTime]).toEqual([true, 'TIMESTAMP_VALID', genTime]);
+    expect(o.message).toBe(
+      `timestamped ${genTime.toISOString()} by CN=tsa,O=sigscan tsa test ('tsa:stamps', 'tsa:more'), within the chain's validity`,
+    );
+  });
+
+  it('a leaf valid from genTime itself: the stamp (±1 s) can be before it, TIMESTAMP_OUTSIDE_VALIDITY', async () => {
+    const o = await stamped('startsAtGenTime');
+    expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_OUTSIDE_VALIDITY']);
+  });
+
+  it('a leaf valid until exactly genTime + accuracy: inside (BoundedBefore is inclusive)', async () => {
+    const o = await stamped('endsAtLatest');
+    expect([o.ok, o.code]).toEqual([true, 'TIMESTAMP_VALID']);
+  });
+
+  it('a leaf valid until genTime itself: the stamp (±1 s) can be after it, TIMESTAMP_OUTSIDE_VALIDITY', async () => {
+    const o = await stamped('endsAtGenTime');
+    expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_OUTSIDE_VALIDITY']);
+  });
+
+  it('a TSA certificate whose timeStamping EKU is not critical: TIMESTAMP_UNTRUSTED (RFC 3161 §2.3)', async () => {
+    const o = await stamped('startsAtEarliest', 'tsa_noncritical');
+    expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+    expect(o.message).toBe(
+      'the TSA certificate CN=tsa_noncritical,O=sigscan tsa test must carry a critical extendedKeyUsage of ' +
+        'timeStamping only (has non-critical timeStamping)',
+    );
+  });
+
+  it('a TSA certificate with codeSigning beside a critical timeStamping: TIMESTAMP_UNTRUSTED', async () => {
+    const o = await stamped('startsAtEarliest', 'tsa_two');
+    expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+    expect(o.message).toBe(
+      'the TSA certificate CN=tsa_two,O=sigscan tsa test must carry a critical extendedKeyUsage of ' +
+        'timeStamping only (has critical timeStamping, codeSigning)',
+    );
+  });
+});
+
+describe('checkIntegrity: each certificate must be issued by the next, by name and by signature', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await cachedFixtureDir('notation-chain-v1', async (d) => {
+      const openssl = (...args: string[]) =>
+        execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] });
+      writeFileSync(join(d, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n');
+      writeFileSync(
+        join(d, 'leaf.ext'),
+        'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n',
+      );
+      const O = '/O=sigscan chain test';
+      openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'twin.key');
+      openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1', '-out', 'k1.key');
+      openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'leaf.key');
+      // Two roots with one key and two names; a secp256k1 root (WebCrypto cannot verify with its key).
+      for (const [name, key] of [
+        ['twina', 'twin.key'],
+        ['twinb', 'twin.key'],
+        ['k1root', 'k1.key'],
+      ] as const) {
+        openssl('req', '-new', '-key', key, '-subj', `${O}/CN=${name}`, '-out', `${name}.csr`);
+        openssl('x509', '-req', '-in', `${name}.csr`, '-signkey', key, '-sha256', '-days', '30', '-extfile', 'ca.ext',
+          '-out', `${name}.pem`); // prettier-ignore
+      }
+      openssl(
+        'req',
+        '-new',
+        '-key',
+        'leaf.key',
+        '-subj',
+        `/C=US/ST=WA${O}/CN=chain leaf`,
+        '-out',
+        'leaf.csr',
+      );
+      for (const [name, ca, key] of [
+        ['leafa', 'twina', 'twin.key'],
+        ['leafk1', 'k1root', 'k1.key'],
+      ] as const) {
+        openssl('x509', '-req', '-in', 'leaf.csr', '-CA', `${ca}.pem`, '-CAkey', key, '-sha256', '-days', '30',
+          '-set_serial', '7', '-extfile', 'leaf.ext', '-out', `${name}.pem`); // prettier-ignore
+      }
+    });
+  }, 120_000);
+
+  const integrityOf = async (chainNames: string[]) => {
+    const { descriptor, target } = sampleImage('chain-structure');
+    const bytes = signJws({
+      target: descriptor,
+      key: createPrivateKey(readFileSync(join(dir, 'leaf.key'))),
+      chain: chainNames.map((n) => pemCertificates(readFileSync(join(dir, `${n}.pem`), 'utf8'))[0]!),
+    });
+    const m = evidenceFor(bytes, 'application/jose+json', target).material as NotationMaterial;
+    const result = await checkIntegrity(
+      {
+        alg: m.alg,
+        signedBytes: m.signedBytes,
+        signature: m.signature,
+        certificatesDer: m.certificatesDer,
+        payloadBytes: m.payloadBytes,
+        crit: m.crit ?? [],
+        signingScheme: 'notary.x509',
+      },
+      target,
+    );
+    return [result.ok, result.verdict?.code];
+  };
+
+  it('the leaf under the root that issued it: intact (the control)', async () => {
+    expect(await integrityOf(['leafa', 'twina'])).toEqual([true, undefined]);
+  });
+
+  it('a root with the issuing key but another name: CHAIN_INVALID (notation-core-go isIssuedBy compares names)', async () => {
+    expect(await integrityOf(['leafa', 'twinb'])).toEqual([false, 'CHAIN_INVALID']);
+  });
+
+  it('an issuer whose key cannot be used to verify (secp256k1): CHAIN_INVALID, not a pass', async () => {
+    expect(await integrityOf(['leafk1', 'k1root'])).toEqual([false, 'CHAIN_INVALID']);
   });
 });

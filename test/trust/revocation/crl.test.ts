@@ -430,5 +430,14 @@ describe('CRLs made by openssl ca', () => {
     expect((await readCrls(ordered)).map((c) => c.source)).toEqual(
       ['a.pem', 'k.pem', 'm.pem', 'z.pem'].map((n) => join(ordered, n)),
     );
+    // JavaScript's order, not the directory listing's: libuv lists names in byte (UTF-8) order, where U+FF01
+    // comes before an astral character; in UTF-16 code units the astral one's surrogate comes first.
+    const astral = join(dir, 'ordered-astral');
+    mkdirSync(astral);
+    for (const name of ['\uFF01.pem', '\u{1F600}.pem'])
+      writeFileSync(join(astral, name), readFileSync(crlPath));
+    expect((await readCrls(astral)).map((c) => c.source)).toEqual(
+      ['\u{1F600}.pem', '\uFF01.pem'].map((n) => join(astral, n)),
+    );
   });
 });

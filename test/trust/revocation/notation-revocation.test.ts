@@ -168,6 +168,12 @@ describe('notation revocation under the trust policy', () => {
     };
     const online = await verdictOf(sign('unreachable'), 'strict', { revocation: 'online', crls: [] }, down);
     expect([online.verdict.status, online.verdict.code]).toEqual(['untrusted', 'REVOCATION_UNKNOWN']);
+    // A good answer from a consulted source is not "unknown": the signature stays verified.
+    const up: OnlineRevocation = {
+      check: async () => [{ status: 'good', source: 'OCSP http://127.0.0.1:1' }],
+    };
+    const good = await verdictOf(sign('unreachable'), 'strict', { revocation: 'online', crls: [] }, up);
+    expect([good.verdict.status, good.verdict.code]).toEqual(['verified', 'VERIFIED']);
     const logged = await verdictOf(
       sign('unreachable'),
       'permissive',

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   OnlineRevocationClient,
   revocationSources,
 } from '../../../src/trust/revocation/online.js';
+import { concatBytes, derEncode, derRebuilt } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
   issuedIn,
@@ -32,7 +34,7 @@ const run = promisify(execFile);
 let dir: string;
 let ca: RevocationCa;
 /** A CA with the real CA's key but another name, and one with its name but another key. */
-const other = { sameKey: '', sameName: '', sameNameKey: '' };
+const other = { sameKey: '', sameName: '', sameNameKey: '', edCa: '' };
 const certs: Record<string, ParsedCertificate> = {};
 const pems: Record<string, string> = {};
 const signers: Record<string, { cert: string; key: string }> = {};
@@ -108,7 +110,7 @@ function answer(der: Uint8Array, cert: string, issuer: ParsedCertificate, at: Da
  * skew of the responses the tests make, so the CA (copied per run) signs its cached request here each run.
  */
 beforeAll(async () => {
-  const built = await cachedFixtureDir('ocsp-answer-v1', async (d) => {
+  const built = await cachedFixtureDir('ocsp-answer-v2', async (d) => {
     const q = (name: string) => join(d, name);
     const builder = await makeRevocationCa(q('ca'));
     appendFileSync(
@@ -181,6 +183,29 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
         '-days', '30', '-extfile', q('ocsp.ext'), '-out', q(`${name}.pem`),
       ]); // prettier-ignore
     }
+    // An Ed25519 CA (node:crypto refuses sha256 with its key) and a twin of it with the very same subject
+    // and an RSA key (`x509 -signkey`), which issues an OCSPSigning certificate: signed sha256WithRSA, so
+    // checking it with the Ed25519 CA's key throws rather than fails.
+    await run('openssl', [
+      'req', '-x509', '-new', '-newkey', 'ed25519', '-nodes', '-keyout', q('ed-ca.key'), '-subj',
+      '/O=Sigscan Test/CN=Ed25519 CA', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-out', q('ed-ca.pem'),
+    ]); // prettier-ignore
+    await run('openssl', [
+      'genpkey',
+      '-algorithm',
+      'RSA',
+      '-pkeyopt',
+      'rsa_keygen_bits:2048',
+      '-out',
+      q('ed-twin.key'),
+    ]);
+    await run('openssl', [
+      'x509', '-in', q('ed-ca.pem'), '-signkey', q('ed-twin.key'), '-days', '30', '-out', q('ed-twin.pem'),
+    ]); // prettier-ignore
+    await run('openssl', [
+      'x509', '-req', '-in', join(builder.dir, 'ocsp.csr'), '-CA', q('ed-twin.pem'), '-CAkey', q('ed-twin.key'),
+      '-set_serial', '78', '-days', '30', '-extfile', q('ocsp.ext'), '-out', q('from-ed-twin.pem'),
+    ]); // prettier-ignore
   });
   dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
   ca = reopenRevocationCa(join(built, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
@@ -204,7 +229,8 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
   other.sameName = join(built, 'same-name.pem');
   other.sameNameKey = join(built, 'same-name.key');
   expect(Buffer.from(parsePem(other.sameName).subjectDer)).toEqual(Buffer.from(certs['ca']!.subjectDer));
-  for (const name of ['from-same-key', 'from-same-name']) {
+  other.edCa = join(built, 'ed-ca.pem');
+  for (const name of ['from-same-key', 'from-same-name', 'from-ed-twin']) {
     signers[name] = { cert: join(built, `${name}.pem`), key: signers['ocsp']!.key };
   }
 }, 120_000);
@@ -311,6 +337,68 @@ describe('ocspAnswer', () => {
       const der = await respond([[ca.caPem, pems['good']!]], signers[signer]!, signer);
       expect(answer(der, 'good', certs['ca']!, new Date()), signer).toBe(refused);
     }
+  });
+});
+
+describe('ocspAnswer: signatures that cannot be checked are not believed', () => {
+  it('an issuer key node:crypto cannot use with the response hash (Ed25519), itself or behind a responder: refused', async () => {
+    // The CertID is the Ed25519 CA's (openssl ocsp -CA), the serial one the index lists as valid; the signer
+    // a responder certificate its RSA twin issued, shipped in the response.
+    const req = p('ed.req');
+    const resp = p('ed.resp');
+    await run('openssl', ['ocsp', '-issuer', other.edCa, '-serial', `0x${serialOf(pems['good']!)}`, '-no_nonce',
+      '-reqout', req]); // prettier-ignore
+    await run('openssl', ['ocsp', '-index', join(ca.dir, 'index.txt'), '-CA', other.edCa, '-rsigner',
+      signers['from-ed-twin']!.cert, '-rkey', signers['from-ed-twin']!.key, '-reqin', req, '-respout', resp,
+      '-nmin', '10']); // prettier-ignore
+    const edCa = parsePem(other.edCa);
+    expect(answer(new Uint8Array(readFileSync(resp)), 'good', edCa, new Date())).toBe(
+      `the response is signed neither by ${edCa.summary.subject} nor by an OCSP responder it authorised`,
+    );
+  });
+
+  it('a signature algorithm without a hash sigscan knows is refused, though node would verify it as SHA-256', async () => {
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ca']!, 'odd-alg');
+    expect(answer(der, 'good', certs['ca']!, new Date())).toEqual({ status: 'good' });
+    // sha256WithRSAEncryption (1.2.840.113549.1.1.11) -> 1.2.840.113549.1.1.99 in the unsigned outer
+    // signatureAlgorithm of the BasicOCSPResponse.
+    const odd = derRebuilt(der, (root) => {
+      const octets = root.children![1]!.children![0]!.children![1]!;
+      octets.content = derRebuilt(octets.content!, (basic) => {
+        const oid = basic.children![1]!.children![0]!;
+        expect(Buffer.from(oid.content!).toString('hex')).toBe('2a864886f70d01010b');
+        oid.content = Buffer.from('2a864886f70d010163', 'hex');
+      });
+    });
+    expect(answer(odd, 'good', certs['ca']!, new Date())).toBe(
+      `the response is signed neither by ${certs['ca']!.summary.subject} nor by an OCSP responder it authorised`,
+    );
+  });
+});
+
+describe('ocspAnswer: the CertID hash algorithm', () => {
+  it('a CertID labelled SHA-256 but carrying the SHA-1 hashes is not this certificate (re-signed by the CA)', async () => {
+    const der = await respond([[ca.caPem, pems['good']!]], signers['ca']!, 'relabelled');
+    const key = createPrivateKey(readFileSync(ca.caKey));
+    const resigned = (hashOid?: string) =>
+      derRebuilt(der, (root) => {
+        const octets = root.children![1]!.children![0]!.children![1]!;
+        octets.content = derRebuilt(octets.content!, (basic) => {
+          const tbs = basic.children![0]!;
+          const certId = tbs.children!.find((c) => c.id === 0x30)!.children![0]!.children![0]!;
+          if (hashOid) certId.children![0]!.children![0]!.content = Buffer.from(hashOid, 'hex');
+          basic.children![2]!.content = concatBytes([
+            new Uint8Array([0]),
+            cryptoSign('sha256', derEncode(tbs), key),
+          ]);
+        });
+      });
+    // The control: re-signed as it is, still good.
+    expect(answer(resigned(), 'good', certs['ca']!, new Date())).toEqual({ status: 'good' });
+    // id-sha256 in place of id-sha1 (1.3.14.3.2.26).
+    expect(answer(resigned('608648016503040201'), 'good', certs['ca']!, new Date())).toBe(
+      `the response says nothing about serial ${certs['good']!.summary.serialNumber.toLowerCase()}`,
+    );
   });
 });
 
