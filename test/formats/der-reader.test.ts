@@ -214,7 +214,8 @@ describe('der-reader edges (mutation survivors, issue #18)', () => {
   });
 
   it('has no children for a primitive element', () => {
-    malformed(() => childrenOf(readElement(h('04 01 aa'), DER), DER));
+    // The contents would read as a NULL.
+    malformed(() => childrenOf(readElement(h('04 02 05 00'), DER), DER));
   });
 
   it('tells universal from context-specific tags, and an absent element from both', () => {
@@ -308,6 +309,18 @@ describe('der-reader edges (mutation survivors, issue #18)', () => {
     malformed(() => readTime(readElement(h(`37 0f 04 0d ${text}`), DER), DER, 't'));
   });
 
+  it('readTime keeps asn1js’ exception as the cause of its refusal', () => {
+    const encoded = new Uint8Array([24, 1, 0x5a]);
+    let caught: unknown;
+    try {
+      readTime(readElement(encoded, DER), DER, 't');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'MALFORMED_CERTIFICATE' });
+    expect((caught as SigscanError).cause).toBeInstanceOf(Error);
+  });
+
   it('readTime answers as asn1js on near-miss forms: the same date, or a refusal where asn1js has none', () => {
     const cases: Array<[number, string]> = [
       [23, '190601120000X'],
@@ -329,6 +342,9 @@ describe('der-reader edges (mutation survivors, issue #18)', () => {
       [24, '19500101000000Z'],
       [24, '20491231235959Z'],
       [24, '190601120000Z'],
+      [23, '20190601120000.5Z'],
+      [24, '20190601120000.55'],
+      [24, '20190601120000.aZ'],
       [24, '20190601120000'],
       [24, '20190601120000.5'],
       [23, '190601120000'],
