@@ -94,8 +94,13 @@ export function readElement(
       b = bytes[pos++]!;
       // Tag numbers beyond 2^28 do not occur in any format we read.
       if (++count > 4) fail(opts, `ASN.1 tag number at offset ${offset} is too large`);
+      // X.690 8.1.2.4.2 c, BER included: no leading zero septets, so each tag number has one encoding.
+      if (count === 1 && b === 0x80) fail(opts, `ASN.1 tag number at offset ${offset} has a leading zero`);
       tagNumber = tagNumber * 128 + (b & 0x7f);
     } while (b & 0x80);
+    // X.690 8.1.2.2: numbers up to 30 have only the one-octet form. OpenSSL and asn1js read 1f 10 as a
+    // SEQUENCE, Go's encoding/asn1 and the JDK refuse it; refusing keeps one reading of every header.
+    if (tagNumber < 0x1f) fail(opts, `ASN.1 tag number ${tagNumber} at offset ${offset} in the long form`);
   }
   if (pos >= limit) fail(opts, `ASN.1 length at offset ${offset} is missing`);
   const lengthByte = bytes[pos++]!;

@@ -6,11 +6,18 @@ import {
   childrenOf,
   contentBytes,
   elementBytes,
+  equalBytes,
+  integerBytes,
+  isContext,
+  isUniversal,
   joinedContents,
   octetStringValue,
   readElement,
   readOid,
   readTime,
+  sequenceOf,
+  smallInteger,
+  TAG,
   type DerReadOptions,
 } from '../../src/formats/der-reader.js';
 import { SigscanError } from '../../src/errors.js';
@@ -133,3 +140,243 @@ describe('der-reader', () => {
     expect(elementBytes(el)).toEqual(h('04 01 aa'));
   });
 });
+
+describe('der-reader edges (mutation survivors, issue #18)', () => {
+  it('reads a four-octet tag number and refuses a fifth octet', () => {
+    // 0x10204 = 1·128² + 2·128 + 4, written as three subsequent octets; four are the most accepted.
+    expect(readElement(h('9f 84 84 04 00'), DER)).toMatchObject({ tagNumber: 0x10204, end: 5 });
+    expect(readElement(h('9f 81 80 80 01 00'), DER)).toMatchObject({ tagNumber: 128 ** 3 + 1, end: 6 });
+    malformed(() => readElement(h('9f 81 80 80 80 01 00'), DER));
+  });
+
+  it('refuses a long-form tag for a number below 31, or with a leading zero septet (X.690 8.1.2)', () => {
+    // openssl asn1parse and asn1js read these as NULL, SEQUENCE and [5]; Go's encoding/asn1 refuses them.
+    malformed(() => readElement(h('1f 05 00'), DER));
+    malformed(() => readElement(h('3f 10 00'), BER), 'MALFORMED_CMS');
+    malformed(() => readElement(h('9f 80 05 00'), DER));
+    malformed(() => readElement(h('9f 80 81 01 00'), DER));
+    // The smallest long-form number, and a zero septet after the first one, are fine.
+    expect(readElement(h('9f 1f 00'), DER)).toMatchObject({ tagClass: 2, tagNumber: 31, end: 3 });
+    expect(readElement(h('5f 81 00 00'), DER)).toMatchObject({ tagClass: 1, tagNumber: 128, end: 4 });
+  });
+
+  it('refuses a long-form length whose octets run past the limit, accepts one that just fits', () => {
+    expect(readElement(h('04 81 00'), BER)).toMatchObject({ contentStart: 3, end: 3 });
+    malformed(() => readElement(h('04 82 01'), DER));
+    // The length octets exist in the buffer, but past the parent's end.
+    malformed(() => childrenOf(readElement(h('30 02 04 82 00 00'), DER), DER));
+    // Four length octets are the most accepted (BER allows the leading zeros).
+    expect(readElement(h('04 84 00 00 00 01 aa'), BER)).toMatchObject({ contentStart: 6, end: 7 });
+  });
+
+  it('ends an indefinite length at the first end-of-contents pair only, inside the parent', () => {
+    // An empty OCTET STRING (04 00) is not an end-of-contents pair.
+    expect(readElement(h('30 80 04 00 00 00'), BER)).toMatchObject({ contentEnd: 4, end: 6 });
+    expect(readElement(h('30 80 00 00 05 00'), BER)).toMatchObject({
+      contentStart: 2,
+      contentEnd: 2,
+      end: 4,
+    });
+    // The end-of-contents octets sit in the buffer, but after the definite-length parent's end.
+    const straddling = readElement(h('30 04 30 80 05 00 00 00'), BER);
+    malformed(() => childrenOf(straddling, BER), 'MALFORMED_CMS');
+  });
+
+  it('accepts nesting down to maxDepth exactly, not one level more', () => {
+    // Six SEQUENCEs: the innermost is read at depth 5.
+    const six = h('30 0a 30 08 30 06 30 04 30 02 30 00');
+    expect(() => checkTree(readElement(six, { ...DER, maxDepth: 5 }), { ...DER, maxDepth: 5 })).not.toThrow();
+    malformed(() => checkTree(readElement(six, { ...DER, maxDepth: 4 }), { ...DER, maxDepth: 4 }));
+    const indefinite = h('30 80 30 80 30 80 00 00 00 00 00 00');
+    expect(readElement(indefinite, { ...BER, maxDepth: 2 }).end).toBe(12);
+    malformed(() => readElement(indefinite, { ...BER, maxDepth: 1 }), 'MALFORMED_CMS');
+  });
+
+  it('refuses five length octets even when the length fits, and marks definite elements', () => {
+    malformed(() => readElement(h('04 85 00 00 00 00 01 aa'), BER), 'MALFORMED_CMS');
+    expect(readElement(h('04 01 aa'), DER)).toMatchObject({ indefinite: false, contentEnd: 3, end: 3 });
+  });
+
+  it('takes end-of-contents only as two zero octets: a universal [0] with contents is a child', () => {
+    expect(readElement(h('30 80 00 01 aa 00 00'), BER)).toMatchObject({ contentEnd: 5, end: 7 });
+  });
+
+  it('bounds the depth of joinedContents, octetStringValue and checkTree walks', () => {
+    const opts = { ...BER, maxDepth: 3 };
+    // Five [0] levels around an empty OCTET STRING: joinedContents reads the innermost at depth 5.
+    const wrapped = readElement(h('a0 0a a0 08 a0 06 a0 04 a0 02 04 00'), opts);
+    malformed(() => joinedContents(wrapped, opts, 'x'), 'MALFORMED_CMS');
+    expect(joinedContents(wrapped, BER, 'x')).toHaveLength(0);
+    const pieces = readElement(h('24 0a 24 08 24 06 24 04 24 02 04 00'), opts);
+    malformed(() => octetStringValue(pieces, opts, 'x'), 'MALFORMED_CMS');
+    expect(octetStringValue(pieces, BER, 'x')).toHaveLength(0);
+    expect(() => checkTree(readElement(h('30 03 02 01 05'), DER), DER)).not.toThrow();
+  });
+
+  it('has no children for a primitive element', () => {
+    // The contents would read as a NULL.
+    malformed(() => childrenOf(readElement(h('04 02 05 00'), DER), DER));
+  });
+
+  it('tells universal from context-specific tags, and an absent element from both', () => {
+    const ctx = readElement(h('a0 00'), DER);
+    const seq = readElement(h('30 00'), DER);
+    expect([isContext(ctx, 0), isUniversal(ctx, 0), isContext(ctx, 1)]).toEqual([true, false, false]);
+    expect([isUniversal(seq, 16), isContext(seq, 16), isUniversal(seq, 17)]).toEqual([true, false, false]);
+    expect([isUniversal(undefined, 16), isContext(undefined, 0)]).toEqual([false, false]);
+  });
+
+  it('sequenceOf refuses a primitive element with the SEQUENCE tag, a SET, and nothing', () => {
+    expect(sequenceOf(readElement(h('30 03 02 01 05'), DER), TAG.SEQUENCE, DER, 'x')).toHaveLength(1);
+    expect(sequenceOf(readElement(h('31 00'), DER), TAG.SET, DER, 'x')).toHaveLength(0);
+    malformed(() => sequenceOf(readElement(h('10 00'), DER), TAG.SEQUENCE, DER, 'x'));
+    malformed(() => sequenceOf(readElement(h('31 00'), DER), TAG.SEQUENCE, DER, 'x'));
+    malformed(() => sequenceOf(undefined, TAG.SET, DER, 'x'));
+  });
+
+  it('decodes first arcs at the 40 and 80 boundaries and a big first-pair value', () => {
+    // 2^64 − 1 has every septet set: the octet that crosses 2^45 adds bits, not zeros.
+    for (const oid of [
+      '0.39',
+      '1.0',
+      '1.39.5',
+      '2.0',
+      '2.47',
+      '2.100000000000000.3',
+      '2.5.18446744073709551615',
+    ]) {
+      const bytes = new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER());
+      expect(readOid(readElement(bytes, DER), DER, 'oid')).toBe(oid);
+    }
+    // asn1js cannot encode a first pair past 2^53; this encoding is openssl asn1parse's
+    // 2.18446744073709551617.1 (the first subidentifier is 2^64 + 1 + 80).
+    expect(readOid(readElement(h('06 0b 82 80 80 80 80 80 80 80 80 51 01'), DER), DER, 'oid')).toBe(
+      '2.18446744073709551617.1',
+    );
+    malformed(() => readOid(readElement(h('26 00'), DER), DER, 'oid'));
+    malformed(() => readOid(undefined, DER, 'oid'));
+  });
+
+  it('octetStringValue and checkTree refuse a non-OCTET STRING piece nested two levels down', () => {
+    const nested = readElement(h('24 80 24 03 02 01 01 00 00'), BER);
+    malformed(() => octetStringValue(nested, BER, 'x'), 'MALFORMED_CMS');
+    malformed(() => checkTree(nested, BER), 'MALFORMED_CMS');
+    const good = readElement(h('24 80 24 03 04 01 01 04 01 02 00 00'), BER);
+    expect(octetStringValue(good, BER, 'x')).toHaveLength(0);
+    expect(joinedContents(good, BER, 'x')).toEqual(h('01 02'));
+    malformed(() => octetStringValue(readElement(h('02 01 01'), DER), DER, 'x'));
+    malformed(() => octetStringValue(undefined, DER, 'x'));
+  });
+
+  it('joinedContents keeps a single piece as a view and joins the contents of any constructed element', () => {
+    const bytes = h('24 80 04 02 aa bb 00 00');
+    const one = joinedContents(readElement(bytes, BER), BER, 'x');
+    expect(one).toEqual(h('aa bb'));
+    expect(one.buffer).toBe(bytes.buffer);
+    // [0] EXPLICIT content is not an OCTET STRING: its pieces need not be either.
+    expect(joinedContents(readElement(h('a0 06 04 01 aa 02 01 bb'), BER), BER, 'x')).toEqual(h('aa bb'));
+  });
+
+  it('integerBytes and smallInteger: empty, negative and over-four-octet INTEGERs', () => {
+    malformed(() => integerBytes(readElement(h('02 00'), DER), DER, 'x'));
+    malformed(() => integerBytes(readElement(h('22 03 02 01 01'), DER), DER, 'x'));
+    malformed(() => integerBytes(undefined, DER, 'x'));
+    expect(integerBytes(readElement(h('02 02 00 ff'), DER), DER, 'x')).toEqual(h('00 ff'));
+    const small = (hex: string) => smallInteger(readElement(h(hex), DER), DER, 'x');
+    expect(small('02 01 02')).toBe(2);
+    expect(small('02 04 7f ff ff ff')).toBe(0x7fffffff);
+    expect(small('02 02 01 00')).toBe(256);
+    expect(small('02 05 00 80 00 00 00')).toBe(-1);
+    expect(small('02 01 ff')).toBe(-1);
+    expect(small('02 01 80')).toBe(-1);
+  });
+
+  it('equalBytes compares length and every octet', () => {
+    expect(equalBytes(h('01 02'), h('01 02'))).toBe(true);
+    expect(equalBytes(h(''), h(''))).toBe(true);
+    expect(equalBytes(h('01 02'), h('01 02 03'))).toBe(false);
+    expect(equalBytes(h('01 02 03'), h('01 02'))).toBe(false);
+    expect(equalBytes(h('01 02'), h('01 03'))).toBe(false);
+    expect(equalBytes(h('02 02'), h('01 02'))).toBe(false);
+  });
+
+  it('readTime refuses constructed and non-universal times', () => {
+    const text = Buffer.from('190601120000Z', 'latin1').toString('hex');
+    expect(readTime(readElement(h(`17 0d ${text}`), DER), DER, 't').toISOString()).toBe(
+      '2019-06-01T12:00:00.000Z',
+    );
+    malformed(() => readTime(readElement(h(`97 0d ${text}`), DER), DER, 't'));
+    malformed(() => readTime(readElement(h(`37 0f 04 0d ${text}`), DER), DER, 't'));
+  });
+
+  it('readTime keeps asn1js’ exception as the cause of its refusal', () => {
+    const encoded = new Uint8Array([24, 1, 0x5a]);
+    let caught: unknown;
+    try {
+      readTime(readElement(encoded, DER), DER, 't');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'MALFORMED_CERTIFICATE' });
+    expect((caught as SigscanError).cause).toBeInstanceOf(Error);
+  });
+
+  it('readTime answers as asn1js on near-miss forms: the same date, or a refusal where asn1js has none', () => {
+    const cases: Array<[number, string]> = [
+      [23, '190601120000X'],
+      [23, '1906011200a0Z'],
+      [23, '19060112000Z'],
+      [23, '1906011200000Z'],
+      [23, '190601120000ZZ'],
+      [24, '20190601120000X'],
+      [24, '2019060112000aZ'],
+      [24, '20190601120000.Z'],
+      [24, '20190601120000.5'],
+      [24, '20190601120000a.5Z'],
+      [24, '20190601120000.5aZ'],
+      [24, '20190601120000.a5Z'],
+      [24, '20190601120000,5Z'],
+      [24, '20190601120000.55Z'],
+      [24, '20190601120000.05Z'],
+      [24, '20190601120000.999Z'],
+      [24, '19500101000000Z'],
+      [24, '20491231235959Z'],
+      [24, '190601120000Z'],
+      [23, '20190601120000.5Z'],
+      [24, '20190601120000.55'],
+      [24, '20190601120000.aZ'],
+      [24, '20190601120000'],
+      [24, '20190601120000.5'],
+      [23, '190601120000'],
+      [23, '1906011200000'],
+      [24, '20190601120000Z0'],
+      [23, '190601120000+0530'],
+      [23, ''],
+      [24, 'Z'],
+    ];
+    for (const [tag, text] of cases) {
+      const encoded = new Uint8Array([tag, text.length, ...Buffer.from(text, 'latin1')]);
+      expect(
+        timeOutcome(() => readTime(readElement(encoded, DER), DER, 't')),
+        `${tag} ${text}`,
+      ).toBe(
+        timeOutcome(() => {
+          const reference = asn1js.fromBER(encoded.slice().buffer);
+          if (reference.offset === -1 || !(reference.result instanceof asn1js.UTCTime))
+            throw new Error('refused');
+          return reference.result.toDate();
+        }),
+      );
+    }
+  });
+});
+
+/** A time decoder's answer as a comparable value: the instant, NaN, or a refusal. */
+function timeOutcome(decode: () => Date): string | number {
+  try {
+    const t = decode().getTime();
+    return Number.isNaN(t) ? 'NaN' : t;
+  } catch {
+    return 'refused';
+  }
+}

@@ -123,3 +123,56 @@ describe('nodeCertificateSignature: ECDSA-Sig-Value shapes pkijs refuses', () =>
     expect(await pkijsVerdict(long, root)).toBe(false);
   });
 });
+
+/** `der` with the first occurrence of `from` replaced by `to` (same length). */
+function replaced(der: Uint8Array, from: number[], to: number[]): Uint8Array {
+  const at = Buffer.from(der).indexOf(Buffer.from(from));
+  expect(at).toBeGreaterThan(0);
+  const out = new Uint8Array(der);
+  out.set(to, at);
+  return out;
+}
+
+describe('nodeCertificateSignature: shapes and keys that cannot verify (false, never a throw)', () => {
+  it('r and s in a SET instead of a SEQUENCE: false, as pkijs says', async () => {
+    const [r, s] = rs();
+    const set = withSignature(encode(0x31, concat(encode(0x02, r), encode(0x02, s))));
+    expect(nodeCertificateSignature(set, root)).toBe(false);
+    expect(await pkijsVerdict(set, root)).toBe(false);
+  });
+
+  it.each(['r', 's'])('%s as an OCTET STRING instead of an INTEGER: false, as pkijs says', async (which) => {
+    const [r, s] = rs();
+    const octets = withSignature(
+      encode(0x30, concat(encode(which === 'r' ? 0x04 : 0x02, r), encode(which === 's' ? 0x04 : 0x02, s))),
+    );
+    expect(nodeCertificateSignature(octets, root)).toBe(false);
+    expect(await pkijsVerdict(octets, root)).toBe(false);
+  });
+
+  it('an issuer whose P-256 point node:crypto cannot import (prefix 05: no point form): false', () => {
+    // The uncompressed point's 04 prefix, right after the 66-octet BIT STRING header of a P-256 key.
+    const badKey = parseCertificate(replaced(root.der, [0x03, 0x42, 0x00, 0x04], [0x03, 0x42, 0x00, 0x05]));
+    expect(badKey.spkiParameterOid).toBe('1.2.840.10045.3.1.7');
+    expect(nodeCertificateSignature(parseCertificate(leaf), badKey)).toBe(false);
+    expect(nodeCertificateSignature(parseCertificate(leaf), root)).toBe(true);
+  });
+
+  it('an indefinite-length SEQUENCE with no end-of-contents (BER read fails, r and s intact): false', async () => {
+    const [r, s] = rs();
+    const unterminated = withSignature(
+      concat(new Uint8Array([0x30, 0x80]), encode(0x02, r), encode(0x02, s)),
+    );
+    expect(nodeCertificateSignature(unterminated, root)).toBe(false);
+    expect(await pkijsVerdict(unterminated, root)).toBe(false);
+  });
+
+  it('a P-256 curve OID under another key algorithm than id-ecPublicKey: left to pkijs (undefined)', () => {
+    // id-ecPublicKey 1.2.840.10045.2.1 becomes 1.2.840.10045.2.9: same length, curve parameter kept.
+    const oid = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const other = parseCertificate(replaced(root.der, oid, [...oid.slice(0, -1), 0x09]));
+    expect(other.spkiAlgorithm).toBe('1.2.840.10045.2.9');
+    expect(other.spkiParameterOid).toBe('1.2.840.10045.3.1.7');
+    expect(nodeCertificateSignature(parseCertificate(leaf), other)).toBeUndefined();
+  });
+});

@@ -168,4 +168,24 @@ describe('nodeCertificateSignature decides as pkijs Certificate.verify', () => {
     expect(nodeCertificateSignature(leaf, ecRoot)).toBe(false);
     expect(await pkijsVerdict(leaf, ecRoot)).toBe(false);
   });
+
+  it('an RSA issuer whose key node:crypto cannot import: false, not a throw', () => {
+    const { root, leaf } = pairs['rsa-sha256']!;
+    // RSAPublicKey's SEQUENCE (30 82 01 0a, a 2048-bit key) made a SET inside the key's BIT STRING.
+    const der = Buffer.from(root.der);
+    const at = der.indexOf(Buffer.from([0x00, 0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01]));
+    expect(at).toBeGreaterThan(0);
+    const bad = new Uint8Array(der);
+    bad[at + 1] = 0x31;
+    const badKey = parseCertificate(bad);
+    expect(badKey.spkiAlgorithm).toBe('1.2.840.113549.1.1.1');
+    expect(nodeCertificateSignature(leaf, badKey)).toBe(false);
+  });
+
+  it('an RSA key checking an ECDSA-signed certificate is false, as pkijs says', async () => {
+    const leaf = pairs['p256-sha256']!.leaf;
+    const rsaRoot = pairs['rsa-sha256']!.root;
+    expect(nodeCertificateSignature(leaf, rsaRoot)).toBe(false);
+    expect(await pkijsVerdict(leaf, rsaRoot)).toBe(false);
+  });
 });
