@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 import { buildDirOnceSync, cachedFixtureDir } from './fixture-cache.js';
 import { PROJECT_ROOT } from './tools.js';
@@ -77,23 +77,28 @@ export function cachedToolRunSync(
  * `dir` (a test's temp dir) by absolute path: the run happens in a cache dir holding copies of the inputs (the
  * files of `dir` that the arguments name and that exist), and every file it leaves there is copied back into
  * `dir`, with its answer. For a test that drives a tool command by command in a temp dir (openssl req, cms...):
- * a key made by an earlier cached run has the same bytes all day, so the runs after it hit too.
+ * a key made by an earlier cached run has the same bytes all day, so the runs after it hit too. Throws when the
+ * command fails and `check` is not false.
  */
 export function cachedRunInDirSync(
   recipe: string,
   cmd: string,
   dir: string,
   args: readonly string[],
+  check = true,
 ): ToolAnswer {
   const named = new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^/\\s:,]+)`, 'g');
   const names = new Set<string>();
   for (const arg of args) for (const m of arg.matchAll(named)) names.add(m[1]!);
   const inputs = [...names].filter((n) => existsSync(join(dir, n))).sort();
+  // Files outside `dir` (a PKI's key and certificate) are read where they are, and keyed by their content.
+  const outside = args.filter((a) => isAbsolute(a) && !a.startsWith(`${dir}/`) && existsSync(a));
   const built = cachedToolRunSync(
     recipe,
     [
       cmd,
-      JSON.stringify(args.map((a) => a.split(dir).join('@'))),
+      JSON.stringify(args.map((a) => (outside.includes(a) ? '<file>' : a.split(dir).join('@')))),
+      ...outside.map((file) => ({ file })),
       ...inputs.flatMap((n) => [n, { file: join(dir, n) }]),
     ],
     (d) => {
@@ -115,5 +120,9 @@ export function cachedRunInDirSync(
   for (const f of readdirSync(built)) {
     if (f !== 'done' && f !== 'answer.json') copyFileSync(join(built, f), join(dir, f));
   }
-  return readAnswer(built);
+  const answer = readAnswer(built);
+  if (check && answer.exitCode !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${answer.exitCode}\n${answer.stderr}`);
+  }
+  return answer;
 }
