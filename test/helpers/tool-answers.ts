@@ -75,7 +75,7 @@ export function cachedToolRunSync(
 /**
  * `cmd args` run once a day for the same arguments and the same input files, where the arguments name files in
  * `dir` (a test's temp dir) by absolute path: the run happens in a cache dir holding copies of the inputs (the
- * files of `dir` that the arguments name and that exist), and every file it leaves there is copied back into
+ * files of `dir` that the arguments name and that exist), and every other file it leaves there is copied back into
  * `dir`, with its answer. For a test that drives a tool command by command in a temp dir (openssl req, cms...):
  * a key made by an earlier cached run has the same bytes all day, so the runs after it hit too. Throws when the
  * command fails and `check` is not false.
@@ -118,7 +118,12 @@ export function cachedRunInDirSync(
     },
   );
   for (const f of readdirSync(built)) {
-    if (f !== 'done' && f !== 'answer.json') copyFileSync(join(built, f), join(dir, f));
+    if (f === 'done' || f === 'answer.json') continue;
+    // Not an input the tool left as it was: `dir` may be a shared cache that others read meanwhile. An output
+    // that overwrote an existing file (`-out` to a name used before) is an input that changed: copied back.
+    const here = join(dir, f);
+    if (inputs.includes(f) && readFileSync(here).equals(readFileSync(join(built, f)))) continue;
+    copyFileSync(join(built, f), here);
   }
   const answer = readAnswer(built);
   if (check && answer.exitCode !== 0) {
