@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 
 import { buildDirOnceSync, cachedFixtureDir } from './fixture-cache.js';
 import { PROJECT_ROOT } from './tools.js';
@@ -87,12 +95,14 @@ export function cachedRunInDirSync(
   args: readonly string[],
   check = true,
 ): ToolAnswer {
-  const named = new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^/\\s:,]+)`, 'g');
+  const named = new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^\\s:,]+)`, 'g');
   const names = new Set<string>();
   for (const arg of args) for (const m of arg.matchAll(named)) names.add(m[1]!);
-  const inputs = [...names].filter((n) => existsSync(join(dir, n))).sort();
+  const inputs = [...names].filter((n) => existsSync(join(dir, n)) && statSync(join(dir, n)).isFile()).sort();
   // Files outside `dir` (a PKI's key and certificate) are read where they are, and keyed by their content.
-  const outside = args.filter((a) => isAbsolute(a) && !a.startsWith(`${dir}/`) && existsSync(a));
+  const outside = args.filter(
+    (a) => isAbsolute(a) && !a.startsWith(`${dir}/`) && existsSync(a) && statSync(a).isFile(),
+  );
   const built = cachedToolRunSync(
     recipe,
     [
@@ -102,7 +112,10 @@ export function cachedRunInDirSync(
       ...inputs.flatMap((n) => [n, { file: join(dir, n) }]),
     ],
     (d) => {
-      for (const n of inputs) copyFileSync(join(dir, n), join(d, n));
+      for (const n of inputs) {
+        mkdirSync(dirname(join(d, n)), { recursive: true });
+        copyFileSync(join(dir, n), join(d, n));
+      }
       const result = spawnSync(
         cmd,
         args.map((a) => a.split(dir).join(d)),
@@ -117,12 +130,14 @@ export function cachedRunInDirSync(
       writeFileSync(answerFile(d), JSON.stringify(answer));
     },
   );
-  for (const f of readdirSync(built)) {
+  for (const f of readdirSync(built, { recursive: true, encoding: 'utf8' })) {
+    if (!statSync(join(built, f)).isFile()) continue;
     if (f === 'done' || f === 'answer.json') continue;
     // Not an input the tool left as it was: `dir` may be a shared cache that others read meanwhile. An output
     // that overwrote an existing file (`-out` to a name used before) is an input that changed: copied back.
     const here = join(dir, f);
     if (inputs.includes(f) && readFileSync(here).equals(readFileSync(join(built, f)))) continue;
+    mkdirSync(dirname(here), { recursive: true });
     copyFileSync(join(built, f), here);
   }
   const answer = readAnswer(built);
