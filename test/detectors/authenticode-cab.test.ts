@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -14,11 +14,15 @@ import {
 import { osslsigncodeVerifyWith } from '../helpers/pe/signed-pe.js';
 
 const MARKER = 'SIGSCAN-CAB-MARKER-CONTENT';
+const FIXED_MTIME = new Date('2026-01-01T00:00:00Z');
 
 /** A cabinet made by gcab (stored, uncompressed) holding one small file. */
 function makeCab(dir: string): string {
   const payload = join(dir, 'payload.txt');
   writeFileSync(payload, `${MARKER}\n`.repeat(3));
+  // gcab stores the file's mtime: a fixed one makes the same cabinet every run, so its signatures and
+  // osslsigncode's answers come from the day cache (test/helpers/tool-answers.ts).
+  utimesSync(payload, FIXED_MTIME, FIXED_MTIME);
   const path = join(dir, 'unsigned.cab');
   execFileSync('gcab', ['-c', '-n', path, payload]);
   return path;

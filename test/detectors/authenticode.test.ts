@@ -23,6 +23,7 @@ import {
 } from '../helpers/pe/corpus.js';
 import {
   compileTinyPe,
+  fixtureNow,
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerify,
@@ -211,13 +212,16 @@ describe('authenticode evidence for PEs signed here with osslsigncode', () => {
   const files: Record<string, string> = {};
   const verified: Record<string, OsslsigncodeVerifyResult> = {};
   let timestampTime: number;
+  let fixtureTime: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-authenticode-'));
     pki = await makeTestPki(dir);
     const tiny = await compileTinyPe(dir);
-    // The TSA certificate was issued a moment ago; a stamp before its notBefore would not verify.
-    timestampTime = Math.floor(Date.now() / 1000) + 1;
+    // The TSA certificate was issued before the day's fixture clock (a stamp before its notBefore would not
+    // verify); the clock, not Date.now(), so the stamped file and osslsigncode's answer come from the day cache.
+    fixtureTime = await fixtureNow();
+    timestampTime = fixtureTime + 1;
     files.signed = await makeSignedPe(pki, tiny, join(dir, 'signed.exe'), {
       programName: 'Sigscan Tiny',
       url: 'https://sigscan.example/tiny',
@@ -271,8 +275,8 @@ describe('authenticode evidence for PEs signed here with osslsigncode', () => {
     });
     expect(e!.findings).toEqual([]);
     expect(e!.countersigner).toBeUndefined();
-    // osslsigncode adds a signingTime signed attribute.
-    expect(Date.parse(e!.signingTime!)).toBeGreaterThan(Date.now() - 10 * 60_000);
+    // osslsigncode adds a signingTime signed attribute (signed after the day's fixture clock was set).
+    expect(Date.parse(e!.signingTime!)).toBeGreaterThan(fixtureTime * 1000 - 10 * 60_000);
     expect(e!.signer.certificate?.extendedKeyUsages).toEqual(['codeSigning']);
     expect(e!.signer.chain?.map((c) => c.subject)).toEqual(['CN=Sigscan Test CA,O=Sigscan Test,C=DE']);
   });

@@ -11,6 +11,7 @@ import {
 } from '../helpers/pe/countersign.js';
 import {
   compileTinyPe,
+  fixtureNow,
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerifyWith,
@@ -49,7 +50,8 @@ beforeAll(async () => {
   // A TSA of the trusted CA that outlives the signer certificate: its stamp can date a time the signer
   // certificate no longer covers.
   longTsa = await issueTsaCertificate(pki.dir, 'long-tsa', 3650);
-  now = Math.floor(Date.now() / 1000);
+  // The day's fixture clock, not Date.now(): the stamped files and osslsigncode's answers are cached by content.
+  now = await fixtureNow();
   const exe = await compileTinyPe(dir);
   signed = await makeSignedPe(pki, exe, join(dir, 'signed.exe'), { timestampUnixTime: now + 3600 });
 }, 120_000);

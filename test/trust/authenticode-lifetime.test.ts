@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toArrayBuffer } from '../../src/formats/der.js';
 import { parsePeLayout, readCertificateTable } from '../../src/formats/pe/index.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
+import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { config, evaluateFile } from './helpers.js';
 
 const FILE = join(CORPUS_DIR, 'authenticode/signify/kdbazis.dll');
@@ -28,18 +29,21 @@ const STAMP =
 let dir: string;
 let tsaCa: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigscan-lifetime-'));
-  const p7 = join(dir, 'sig.p7');
-  execFileSync('osslsigncode', ['extract-signature', '-in', FILE, '-out', p7], { stdio: 'pipe' });
-  const pems = execFileSync('openssl', ['pkcs7', '-inform', 'DER', '-in', p7, '-print_certs'], {
-    encoding: 'utf8',
+  // The two tool runs, once a day: Stryker reruns this hook for every mutant the file covers.
+  const cached = await cachedFixtureDir('authenticode-lifetime-tsa-ca-v1', async (d) => {
+    const p7 = join(d, 'sig.p7');
+    execFileSync('osslsigncode', ['extract-signature', '-in', FILE, '-out', p7], { stdio: 'pipe' });
+    const pems = execFileSync('openssl', ['pkcs7', '-inform', 'DER', '-in', p7, '-print_certs'], {
+      encoding: 'utf8',
+    });
+    // Each certificate is printed as subject=, issuer=, then its PEM block.
+    const blocks = pems.split(/\n(?=subject=)/);
+    const ca = blocks.find((b) => /^subject=.*CN = DigiCert SHA2 Assured ID Timestamping CA$/m.test(b))!;
+    writeFileSync(join(d, 'tsa-ca.pem'), ca.slice(ca.indexOf('-----BEGIN')));
   });
-  // Each certificate is printed as subject=, issuer=, then its PEM block.
-  const blocks = pems.split(/\n(?=subject=)/);
-  const ca = blocks.find((b) => /^subject=.*CN = DigiCert SHA2 Assured ID Timestamping CA$/m.test(b))!;
-  tsaCa = join(dir, 'tsa-ca.pem');
-  writeFileSync(tsaCa, ca.slice(ca.indexOf('-----BEGIN')));
+  tsaCa = join(cached, 'tsa-ca.pem');
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

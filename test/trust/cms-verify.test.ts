@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { constants, createHash, createPrivateKey, privateEncrypt, sign as nodeSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +12,20 @@ import { parseCertificate } from '../../src/formats/x509.js';
 import { verifySignerInfo } from '../../src/trust/cms-verify.js';
 import { contentsOctets } from '../../src/trust/families/authenticode.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
+import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 import { detectFile } from './helpers.js';
 
 const CONTENT = new Uint8Array(Buffer.from('Signature-Version: 1.0\r\nCreated-By: sigscan tests\r\n\r\n'));
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
+/**
+ * openssl in the test's temp dir, once a day per command and input files (cachedRunInDirSync): the keys, the
+ * DSA parameters and the signatures come from the day cache, and so does openssl's verdict on them; Stryker
+ * reruns these for every mutant the file covers (16 s a run before).
+ */
+function openssl(dir: string, args: string[]): void {
+  const answer = cachedRunInDirSync('cms-verify-openssl-v1', 'openssl', dir, args);
+  if (answer.exitCode !== 0)
+    throw new Error(`openssl ${args.join(' ')} exited with ${answer.exitCode}\n${answer.stderr}`);
 }
 
 describe('verifySignerInfo with signatures made by openssl cms', () => {
@@ -27,7 +34,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
 
   /** Self-signed cert + detached DER CMS over CONTENT with the given key type and options. */
   function sign(name: string, keyArgs: string[], extra: string[] = []): SignerInfoView {
-    openssl([
+    openssl(dir, [
       'req',
       '-x509',
       ...keyArgs.map((a) => a.replace('DSAPARAM', p('dsaparam.pem'))),
@@ -41,7 +48,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       '-subj',
       `/CN=${name}`,
     ]);
-    openssl([
+    openssl(dir, [
       'cms',
       '-sign',
       '-binary',
@@ -64,7 +71,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-cms-'));
     writeFileSync(p('content'), CONTENT);
-    openssl([
+    openssl(dir, [
       'genpkey',
       '-genparam',
       '-algorithm',
@@ -104,7 +111,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     const good = await verifySignerInfo({ signer, content: CONTENT });
     expect(good, good.message).toMatchObject({ ok: true, code: 'CMS_SIGNATURE_VALID' });
     // openssl agrees (detached content, no chain check).
-    openssl([
+    openssl(dir, [
       'cms',
       '-verify',
       '-binary',
@@ -233,6 +240,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
   function ed25519Signer(name: string): SignerInfoView {
     const base = sign(`${name}-base`, ['-newkey', 'rsa:2048']);
     openssl(
+      dir,
       [
         'req',
         '-x509',
@@ -245,7 +253,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
         p(`${name}.pem`),
       ].concat(['-subj', `/CN=${name}`]),
     );
-    openssl(['x509', '-in', p(`${name}.pem`), '-outform', 'DER', '-out', p(`${name}.der`)]);
+    openssl(dir, ['x509', '-in', p(`${name}.pem`), '-outform', 'DER', '-out', p(`${name}.der`)]);
     const attrs = base.signerInfo.signedAttrs!.der.slice();
     attrs[0] = 0x31;
     return {

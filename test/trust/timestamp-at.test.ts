@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   compileTinyPe,
+  fixtureNow,
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerifyWith,
@@ -24,14 +25,17 @@ let dir: string;
 let pki: TestPki;
 let stamped: string;
 let notBefore: number;
-const now = Math.floor(Date.now() / 1000);
+// The day's fixture clock (set in beforeAll), not Date.now(): the stamped files and osslsigncode's answers are
+// cached by content, and must be the same in every run.
+let now: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigscan-tsat-'));
   pki = await makeTestPki(dir);
+  now = await fixtureNow();
   const exe = await compileTinyPe(dir);
   stamped = await makeSignedPe(pki, exe, join(dir, 'stamped.exe'), { timestampUnixTime: now + 3600 });
-  // The test certificates are issued "now" (openssl x509 -days 365).
+  // The test certificates are issued before the day's clock, and on its day (openssl x509 -days 365).
   notBefore = now - 60;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

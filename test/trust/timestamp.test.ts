@@ -9,7 +9,13 @@ import { readCertificates } from '../../src/trust/config.js';
 import { verifyTimestamp } from '../../src/trust/timestamp.js';
 import type { ParsedCertificate } from '../../src/formats/x509.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
-import { compileTinyPe, makeSignedPe, makeTestPki, type TestPki } from '../helpers/pe/signed-pe.js';
+import {
+  compileTinyPe,
+  fixtureNow,
+  makeSignedPe,
+  makeTestPki,
+  type TestPki,
+} from '../helpers/pe/signed-pe.js';
 import { detectFile } from './helpers.js';
 
 const LEGACY = join(CORPUS_DIR, 'authenticode/trust/signify-legacy-certs.pem');
@@ -115,11 +121,13 @@ describe('verifyTimestamp on tokens osslsigncode made with a local TSA', () => {
   let pki: TestPki;
   let other: TestPki;
   let stamped: string;
-  const when = Math.floor(Date.now() / 1000) + 3600;
+  // From the day's fixture clock (set in beforeAll): the stamped file and osslsigncode's answers are cached.
+  let when: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-ts-'));
     pki = await makeTestPki(dir);
+    when = (await fixtureNow()) + 3600;
     mkdirSync(join(dir, 'other'));
     other = await makeTestPki(join(dir, 'other'));
     stamped = await makeSignedPe(pki, await compileTinyPe(dir), join(dir, 'stamped.exe'), {

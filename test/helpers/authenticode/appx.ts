@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
+import { cachedToolRunSync } from '../tool-answers.js';
 
 /**
  * Unsigned APPX packages made with Info-ZIP `zip` (no extra fields, no directory entries: what MakeAppx
@@ -9,6 +11,17 @@ import { dirname, join } from 'node:path';
  * the files as given, unless `blockMapOf` says which contents to hash instead (a lying block map).
  */
 export const APPX_MARKER = 'SIGSCAN-APPX-MARKER-CONTENT';
+
+/**
+ * zip stores each file's mtime: with a fixed one the same spec makes the same package every run, so its
+ * signatures and osslsigncode's answers come from the day cache (test/helpers/tool-answers.ts).
+ */
+const FIXED_MTIME = new Date('2026-01-01T00:00:00Z');
+
+function writeFixed(path: string, content: string | Buffer): void {
+  writeFileSync(path, content);
+  utimesSync(path, FIXED_MTIME, FIXED_MTIME);
+}
 
 export interface AppxSpec {
   /** Package files (ZIP names) and their contents; AppxManifest.xml and a payload by default. */
@@ -69,8 +82,20 @@ export function blockMapXml(files: Record<string, string | Buffer>): string {
   return `${xml}</BlockMap>\n`;
 }
 
-/** Writes `dir/<name>` (an unsigned package) from `spec`; returns its path. */
+/**
+ * Writes `dir/<name>` (an unsigned package) from `spec`; returns its path. Zipped once a day per name and spec
+ * (cachedToolRunSync): a dozen zip runs a test run otherwise, redone for every mutant.
+ */
 export function makeAppx(dir: string, name: string, spec: AppxSpec = {}): string {
+  const built = cachedToolRunSync('appx-make-v1', [name, JSON.stringify(spec)], (d) => {
+    zipAppx(d, name, spec);
+  });
+  const out = join(dir, name);
+  copyFileSync(join(built, name), out);
+  return out;
+}
+
+function zipAppx(dir: string, name: string, spec: AppxSpec): string {
   const work = join(dir, `${name}.d`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -83,12 +108,12 @@ export function makeAppx(dir: string, name: string, spec: AppxSpec = {}): string
   const all = { ...stored, ...files };
   for (const [file, content] of Object.entries(all)) {
     mkdirSync(dirname(join(work, file)), { recursive: true });
-    writeFileSync(join(work, file), content);
+    writeFixed(join(work, file), content);
   }
   const listed =
     spec.blockMapOf ?? Object.fromEntries(Object.entries(all).map(([k, v]) => [k.replaceAll('/', '\\'), v]));
-  writeFileSync(join(work, 'AppxBlockMap.xml'), blockMapXml(listed));
-  writeFileSync(join(work, '[Content_Types].xml'), CONTENT_TYPES);
+  writeFixed(join(work, 'AppxBlockMap.xml'), blockMapXml(listed));
+  writeFixed(join(work, '[Content_Types].xml'), CONTENT_TYPES);
   const out = join(dir, name);
   rmSync(out, { force: true });
   const zip = (args: string[]) =>
@@ -105,7 +130,7 @@ export function zipUpdate(pkg: string, dir: string, files: Record<string, string
   mkdirSync(work, { recursive: true });
   for (const [file, content] of Object.entries(files)) {
     mkdirSync(dirname(join(work, file)), { recursive: true });
-    writeFileSync(join(work, file), content);
+    writeFixed(join(work, file), content);
   }
   execFileSync('zip', ['-X', '-D', '-q', pkg, ...Object.keys(files)], { cwd: work });
   rmSync(work, { recursive: true, force: true });

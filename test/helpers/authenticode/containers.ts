@@ -11,6 +11,7 @@ import { TrustEvaluator } from '../../../src/trust/evaluator.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import {
+  fixtureNow,
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerifyWith,
@@ -91,14 +92,18 @@ export interface ContainerMatrix {
  */
 export function containerMatrix(m: ContainerMatrix): { fixtures: () => MatrixFixtures } {
   const state = {} as MatrixFixtures;
-  const now = Math.floor(Date.now() / 1000);
-  // The test certificates live 365 days; two years on they have expired.
-  const later = now + 2 * 365 * 86400;
+  // From the day's fixture clock, not Date.now(): the stamped signature and osslsigncode's answers at `later`
+  // are cached for the day, and must be the same in every run.
+  let now = 0;
+  let later = 0;
 
   // File level: the format's own tests use the same fixtures after this block.
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), `sigscan-${m.format}-`));
     state.dir = dir;
+    now = await fixtureNow();
+    // The test certificates live 365 days; two years on they have expired.
+    later = now + 2 * 365 * 86400;
     state.pki = await makeTestPki(dir);
     mkdirSync(join(dir, 'other'));
     state.other = await makeTestPki(join(dir, 'other'));

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as pkijs from 'pkijs';
 
 import { parsePeLayout } from '../../../src/formats/pe/pe-file.js';
+import { cachedRunInDirSync } from '../tool-answers.js';
+import { cachedProcess } from './signed-pe.js';
 
 /**
  * Adds a legacy Authenticode PKCS #9 countersignature (unsigned attribute 1.2.840.113549.1.9.6) to the
@@ -14,8 +14,6 @@ import { parsePeLayout } from '../../../src/formats/pe/pe-file.js';
  * Unsigned attributes and certificates are outside what the parent signature covers, so the parent
  * stays valid; the SignedData is re-encoded by pkijs from DER, which reproduces the same bytes.
  */
-
-const run = promisify(execFile);
 
 export async function addPkcs9Countersignature(args: {
   input: string;
@@ -40,7 +38,7 @@ export async function addPkcs9Countersignature(args: {
   writeFileSync(sigValue, new Uint8Array(parent.signature.valueBlock.valueHexView));
 
   const cmsDer = join(args.dir, 'countersignature.p7');
-  await run('openssl', [
+  cachedRunInDirSync('pe-countersign-openssl-v1', 'openssl', args.dir, [
     'cms',
     '-sign',
     '-binary',
@@ -103,7 +101,7 @@ export async function issueNoEkuCertificate(
     p(`${name}.cnf`),
     `[req]\ndistinguished_name = dn\n[dn]\n[ext]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n`,
   );
-  await run('openssl', [
+  cachedRunInDirSync('pe-countersign-openssl-v1', 'openssl', pkiDir, [
     'req',
     '-new',
     '-newkey',
@@ -118,7 +116,7 @@ export async function issueNoEkuCertificate(
     '-config',
     p(`${name}.cnf`),
   ]);
-  await run('openssl', [
+  cachedRunInDirSync('pe-countersign-openssl-v1', 'openssl', pkiDir, [
     'x509',
     '-req',
     '-in',
@@ -217,7 +215,10 @@ export function combineTimestamps(
   return output;
 }
 
-/** `osslsigncode add`: replaces the file's timestamps with one made by the given local TSA at `unixTime`. */
+/**
+ * `osslsigncode add`: replaces the file's timestamps with one made by the given local TSA at `unixTime`. Once a
+ * day for the same input, TSA and time (cachedProcess), like makeSignedPe.
+ */
 export async function restamp(args: {
   input: string;
   output: string;
@@ -225,19 +226,27 @@ export async function restamp(args: {
   tsaKey: string;
   unixTime: number;
 }): Promise<string> {
-  await run('osslsigncode', [
-    'add',
-    '-TSA-certs',
-    args.tsaChainPem,
-    '-TSA-key',
-    args.tsaKey,
-    '-TSA-time',
-    String(args.unixTime),
-    '-in',
-    args.input,
-    '-out',
-    args.output,
-  ]);
+  const { dir, answer } = await cachedProcess(
+    'osslsigncode-add-v1',
+    [{ file: args.input }, { file: args.tsaChainPem }, { file: args.tsaKey }, args.unixTime],
+    'osslsigncode',
+    (out) => [
+      'add',
+      '-TSA-certs',
+      args.tsaChainPem,
+      '-TSA-key',
+      args.tsaKey,
+      '-TSA-time',
+      String(args.unixTime),
+      '-in',
+      args.input,
+      '-out',
+      out('stamped'),
+    ],
+  );
+  if (answer.exitCode !== 0)
+    throw new Error(`osslsigncode add exited with ${answer.exitCode}\n${answer.stderr}`);
+  copyFileSync(join(dir, 'stamped'), args.output);
   return args.output;
 }
 
@@ -248,11 +257,11 @@ export async function issueTsaCertificate(
   days: number,
 ): Promise<{ chain: string; key: string }> {
   const p = (f: string) => join(pkiDir, f);
-  await run('openssl', [
+  cachedRunInDirSync('pe-countersign-openssl-v1', 'openssl', pkiDir, [
     'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`),
     '-subj', `/C=DE/O=Sigscan Test/CN=${name}`, '-config', p('openssl.cnf'),
   ]); // prettier-ignore
-  await run('openssl', [
+  cachedRunInDirSync('pe-countersign-openssl-v1', 'openssl', pkiDir, [
     'x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
     '-out', p(`${name}.pem`), '-days', String(days), '-extfile', p('openssl.cnf'), '-extensions', 'tsa',
   ]); // prettier-ignore

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { cachedFixtureDir } from '../fixture-cache.js';
+import { answerFile, cachedToolRun, readAnswer, type KeyPart, type ToolAnswer } from '../tool-answers.js';
 
 /**
  * Authenticode fixtures made with real tools: a tiny PE from mingw-w64, a throwaway PKI from openssl
@@ -67,6 +68,52 @@ export async function compileTinyPe(dir: string, name = 'tiny.exe'): Promise<str
   const output = join(dir, name);
   copyFileSync(join(built, 'tiny.exe'), output);
   return output;
+}
+
+/** PKIs made before the day clock is read, so that its `now` is after every one of their notBefore times. */
+const CLOCKED_PKIS = 4;
+
+/**
+ * "Now" for fixtures, in UNIX seconds: the time this day's fixture clock was made, right after the first
+ * CLOCKED_PKIS test PKIs. Timestamps and `--at` times derived from it give the same signatures (and the same
+ * cached osslsigncode answers) in every test process of the day, where Date.now() would give new ones each run.
+ */
+export async function fixtureNow(): Promise<number> {
+  const dir = await cachedFixtureDir('pe-clock-v1', async (d) => {
+    for (let i = 0; i < CLOCKED_PKIS; i++) await cachedFixtureDir(`pe-pki-v1-${i}`, buildTestPki);
+    await writeFile(join(d, 'now'), String(Math.floor(Date.now() / 1000)));
+  });
+  return Number(readFileSync(join(dir, 'now'), 'utf8'));
+}
+
+/**
+ * Runs `cmd args` once a day for the given content key, and returns its answer; `outputs` (names relative to
+ * the build dir, which `args` receive as `out(name)`) are kept in the cache dir.
+ */
+export async function cachedProcess(
+  recipe: string,
+  parts: readonly KeyPart[],
+  cmd: string,
+  args: (out: (name: string) => string) => string[],
+): Promise<{ dir: string; answer: ToolAnswer }> {
+  const dir = await cachedToolRun(recipe, [cmd, ...parts], async (d) => {
+    let answer: ToolAnswer;
+    try {
+      const { stdout, stderr } = await run(
+        cmd,
+        args((name) => join(d, name)),
+        { maxBuffer: 64 << 20 },
+      );
+      answer = { exitCode: 0, stdout, stderr };
+    } catch (err) {
+      const failed = err as { stdout?: string; stderr?: string; code?: unknown };
+      // A spawn failure (ENOENT) is not an answer of the tool's: never cache it.
+      if (typeof failed.code !== 'number') throw err;
+      answer = { exitCode: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    }
+    await writeFile(answerFile(d), JSON.stringify(answer));
+  });
+  return { dir, answer: readAnswer(dir) };
 }
 
 /** How many PKIs this process made: the n-th call gets the n-th cached PKI, so "another CA" stays another. */
@@ -188,7 +235,11 @@ export interface SignOptions {
   msiDse?: boolean;
 }
 
-/** Signs `input` into `output` with osslsigncode and returns `output`. */
+/**
+ * Signs `input` into `output` with osslsigncode and returns `output`. The signature is made once a day for the
+ * same input, keys and options (cachedProcess): osslsigncode puts a signingTime in, and an ECDSA signature is
+ * randomised, so a fresh one each run would never hit the cached osslsigncode verify answers.
+ */
 export async function makeSignedPe(
   pki: TestPki,
   input: string,
@@ -196,27 +247,50 @@ export async function makeSignedPe(
   options: SignOptions = {},
 ): Promise<string> {
   const signer = options.signer ?? 'rsa';
-  const args = ['sign'];
-  if (options.nest) args.push('-nest');
-  args.push('-certs', signer === 'rsa' ? pki.rsaChainPem : pki.ecChainPem);
-  args.push('-key', signer === 'rsa' ? pki.rsaKey : pki.ecKey);
-  args.push('-h', options.hash ?? 'sha256');
-  if (options.programName) args.push('-n', options.programName);
-  if (options.url) args.push('-i', options.url);
-  if (options.pageHashes) args.push('-ph');
-  if (options.msiDse) args.push('-add-msi-dse');
-  if (options.timestampUnixTime !== undefined) {
-    args.push(
-      '-TSA-certs',
-      pki.tsaChainPem,
-      '-TSA-key',
-      pki.tsaKey,
-      '-TSA-time',
-      String(options.timestampUnixTime),
-    );
+  const certs = signer === 'rsa' ? pki.rsaChainPem : pki.ecChainPem;
+  const key = signer === 'rsa' ? pki.rsaKey : pki.ecKey;
+  const stamped = options.timestampUnixTime !== undefined;
+  const { dir, answer } = await cachedProcess(
+    'osslsigncode-sign-v1',
+    [
+      JSON.stringify(options),
+      // The extension picks the format for scripts.
+      extname(output),
+      { file: input },
+      { file: certs },
+      { file: key },
+      stamped ? { file: pki.tsaChainPem } : undefined,
+      stamped ? { file: pki.tsaKey } : undefined,
+    ],
+    'osslsigncode',
+    (out) => {
+      const args = ['sign'];
+      if (options.nest) args.push('-nest');
+      args.push('-certs', certs);
+      args.push('-key', key);
+      args.push('-h', options.hash ?? 'sha256');
+      if (options.programName) args.push('-n', options.programName);
+      if (options.url) args.push('-i', options.url);
+      if (options.pageHashes) args.push('-ph');
+      if (options.msiDse) args.push('-add-msi-dse');
+      if (options.timestampUnixTime !== undefined) {
+        args.push(
+          '-TSA-certs',
+          pki.tsaChainPem,
+          '-TSA-key',
+          pki.tsaKey,
+          '-TSA-time',
+          String(options.timestampUnixTime),
+        );
+      }
+      args.push('-in', input, '-out', out(`signed${extname(output)}`));
+      return args;
+    },
+  );
+  if (answer.exitCode !== 0) {
+    throw new Error(`osslsigncode sign exited with ${answer.exitCode}\n${answer.stderr}`);
   }
-  args.push('-in', input, '-out', output);
-  await run('osslsigncode', args);
+  copyFileSync(join(dir, `signed${extname(output)}`), output);
   return output;
 }
 
@@ -241,30 +315,29 @@ export interface OsslsigncodeVerifyResult {
   signatures: OsslsigncodeSignature[];
 }
 
-/** Runs `osslsigncode verify` offline against the test CA and parses what it prints per signature. */
+/**
+ * Runs `osslsigncode verify` offline against the test CA and parses what it prints per signature. The answer is
+ * osslsigncode's for these exact bytes, cached for the day (cachedProcess).
+ */
 export async function osslsigncodeVerify(file: string, pki: TestPki): Promise<OsslsigncodeVerifyResult> {
-  const args = [
-    'verify',
-    '-CAfile',
-    pki.caPem,
-    '-TSA-CAfile',
-    pki.caPem,
-    '-ignore-cdp',
-    '-ignore-crl',
-    '-in',
-    file,
-  ];
-  let output: string;
-  let exitCode = 0;
-  try {
-    const { stdout, stderr } = await run('osslsigncode', args);
-    output = stdout + stderr;
-  } catch (err) {
-    const failed = err as { stdout?: string; stderr?: string; code?: number };
-    output = (failed.stdout ?? '') + (failed.stderr ?? '');
-    exitCode = failed.code ?? 1;
-  }
-  return { exitCode, output, signatures: parseVerifyOutput(output) };
+  const { answer } = await cachedProcess(
+    'osslsigncode-verify-v1',
+    ['pki', { file }, { file: pki.caPem }],
+    'osslsigncode',
+    () => [
+      'verify',
+      '-CAfile',
+      pki.caPem,
+      '-TSA-CAfile',
+      pki.caPem,
+      '-ignore-cdp',
+      '-ignore-crl',
+      '-in',
+      file,
+    ],
+  );
+  const output = answer.stdout + answer.stderr;
+  return { exitCode: answer.exitCode, output, signatures: parseVerifyOutput(output) };
 }
 
 export function parseVerifyOutput(output: string): OsslsigncodeSignature[] {
@@ -303,21 +376,31 @@ export interface VerifyWithOptions {
   time?: number;
 }
 
-/** `osslsigncode verify` offline with the caller's roots and time; passed = exit status 0. */
+/**
+ * `osslsigncode verify` offline with the caller's roots and time; passed = exit status 0. Cached for the day
+ * by the content of the file and the roots (cachedProcess).
+ */
 export async function osslsigncodeVerifyWith(
   file: string,
   opts: VerifyWithOptions,
 ): Promise<{ exitCode: number; output: string; passed: boolean }> {
-  const args = ['verify', '-CAfile', opts.caFile, '-ignore-cdp', '-ignore-crl'];
-  if (opts.tsaCaFile) args.push('-TSA-CAfile', opts.tsaCaFile);
-  if (opts.time !== undefined) args.push('-time', String(opts.time));
-  args.push('-in', file);
-  try {
-    const { stdout, stderr } = await run('osslsigncode', args);
-    return { exitCode: 0, output: stdout + stderr, passed: true };
-  } catch (err) {
-    const failed = err as { stdout?: string; stderr?: string; code?: number };
-    const exitCode = typeof failed.code === 'number' ? failed.code : 1;
-    return { exitCode, output: (failed.stdout ?? '') + (failed.stderr ?? ''), passed: false };
-  }
+  const { answer } = await cachedProcess(
+    'osslsigncode-verify-v1',
+    [
+      'with',
+      { file },
+      { file: opts.caFile },
+      opts.tsaCaFile === undefined ? undefined : { file: opts.tsaCaFile },
+      opts.time,
+    ],
+    'osslsigncode',
+    () => {
+      const args = ['verify', '-CAfile', opts.caFile, '-ignore-cdp', '-ignore-crl'];
+      if (opts.tsaCaFile) args.push('-TSA-CAfile', opts.tsaCaFile);
+      if (opts.time !== undefined) args.push('-time', String(opts.time));
+      args.push('-in', file);
+      return args;
+    },
+  );
+  return { exitCode: answer.exitCode, output: answer.stdout + answer.stderr, passed: answer.exitCode === 0 };
 }

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { readElement } from '../../../src/formats/der-reader.js';
 import { parsePeLayout, type PeLayout } from '../../../src/formats/pe/pe-file.js';
+import { cachedFixtureDir } from '../fixture-cache.js';
+import { cachedProcess } from './signed-pe.js';
 
 /**
  * Byte surgery on PE files signed by the real tools (osslsigncode, sbsign): each function writes a new
@@ -131,30 +133,53 @@ function sectionHeaderOffset(view: DataView, layout: PeLayout, index: number): n
   return layout.optionalHeaderOffset + optionalHeaderSize + index * 40;
 }
 
-/** `int main(){return 0;}` built as an EFI application (Subsystem 10) by mingw-w64. */
+/**
+ * `int main(){return 0;}` built as an EFI application (Subsystem 10) by mingw-w64, once a day (ld stamps the
+ * build time into the COFF header, so a fresh build would miss every cached sbsign and sbverify answer).
+ */
 export async function compileTinyEfi(dir: string, name = 'tiny.efi'): Promise<string> {
-  const source = join(dir, 'tiny-efi.c');
+  const built = await cachedFixtureDir('pe-tiny-efi-v1', async (d) => {
+    const source = join(d, 'tiny-efi.c');
+    writeFileSync(source, 'int main(void) { return 0; }\n');
+    await run('x86_64-w64-mingw32-gcc', [
+      '-s',
+      '-O2',
+      '-Wl,--subsystem,10',
+      '-o',
+      join(d, 'tiny.efi'),
+      source,
+    ]);
+  });
   const output = join(dir, name);
-  writeFileSync(source, 'int main(void) { return 0; }\n');
-  await run('x86_64-w64-mingw32-gcc', ['-s', '-O2', '-Wl,--subsystem,10', '-o', output, source]);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(built, 'tiny.efi'), output);
   return output;
 }
 
-/** sbsign (sbsigntools); on an already signed image it appends a second WIN_CERTIFICATE record. */
+/**
+ * sbsign (sbsigntools); on an already signed image it appends a second WIN_CERTIFICATE record. Made once a day
+ * for the same input and key (cachedProcess): sbsign puts a signingTime in.
+ */
 export async function sbsign(key: string, cert: string, input: string, output: string): Promise<string> {
-  await run('sbsign', ['--key', key, '--cert', cert, '--output', output, input]);
+  const { dir, answer } = await cachedProcess(
+    'sbsign-v1',
+    [{ file: key }, { file: cert }, { file: input }],
+    'sbsign',
+    (out) => ['--key', key, '--cert', cert, '--output', out('signed'), input],
+  );
+  if (answer.exitCode !== 0) throw new Error(`sbsign exited with ${answer.exitCode}\n${answer.stderr}`);
+  copyFileSync(join(dir, 'signed'), output);
   return output;
 }
 
-/** sbverify --cert: passed = exit status 0. */
+/** sbverify --cert: passed = exit status 0. sbverify's answer for these bytes, cached for the day. */
 export async function sbverify(cert: string, file: string): Promise<{ passed: boolean; output: string }> {
-  try {
-    const { stdout, stderr } = await run('sbverify', ['--cert', cert, file]);
-    return { passed: true, output: stdout + stderr };
-  } catch (err) {
-    const failed = err as { stdout?: string; stderr?: string };
-    return { passed: false, output: (failed.stdout ?? '') + (failed.stderr ?? '') };
-  }
+  const { answer } = await cachedProcess('sbverify-v1', [{ file: cert }, { file }], 'sbverify', () => [
+    '--cert',
+    cert,
+    file,
+  ]);
+  return { passed: answer.exitCode === 0, output: answer.stdout + answer.stderr };
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

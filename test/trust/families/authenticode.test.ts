@@ -10,6 +10,7 @@ import { authenticodeVerifier, contentsOctets } from '../../../src/trust/familie
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import {
   compileTinyPe,
+  fixtureNow,
   makeSignedPe,
   makeTestPki,
   osslsigncodeVerifyWith,
@@ -138,13 +139,17 @@ describe('authenticode verifier against osslsigncode verify (openssl PKI, mingw 
   let stamped: string;
   let tampered: string;
   let nested: string;
-  const now = Math.floor(Date.now() / 1000);
-  // The test certificates live 365 days; two years on they have expired.
-  const later = now + 2 * 365 * 86400;
+  // From the day's fixture clock (set in beforeAll), not Date.now(): the signed files and osslsigncode's
+  // answers are cached by content, and must be the same in every run.
+  let now: number;
+  let later: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sigscan-petrust-'));
     pki = await makeTestPki(dir);
+    now = await fixtureNow();
+    // The test certificates live 365 days; two years on they have expired.
+    later = now + 2 * 365 * 86400;
     const otherDir = join(dir, 'other');
     await import('node:fs/promises').then((fs) => fs.mkdir(otherDir));
     other = await makeTestPki(otherDir);

@@ -12,7 +12,7 @@ import { loadTrustConfig } from '../../../src/trust/config.js';
 import { readCrls } from '../../../src/trust/revocation/crl.js';
 import { verifyTimestamp } from '../../../src/trust/timestamp.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { compileTinyPe } from '../../helpers/pe/signed-pe.js';
+import { cachedProcess, compileTinyPe } from '../../helpers/pe/signed-pe.js';
 import {
   type IssuedCert,
   makeRevocationCa,
@@ -34,6 +34,8 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
   let ca: RevocationCa;
   let exe: string;
   let crl: string;
+  let expiredCrl: string;
+  let impostorCrl: string;
   const now = Date.now();
   const start = opensslTime(new Date(now - 30 * DAY));
   const stampBefore = Math.floor((now - DAY) / 1000);
@@ -49,15 +51,18 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
     signed[name] = out;
     return out;
   };
+  // osslsigncode's answer for these bytes, once a day (cachedProcess).
   const oracle = async (file: string, crlFile: string) => {
     const args = ['verify', '-CAfile', ca.caPem, '-TSA-CAfile', ca.caPem, '-CRLfile', crlFile, '-ignore-cdp'];
-    try {
-      await run('osslsigncode', [...args, '-in', file]);
-      return { passed: true, output: '' };
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      return { passed: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-    }
+    const { answer } = await cachedProcess(
+      'authenticode-revocation-oracle-v1',
+      [{ file }, { file: ca.caPem }, { file: crlFile }],
+      'osslsigncode',
+      () => [...args, '-in', file],
+    );
+    return answer.exitCode === 0
+      ? { passed: true, output: '' }
+      : { passed: false, output: `${answer.stdout}${answer.stderr}` };
   };
   const verdictOf = async (file: string, crls: string[], extra: { tsa?: boolean } = {}) => {
     const cfg = await loadTrustConfig({
@@ -74,7 +79,7 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
   // day before the revocations, the CRL current for 30 days), so a day-old copy judges alike. The CA is
   // copied per run: the expired-CRL test makes another CRL with it.
   beforeAll(async () => {
-    const built = await cachedFixtureDir('authenticode-revocation-v1', async (d) => {
+    const built = await cachedFixtureDir('authenticode-revocation-v2', async (d) => {
       dir = d;
       exe = await compileTinyPe(d);
       ca = await makeRevocationCa(join(d, 'ca'));
@@ -92,6 +97,20 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
       await ca.revoke(superseded.cert, 'superseded');
       await ca.revoke(revokedTsa.cert, 'keyCompromise');
       await ca.crl(join(d, 'crl.pem'));
+      // For the expired-CRL and impostor tests below: openssl ca runs, made here once a day too.
+      await ca.crl(join(d, 'expired.pem'), {
+        lastUpdate: opensslTime(new Date(now - 20 * DAY)),
+        nextUpdate: opensslTime(new Date(now - 10 * DAY)),
+      });
+      const impostor = await makeRevocationCa(join(d, 'impostor'), ca.subject);
+      // Its first certificate gets the serial the real CA gave the TSA, its third the good signer's.
+      const a = await impostor.issue('x1', 'x1');
+      await impostor.issue('x2', 'x2');
+      await impostor.issue('x3', 'x3');
+      const impostorGood = await impostor.issue('x4', 'x4');
+      await impostor.revoke(a.cert, 'keyCompromise');
+      await impostor.revoke(impostorGood.cert, 'keyCompromise');
+      await impostor.crl(join(d, 'impostor.pem'));
     });
     dir = mkdtempSync(join(tmpdir(), 'sigscan-revocation-pe-'));
     ca = reopenRevocationCa(join(built, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
@@ -99,6 +118,8 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
       signed[name] = join(built, `${name}.exe`);
     }
     crl = join(built, 'crl.pem');
+    expiredCrl = join(built, 'expired.pem');
+    impostorCrl = join(built, 'impostor.pem');
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -213,10 +234,7 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
   });
 
   it('an expired CRL is not used: a finding, and the revoked signer is not called revoked from it', async () => {
-    const expired = await ca.crl(join(dir, 'expired.pem'), {
-      lastUpdate: opensslTime(new Date(now - 20 * DAY)),
-      nextUpdate: opensslTime(new Date(now - 10 * DAY)),
-    });
+    const expired = expiredCrl;
     const { verdict, evidence } = await verdictOf(signed['ss-unstamped']!, [expired]);
     expect(verdict.status).toBe('verified');
     expect(verdict.message).toContain('is unknown');
@@ -225,15 +243,8 @@ describe('revocation of Authenticode signers (openssl ca CRLs, osslsigncode sign
   });
 
   it('a CRL from an impostor CA with the same name is ignored (finding), whatever it lists', async () => {
-    const impostor = await makeRevocationCa(join(dir, 'impostor'), ca.subject);
-    // Its first certificate gets the serial the real CA gave the TSA, its third the good signer's.
-    const a = await impostor.issue('x1', 'x1');
-    await impostor.issue('x2', 'x2');
-    await impostor.issue('x3', 'x3');
-    const good = await impostor.issue('x4', 'x4');
-    await impostor.revoke(a.cert, 'keyCompromise');
-    await impostor.revoke(good.cert, 'keyCompromise');
-    const fake = await impostor.crl(join(dir, 'impostor.pem'));
+    // The impostor CA (same name, own key), its certificates and CRL are made in beforeAll's day cache.
+    const fake = impostorCrl;
     const { verdict, evidence } = await verdictOf(signed['good']!, [fake]);
     expect(verdict.status).toBe('verified');
     // Once for the signer, once for the TSA: both name the CA the impostor copies.
