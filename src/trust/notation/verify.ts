@@ -281,7 +281,11 @@ export async function verifyUnderPolicy(
     [
       'revocation',
       async () =>
-        checkRevocation(chain, revocation, outcomes.find((o) => o.ok && o.signingTime)?.signingTime),
+        checkRevocation(
+          chain,
+          revocation,
+          input.signingScheme === 'notary.x509.signingAuthority' ? input.authenticSigningTime : undefined,
+        ),
     ],
   ];
   for (const [check, step] of steps) {
@@ -517,9 +521,11 @@ async function checkAuthenticTimestamp(
 /**
  * notation-go verifyRevocation: every certificate of the envelope's chain (root excepted) is checked;
  * revoked fails, and so does unknown once sources were actually consulted (online modes), each under the
- * policy's revocation action (enforce fails the signature, log records it). The authentic signing time
- * (signing authority) or trusted timestamp is the signing time for the timestamp rule. Offline without
- * a CRL covering the chain the status is only reported, since nothing was asked.
+ * policy's revocation action (enforce fails the signature, log records it). As in notation-go, only a
+ * signing-authority signature's authentic signing time is passed on, and it keeps a revoked certificate
+ * only before the entry's invalidityDate (decideNotationRevocation); a notary.x509 signature's RFC 3161
+ * time is not a signing time for revocation. Offline without a CRL covering the chain the status is
+ * only reported, since nothing was asked.
  */
 async function checkRevocation(
   chain: ParsedCertificate[],
@@ -529,7 +535,11 @@ async function checkRevocation(
   if (!options || options.mode === 'off') {
     return { ok: true, code: 'REVOCATION_NOT_CHECKED', message: 'revocation (OCSP/CRL) was not checked' };
   }
-  const result = await checkPathRevocation(chain, { ...options, ...(signingTime ? { signingTime } : {}) });
+  const result = await checkPathRevocation(chain, {
+    ...options,
+    rule: 'notation',
+    ...(signingTime ? { signingTime } : {}),
+  });
   const consulted = options.mode !== 'offline';
   const ok = result.ok && !(result.code === 'REVOCATION_UNKNOWN' && consulted);
   return { ok, code: result.code, message: result.message };

@@ -14,6 +14,8 @@ import type { Evidence, ImageTarget } from '../../../src/model/index.js';
 import { notationVerifier } from '../../../src/trust/families/notation.js';
 import { parseTrustPolicy } from '../../../src/trust/notation/trustpolicy.js';
 import { TrustStoreCache, trustStoreRoot } from '../../../src/trust/notation/truststore.js';
+import type { RevocationOptions } from '../../../src/trust/revocation/check.js';
+import { readCrls } from '../../../src/trust/revocation/crl.js';
 import {
   checkIntegrity,
   verifyUnderPolicy,
@@ -650,7 +652,7 @@ const TSA_LEAVES = {
 const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
 
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v2', async (d) => {
+  return cachedFixtureDir('notation-tsa-v3', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -747,6 +749,13 @@ async function tsaFixture(): Promise<string> {
       ca('-in', 'leaf.csr', '-out', `${name}.pem`, '-extensions', 'leaf',
         '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
     }
+    // A copy of startsAtEarliest revoked (superseded) after genTime: the CA's CRL lists it.
+    const w = TSA_LEAVES.startsAtEarliest;
+    ca('-in', 'leaf.csr', '-out', 'revokedLater.pem', '-extensions', 'leaf',
+      '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
+    execFileSync('sleep', ['2']); // revocation time (whole seconds) strictly after genTime
+    ca('-revoke', 'revokedLater.pem', '-crl_reason', 'superseded');
+    ca('-gencrl', '-crldays', '30', '-out', 'ca.crl');
   });
 }
 
@@ -761,7 +770,11 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     parseCertificate(pemCertificates(readFileSync(join(dir, `${name}.pem`), 'utf8'))[0]!);
 
   /** The authenticTimestamp outcome for `leaf` (under the test root) stamped by `token`. */
-  const stamped = async (leaf: keyof typeof TSA_LEAVES, token = 'tsa') => {
+  const stamped = async (
+    leaf: keyof typeof TSA_LEAVES | 'revokedLater',
+    token = 'tsa',
+    revocation?: RevocationOptions,
+  ) => {
     const root = cert('ca');
     const tsaRoots = [root, cert('ca_noku'), cert('ca_v1')];
     const chain = [cert(leaf), root];
@@ -790,7 +803,9 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
         }),
       },
       new Date(),
+      revocation,
     );
+    if (revocation) return outcomes.find((o) => o.check === 'revocation')!;
     return outcomes.find((o) => o.check === 'authenticTimestamp')!;
   };
 
@@ -833,6 +848,17 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       'the TSA certificate CN=tsa_two,O=sigscan tsa test must carry a critical extendedKeyUsage of ' +
         'timeStamping only (has critical timeStamping, codeSigning)',
     );
+  });
+
+  it('notary.x509: a trusted timestamp before a superseded revocation does not keep the signature (notation-go)', async () => {
+    // notation-go verifyRevocation passes an authentic signing time only for notary.x509.signingAuthority;
+    // the RFC 3161 time of a notary.x509 signature never reaches the revocation check.
+    const crls = await readCrls(join(dir, 'ca.crl'));
+    const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
+    expect((await stamped('revokedLater')).code).toBe('TIMESTAMP_VALID');
+    const o = await stamped('revokedLater', 'tsa', revocation);
+    expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
+    expect((await stamped('startsAtEarliest', 'tsa', revocation)).code).toBe('NOT_REVOKED');
   });
 
   // tspclient-go SignedToken.SigningCertificate: a signed ESS signingCertificateV2 must name the TSA
