@@ -652,7 +652,7 @@ const TSA_LEAVES = {
 const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
 
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v3', async (d) => {
+  return cachedFixtureDir('notation-tsa-v4', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -755,6 +755,10 @@ async function tsaFixture(): Promise<string> {
       '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
     execFileSync('sleep', ['2']); // revocation time (whole seconds) strictly after genTime
     ca('-revoke', 'revokedLater.pem', '-crl_reason', 'superseded');
+    // And one revoked for keyCompromise with an invalidityDate a day after genTime.
+    ca('-in', 'leaf.csr', '-out', 'invalidLater.pem', '-extensions', 'leaf',
+      '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
+    ca('-revoke', 'invalidLater.pem', '-crl_compromise', opensslTime(new Date(t + 86_400_000)));
     ca('-gencrl', '-crldays', '30', '-out', 'ca.crl');
   });
 }
@@ -771,9 +775,10 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
 
   /** The authenticTimestamp outcome for `leaf` (under the test root) stamped by `token`. */
   const stamped = async (
-    leaf: keyof typeof TSA_LEAVES | 'revokedLater',
+    leaf: keyof typeof TSA_LEAVES | 'revokedLater' | 'invalidLater',
     token = 'tsa',
     revocation?: RevocationOptions,
+    authenticSigningTime?: Date,
   ) => {
     const root = cert('ca');
     const tsaRoots = [root, cert('ca_noku'), cert('ca_v1')];
@@ -786,6 +791,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       payloadBytes: new Uint8Array(),
       signingScheme: 'notary.x509',
       timestampTokenDer: new Uint8Array(readFileSync(join(dir, `${token}.tok`))),
+      ...(authenticSigningTime ? { authenticSigningTime } : {}),
     };
     const stmt = parseTrustPolicy(policy(statement({ trustStores: ['ca:test', 'tsa:stamps', 'tsa:more'] })))
       .statements[0]!;
@@ -859,6 +865,13 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     const o = await stamped('revokedLater', 'tsa', revocation);
     expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
     expect((await stamped('startsAtEarliest', 'tsa', revocation)).code).toBe('NOT_REVOKED');
+  });
+
+  it('notary.x509: an authenticSigningTime before the invalidityDate is not passed on either (only signingAuthority)', async () => {
+    const crls = await readCrls(join(dir, 'ca.crl'));
+    const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
+    const o = await stamped('invalidLater', 'tsa', revocation, genTime);
+    expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
   });
 
   // tspclient-go SignedToken.SigningCertificate: a signed ESS signingCertificateV2 must name the TSA

@@ -376,6 +376,8 @@ describe('CRLs made by openssl ca', () => {
     expect(behind.unsupported).toBeUndefined();
     expect(behind.entries.get('1002')?.reason).toBe('superseded');
     expect(behind.entries.get('1002')?.invalidityDate).toEqual(new Date(0));
+    const after = parseCrl(withEntryExtensions(1, [reason(4), invalidity]), 'r');
+    expect(after.entries.get('1002')?.invalidityDate).toEqual(new Date(0));
     // Not a GeneralizedTime: no invalidityDate, and none without the extension.
     const utc = ext('2.5.29.24', new asn1js.UTCTime({ valueDate: new Date(0) }));
     expect(parseCrl(withEntryExtensions(1, [utc]), 'r').entries.get('1002')).not.toHaveProperty(
