@@ -85,7 +85,8 @@ export interface RevocationCa {
   openssl(...args: string[]): Promise<string>;
   /** Issues a leaf; returns { cert, key, chain } paths. */
   issue(name: string, cn: string, opts?: IssueOptions): Promise<IssuedCert>;
-  revoke(certPem: string, reason: string): Promise<void>;
+  /** `compromisedAt` (YYYYMMDDHHMMSSZ): keyCompromise with that invalidityDate (`-crl_compromise`), reason ignored. */
+  revoke(certPem: string, reason: string, compromisedAt?: string): Promise<void>;
   /** A CRL (PEM) listing every revocation so far; lastUpdate/nextUpdate as YYYYMMDDHHMMSSZ. */
   crl(
     out: string,
@@ -296,8 +297,9 @@ function openRevocationCa(
       writeFileSync(chain, readFileSync(cert, 'utf8') + readFileSync(caPem, 'utf8') + above);
       return { cert, key, chain };
     },
-    async revoke(certPem, reason) {
-      await openssl('ca', '-config', config, '-revoke', certPem, '-crl_reason', reason);
+    async revoke(certPem, reason, compromisedAt) {
+      const why = compromisedAt ? ['-crl_compromise', compromisedAt] : ['-crl_reason', reason];
+      await openssl('ca', '-config', config, '-revoke', certPem, ...why);
     },
     async crl(out, window = {}) {
       const args = ['ca', '-config', config, '-gencrl', '-out', out];

@@ -1,4 +1,4 @@
-import { constants, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { constants, createHash, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -281,7 +281,11 @@ export async function verifyUnderPolicy(
     [
       'revocation',
       async () =>
-        checkRevocation(chain, revocation, outcomes.find((o) => o.ok && o.signingTime)?.signingTime),
+        checkRevocation(
+          chain,
+          revocation,
+          input.signingScheme === 'notary.x509.signingAuthority' ? input.authenticSigningTime : undefined,
+        ),
     ],
   ];
   for (const [check, step] of steps) {
@@ -481,7 +485,10 @@ async function checkAuthenticTimestamp(
       message: `the timestamp is intact but not trusted by ${storeNames}: ${ts.message}`,
     };
   }
-  const tsaProblem = tsaProfileProblem(ts.tsa);
+  const tsaProblem =
+    signingCertificateProblem(input.timestampTokenDer, ts.tsa) ??
+    tsaProfileProblem(ts.tsa) ??
+    tsaChainProblem(ts.path ?? []);
   if (tsaProblem) return { ok: false, code: NotationCode.timestampUntrusted, message: tsaProblem };
   const genTime = ts.time!;
   const accuracyMs = timestampAccuracyMs(input.timestampTokenDer);
@@ -514,9 +521,11 @@ async function checkAuthenticTimestamp(
 /**
  * notation-go verifyRevocation: every certificate of the envelope's chain (root excepted) is checked;
  * revoked fails, and so does unknown once sources were actually consulted (online modes), each under the
- * policy's revocation action (enforce fails the signature, log records it). The authentic signing time
- * (signing authority) or trusted timestamp is the signing time for the timestamp rule. Offline without
- * a CRL covering the chain the status is only reported, since nothing was asked.
+ * policy's revocation action (enforce fails the signature, log records it). As in notation-go, only a
+ * signing-authority signature's authentic signing time is passed on, and it keeps a revoked certificate
+ * only before the entry's invalidityDate (decideNotationRevocation); a notary.x509 signature's RFC 3161
+ * time is not a signing time for revocation. Offline without a CRL covering the chain the status is
+ * only reported, since nothing was asked.
  */
 async function checkRevocation(
   chain: ParsedCertificate[],
@@ -526,7 +535,11 @@ async function checkRevocation(
   if (!options || options.mode === 'off') {
     return { ok: true, code: 'REVOCATION_NOT_CHECKED', message: 'revocation (OCSP/CRL) was not checked' };
   }
-  const result = await checkPathRevocation(chain, { ...options, ...(signingTime ? { signingTime } : {}) });
+  const result = await checkPathRevocation(chain, {
+    ...options,
+    rule: 'notation',
+    ...(signingTime ? { signingTime } : {}),
+  });
   const consulted = options.mode !== 'offline';
   const ok = result.ok && !(result.code === 'REVOCATION_UNKNOWN' && consulted);
   return { ok, code: result.code, message: result.message };
@@ -627,6 +640,7 @@ const KU = {
   cRLSign: 0x02,
   encipherOnly: 0x01,
 };
+const NON_REPUDIATION = 0x40;
 const FORBIDDEN_LEAF_EKU: Record<string, string> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
@@ -757,6 +771,129 @@ function tsaProfileProblem(tsa: ParsedCertificate | undefined): string | undefin
   const purposes = (eku?.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? [];
   if (!eku || !eku.critical || purposes.length !== 1 || purposes[0] !== '1.3.6.1.5.5.7.3.8') {
     return `the TSA certificate ${tsa.summary.subject} must carry a critical extendedKeyUsage of timeStamping only (has ${eku ? `${eku.critical ? 'critical' : 'non-critical'} ${purposes.map(oidName).join(', ')}` : 'none'})`;
+  }
+  return undefined;
+}
+
+const SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
+const ESS_HASHES: Record<string, string> = {
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+
+/**
+ * tspclient-go SignedToken.SigningCertificate (RFC 5816, RFC 5035): the token's signer must name its
+ * certificate in a signed ESS signingCertificateV2 attribute (v1 signingCertificate is not read), whose
+ * first ESSCertIDv2 hashes it with SHA-256 (the default), SHA-384 or SHA-512. Without it an attacker
+ * holding another certificate for the TSA's key could swap the unsigned sid. verifyTimestamp (shared
+ * with Authenticode and JAR, whose verifiers do not ask for it) picked the certificate by sid; the
+ * attribute must name that same one: by its issuerSerial when present, else by the sid itself, as
+ * tspclient-go does.
+ */
+function signingCertificateProblem(
+  tokenDer: Uint8Array,
+  tsa: ParsedCertificate | undefined,
+): string | undefined {
+  const signer = parseTimeStampToken(tokenDer).signer;
+  const attr = signer?.signerInfo.signedAttrs?.attributes.find((a) => a.type === SIGNING_CERTIFICATE_V2);
+  if (!tsa || !attr?.values[0]) {
+    return 'the timestamp token has no signed signingCertificateV2 attribute naming its TSA certificate (RFC 5816)';
+  }
+  const v = attr.values[0];
+  const certId = essCertId(v.bytes.subarray(v.start, v.end));
+  if (typeof certId === 'string') return `the timestamp token's signingCertificateV2 attribute ${certId}`;
+  if (!certId.hash) {
+    return `the timestamp token's signingCertificateV2 attribute hashes with unsupported ${oidName(certId.hashOid)}`;
+  }
+  if (certId.issuerSerial && !Buffer.from(certId.issuerSerial).equals(Buffer.from(issuerSerialOf(tsa)))) {
+    return `the timestamp token's signingCertificateV2 attribute names a certificate other than its signer ${tsa.summary.subject}`;
+  }
+  if (!createHash(certId.hash).update(tsa.der).digest().equals(Buffer.from(certId.certHash))) {
+    return `the timestamp token's signingCertificateV2 hash does not match its signer ${tsa.summary.subject}`;
+  }
+  return undefined;
+}
+
+interface EssCertId {
+  hashOid: string;
+  hash?: string;
+  certHash: Uint8Array;
+  /** DER of [issuer Name, serialNumber INTEGER] when the ESSCertIDv2 carries issuerSerial. */
+  issuerSerial?: Uint8Array;
+}
+
+/** The first ESSCertIDv2 of a SigningCertificateV2 value, or why it cannot be read. */
+function essCertId(der: Uint8Array): EssCertId | string {
+  const parsed = asn1js.fromBER(toArrayBuffer(new Uint8Array(der)));
+  const certs = (parsed.result as asn1js.Sequence).valueBlock?.value?.[0];
+  const first = (certs as asn1js.Sequence | undefined)?.valueBlock?.value?.[0];
+  if (parsed.offset === -1 || !(first instanceof asn1js.Sequence)) return 'lists no ESSCertIDv2';
+  const parts = [...first.valueBlock.value];
+  let hashOid = '2.16.840.1.101.3.4.2.1';
+  if (parts[0] instanceof asn1js.Sequence) {
+    const oid = (parts.shift() as asn1js.Sequence).valueBlock.value[0];
+    if (!(oid instanceof asn1js.ObjectIdentifier)) return 'has an unreadable hashAlgorithm';
+    hashOid = oid.valueBlock.toString();
+  }
+  const certHash = parts[0];
+  if (!(certHash instanceof asn1js.OctetString)) return 'has no certHash';
+  const issuerSerial = parts[1] as asn1js.Sequence | undefined;
+  let serialDer: Uint8Array | undefined;
+  if (issuerSerial) {
+    // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber }; tspclient-go reads only a
+    // directoryName [4] (EXPLICIT Name) as the issuer.
+    const [names, serial] = issuerSerial.valueBlock.value ?? [];
+    const dn = (names as asn1js.Sequence | undefined)?.valueBlock?.value?.[0] as
+      asn1js.Constructed | undefined;
+    const name =
+      dn?.idBlock.tagClass === 3 && dn.idBlock.tagNumber === 4 ? dn.valueBlock.value[0] : undefined;
+    if (!name || !(serial instanceof asn1js.Integer))
+      return 'has an issuerSerial without a directoryName issuer';
+    serialDer = new Uint8Array([...new Uint8Array(name.toBER()), ...new Uint8Array(serial.toBER())]);
+  }
+  return {
+    hashOid,
+    ...(ESS_HASHES[hashOid] ? { hash: ESS_HASHES[hashOid] } : {}),
+    certHash: certHash.valueBlock.valueHexView,
+    ...(serialDer ? { issuerSerial: serialDer } : {}),
+  };
+}
+
+/** The certificate's issuer Name and serialNumber INTEGER, DER, for comparing with an IssuerSerial. */
+function issuerSerialOf(c: ParsedCertificate): Uint8Array {
+  return new Uint8Array([
+    ...new Uint8Array(c.cert.issuer.toSchema().toBER()),
+    ...new Uint8Array(c.cert.serialNumber.toBER()),
+  ]);
+}
+
+/**
+ * notation-core-go ValidateTimestampingCertChain on the validated TSA path (TSA certificate first): the
+ * TSA certificate is no CA and has a keyUsage extension (critical or not) with digitalSignature and no
+ * other usage but nonRepudiation; every CA above it (the trust anchor included) has basicConstraints
+ * cA=true, a pathLenConstraint that allows the CAs below it, and a keyUsage with keyCertSign.
+ * verifyTimestamp's chain check (shared with Authenticode and JAR) lets an X.509 v1 anchor issue and a
+ * CA without keyUsage sign, as OpenSSL does, and does not look at the TSA certificate's keyUsage.
+ */
+function tsaChainProblem(path: ParsedCertificate[]): string | undefined {
+  for (const [i, c] of path.entries()) {
+    const who = `the TSA chain certificate ${c.summary.subject}`;
+    const basic = ext(c.cert, '2.5.29.19')?.parsedValue as pkijs.BasicConstraints | undefined;
+    const ku = ext(c.cert, '2.5.29.15');
+    if (i === 0) {
+      if (basic?.cA) return `${who} is the TSA certificate but is marked as a CA (basicConstraints cA=true)`;
+      if (!ku) return `${who} has no keyUsage extension`;
+      const [b0, b1] = keyUsageBytes(ku);
+      if (!(b0 & KU.digitalSignature)) return `${who}: keyUsage lacks digitalSignature`;
+      if (b0 & ~(KU.digitalSignature | NON_REPUDIATION) || b1 & 0x80) {
+        return `${who}: keyUsage of a TSA certificate may be digitalSignature (and nonRepudiation) only`;
+      }
+    } else {
+      // pathLenConstraint, and keyCertSign when keyUsage is present, validateChain has already enforced.
+      if (!basic?.cA) return `${who} is used as a CA but basicConstraints does not say cA=true`;
+      if (!ku) return `${who} has no keyUsage extension`;
+    }
   }
   return undefined;
 }

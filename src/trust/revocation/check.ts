@@ -1,7 +1,7 @@
 import type { ParsedCertificate } from '../../formats/x509.js';
 import type { Finding } from '../../model/index.js';
 import { crlCovers, crlProblem, serialKey, type CrlEntry, type LoadedCrl } from './crl.js';
-import { decideRevocation } from './decide.js';
+import { decideNotationRevocation, decideRevocation } from './decide.js';
 
 /**
  * `off`: nothing is checked. `offline` (the default): only the `--crl` files. `online`: also the CRL
@@ -31,6 +31,8 @@ export interface RevocationOptions {
   checkTime: Date;
   /** The trusted timestamp's time, when the signature has one that counts (see decideRevocation). */
   signingTime?: Date;
+  /** `notation`: decideNotationRevocation (notation-core-go) instead of the Authenticode rule. */
+  rule?: 'notation';
   /** Receives what did not decide the verdict but a reader must know (a CRL not used, a source down). */
   findings?: Finding[];
 }
@@ -86,7 +88,8 @@ export async function checkPathRevocation(
         good = true;
         continue;
       }
-      const decision = decideRevocation(cert.summary.subject, answer.entry, opts.signingTime, opts.checkTime);
+      const decide = opts.rule === 'notation' ? decideNotationRevocation : decideRevocation;
+      const decision = decide(cert.summary.subject, answer.entry, opts.signingTime, opts.checkTime);
       if (decision.revoked) {
         return { ok: false, code: 'CERT_REVOKED', message: `${decision.message} (${answer.source})` };
       }

@@ -25,6 +25,7 @@ export const CRL_REASONS: Record<number, string> = {
 };
 
 const REASON_CODE = '2.5.29.21';
+const INVALIDITY_DATE = '2.5.29.24';
 const DELTA_CRL_INDICATOR = '2.5.29.27';
 const ISSUING_DISTRIBUTION_POINT = '2.5.29.28';
 const CERTIFICATE_ISSUER = '2.5.29.29';
@@ -37,6 +38,8 @@ export interface CrlEntry {
   revokedAt: Date;
   /** CRLReason name; absent when the entry carries no reasonCode. */
   reason?: string;
+  /** The invalidityDate entry extension (RFC 5280 §5.3.2): when the key is known or suspected to have become unusable. */
+  invalidityDate?: Date;
 }
 
 /** A CRL as read from a file or fetched, not yet trusted: `crlUsableFor` decides that per issuer. */
@@ -52,6 +55,17 @@ export interface LoadedCrl {
   entries: Map<string, CrlEntry>;
   /** Why it cannot be used at all (delta CRL, indirect CRL, unknown critical extension), when so. */
   unsupported?: string;
+}
+
+/**
+ * The invalidityDate (2.5.29.24, a GeneralizedTime) among a CRL entry's or OCSP SingleResponse's
+ * extensions; undefined when absent or not a GeneralizedTime (the revocation then counts in full).
+ */
+export function invalidityDateOf(extensions: pkijs.Extension[]): Date | undefined {
+  const x = extensions.find((e) => e.extnID === INVALIDITY_DATE);
+  if (!x) return undefined;
+  const value = asn1js.fromBER(toArrayBuffer(new Uint8Array(x.extnValue.valueBlock.valueHexView))).result;
+  return value instanceof asn1js.GeneralizedTime ? value.toDate() : undefined;
 }
 
 export function serialKey(bytes: Uint8Array): string {
@@ -81,9 +95,11 @@ export function parseCrl(der: Uint8Array, source: string): LoadedCrl {
     const critical = ext.find((x) => x.critical && x.extnID !== REASON_CODE);
     if (critical) unsupported ??= `an entry carries the unknown critical extension ${critical.extnID}`;
     const reasonExt = ext.find((x) => x.extnID === REASON_CODE);
+    const invalidityDate = invalidityDateOf(ext);
     entries.set(serialKey(new Uint8Array(e.userCertificate.valueBlock.valueHexView)), {
       revokedAt: e.revocationDate.value,
       ...(reasonExt ? { reason: reasonName(reasonExt) } : {}),
+      ...(invalidityDate ? { invalidityDate } : {}),
     });
   }
   for (const x of crl.crlExtensions?.extensions ?? []) {

@@ -17,10 +17,8 @@ export interface RevocationDecision {
 /**
  * The timestamp rule, after Windows Authenticode (WinVerifyTrust with a countersignature): a signature
  * with a trusted timestamp before the revocation time stays valid, unless the reason is keyCompromise
- * (or a CA/AA compromise), unspecified, or absent. notation-core-go (revocation/crl, revocation/ocsp)
- * keeps the same shape: a revocation after the authentic signing time does not fail the signature. It
- * ignores the reason; sigscan keeps Windows' stricter reading because a leaked key can sign at any time
- * it likes, and a TSA will stamp it.
+ * (or a CA/AA compromise), unspecified, or absent: a leaked key can sign at any time it likes, and a TSA
+ * will stamp it. Notation signatures follow notation-core-go instead (decideNotationRevocation).
  *
  * `checkTime` is the verification instant (`--at` or now): a revocation that lies after it had not
  * happened yet as of that instant.
@@ -52,5 +50,35 @@ export function decideRevocation(
   return {
     revoked: false,
     message: `${when}, after the trusted timestamp ${signingTime.toISOString()}, for a reason that leaves earlier signatures valid`,
+  };
+}
+
+/**
+ * notation-core-go's rule (revocation/internal/crl checkRevocation, internal/ocsp): a revoked certificate
+ * is revoked, whatever the reason and the revocation date, unless the entry carries an invalidityDate
+ * and the authentic signing time is before it. notation-go passes that time only for
+ * notary.x509.signingAuthority signatures (verifier.go verifyRevocation); an RFC 3161 timestamp of a
+ * notary.x509 signature never reaches it. `checkTime` is read as in decideRevocation.
+ */
+export function decideNotationRevocation(
+  subject: string,
+  entry: CrlEntry,
+  signingTime: Date | undefined,
+  checkTime: Date,
+): RevocationDecision {
+  const reason = entry.reason ?? 'no reason given';
+  const when = `${subject} was revoked ${entry.revokedAt.toISOString()} (${reason})`;
+  if (entry.revokedAt > checkTime) {
+    return { revoked: false, message: `${when}, after the verification time ${checkTime.toISOString()}` };
+  }
+  if (signingTime && entry.invalidityDate && signingTime < entry.invalidityDate) {
+    return {
+      revoked: false,
+      message: `${when}, invalid from ${entry.invalidityDate.toISOString()}, after the authentic signing time ${signingTime.toISOString()}`,
+    };
+  }
+  return {
+    revoked: true,
+    message: `${when}; ${signingTime ? `the authentic signing time ${signingTime.toISOString()} is not before an invalidityDate` : 'no authentic signing time applies'}`,
   };
 }

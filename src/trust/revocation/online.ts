@@ -7,7 +7,16 @@ import { toArrayBuffer } from '../../formats/der.js';
 import { parseCertificate, type ParsedCertificate } from '../../formats/x509.js';
 import { certificatePublicKey, hashNameForOid } from '../cms-verify.js';
 import { answerFromCrl, type OnlineRevocation, type SourceAnswer } from './check.js';
-import { CRL_REASONS, crlCovers, crlProblem, parseCrl, serialKey, type LoadedCrl } from './crl.js';
+import {
+  CRL_REASONS,
+  crlCovers,
+  crlProblem,
+  invalidityDateOf,
+  parseCrl,
+  serialKey,
+  type CrlEntry,
+  type LoadedCrl,
+} from './crl.js';
 
 /** Fetches one revocation document: a CRL by its URL, or an OCSP response by GET (RFC 6960 Appendix A.1). */
 export type RevocationFetch = (url: URL, kind: 'crl' | 'ocsp') => Promise<Uint8Array>;
@@ -183,7 +192,7 @@ export function ocspRequest(cert: ParsedCertificate, issuer: ParsedCertificate):
   return new Uint8Array(request.toSchema(true).toBER());
 }
 
-type OcspStatus = { status: 'good' } | { status: 'revoked'; entry: { revokedAt: Date; reason?: string } };
+type OcspStatus = { status: 'good' } | { status: 'revoked'; entry: CrlEntry };
 
 /**
  * Reads an OCSP response for `cert` (RFC 6960): successful, basic, signed by the issuer itself or by a
@@ -225,7 +234,11 @@ export function ocspAnswer(
   }
   const until = single.nextUpdate ?? new Date(single.thisUpdate.getTime() + MAX_AGE_WITHOUT_NEXT_UPDATE_MS);
   if (checkTime > until) throw new Error(`the response is stale: current until ${until.toISOString()}`);
-  return certStatus(single.certStatus as asn1js.BaseBlock);
+  const answer = certStatus(single.certStatus as asn1js.BaseBlock);
+  // notation-core-go reads the singleExtensions' invalidityDate for its signing-time rule (decide.ts).
+  const invalidityDate = invalidityDateOf(single.singleExtensions ?? []);
+  if (answer.status === 'revoked' && invalidityDate) answer.entry.invalidityDate = invalidityDate;
+  return answer;
 }
 
 function certStatus(block: asn1js.BaseBlock): OcspStatus {

@@ -14,6 +14,8 @@ import type { Evidence, ImageTarget } from '../../../src/model/index.js';
 import { notationVerifier } from '../../../src/trust/families/notation.js';
 import { parseTrustPolicy } from '../../../src/trust/notation/trustpolicy.js';
 import { TrustStoreCache, trustStoreRoot } from '../../../src/trust/notation/truststore.js';
+import type { RevocationOptions } from '../../../src/trust/revocation/check.js';
+import { readCrls } from '../../../src/trust/revocation/crl.js';
 import {
   checkIntegrity,
   verifyUnderPolicy,
@@ -590,6 +592,26 @@ extendedKeyUsage = timeStamping
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping,codeSigning
+[tsa_noku]
+basicConstraints = critical,CA:FALSE
+extendedKeyUsage = critical,timeStamping
+[tsa_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+[tsa_keyenc]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = critical,timeStamping
+[tsa_nodigsig]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,nonRepudiation
+extendedKeyUsage = critical,timeStamping
+[tsa_nonrep]
+keyUsage = digitalSignature,nonRepudiation
+extendedKeyUsage = critical,timeStamping
+[ca_noku]
+basicConstraints = critical,CA:TRUE
 [ts]
 default_tsa = t
 [t]
@@ -598,6 +620,13 @@ signer_digest = sha256
 default_policy = 1.2.3.4.1
 digests = sha256
 ess_cert_id_alg = sha256
+accuracy = secs:1
+[t1]
+serial = ${dir}/tsaserial
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha1
 accuracy = secs:1
 `;
 
@@ -619,8 +648,11 @@ const TSA_LEAVES = {
   endsAtGenTime: { from: -10 * 86_400_000, to: 0 },
 } as const;
 
+/** TSA certificates (critical timeStamping EKU) each breaking one notation-core-go TSA leaf rule, or none. */
+const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
+
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v1', async (d) => {
+  return cachedFixtureDir('notation-tsa-v4', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -638,9 +670,23 @@ async function tsaFixture(): Promise<string> {
     ec('ca', '/O=sigscan tsa test/CN=sigscan tsa test root');
     ca('-selfsign', '-keyfile', 'ca.key', '-in', 'ca.csr', '-out', 'ca.pem', '-extensions', 'ca_ext',
       '-startdate', monthAgo, '-days', '3650'); // prettier-ignore
-    for (const ext of ['tsa', 'tsa_noncritical', 'tsa_two']) {
+    for (const ext of [...['tsa', 'tsa_noncritical', 'tsa_two'], ...TSA_PROFILE_CERTS]) {
       ec(ext, `/O=sigscan tsa test/CN=${ext}`);
       ca('-in', `${ext}.csr`, '-out', `${ext}.pem`, '-extensions', ext, '-startdate', monthAgo);
+    }
+    // The TSA key certified twice (the next serial): a token whose unsigned sid is swapped between them.
+    ca('-in', 'tsa.csr', '-out', 'tsa_twin.pem', '-extensions', 'tsa', '-startdate', monthAgo);
+    // Two more TSA roots notation-core-go refuses as CAs: one without keyUsage, one X.509 v1 (no
+    // basicConstraints; sigscan's shared chain check lets a v1 anchor issue, as OpenSSL does).
+    ec('ca_noku', '/O=sigscan tsa test/CN=root without keyUsage');
+    ca('-selfsign', '-keyfile', 'ca_noku.key', '-in', 'ca_noku.csr', '-out', 'ca_noku.pem',
+      '-extensions', 'ca_noku', '-startdate', monthAgo); // prettier-ignore
+    ec('ca_v1', '/O=sigscan tsa test/CN=v1 root');
+    ca('-selfsign', '-keyfile', 'ca_v1.key', '-in', 'ca_v1.csr', '-out', 'ca_v1.pem', '-startdate', monthAgo);
+    for (const root of ['ca_noku', 'ca_v1']) {
+      ec(`tsa_under_${root}`, `/O=sigscan tsa test/CN=tsa under ${root}`);
+      ca('-cert', `${root}.pem`, '-keyfile', `${root}.key`, '-in', `tsa_under_${root}.csr`,
+        '-out', `tsa_under_${root}.pem`, '-extensions', 'tsa', '-startdate', monthAgo); // prettier-ignore
     }
     writeFileSync(join(d, 'signature.bin'), randomBytes(64));
     openssl('ts', '-query', '-data', 'signature.bin', '-sha256', '-cert', '-out', 'q.tsq');
@@ -649,12 +695,47 @@ async function tsaFixture(): Promise<string> {
       '-inkey', 'tsa.key', '-token_out', '-out', 'tsa.tok',
     ); // prettier-ignore
     openssl('cms', '-verify', '-inform', 'DER', '-in', 'tsa.tok', '-noverify', '-out', 'tstinfo.der');
-    for (const ext of ['tsa_noncritical', 'tsa_two']) {
+    // openssl ts refuses these signers; `cms -sign -cades` re-signs the same TSTInfo with an ESS
+    // signingCertificateV2 attribute (hash algorithm = -md), as tspclient-go requires.
+    const resign = (out: string, signer: string, key: string, md: string, ...more: string[]) =>
       openssl(
         'cms', '-sign', '-binary', '-nodetach', '-in', 'tstinfo.der', '-econtent_type', '1.2.840.113549.1.9.16.1.4',
-        '-signer', `${ext}.pem`, '-inkey', `${ext}.key`, '-md', 'sha256', '-nosmimecap', '-outform', 'DER',
-        '-out', `${ext}.tok`,
+        '-signer', `${signer}.pem`, '-inkey', `${key}.key`, '-md', md, '-nosmimecap', '-outform', 'DER',
+        '-out', `${out}.tok`, ...more,
       ); // prettier-ignore
+    for (const ext of [
+      'tsa_noncritical',
+      'tsa_two',
+      ...TSA_PROFILE_CERTS,
+      'tsa_under_ca_noku',
+      'tsa_under_ca_v1',
+    ]) {
+      resign(ext, ext, ext, 'sha256', '-cades');
+    }
+    resign('nocades', 'tsa', 'tsa', 'sha256');
+    resign('cades384', 'tsa', 'tsa', 'sha384', '-cades');
+    resign('cades224', 'tsa', 'tsa', 'sha224', '-cades');
+    resign('twin_cades', 'tsa_twin', 'tsa', 'sha256', '-cades', '-certfile', 'tsa.pem');
+    openssl(
+      'ts', '-reply', '-config', 'ca.cnf', '-section', 't1', '-queryfile', 'q.tsq', '-signer', 'tsa.pem',
+      '-inkey', 'tsa.key', '-token_out', '-out', 'essv1.tok',
+    ); // prettier-ignore
+    openssl(
+      'ts', '-reply', '-config', 'ca.cnf', '-section', 't', '-queryfile', 'q.tsq', '-signer', 'tsa_twin.pem',
+      '-inkey', 'tsa.key', '-chain', 'tsa.pem', '-token_out', '-out', 'twin.tok',
+    ); // prettier-ignore
+    // The sid (issuer Name, serial; unsigned) of the twin tokens now names tsa.pem, whose key made the
+    // signature, while the signed attribute still names tsa_twin.pem.
+    const serialOf = (pem: string) => openssl('x509', '-in', pem, '-noout', '-serial').trim().split('=')[1]!;
+    const issuer = parseCertificate(pemCertificates(readFileSync(join(d, 'tsa.pem'), 'utf8'))[0]!).cert
+      .issuer;
+    const issuerDer = Buffer.from(issuer.toSchema().toBER());
+    for (const name of ['twin_cades', 'twin']) {
+      const tok = readFileSync(join(d, `${name}.tok`));
+      const from = Buffer.concat([issuerDer, Buffer.from(`0202${serialOf('tsa_twin.pem')}`, 'hex')]);
+      const at = tok.indexOf(from);
+      Buffer.from(`0202${serialOf('tsa.pem')}`, 'hex').copy(tok, at + issuerDer.length);
+      writeFileSync(join(d, `${name}_swapped.tok`), tok);
     }
     const genTime = /GENERALIZEDTIME\s*:(\d{14})Z/.exec(
       openssl('asn1parse', '-inform', 'DER', '-in', 'tstinfo.der'),
@@ -668,6 +749,17 @@ async function tsaFixture(): Promise<string> {
       ca('-in', 'leaf.csr', '-out', `${name}.pem`, '-extensions', 'leaf',
         '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
     }
+    // A copy of startsAtEarliest revoked (superseded) after genTime: the CA's CRL lists it.
+    const w = TSA_LEAVES.startsAtEarliest;
+    ca('-in', 'leaf.csr', '-out', 'revokedLater.pem', '-extensions', 'leaf',
+      '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
+    execFileSync('sleep', ['2']); // revocation time (whole seconds) strictly after genTime
+    ca('-revoke', 'revokedLater.pem', '-crl_reason', 'superseded');
+    // And one revoked for keyCompromise with an invalidityDate a day after genTime.
+    ca('-in', 'leaf.csr', '-out', 'invalidLater.pem', '-extensions', 'leaf',
+      '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
+    ca('-revoke', 'invalidLater.pem', '-crl_compromise', opensslTime(new Date(t + 86_400_000)));
+    ca('-gencrl', '-crldays', '30', '-out', 'ca.crl');
   });
 }
 
@@ -682,8 +774,14 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     parseCertificate(pemCertificates(readFileSync(join(dir, `${name}.pem`), 'utf8'))[0]!);
 
   /** The authenticTimestamp outcome for `leaf` (under the test root) stamped by `token`. */
-  const stamped = async (leaf: keyof typeof TSA_LEAVES, token = 'tsa') => {
+  const stamped = async (
+    leaf: keyof typeof TSA_LEAVES | 'revokedLater' | 'invalidLater',
+    token = 'tsa',
+    revocation?: RevocationOptions,
+    authenticSigningTime?: Date,
+  ) => {
     const root = cert('ca');
+    const tsaRoots = [root, cert('ca_noku'), cert('ca_v1')];
     const chain = [cert(leaf), root];
     const input: NotationSignatureInput = {
       alg: 'ES256',
@@ -693,6 +791,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       payloadBytes: new Uint8Array(),
       signingScheme: 'notary.x509',
       timestampTokenDer: new Uint8Array(readFileSync(join(dir, `${token}.tok`))),
+      ...(authenticSigningTime ? { authenticSigningTime } : {}),
     };
     const stmt = parseTrustPolicy(policy(statement({ trustStores: ['ca:test', 'tsa:stamps', 'tsa:more'] })))
       .statements[0]!;
@@ -702,10 +801,17 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       {
         statement: stmt,
         source: 'test',
-        stores: async (ref) => ({ ...ref, path: '(test)', certificates: [root], warnings: [] }),
+        stores: async (ref) => ({
+          ...ref,
+          path: '(test)',
+          certificates: ref.type === 'tsa' ? tsaRoots : [root],
+          warnings: [],
+        }),
       },
       new Date(),
+      revocation,
     );
+    if (revocation) return outcomes.find((o) => o.check === 'revocation')!;
     return outcomes.find((o) => o.check === 'authenticTimestamp')!;
   };
 
@@ -748,6 +854,88 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       'the TSA certificate CN=tsa_two,O=sigscan tsa test must carry a critical extendedKeyUsage of ' +
         'timeStamping only (has critical timeStamping, codeSigning)',
     );
+  });
+
+  it('notary.x509: a trusted timestamp before a superseded revocation does not keep the signature (notation-go)', async () => {
+    // notation-go verifyRevocation passes an authentic signing time only for notary.x509.signingAuthority;
+    // the RFC 3161 time of a notary.x509 signature never reaches the revocation check.
+    const crls = await readCrls(join(dir, 'ca.crl'));
+    const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
+    expect((await stamped('revokedLater')).code).toBe('TIMESTAMP_VALID');
+    const o = await stamped('revokedLater', 'tsa', revocation);
+    expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
+    expect((await stamped('startsAtEarliest', 'tsa', revocation)).code).toBe('NOT_REVOKED');
+  });
+
+  it('notary.x509: an authenticSigningTime before the invalidityDate is not passed on either (only signingAuthority)', async () => {
+    const crls = await readCrls(join(dir, 'ca.crl'));
+    const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
+    const o = await stamped('invalidLater', 'tsa', revocation, genTime);
+    expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
+  });
+
+  // tspclient-go SignedToken.SigningCertificate: a signed ESS signingCertificateV2 must name the TSA
+  // certificate by hash (SHA-256 by default, SHA-384, SHA-512), by issuerSerial when it has one.
+  describe('the ESS signingCertificateV2 attribute (tspclient-go SigningCertificate)', () => {
+    it('openssl ts (v2, SHA-256, no issuerSerial) and cms -cades (v2, SHA-384 with issuerSerial): trusted', async () => {
+      expect((await stamped('startsAtEarliest')).code).toBe('TIMESTAMP_VALID');
+      expect((await stamped('startsAtEarliest', 'cades384')).code).toBe('TIMESTAMP_VALID');
+    });
+
+    it('a token without the attribute (cms -sign): TIMESTAMP_UNTRUSTED', async () => {
+      const o = await stamped('startsAtEarliest', 'nocades');
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('no signed signingCertificateV2');
+    });
+
+    it('only the v1 signingCertificate (openssl ts ess_cert_id_alg = sha1): TIMESTAMP_UNTRUSTED', async () => {
+      const o = await stamped('startsAtEarliest', 'essv1');
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('no signed signingCertificateV2');
+    });
+
+    it('a SHA-224 ESSCertIDv2: unsupported hash algorithm, TIMESTAMP_UNTRUSTED', async () => {
+      const o = await stamped('startsAtEarliest', 'cades224');
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('2.16.840.1.101.3.4.2.4');
+    });
+
+    it('the sid swapped to another certificate of the same key: the hash (or issuerSerial) does not match', async () => {
+      // Untouched, the twin tokens verify: the attribute names their signer.
+      expect((await stamped('startsAtEarliest', 'twin')).code).toBe('TIMESTAMP_VALID');
+      expect((await stamped('startsAtEarliest', 'twin_cades')).code).toBe('TIMESTAMP_VALID');
+      const noSerial = await stamped('startsAtEarliest', 'twin_swapped');
+      expect([noSerial.ok, noSerial.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(noSerial.message).toContain('hash does not match its signer CN=tsa,O=sigscan tsa test');
+      const withSerial = await stamped('startsAtEarliest', 'twin_cades_swapped');
+      expect([withSerial.ok, withSerial.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(withSerial.message).toContain(
+        'names a certificate other than its signer CN=tsa,O=sigscan tsa test',
+      );
+    });
+  });
+
+  // notation-core-go ValidateTimestampingCertChain: TSA leaf and CA rules beyond the EKU.
+  describe('the TSA chain profile (notation-core-go ValidateTimestampingCertChain)', () => {
+    const refused = async (token: string, what: string) => {
+      const o = await stamped('startsAtEarliest', token);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain(what);
+    };
+    it('a TSA certificate without keyUsage', () =>
+      refused('tsa_noku', 'CN=tsa_noku,O=sigscan tsa test has no keyUsage'));
+    it('a TSA certificate marked cA=true', () => refused('tsa_ca', 'marked as a CA'));
+    it('a TSA keyUsage with keyEncipherment', () =>
+      refused('tsa_keyenc', 'digitalSignature (and nonRepudiation) only'));
+    it('a TSA keyUsage without digitalSignature', () =>
+      refused('tsa_nodigsig', 'keyUsage lacks digitalSignature'));
+    it('a TSA root without keyUsage', () =>
+      refused('tsa_under_ca_noku', 'CN=root without keyUsage,O=sigscan tsa test has no keyUsage'));
+    it('an X.509 v1 TSA root (no basicConstraints)', () =>
+      refused('tsa_under_ca_v1', 'CN=v1 root,O=sigscan tsa test is used as a CA but basicConstraints'));
+    it('digitalSignature with nonRepudiation, non-critical keyUsage, no basicConstraints: trusted', async () => {
+      expect((await stamped('startsAtEarliest', 'tsa_nonrep')).code).toBe('TIMESTAMP_VALID');
+    });
   });
 });
 

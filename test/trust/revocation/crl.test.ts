@@ -375,6 +375,15 @@ describe('CRLs made by openssl ca', () => {
     const behind = parseCrl(withEntryExtensions(1, [invalidity, reason(4)]), 'r');
     expect(behind.unsupported).toBeUndefined();
     expect(behind.entries.get('1002')?.reason).toBe('superseded');
+    expect(behind.entries.get('1002')?.invalidityDate).toEqual(new Date(0));
+    const after = parseCrl(withEntryExtensions(1, [reason(4), invalidity]), 'r');
+    expect(after.entries.get('1002')?.invalidityDate).toEqual(new Date(0));
+    // Not a GeneralizedTime: no invalidityDate, and none without the extension.
+    const utc = ext('2.5.29.24', new asn1js.UTCTime({ valueDate: new Date(0) }));
+    expect(parseCrl(withEntryExtensions(1, [utc]), 'r').entries.get('1002')).not.toHaveProperty(
+      'invalidityDate',
+    );
+    expect(critical.entries.get('1002')).not.toHaveProperty('invalidityDate');
     expect(parseCrl(withEntryExtensions(1, [reason(11)]), 'r').entries.get('1002')?.reason).toBe('reason 11');
     // An INTEGER where RFC 5280 says ENUMERATED is no reason sigscan can name.
     const integer = ext('2.5.29.21', new asn1js.Integer({ value: 1 }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { decideRevocation } from '../../../src/trust/revocation/decide.js';
+import { decideNotationRevocation, decideRevocation } from '../../../src/trust/revocation/decide.js';
 
 const REVOKED_AT = new Date('2026-06-01T00:00:00Z');
 const BEFORE = new Date('2026-05-01T00:00:00Z');
@@ -66,5 +66,31 @@ describe('decideRevocation (the timestamp rule)', () => {
     });
     // At the very instant of the revocation it applies.
     expect(decideRevocation('CN=S', entry('keyCompromise'), undefined, REVOKED_AT).revoked).toBe(true);
+  });
+});
+
+// notation-core-go revocation/internal/crl checkRevocation and internal/ocsp: revoked unless the authentic
+// signing time is strictly before the entry's invalidityDate; the reason and the revocation date do not count.
+describe('decideNotationRevocation (notation-core-go)', () => {
+  const INVALID = new Date('2026-05-15T00:00:00Z');
+  const entry = { revokedAt: REVOKED_AT, reason: 'keyCompromise', invalidityDate: INVALID };
+  const revoked = (e: typeof entry | { revokedAt: Date; reason?: string }, at?: Date, check = NOW) =>
+    decideNotationRevocation('CN=S', e, at, check).revoked;
+
+  it('keeps the certificate only for a signing time before the invalidityDate, the bound excluded', () => {
+    expect(revoked(entry, BEFORE)).toBe(false);
+    expect(revoked(entry, new Date(INVALID.getTime() - 1))).toBe(false);
+    expect(revoked(entry, INVALID)).toBe(true);
+    expect(revoked(entry, AFTER)).toBe(true);
+  });
+
+  it('without an invalidityDate or a signing time, any revocation applies, whatever its reason', () => {
+    expect(revoked({ revokedAt: REVOKED_AT, reason: 'superseded' }, BEFORE)).toBe(true);
+    expect(revoked(entry, undefined)).toBe(true);
+  });
+
+  it('a revocation after the verification time has not happened yet', () => {
+    expect(revoked(entry, AFTER, new Date(REVOKED_AT.getTime() - 1))).toBe(false);
+    expect(revoked(entry, AFTER, REVOKED_AT)).toBe(true);
   });
 });

@@ -76,7 +76,7 @@ describe('notation revocation under the trust policy', () => {
   // revocations at build time, after the tests' signing time of a day ago), so a day-old copy judges alike.
   // The unreachable leaf's URLs are never fetched: the online tests hand in their own answers.
   beforeAll(async () => {
-    const built = await cachedFixtureDir('notation-revocation-v1', async (d) => {
+    const built = await cachedFixtureDir('notation-revocation-v2', async (d) => {
       const builder = await makeRevocationCa(join(d, 'ca'));
       const dead = `http://127.0.0.1:${await freePort()}`;
       const start = new Date(Date.now() - 10 * 86_400_000)
@@ -92,10 +92,22 @@ describe('notation revocation under the trust policy', () => {
       });
       await builder.revoke(kc.cert, 'keyCompromise');
       await builder.revoke(ss.cert, 'superseded');
+      // keyCompromise with an invalidityDate: at build time (after the tests' signing time of a day ago),
+      // and two days before it (before that signing time).
+      const at = (ms: number) =>
+        new Date(ms)
+          .toISOString()
+          .replace(/[-:T]/g, '')
+          .replace(/\.\d+Z$/, 'Z');
+      const later = await builder.issue('kcLater', 'Notation Invalid Later', { startDate: start });
+      const early = await builder.issue('kcEarly', 'Notation Invalid Early', { startDate: start });
+      await builder.revoke(later.cert, 'keyCompromise', at(Date.now()));
+      await builder.revoke(early.cert, 'keyCompromise', at(Date.now() - 2 * 86_400_000));
       await builder.crl(join(d, 'crl.pem'));
     });
     ca = { caPem: join(built, 'ca', 'ca.pem') };
-    for (const name of ['good', 'kc', 'ss', 'unreachable']) leaves[name] = issuedIn(join(built, 'ca'), name);
+    for (const name of ['good', 'kc', 'ss', 'unreachable', 'kcLater', 'kcEarly'])
+      leaves[name] = issuedIn(join(built, 'ca'), name);
     crls = await readCrls(join(built, 'crl.pem'));
   }, 120_000);
 
@@ -128,32 +140,46 @@ describe('notation revocation under the trust policy', () => {
     expect(verdict.message).toContain('revocation (OCSP/CRL) was not checked');
   });
 
-  it('signing authority: an authentic signing time before a superseded revocation keeps the signature', async () => {
+  // notation-go verifyRevocation passes an authentic signing time only for notary.x509.signingAuthority, and
+  // notation-core-go (revocation/internal/crl checkRevocation, internal/ocsp) then keeps a revoked
+  // certificate only when the entry's invalidityDate is after that time; the reason does not matter.
+  it('signing authority: a superseded revocation without invalidityDate fails, whatever the signing time', async () => {
     const time = new Date(Date.now() - 86_400_000);
-    const keeps = await verdictOf(
+    const ss = await verdictOf(
       sign('ss', { scheme: 'notary.x509.signingAuthority', time }),
       'strict',
       {},
       undefined,
       'signingAuthority',
     );
+    expect([ss.verdict.status, ss.verdict.code]).toEqual(['untrusted', 'CERT_REVOKED']);
+    // notary.x509 has no authentic signing time (its signingTime is the signer's claim): revoked.
+    const plain = await verdictOf(sign('ss', { time }), 'strict');
+    expect(plain.verdict.code).toBe('CERT_REVOKED');
+  });
+
+  it('signing authority: an authentic signing time before the invalidityDate keeps the signature, even for keyCompromise', async () => {
+    const time = new Date(Date.now() - 86_400_000);
+    const sa = (name: string) =>
+      verdictOf(
+        sign(name, { scheme: 'notary.x509.signingAuthority', time }),
+        'strict',
+        {},
+        undefined,
+        'signingAuthority',
+      );
+    const keeps = await sa('kcLater');
     expect([keeps.verdict.status, keeps.verdict.code]).toEqual(['verified', 'VERIFIED']);
     expect(keeps.evidence.findings?.map((f) => f.code)).toEqual([
       'THUMBPRINT_ANNOTATION_MISSING',
       'CERT_REVOKED_LATER',
     ]);
-    // notary.x509 has no authentic signing time (its signingTime is the signer's claim): revoked.
-    const plain = await verdictOf(sign('ss', { time }), 'strict');
-    expect(plain.verdict.code).toBe('CERT_REVOKED');
-    // keyCompromise voids the signing-authority time too.
-    const kc = await verdictOf(
-      sign('kc', { scheme: 'notary.x509.signingAuthority', time }),
-      'strict',
-      {},
-      undefined,
-      'signingAuthority',
-    );
-    expect(kc.verdict.code).toBe('CERT_REVOKED');
+    // Signed after the invalidityDate: revoked.
+    expect((await sa('kcEarly')).verdict.code).toBe('CERT_REVOKED');
+    // keyCompromise without invalidityDate: revoked.
+    expect((await sa('kc')).verdict.code).toBe('CERT_REVOKED');
+    // notary.x509: no authentic signing time is passed, so the invalidityDate does not help.
+    expect((await verdictOf(sign('kcLater', { time }), 'strict')).verdict.code).toBe('CERT_REVOKED');
   });
 
   it('unknown: passes offline (nothing was asked), fails enforce once sources were consulted', async () => {

@@ -110,7 +110,7 @@ function answer(der: Uint8Array, cert: string, issuer: ParsedCertificate, at: Da
  * skew of the responses the tests make, so the CA (copied per run) signs its cached request here each run.
  */
 beforeAll(async () => {
-  const built = await cachedFixtureDir('ocsp-answer-v2', async (d) => {
+  const built = await cachedFixtureDir('ocsp-answer-v3', async (d) => {
     const q = (name: string) => join(d, name);
     const builder = await makeRevocationCa(q('ca'));
     appendFileSync(
@@ -136,10 +136,13 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
       ['good', 'Good Leaf', 'codesign'],
       ['revoked', 'Revoked Leaf', 'codesign'],
       ['multi', 'Many Sources', 'multi'],
+      ['compromised', 'Compromised Leaf', 'codesign'],
     ] as const) {
       await builder.issue(name, cn, { extensions });
     }
     await builder.revoke(join(builder.dir, 'revoked.pem'), 'keyCompromise');
+    // keyCompromise with an invalidityDate, which openssl ocsp puts in the singleExtensions.
+    await builder.revoke(join(builder.dir, 'compromised.pem'), 'keyCompromise', '20260102030405Z');
     // The responder's key and request only; its certificate is issued per run, after the cache.
     await builder.openssl(
       'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(builder.dir, 'ocsp.key'),
@@ -210,7 +213,7 @@ OCSP;URI.4 = HTTP://ocsp-b.example/ocsp
   dir = mkdtempSync(join(tmpdir(), 'sigscan-ocsp-answer-'));
   ca = reopenRevocationCa(join(built, 'ca'), join(dir, 'ca'), '/O=Sigscan Test/CN=Sigscan Revocation CA');
   certs['ca'] = parsePem(ca.caPem);
-  for (const name of ['good', 'revoked', 'multi']) {
+  for (const name of ['good', 'revoked', 'multi', 'compromised']) {
     const issued = issuedIn(ca.dir, name);
     pems[name] = issued.cert;
     certs[name] = parsePem(issued.cert);
@@ -256,6 +259,16 @@ describe('ocspAnswer', () => {
       status: 'revoked',
       entry: { reason: 'keyCompromise' },
     });
+    // The invalidityDate of the singleExtensions (notation-core-go's signing-time rule reads it); none
+    // without one.
+    const compromised = await respond([[ca.caPem, pems['compromised']!]], signers['ocsp']!, 'compromised');
+    expect(answer(compromised, 'compromised', certs['ca']!, now)).toMatchObject({
+      entry: { reason: 'keyCompromise', invalidityDate: new Date('2026-01-02T03:04:05Z') },
+    });
+    expect(Object.keys((answer(der, 'revoked', certs['ca']!, now) as { entry: object }).entry)).toEqual([
+      'revokedAt',
+      'reason',
+    ]);
     // A response about other certificates only.
     const none = await respond([[ca.caPem, pems['revoked']!]], signers['ocsp']!, 'none');
     expect(answer(none, 'good', certs['ca']!, now)).toBe(
