@@ -88,10 +88,10 @@ export function isPkijsName(el: DerElement): boolean {
 }
 
 export function readCertificateFields(der: Uint8Array): CertificateReading {
-  if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
   try {
+    refuseMalformedValidity(der);
+    if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
     const root = readElement(der, CERT_READ);
-    refuseMalformedValidity(root);
     // pkijs ignores bytes after the certificate; which digest and bytes such an input stands for is
     // left to the pkijs path, as before.
     if (root.end !== der.length) throw new Unmodelled('bytes after the certificate');
@@ -405,10 +405,11 @@ function name(el: DerElement | undefined, what: string): DerElement {
  * 1899-11-30, so a malformed notBefore made a not-yet-valid certificate valid. Go and the JDK accept a
  * UTCTime without seconds or with an offset and a GeneralizedTime fraction, OpenSSL refuses them and RFC
  * 5280 forbids them: readers disagree, so they are refused too. A validity this walk does not find (a
- * broken shape) is left to the shape rules below and to pkijs, which refuse it.
+ * broken shape) is left to the shape rules below and to pkijs, which refuse it. Certificates over 1 MiB,
+ * which only pkijs reads, are checked too.
  */
-function refuseMalformedValidity(root: DerElement): void {
-  for (const [i, el] of (validityTimes(root) ?? []).entries()) {
+function refuseMalformedValidity(der: Uint8Array): void {
+  for (const [i, el] of (validityTimes(der) ?? []).entries()) {
     const what = i === 0 ? 'notBefore' : 'notAfter';
     if (el.constructed || (!isUniversal(el, TAG.UTC_TIME) && !isUniversal(el, TAG.GENERALIZED_TIME)))
       continue;
@@ -419,8 +420,9 @@ function refuseMalformedValidity(root: DerElement): void {
   }
 }
 
-function validityTimes(root: DerElement): DerElement[] | undefined {
+function validityTimes(der: Uint8Array): DerElement[] | undefined {
   try {
+    const root = readElement(der, CERT_READ);
     if (!isUniversal(root, TAG.SEQUENCE) || !root.constructed) return undefined;
     const tbs = childrenOf(root, CERT_READ)[0];
     if (!isUniversal(tbs, TAG.SEQUENCE) || !tbs!.constructed) return undefined;

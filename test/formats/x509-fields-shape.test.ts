@@ -162,6 +162,10 @@ describe('canonicalTime: the two DER time forms are read here, every other spell
     const pkijsTime = pkijs.Certificate.fromBER(toArrayBuffer(der)).notBefore.value.toISOString();
     expect(pkijsTime).toBe('1899-11-30T00:00:00.000Z');
     expect(reading(der)).toEqual(notRfc5280('261205101112X'));
+    // Over 1 MiB (left to pkijs whole): the validity is checked all the same.
+    const big = new Uint8Array((1 << 20) + 1);
+    big.set(notBefore(0x17, '261305101112Z'));
+    expect(reading(big)).toEqual(refused('notBefore: time out of range "261305101112Z"'));
   });
 
   it("openssl's GeneralizedTime after 2049 is read here, and agrees with pkijs", () => {
