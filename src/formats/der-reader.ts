@@ -301,8 +301,12 @@ const DIGITS = /^[0-9]+$/;
 /**
  * UTCTime / GeneralizedTime as a Date, exactly as asn1js computes it (which the reports and every
  * earlier verdict used). The two forms DER requires (`YYMMDDhhmmssZ`, `YYYYMMDDhhmmss[.f*]Z`) are decoded
- * here; anything else (offsets, missing seconds, local time) goes through asn1js itself, whose rules for
- * those forms are the reference.
+ * here; anything else (offsets, missing seconds) goes through asn1js itself, whose rules for those forms
+ * are the reference. What asn1js would turn into another instant is refused instead (`opts.code`): text
+ * it cannot convert (it answers 1899-11-30), a field out of range (a month 13 or 31 April rolls over into
+ * the next month), and local time (no Z, no offset: read in the machine's zone). OpenSSL, Go and the JDK
+ * refuse each of these, so a signingTime, genTime or notBefore no other reader agrees on is never an
+ * instant here.
  */
 export function readTime(el: DerElement, opts: DerReadOptions, what: string): Date {
   if (el.constructed || el.tagClass !== UNIVERSAL) fail(opts, `${what}: expected a time`);
@@ -314,21 +318,31 @@ export function readTime(el: DerElement, opts: DerReadOptions, what: string): Da
     DIGITS.test(text.slice(0, 12))
   ) {
     const yy = Number(text.slice(0, 2));
+    const year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    checkFields(opts, what, text, [
+      year,
+      num(text, 2),
+      num(text, 4),
+      num(text, 6),
+      num(text, 8),
+      num(text, 10),
+    ]);
     return new Date(
-      Date.UTC(
-        yy >= 50 ? 1900 + yy : 2000 + yy,
-        num(text, 2) - 1,
-        num(text, 4),
-        num(text, 6),
-        num(text, 8),
-        num(text, 10),
-      ),
+      Date.UTC(year, num(text, 2) - 1, num(text, 4), num(text, 6), num(text, 8), num(text, 10)),
     );
   }
   if (el.tagNumber === TAG.GENERALIZED_TIME && text.endsWith('Z') && DIGITS.test(text.slice(0, 14))) {
     const fraction = text.slice(14, -1);
     if (fraction === '' || /^[.][0-9]+$/.test(fraction)) {
       const millisecond = fraction === '' ? 0 : Math.floor(1e3 * Number(`0.${fraction.slice(1)}`));
+      checkFields(opts, what, text, [
+        num(text, 0, 4),
+        num(text, 4),
+        num(text, 6),
+        num(text, 8),
+        num(text, 10),
+        num(text, 12),
+      ]);
       return new Date(
         Date.UTC(
           num(text, 0, 4),
@@ -353,7 +367,33 @@ export function readTime(el: DerElement, opts: DerReadOptions, what: string): Da
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.UTCTime)) {
     fail(opts, `${what}: malformed time ${JSON.stringify(text)}`);
   }
-  return parsed.result.toDate();
+  const t = parsed.result;
+  // asn1js keeps a conversion failure as `error` and answers its default fields (1899-11-30).
+  if (t.error !== '' || !/(Z|[+-][0-9]{4})$/.test(text))
+    fail(opts, `${what}: malformed time ${JSON.stringify(text)}`);
+  checkFields(opts, what, text, [t.year, t.month, t.day, t.hour, t.minute, t.second]);
+  return t.toDate();
+}
+
+/** Refuses fields Date.UTC would roll over (month 13, 31 April, 29 February 2100, hour 24, second 60). */
+function checkFields(opts: DerReadOptions, what: string, text: string, fields: number[]): void {
+  const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
+    fail(opts, `${what}: time out of range ${JSON.stringify(text)}`);
+  }
+}
+
+/** Leap years repeat every 400 years; 2000 + year % 400 also keeps Date.UTC off its 0–99 → 1900s rule. */
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(2000 + (year % 400), month, 0)).getUTCDate();
 }
 
 function num(text: string, at: number, length = 2): number {

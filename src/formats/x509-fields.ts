@@ -88,8 +88,9 @@ export function isPkijsName(el: DerElement): boolean {
 }
 
 export function readCertificateFields(der: Uint8Array): CertificateReading {
-  if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
   try {
+    refuseMalformedValidity(der);
+    if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
     const root = readElement(der, CERT_READ);
     // pkijs ignores bytes after the certificate; which digest and bytes such an input stands for is
     // left to the pkijs path, as before.
@@ -395,6 +396,44 @@ function name(el: DerElement | undefined, what: string): DerElement {
     }
   }
   return el!;
+}
+
+/**
+ * notBefore and notAfter as `openssl verify` reads them (X509_cmp_time): exactly YYMMDDHHMMSSZ or
+ * YYYYMMDDHHMMSSZ (RFC 5280 4.1.2.5), every field in range (readTime), or MALFORMED_CERTIFICATE. Done
+ * before either reader takes the certificate: on the pkijs path asn1js read text it cannot convert as
+ * 1899-11-30, so a malformed notBefore made a not-yet-valid certificate valid. Go and the JDK accept a
+ * UTCTime without seconds or with an offset and a GeneralizedTime fraction, OpenSSL refuses them and RFC
+ * 5280 forbids them: readers disagree, so they are refused too. A validity this walk does not find (a
+ * broken shape) is left to the shape rules below and to pkijs, which refuse it. Certificates over 1 MiB,
+ * which only pkijs reads, are checked too.
+ */
+function refuseMalformedValidity(der: Uint8Array): void {
+  for (const [i, el] of (validityTimes(der) ?? []).entries()) {
+    const what = i === 0 ? 'notBefore' : 'notAfter';
+    if (el.constructed || (!isUniversal(el, TAG.UTC_TIME) && !isUniversal(el, TAG.GENERALIZED_TIME)))
+      continue;
+    const text = Buffer.from(contentBytes(el)).toString('latin1');
+    const form = el.tagNumber === TAG.UTC_TIME ? /^[0-9]{12}Z$/ : /^[0-9]{14}Z$/;
+    if (!form.test(text)) refuse(`${what}: not in the form RFC 5280 requires: ${JSON.stringify(text)}`);
+    readTime(el, CERT_READ, what);
+  }
+}
+
+function validityTimes(der: Uint8Array): DerElement[] | undefined {
+  try {
+    const root = readElement(der, CERT_READ);
+    if (!isUniversal(root, TAG.SEQUENCE) || !root.constructed) return undefined;
+    const tbs = childrenOf(root, CERT_READ)[0];
+    if (!isUniversal(tbs, TAG.SEQUENCE) || !tbs!.constructed) return undefined;
+    const fields = childrenOf(tbs!, CERT_READ);
+    const validity = fields[isContext(fields[0], 0) ? 4 : 3];
+    if (!isUniversal(validity, TAG.SEQUENCE) || !validity!.constructed) return undefined;
+    return childrenOf(validity!, CERT_READ);
+  } catch (err) {
+    if (err instanceof SigscanError) return undefined;
+    throw err;
+  }
 }
 
 function time(el: DerElement, what: string): Date {

@@ -27,8 +27,9 @@ import {
   helloSigned,
   kids,
   OID_DATA,
+  signingTimeValue,
 } from '../helpers/cms-surgery.js';
-import { derRebuilt, type DerNode } from '../helpers/der-tree.js';
+import { derRebuilt, latin1, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { run } from '../helpers/tools.js';
 
@@ -213,6 +214,32 @@ describe('signed attributes', () => {
     expect(generalized.signingTime?.getTime()).toBe(utc.getTime());
   });
 
+  // asn1js turns text it cannot convert into 1899-11-30 and rolls a month 13 into the next year; either
+  // was the signingTime before. RFC 5652 11.3 requires YYMMDDHHMMSSZ; a time no reader agrees on is refused.
+  it.each([
+    ['Z replaced by X', 0x17, '261205101112X'],
+    ['an offset asn1js cannot read', 0x17, '261205101112+0100'],
+    ['month 13', 0x17, '261305101112Z'],
+    ['hour 24', 0x17, '261205241112Z'],
+    ['31 April', 0x18, '20260431101112Z'],
+    ['29 February 2100 (not a leap year)', 0x18, '21000229101112Z'],
+  ])('refuses a signingTime with %s', (_, id, text) => {
+    const bad = cmsWith(
+      plain,
+      (root) => void Object.assign(signingTimeValue(root), { id, content: latin1(text) }),
+    );
+    expect(() => parseSignedData(bad)).toThrow(malformed);
+  });
+
+  it('still reads 29 February of a leap year, and the last second of a day', () => {
+    const at = (id: number, text: string) =>
+      parseSignedData(
+        cmsWith(plain, (root) => void Object.assign(signingTimeValue(root), { id, content: latin1(text) })),
+      ).signers[0]!.signingTime!.toISOString();
+    expect(at(0x17, '240229235959Z')).toBe('2024-02-29T23:59:59.000Z');
+    expect(at(0x18, '20000229000000Z')).toBe('2000-02-29T00:00:00.000Z');
+  });
+
   it('leaves a signingTime of another type unread, without refusing the SignedData', () => {
     const view = parseSignedData(cmsWith(plain, 'signingTimeOctetString')).signers[0]!;
     expect(view.signingTime).toBeUndefined();
@@ -259,6 +286,25 @@ describe('RFC 3161 timestamp tokens', () => {
     const detached = derRebuilt(helloToken(), (root) => void kids(encapContentInfo(root)).splice(1));
     expect(parseSignedData(detached).content).toBeUndefined();
     expect(() => parseTimeStampToken(detached)).toThrow(malformed);
+  });
+
+  // RFC 3161 2.4.2: YYYYMMDDhhmmss[.s...]Z. asn1js reads text without Z as local time (the machine's
+  // zone), a month 13 as the next January, and an unconvertible text as 1899-11-30: refused instead.
+  it.each([
+    ['no Z (local time)', '20261121224452'],
+    ['month 13', '20261321224452Z'],
+    ['minute 60', '20261121226052Z'],
+    ['a letter', '2026112122445aZ'],
+  ])('refuses a TSTInfo genTime with %s', (_, text) => {
+    const tst = parseSignedData(helloToken()).content!;
+    const bad = derRebuilt(tst, (root) => void (kids(root)[4]!.content = latin1(text)));
+    expect(() => parseTstInfo(bad)).toThrow(malformed);
+  });
+
+  it('reads a genTime with a fraction of a second (RFC 3161 allows one)', () => {
+    const tst = parseSignedData(helloToken()).content!;
+    const frac = derRebuilt(tst, (root) => void (kids(root)[4]!.content = latin1('20261121224452.25Z')));
+    expect(parseTstInfo(frac).genTime.toISOString()).toBe('2026-11-21T22:44:52.250Z');
   });
 
   it('refuses a TSTInfo genTime written as a UTCTime (RFC 3161 requires GeneralizedTime)', () => {

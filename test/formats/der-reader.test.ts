@@ -124,12 +124,29 @@ describe('der-reader', () => {
     ];
     for (const [tag, text] of cases) {
       const encoded = new Uint8Array([tag, text.length, ...Buffer.from(text, 'latin1')]);
-      const reference = asn1js.fromBER(encoded.slice().buffer);
-      expect(reference.offset, text).not.toBe(-1);
-      const expected = (reference.result as asn1js.UTCTime).toDate().getTime();
-      const actual = readTime(readElement(encoded, DER), DER, 'time').getTime();
-      expect(Number.isNaN(actual) ? 'NaN' : actual, text).toBe(Number.isNaN(expected) ? 'NaN' : expected);
+      expect(
+        timeOutcome(() => readTime(readElement(encoded, DER), DER, 'time')),
+        text,
+      ).toBe(timeOutcome(() => asn1jsTime(encoded)));
     }
+    // Where asn1js has no instant for the text (a UTCTime without seconds or with an offset: its default
+    // 1899-11-30), or reads it in the machine's zone (no Z), the time is refused.
+    for (const text of ['1906011200Z', '190601120000+0100']) {
+      const raw = asn1js.fromBER(new Uint8Array([23, text.length, ...Buffer.from(text, 'latin1')]).buffer);
+      expect((raw.result as asn1js.UTCTime).toDate().toISOString(), text).toBe('1899-11-30T00:00:00.000Z');
+    }
+    for (const [tag, text] of [
+      [23, '1906011200Z'],
+      [23, '190601120000+0100'],
+      [24, '20190601120000'],
+    ] as const)
+      malformed(() =>
+        readTime(
+          readElement(new Uint8Array([tag, text.length, ...Buffer.from(text, 'latin1')]), DER),
+          DER,
+          'time',
+        ),
+      );
     malformed(() => readTime(readElement(h('02 01 00'), DER), DER, 'time'));
   });
 
@@ -321,6 +338,35 @@ describe('der-reader edges (mutation survivors, issue #18)', () => {
     expect((caught as SigscanError).cause).toBeInstanceOf(Error);
   });
 
+  it('readTime refuses fields asn1js and Date.UTC would roll over, and reads the last valid value of each', () => {
+    const t = (tag: number, text: string) =>
+      timeOutcome(() =>
+        readTime(
+          readElement(new Uint8Array([tag, text.length, ...Buffer.from(text, 'latin1')]), DER),
+          DER,
+          't',
+        ),
+      );
+    for (const [tag, text] of [
+      [23, '191301000000Z'], // month 13
+      [23, '190001000000Z'], // month 0
+      [23, '190600120000Z'], // day 0
+      [23, '190431120000Z'], // 31 April
+      [23, '190229120000Z'], // 29 February 2019
+      [24, '21000229120000Z'], // 2100 is not a leap year
+      [23, '190601240000Z'], // hour 24
+      [23, '190601126000Z'], // minute 60
+      [23, '190601120060Z'], // second 60 (OpenSSL, Go and the JDK refuse a leap second too)
+      [24, '20191301000000.5Z'], // month 13 with a fraction
+    ] as const)
+      expect(t(tag, text), text).toBe('refused');
+    expect(t(23, '191231235959Z')).toBe(Date.UTC(2019, 11, 31, 23, 59, 59));
+    expect(t(23, '200229000000Z')).toBe(Date.UTC(2020, 1, 29));
+    expect(t(24, '20000229000000Z')).toBe(Date.UTC(2000, 1, 29));
+    expect(t(24, '20190430000000Z')).toBe(Date.UTC(2019, 3, 30));
+    expect(t(23, '190101000000Z')).toBe(Date.UTC(2019, 0, 1));
+  });
+
   it('readTime answers as asn1js on near-miss forms: the same date, or a refusal where asn1js has none', () => {
     const cases: Array<[number, string]> = [
       [23, '190601120000X'],
@@ -359,17 +405,25 @@ describe('der-reader edges (mutation survivors, issue #18)', () => {
       expect(
         timeOutcome(() => readTime(readElement(encoded, DER), DER, 't')),
         `${tag} ${text}`,
-      ).toBe(
-        timeOutcome(() => {
-          const reference = asn1js.fromBER(encoded.slice().buffer);
-          if (reference.offset === -1 || !(reference.result instanceof asn1js.UTCTime))
-            throw new Error('refused');
-          return reference.result.toDate();
-        }),
-      );
+      ).toBe(timeOutcome(() => asn1jsTime(encoded)));
     }
   });
 });
+
+/**
+ * asn1js' instant for an encoded time, refused where readTime refuses what asn1js reads: a conversion
+ * error (asn1js' default 1899-11-30), a text without Z or offset (local time), or a field out of range.
+ */
+function asn1jsTime(encoded: Uint8Array): Date {
+  const reference = asn1js.fromBER(encoded.slice().buffer);
+  if (reference.offset === -1 || !(reference.result instanceof asn1js.UTCTime)) throw new Error('refused');
+  const t = reference.result;
+  const text = Buffer.from(encoded.subarray(2)).toString('latin1');
+  if (t.error !== '' || !/(Z|[+-][0-9]{4})$/.test(text)) throw new Error('refused');
+  const date = t.toDate();
+  if (date.getUTCMonth() + 1 !== t.month || date.getUTCDate() !== t.day) throw new Error('refused');
+  return date;
+}
 
 /** A time decoder's answer as a comparable value: the instant, NaN, or a refusal. */
 function timeOutcome(decode: () => Date): string | number {

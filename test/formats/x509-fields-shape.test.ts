@@ -82,31 +82,42 @@ const cnValue = (root: DerNode): DerNode => tbs(root)[SUBJECT]!.children!.at(-1)
 const notBefore = (id: number, text: string) =>
   ec((root) => Object.assign(tbs(root)[VALIDITY]!.children![0]!, { id, content: latin1(text) }));
 
+/** The ec certificate with the subject CN's value replaced by a time (a Name value may be any type). */
+const cnTime = (id: number, text: string) =>
+  ec((root) => Object.assign(cnValue(root), { id, content: latin1(text) }));
+/** A validity time refused for its form (openssl verify: "format error in certificate's notBefore field"). */
+const notRfc5280 = (text: string) =>
+  refused(`notBefore: not in the form RFC 5280 requires: ${JSON.stringify(text)}`);
+
 describe('canonicalTime: the two DER time forms are read here, every other spelling is left to pkijs', () => {
   it('UTCTime: YYMMDDHHMMSSZ and nothing else', () => {
     expect(fields(notBefore(0x17, '261205101112Z')).notBefore.toISOString()).toBe('2026-12-05T10:11:12.000Z');
     expect(fields(notBefore(0x17, '500101000000Z')).notBefore.toISOString()).toBe('1950-01-01T00:00:00.000Z');
-    // Without seconds (BER), with a fraction, with an offset, a letter among the digits, one digit short.
+    // Without seconds (BER), with a fraction, with an offset, a letter among the digits, one digit short;
+    // Z in its place with a character after it; thirteen characters, the last not Z; fourteen ending in Z.
+    // Outside the validity (here a CN value) such a time is left to pkijs; as notBefore it is refused.
     for (const text of [
       '2612051011Z',
       '261205101112.5Z',
       '261205101112+0100',
       '2612051011a2Z',
       '26120510111Z',
-    ])
-      expect(reading(notBefore(0x17, text)), text).toEqual(TIME_FORM);
-    // Z in its place with a character after it.
-    expect(reading(notBefore(0x17, '261205101112Z0'))).toEqual(TIME_FORM);
-    // Thirteen characters, the last not Z; fourteen ending in Z.
-    expect(reading(notBefore(0x17, '2612051011120'))).toEqual(TIME_FORM);
-    expect(reading(notBefore(0x17, '2612051011120Z'))).toEqual(TIME_FORM);
+      '261205101112Z0',
+      '2612051011120',
+      '2612051011120Z',
+    ]) {
+      expect(reading(cnTime(0x17, text)), text).toEqual(TIME_FORM);
+      expect(reading(notBefore(0x17, text)), text).toEqual(notRfc5280(text));
+    }
   });
 
-  it('GeneralizedTime: YYYYMMDDHHMMSSZ, with or without a fraction of digits', () => {
+  it('GeneralizedTime: YYYYMMDDHHMMSSZ, with or without a fraction of digits (a fraction only outside the validity)', () => {
     const at = (text: string) => fields(notBefore(0x18, text)).notBefore.toISOString();
     expect(at('20261205101112Z')).toBe('2026-12-05T10:11:12.000Z');
-    expect(at('20261205101112.5Z')).toBe('2026-12-05T10:11:12.500Z');
-    expect(at('20261205101112.123Z')).toBe('2026-12-05T10:11:12.123Z');
+    // A fraction is DER, and read outside the validity; RFC 5280 and openssl refuse it in a validity.
+    expect(reading(cnTime(0x18, '20261205101112.5Z')).kind).toBe('fields');
+    expect(reading(cnTime(0x18, '20261205101112.123Z')).kind).toBe('fields');
+    expect(reading(notBefore(0x18, '20261205101112.5Z'))).toEqual(notRfc5280('20261205101112.5Z'));
     for (const text of [
       '20261205101112', // no Z
       '2026120510111Z', // a digit short
@@ -119,8 +130,42 @@ describe('canonicalTime: the two DER time forms are read here, every other spell
       '20261205101112.5', // a fraction without Z
       '202612051011125', // fifteen digits, no Z
       '20261205101112x.5Z', // something before the point
-    ])
-      expect(reading(notBefore(0x18, text)), text).toEqual(TIME_FORM);
+    ]) {
+      expect(reading(cnTime(0x18, text)), text).toEqual(TIME_FORM);
+      expect(reading(notBefore(0x18, text)), text).toEqual(notRfc5280(text));
+    }
+  });
+
+  it('a validity time in its form but out of range is refused (openssl: format error), notAfter as notBefore', () => {
+    expect(reading(notBefore(0x17, '261305101112Z'))).toEqual(
+      refused('notBefore: time out of range "261305101112Z"'),
+    );
+    const notAfter = ec((root) =>
+      Object.assign(tbs(root)[VALIDITY]!.children![1]!, { id: 0x18, content: latin1('20500229000000Z') }),
+    );
+    expect(reading(notAfter)).toEqual(refused('notAfter: time out of range "20500229000000Z"'));
+    const textAfter = ec((root) =>
+      Object.assign(tbs(root)[VALIDITY]!.children![1]!, { id: 0x17, content: latin1('491231235959X') }),
+    );
+    expect(reading(textAfter)).toEqual(
+      refused('notAfter: not in the form RFC 5280 requires: "491231235959X"'),
+    );
+  });
+
+  it('a malformed validity is refused even where the rest of the certificate is left to pkijs', () => {
+    // A non-minimal length elsewhere (the signature BIT STRING) sends the certificate to pkijs, which read
+    // the malformed notBefore as 1899-11-30.
+    const der = ec((root) => {
+      Object.assign(tbs(root)[VALIDITY]!.children![0]!, { id: 0x17, content: latin1('261205101112X') });
+      root.children![2]!.longLength = true;
+    });
+    const pkijsTime = pkijs.Certificate.fromBER(toArrayBuffer(der)).notBefore.value.toISOString();
+    expect(pkijsTime).toBe('1899-11-30T00:00:00.000Z');
+    expect(reading(der)).toEqual(notRfc5280('261205101112X'));
+    // Over 1 MiB (left to pkijs whole): the validity is checked all the same.
+    const big = new Uint8Array((1 << 20) + 1);
+    big.set(notBefore(0x17, '261305101112Z'));
+    expect(reading(big)).toEqual(refused('notBefore: time out of range "261305101112Z"'));
   });
 
   it("openssl's GeneralizedTime after 2049 is read here, and agrees with pkijs", () => {

@@ -127,7 +127,7 @@ function sidIssuerLastValue(root: DerNode): { parent: DerNode; value: DerNode } 
 
 const OID_SIGNING_TIME = '2a864886f70d010905';
 
-function signingTimeValue(root: DerNode): DerNode {
+export function signingTimeValue(root: DerNode): DerNode {
   const signed = fieldWithId(firstSignerInfo(root), 0xa0)!;
   const attr = kids(signed).find(
     (a) => Buffer.from(kids(a)[0]!.content!).toString('hex') === OID_SIGNING_TIME,

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { sign } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
+import { derEncode, derRebuilt, latin1 } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 
@@ -279,5 +281,74 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
       at: new Date(),
     });
     expect(r.code).toBe('CA_CONSTRAINT_VIOLATED');
+  });
+});
+
+/**
+ * The codesign leaf with its notBefore (0) or notAfter (1) replaced and its tbsCertificate signed again
+ * with the intermediate's key, so only the time differs from a certificate that chains; written as
+ * `surgery.pem` for openssl.
+ */
+function leafWithTime(which: 0 | 1, id: number, text: string): Uint8Array {
+  const key = readFileSync(p('inter.key'));
+  const der = derRebuilt(certs['codesign']!.der, (root) => {
+    const tbs = root.children![0]!;
+    // v3: [0] version, serial, signature, issuer, validity.
+    Object.assign(tbs.children![4]!.children![which]!, { id, content: latin1(text) });
+    const signature = sign('sha256', derEncode(tbs), { key, dsaEncoding: 'der' });
+    root.children![2]!.content = new Uint8Array([0, ...signature]);
+  });
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
+  writeFileSync(p('surgery.pem'), `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
+  return der;
+}
+
+describe('a validity time openssl verify cannot read, in a leaf its issuer signed: MALFORMED_CERTIFICATE', () => {
+  const MALFORMED = expect.objectContaining({ code: 'MALFORMED_CERTIFICATE' });
+
+  it('control: the same surgery with a well-formed time chains, for sigscan and openssl', async () => {
+    const leaf = parseCertificate(leafWithTime(0, 0x17, '200101000000Z'));
+    expect(leaf.notBefore.toISOString()).toBe('2020-01-01T00:00:00.000Z');
+    const r = await validateChain({
+      leaf,
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+      requiredEku: CODE_SIGNING,
+    });
+    expect(r).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
+    expect(await opensslVerify('surgery', ['inter'], ['-purpose', 'any'])).toMatch(/: OK/);
+  });
+
+  // Each of these read before as a time in the past (asn1js' default 1899-11-30 for text it cannot
+  // convert, a month 13 rolled into the next year, a fraction or offset read as written), so a leaf
+  // its issuer made valid only from the malformed time on chained. openssl 3.0 refuses every one
+  // (X509_cmp_time: exactly YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ, each field in range).
+  it.each([
+    ['Z replaced by X', 0x17, '200101000000X'],
+    ['month 13', 0x17, '191305000000Z'],
+    ['30 February', 0x17, '200230000000Z'],
+    ['second 60', 0x17, '200101000060Z'],
+    ['no seconds', 0x17, '2001010000Z'],
+    ['an offset', 0x17, '200101000000+0100'],
+    ['a GeneralizedTime fraction', 0x18, '20200101000000.5Z'],
+  ])('notBefore with %s', async (_, id, text) => {
+    expect(() => parseCertificate(leafWithTime(0, id, text))).toThrow(MALFORMED);
+    expect(await opensslVerify('surgery', ['inter'], ['-purpose', 'any'])).toMatch(
+      /format error in certificate's notBefore field/,
+    );
+  });
+
+  // A malformed notAfter read before either as 1899 (expired: fail-safe) or, for a month 13, as a later
+  // date: refused now like notBefore.
+  it.each([
+    ['Z replaced by X', 0x17, '491231235959X'],
+    ['month 13', 0x17, '491301000000Z'],
+    ['31 November', 0x17, '491131000000Z'],
+  ])('notAfter with %s', async (_, id, text) => {
+    expect(() => parseCertificate(leafWithTime(1, id, text))).toThrow(MALFORMED);
+    expect(await opensslVerify('surgery', ['inter'], ['-purpose', 'any'])).toMatch(
+      /format error in certificate's notAfter field/,
+    );
   });
 });
