@@ -651,8 +651,15 @@ const TSA_LEAVES = {
 /** TSA certificates (critical timeStamping EKU) each breaking one notation-core-go TSA leaf rule, or none. */
 const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
 
+/** TSA certificates by key: name, then `openssl req -newkey` options. */
+const TSA_KEY_SPECS: string[][] = [
+  ['tsa_rsa2560', 'rsa:2560'],
+  ['tsa_p224', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-224'],
+  ['tsa_rsa3072', 'rsa:3072'],
+];
+
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v4', async (d) => {
+  return cachedFixtureDir('notation-tsa-v5', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -688,6 +695,21 @@ async function tsaFixture(): Promise<string> {
       ca('-cert', `${root}.pem`, '-keyfile', `${root}.key`, '-in', `tsa_under_${root}.csr`,
         '-out', `tsa_under_${root}.pem`, '-extensions', 'tsa', '-startdate', monthAgo); // prettier-ignore
     }
+    // An intermediate TSA CA under the root, with a TSA under it: trusting only the intermediate gives a
+    // path that does not end in a self-signed root.
+    ec('tsa_int', '/O=sigscan tsa test/CN=tsa intermediate');
+    ca('-in', 'tsa_int.csr', '-out', 'tsa_int.pem', '-extensions', 'ca_ext', '-startdate', monthAgo);
+    ec('tsa_under_int', '/O=sigscan tsa test/CN=tsa under intermediate');
+    ca('-cert', 'tsa_int.pem', '-keyfile', 'tsa_int.key', '-in', 'tsa_under_int.csr', '-out', 'tsa_under_int.pem',
+      '-extensions', 'tsa', '-startdate', monthAgo); // prettier-ignore
+    // TSA keys outside notation's key specs (RSA 2048/3072/4096, EC P-256/384/521), and an RSA 3072 control.
+    for (const [name, ...keyopts] of TSA_KEY_SPECS) {
+      openssl(
+        'req', '-new', '-newkey', ...keyopts, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
+        '-subj', `/O=sigscan tsa test/CN=${name}`, '-config', 'ca.cnf',
+      ); // prettier-ignore
+      ca('-in', `${name}.csr`, '-out', `${name}.pem`, '-extensions', 'tsa', '-startdate', monthAgo);
+    }
     writeFileSync(join(d, 'signature.bin'), randomBytes(64));
     openssl('ts', '-query', '-data', 'signature.bin', '-sha256', '-cert', '-out', 'q.tsq');
     openssl(
@@ -709,9 +731,11 @@ async function tsaFixture(): Promise<string> {
       ...TSA_PROFILE_CERTS,
       'tsa_under_ca_noku',
       'tsa_under_ca_v1',
+      ...TSA_KEY_SPECS.map(([name]) => name),
     ]) {
       resign(ext, ext, ext, 'sha256', '-cades');
     }
+    resign('tsa_under_int', 'tsa_under_int', 'tsa_under_int', 'sha256', '-cades', '-certfile', 'tsa_int.pem');
     resign('nocades', 'tsa', 'tsa', 'sha256');
     resign('cades384', 'tsa', 'tsa', 'sha384', '-cades');
     resign('cades224', 'tsa', 'tsa', 'sha224', '-cades');
@@ -779,9 +803,10 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     token = 'tsa',
     revocation?: RevocationOptions,
     authenticSigningTime?: Date,
+    tsaStore?: string[],
   ) => {
     const root = cert('ca');
-    const tsaRoots = [root, cert('ca_noku'), cert('ca_v1')];
+    const tsaRoots = tsaStore ? tsaStore.map(cert) : [root, cert('ca_noku'), cert('ca_v1')];
     const chain = [cert(leaf), root];
     const input: NotationSignatureInput = {
       alg: 'ES256',
@@ -935,6 +960,24 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       refused('tsa_under_ca_v1', 'CN=v1 root,O=sigscan tsa test is used as a CA but basicConstraints'));
     it('digitalSignature with nonRepudiation, non-critical keyUsage, no basicConstraints: trusted', async () => {
       expect((await stamped('startsAtEarliest', 'tsa_nonrep')).code).toBe('TIMESTAMP_VALID');
+    });
+    it('a TSA path ending at a trusted intermediate, not a self-signed root: TIMESTAMP_UNTRUSTED', async () => {
+      const viaRoot = await stamped('startsAtEarliest', 'tsa_under_int', undefined, undefined, ['ca']);
+      expect(viaRoot.code).toBe('TIMESTAMP_VALID');
+      const o = await stamped('startsAtEarliest', 'tsa_under_int', undefined, undefined, ['tsa_int']);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('ends at CN=tsa intermediate,O=sigscan tsa test');
+    });
+    it('the TSA certificate itself trusted (not self-signed, a path of one): TIMESTAMP_UNTRUSTED', async () => {
+      const o = await stamped('startsAtEarliest', 'tsa', undefined, undefined, ['tsa']);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('ends at CN=tsa,O=sigscan tsa test');
+    });
+    it('a TSA key of RSA 2560 bits (not 2048/3072/4096): TIMESTAMP_UNTRUSTED', () =>
+      refused('tsa_rsa2560', 'RSA key of 2560 bits'));
+    it('a TSA key on EC P-224: TIMESTAMP_UNTRUSTED', () => refused('tsa_p224', 'EC curve secp224r1'));
+    it('a TSA key of RSA 3072 bits: trusted', async () => {
+      expect((await stamped('startsAtEarliest', 'tsa_rsa3072')).code).toBe('TIMESTAMP_VALID');
     });
   });
 });
