@@ -659,7 +659,7 @@ const TSA_KEY_SPECS: string[][] = [
 ];
 
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v5', async (d) => {
+  return cachedFixtureDir('notation-tsa-v6', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -710,6 +710,9 @@ async function tsaFixture(): Promise<string> {
       ); // prettier-ignore
       ca('-in', `${name}.csr`, '-out', `${name}.pem`, '-extensions', 'tsa', '-startdate', monthAgo);
     }
+    // A TSA certificate the root revokes (ca.crl, below).
+    ec('tsa_revoked', '/O=sigscan tsa test/CN=tsa_revoked');
+    ca('-in', 'tsa_revoked.csr', '-out', 'tsa_revoked.pem', '-extensions', 'tsa', '-startdate', monthAgo);
     writeFileSync(join(d, 'signature.bin'), randomBytes(64));
     openssl('ts', '-query', '-data', 'signature.bin', '-sha256', '-cert', '-out', 'q.tsq');
     openssl(
@@ -732,6 +735,7 @@ async function tsaFixture(): Promise<string> {
       'tsa_under_ca_noku',
       'tsa_under_ca_v1',
       ...TSA_KEY_SPECS.map(([name]) => name),
+      'tsa_revoked',
     ]) {
       resign(ext, ext, ext, 'sha256', '-cades');
     }
@@ -783,6 +787,7 @@ async function tsaFixture(): Promise<string> {
     ca('-in', 'leaf.csr', '-out', 'invalidLater.pem', '-extensions', 'leaf',
       '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
     ca('-revoke', 'invalidLater.pem', '-crl_compromise', opensslTime(new Date(t + 86_400_000)));
+    ca('-revoke', 'tsa_revoked.pem', '-crl_reason', 'superseded');
     ca('-gencrl', '-crldays', '30', '-out', 'ca.crl');
   });
 }
@@ -804,6 +809,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     revocation?: RevocationOptions,
     authenticSigningTime?: Date,
     tsaStore?: string[],
+    check: 'revocation' | 'authenticTimestamp' = revocation ? 'revocation' : 'authenticTimestamp',
   ) => {
     const root = cert('ca');
     const tsaRoots = tsaStore ? tsaStore.map(cert) : [root, cert('ca_noku'), cert('ca_v1')];
@@ -836,8 +842,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       new Date(),
       revocation,
     );
-    if (revocation) return outcomes.find((o) => o.check === 'revocation')!;
-    return outcomes.find((o) => o.check === 'authenticTimestamp')!;
+    return outcomes.find((o) => o.check === check)!;
   };
 
   it('a leaf valid from exactly genTime - accuracy: inside (the bound is inclusive, tspclient-go BoundedAfter)', async () => {
@@ -897,6 +902,44 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
     const o = await stamped('invalidLater', 'tsa', revocation, genTime);
     expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
+  });
+
+  // notation-go verifyTimestamp step 5: the TSA chain's revocation, without a signing time (any revoked
+  // entry fails), unknown failing once sources were asked; the root is not checked.
+  describe('the TSA chain revocation (notation-go verifyTimestamp)', () => {
+    const tsaStamp = (token: string, revocation?: RevocationOptions) =>
+      stamped('startsAtEarliest', token, revocation, undefined, undefined, 'authenticTimestamp');
+    const offline = async (): Promise<RevocationOptions> => ({
+      mode: 'offline',
+      crls: await readCrls(join(dir, 'ca.crl')),
+      checkTime: new Date(),
+    });
+    it('a TSA certificate revoked (superseded, after genTime) on the CRL: TIMESTAMP_UNTRUSTED', async () => {
+      expect((await tsaStamp('tsa_revoked')).code).toBe('TIMESTAMP_VALID');
+      const o = await tsaStamp('tsa_revoked', await offline());
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('CN=tsa_revoked,O=sigscan tsa test');
+      expect((await tsaStamp('tsa', await offline())).code).toBe('TIMESTAMP_VALID');
+    });
+    it('online, every source of the TSA certificate unavailable: unknown, TIMESTAMP_UNTRUSTED', async () => {
+      const down: RevocationOptions = {
+        mode: 'online',
+        crls: [],
+        checkTime: new Date(),
+        online: { check: async () => [{ status: 'unavailable', source: 'OCSP test', problem: 'down' }] },
+      };
+      const o = await tsaStamp('tsa', down);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('CN=tsa,O=sigscan tsa test is unknown');
+      // Naming no source (notation-go "non-revokable") is no unknown.
+      const none: RevocationOptions = { ...down, online: { check: async () => [] } };
+      expect((await tsaStamp('tsa', none)).code).toBe('TIMESTAMP_VALID');
+    });
+    it('offline without a CRL for the TSA chain: reported, not failed (nothing was asked)', async () => {
+      const o = await tsaStamp('tsa', { mode: 'offline', crls: [], checkTime: new Date() });
+      expect([o.ok, o.code]).toEqual([true, 'TIMESTAMP_VALID']);
+      expect(o.message).toContain('CN=tsa,O=sigscan tsa test is unknown');
+    });
   });
 
   // tspclient-go SignedToken.SigningCertificate: a signed ESS signingCertificateV2 must name the TSA
