@@ -276,7 +276,7 @@ export async function verifyUnderPolicy(
   const logged: CheckOutcome[] = [];
   const steps: Array<[CheckName, () => Promise<Omit<CheckOutcome, 'check' | 'action'>>]> = [
     ['authenticity', () => checkAuthenticity(input, chain, run)],
-    ['authenticTimestamp', () => checkAuthenticTimestamp(input, chain, run, now)],
+    ['authenticTimestamp', () => checkAuthenticTimestamp(input, chain, run, now, revocation)],
     ['expiry', async () => checkExpiry(input, now)],
     [
       'revocation',
@@ -393,6 +393,7 @@ async function checkAuthenticTimestamp(
   chain: ParsedCertificate[],
   run: PolicyRun,
   now: Date,
+  revocation: RevocationOptions | undefined,
 ): Promise<Step> {
   if (input.signingScheme === 'notary.x509.signingAuthority') {
     const at = input.authenticSigningTime;
@@ -510,10 +511,27 @@ async function checkAuthenticTimestamp(
       };
     }
   }
+  // notation-go verifyTimestamp step 5: the TSA chain's revocation, under the authenticTimestamp check
+  // (whatever the policy's revocation action), with no signing time, so any revoked entry fails
+  // (notation-core-go ValidateContext); unknown fails too, and as for the signing chain sigscan fails it
+  // only once sources were asked (online modes), otherwise it is reported in the message.
+  let tsaRevocation = '';
+  if (revocation && revocation.mode !== 'off') {
+    const { signingTime: _signingTime, ...withoutTime } = revocation;
+    const r = await checkRevocation(ts.path ?? [], withoutTime, undefined);
+    if (!r.ok) {
+      return {
+        ok: false,
+        code: NotationCode.timestampUntrusted,
+        message: `the timestamping chain fails its revocation check: ${r.message}`,
+      };
+    }
+    if (r.code === 'REVOCATION_UNKNOWN') tsaRevocation = `; timestamping chain: ${r.message}`;
+  }
   return {
     ok: true,
     code: 'TIMESTAMP_VALID',
-    message: `timestamped ${genTime.toISOString()} by ${ts.tsa?.summary.subject ?? 'a trusted TSA'} (${storeNames}), within the chain's validity`,
+    message: `timestamped ${genTime.toISOString()} by ${ts.tsa?.summary.subject ?? 'a trusted TSA'} (${storeNames}), within the chain's validity${tsaRevocation}`,
     signingTime: genTime,
   };
 }
