@@ -652,7 +652,7 @@ const TSA_LEAVES = {
 const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
 
 /** TSA certificates by key: name, then `openssl req -newkey` options. */
-const TSA_KEY_SPECS: string[][] = [
+const TSA_KEY_SPECS: Array<[string, ...string[]]> = [
   ['tsa_rsa2560', 'rsa:2560'],
   ['tsa_p224', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-224'],
   ['tsa_rsa3072', 'rsa:3072'],
