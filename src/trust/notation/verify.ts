@@ -276,7 +276,7 @@ export async function verifyUnderPolicy(
   const logged: CheckOutcome[] = [];
   const steps: Array<[CheckName, () => Promise<Omit<CheckOutcome, 'check' | 'action'>>]> = [
     ['authenticity', () => checkAuthenticity(input, chain, run)],
-    ['authenticTimestamp', () => checkAuthenticTimestamp(input, chain, run, now)],
+    ['authenticTimestamp', () => checkAuthenticTimestamp(input, chain, run, now, revocation)],
     ['expiry', async () => checkExpiry(input, now)],
     [
       'revocation',
@@ -393,6 +393,7 @@ async function checkAuthenticTimestamp(
   chain: ParsedCertificate[],
   run: PolicyRun,
   now: Date,
+  revocation: RevocationOptions | undefined,
 ): Promise<Step> {
   if (input.signingScheme === 'notary.x509.signingAuthority') {
     const at = input.authenticSigningTime;
@@ -488,7 +489,7 @@ async function checkAuthenticTimestamp(
   const tsaProblem =
     signingCertificateProblem(input.timestampTokenDer, ts.tsa) ??
     tsaProfileProblem(ts.tsa) ??
-    tsaChainProblem(ts.path ?? []);
+    (await tsaChainProblem(ts.path ?? []));
   if (tsaProblem) return { ok: false, code: NotationCode.timestampUntrusted, message: tsaProblem };
   const genTime = ts.time!;
   const accuracyMs = timestampAccuracyMs(input.timestampTokenDer);
@@ -510,10 +511,27 @@ async function checkAuthenticTimestamp(
       };
     }
   }
+  // notation-go verifyTimestamp step 5: the TSA chain's revocation, under the authenticTimestamp check
+  // (whatever the policy's revocation action), with no signing time, so any revoked entry fails
+  // (notation-core-go ValidateContext); unknown fails too, and as for the signing chain sigscan fails it
+  // only once sources were asked (online modes), otherwise it is reported in the message.
+  let tsaRevocation = '';
+  if (revocation && revocation.mode !== 'off') {
+    const { signingTime: _signingTime, ...withoutTime } = revocation;
+    const r = await checkRevocation(ts.path ?? [], withoutTime, undefined);
+    if (!r.ok) {
+      return {
+        ok: false,
+        code: NotationCode.timestampUntrusted,
+        message: `the timestamping chain fails its revocation check: ${r.message}`,
+      };
+    }
+    if (r.code === 'REVOCATION_UNKNOWN') tsaRevocation = `; timestamping chain: ${r.message}`;
+  }
   return {
     ok: true,
     code: 'TIMESTAMP_VALID',
-    message: `timestamped ${genTime.toISOString()} by ${ts.tsa?.summary.subject ?? 'a trusted TSA'} (${storeNames}), within the chain's validity`,
+    message: `timestamped ${genTime.toISOString()} by ${ts.tsa?.summary.subject ?? 'a trusted TSA'} (${storeNames}), within the chain's validity${tsaRevocation}`,
     signingTime: genTime,
   };
 }
@@ -761,6 +779,29 @@ function keySizeProblem(c: ParsedCertificate): string | undefined {
   return `${key.asymmetricKeyType ?? 'unknown'} keys are not allowed (RSA or EC only)`;
 }
 
+/**
+ * notation-core-go ExtractKeySpec (via validateSignatureAlgorithm on the TSA certificate): RSA of exactly
+ * 2048, 3072 or 4096 bits (Go counts the modulus in whole bytes) or EC on P-256, P-384 or P-521; any other
+ * key, RSASSA-PSS keys included (Go does not parse them), is refused. Stricter than keySizeProblem's
+ * RSA >= 2048, which stays as it is for the signing chain.
+ */
+function tsaKeySpecProblem(c: ParsedCertificate): string | undefined {
+  let key: KeyObject;
+  try {
+    key = new X509Certificate(c.der).publicKey;
+  } catch (err) {
+    return `its public key cannot be read (${(err as Error).message})`;
+  }
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = Math.ceil((d?.modulusLength ?? 0) / 8) * 8;
+    if (![2048, 3072, 4096].includes(bits)) return `RSA key of ${bits} bits is not 2048, 3072 or 4096`;
+    return undefined;
+  }
+  if (key.asymmetricKeyType === 'ec') return keySizeProblem(c);
+  return `${key.asymmetricKeyType ?? 'unknown'} keys are not allowed (RSA or EC only)`;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Timestamp helpers
 
@@ -875,8 +916,16 @@ function issuerSerialOf(c: ParsedCertificate): Uint8Array {
  * cA=true, a pathLenConstraint that allows the CAs below it, and a keyUsage with keyCertSign.
  * verifyTimestamp's chain check (shared with Authenticode and JAR) lets an X.509 v1 anchor issue and a
  * CA without keyUsage sign, as OpenSSL does, and does not look at the TSA certificate's keyUsage.
+ * The path must also end in a self-signed root (a lone TSA certificate included): verifyTimestamp stops
+ * at the first trusted certificate, so a tsa store holding an intermediate or the TSA certificate itself
+ * gives a path notation-go refuses (isSelfSigned on the last certificate). And the TSA certificate's key
+ * must be one notation signs with (validateSignatureAlgorithm, tsaKeySpecProblem).
  */
-function tsaChainProblem(path: ParsedCertificate[]): string | undefined {
+async function tsaChainProblem(path: ParsedCertificate[]): Promise<string | undefined> {
+  const last = path[path.length - 1];
+  if (last && !(await selfSigned(last))) {
+    return `the TSA chain ends at ${last.summary.subject}, which is not self-signed; notation requires a self-signed TSA root`;
+  }
   for (const [i, c] of path.entries()) {
     const who = `the TSA chain certificate ${c.summary.subject}`;
     const basic = ext(c.cert, '2.5.29.19')?.parsedValue as pkijs.BasicConstraints | undefined;
@@ -889,6 +938,8 @@ function tsaChainProblem(path: ParsedCertificate[]): string | undefined {
       if (b0 & ~(KU.digitalSignature | NON_REPUDIATION) || b1 & 0x80) {
         return `${who}: keyUsage of a TSA certificate may be digitalSignature (and nonRepudiation) only`;
       }
+      const keyProblem = tsaKeySpecProblem(c);
+      if (keyProblem) return `${who}: ${keyProblem}`;
     } else {
       // pathLenConstraint, and keyCertSign when keyUsage is present, validateChain has already enforced.
       if (!basic?.cA) return `${who} is used as a CA but basicConstraints does not say cA=true`;

@@ -651,8 +651,15 @@ const TSA_LEAVES = {
 /** TSA certificates (critical timeStamping EKU) each breaking one notation-core-go TSA leaf rule, or none. */
 const TSA_PROFILE_CERTS = ['tsa_noku', 'tsa_ca', 'tsa_keyenc', 'tsa_nodigsig', 'tsa_nonrep'];
 
+/** TSA certificates by key: name, then `openssl req -newkey` options. */
+const TSA_KEY_SPECS: Array<[string, ...string[]]> = [
+  ['tsa_rsa2560', 'rsa:2560'],
+  ['tsa_p224', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-224'],
+  ['tsa_rsa3072', 'rsa:3072'],
+];
+
 async function tsaFixture(): Promise<string> {
-  return cachedFixtureDir('notation-tsa-v4', async (d) => {
+  return cachedFixtureDir('notation-tsa-v6', async (d) => {
     const openssl = (...args: string[]) =>
       execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     mkdirSync(join(d, 'newcerts'));
@@ -688,6 +695,24 @@ async function tsaFixture(): Promise<string> {
       ca('-cert', `${root}.pem`, '-keyfile', `${root}.key`, '-in', `tsa_under_${root}.csr`,
         '-out', `tsa_under_${root}.pem`, '-extensions', 'tsa', '-startdate', monthAgo); // prettier-ignore
     }
+    // An intermediate TSA CA under the root, with a TSA under it: trusting only the intermediate gives a
+    // path that does not end in a self-signed root.
+    ec('tsa_int', '/O=sigscan tsa test/CN=tsa intermediate');
+    ca('-in', 'tsa_int.csr', '-out', 'tsa_int.pem', '-extensions', 'ca_ext', '-startdate', monthAgo);
+    ec('tsa_under_int', '/O=sigscan tsa test/CN=tsa under intermediate');
+    ca('-cert', 'tsa_int.pem', '-keyfile', 'tsa_int.key', '-in', 'tsa_under_int.csr', '-out', 'tsa_under_int.pem',
+      '-extensions', 'tsa', '-startdate', monthAgo); // prettier-ignore
+    // TSA keys outside notation's key specs (RSA 2048/3072/4096, EC P-256/384/521), and an RSA 3072 control.
+    for (const [name, ...keyopts] of TSA_KEY_SPECS) {
+      openssl(
+        'req', '-new', '-newkey', ...keyopts, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
+        '-subj', `/O=sigscan tsa test/CN=${name}`, '-config', 'ca.cnf',
+      ); // prettier-ignore
+      ca('-in', `${name}.csr`, '-out', `${name}.pem`, '-extensions', 'tsa', '-startdate', monthAgo);
+    }
+    // A TSA certificate the root revokes (ca.crl, below).
+    ec('tsa_revoked', '/O=sigscan tsa test/CN=tsa_revoked');
+    ca('-in', 'tsa_revoked.csr', '-out', 'tsa_revoked.pem', '-extensions', 'tsa', '-startdate', monthAgo);
     writeFileSync(join(d, 'signature.bin'), randomBytes(64));
     openssl('ts', '-query', '-data', 'signature.bin', '-sha256', '-cert', '-out', 'q.tsq');
     openssl(
@@ -709,9 +734,12 @@ async function tsaFixture(): Promise<string> {
       ...TSA_PROFILE_CERTS,
       'tsa_under_ca_noku',
       'tsa_under_ca_v1',
+      ...TSA_KEY_SPECS.map(([name]) => name),
+      'tsa_revoked',
     ]) {
       resign(ext, ext, ext, 'sha256', '-cades');
     }
+    resign('tsa_under_int', 'tsa_under_int', 'tsa_under_int', 'sha256', '-cades', '-certfile', 'tsa_int.pem');
     resign('nocades', 'tsa', 'tsa', 'sha256');
     resign('cades384', 'tsa', 'tsa', 'sha384', '-cades');
     resign('cades224', 'tsa', 'tsa', 'sha224', '-cades');
@@ -759,6 +787,7 @@ async function tsaFixture(): Promise<string> {
     ca('-in', 'leaf.csr', '-out', 'invalidLater.pem', '-extensions', 'leaf',
       '-startdate', opensslTime(new Date(t + w.from)), '-enddate', opensslTime(new Date(t + w.to))); // prettier-ignore
     ca('-revoke', 'invalidLater.pem', '-crl_compromise', opensslTime(new Date(t + 86_400_000)));
+    ca('-revoke', 'tsa_revoked.pem', '-crl_reason', 'superseded');
     ca('-gencrl', '-crldays', '30', '-out', 'ca.crl');
   });
 }
@@ -779,9 +808,11 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     token = 'tsa',
     revocation?: RevocationOptions,
     authenticSigningTime?: Date,
+    tsaStore?: string[],
+    check: 'revocation' | 'authenticTimestamp' = revocation ? 'revocation' : 'authenticTimestamp',
   ) => {
     const root = cert('ca');
-    const tsaRoots = [root, cert('ca_noku'), cert('ca_v1')];
+    const tsaRoots = tsaStore ? tsaStore.map(cert) : [root, cert('ca_noku'), cert('ca_v1')];
     const chain = [cert(leaf), root];
     const input: NotationSignatureInput = {
       alg: 'ES256',
@@ -811,8 +842,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       new Date(),
       revocation,
     );
-    if (revocation) return outcomes.find((o) => o.check === 'revocation')!;
-    return outcomes.find((o) => o.check === 'authenticTimestamp')!;
+    return outcomes.find((o) => o.check === check)!;
   };
 
   it('a leaf valid from exactly genTime - accuracy: inside (the bound is inclusive, tspclient-go BoundedAfter)', async () => {
@@ -872,6 +902,44 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
     const revocation: RevocationOptions = { mode: 'offline', crls, checkTime: new Date() };
     const o = await stamped('invalidLater', 'tsa', revocation, genTime);
     expect([o.ok, o.code]).toEqual([false, 'CERT_REVOKED']);
+  });
+
+  // notation-go verifyTimestamp step 5: the TSA chain's revocation, without a signing time (any revoked
+  // entry fails), unknown failing once sources were asked; the root is not checked.
+  describe('the TSA chain revocation (notation-go verifyTimestamp)', () => {
+    const tsaStamp = (token: string, revocation?: RevocationOptions) =>
+      stamped('startsAtEarliest', token, revocation, undefined, undefined, 'authenticTimestamp');
+    const offline = async (): Promise<RevocationOptions> => ({
+      mode: 'offline',
+      crls: await readCrls(join(dir, 'ca.crl')),
+      checkTime: new Date(),
+    });
+    it('a TSA certificate revoked (superseded, after genTime) on the CRL: TIMESTAMP_UNTRUSTED', async () => {
+      expect((await tsaStamp('tsa_revoked')).code).toBe('TIMESTAMP_VALID');
+      const o = await tsaStamp('tsa_revoked', await offline());
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('CN=tsa_revoked,O=sigscan tsa test');
+      expect((await tsaStamp('tsa', await offline())).code).toBe('TIMESTAMP_VALID');
+    });
+    it('online, every source of the TSA certificate unavailable: unknown, TIMESTAMP_UNTRUSTED', async () => {
+      const down: RevocationOptions = {
+        mode: 'online',
+        crls: [],
+        checkTime: new Date(),
+        online: { check: async () => [{ status: 'unavailable', source: 'OCSP test', problem: 'down' }] },
+      };
+      const o = await tsaStamp('tsa', down);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('CN=tsa,O=sigscan tsa test is unknown');
+      // Naming no source (notation-go "non-revokable") is no unknown.
+      const none: RevocationOptions = { ...down, online: { check: async () => [] } };
+      expect((await tsaStamp('tsa', none)).code).toBe('TIMESTAMP_VALID');
+    });
+    it('offline without a CRL for the TSA chain: reported, not failed (nothing was asked)', async () => {
+      const o = await tsaStamp('tsa', { mode: 'offline', crls: [], checkTime: new Date() });
+      expect([o.ok, o.code]).toEqual([true, 'TIMESTAMP_VALID']);
+      expect(o.message).toContain('CN=tsa,O=sigscan tsa test is unknown');
+    });
   });
 
   // tspclient-go SignedToken.SigningCertificate: a signed ESS signingCertificateV2 must name the TSA
@@ -935,6 +1003,24 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
       refused('tsa_under_ca_v1', 'CN=v1 root,O=sigscan tsa test is used as a CA but basicConstraints'));
     it('digitalSignature with nonRepudiation, non-critical keyUsage, no basicConstraints: trusted', async () => {
       expect((await stamped('startsAtEarliest', 'tsa_nonrep')).code).toBe('TIMESTAMP_VALID');
+    });
+    it('a TSA path ending at a trusted intermediate, not a self-signed root: TIMESTAMP_UNTRUSTED', async () => {
+      const viaRoot = await stamped('startsAtEarliest', 'tsa_under_int', undefined, undefined, ['ca']);
+      expect(viaRoot.code).toBe('TIMESTAMP_VALID');
+      const o = await stamped('startsAtEarliest', 'tsa_under_int', undefined, undefined, ['tsa_int']);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('ends at CN=tsa intermediate,O=sigscan tsa test');
+    });
+    it('the TSA certificate itself trusted (not self-signed, a path of one): TIMESTAMP_UNTRUSTED', async () => {
+      const o = await stamped('startsAtEarliest', 'tsa', undefined, undefined, ['tsa']);
+      expect([o.ok, o.code]).toEqual([false, 'TIMESTAMP_UNTRUSTED']);
+      expect(o.message).toContain('ends at CN=tsa,O=sigscan tsa test');
+    });
+    it('a TSA key of RSA 2560 bits (not 2048/3072/4096): TIMESTAMP_UNTRUSTED', () =>
+      refused('tsa_rsa2560', 'RSA key of 2560 bits'));
+    it('a TSA key on EC P-224: TIMESTAMP_UNTRUSTED', () => refused('tsa_p224', 'EC curve secp224r1'));
+    it('a TSA key of RSA 3072 bits: trusted', async () => {
+      expect((await stamped('startsAtEarliest', 'tsa_rsa3072')).code).toBe('TIMESTAMP_VALID');
     });
   });
 });
