@@ -259,7 +259,7 @@ describe('verifyUnderPolicy: a malformed ESS signingCertificateV2 in the timesta
       await untrusted(withCertId(octets(certHash('sha256').subarray(0, 31))), 'hash does not match');
       await untrusted(withCertId(octets(new Uint8Array())), 'hash does not match');
       const flipped = certHash('sha256');
-      flipped[31] ^= 1;
+      flipped[31] = flipped[31]! ^ 1;
       await untrusted(withCertId(octets(flipped)), 'hash does not match');
     });
 
