@@ -229,6 +229,8 @@ describe('verifyUnderPolicy: a malformed ESS signingCertificateV2 in the timesta
 
     it('certs that is not a SEQUENCE OF ESSCertIDv2: a primitive, an ESSCertIDv2 not a SEQUENCE', async () => {
       await untrusted(withValues(seq(octets(certHash('sha256')))), 'lists no ESSCertIDv2');
+      await untrusted(withValues(seq(prim(0x02, hex('01')))), 'lists no ESSCertIDv2');
+      await untrusted(withValues(seq(seq(prim(0x02, hex('01'))))), 'lists no ESSCertIDv2');
       await untrusted(withValues(seq(seq(octets(certHash('sha256'))))), 'lists no ESSCertIDv2');
       await untrusted(withValues(seq(seq(cons(0x31, octets(certHash('sha256')))))), 'lists no ESSCertIDv2');
     });
@@ -286,6 +288,7 @@ describe('verifyUnderPolicy: a malformed ESS signingCertificateV2 in the timesta
       // GeneralNames not a SEQUENCE but a primitive; IssuerSerial itself a primitive.
       await untrusted(withCertId(h, seq(octets(hex('00')), serialDer())), without);
       await untrusted(withCertId(h, octets(hex('00'))), without);
+      await untrusted(withCertId(h, prim(0x02, hex('01'))), without);
     });
   });
 });
