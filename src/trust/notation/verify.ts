@@ -867,9 +867,12 @@ interface EssCertId {
 /** The first ESSCertIDv2 of a SigningCertificateV2 value, or why it cannot be read. */
 function essCertId(der: Uint8Array): EssCertId | string {
   const parsed = asn1js.fromBER(toArrayBuffer(new Uint8Array(der)));
-  const certs = (parsed.result as asn1js.Sequence).valueBlock?.value?.[0];
-  const first = (certs as asn1js.Sequence | undefined)?.valueBlock?.value?.[0];
-  if (parsed.offset === -1 || !(first instanceof asn1js.Sequence)) return 'lists no ESSCertIDv2';
+  // SigningCertificateV2 and its certs are SEQUENCEs: tspclient-go unmarshals them with encoding/asn1,
+  // which refuses any other tag (a SET there read the same to asn1js).
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return 'lists no ESSCertIDv2';
+  const certs = parsed.result.valueBlock.value[0];
+  const first = certs instanceof asn1js.Sequence ? certs.valueBlock.value[0] : undefined;
+  if (!(first instanceof asn1js.Sequence)) return 'lists no ESSCertIDv2';
   const parts = [...first.valueBlock.value];
   let hashOid = '2.16.840.1.101.3.4.2.1';
   if (parts[0] instanceof asn1js.Sequence) {

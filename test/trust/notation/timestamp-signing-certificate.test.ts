@@ -235,6 +235,13 @@ describe('verifyUnderPolicy: a malformed ESS signingCertificateV2 in the timesta
       await untrusted(withValues(seq(seq(cons(0x31, octets(certHash('sha256')))))), 'lists no ESSCertIDv2');
     });
 
+    it('a SET where SigningCertificateV2 or its certs list is a SEQUENCE (Go encoding/asn1 refuses the tag)', async () => {
+      // The hash is right: only the outer tags are wrong, so only a tag check can refuse these.
+      const id = seq(octets(certHash('sha256')));
+      await untrusted(withValues(cons(0x31, seq(id))), 'lists no ESSCertIDv2');
+      await untrusted(withValues(seq(cons(0x31, id))), 'lists no ESSCertIDv2');
+    });
+
     it('a hashAlgorithm without an OID (empty, or NULL first)', async () => {
       await untrusted(withCertId(seq(), octets(certHash('sha256'))), 'unreadable hashAlgorithm');
       await untrusted(
