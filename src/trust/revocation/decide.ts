@@ -29,11 +29,8 @@ export function decideRevocation(
   signingTime: Date | undefined,
   checkTime: Date,
 ): RevocationDecision {
-  const reason = entry.reason ?? 'no reason given';
-  const when = `${subject} was revoked ${entry.revokedAt.toISOString()} (${reason})`;
-  if (entry.revokedAt > checkTime) {
-    return { revoked: false, message: `${when}, after the verification time ${checkTime.toISOString()}` };
-  }
+  const { when, notYet } = revocationAsOf(subject, entry, checkTime);
+  if (notYet) return notYet;
   if (!signingTime) return { revoked: true, message: `${when}; the signature has no trusted timestamp` };
   if (signingTime >= entry.revokedAt) {
     return {
@@ -66,11 +63,8 @@ export function decideNotationRevocation(
   signingTime: Date | undefined,
   checkTime: Date,
 ): RevocationDecision {
-  const reason = entry.reason ?? 'no reason given';
-  const when = `${subject} was revoked ${entry.revokedAt.toISOString()} (${reason})`;
-  if (entry.revokedAt > checkTime) {
-    return { revoked: false, message: `${when}, after the verification time ${checkTime.toISOString()}` };
-  }
+  const { when, notYet } = revocationAsOf(subject, entry, checkTime);
+  if (notYet) return notYet;
   if (signingTime && entry.invalidityDate && signingTime < entry.invalidityDate) {
     return {
       revoked: false,
@@ -80,5 +74,22 @@ export function decideNotationRevocation(
   return {
     revoked: true,
     message: `${when}; ${signingTime ? `the authentic signing time ${signingTime.toISOString()} is not before an invalidityDate` : 'no authentic signing time applies'}`,
+  };
+}
+
+/**
+ * What both rules start from: the revocation in words, and their shared first answer, that a revocation
+ * after the verification instant had not happened yet as of that instant.
+ */
+function revocationAsOf(
+  subject: string,
+  entry: CrlEntry,
+  checkTime: Date,
+): { when: string; notYet?: RevocationDecision } {
+  const when = `${subject} was revoked ${entry.revokedAt.toISOString()} (${entry.reason ?? 'no reason given'})`;
+  if (entry.revokedAt <= checkTime) return { when };
+  return {
+    when,
+    notYet: { revoked: false, message: `${when}, after the verification time ${checkTime.toISOString()}` },
   };
 }
