@@ -144,7 +144,6 @@ export async function verifyTimestamp(args: {
 
   // 3. From here the stamp is intact (ok); what remains decides whether it is trusted.
   const intact = { ok: true, ...common, tsa };
-  const ekus = tsa.summary.extendedKeyUsages ?? [];
   if (args.verificationTime && time > args.verificationTime) {
     return {
       ...intact,
@@ -157,7 +156,7 @@ export async function verifyTimestamp(args: {
   // RFC 3161 §2.3 requires the timeStamping EKU on the TSA certificate. A PKCS #9 countersigner is held
   // to the same rule: without it any code-signing key could countersign its own signature with a time of
   // its choosing. (Every real countersigner in the corpus carries it: VeriSign's and Microsoft's.)
-  if (!ekus.includes('timeStamping')) {
+  if (!tsa.summary.extendedKeyUsages?.includes('timeStamping')) {
     return {
       ...intact,
       trusted: false,
@@ -211,9 +210,11 @@ function label(kind: 'rfc3161' | 'pkcs9'): string {
   return kind === 'rfc3161' ? 'RFC 3161 timestamp' : 'PKCS #9 countersignature';
 }
 
-/** TimestampInfo stores algorithm names (oidName); map the names we print back to OIDs. */
+/**
+ * TimestampInfo stores algorithm names (oidName); map the names we print back to OIDs. An OID oidName did
+ * not know is no key of the table, so it comes back as it is.
+ */
 function oidOf(nameOrOid: string): string {
-  if (/^\d+(\.\d+)+$/.test(nameOrOid)) return nameOrOid;
   const table: Record<string, string> = {
     MD5: '1.2.840.113549.2.5',
     'SHA-1': '1.3.14.3.2.26',
