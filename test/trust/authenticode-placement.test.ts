@@ -209,7 +209,7 @@ describe('placement at the boundaries', () => {
 
   const findingCodes = async (file: string) =>
     (await evaluateFile(file, 'pe', await config({ roots: [pki.caPem] }))).map((o) =>
-      o.evidence.findings.map((f) => f.code),
+      (o.evidence.findings ?? []).map((f) => f.code),
     );
 
   it('an unsigned image (directory entry 0, size 0) has no placement problem', () => {

@@ -177,6 +177,9 @@ describe('parsePeLayout at the header bounds', () => {
     const { lfanew } = fields(bytes);
     expect(looksLikePe(bytes.slice(0, lfanew + 4))).toBe(true);
     expect(looksLikePe(bytes.slice(0, lfanew + 3))).toBe(false);
+    // In range but not at PE\0\0 (the DOS stub).
+    viewOf(bytes).setUint32(0x3c, 0x40, true);
+    expect(looksLikePe(bytes)).toBe(false);
   });
 
   it('sniff: a 64-byte input (exactly a DOS header) is judged, not refused for its length', () => {
@@ -243,6 +246,15 @@ describe('parsePeLayout at the header bounds', () => {
     expect(layout.sections).toEqual(original.sections);
     expect(layout.headersEnd).toBe(original.headersEnd);
     expectMalformed(() => parsePeLayout(shrink(151)));
+    // With no sections the entry's last byte is a zero left beyond the header: readable, still refused.
+    const noSections = unsigned();
+    const f = fields(noSections);
+    f.view.setUint16(f.lfanew + 4 + 16, 151, true);
+    f.view.setUint16(f.lfanew + 4 + 2, 0, true);
+    expect(noSections[f.optionalHeaderOffset + 151]).toBe(0);
+    expectMalformed(() => parsePeLayout(noSections));
+    f.view.setUint16(f.lfanew + 4 + 16, 152, true);
+    expect(parsePeLayout(noSections).certificateTable).toEqual({ offset: 0, size: 0 });
   });
 
   it.each([
