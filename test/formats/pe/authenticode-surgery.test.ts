@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -223,6 +223,7 @@ let exe: string;
 let named: string;
 let ec: string;
 let dsa: string;
+let dsaCert: string;
 let ph1: string;
 let ph2: string;
 let nested1: string;
@@ -243,6 +244,7 @@ beforeAll(async () => {
   nested1 = await makeSignedPe(pki, named, join(dir, 'nested1.exe'), { nest: true, hash: 'sha384' });
   nested2 = await makeSignedPe(pki, nested1, join(dir, 'nested2.exe'), { nest: true, hash: 'sha512' });
   const signer = await dsaSigner();
+  dsaCert = signer.cert;
   dsa = await ossl(
     'dsa',
     [signer.cert, signer.key],
@@ -500,7 +502,7 @@ describe('page hashes', () => {
     const reclassed = tree(ph2).tree;
     const classId = peImageLink(reclassed).children![0]!;
     expect(Buffer.from(classId.content!).toString('hex')).toBe('a6b586d5b4a12466ae05a217da8e60d6');
-    classId.content![15] ^= 0x01;
+    classId.content![15]! ^= 0x01;
     expect(parse(reclassed).indirectData.pageHashes).toBeUndefined();
   });
 
@@ -587,5 +589,40 @@ describe('SpcSpOpusInfo', () => {
       ),
     );
     expect([sig.programName, sig.moreInfoUrl]).toEqual([undefined, 'https://c.test/']);
+  });
+});
+
+describe('the same reading as osslsigncode verify', () => {
+  it('program name, URL, page-hash algorithm, signature count and digests agree', async () => {
+    const line = (output: string, label: string) =>
+      new RegExp(`^\\s*${label}\\s*: (.+)$`, 'm').exec(output)?.[1]?.trim();
+    const named_ = await osslsigncodeVerifyWith(named, { caFile: pki.caPem });
+    expect(named_.passed).toBe(true);
+    const sig = primary(named);
+    expect([sig.programName, sig.moreInfoUrl]).toEqual([
+      line(named_.output, 'Text description'),
+      line(named_.output, 'URL description'),
+    ]);
+    // osslsigncode names the page-hash digest: SHA1 for v1 (SPC_PE_IMAGE_PAGE_HASHES_V1), SHA256 for v2.
+    for (const [path, version, algorithm] of [
+      [ph1, 'v1', 'SHA1'],
+      [ph2, 'v2', 'SHA256'],
+    ] as const) {
+      const verified = await osslsigncodeVerifyWith(path, { caFile: pki.caPem });
+      expect(verified.passed).toBe(true);
+      expect(line(verified.output, 'Page hash algorithm')).toBe(algorithm);
+      expect(primary(path).indirectData.pageHashes).toBe(version);
+    }
+    const all = await osslsigncodeVerifyWith(nested2, { caFile: pki.caPem });
+    expect(all.passed).toBe(true);
+    const digests = [...all.output.matchAll(/^Message digest algorithm {2}: (\S+)/gm)].map((m) => m[1]);
+    expect(
+      flattenSignatures(primary(nested2))
+        .map((s) => s.indirectData.digestAlgorithm.replace('-', ''))
+        .sort(),
+    ).toEqual(digests.sort());
+    expect((await osslsigncodeVerifyWith(dsa, { caFile: dsaCert })).output).toMatch(
+      /Number of verified signatures: 1/,
+    );
   });
 });
