@@ -317,6 +317,13 @@ describe('the WIN_CERTIFICATE walk', () => {
     expect(codeOf(() => table(hidden))).toBe('MALFORMED_PE');
   });
 
+  it('refuses a record whose dwLength is shorter than its own header, even when the rest of the table is empty', () => {
+    // Read as a record, the 8-byte header would step to the end of the table and the walk would finish.
+    expect(codeOf(() => table(extendTable(named, [4, 0, 0, 0, 0x00, 0x02, 0x01, 0x00])))).toBe(
+      'MALFORMED_PE',
+    );
+  });
+
   it('refuses a dwLength one record-alignment past the end of the table', () => {
     const pe = peBytes(named);
     pe.view.setUint32(pe.offset, pe.size + 8, true);
@@ -420,6 +427,23 @@ describe('signer algorithm names', () => {
     expect(signerAlgorithmName(primary(named).signer)).toBe('SHA256withRSA');
     expect(signerAlgorithmName(primary(ec).signer)).toBe('SHA256withECDSA');
     expect(signerAlgorithmName(primary(dsa).signer)).toBe('SHA256withDSA');
+  });
+
+  it('names them too when SignerInfo gives only the key algorithm (id-ecPublicKey, id-dsa)', () => {
+    for (const [path, keyOid, key, name] of [
+      [ec, '1.2.840.10045.2.1', 'EC', 'SHA256withECDSA'],
+      [dsa, '1.2.840.10040.4.1', 'DSA', 'SHA256withDSA'],
+    ] as const) {
+      const { tree: t } = tree(path);
+      const si = signerInfo(t);
+      // version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature, ...
+      const algorithm = si.children![si.children!.findIndex((c) => c.tag === 0xa0) + 1]!;
+      expect(algorithm.children![0]!.tag).toBe(0x06);
+      algorithm.children = [oid(keyOid)];
+      const sig = parse(t);
+      expect(sig.signer.signatureAlgorithm).toBe(key);
+      expect(signerAlgorithmName(sig.signer)).toBe(name);
+    }
   });
 });
 
@@ -584,6 +608,7 @@ describe('SpcSpOpusInfo', () => {
         tlv(0xa1, prim(0x80, 'https://c.test/')),
         tlv(0xa1, tlv(0xa2)),
         tlv(0xa1, tlv(0xa1, prim(0x04, 'class-id'), prim(0x04, 'data'))),
+        tlv(0xa3, tlv(0xa2, prim(0x80, bmp('unknown-field')))),
         tlv(0xa0, prim(0x1e, bmp('universal'))),
         tlv(0xa1),
       ),
