@@ -595,6 +595,11 @@ describe('SpcSpOpusInfo', () => {
     expect([sig.programName, sig.moreInfoUrl]).toEqual(['AB', 'file-url']);
   });
 
+  it('reads an empty constructed (BER) string as empty, the same as an empty primitive one', () => {
+    const sig = withOpus(tlv(0x30, tlv(0xa0, tlv(0xa0)), tlv(0xa1, tlv(0xa0))));
+    expect([sig.programName, sig.moreInfoUrl]).toEqual(['', '']);
+  });
+
   it('reads an ASCII file link', () => {
     const sig = withOpus(tlv(0x30, tlv(0xa1, tlv(0xa2, prim(0x81, 'ascii-file')))));
     expect(sig.moreInfoUrl).toBe('ascii-file');
