@@ -34,12 +34,11 @@ const pkijsUse = vi.hoisted(() => ({ certificate: 0, extension: 0, names: 0, rsa
 
 vi.mock('pkijs', async (importOriginal) => {
   const real = await importOriginal<typeof import('pkijs')>();
-  class Certificate extends real.Certificate {
-    static override fromBER(raw: ArrayBuffer) {
-      pkijsUse.certificate++;
-      return super.fromBER(raw);
-    }
-  }
+  class Certificate extends real.Certificate {}
+  (Certificate as { fromBER: unknown }).fromBER = (raw: BufferSource) => {
+    pkijsUse.certificate++;
+    return real.Certificate.fromBER.call(Certificate, raw);
+  };
   class Extension extends real.Extension {
     constructor(...args: ConstructorParameters<typeof real.Extension>) {
       super(...args);
@@ -52,12 +51,11 @@ vi.mock('pkijs', async (importOriginal) => {
       pkijsUse.names++;
     }
   }
-  class RSAPublicKey extends real.RSAPublicKey {
-    static override fromBER(raw: ArrayBuffer) {
-      pkijsUse.rsaKey++;
-      return super.fromBER(raw);
-    }
-  }
+  class RSAPublicKey extends real.RSAPublicKey {}
+  (RSAPublicKey as { fromBER: unknown }).fromBER = (raw: BufferSource) => {
+    pkijsUse.rsaKey++;
+    return real.RSAPublicKey.fromBER.call(RSAPublicKey, raw);
+  };
   return { ...real, Certificate, Extension, RelativeDistinguishedNames, RSAPublicKey };
 });
 
@@ -358,6 +356,9 @@ describe('subjectAlternativeNames: each GeneralName shape, and which reader read
     expect(sans(cons(0xa4, name), dns('x.example'))).toStrictEqual({ names: ['dns:x.example'], pkijs: 0 });
     expect(sans(cons(0xa4, name, name), dns('x.example')).pkijs).toBe(1);
     expect(sans(cons(0xa4, prim(0x05)), dns('x.example')).pkijs).toBe(1);
+    // A Name under a constructed tag other than context [4] is no directoryName.
+    expect(sans(cons(0xa1, name), dns('x.example')).pkijs).toBe(1);
+    expect(sans(cons(0x24, name), dns('x.example')).pkijs).toBe(1);
     // A primitive [4] is no directoryName: left to pkijs, which reads nothing from the list.
     expect(sans(prim(0x84, 1), dns('x.example')).pkijs).toBe(1);
   });
@@ -366,6 +367,8 @@ describe('subjectAlternativeNames: each GeneralName shape, and which reader read
     expect(sans(dns(''), dns('x.example'))).toStrictEqual({ names: ['dns:', 'dns:x.example'], pkijs: 1 });
     expect(sans(prim(0x88, 0x2a), dns('x.example'))).toStrictEqual({ names: ['dns:x.example'], pkijs: 1 });
     expect(sans(text(0x16, 'ia5'), dns('x.example')).pkijs).toBe(1);
+    // Universal tag 2 (INTEGER) is not dNSName [2].
+    expect(sans(text(0x02, 'int'), dns('x.example')).pkijs).toBe(1);
     expect(sans(cons(0xa2, text(0x16, 'c')), dns('x.example')).pkijs).toBe(1);
     expect(sans(cons(0xa1, text(0x16, 'c')), dns('x.example')).pkijs).toBe(1);
     expect(sans(cons(0xa6, text(0x16, 'c')), dns('x.example')).pkijs).toBe(1);
@@ -381,6 +384,8 @@ describe('subjectAlternativeNames: each GeneralName shape, and which reader read
     expect(only(new Uint8Array([0x30, 0x05, 0x82]))).toStrictEqual({ names: undefined, pkijs: 1 });
     // A primitive SEQUENCE (identifier 10, not 30).
     expect(only(derEncode(prim(0x10, 0x82, 0x01, 0x61))).pkijs).toBe(1);
+    // A context [16] is no SEQUENCE.
+    expect(only(derEncode(cons(0xb0, dns('ctx.example')))).pkijs).toBe(1);
   });
 });
 
@@ -405,6 +410,7 @@ describe('extendedKeyUsages: a SEQUENCE of minimal OIDs is read here, anything e
       pkijs: 1,
     });
     expect(ekus(derEncode(prim(0x10, 0x06, 0x01, 0x2a))).pkijs).toBe(1);
+    expect(ekus(derEncode(cons(0xb0, oidNode('1.3.6.1.5.5.7.3.3')))).pkijs).toBe(1);
     // 1.3.6.1.5.5.7.3.3 with its last arc written 80 03: asn1js reads the number, not the bytes.
     const padded = derEncode(
       cons(
@@ -471,6 +477,15 @@ describe('names: Go-known attributes in simple strings are read here, anything e
     expect(subject(text(0x14, 't61')).pkijs).toBe(1);
     expect(subject(cons(0x30, text(0x13, 'x'))).pkijs).toBe(1);
     expect(subject(text(0x83, 'x')).pkijs).toBe(1);
+    // The tag numbers of PrintableString and UTF8String, in another class or constructed.
+    expect(subject(text(0x93, 'x')).pkijs).toBe(1);
+    expect(subject(text(0x8c, 'x')).pkijs).toBe(1);
+  });
+
+  it('escapes: # and a space first are escaped alone too; # elsewhere only with another escape', () => {
+    expect(subject(text(0x0c, '#hash')).subject).toBe('CN=\\#hash,O=Plain');
+    expect(subject(text(0x0c, ' lead')).subject).toBe('CN=\\ lead,O=Plain');
+    expect(subject(text(0x0c, 'a#b, c')).subject).toBe('CN=a#b\\, c,O=Plain');
   });
 
   // Go's Name.String() puts unknown attributes first in the sequence it prints reversed (Go issue 39924).
@@ -535,8 +550,29 @@ describe('RSA key sizes: the plain SEQUENCE { modulus, exponent } is read here, 
     expect(size(rsa(cons(0x22, m), exponent)).pkijs).toBe(1);
     expect(size(derEncode(cons(0x31, m, exponent))).pkijs).toBe(1);
     expect(size(derEncode({ id: 0x10, content: rsa(m, exponent).subarray(4) })).pkijs).toBe(1);
+    expect(size(rsa(cons(0x30, m, exponent).children![0]!, exponent)).pkijs).toBe(0);
+    expect(size(derEncode(cons(0xb0, m, exponent))).pkijs).toBe(1);
+    // pkijs drops one leading zero octet of the modulus, and one more is discounted after it.
+    const twoZeros = { id: 0x02, content: new Uint8Array([0, ...modulus(key)]) };
+    expect(size(new Uint8Array([...rsa(twoZeros, exponent), 0x00]))).toStrictEqual({
+      name: 'RSA-2048',
+      pkijs: 1,
+    });
+    expect(
+      size(new Uint8Array([...rsa({ id: 0x02, content: modulus(key).subarray(1) }, exponent), 0x00])),
+    ).toStrictEqual({
+      name: 'RSA-2048',
+      pkijs: 1,
+    });
     // Unreadable: neither reader gets a modulus.
     expect(size(new Uint8Array([0x30, 0x05, 0x02]))).toStrictEqual({ name: 'RSA', pkijs: 1 });
+  });
+
+  it('an RSA-PSS key pkijs cannot read either is named RSA, not by its OID', () => {
+    const der = derRebuilt(certs.pss, (root) => {
+      tbs(root)[SPKI]!.children![1] = { id: 0x03, content: new Uint8Array([0, 0x30, 0x05, 0x02]) };
+    });
+    expect(parseCertificate(der).summary.publicKeyAlgorithm).toBe('RSA');
   });
 
   it('an EC key whose parameters are no OID has no curve name', () => {
