@@ -26,7 +26,7 @@ import {
 } from '../../src/formats/x509.js';
 import { derEncode, derRebuilt, derTree, latin1, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
-import { EC_P256_KEY, selfSignedDer } from '../helpers/openssl-cert.js';
+import { selfSignedDer } from '../helpers/openssl-cert.js';
 import { run } from '../helpers/tools.js';
 
 /** How often x509.ts built each pkijs object itself (the fast readers exist to keep these at zero). */
