@@ -1,6 +1,3 @@
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-
 import { SigscanError } from '../errors.js';
 import { LruCache } from '../util/lru.js';
 import { oidName, sha256Hex } from './der.js';
@@ -312,19 +309,9 @@ export function findSignerCertificate(
   if (sid.kind === 'subjectKeyIdentifier') {
     return pool.find((p) => p.subjectKeyIdentifier && equalBytes(p.subjectKeyIdentifier, sid.keyIdentifier));
   }
-  let sidIssuer: pkijs.RelativeDistinguishedNames | undefined;
-  const issuerName = (): pkijs.RelativeDistinguishedNames =>
-    (sidIssuer ??= new pkijs.RelativeDistinguishedNames({
-      schema: asn1js.fromBER(sid.issuer.slice()).result,
-    }));
-  return pool.find((p) => {
-    if (!equalBytes(p.serialNumber, sid.serialNumber)) return false;
-    try {
-      return namesEqual(p.issuerDer, () => p.issuerName, sid.issuer, issuerName);
-    } catch {
-      return false;
-    }
-  });
+  return pool.find(
+    (p) => equalBytes(p.serialNumber, sid.serialNumber) && namesEqual(p.issuerDer, sid.issuer),
+  );
 }
 
 function attributeValues(attrs: CmsAttributes | undefined, oid: string): DerElement[] {

@@ -282,17 +282,86 @@ function fromPkijs(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate 
 }
 
 /**
- * pkijs' Name equality (type by type, strings compared case- and space-insensitively), with the common
- * case first: byte-identical Names are equal under it too, and cost a memcmp instead of string folding.
+ * Name equality as OpenSSL decides it (X509_NAME_cmp over x509_name_canon): the same RDNs in the same
+ * order, each RDN the same set of attributes, string values compared after converting to Unicode,
+ * trimming and collapsing ASCII whitespace and folding ASCII case; any other value byte for byte.
+ * Byte-identical Names are equal first, at the cost of a memcmp.
+ *
+ * Not pkijs' isEqual: it folds case with full Unicode toLowerCase and compares with localeCompare, so
+ * ICU collation made `Evil\u200bCA` equal `EvilCA`, a decomposed accent equal the precomposed one, and
+ * the Kelvin sign equal `k`. OpenSSL and Go (raw bytes) refuse those, so a chain sigscan built through
+ * such a name was one the platform verifiers do not build. Unreadable Names are equal to nothing.
  */
-export function namesEqual(
-  aDer: Uint8Array,
-  a: () => pkijs.RelativeDistinguishedNames,
-  bDer: Uint8Array,
-  b: () => pkijs.RelativeDistinguishedNames,
-): boolean {
+export function namesEqual(aDer: Uint8Array, bDer: Uint8Array): boolean {
   if (aDer.length > 0 && equalBytes(aDer, bDer)) return true;
-  return a().isEqual(b());
+  const a = canonicalName(aDer);
+  return a !== undefined && a === canonicalName(bDer);
+}
+
+/** String types OpenSSL converts before comparing (ASN1_MASK_CANON), with how each is decoded. */
+const CANON_STRINGS: Record<number, (b: Uint8Array) => string> = {
+  0x0c: (b) => new TextDecoder('utf-8', { fatal: true }).decode(b), // UTF8String
+  0x13: (b) => Buffer.from(b).toString('latin1'), // PrintableString
+  0x14: (b) => Buffer.from(b).toString('latin1'), // T61String, read as Latin-1 like OpenSSL
+  0x16: (b) => Buffer.from(b).toString('latin1'), // IA5String
+  0x1a: (b) => Buffer.from(b).toString('latin1'), // VisibleString
+  0x1e: (b) => utf16be(b), // BMPString
+  0x1c: (b) => utf32be(b), // UniversalString
+};
+
+/** One string per Name: RDNs in order, each RDN's attributes sorted (a SET), `undefined` if unreadable. */
+function canonicalName(der: Uint8Array): string | undefined {
+  try {
+    const root = readElement(der, CERT_READ);
+    if (root.constructed !== true || root.tagNumber !== 0x10 || root.end !== der.length) return undefined;
+    return JSON.stringify(
+      childrenOf(root, CERT_READ).map((set) => {
+        if (!set.constructed || set.tagNumber !== 0x11) throw new Error('not a SET');
+        return childrenOf(set, CERT_READ)
+          .map((ava) => {
+            const [type, value, extra] = childrenOf(ava, CERT_READ);
+            if (!ava.constructed || ava.tagNumber !== 0x10 || !value || extra) throw new Error('not an AVA');
+            return JSON.stringify([readOid(type, CERT_READ, 'attribute type'), canonicalValue(value)]);
+          })
+          .sort();
+      }),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+function canonicalValue(value: DerElement): string {
+  const decode = value.tagClass === 0 && !value.constructed ? CANON_STRINGS[value.tagNumber] : undefined;
+  if (!decode) return `raw:${Buffer.from(elementBytes(value)).toString('hex')}`;
+  // OpenSSL's asn1_string_canon: strip leading and trailing whitespace, collapse inner runs to one space,
+  // lower-case ASCII only (ossl_isspace / ossl_tolower); every other code point stays as it is.
+  const text = decode(contentBytes(value))
+    .replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '')
+    .replace(/[ \t\n\v\f\r]+/g, ' ')
+    .replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return `str:${text}`;
+}
+
+function utf16be(b: Uint8Array): string {
+  if (b.length % 2 !== 0) throw new Error('odd BMPString');
+  const swapped = Buffer.alloc(b.length);
+  for (let i = 0; i < b.length; i += 2) {
+    swapped[i] = b[i + 1]!;
+    swapped[i + 1] = b[i]!;
+  }
+  return swapped.toString('utf16le');
+}
+
+function utf32be(b: Uint8Array): string {
+  if (b.length % 4 !== 0) throw new Error('bad UniversalString');
+  let out = '';
+  for (let i = 0; i < b.length; i += 4) {
+    const cp = ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new Error('bad code point');
+    out += String.fromCodePoint(cp);
+  }
+  return out;
 }
 
 /** Splits PEM text into DER certificates; ignores anything outside CERTIFICATE blocks. */

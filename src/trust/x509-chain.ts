@@ -253,14 +253,9 @@ function opensslVerifies(child: ParsedCertificate, issuer: ParsedCertificate): b
   }
 }
 
-/** The child names this certificate as its issuer (pkijs' Name match, byte-identical Names first). */
+/** The child names this certificate as its issuer (OpenSSL's Name match, byte-identical Names first). */
 function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  return namesEqual(
-    issuer.subjectDer,
-    () => issuer.subjectName,
-    child.issuerDer,
-    () => child.issuerName,
-  );
+  return namesEqual(issuer.subjectDer, child.issuerDer);
 }
 
 function extension<T>(cert: ParsedCertificate, oid: string): T | undefined {
@@ -289,13 +284,7 @@ function sameCert(a: ParsedCertificate, b: ParsedCertificate): boolean {
 function sameKeyAndName(a: ParsedCertificate, b: ParsedCertificate): boolean {
   return (
     sameCert(a, b) ||
-    (a.summary.spkiSha256 === b.summary.spkiSha256 &&
-      namesEqual(
-        a.subjectDer,
-        () => a.subjectName,
-        b.subjectDer,
-        () => b.subjectName,
-      ))
+    (a.summary.spkiSha256 === b.summary.spkiSha256 && namesEqual(a.subjectDer, b.subjectDer))
   );
 }
 

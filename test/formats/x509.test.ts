@@ -757,21 +757,75 @@ function unmodelled9(der: Uint8Array): Uint8Array {
 }
 
 describe('namesEqual, pemCertificates, extensionValue and the pkijs-object readers', () => {
-  const rdn = (der: Uint8Array) => () =>
-    new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(der.slice()).result });
   const nameDer = (cn: string, tag = 0x0c) =>
     derEncode(cons(0x30, cons(0x31, cons(0x30, oidNode('2.5.4.3'), text(tag, cn)))));
 
-  it('byte-equal Names are equal without pkijs; others as pkijs compares them (case and type folded)', () => {
-    const a = nameDer('Signer');
-    const never = () => {
-      throw new Error('pkijs asked');
-    };
-    expect(namesEqual(a, never, a.slice(), never)).toBe(true);
-    expect(namesEqual(a, rdn(a), nameDer('signer'), rdn(nameDer('signer')))).toBe(true);
-    expect(namesEqual(a, rdn(a), nameDer('Other'), rdn(nameDer('Other')))).toBe(false);
-    // No stored bytes: pkijs decides, even when both sides are empty.
-    expect(namesEqual(new Uint8Array(), rdn(a), new Uint8Array(), rdn(nameDer('Other')))).toBe(false);
+  const bytesOf = (value: string, encoding: BufferEncoding) => new Uint8Array(Buffer.from(value, encoding));
+  const named = (...rdns: DerNode[][]) => derEncode(cons(0x30, ...rdns.map((avas) => cons(0x31, ...avas))));
+  const ava = (oid: string, id: number, content: Uint8Array): DerNode =>
+    cons(0x30, oidNode(oid), { id, content });
+  const cn = (value: string, id = 0x0c) =>
+    ava('2.5.4.3', id, bytesOf(value, id === 0x0c ? 'utf8' : 'latin1'));
+  const o = (value: string) => ava('2.5.4.10', 0x0c, bytesOf(value, 'utf8'));
+
+  it('OpenSSL X509_NAME_cmp: string types converted, ASCII case folded, whitespace trimmed and collapsed', () => {
+    const a = nameDer('Signer Co');
+    expect(namesEqual(a, a.slice())).toBe(true);
+    expect(namesEqual(a, nameDer('signer co'))).toBe(true);
+    expect(namesEqual(a, nameDer('  SIGNER \t\n  co '))).toBe(true);
+    expect(namesEqual(a, nameDer('Signer Co', 0x13))).toBe(true); // PrintableString
+    expect(namesEqual(a, nameDer('Signer Co', 0x16))).toBe(true); // IA5String
+    expect(namesEqual(a, nameDer('Signer Co', 0x1a))).toBe(true); // VisibleString
+    expect(
+      namesEqual(
+        a,
+        named([ava('2.5.4.3', 0x1e, new Uint8Array(Buffer.from('Signer Co', 'utf16le').swap16()))]),
+      ),
+    ).toBe(true);
+    const utf32 = new Uint8Array([...'Signer Co'].flatMap((c) => [0, 0, 0, c.charCodeAt(0)]));
+    expect(namesEqual(a, named([ava('2.5.4.3', 0x1c, utf32)]))).toBe(true); // UniversalString
+    expect(namesEqual(a, nameDer('SignerCo'))).toBe(false);
+    expect(namesEqual(a, nameDer('Other'))).toBe(false);
+  });
+
+  it('no Unicode folding or collation: each of these is another Name for OpenSSL and Go (pkijs said equal)', () => {
+    expect(namesEqual(nameDer('Evil\u200bCA'), nameDer('EvilCA'))).toBe(false); // zero-width space
+    expect(namesEqual(nameDer('Evil\u00adCA'), nameDer('EvilCA'))).toBe(false); // soft hyphen
+    expect(namesEqual(nameDer('Fooa\u0301'), nameDer('Foo\u00e1'))).toBe(false); // decomposed accent
+    expect(namesEqual(nameDer('\u212a'), nameDer('k'))).toBe(false); // Kelvin sign
+    expect(namesEqual(nameDer('\u00c9'), nameDer('\u00e9'))).toBe(false); // only ASCII case folds
+    expect(namesEqual(nameDer('A\u00a0B'), nameDer('A B'))).toBe(false); // no-break space is no whitespace
+  });
+
+  it('RDN order and grouping count; attributes inside one RDN are a set; other value types byte for byte', () => {
+    const both = named([cn('Signer'), o('Org')]);
+    expect(namesEqual(both, named([o('Org'), cn('Signer')]))).toBe(true);
+    expect(namesEqual(named([cn('Signer')], [o('Org')]), named([o('Org')], [cn('Signer')]))).toBe(false);
+    expect(namesEqual(both, named([cn('Signer')], [o('Org')]))).toBe(false);
+    expect(namesEqual(named([cn('Signer')]), named([cn('Signer')], []))).toBe(false);
+    const octets = (b: number[]) => named([ava('2.5.4.45', 0x04, new Uint8Array(b))]);
+    expect(namesEqual(octets([0x41]), octets([0x41]).slice())).toBe(true);
+    expect(namesEqual(octets([0x41]), octets([0x61]))).toBe(false); // not a string type: no case folding
+    expect(namesEqual(nameDer('Signer', 0x12), nameDer('signer', 0x12))).toBe(false); // NumericString: raw
+  });
+
+  it('unreadable Names are equal to nothing, not even themselves, unless byte-identical', () => {
+    const badUtf8 = named([ava('2.5.4.3', 0x0c, new Uint8Array([0xc3, 0x28]))]);
+    expect(namesEqual(badUtf8, named([ava('2.5.4.3', 0x0c, new Uint8Array([0xc3, 0x29]))]))).toBe(false);
+    expect(namesEqual(badUtf8, badUtf8.slice())).toBe(true);
+    const oddBmp = named([ava('2.5.4.3', 0x1e, new Uint8Array([0, 0x41, 0]))]);
+    expect(namesEqual(oddBmp, nameDer('A'))).toBe(false);
+    const surrogate = named([ava('2.5.4.3', 0x1c, new Uint8Array([0, 0, 0xd8, 0]))]);
+    expect(namesEqual(surrogate, nameDer('A'))).toBe(false);
+    const trailing = new Uint8Array([...nameDer('A'), 0]);
+    expect(namesEqual(trailing, nameDer('a'))).toBe(false);
+    expect(namesEqual(new Uint8Array(), new Uint8Array())).toBe(false);
+    expect(namesEqual(derEncode(cons(0x31, cn('A'))), derEncode(cons(0x31, cn('a'))))).toBe(false); // a SET, no Name
+    expect(namesEqual(derEncode(cons(0x30, cons(0x30, cn('A')))), nameDer('a'))).toBe(false); // RDN not a SET
+    expect(
+      namesEqual(named([cons(0x30, oidNode('2.5.4.3'))]), named([cons(0x30, oidNode('2.5.4.3'))]).slice()),
+    ).toBe(true);
+    expect(namesEqual(named([cons(0x30, oidNode('2.5.4.3'))]), nameDer('a'))).toBe(false); // AVA without a value
   });
 
   it('pemCertificates: every CERTIFICATE block, whitespace dropped, other blocks ignored', () => {

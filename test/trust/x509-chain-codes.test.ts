@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
-import { derEncode, derRebuilt, latin1 } from '../helpers/der-tree.js';
+import { derEncode, derRebuilt, latin1, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 
@@ -285,16 +285,14 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
 });
 
 /**
- * The codesign leaf with its notBefore (0) or notAfter (1) replaced and its tbsCertificate signed again
- * with the intermediate's key, so only the time differs from a certificate that chains; written as
- * `surgery.pem` for openssl.
+ * The codesign leaf with its tbsCertificate changed by `change` and signed again with the intermediate's
+ * key, so only that change differs from a certificate that chains; written as `surgery.pem` for openssl.
  */
-function leafWithTime(which: 0 | 1, id: number, text: string): Uint8Array {
+function resignedLeaf(change: (tbs: DerNode) => void): Uint8Array {
   const key = readFileSync(p('inter.key'));
   const der = derRebuilt(certs['codesign']!.der, (root) => {
     const tbs = root.children![0]!;
-    // v3: [0] version, serial, signature, issuer, validity.
-    Object.assign(tbs.children![4]!.children![which]!, { id, content: latin1(text) });
+    change(tbs);
     const signature = sign('sha256', derEncode(tbs), { key, dsaEncoding: 'der' });
     root.children![2]!.content = new Uint8Array([0, ...signature]);
   });
@@ -302,6 +300,56 @@ function leafWithTime(which: 0 | 1, id: number, text: string): Uint8Array {
   writeFileSync(p('surgery.pem'), `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
   return der;
 }
+
+/** The codesign leaf with its notBefore (0) or notAfter (1) replaced (v3: [0] version, serial, signature, issuer, validity). */
+function leafWithTime(which: 0 | 1, id: number, text: string): Uint8Array {
+  return resignedLeaf((tbs) =>
+    Object.assign(tbs.children![4]!.children![which]!, { id, content: latin1(text) }),
+  );
+}
+
+/** The codesign leaf with the CN of its issuer Name replaced by `text` in string type `id`. */
+function leafWithIssuerCn(id: number, content: Uint8Array): Uint8Array {
+  return resignedLeaf((tbs) =>
+    Object.assign(tbs.children![3]!.children![0]!.children![0]!.children![1]!, { id, content }),
+  );
+}
+
+describe('the issuer Name of a leaf its issuer signed, as OpenSSL matches Names (X509_NAME_cmp)', () => {
+  const chain = (leaf: Uint8Array) =>
+    validateChain({
+      leaf: parseCertificate(leaf),
+      intermediates: [certs['inter']!],
+      anchors: [certs['root']!],
+      at: new Date(),
+      requiredEku: CODE_SIGNING,
+    });
+
+  it.each([
+    ['upper case, PrintableString', 0x13, latin1('CHAIN CODES INTERMEDIATE')],
+    ['spaces around and doubled, UTF8String', 0x0c, latin1('  Chain  Codes Intermediate ')],
+    ['BMPString', 0x1e, new Uint8Array(Buffer.from('Chain Codes Intermediate', 'utf16le').swap16())],
+  ])('the same Name for OpenSSL (%s): CHAIN_VALID, openssl agrees', async (_, id, content) => {
+    const r = await chain(leafWithIssuerCn(id, content));
+    expect(r).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
+    expect(await opensslVerify('surgery', ['inter'], ['-purpose', 'any'])).toMatch(/: OK/);
+  });
+
+  // pkijs' isEqual (Unicode toLowerCase, then ICU localeCompare) called each of these the intermediate's
+  // Name, so the leaf chained; OpenSSL and Go find no issuer for it.
+  it.each([
+    ['a zero-width space', 'Chain Codes\u200b Intermediate'],
+    ['a soft hyphen', 'Chain Codes Inter\u00admediate'],
+    ['a word joiner', 'Chain\u2060 Codes Intermediate'],
+  ])('another Name for OpenSSL (%s): not CHAIN_VALID, and openssl finds no issuer', async (_, cn) => {
+    const r = await chain(leafWithIssuerCn(0x0c, new Uint8Array(Buffer.from(cn, 'utf8'))));
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe('CHAIN_UNTRUSTED');
+    expect(await opensslVerify('surgery', ['inter'], ['-purpose', 'any'])).toMatch(
+      /unable to get local issuer certificate/,
+    );
+  });
+});
 
 describe('a validity time openssl verify cannot read, in a leaf its issuer signed: MALFORMED_CERTIFICATE', () => {
   const MALFORMED = expect.objectContaining({ code: 'MALFORMED_CERTIFICATE' });

@@ -2,6 +2,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { SigscanError } from '../../errors.js';
+import { equalBytes } from '../../formats/der-reader.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../formats/x509.js';
 import type { TrustStoreRef, TrustStoreType } from './trustpolicy.js';
 
@@ -121,7 +122,8 @@ function isCa(c: ParsedCertificate): boolean {
 }
 
 export async function selfSigned(c: ParsedCertificate): Promise<boolean> {
-  if (!c.cert.subject.isEqual(c.cert.issuer)) return false;
+  // notation-core-go isSelfSigned is isIssuedBy(cert, cert): the two Names byte for byte.
+  if (!equalBytes(c.subjectDer, c.issuerDer)) return false;
   try {
     return await c.cert.verify(c.cert);
   } catch {

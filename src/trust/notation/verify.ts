@@ -7,6 +7,7 @@ import { parseTimeStampToken } from '../../formats/cms.js';
 import { oidName, toArrayBuffer } from '../../formats/der.js';
 import { NotaryHeader } from '../../formats/notation/common.js';
 import { parseNotationPayload } from '../../formats/notation/payload.js';
+import { equalBytes } from '../../formats/der-reader.js';
 import { parseCertificate, type ParsedCertificate } from '../../formats/x509.js';
 import type { Target, Verdict } from '../../model/index.js';
 import { checkPathRevocation, type RevocationOptions } from '../revocation/check.js';
@@ -625,7 +626,9 @@ async function checkChainStructure(
     const child = chain[i]!;
     const parent = chain[i + 1]!;
     let signed = false;
-    if (child.cert.issuer.isEqual(parent.cert.subject)) {
+    // notation-core-go isIssuedBy: the issuer Name byte for byte (bytes.Equal(RawSubject, RawIssuer)),
+    // not pkijs' case-folding, collating isEqual.
+    if (equalBytes(child.issuerDer, parent.subjectDer)) {
       try {
         signed = await child.cert.verify(parent.cert);
       } catch {

@@ -162,12 +162,7 @@ export async function readCrls(path: string): Promise<LoadedCrl[]> {
 
 /** The CRL names this certificate's issuer (RFC 5280 §6.3.3 (a)): only then is it about the certificate. */
 export function crlCovers(crl: LoadedCrl, cert: ParsedCertificate): boolean {
-  return namesEqual(
-    crl.issuerDer,
-    () => crl.crl.issuer,
-    cert.issuerDer,
-    () => cert.issuerName,
-  );
+  return namesEqual(crl.issuerDer, cert.issuerDer);
 }
 
 /**

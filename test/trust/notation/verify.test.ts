@@ -1028,7 +1028,7 @@ describe('verifyUnderPolicy: the timestamp against the chain and the TSA certifi
 describe('checkIntegrity: each certificate must be issued by the next, by name and by signature', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await cachedFixtureDir('notation-chain-v1', async (d) => {
+    dir = await cachedFixtureDir('notation-chain-v2', async (d) => {
       const openssl = (...args: string[]) =>
         execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'pipe', 'pipe'] });
       writeFileSync(join(d, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n');
@@ -1040,13 +1040,15 @@ describe('checkIntegrity: each certificate must be issued by the next, by name a
       openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'twin.key');
       openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1', '-out', 'k1.key');
       openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'leaf.key');
-      // Two roots with one key and two names; a secp256k1 root (WebCrypto cannot verify with its key).
-      for (const [name, key] of [
-        ['twina', 'twin.key'],
-        ['twinb', 'twin.key'],
-        ['k1root', 'k1.key'],
+      // Three roots with one key: two names, and twina's name in capitals (OpenSSL's Name match, not
+      // notation's); a secp256k1 root (WebCrypto cannot verify with its key).
+      for (const [name, key, subject] of [
+        ['twina', 'twin.key', `${O}/CN=twina`],
+        ['twinb', 'twin.key', `${O}/CN=twinb`],
+        ['twinupper', 'twin.key', `${O.toUpperCase()}/CN=TWINA`],
+        ['k1root', 'k1.key', `${O}/CN=k1root`],
       ] as const) {
-        openssl('req', '-new', '-key', key, '-subj', `${O}/CN=${name}`, '-out', `${name}.csr`);
+        openssl('req', '-new', '-key', key, '-subj', subject, '-out', `${name}.csr`);
         openssl('x509', '-req', '-in', `${name}.csr`, '-signkey', key, '-sha256', '-days', '30', '-extfile', 'ca.ext',
           '-out', `${name}.pem`); // prettier-ignore
       }
@@ -1099,6 +1101,12 @@ describe('checkIntegrity: each certificate must be issued by the next, by name a
 
   it('a root with the issuing key but another name: CHAIN_INVALID (notation-core-go isIssuedBy compares names)', async () => {
     expect(await integrityOf(['leafa', 'twinb'])).toEqual([false, 'CHAIN_INVALID']);
+  });
+
+  // pkijs' isEqual folds case, so this chained before; notation-core-go compares RawIssuer and RawSubject
+  // byte for byte.
+  it('a root with the issuing key and the issuer name in capitals: CHAIN_INVALID (bytes.Equal, no case folding)', async () => {
+    expect(await integrityOf(['leafa', 'twinupper'])).toEqual([false, 'CHAIN_INVALID']);
   });
 
   it('an issuer whose key cannot be used to verify (secp256k1): CHAIN_INVALID, not a pass', async () => {
