@@ -15,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveFile, openZip } from '../../../src/formats/zip/index.js';
 import { readingDisagreements, type OffsetReading } from '../../../src/formats/zip/structure.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
+import { apkFixtures, apkLayout, rawPairs, withPairs } from '../../helpers/apk/index.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { compileJavaReaders } from '../../helpers/jar/java-readers.js';
 import { removeDir, tempDir } from '../../helpers/jar/index.js';
 
 const END_SIG = 0x06054b50;
@@ -153,11 +155,15 @@ interface Archives {
   many: Buffer;
   /** Info-ZIP with no entries: the end record alone. */
   empty: Buffer;
+  /** JarInputStream's entries of piped.zip with 8 bytes after its first entry's descriptor. */
+  javaStream: string[];
+  /** JarFile's entries of the same archive. */
+  javaZipFile: string[];
 }
 
 let zips: Archives;
 beforeAll(async () => {
-  const made = await cachedFixtureDir('zip-structure-v2', async (out) => {
+  const made = await cachedFixtureDir('zip-structure-v3', async (out) => {
     for (const [name, data] of Object.entries(FILES)) writeFileSync(join(out, name), data);
     for (const name of MANY) writeFileSync(join(out, name), `entry ${name}\n`);
     const names = Object.keys(FILES);
@@ -174,6 +180,13 @@ beforeAll(async () => {
     sh(`jar cfM0 stored.jar a.txt && jar cfM made.jar ${names.join(' ')}`);
     sh(`zip -q -X -0 many.zip ${MANY.join(' ')}`);
     sh(`zip -q -X empty.zip a.txt && zip -q -d empty.zip a.txt`);
+    // How the JDK's readers see piped.zip with 8 bytes after its first entry's descriptor.
+    const piped = readFileSync(join(out, 'piped.zip'));
+    const second = dataOf(piped, centralHeaders(piped)[1]!).local;
+    writeFileSync(join(out, 'gap8.zip'), insertAdjusted(piped, second, Buffer.alloc(8)));
+    const java = await compileJavaReaders(out);
+    writeFileSync(join(out, 'gap8.stream.json'), JSON.stringify(await java.stream(join(out, 'gap8.zip'))));
+    writeFileSync(join(out, 'gap8.zipfile.json'), JSON.stringify(await java.zipFile(join(out, 'gap8.zip'))));
   });
   const read = (name: string) => readFileSync(join(made, name));
   zips = {
@@ -186,6 +199,8 @@ beforeAll(async () => {
     jar: read('made.jar'),
     many: read('many.zip'),
     empty: read('empty.zip'),
+    javaStream: JSON.parse(read('gap8.stream.json').toString()) as string[],
+    javaZipFile: JSON.parse(read('gap8.zipfile.json').toString()) as string[],
   };
 });
 
@@ -194,7 +209,9 @@ describe('one reading: archives as their tools write them', () => {
     expect(zips.commented.readUInt16LE(centralHeaders(zips.commented)[0]! + 32)).toBeGreaterThan(0);
     expect(zips.commented.readUInt16LE(centralHeaders(zips.commented)[0]! + 30)).toBeGreaterThan(0);
     expect(zips.empty.length).toBe(END_SIZE);
-    for (const bytes of Object.values(zips)) expect(await found(bytes as Buffer)).toEqual([]);
+    for (const bytes of Object.values(zips)) {
+      if (Buffer.isBuffer(bytes)) expect(await found(bytes)).toEqual([]);
+    }
   });
 });
 
@@ -358,13 +375,40 @@ describe('data descriptors: the four forms, where they end, and their CRC-32', (
     expect(await found(unsigned(zips.piped64, 24))).toEqual([]);
   });
 
-  it('a descriptor followed by bytes of no entry: the gap is counted after the shortest form', async () => {
+  it('a descriptor followed by bytes of no entry: the gap is counted after the form the entry has', async () => {
     expect(await found(insertAdjusted(zips.piped, cenoffOf(zips.piped), Buffer.alloc(3)))).toEqual(['gap 3']);
     expect(await found(insertAdjusted(zips.piped64, cenoffOf(zips.piped64), Buffer.alloc(3)))).toEqual([
-      'gap 11',
+      'gap 3',
     ]);
     const bare = unsigned(zips.piped, 16);
     expect(await found(insertAdjusted(bare, cenoffOf(bare), Buffer.alloc(5)))).toEqual(['gap 5']);
+  });
+
+  it('8 bytes after the 16-byte descriptor of an entry that is no ZIP64 entry: a gap, not a 24-byte form', async () => {
+    // JarInputStream reads 4-byte sizes for such an entry, then finds no local header in the 8 bytes and
+    // ends the archive there: it sees the first entry of three where ZipFile sees all three (the cached
+    // answers of the JDK's readers, made with the archive below).
+    const second = (b: Buffer) => dataOf(b, centralHeaders(b)[1]!).local;
+    expect(await found(insertAdjusted(zips.piped, second(zips.piped), Buffer.alloc(8)))).toEqual(['gap 8']);
+    expect(await found(insertAdjusted(zips.jar, second(zips.jar), Buffer.alloc(8)))).toEqual(['gap 8']);
+    const bare = unsigned(zips.piped, 16);
+    expect(await found(insertAdjusted(bare, cenoffOf(bare), Buffer.alloc(8)))).toEqual(['gap 8']);
+    expect(zips.javaStream).toEqual(['a.txt\tunsigned']);
+    expect(zips.javaZipFile).toEqual(['a.txt\tunsigned', 'b.txt\tunsigned', 'c.txt\tunsigned']);
+  });
+
+  it('a descriptor with 8-byte sizes is read for an entry with a ZIP64 field in its local header', async () => {
+    // JDK 21+ (ZipInputStream.hasZip64Extra) reads 8-byte sizes there; JDK 17 reads 4-byte ones and fails
+    // on the sizes, so it reads no other entry.
+    const first = dataOf(zips.piped64, centralHeaders(zips.piped64)[0]!);
+    expect(zips.piped64.readUInt16LE(first.local + 30 + zips.piped64.readUInt16LE(first.local + 26))).toBe(1);
+    expect(await found(zips.piped64)).toEqual([]);
+    // Its last descriptor cut to 16 bytes (8-byte sizes lost): 8 bytes short of the form.
+    const end = cenoffOf(zips.piped64);
+    const cut = Buffer.concat([zips.piped64.subarray(0, end - 8), zips.piped64.subarray(end)]);
+    const eocd = cut.lastIndexOf(u32(END_SIG));
+    cut.writeUInt32LE(end - 8, eocd + 16);
+    expect(await found(cut)).toEqual(['overlap']);
   });
 
   it('a descriptor CRC-32 other than the directory one, signed or not: readers disagree on the entry', async () => {
@@ -448,5 +492,113 @@ describe('the end record search (findEND): the last signature, its comment runni
     record.writeBigUInt64LE(42n, 48);
     const out = Buffer.concat([locator, end, record]);
     expect(readingDisagreements(out, { ...none, centralDirectoryOffset: 42 }).map(kind)).toEqual(['gap 42']);
+  });
+});
+
+describe('entry order: the layout is read by local header offset, not by directory order', () => {
+  it('the directory listing the entries last to first: no gap and no overlap', async () => {
+    const headers = centralHeaders(zips.plain);
+    const cenoff = cenoffOf(zips.plain);
+    const end = zips.plain.lastIndexOf(u32(END_SIG));
+    const bounds = [...headers, end];
+    const records = headers.map((h, i) => zips.plain.subarray(h, bounds[i + 1]));
+    const reversed = Buffer.concat([
+      zips.plain.subarray(0, cenoff),
+      ...records.reverse(),
+      zips.plain.subarray(end),
+    ]);
+    expect(reversed.length).toBe(zips.plain.length);
+    const zip = await openZip(new Uint8Array(reversed), DEFAULT_LIMITS);
+    expect(zip.entries.map((e) => e.name)).toEqual(['c.txt', 'b.txt', 'a.txt']);
+    expect(await found(reversed)).toEqual([]);
+  });
+});
+
+describe('the APK Signing Block between the entries and the directory', () => {
+  let v2: Buffer;
+  beforeAll(() => {
+    v2 = readFileSync(apkFixtures().apk['v2']!);
+  }, 180_000);
+
+  /** The central header of the entry whose local header comes last, and where its data ends. */
+  function lastEntry(b: Buffer): { header: number; end: number } {
+    const { cdOffset } = apkLayout(b);
+    const end = b.lastIndexOf(u32(END_SIG));
+    const headers: number[] = [];
+    for (
+      let p = cdOffset;
+      p < end;
+      p += 46 + b.readUInt16LE(p + 28) + b.readUInt16LE(p + 30) + b.readUInt16LE(p + 32)
+    )
+      headers.push(p);
+    const header = headers.reduce((a, h) => (b.readUInt32LE(h + 42) > b.readUInt32LE(a + 42) ? h : a));
+    // apksigner keeps the data descriptor (16 bytes, with its signature) of an entry streamed in.
+    const data = dataOf(b, header).end;
+    expect(b.readUInt16LE(header + 8) & 8).toBe(8);
+    expect(b.readUInt32LE(data)).toBe(0x08074b50);
+    return { header, end: data + 16 };
+  }
+
+  /**
+   * The last entry's directory size grown so that its data ends at `at` (into the padding, or the block),
+   * its descriptor flag cleared: the 16 descriptor bytes are now the end of its data.
+   */
+  function endingAt(b: Buffer, at: number): Buffer {
+    const { header, end } = lastEntry(b);
+    return patched(b, (out) => {
+      out.writeUInt16LE(out.readUInt16LE(header + 8) & ~8, header + 8);
+      out.writeUInt32LE(out.readUInt32LE(header + 20) + 16 + at - end, header + 20);
+    });
+  }
+
+  const ambiguities = async (b: Buffer) =>
+    (await openZip(new Uint8Array(b), DEFAULT_LIMITS)).ambiguities.map(kind);
+
+  it("apksigner's zero padding is no gap up to 4095 bytes; 4096 zero bytes are", async () => {
+    const { blockOffset } = apkLayout(v2);
+    expect(blockOffset % 4096).toBe(0);
+    expect(await ambiguities(v2)).toEqual([]);
+    // The block moved one alignment on: 4096 zero bytes more before it.
+    const pairs = rawPairs(v2).map((p) => p.raw);
+    const moved = Buffer.from(withPairs(v2, pairs, 4096));
+    expect(apkLayout(moved).blockOffset).toBe(blockOffset + 4096);
+    expect(await ambiguities(endingAt(moved, blockOffset + 1))).toEqual([]);
+    expect(await ambiguities(endingAt(moved, blockOffset))).toEqual(['gap 4096']);
+  });
+
+  it('an entry whose data runs into the block: the block overlaps it', async () => {
+    const { blockOffset } = apkLayout(v2);
+    expect(await ambiguities(endingAt(v2, blockOffset + 10))).toEqual(['overlap']);
+    expect(await ambiguities(endingAt(v2, blockOffset))).toEqual([]);
+  });
+
+  it('read in place, the block is a gap: the in-place reader never reads APK blocks', async () => {
+    const { blockOffset, cdOffset } = apkLayout(v2);
+    const path = join(dir, 'in-place.apk');
+    writeFileSync(path, v2);
+    const file = ArchiveFile.open(path);
+    try {
+      const zip = await openZip(file, DEFAULT_LIMITS);
+      expect(zip.ambiguities.map(kind)).toEqual([`gap ${cdOffset - lastEntry(v2).end}`]);
+      expect(cdOffset - lastEntry(v2).end).toBeGreaterThan(cdOffset - blockOffset);
+    } finally {
+      file.close();
+    }
+  });
+});
+
+describe('a directory header of no name, extra field or comment', () => {
+  it('ending exactly at the end of the directory is counted (46 bytes fill it)', async () => {
+    const headers = centralHeaders(zips.many);
+    const last = headers.at(-1)!;
+    const nameLength = zips.many.readUInt16LE(last + 28);
+    expect(zips.many.readUInt16LE(last + 30) + zips.many.readUInt16LE(last + 32)).toBe(0);
+    const end = zips.many.lastIndexOf(u32(END_SIG));
+    const out = Buffer.concat([zips.many.subarray(0, last + 46), zips.many.subarray(last + 46 + nameLength)]);
+    out.writeUInt16LE(0, last + 28);
+    out.writeUInt32LE(out.readUInt32LE(end - nameLength + 12) - nameLength, end - nameLength + 12);
+    const zip = await openZip(new Uint8Array(out), DEFAULT_LIMITS);
+    expect(zip.entries.at(-1)!.name).toBe('');
+    expect(await found(out)).toEqual([]);
   });
 });
