@@ -97,6 +97,16 @@ describe('ArchiveFile', () => {
     utimesSync(touched.path, new Date(2001, 0, 1), new Date(2001, 0, 1));
     expect(touched.file.unchanged()).toBe(false);
     expect(touched.file.size).toBe(1000);
+    // Another size under the same modification time (set back after the write) is a change too.
+    const path = join(dir, `${count++}.bin`);
+    writeFileSync(path, bytes);
+    const when = new Date(2002, 0, 1);
+    utimesSync(path, when, when);
+    const file = ArchiveFile.open(path);
+    opened.push(file);
+    appendFileSync(path, 'x');
+    utimesSync(path, when, when);
+    expect(file.unchanged()).toBe(false);
   });
 
   it('closes its descriptor once: a second close does nothing (the number may belong to another file by then)', () => {
@@ -144,6 +154,16 @@ describe('PagedBytes', () => {
     expect(() => view.readUInt32LE(-1)).toThrow(RangeError);
     expect(() => view.readBigUInt64LE(3)).toThrow(RangeError);
     expect(view.readBigUInt64LE(2)).toBe(Buffer.from('23456789').readBigUInt64LE(0));
+  });
+
+  it('refuses a read outside the file before reading anything from it', () => {
+    const { file } = fileOf(Buffer.from('0123456789'));
+    const reads = vi.spyOn(file, 'slice');
+    const view = new PagedBytes(file);
+    expect(() => view.readUInt16LE(9)).toThrow(RangeError);
+    expect(() => view.readUInt32LE(-1)).toThrow(RangeError);
+    expect(() => view.readBigUInt64LE(10)).toThrow(RangeError);
+    expect(reads).not.toHaveBeenCalled();
   });
 
   it('reads a page once while it is kept, and the next page only for a value that crosses into it', () => {

@@ -602,3 +602,39 @@ describe('a directory header of no name, extra field or comment', () => {
     expect(await found(out)).toEqual([]);
   });
 });
+
+describe('descriptor bounds at the end of the file (readingDisagreements on an offset reading given directly)', () => {
+  /**
+   * An end record with an 8-byte comment, and one entry (local header at 0, data from `dataStart`) with a
+   * descriptor: the comment's bytes are where its descriptor would be.
+   */
+  function atEnd(comment: Buffer, dataStart: number, crc32?: number): string[] {
+    const end = Buffer.alloc(END_SIZE);
+    end.writeUInt32LE(END_SIG, 0);
+    end.writeUInt16LE(comment.length, 20);
+    const buffer = Buffer.concat([end, comment]);
+    const entry = { name: 'x', localHeaderOffset: 0, dataStart, compressedSize: 0, generalPurposeBitFlag: 8 };
+    const reading: OffsetReading = {
+      centralDirectoryOffset: 0,
+      entryCount: 0,
+      entries: [crc32 === undefined ? entry : { ...entry, crc32 }],
+    };
+    return readingDisagreements(buffer, reading).map(kind);
+  }
+
+  it("compares a descriptor CRC-32 that ends at the file's last byte, and reads none past it", () => {
+    const comment = Buffer.from('12345678');
+    // The last 4 bytes, no descriptor signature before them: a 12-byte form whose CRC-32 is read.
+    expect(atEnd(comment, 26, 0x1234)).toEqual(['crc', 'overlap']);
+    expect(atEnd(comment, 26, comment.readUInt32LE(4))).toEqual(['overlap']);
+    // Two bytes from the end: no CRC-32 to read.
+    expect(atEnd(comment, 28, 0x1234)).toEqual(['overlap']);
+    // Without the directory's CRC-32 there is nothing to compare.
+    expect(atEnd(comment, 26)).toEqual(['overlap']);
+  });
+
+  it('a descriptor signature in the last 4 bytes is one: its CRC-32 would be past the end', () => {
+    const comment = Buffer.concat([Buffer.from('1234'), u32(0x08074b50)]);
+    expect(atEnd(comment, 26, 0x1234)).toEqual(['overlap']);
+  });
+});
