@@ -613,7 +613,14 @@ describe('descriptor bounds at the end of the file (readingDisagreements on an o
     end.writeUInt32LE(END_SIG, 0);
     end.writeUInt16LE(comment.length, 20);
     const buffer = Buffer.concat([end, comment]);
-    const entry = { name: 'x', localHeaderOffset: 0, dataStart, compressedSize: 0, generalPurposeBitFlag: 8 };
+    const entry = {
+      name: 'x',
+      localHeaderOffset: 0,
+      dataStart,
+      compressedSize: 0,
+      uncompressedSize: 0,
+      generalPurposeBitFlag: 8,
+    };
     const reading: OffsetReading = {
       centralDirectoryOffset: 0,
       entryCount: 0,
