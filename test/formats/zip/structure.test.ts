@@ -645,3 +645,89 @@ describe('descriptor bounds at the end of the file (readingDisagreements on an o
     expect(atEnd(comment, 26, 0x1234)).toEqual(['overlap']);
   });
 });
+
+describe('which entries have a descriptor with 8-byte sizes (ZipInputStream.readEnd)', () => {
+  /** piped64 with its first local header's 20-byte extra area rewritten (same length, so offsets hold). */
+  function withLocalExtra(fields: Array<[id: number, size: number, bytes: number]>): Buffer {
+    const out = Buffer.from(zips.piped64);
+    const local = dataOf(out, centralHeaders(out)[0]!).local;
+    const extraAt = local + 30 + out.readUInt16LE(local + 26);
+    expect(out.readUInt16LE(local + 28)).toBe(20);
+    let i = extraAt;
+    for (const [id, size, bytes] of fields) {
+      out.writeUInt16LE(id, i);
+      out.writeUInt16LE(size, i + 2);
+      out.fill(0, i + 4, i + 4 + bytes);
+      i += 4 + bytes;
+    }
+    expect(i).toBe(extraAt + 20);
+    return out;
+  }
+
+  it('a ZIP64 field of 8 bytes after another field: 8-byte sizes', async () => {
+    expect(
+      await found(
+        withLocalExtra([
+          [0x9999, 4, 4],
+          [0x0001, 8, 8],
+        ]),
+      ),
+    ).toEqual([]);
+    // The other field first with the ZIP64 one's length: no ZIP64 field, 4-byte sizes, 8 bytes over.
+    expect(
+      await found(
+        withLocalExtra([
+          [0x0001, 4, 4],
+          [0x9999, 8, 8],
+        ]),
+      ),
+    ).toEqual(['gap 8']);
+  });
+
+  it('a ZIP64 field of another length than 8 or 16, or running past the extra area, does not count', async () => {
+    expect(
+      await found(
+        withLocalExtra([
+          [0x0001, 12, 12],
+          [0x9999, 0, 0],
+        ]),
+      ),
+    ).toEqual(['gap 8']);
+    expect(
+      await found(
+        withLocalExtra([
+          [0x9999, 0, 0],
+          [0x0001, 16, 12],
+        ]),
+      ),
+    ).toEqual(['gap 8']);
+  });
+
+  it('sizes over 4 GiB need 8-byte sizes whatever the local header holds', () => {
+    /** One entry of no name or extra field, its descriptor `descriptor` bytes, then the directory. */
+    const reading = (uncompressedSize: number, descriptor: number): string[] => {
+      const endpos = 30 + descriptor;
+      const end = Buffer.alloc(END_SIZE);
+      end.writeUInt32LE(END_SIG, 0);
+      end.writeUInt32LE(endpos, 16);
+      const buffer = Buffer.concat([Buffer.alloc(endpos), end]);
+      buffer.writeUInt32LE(LOC_SIG, 0);
+      const entry = {
+        name: 'x',
+        localHeaderOffset: 0,
+        dataStart: 30,
+        compressedSize: 0,
+        uncompressedSize,
+        generalPurposeBitFlag: 8,
+      };
+      return readingDisagreements(buffer, {
+        centralDirectoryOffset: endpos,
+        entryCount: 0,
+        entries: [entry],
+      }).map(kind);
+    };
+    expect(reading(2 ** 32, 20)).toEqual([]);
+    expect(reading(2 ** 32 - 1, 12)).toEqual([]);
+    expect(reading(2 ** 32 - 1, 20)).toEqual(['gap 8']);
+  });
+});
