@@ -399,6 +399,7 @@ async function readLocalHeaders(
       localHeaderOffset: e.localHeaderOffset,
       dataStart: dataStarts[i]!,
       compressedSize: e.compressedSize,
+      uncompressedSize: e.uncompressedSize,
       generalPurposeBitFlag: e.generalPurposeBitFlag,
       crc32: e.crc32,
     })),

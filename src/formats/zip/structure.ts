@@ -30,6 +30,8 @@ const ZIP64_END_SIZE = 56;
 const CEN_SIG = 0x02014b50;
 const CEN_SIZE = 46;
 const DESCRIPTOR_SIG = 0x08074b50;
+const LOC_SIZE = 30;
+const ZIP64_EXTRA_ID = 0x0001;
 const MAGIC16 = 0xffff;
 const MAGIC32 = 0xffffffff;
 
@@ -48,6 +50,8 @@ export interface OffsetReading {
     /** First byte of the entry's data, after the local header's name and extra field. */
     dataStart: number;
     compressedSize: number;
+    /** With compressedSize, tells whether a data descriptor holds 8-byte sizes. */
+    uncompressedSize: number;
     generalPurposeBitFlag: number;
     /** The central directory's CRC-32, compared with a data descriptor's when the entry has one. */
     crc32?: number;
@@ -201,9 +205,8 @@ function layoutGaps(buffer: ByteView, reading: OffsetReading, cenpos: number): s
       problems.push(`${what} overlaps ${previous}`);
     }
     if (!entry) break;
-    const next = entries[i + 1]?.localHeaderOffset ?? cenpos;
     const dataEnd = entry.dataStart + entry.compressedSize;
-    const descriptor = descriptorLength(buffer, entry, dataEnd, next);
+    const descriptor = descriptorLength(buffer, entry, dataEnd);
     expected = Math.max(expected, dataEnd + descriptor);
     // A data descriptor whose CRC-32 is not the central directory's: one of them is not the data's.
     // Readers differ on which they check (JarInputStream, and so jarsigner -verify, the descriptor's;
@@ -245,18 +248,38 @@ function apkSignerPadding(buffer: Buffer, from: number, blockOffset: number): bo
 }
 
 /**
- * Length of the data descriptor after an entry (general-purpose flag bit 3): with or without its optional
- * signature, with 4- or 8-byte sizes. The variant that ends where the next structure starts is the one
- * written; when none does, the shortest, so the gap or overlap is reported.
+ * Length of the data descriptor after an entry (general-purpose flag bit 3), as ZipInputStream.readEnd
+ * reads it: with its optional signature when the first 4 bytes are that signature, and with 8-byte sizes
+ * only for a ZIP64 entry, never by which length happens to end where the next structure starts. A 16-byte
+ * descriptor followed by 8 stray bytes is no 24-byte one: the streaming reader reads 16, finds no local
+ * header in the 8 bytes and ends the archive there (seeing fewer entries than ZipFile), so those bytes are
+ * a gap like any other.
  */
 function descriptorLength(
   buffer: ByteView,
   entry: OffsetReading['entries'][number],
   dataEnd: number,
-  next: number,
 ): number {
   if ((entry.generalPurposeBitFlag & 0x8) === 0) return 0;
   const signed = dataEnd + 4 <= buffer.length && buffer.readUInt32LE(dataEnd) === DESCRIPTOR_SIG;
-  const candidates = signed ? [16, 24] : [12, 20];
-  return candidates.find((n) => dataEnd + n === next) ?? candidates[0]!;
+  return (signed ? 4 : 0) + (zip64Entry(buffer, entry) ? 20 : 12);
+}
+
+/**
+ * Whether ZipInputStream reads 8-byte sizes in the entry's descriptor: the sizes are over 4 GiB, or (JDK 21
+ * on, hasZip64Extra) the local header has a ZIP64 extra field of 8 or 16 bytes. JDK 17 goes by the sizes
+ * alone, so it reads such a small entry's 24-byte descriptor as 16 bytes and fails on the sizes: an error,
+ * not another reading of the archive.
+ */
+function zip64Entry(buffer: ByteView, entry: OffsetReading['entries'][number]): boolean {
+  if (entry.compressedSize > MAGIC32 || entry.uncompressedSize > MAGIC32) return true;
+  const local = entry.localHeaderOffset;
+  const end = entry.dataStart;
+  for (let i = local + LOC_SIZE + buffer.readUInt16LE(local + 26); i + 4 <= end;) {
+    const size = buffer.readUInt16LE(i + 2);
+    if (i + 4 + size > end) return false;
+    if (buffer.readUInt16LE(i) === ZIP64_EXTRA_ID) return size === 8 || size === 16;
+    i += 4 + size;
+  }
+  return false;
 }
