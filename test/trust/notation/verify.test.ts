@@ -4,7 +4,7 @@
  * jwsWithTimestamp.sig, Globalsign TSA) altered by one byte.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
 } from '../../../src/trust/notation/verify.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../../src/formats/x509.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
+import { derEncode, derRebuilt, latin1 } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { testPki } from '../../helpers/notation/pki.js';
 import { signNotation } from '../../helpers/notation/sign.js';
@@ -1072,12 +1073,14 @@ describe('checkIntegrity: each certificate must be issued by the next, by name a
     });
   }, 120_000);
 
-  const integrityOf = async (chainNames: string[]) => {
+  const integrityOf = async (chainNames: Array<string | Uint8Array>) => {
     const { descriptor, target } = sampleImage('chain-structure');
     const bytes = signJws({
       target: descriptor,
       key: createPrivateKey(readFileSync(join(dir, 'leaf.key'))),
-      chain: chainNames.map((n) => pemCertificates(readFileSync(join(dir, `${n}.pem`), 'utf8'))[0]!),
+      chain: chainNames.map((n) =>
+        typeof n === 'string' ? pemCertificates(readFileSync(join(dir, `${n}.pem`), 'utf8'))[0]! : n,
+      ),
     });
     const m = evidenceFor(bytes, 'application/jose+json', target).material as NotationMaterial;
     const result = await checkIntegrity(
@@ -1107,6 +1110,21 @@ describe('checkIntegrity: each certificate must be issued by the next, by name a
   // byte for byte.
   it('a root with the issuing key and the issuer name in capitals: CHAIN_INVALID (bytes.Equal, no case folding)', async () => {
     expect(await integrityOf(['leafa', 'twinupper'])).toEqual([false, 'CHAIN_INVALID']);
+  });
+
+  // twina with its own issuer CN in capitals, signed again with its key: signed by itself, but its issuer
+  // Name is not its subject Name byte for byte (notation-core-go isSelfSigned = isIssuedBy(cert, cert)).
+  it('a root whose issuer name differs from its subject in case only: CHAIN_INCOMPLETE (not self-signed)', async () => {
+    const key = createPrivateKey(readFileSync(join(dir, 'twin.key')));
+    const twina = pemCertificates(readFileSync(join(dir, 'twina.pem'), 'utf8'))[0]!;
+    const der = derRebuilt(twina, (root) => {
+      const tbs = root.children![0]!;
+      const issuerCn = tbs.children![3]!.children![1]!.children![0]!.children![1]!;
+      expect(Buffer.from(issuerCn.content!).toString()).toBe('twina');
+      issuerCn.content = latin1('TWINA');
+      root.children![2]!.content = new Uint8Array([0, ...sign('sha256', derEncode(tbs), key)]);
+    });
+    expect(await integrityOf(['leafa', der])).toEqual([false, 'CHAIN_INCOMPLETE']);
   });
 
   it('an issuer whose key cannot be used to verify (secp256k1): CHAIN_INVALID, not a pass', async () => {
