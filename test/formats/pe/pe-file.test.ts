@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SigscanError } from '../../../src/errors.js';
 import { looksLikePe, parsePeLayout, PE32_MAGIC, PE32_PLUS_MAGIC } from '../../../src/formats/pe/pe-file.js';
+import { concatBytes } from '../../helpers/der-tree.js';
 import { CATALOG_FILE, SIGNIFY_DIR, UNSIGNED_PE } from '../../helpers/pe/corpus.js';
 import {
   compileTinyPe,
@@ -417,11 +418,5 @@ describe('header bounds against osslsigncode verify', () => {
 });
 
 function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
