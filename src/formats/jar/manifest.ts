@@ -207,6 +207,12 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
       errors.push({ line, message: `section without a Name attribute (line ${line})` });
     } else {
       section.name = names[0]!.value;
+      if (section.attributes[0] !== names[0]) {
+        // java.util.jar.Manifest reads a section's first line as its name (`Name: `, any case) and throws
+        // "invalid manifest format" otherwise; a Name further down is never the section's name there.
+        const line = lineOf(bytes, section.start);
+        errors.push({ line, message: `invalid manifest format (line ${line})` });
+      }
     }
   }
   return { bytes, main, sections: rest, errors };

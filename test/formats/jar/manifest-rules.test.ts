@@ -26,6 +26,10 @@ const CASES: Record<string, string> = {
   empty: '',
   // A blank line before the first header.
   'leading-blank': '\r\nManifest-Version: 1.0\r\n\r\nName: a.txt\r\nX-Y: z\r\n\r\n',
+  // A named section whose first line is not its Name (the Name further down).
+  'name-not-first': 'Manifest-Version: 1.0\r\n\r\nX-Y: z\r\nName: a.txt\r\nX-D: 1\r\n\r\n',
+  // Any case of `Name`, first line; a second name-like header is an attribute.
+  'name-upper': 'Manifest-Version: 1.0\r\n\r\nNAME: a.txt\r\nname: b\r\n\r\n',
   // Lines against the JDK's 512-byte line buffer: `X-L: ` + n - 5 bytes is a line of n content bytes.
   'lf-511': `Manifest-Version: 1.0\nX-L: ${'a'.repeat(506)}\nX-B: 1\n\n`,
   'lf-512': `Manifest-Version: 1.0\nX-L: ${'a'.repeat(507)}\nX-B: 1\n\n`,
@@ -70,7 +74,7 @@ public class ManifestReader {
 let jdk: Record<string, string>;
 
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('jar-manifest-rules-v2', async (d) => {
+  const dir = await cachedFixtureDir('jar-manifest-rules-v3', async (d) => {
     const files = Object.entries(CASES).map(([name, text]) => {
       const path = join(d, `${name}.mf`);
       writeFileSync(path, text, 'latin1');
@@ -161,6 +165,22 @@ describe('parseManifest section ranges and flags', () => {
       'Name: a.txt\r\nX-Y: z\r\n\r\n',
     );
     expect(jdk['leading-blank']).toBe('EXCEPTION IOException: invalid manifest format (line 2)');
+  });
+});
+
+describe('parseManifest section names, as java.util.jar.Manifest reads them', () => {
+  it("a section's first line must be its Name: one with the Name further down is refused", () => {
+    // Fixed here: sigscan used to take the later Name as the section's, where the JDK throws.
+    const m = parse('name-not-first');
+    expect(m.errors).toEqual([{ line: 3, message: 'invalid manifest format (line 3)' }]);
+    expect(jdk['name-not-first']).toBe('EXCEPTION IOException: invalid manifest format (line 3)');
+  });
+
+  it('the first line names the section in any case; a later name-like header does not', () => {
+    const m = parse('name-upper');
+    expect(m.errors).toEqual([]);
+    expect(m.sections.map((s) => s.name)).toEqual(['a.txt']);
+    expect(jdk['name-upper']).toBe('OK main=Manifest-Version=1.0 entries=a.txt');
   });
 });
 
