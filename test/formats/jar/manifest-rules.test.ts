@@ -42,6 +42,9 @@ const CASES: Record<string, string> = {
   'crlf-511': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\nX-B: 1\r\n\r\n`,
   'crlf-511-name': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\nName: c\r\nX: y\r\n\r\n`,
   'crlf-511-blank': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\n\r\nName: c\r\nX: y\r\n\r\n`,
+  'crlf-511-lf': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\n\nName: c\r\nX: y\r\n\r\n`,
+  // A continuation line with no header before it, as the first line.
+  'continuation-first': ' Manifest-Version: 1.0\r\n\r\n',
   'crlf-511-eof': `Manifest-Version: 1.0\r\n\r\nName: c\r\nX-L: ${'a'.repeat(506)}\r\n`,
 };
 
@@ -74,7 +77,7 @@ public class ManifestReader {
 let jdk: Record<string, string>;
 
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('jar-manifest-rules-v3', async (d) => {
+  const dir = await cachedFixtureDir('jar-manifest-rules-v4', async (d) => {
     const files = Object.entries(CASES).map(([name, text]) => {
       const path = join(d, `${name}.mf`);
       writeFileSync(path, text, 'latin1');
@@ -168,6 +171,15 @@ describe('parseManifest section ranges and flags', () => {
   });
 });
 
+describe('parseManifest continuation lines', () => {
+  it('a continuation line with no header before it is an error and adds nothing', () => {
+    const m = parse('continuation-first');
+    expect(m.errors).toEqual([{ line: 1, message: 'continuation line without a header (line 1)' }]);
+    expect(m.main.attributes).toEqual([]);
+    expect(jdk['continuation-first']).toBe('EXCEPTION IOException: misplaced continuation line (line 1)');
+  });
+});
+
 describe('parseManifest section names, as java.util.jar.Manifest reads them', () => {
   it("a section's first line must be its Name: one with the Name further down is refused", () => {
     // Fixed here: sigscan used to take the later Name as the section's, where the JDK throws.
@@ -225,6 +237,10 @@ describe('parseManifest and the JDK 512-byte line buffer', () => {
     expect(blank.errors).toEqual([]);
     expect(blank.sections.map((s) => s.name)).toEqual(['c']);
     expect(jdk['crlf-511-blank']).toBe(`OK main=Manifest-Version=1.0;X-L=${'a'.repeat(506)} entries=c`);
+    const lf = parse('crlf-511-lf');
+    expect(lf.errors).toEqual([]);
+    expect(lf.sections.map((s) => s.name)).toEqual(['c']);
+    expect(jdk['crlf-511-lf']).toBe(`OK main=Manifest-Version=1.0;X-L=${'a'.repeat(506)} entries=c`);
     expect(lineErrors('crlf-511-eof')).toEqual([]);
     expect(jdk['crlf-511-eof']).toBe('OK main=Manifest-Version=1.0 entries=c');
   });
