@@ -41,7 +41,7 @@ let caPem: string;
 let reference: Record<Case, StrictVerifyResult>;
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('jar-manifest-lines-v1', (d) => {
+  dir = await cachedFixtureDir('jar-manifest-lines-v1', async (d) => {
     const keystore = join(d, 'keys.p12');
     genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Lines CA, O=Sigscan Tests' });
     genKey(keystore, {
