@@ -42,6 +42,11 @@ export interface ParsedManifest {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,69}$/;
+/**
+ * java.util.jar.Manifest reads each line into a 512-byte buffer (Manifest.read's `lbuf`, JDK 17): a line whose
+ * content fills it is refused ("line too long").
+ */
+const JDK_LINE_BUFFER = 512;
 const utf8 = new TextDecoder('utf-8');
 
 interface PhysicalLine {
@@ -135,6 +140,17 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
   let lastEnd = 0;
   eachPhysicalLine(bytes, (start, contentEnd, next, number) => {
     lastEnd = next;
+    if (contentEnd - start >= JDK_LINE_BUFFER) {
+      errors.push({ line: number, message: `line too long (line ${number})` });
+    } else if (contentEnd - start === JDK_LINE_BUFFER - 1 && next - contentEnd === 2 && next < bytes.length) {
+      // The CR of this CRLF is the buffer's last byte, so the JDK reads the LF alone, as a blank line that ends
+      // the section here; a non-blank line after it is read as the start of another section (or refused),
+      // where sigscan sees one section. Refused rather than read two ways.
+      const after = bytes[next];
+      if (after !== 0x0d && after !== 0x0a) {
+        errors.push({ line: number + 1, message: `invalid manifest format (line ${number + 1})` });
+      }
+    }
     const empty = contentEnd === start;
     if (empty) {
       // Blank lines between sections belong to no section.
@@ -191,6 +207,12 @@ export function parseManifest(bytes: Uint8Array): ParsedManifest {
       errors.push({ line, message: `section without a Name attribute (line ${line})` });
     } else {
       section.name = names[0]!.value;
+      if (section.attributes[0] !== names[0]) {
+        // java.util.jar.Manifest reads a section's first line as its name (`Name: `, any case) and throws
+        // "invalid manifest format" otherwise; a Name further down is never the section's name there.
+        const line = lineOf(bytes, section.start);
+        errors.push({ line, message: `invalid manifest format (line ${line})` });
+      }
     }
   }
   return { bytes, main, sections: rest, errors };

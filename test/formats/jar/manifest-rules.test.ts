@@ -26,6 +26,26 @@ const CASES: Record<string, string> = {
   empty: '',
   // A blank line before the first header.
   'leading-blank': '\r\nManifest-Version: 1.0\r\n\r\nName: a.txt\r\nX-Y: z\r\n\r\n',
+  // A named section whose first line is not its Name (the Name further down).
+  'name-not-first': 'Manifest-Version: 1.0\r\n\r\nX-Y: z\r\nName: a.txt\r\nX-D: 1\r\n\r\n',
+  // Any case of `Name`, first line; a second name-like header is an attribute.
+  'name-upper': 'Manifest-Version: 1.0\r\n\r\nNAME: a.txt\r\nname: b\r\n\r\n',
+  // Lines against the JDK's 512-byte line buffer: `X-L: ` + n - 5 bytes is a line of n content bytes.
+  'lf-511': `Manifest-Version: 1.0\nX-L: ${'a'.repeat(506)}\nX-B: 1\n\n`,
+  'lf-512': `Manifest-Version: 1.0\nX-L: ${'a'.repeat(507)}\nX-B: 1\n\n`,
+  'cr-512': `Manifest-Version: 1.0\rX-L: ${'a'.repeat(507)}\rX-B: 1\r\r`,
+  'eof-511': `Manifest-Version: 1.0\r\n\r\nName: a.txt\r\nX-L: ${'a'.repeat(506)}`,
+  'eof-512': `Manifest-Version: 1.0\r\n\r\nName: a.txt\r\nX-L: ${'a'.repeat(507)}`,
+  'name-512': `Manifest-Version: 1.0\r\n\r\nName: ${'b'.repeat(506)}\r\nX-B: 1\r\n\r\n`,
+  'crlf-510': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(505)}\r\nX-B: 1\r\n\r\n`,
+  // 511 content bytes and CRLF: the CR is the buffer's last byte and the LF is read as a blank line.
+  'crlf-511': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\nX-B: 1\r\n\r\n`,
+  'crlf-511-name': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\nName: c\r\nX: y\r\n\r\n`,
+  'crlf-511-blank': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\n\r\nName: c\r\nX: y\r\n\r\n`,
+  'crlf-511-lf': `Manifest-Version: 1.0\r\nX-L: ${'a'.repeat(506)}\r\n\nName: c\r\nX: y\r\n\r\n`,
+  // A continuation line with no header before it, as the first line.
+  'continuation-first': ' Manifest-Version: 1.0\r\n\r\n',
+  'crlf-511-eof': `Manifest-Version: 1.0\r\n\r\nName: c\r\nX-L: ${'a'.repeat(506)}\r\n`,
 };
 
 const SOURCE = `
@@ -57,7 +77,7 @@ public class ManifestReader {
 let jdk: Record<string, string>;
 
 beforeAll(async () => {
-  const dir = await cachedFixtureDir('jar-manifest-rules-v1', async (d) => {
+  const dir = await cachedFixtureDir('jar-manifest-rules-v4', async (d) => {
     const files = Object.entries(CASES).map(([name, text]) => {
       const path = join(d, `${name}.mf`);
       writeFileSync(path, text, 'latin1');
@@ -148,5 +168,80 @@ describe('parseManifest section ranges and flags', () => {
       'Name: a.txt\r\nX-Y: z\r\n\r\n',
     );
     expect(jdk['leading-blank']).toBe('EXCEPTION IOException: invalid manifest format (line 2)');
+  });
+});
+
+describe('parseManifest continuation lines', () => {
+  it('a continuation line with no header before it is an error and adds nothing', () => {
+    const m = parse('continuation-first');
+    expect(m.errors).toEqual([{ line: 1, message: 'continuation line without a header (line 1)' }]);
+    expect(m.main.attributes).toEqual([]);
+    expect(jdk['continuation-first']).toBe('EXCEPTION IOException: misplaced continuation line (line 1)');
+  });
+});
+
+describe('parseManifest section names, as java.util.jar.Manifest reads them', () => {
+  it("a section's first line must be its Name: one with the Name further down is refused", () => {
+    // Fixed here: sigscan used to take the later Name as the section's, where the JDK throws.
+    const m = parse('name-not-first');
+    expect(m.errors).toEqual([{ line: 3, message: 'invalid manifest format (line 3)' }]);
+    expect(jdk['name-not-first']).toBe('EXCEPTION IOException: invalid manifest format (line 3)');
+  });
+
+  it('the first line names the section in any case; a later name-like header does not', () => {
+    const m = parse('name-upper');
+    expect(m.errors).toEqual([]);
+    expect(m.sections.map((s) => s.name)).toEqual(['a.txt']);
+    expect(jdk['name-upper']).toBe('OK main=Manifest-Version=1.0 entries=a.txt');
+  });
+});
+
+describe('parseManifest and the JDK 512-byte line buffer', () => {
+  const ok = (name: string) => jdk[name]!.startsWith('OK ');
+  const lineErrors = (name: string) => parse(name).errors;
+
+  it('a line of 512 content bytes or more is refused, whatever its terminator, and at EOF', () => {
+    // Fixed here: sigscan used to read such a manifest (or .SF) whole, where the JDK throws and never verifies.
+    expect(lineErrors('lf-512')).toEqual([{ line: 2, message: 'line too long (line 2)' }]);
+    expect(lineErrors('cr-512')).toEqual([{ line: 2, message: 'line too long (line 2)' }]);
+    expect(lineErrors('eof-512')).toEqual([{ line: 4, message: 'line too long (line 4)' }]);
+    expect(lineErrors('name-512')).toEqual([{ line: 3, message: 'line too long (line 3)' }]);
+    expect(jdk['lf-512']).toBe('EXCEPTION IOException: line too long (line 2)');
+    expect(jdk['cr-512']).toBe('EXCEPTION IOException: line too long (line 2)');
+    expect(jdk['eof-512']).toBe('EXCEPTION IOException: line too long (line 4)');
+    expect(jdk['name-512']).toBe('EXCEPTION IOException: manifest line too long (line 3)');
+  });
+
+  it('511 content bytes fit, and so do 510 before a CRLF', () => {
+    for (const name of ['lf-511', 'eof-511', 'crlf-510']) {
+      expect(lineErrors(name), name).toEqual([]);
+      expect(ok(name), name).toBe(true);
+    }
+    expect(parse('lf-511').main.attributes.map((a) => [a.name, a.value.length])).toEqual([
+      ['Manifest-Version', 3],
+      ['X-L', 506],
+      ['X-B', 1],
+    ]);
+    expect(parse('eof-511').sections[0]).toMatchObject({ name: 'a.txt', terminated: false });
+  });
+
+  it('511 content bytes before a CRLF: the JDK reads the LF as a blank line, so a header after it is refused', () => {
+    expect(lineErrors('crlf-511')).toEqual([{ line: 3, message: 'invalid manifest format (line 3)' }]);
+    expect(jdk['crlf-511']).toBe('EXCEPTION IOException: invalid manifest format (line 4)');
+    // The JDK reads a new section `c` here where sigscan's byte ranges see one main section: refused, not
+    // read two ways (the JDK would accept it).
+    expect(lineErrors('crlf-511-name')).toEqual([{ line: 3, message: 'invalid manifest format (line 3)' }]);
+    expect(jdk['crlf-511-name']).toBe(`OK main=Manifest-Version=1.0;X-L=${'a'.repeat(506)} entries=c`);
+    // A blank line (or EOF) after it: both read the same sections.
+    const blank = parse('crlf-511-blank');
+    expect(blank.errors).toEqual([]);
+    expect(blank.sections.map((s) => s.name)).toEqual(['c']);
+    expect(jdk['crlf-511-blank']).toBe(`OK main=Manifest-Version=1.0;X-L=${'a'.repeat(506)} entries=c`);
+    const lf = parse('crlf-511-lf');
+    expect(lf.errors).toEqual([]);
+    expect(lf.sections.map((s) => s.name)).toEqual(['c']);
+    expect(jdk['crlf-511-lf']).toBe(`OK main=Manifest-Version=1.0;X-L=${'a'.repeat(506)} entries=c`);
+    expect(lineErrors('crlf-511-eof')).toEqual([]);
+    expect(jdk['crlf-511-eof']).toBe('OK main=Manifest-Version=1.0 entries=c');
   });
 });
