@@ -10,6 +10,7 @@ import {
   contentBytes,
   elementBytes,
   equalBytes,
+  isUniversal,
   readElement,
   readOid,
   type DerElement,
@@ -298,29 +299,37 @@ export function namesEqual(aDer: Uint8Array, bDer: Uint8Array): boolean {
   return a !== undefined && a === canonicalName(bDer);
 }
 
-/** String types OpenSSL converts before comparing (ASN1_MASK_CANON), with how each is decoded. */
-const CANON_STRINGS: Record<number, (b: Uint8Array) => string> = {
-  0x0c: (b) => new TextDecoder('utf-8', { fatal: true }).decode(b), // UTF8String
-  0x13: (b) => Buffer.from(b).toString('latin1'), // PrintableString
-  0x14: (b) => Buffer.from(b).toString('latin1'), // T61String, read as Latin-1 like OpenSSL
-  0x16: (b) => Buffer.from(b).toString('latin1'), // IA5String
-  0x1a: (b) => Buffer.from(b).toString('latin1'), // VisibleString
-  0x1e: (b) => utf16be(b), // BMPString
-  0x1c: (b) => utf32be(b), // UniversalString
-};
+/** The string types OpenSSL converts before comparing (ASN1_MASK_CANON), decoded; undefined for any other tag. */
+function canonicalText(tagNumber: number, b: Uint8Array): string | undefined {
+  switch (tagNumber) {
+    case 0x0c: // UTF8String
+      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+    case 0x13: // PrintableString
+    case 0x14: // T61String, read as Latin-1 like OpenSSL
+    case 0x16: // IA5String
+    case 0x1a: // VisibleString
+      return Buffer.from(b).toString('latin1');
+    case 0x1e: // BMPString
+      return utf16be(b);
+    case 0x1c: // UniversalString
+      return utf32be(b);
+    default:
+      return undefined;
+  }
+}
 
 /** One string per Name: RDNs in order, each RDN's attributes sorted (a SET), `undefined` if unreadable. */
 function canonicalName(der: Uint8Array): string | undefined {
   try {
     const root = readElement(der, CERT_READ);
-    if (root.constructed !== true || root.tagNumber !== 0x10 || root.end !== der.length) return undefined;
+    if (!constructedUniversal(root, 0x10) || root.end !== der.length) return undefined;
     return JSON.stringify(
       childrenOf(root, CERT_READ).map((set) => {
-        if (!set.constructed || set.tagNumber !== 0x11) throw new Error('not a SET');
+        if (!constructedUniversal(set, 0x11)) throw new Error('not a SET');
         return childrenOf(set, CERT_READ)
           .map((ava) => {
             const [type, value, extra] = childrenOf(ava, CERT_READ);
-            if (!ava.constructed || ava.tagNumber !== 0x10 || !value || extra) throw new Error('not an AVA');
+            if (!constructedUniversal(ava, 0x10) || !value || extra) throw new Error('not an AVA');
             return JSON.stringify([readOid(type, CERT_READ, 'attribute type'), canonicalValue(value)]);
           })
           .sort();
@@ -331,12 +340,19 @@ function canonicalName(der: Uint8Array): string | undefined {
   }
 }
 
+function constructedUniversal(el: DerElement, tagNumber: number): boolean {
+  return el.constructed && isUniversal(el, tagNumber);
+}
+
 function canonicalValue(value: DerElement): string {
-  const decode = value.tagClass === 0 && !value.constructed ? CANON_STRINGS[value.tagNumber] : undefined;
-  if (!decode) return `raw:${Buffer.from(elementBytes(value)).toString('hex')}`;
+  const decoded =
+    value.tagClass === 0 && !value.constructed
+      ? canonicalText(value.tagNumber, contentBytes(value))
+      : undefined;
+  if (decoded === undefined) return `raw:${Buffer.from(elementBytes(value)).toString('hex')}`;
   // OpenSSL's asn1_string_canon: strip leading and trailing whitespace, collapse inner runs to one space,
   // lower-case ASCII only (ossl_isspace / ossl_tolower); every other code point stays as it is.
-  const text = decode(contentBytes(value))
+  const text = decoded
     .replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '')
     .replace(/[ \t\n\v\f\r]+/g, ' ')
     .replace(/[A-Z]/g, (c) => c.toLowerCase());

@@ -809,6 +809,70 @@ describe('namesEqual, pemCertificates, extensionValue and the pkijs-object reade
     expect(namesEqual(nameDer('Signer', 0x12), nameDer('signer', 0x12))).toBe(false); // NumericString: raw
   });
 
+  it('whitespace is OpenSSL ossl_isspace (\\v too), stripped at both ends however long the run', () => {
+    expect(namesEqual(nameDer('Signer Co'), nameDer('\vSigner\v\vCo\v'))).toBe(true);
+    expect(namesEqual(nameDer('Signer Co'), nameDer('Signer Co  \t'))).toBe(true);
+    expect(namesEqual(nameDer('Signer Co'), nameDer(' \f Signer Co'))).toBe(true);
+    expect(namesEqual(nameDer('SignerVCo'), nameDer('Signer Co'))).toBe(false);
+  });
+
+  it('BMPString and UniversalString beyond Latin-1 and beyond the BMP, and their bounds', () => {
+    const bmp = (units: number[]) =>
+      named([ava('2.5.4.3', 0x1e, new Uint8Array(units.flatMap((u) => [u >> 8, u & 0xff])))]);
+    const universal = (cps: number[]) =>
+      named([
+        ava(
+          '2.5.4.3',
+          0x1c,
+          new Uint8Array(cps.flatMap((c) => [c >>> 24, (c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff])),
+        ),
+      ]);
+    const utf8 = (text: string) => named([ava('2.5.4.3', 0x0c, bytesOf(text, 'utf8'))]);
+    expect(namesEqual(bmp([0x3a9, 0x41]), utf8('\u03a9a'))).toBe(true);
+    expect(namesEqual(universal([0x3a9, 0x41]), utf8('\u03a9a'))).toBe(true);
+    expect(namesEqual(universal([0x10ffff]), utf8('\u{10ffff}'))).toBe(true);
+    expect(namesEqual(universal([0xe000]), utf8('\ue000'))).toBe(true);
+    // Surrogate code points are no characters in a UniversalString: unreadable, though a BMPString may
+    // carry the same lone unit.
+    expect(namesEqual(universal([0xd800]), bmp([0xd800]))).toBe(false);
+    expect(namesEqual(universal([0xdfff]), bmp([0xdfff]))).toBe(false);
+    expect(namesEqual(universal([0xd7ff]), bmp([0xd7ff]))).toBe(true);
+    expect(namesEqual(universal([0x110000]), universal([0x110000]).slice())).toBe(true); // bytes
+    expect(namesEqual(universal([0x110000]), utf8('a'))).toBe(false);
+    // A length that is no multiple of 4 (UniversalString) or 2 (BMPString) is unreadable, even where the
+    // whole units would read the same.
+    const cut = (id: number, bytes: number[]) => named([ava('2.5.4.3', id, new Uint8Array(bytes))]);
+    expect(namesEqual(cut(0x1c, [0, 0, 0, 0x41, 0]), cut(0x1c, [0, 0, 0, 0x61, 0]))).toBe(false);
+    expect(namesEqual(cut(0x1e, [0, 0x41, 0]), cut(0x1e, [0, 0x61, 0]))).toBe(false);
+  });
+
+  it('only universal, primitive string values are decoded; Name, RDN and AVA must have their universal tags', () => {
+    const valueTagged = (id: number) => named([ava('2.5.4.3', id, latin1('A'))]);
+    expect(namesEqual(valueTagged(0x8c), nameDer('a'))).toBe(false); // [12] IMPLICIT, not a UTF8String
+    expect(namesEqual(valueTagged(0x8c), valueTagged(0x8c).slice())).toBe(true);
+    const constructed = named([cons(0x30, oidNode('2.5.4.3'), cons(0x2c, text(0x0c, 'A')))]);
+    expect(
+      namesEqual(constructed, named([cons(0x30, oidNode('2.5.4.3'), cons(0x2c, text(0x0c, 'a')))])),
+    ).toBe(false);
+    const setOf = (outer: number, set: number, seq: number, value: string) =>
+      derEncode(cons(outer, cons(set, cons(seq, oidNode('2.5.4.3'), text(0x0c, value)))));
+    expect(namesEqual(setOf(0x30, 0x31, 0x30, 'A'), setOf(0x30, 0x31, 0x30, 'a'))).toBe(true); // the control
+    expect(namesEqual(setOf(0x31, 0x31, 0x30, 'A'), setOf(0x31, 0x31, 0x30, 'a'))).toBe(false); // Name a SET
+    expect(namesEqual(setOf(0xb0, 0x31, 0x30, 'A'), setOf(0xb0, 0x31, 0x30, 'a'))).toBe(false); // [16]
+    expect(namesEqual(setOf(0x30, 0x30, 0x30, 'A'), setOf(0x30, 0x30, 0x30, 'a'))).toBe(false); // RDN a SEQUENCE
+    expect(namesEqual(setOf(0x30, 0xb1, 0x30, 'A'), setOf(0x30, 0xb1, 0x30, 'a'))).toBe(false); // [17]
+    expect(namesEqual(setOf(0x30, 0x31, 0x31, 'A'), setOf(0x30, 0x31, 0x31, 'a'))).toBe(false); // AVA a SET
+    expect(namesEqual(setOf(0x30, 0x31, 0xb0, 'A'), setOf(0x30, 0x31, 0xb0, 'a'))).toBe(false); // [16]
+    // The same bytes with the constructed bit cleared: primitive SEQUENCE, SET and AVA.
+    const primitive = (der: Uint8Array, at: number) =>
+      Uint8Array.from(der, (x, i) => (i === at ? x & ~0x20 : x));
+    for (const at of [0, 2, 4]) {
+      expect(namesEqual(primitive(setOf(0x30, 0x31, 0x30, 'A'), at), setOf(0x30, 0x31, 0x30, 'a'))).toBe(
+        false,
+      );
+    }
+  });
+
   it('unreadable Names are equal to nothing, not even themselves, unless byte-identical', () => {
     const badUtf8 = named([ava('2.5.4.3', 0x0c, new Uint8Array([0xc3, 0x28]))]);
     expect(namesEqual(badUtf8, named([ava('2.5.4.3', 0x0c, new Uint8Array([0xc3, 0x29]))]))).toBe(false);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
-import { derEncode, derRebuilt, latin1, type DerNode } from '../helpers/der-tree.js';
+import { derEncode, derRebuilt, derTree, latin1, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 
@@ -314,6 +314,54 @@ function leafWithIssuerCn(id: number, content: Uint8Array): Uint8Array {
     Object.assign(tbs.children![3]!.children![0]!.children![0]!.children![1]!, { id, content }),
   );
 }
+
+describe("a pinned leaf: the anchor with the signer's key and Name", () => {
+  it('the same key and Name in another certificate (serial changed, signed again) pins the signer', async () => {
+    const reissued = parseCertificate(
+      resignedLeaf((tbs) => Object.assign(tbs.children![1]!, { content: new Uint8Array([0x7f, 0x01]) })),
+    );
+    expect(reissued.summary.sha256Fingerprint).not.toBe(certs['codesign']!.summary.sha256Fingerprint);
+    const r = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [],
+      anchors: [reissued],
+      at: new Date(),
+    });
+    expect(r).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
+    expect(r.anchor?.summary.sha256Fingerprint).toBe(reissued.summary.sha256Fingerprint);
+  });
+
+  it('the same Name with another key pins nothing: CHAIN_UNTRUSTED', async () => {
+    const interKey = derTree(certs['inter']!.der).children![0]!.children![6]!;
+    const otherKey = parseCertificate(resignedLeaf((tbs) => (tbs.children![6] = interKey)));
+    expect(otherKey.summary.subject).toBe(certs['codesign']!.summary.subject);
+    expect(otherKey.summary.spkiSha256).toBe(certs['inter']!.summary.spkiSha256);
+    const r = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [],
+      anchors: [otherKey],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CHAIN_UNTRUSTED');
+  });
+
+  it('the same key under another Name pins nothing: CHAIN_UNTRUSTED', async () => {
+    const renamed = parseCertificate(
+      resignedLeaf((tbs) =>
+        Object.assign(tbs.children![5]!.children![0]!.children![0]!.children![1]!, {
+          content: latin1('Someone Else'),
+        }),
+      ),
+    );
+    const r = await validateChain({
+      leaf: certs['codesign']!,
+      intermediates: [],
+      anchors: [renamed],
+      at: new Date(),
+    });
+    expect(r.code).toBe('CHAIN_UNTRUSTED');
+  });
+});
 
 describe('the issuer Name of a leaf its issuer signed, as OpenSSL matches Names (X509_NAME_cmp)', () => {
   const chain = (leaf: Uint8Array) =>
