@@ -71,6 +71,7 @@ const HASH_BY_OID: Record<string, string> = {
 const KEY_ONLY_SIGNATURE_OIDS = new Set(['1.2.840.113549.1.1.1', '1.2.840.10045.2.1', '1.2.840.10040.4.1']);
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const ED25519 = '1.3.101.112';
+const MGF1 = '1.2.840.113549.1.1.8';
 
 /**
  * The key types (node:crypto's asymmetricKeyType) a signature algorithm OID can be verified with. node:crypto
@@ -351,16 +352,21 @@ function pssParameters(params: unknown): { hash: string; saltLength: number } | 
   const hash = hashNameForOid(parsed.hashAlgorithm.algorithmId);
   if (!hash)
     return { error: `RSASSA-PSS hash ${oidName(parsed.hashAlgorithm.algorithmId)} is not supported` };
-  const mgfHashParams = parsed.maskGenAlgorithm.algorithmParams as unknown;
-  if (mgfHashParams) {
-    try {
-      const mgfHash = new pkijs.AlgorithmIdentifier({ schema: mgfHashParams });
-      if (hashNameForOid(mgfHash.algorithmId) !== hash) {
-        return { error: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported' };
-      }
-    } catch {
-      // Absent/odd MGF parameters mean the default, which matches the default hash.
-    }
+  // OpenSSL (ossl_rsa_pss_to_ctx) refuses a mask generation function other than MGF1, and MGF1 whose
+  // parameters are not a hash AlgorithmIdentifier ("invalid pss parameters"); node:crypto would verify
+  // those as MGF1 with the message hash, accepting a label the reference verifier refuses.
+  const mgf = parsed.maskGenAlgorithm;
+  if (mgf.algorithmId !== MGF1) {
+    return { error: `RSASSA-PSS mask generation function ${oidName(mgf.algorithmId)} is not supported` };
+  }
+  let mgfHash: string | undefined;
+  try {
+    mgfHash = hashNameForOid(new pkijs.AlgorithmIdentifier({ schema: mgf.algorithmParams }).algorithmId);
+  } catch {
+    // Not an AlgorithmIdentifier: no hash, refused below.
+  }
+  if (mgfHash !== hash) {
+    return { error: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported' };
   }
   return { hash, saltLength: parsed.saltLength };
 }

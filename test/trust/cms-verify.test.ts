@@ -499,7 +499,11 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       );
       expect(answer.exitCode === 0).toBe(c.openssl);
       const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
-      expect(r.code).toBe(c.name === 'as signed' ? 'CMS_SIGNATURE_VALID' : 'CMS_SIGNATURE_INVALID');
+      expect(r).toMatchObject(
+        c.name === 'as signed'
+          ? { ok: true, code: 'CMS_SIGNATURE_VALID' }
+          : { ok: false, code: 'CMS_SIGNATURE_INVALID', digestAlgorithm: 'sha256' },
+      );
     });
   });
 
@@ -557,6 +561,70 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       code: 'CMS_DIGEST_MISMATCH',
     });
   });
+
+  it.each([
+    {
+      name: 'MGF1 without its hash parameters',
+      change: (mgf: DerNode) => {
+        mgf.children!.splice(1);
+      },
+    },
+    {
+      name: 'MGF1 with NULL parameters',
+      change: (mgf: DerNode) => {
+        mgf.children![1] = { id: 0x05, content: new Uint8Array(0) };
+      },
+    },
+    {
+      // 1.2.840.113549.1.1.8 (MGF1) with its last arc changed: a mask generation function nobody defines.
+      name: 'a mask generation function other than MGF1',
+      change: (mgf: DerNode) => {
+        const oid = mgf.children![0]!;
+        oid.content = new Uint8Array([...oid.content!.subarray(0, -1), 0x63]);
+      },
+    },
+  ])(
+    'RSASSA-PSS with $name: UNSUPPORTED_ALGORITHM, as OpenSSL refuses it ("invalid pss parameters")',
+    async (c) => {
+      const signer = sign(
+        'pss-mgf1',
+        ['-newkey', 'rsa:2048'],
+        ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'],
+      );
+      expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+      // The signatureAlgorithm parameters lie outside what the signature covers: only the label changes.
+      const der = derRebuilt(new Uint8Array(readFileSync(p('pss-mgf1.p7s'))), (root) => {
+        const params = kids(kids(firstSignerInfo(root)).at(-2)!)[1]!;
+        c.change(kids(kids(params).find((f) => f.id === 0xa1)!)[0]!);
+      });
+      const file = `pss-mgf1-${c.name.replaceAll(' ', '-')}.p7s`;
+      writeFileSync(p(file), der);
+      const answer = cachedRunInDirSync(
+        'cms-verify-openssl-v1',
+        'openssl',
+        dir,
+        [
+          'cms',
+          '-verify',
+          '-binary',
+          '-noverify',
+          '-inform',
+          'DER',
+          '-in',
+          p(file),
+          '-content',
+          p('content'),
+          '-out',
+          p('out'),
+        ],
+        false,
+      );
+      expect(answer.exitCode).not.toBe(0);
+      expect(answer.stderr).toContain('invalid pss parameters');
+      const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
+      expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+    },
+  );
 
   it.each([
     // RSASSA-PSS-params { hashAlgorithm [0] SHA3-256 }: a hash the verifier has no name for.
