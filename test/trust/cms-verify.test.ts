@@ -623,6 +623,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       expect(answer.stderr).toContain('invalid pss parameters');
       const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
       expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+      expect(r.message).toMatch(/^RSASSA-PSS /);
     },
   );
 
