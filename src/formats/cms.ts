@@ -107,6 +107,12 @@ export interface SignerInfoView {
   signatureValue: Uint8Array;
   signingTime?: Date;
   hasSignedAttributes: boolean;
+  /**
+   * eContentType of the SignedData this SignerInfo signs, which its content-type signed attribute must
+   * name (RFC 5652 §11.1). Undefined for a PKCS #9 countersignature: it signs another signature, and
+   * §11.4 forbids the attribute there.
+   */
+  contentType?: string;
 }
 
 export interface TimestampInfo {
@@ -198,7 +204,7 @@ function parseSignedDataUncached(der: Uint8Array): SignedDataInfo {
     content: eContent ? joinedContents(eContent, CMS_READ, 'encapsulated content') : undefined,
     certificates,
     certificateSetSize: certificateSet.length,
-    signers: signerInfos.map((si) => describeSignerInfo(parseSignerInfo(si), certificates)),
+    signers: signerInfos.map((si) => describeSignerInfo(parseSignerInfo(si), certificates, eContentType)),
   };
 }
 
@@ -279,7 +285,11 @@ function attributes(el: DerElement, what: string): CmsAttributes {
   };
 }
 
-export function describeSignerInfo(signerInfo: CmsSignerInfo, pool: ParsedCertificate[]): SignerInfoView {
+export function describeSignerInfo(
+  signerInfo: CmsSignerInfo,
+  pool: ParsedCertificate[],
+  contentType?: string,
+): SignerInfoView {
   const signingTimeValue = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)
     ?.values[0];
   let signingTime: Date | undefined;
@@ -297,6 +307,7 @@ export function describeSignerInfo(signerInfo: CmsSignerInfo, pool: ParsedCertif
     signatureValue: signerInfo.signature,
     signingTime,
     hasSignedAttributes: Boolean(signerInfo.signedAttrs?.attributes.length),
+    contentType,
   };
 }
 

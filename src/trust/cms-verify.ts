@@ -12,7 +12,7 @@ import * as pkijs from 'pkijs';
 
 import { OID, type CmsAttributes, type CmsSignerInfo, type SignerInfoView } from '../formats/cms.js';
 import { oidName } from '../formats/der.js';
-import { elementBytes, isUniversal, octetStringValue, TAG } from '../formats/der-reader.js';
+import { elementBytes, isUniversal, octetStringValue, readOid, TAG } from '../formats/der-reader.js';
 import type { ParsedCertificate } from '../formats/x509.js';
 
 /**
@@ -71,6 +71,7 @@ const HASH_BY_OID: Record<string, string> = {
 const KEY_ONLY_SIGNATURE_OIDS = new Set(['1.2.840.113549.1.1.1', '1.2.840.10045.2.1', '1.2.840.10040.4.1']);
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const ED25519 = '1.3.101.112';
+const MGF1 = '1.2.840.113549.1.1.8';
 
 /**
  * The key types (node:crypto's asymmetricKeyType) a signature algorithm OID can be verified with. node:crypto
@@ -161,7 +162,9 @@ export async function verifySignerInfo(args: {
 
   let signedBytes: Uint8Array[];
   const attrs = si.signedAttrs;
-  if (attrs && attrs.attributes.length > 0) {
+  // Any signed-attribute set, even an empty one (which cms.ts refuses), is what the signature covers: a
+  // view with no attributes must not fall back to a signature over the content (OpenSSL hashes the set).
+  if (attrs) {
     const md = attrs.attributes.filter((a) => a.type === OID.messageDigest);
     if (md.length !== 1 || md[0]!.values.length !== 1 || !isUniversal(md[0]!.values[0], TAG.OCTET_STRING)) {
       return {
@@ -181,6 +184,8 @@ export async function verifySignerInfo(args: {
         ...base,
       };
     }
+    const typeProblem = contentTypeProblem(attrs, signer.contentType);
+    if (typeProblem) return { ok: false, code: 'CMS_SIGNATURE_INVALID', message: typeProblem, ...base };
     signedBytes = signedAttributeEncodings(attrs);
   } else {
     signedBytes = [content];
@@ -242,6 +247,26 @@ export async function verifySignerInfo(args: {
 }
 
 const READ = { code: 'MALFORMED_CMS', ber: true } as const;
+
+/**
+ * The content-type signed attribute (RFC 5652 §11.1) says what the signer signed: without it, bytes signed
+ * as one kind of content could be presented as another. OpenSSL (ossl_cms_si_check_attributes) refuses a
+ * missing, repeated or multi-valued one; the JDK (SignerInfo.verify) refuses a value other than the
+ * eContentType. A countersignature (no eContentType) must not carry it (§11.4), so is not checked here.
+ */
+function contentTypeProblem(attrs: CmsAttributes, eContentType: string | undefined): string | undefined {
+  if (eContentType === undefined) return undefined;
+  const found = attrs.attributes.filter((a) => a.type === OID.contentType);
+  const value = found[0]?.values[0];
+  if (found.length !== 1 || found[0]!.values.length !== 1 || !isUniversal(value, TAG.OID)) {
+    return 'the signed attributes do not carry exactly one content-type value';
+  }
+  const named = readOid(value, READ, 'content-type attribute');
+  if (named !== eContentType) {
+    return `the content-type attribute names ${oidName(named)}, but the signed content is ${oidName(eContentType)}`;
+  }
+  return undefined;
+}
 
 /**
  * The bytes the signature covers when signed attributes exist: first the original encoding re-tagged as
@@ -311,8 +336,9 @@ function verifyParameters(
   return { hash: HASH_BY_OID[sigOid]!, key };
 }
 
+/** Only OIDs HASH_BY_OID lacks get here: MD5 and SHA-1 (1.2.840.113549.2.5, 1.3.14.3.2.26) are in it. */
 function isDigestOid(oid: string): boolean {
-  return ['1.2.840.113549.2.5', '1.3.14.3.2.26'].includes(oid) || oid.startsWith('2.16.840.1.101.3.4.2.');
+  return oid.startsWith('2.16.840.1.101.3.4.2.');
 }
 
 /** RSASSA-PSS-params: hashAlgorithm [0], maskGenAlgorithm [1] (MGF1 with the same hash only), saltLength [2]. */
@@ -326,16 +352,21 @@ function pssParameters(params: unknown): { hash: string; saltLength: number } | 
   const hash = hashNameForOid(parsed.hashAlgorithm.algorithmId);
   if (!hash)
     return { error: `RSASSA-PSS hash ${oidName(parsed.hashAlgorithm.algorithmId)} is not supported` };
-  const mgfHashParams = parsed.maskGenAlgorithm.algorithmParams as unknown;
-  if (mgfHashParams) {
-    try {
-      const mgfHash = new pkijs.AlgorithmIdentifier({ schema: mgfHashParams });
-      if (hashNameForOid(mgfHash.algorithmId) !== hash) {
-        return { error: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported' };
-      }
-    } catch {
-      // Absent/odd MGF parameters mean the default, which matches the default hash.
-    }
+  // OpenSSL (ossl_rsa_pss_to_ctx) refuses a mask generation function other than MGF1, and MGF1 whose
+  // parameters are not a hash AlgorithmIdentifier ("invalid pss parameters"); node:crypto would verify
+  // those as MGF1 with the message hash, accepting a label the reference verifier refuses.
+  const mgf = parsed.maskGenAlgorithm;
+  if (mgf.algorithmId !== MGF1) {
+    return { error: `RSASSA-PSS mask generation function ${oidName(mgf.algorithmId)} is not supported` };
+  }
+  let mgfHash: string | undefined;
+  try {
+    mgfHash = hashNameForOid(new pkijs.AlgorithmIdentifier({ schema: mgf.algorithmParams }).algorithmId);
+  } catch {
+    // Not an AlgorithmIdentifier: no hash, refused below.
+  }
+  if (mgfHash !== hash) {
+    return { error: 'RSASSA-PSS with an MGF1 hash different from the message hash is not supported' };
   }
   return { hash, saltLength: parsed.saltLength };
 }

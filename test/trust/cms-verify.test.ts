@@ -12,6 +12,8 @@ import { parseCertificate } from '../../src/formats/x509.js';
 import { verifySignerInfo } from '../../src/trust/cms-verify.js';
 import { contentsOctets } from '../../src/trust/families/authenticode.js';
 import { CORPUS_DIR } from '../helpers/corpus.js';
+import { fieldWithId, firstSignerInfo, kids } from '../helpers/cms-surgery.js';
+import { derEncode, derRebuilt, type DerNode } from '../helpers/der-tree.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 import { detectFile } from './helpers.js';
 
@@ -397,6 +399,263 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     const signer = sign('nocert', ['-newkey', 'rsa:2048']);
     const r = await verifySignerInfo({ signer: { ...signer, certificate: undefined }, content: CONTENT });
     expect(r).toMatchObject({ ok: false, code: 'SIGNER_CERTIFICATE_MISSING' });
+  });
+
+  /**
+   * The content-type signed attribute (RFC 5652 §11.1): the openssl-made signed attributes edited and signed
+   * again with the same key, so only the attribute rule decides. OpenSSL's ossl_cms_si_check_attributes
+   * refuses a missing, repeated or two-valued content-type; the JDK's SignerInfo.verify refuses a value other
+   * than the eContentType ("contentType does not match, bad SignerInfo"), which OpenSSL does not check.
+   */
+  describe('the content-type signed attribute', () => {
+    const CONTENT_TYPE = '2a864886f70d010903';
+    const isContentType = (a: DerNode) =>
+      Buffer.from(a.children![0]!.content!).toString('hex') === CONTENT_TYPE;
+    const contentTypeAttr = (attrs: DerNode) => attrs.children!.find(isContentType)!;
+    const variants: Array<{ name: string; change: (attrs: DerNode) => void; openssl: boolean }> = [
+      { name: 'as signed', change: () => {}, openssl: true },
+      {
+        name: 'missing',
+        change: (attrs) => {
+          attrs.children = attrs.children!.filter((a) => !isContentType(a));
+        },
+        openssl: false,
+      },
+      {
+        name: 'twice',
+        change: (attrs) => {
+          attrs.children!.push(contentTypeAttr(attrs));
+        },
+        openssl: false,
+      },
+      {
+        name: 'two values',
+        change: (attrs) => {
+          const values = contentTypeAttr(attrs).children![1]!;
+          values.children!.push(values.children![0]!);
+        },
+        openssl: false,
+      },
+      {
+        name: 'no value',
+        change: (attrs) => {
+          contentTypeAttr(attrs).children![1]!.children = [];
+        },
+        openssl: false,
+      },
+      {
+        // id-signedData where the eContentType is id-data.
+        name: 'another content type',
+        change: (attrs) => {
+          contentTypeAttr(attrs).children![1]!.children![0]!.content = new Uint8Array(
+            Buffer.from('2a864886f70d010702', 'hex'),
+          );
+        },
+        openssl: true,
+      },
+      {
+        // id-data's bytes as an OCTET STRING rather than an OBJECT IDENTIFIER: OpenSSL checks no value type.
+        name: 'not an OID',
+        change: (attrs) => {
+          contentTypeAttr(attrs).children![1]!.children![0]!.id = 0x04;
+        },
+        openssl: true,
+      },
+    ];
+
+    it.each(variants)('$name', async (c) => {
+      const signer = sign('content-type', ['-newkey', 'rsa:2048']);
+      expect(signer.contentType).toBe('1.2.840.113549.1.7.1');
+      const der = derRebuilt(new Uint8Array(readFileSync(p('content-type.p7s'))), (root) => {
+        const si = firstSignerInfo(root);
+        const attrs = fieldWithId(si, 0xa0)!;
+        c.change(attrs);
+        const signature = kids(si).at(-1)!;
+        signature.content = new Uint8Array(
+          nodeSign('sha256', derEncode({ ...attrs, id: 0x31 }), privateKey('content-type')),
+        );
+      });
+      const file = `content-type-${c.name.replaceAll(' ', '-')}.p7s`;
+      writeFileSync(p(file), der);
+      const answer = cachedRunInDirSync(
+        'cms-verify-openssl-v1',
+        'openssl',
+        dir,
+        [
+          'cms',
+          '-verify',
+          '-binary',
+          '-noverify',
+          '-inform',
+          'DER',
+          '-in',
+          p(file),
+          '-content',
+          p('content'),
+          '-out',
+          p('out'),
+        ],
+        false,
+      );
+      expect(answer.exitCode === 0).toBe(c.openssl);
+      const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
+      expect(r).toMatchObject(
+        c.name === 'as signed'
+          ? { ok: true, code: 'CMS_SIGNATURE_VALID' }
+          : { ok: false, code: 'CMS_SIGNATURE_INVALID', digestAlgorithm: 'sha256' },
+      );
+    });
+  });
+
+  it('a SignedData without a certificate set (cms -sign -nocerts): read, its signer certificate missing until supplied', async () => {
+    const signer = sign('nocerts', ['-newkey', 'rsa:2048'], ['-nocerts']);
+    const info = parseSignedData(new Uint8Array(readFileSync(p('nocerts.p7s'))));
+    expect(info.certificates).toHaveLength(0);
+    expect(info.certificateSetSize).toBe(0);
+    expect(info.signers).toHaveLength(1);
+    expect(signer.certificate).toBeUndefined();
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({
+      ok: false,
+      code: 'SIGNER_CERTIFICATE_MISSING',
+    });
+    // The certificate supplied from outside, as `openssl cms -verify -certfile` does: valid.
+    const cert = parseCertificate(
+      new Uint8Array(
+        Buffer.from(readFileSync(p('nocerts.pem'), 'latin1').replace(/-----[^-]+-----|\s/g, ''), 'base64'),
+      ),
+    );
+    expect(
+      await verifySignerInfo({ signer: { ...signer, certificate: cert }, content: CONTENT }),
+    ).toMatchObject({
+      ok: true,
+      code: 'CMS_SIGNATURE_VALID',
+    });
+    const args = ['cms', '-verify', '-binary', '-noverify', '-inform', 'DER', '-in', p('nocerts.p7s')];
+    const tail = ['-content', p('content'), '-out', p('out')];
+    expect(
+      cachedRunInDirSync('cms-verify-openssl-v1', 'openssl', dir, [...args, ...tail], false).exitCode,
+    ).not.toBe(0);
+    expect(
+      cachedRunInDirSync('cms-verify-openssl-v1', 'openssl', dir, [
+        ...args,
+        '-certfile',
+        p('nocerts.pem'),
+        ...tail,
+      ]).exitCode,
+    ).toBe(0);
+  });
+
+  it('a view whose signed-attribute set is empty is not verified over the content: CMS_DIGEST_MISMATCH', async () => {
+    // cms.ts refuses such a set when it reads one (SET SIZE (1..MAX)); a view built by hand must fail as well.
+    const signer = sign('empty-attrs', ['-newkey', 'rsa:2048'], ['-noattr']);
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+    const empty = {
+      ...signer,
+      signerInfo: {
+        ...signer.signerInfo,
+        signedAttrs: { der: new Uint8Array([0xa0, 0x00]), attributes: [] },
+      },
+    };
+    expect(await verifySignerInfo({ signer: empty, content: CONTENT })).toMatchObject({
+      ok: false,
+      code: 'CMS_DIGEST_MISMATCH',
+    });
+  });
+
+  it.each([
+    {
+      name: 'MGF1 without its hash parameters',
+      change: (mgf: DerNode) => {
+        mgf.children!.splice(1);
+      },
+    },
+    {
+      name: 'MGF1 with NULL parameters',
+      change: (mgf: DerNode) => {
+        mgf.children![1] = { id: 0x05, content: new Uint8Array(0) };
+      },
+    },
+    {
+      // 1.2.840.113549.1.1.8 (MGF1) with its last arc changed: a mask generation function nobody defines.
+      name: 'a mask generation function other than MGF1',
+      change: (mgf: DerNode) => {
+        const oid = mgf.children![0]!;
+        oid.content = new Uint8Array([...oid.content!.subarray(0, -1), 0x63]);
+      },
+    },
+  ])(
+    'RSASSA-PSS with $name: UNSUPPORTED_ALGORITHM, as OpenSSL refuses it ("invalid pss parameters")',
+    async (c) => {
+      const signer = sign(
+        'pss-mgf1',
+        ['-newkey', 'rsa:2048'],
+        ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'],
+      );
+      expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+      // The signatureAlgorithm parameters lie outside what the signature covers: only the label changes.
+      const der = derRebuilt(new Uint8Array(readFileSync(p('pss-mgf1.p7s'))), (root) => {
+        const params = kids(kids(firstSignerInfo(root)).at(-2)!)[1]!;
+        c.change(kids(kids(params).find((f) => f.id === 0xa1)!)[0]!);
+      });
+      const file = `pss-mgf1-${c.name.replaceAll(' ', '-')}.p7s`;
+      writeFileSync(p(file), der);
+      const answer = cachedRunInDirSync(
+        'cms-verify-openssl-v1',
+        'openssl',
+        dir,
+        [
+          'cms',
+          '-verify',
+          '-binary',
+          '-noverify',
+          '-inform',
+          'DER',
+          '-in',
+          p(file),
+          '-content',
+          p('content'),
+          '-out',
+          p('out'),
+        ],
+        false,
+      );
+      expect(answer.exitCode).not.toBe(0);
+      expect(answer.stderr).toContain('invalid pss parameters');
+      const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
+      expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+      expect(r.message).toMatch(/^RSASSA-PSS /);
+    },
+  );
+
+  it.each([
+    // RSASSA-PSS-params { hashAlgorithm [0] SHA3-256 }: a hash the verifier has no name for.
+    {
+      name: 'an unsupported hash',
+      params: '300fa00d300b0609608648016503040208',
+      message: /^RSASSA-PSS hash /,
+    },
+    // An INTEGER where the RSASSA-PSS-params SEQUENCE belongs.
+    { name: 'not a SEQUENCE', params: '020105', message: /^malformed RSASSA-PSS parameters: / },
+  ])('RSASSA-PSS parameters with $name: UNSUPPORTED_ALGORITHM', async (c) => {
+    const signer = sign(
+      'pss-params',
+      ['-newkey', 'rsa:2048'],
+      ['-md', 'sha384', '-keyopt', 'rsa_padding_mode:pss'],
+    );
+    expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+    const parameters = readElement(new Uint8Array(Buffer.from(c.params, 'hex')), { code: 'MALFORMED_CMS' });
+    const r = await verifySignerInfo({
+      signer: {
+        ...signer,
+        signerInfo: {
+          ...signer.signerInfo,
+          signatureAlgorithm: { oid: '1.2.840.113549.1.1.10', parameters },
+        },
+      },
+      content: CONTENT,
+    });
+    expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED_ALGORITHM', digestAlgorithm: 'sha384' });
+    expect(r.message).toMatch(c.message);
   });
 
   it("a certificate with another key than the signer's: CMS_SIGNATURE_INVALID", async () => {
