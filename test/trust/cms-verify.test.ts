@@ -34,6 +34,18 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
   let dir: string;
   const p = (n: string) => join(dir, n);
 
+  /** `openssl cms -verify -noverify` of a DER file against CONTENT (cached per day): its answer. */
+  function opensslCmsVerify(file: string, extra: string[] = []) {
+    const args = ['cms', '-verify', '-binary', '-noverify', '-inform', 'DER', '-in', p(file), ...extra];
+    return cachedRunInDirSync(
+      'cms-verify-openssl-v1',
+      'openssl',
+      dir,
+      [...args, '-content', p('content'), '-out', p('out')],
+      false,
+    );
+  }
+
   /** Self-signed cert + detached DER CMS over CONTENT with the given key type and options. */
   function sign(name: string, keyArgs: string[], extra: string[] = []): SignerInfoView {
     openssl(dir, [
@@ -477,26 +489,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       });
       const file = `content-type-${c.name.replaceAll(' ', '-')}.p7s`;
       writeFileSync(p(file), der);
-      const answer = cachedRunInDirSync(
-        'cms-verify-openssl-v1',
-        'openssl',
-        dir,
-        [
-          'cms',
-          '-verify',
-          '-binary',
-          '-noverify',
-          '-inform',
-          'DER',
-          '-in',
-          p(file),
-          '-content',
-          p('content'),
-          '-out',
-          p('out'),
-        ],
-        false,
-      );
+      const answer = opensslCmsVerify(file);
       expect(answer.exitCode === 0).toBe(c.openssl);
       const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
       expect(r).toMatchObject(
@@ -530,19 +523,8 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       ok: true,
       code: 'CMS_SIGNATURE_VALID',
     });
-    const args = ['cms', '-verify', '-binary', '-noverify', '-inform', 'DER', '-in', p('nocerts.p7s')];
-    const tail = ['-content', p('content'), '-out', p('out')];
-    expect(
-      cachedRunInDirSync('cms-verify-openssl-v1', 'openssl', dir, [...args, ...tail], false).exitCode,
-    ).not.toBe(0);
-    expect(
-      cachedRunInDirSync('cms-verify-openssl-v1', 'openssl', dir, [
-        ...args,
-        '-certfile',
-        p('nocerts.pem'),
-        ...tail,
-      ]).exitCode,
-    ).toBe(0);
+    expect(opensslCmsVerify('nocerts.p7s').exitCode).not.toBe(0);
+    expect(opensslCmsVerify('nocerts.p7s', ['-certfile', p('nocerts.pem')]).exitCode).toBe(0);
   });
 
   it('a view whose signed-attribute set is empty is not verified over the content: CMS_DIGEST_MISMATCH', async () => {
@@ -599,26 +581,7 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
       });
       const file = `pss-mgf1-${c.name.replaceAll(' ', '-')}.p7s`;
       writeFileSync(p(file), der);
-      const answer = cachedRunInDirSync(
-        'cms-verify-openssl-v1',
-        'openssl',
-        dir,
-        [
-          'cms',
-          '-verify',
-          '-binary',
-          '-noverify',
-          '-inform',
-          'DER',
-          '-in',
-          p(file),
-          '-content',
-          p('content'),
-          '-out',
-          p('out'),
-        ],
-        false,
-      );
+      const answer = opensslCmsVerify(file);
       expect(answer.exitCode).not.toBe(0);
       expect(answer.stderr).toContain('invalid pss parameters');
       const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });

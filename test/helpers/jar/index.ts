@@ -276,3 +276,30 @@ export function jarsignerVerifyStrict(jarPath: string, truststore: string): Stri
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
+
+/**
+ * The start the tests that judge one signed JAR after byte surgery share: in `dir`, a CA and a signer it
+ * issued (keytool, `keys.p12`), `ca.pem`, a truststore holding the CA (`trust.p12`) and `good.jar` signed by
+ * the signer with jarsigner. `label` names both (`CN=<label> CA`, `CN=<label> Signer`, O=Sigscan Tests).
+ */
+export function caSignedGoodJar(dir: string, label: string): { keystore: string; trust: string } {
+  const keystore = join(dir, 'keys.p12');
+  genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: `CN=${label} CA, O=Sigscan Tests` });
+  genKey(keystore, {
+    alias: 'signer',
+    keyalg: 'RSA',
+    dname: `CN=${label} Signer, O=Sigscan Tests`,
+    issuerAlias: 'ca',
+  });
+  const ca = exportCertPem(keystore, 'ca', join(dir, 'ca.pem'));
+  const trust = makeTruststore(join(dir, 'trust.p12'), { ca });
+  makeSignedJar(dir, {
+    name: 'good.jar',
+    alias: 'signer',
+    keyalg: 'RSA',
+    dname: '',
+    keystore,
+    skipKeygen: true,
+  });
+  return { keystore, trust };
+}

@@ -17,11 +17,8 @@ import { toArrayBuffer } from '../../../src/formats/der.js';
 import { jarVerifier } from '../../../src/trust/families/jar.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
-  exportCertPem,
-  genKey,
+  caSignedGoodJar,
   jarsignerVerifyStrict,
-  makeSignedJar,
-  makeTruststore,
   putEntries,
   type StrictVerifyResult,
 } from '../../helpers/jar/index.js';
@@ -54,24 +51,7 @@ async function withBlock(d: string, name: string, block: Buffer): Promise<void> 
 
 beforeAll(async () => {
   dir = await cachedFixtureDir('jar-decision-v1', async (d) => {
-    const keystore = join(d, 'keys.p12');
-    genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Decision CA, O=Sigscan Tests' });
-    genKey(keystore, {
-      alias: 'signer',
-      keyalg: 'RSA',
-      dname: 'CN=Jar Decision Signer, O=Sigscan Tests',
-      issuerAlias: 'ca',
-    });
-    const ca = exportCertPem(keystore, 'ca', join(d, 'ca.pem'));
-    const trust = makeTruststore(join(d, 'trust.p12'), { ca });
-    makeSignedJar(d, {
-      name: 'good.jar',
-      alias: 'signer',
-      keyalg: 'RSA',
-      dname: '',
-      keystore,
-      skipKeygen: true,
-    });
+    const { trust } = caSignedGoodJar(d, 'Jar Decision');
     copyFileSync(join(d, 'good.jar'), join(d, 'added6.jar'));
     putEntries(
       join(d, 'added6.jar'),

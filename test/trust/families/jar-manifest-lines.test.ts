@@ -12,11 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import {
-  exportCertPem,
-  genKey,
+  caSignedGoodJar,
   jarsignerVerifyStrict,
-  makeSignedJar,
-  makeTruststore,
   putEntries,
   type StrictVerifyResult,
 } from '../../helpers/jar/index.js';
@@ -42,24 +39,7 @@ let reference: Record<Case, StrictVerifyResult>;
 
 beforeAll(async () => {
   dir = await cachedFixtureDir('jar-manifest-lines-v1', async (d) => {
-    const keystore = join(d, 'keys.p12');
-    genKey(keystore, { alias: 'ca', keyalg: 'RSA', dname: 'CN=Jar Lines CA, O=Sigscan Tests' });
-    genKey(keystore, {
-      alias: 'signer',
-      keyalg: 'RSA',
-      dname: 'CN=Jar Lines Signer, O=Sigscan Tests',
-      issuerAlias: 'ca',
-    });
-    const ca = exportCertPem(keystore, 'ca', join(d, 'ca.pem'));
-    const trust = makeTruststore(join(d, 'trust.p12'), { ca });
-    makeSignedJar(d, {
-      name: 'good.jar',
-      alias: 'signer',
-      keyalg: 'RSA',
-      dname: '',
-      keystore,
-      skipKeygen: true,
-    });
+    const { trust } = caSignedGoodJar(d, 'Jar Lines');
     const manifest = Buffer.from(execFileSync('unzip', ['-p', join(d, 'good.jar'), 'META-INF/MANIFEST.MF']));
     for (const name of CASES) {
       const path = join(d, `${name}.jar`);
