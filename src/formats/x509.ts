@@ -360,13 +360,8 @@ function canonicalValue(value: DerElement): string {
 }
 
 function utf16be(b: Uint8Array): string {
-  if (b.length % 2 !== 0) throw new Error('odd BMPString');
-  const swapped = Buffer.alloc(b.length);
-  for (let i = 0; i < b.length; i += 2) {
-    swapped[i] = b[i + 1]!;
-    swapped[i + 1] = b[i]!;
-  }
-  return swapped.toString('utf16le');
+  // swap16 throws on an odd length, which canonicalName takes as unreadable.
+  return Buffer.from(b).swap16().toString('utf16le');
 }
 
 function utf32be(b: Uint8Array): string {

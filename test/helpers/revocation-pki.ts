@@ -9,32 +9,45 @@ import { promisify } from 'node:util';
  */
 const run = promisify(execFile);
 
-const CONFIG = (dir: string) => `
-[ca]
-default_ca = testca
-[testca]
-dir = ${dir}
-database = ${dir}/index.txt
-new_certs_dir = ${dir}/newcerts
-certificate = ${dir}/ca.pem
-private_key = ${dir}/ca.key
-serial = ${dir}/serial
-crlnumber = ${dir}/crlnumber
-default_md = sha256
-default_days = 365
-default_crl_days = 30
-policy = anything
-preserve = yes
-unique_subject = no
-copy_extensions = none
-[anything]
-commonName = supplied
-organizationName = optional
-countryName = optional
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
+/**
+ * The `[ca]` … `[dn]` head of an `openssl ca` configuration for a CA kept in `dir` (index.txt database,
+ * serial file, any subject with a commonName): each test adds its own extension sections after it. `crl`
+ * adds the CRL number file and a 30-day CRL validity; `optional` names the subject fields allowed besides
+ * the commonName.
+ */
+export function opensslCaConfigHead(dir: string, opts: { crl?: boolean; optional?: string[] } = {}): string {
+  return [
+    '',
+    '[ca]',
+    'default_ca = testca',
+    '[testca]',
+    `dir = ${dir}`,
+    `database = ${dir}/index.txt`,
+    `new_certs_dir = ${dir}/newcerts`,
+    `certificate = ${dir}/ca.pem`,
+    `private_key = ${dir}/ca.key`,
+    `serial = ${dir}/serial`,
+    ...(opts.crl ? [`crlnumber = ${dir}/crlnumber`] : []),
+    'default_md = sha256',
+    'default_days = 365',
+    ...(opts.crl ? ['default_crl_days = 30'] : []),
+    'policy = anything',
+    'preserve = yes',
+    'unique_subject = no',
+    'copy_extensions = none',
+    '[anything]',
+    'commonName = supplied',
+    ...(opts.optional ?? ['organizationName']).map((field) => `${field} = optional`),
+    '[req]',
+    'distinguished_name = dn',
+    '[dn]',
+    '',
+  ].join('\n');
+}
+
+const CONFIG = (
+  dir: string,
+) => `${opensslCaConfigHead(dir, { crl: true, optional: ['organizationName', 'countryName'] })}[ca_ext]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash

@@ -16,31 +16,10 @@ import { verifyUnderPolicy, type NotationSignatureInput } from '../../../src/tru
 import { firstSignerInfo, kids } from '../../helpers/cms-surgery.js';
 import { derEncode, derTree, type DerNode } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { opensslCaConfigHead } from '../../helpers/revocation-pki.js';
 import { policy, statement } from './support.js';
 
-const CONFIG = (dir: string) => `
-[ca]
-default_ca = testca
-[testca]
-dir = ${dir}
-database = ${dir}/index.txt
-new_certs_dir = ${dir}/newcerts
-certificate = ${dir}/ca.pem
-private_key = ${dir}/ca.key
-serial = ${dir}/serial
-default_md = sha256
-default_days = 365
-policy = anything
-preserve = yes
-unique_subject = no
-copy_extensions = none
-[anything]
-commonName = supplied
-organizationName = optional
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
+const CONFIG = (dir: string) => `${opensslCaConfigHead(dir)}[ca_ext]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 [leaf]

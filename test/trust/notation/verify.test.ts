@@ -25,6 +25,7 @@ import { parseCertificate, pemCertificates, type ParsedCertificate } from '../..
 import { CORPUS_DIR } from '../../helpers/corpus.js';
 import { derEncode, derRebuilt, latin1 } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
+import { opensslCaConfigHead } from '../../helpers/revocation-pki.js';
 import { testPki } from '../../helpers/notation/pki.js';
 import { signNotation } from '../../helpers/notation/sign.js';
 import {
@@ -550,31 +551,9 @@ describe('verifyUnderPolicy: validity times without a timestamp', () => {
  * leaves whose validity starts or ends exactly at T - 1 s / T + 1 s (the accuracy bounds, inclusive in
  * tspclient-go) or at T itself (inside the accuracy window: refused).
  */
-const TSA_CA_CONFIG = (dir: string) => `
-[ca]
-default_ca = testca
-[testca]
-dir = ${dir}
-database = ${dir}/index.txt
-new_certs_dir = ${dir}/newcerts
-certificate = ${dir}/ca.pem
-private_key = ${dir}/ca.key
-serial = ${dir}/serial
-default_md = sha256
-default_days = 365
-policy = anything
-preserve = yes
-unique_subject = no
-copy_extensions = none
-[anything]
-commonName = supplied
-organizationName = optional
-countryName = optional
-stateOrProvinceName = optional
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
+const TSA_CA_CONFIG = (
+  dir: string,
+) => `${opensslCaConfigHead(dir, { optional: ['organizationName', 'countryName', 'stateOrProvinceName'] })}[ca_ext]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 [leaf]
