@@ -2,6 +2,7 @@ import {
   childrenOf,
   contentBytes,
   elementBytes,
+  equalBytes,
   integerBytes,
   isContext,
   isUniversal,
@@ -92,9 +93,9 @@ export function readCertificateFields(der: Uint8Array): CertificateReading {
     refuseMalformedValidity(der);
     if (der.length > SIZE_LIMIT) return { kind: 'unmodelled', reason: 'certificate larger than 1 MiB' };
     const root = readElement(der, CERT_READ);
-    // pkijs ignores bytes after the certificate; which digest and bytes such an input stands for is
-    // left to the pkijs path, as before.
-    if (root.end !== der.length) throw new Unmodelled('bytes after the certificate');
+    // pkijs and OpenSSL's d2i ignore bytes after the certificate, Go's x509.ParseCertificate refuses
+    // them ("trailing data"): a certificate whose bytes readers count differently is no certificate here.
+    if (root.end !== der.length) refuse(`bytes after the certificate (${der.length - root.end})`);
     const budget = { nodes: 0 };
     mirrorAsn1js(root, budget, 0);
     return { kind: 'fields', fields: certificateShape(root) };
@@ -112,7 +113,11 @@ export function readCertificateFields(der: Uint8Array): CertificateReading {
  */
 function mirrorAsn1js(el: DerElement, budget: { nodes: number }, depth: number): void {
   countNode(budget);
-  if (!minimalLength(el)) throw new Unmodelled('non-minimal length');
+  // DER has one length encoding. Go's crypto/x509 (cryptobyte) refuses any other, where OpenSSL, the JDK
+  // and asn1js read it; anyone holding a certificate can re-encode a length outside the signed
+  // tbsCertificate (the signature BIT STRING's), so a certificate Go refuses would verify here.
+  if (!minimalLength(el)) refuse(`the length at offset ${el.start} is not in the shortest form DER requires`);
+  if (el.tagNumber >= 0x1f) throw new Unmodelled('a tag number of 31 or more');
   if (el.tagClass !== 0) {
     if (el.constructed) for (const c of childrenOf(el, CERT_READ, depth)) mirrorAsn1js(c, budget, depth + 1);
     return;
@@ -247,10 +252,17 @@ function countEmbedded(
   return end;
 }
 
-/** Short form below 128, else the fewest length octets: what pkijs re-encodes, so stored bytes equal it. */
+/** Short form below 128, else the fewest length octets (X.690 10.1): what pkijs re-encodes too. */
 function minimalLength(el: DerElement): boolean {
-  if (el.tagNumber >= 0x1f) return false;
-  return el.contentStart - el.start === 1 + lengthOctets(el.contentEnd - el.contentStart);
+  return el.contentStart - el.start === identifierOctets(el) + lengthOctets(el.contentEnd - el.contentStart);
+}
+
+/** One octet, or for a tag number of 31 and above the first and each octet up to one without bit 8. */
+function identifierOctets(el: DerElement): number {
+  if ((el.bytes[el.start]! & 0x1f) !== 0x1f) return 1;
+  let at = el.start + 1;
+  while (el.bytes[at]! & 0x80) at++;
+  return at + 1 - el.start;
 }
 
 function lengthOctets(length: number): number {
@@ -308,7 +320,15 @@ function certificateShape(root: DerElement): CertificateFields {
     version = pkijsSmallInteger(integerBytes(inner[0], CERT_READ, 'version'));
   }
   const serialNumber = integerBytes(tbs[i++], CERT_READ, 'serialNumber');
-  algorithm(tbs[i++], 'signature');
+  const innerAlgorithm = tbs[i++];
+  algorithm(innerAlgorithm, 'signature');
+  const signatureAlgorithm = algorithm(sigAlg, 'signatureAlgorithm').oid;
+  // RFC 5280 4.1.1.2: signatureAlgorithm MUST be the tbsCertificate's signature field. The outer one is
+  // not signed, so anyone can change it (NULL parameters dropped, say) and the signature still verifies.
+  // Go compares the two byte for byte, OpenSSL's X509_verify by value (absent and NULL differ).
+  if (!equalBytes(elementBytes(innerAlgorithm!), elementBytes(sigAlg))) {
+    refuse('signatureAlgorithm differs from the signature field of tbsCertificate');
+  }
   const issuer = name(tbs[i++], 'issuer');
   const validity = children(tbs[i++], TAG.SEQUENCE, 'validity');
   if (validity.length !== 2) refuse('validity must hold notBefore and notAfter');
@@ -360,7 +380,7 @@ function certificateShape(root: DerElement): CertificateFields {
         ? readOid(keyAlgorithm.parameters, CERT_READ, 'key parameters')
         : undefined,
     subjectPublicKey,
-    signatureAlgorithm: algorithm(sigAlg, 'signatureAlgorithm').oid,
+    signatureAlgorithm,
     signatureValue: bitString(sigValue, 'signatureValue'),
     extensions,
   };

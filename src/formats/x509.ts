@@ -87,6 +87,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     // so no input is a certificate to one reader and garbage to the other.
     throw new SigscanError('MALFORMED_CERTIFICATE', `not a valid X.509 certificate: ${reading.message}`);
   }
+  // The rule x509-fields applies to the certificates it reads (RFC 5280 4.1.1.2), by value here.
+  if (!cert.signature.isEqual(cert.signatureAlgorithm)) {
+    throw new SigscanError(
+      'MALFORMED_CERTIFICATE',
+      'not a valid X.509 certificate: signatureAlgorithm differs from the signature field of tbsCertificate',
+    );
+  }
   return parsedByDigest.set(key, fromPkijs(own, cert));
 }
 

@@ -14,6 +14,8 @@ export interface DerNode {
   children?: DerNode[];
   /** Write the length in the long form even when the short one fits (a BER length DER forbids). */
   longLength?: boolean;
+  /** Write the long form with a leading zero octet (82 00 05, 83 00 01 01): BER again, not DER. */
+  paddedLength?: boolean;
 }
 
 export function derTree(bytes: Uint8Array): DerNode {
@@ -39,13 +41,14 @@ export function derEncode(n: DerNode): Uint8Array {
   const body = n.children ? concatBytes(n.children.map(derEncode)) : n.content!;
   const len = body.length;
   const length: number[] = [];
-  if (len < 128 && !n.longLength) length.push(len);
+  if (len < 128 && !n.longLength && !n.paddedLength) length.push(len);
   else {
     let v = len;
     do {
       length.unshift(v & 0xff);
       v = Math.floor(v / 256);
     } while (v > 0);
+    if (n.paddedLength) length.unshift(0);
     length.unshift(0x80 | length.length);
   }
   return concatBytes([new Uint8Array([...[n.id].flat(), ...length]), body]);

@@ -297,9 +297,10 @@ describe('checkProfile: keys and signature algorithms notation accepts', () => {
     expect(checkProfile([cert('p521'), cert('root')])).toBeUndefined();
   });
 
-  it('RSASSA-PSS parameters that cannot be read (outer signatureAlgorithm params replaced by NULL) are weak', () => {
+  it('RSASSA-PSS parameters that cannot be read (NULL in signatureAlgorithm and in the tbsCertificate signature field, which must be the same) are weak', () => {
     const der = derRebuilt(cert('psssha256').der, (root) => {
       root.children![1]!.children![1] = { id: 0x05, content: new Uint8Array() };
+      root.children![0]!.children![2]!.children![1] = { id: 0x05, content: new Uint8Array() };
     });
     expect(checkProfile([parseCertificate(der), cert('rsaroot')])).toBe(
       `${who('psssha256')} is signed with RSASSA-PSS with unreadable parameters; SHA-1 and weaker are not accepted anywhere in the chain`,

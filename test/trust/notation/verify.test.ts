@@ -23,7 +23,7 @@ import {
 } from '../../../src/trust/notation/verify.js';
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../../src/formats/x509.js';
 import { CORPUS_DIR } from '../../helpers/corpus.js';
-import { derEncode, derRebuilt, latin1 } from '../../helpers/der-tree.js';
+import { derEncode, derRebuilt, latin1, type DerNode } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
 import { opensslCaConfigHead } from '../../helpers/revocation-pki.js';
 import { testPki } from '../../helpers/notation/pki.js';
@@ -1108,5 +1108,75 @@ describe('checkIntegrity: each certificate must be issued by the next, by name a
 
   it('an issuer whose key cannot be used to verify (secp256k1): CHAIN_INVALID, not a pass', async () => {
     expect(await integrityOf(['leafk1', 'k1root'])).toEqual([false, 'CHAIN_INVALID']);
+  });
+});
+
+describe("notation: a leaf certificate notation-go's crypto/x509 refuses", () => {
+  // x509.ParseCertificate (cryptobyte) refuses a length not in DER's shortest form and a signatureAlgorithm
+  // that is not byte for byte the tbsCertificate's. Both sit outside the root's signature, so whoever holds
+  // the leaf can make either; the envelope is signed by the leaf's key all the same (the control verifies).
+  const pki = () => extraPki();
+  const changed = {
+    padded: (root: DerNode) => void (root.children![2]!.paddedLength = true),
+    withoutNull: (root: DerNode) => void root.children![1]!.children!.splice(1),
+  };
+  const envelope = (seed: string, leafDer: Uint8Array) => {
+    const { descriptor, target } = sampleImage(seed);
+    const bytes = signJws({
+      target: descriptor,
+      key: pki().leaf.key,
+      chain: [leafDer, pki().root.der],
+    });
+    return { bytes, target };
+  };
+  const storeDir = () =>
+    notationDir({
+      stores: { 'ca/test': { 'root.pem': pki().root.pem } },
+      policy: policy(statement({ registryScopes: [SCOPE] })),
+    });
+
+  it('as issued: verified (the control)', async () => {
+    const { bytes, target } = envelope('go-der-control', pki().leaf.der);
+    const v = await direct(
+      evidenceFor(bytes, 'application/jose+json', target),
+      target,
+      config({ notationDir: storeDir() }),
+    );
+    expect([v.status, v.code]).toEqual(['verified', 'VERIFIED']);
+  });
+
+  it('the padded signature-value length, the outer NULL dropped: the envelope is malformed, the family says invalid CERT_MALFORMED', async () => {
+    const reasons = {
+      padded: /^the length at offset \d+ is not in the shortest form DER requires$/,
+      withoutNull: /^signatureAlgorithm differs from the signature field of tbsCertificate$/,
+    };
+    for (const [name, change] of Object.entries(changed) as [
+      keyof typeof changed,
+      (root: DerNode) => void,
+    ][]) {
+      const der = derRebuilt(pki().leaf.der, change);
+      const { bytes, target } = envelope(`go-der-${name}`, der);
+      const why = (message: string) => message.replace(/^.*not a valid X\.509 certificate: /, '');
+      expect(() => evidenceFor(bytes, 'application/jose+json', target)).toThrow(
+        /^certificate 0 of the envelope chain is not valid X\.509: not a valid X\.509 certificate: /,
+      );
+      try {
+        evidenceFor(bytes, 'application/jose+json', target);
+      } catch (err) {
+        expect(why((err as Error).message), name).toMatch(reasons[name]);
+      }
+      // The family on the intact envelope's material with this leaf in its place (what a detector that
+      // did not parse the chain would hand over).
+      const intact = envelope(`go-der-${name}`, pki().leaf.der);
+      const evidence = withMaterial(evidenceFor(intact.bytes, 'application/jose+json', intact.target), {
+        certificatesDer: [der, pki().root.der],
+      });
+      const v = await direct(evidence, intact.target, config({ notationDir: storeDir() }));
+      expect([v.status, v.code], name).toEqual(['invalid', 'CERT_MALFORMED']);
+      expect(why(v.message), name).toMatch(reasons[name]);
+      expect(v.message).toMatch(
+        /^the signing certificate chain cannot be read: not a valid X\.509 certificate: /,
+      );
+    }
   });
 });
