@@ -6,7 +6,7 @@ import {
   type SignerInfoView,
   type TimestampInfo,
 } from '../../formats/cms.js';
-import { parseCertificate, type ParsedCertificate } from '../../formats/x509.js';
+import type { ParsedCertificate } from '../../formats/x509.js';
 import type { Evidence, Verdict } from '../../model/index.js';
 import { CODE_SIGNING_EKU } from '../cms-signer.js';
 import { verifySignerInfo } from '../cms-verify.js';
@@ -58,7 +58,8 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       `${evidence.location} has no .SF file to check its signature against`,
     );
   }
-  const certificates = [...info.certificates, ...extraCertificates(m, info.certificates)];
+  // The path is built from the block's own certificates only, as the JDK's PKCS7 reader does.
+  const certificates = info.certificates;
   const signer = pickSigner(info.signers, m.signerCertificateDer);
   if (!signer) return invalid('SIGNER_CERTIFICATE_MISSING', `${evidence.location} holds no SignerInfo`);
   const what = `JAR signature ${evidence.location}`;
@@ -328,19 +329,3 @@ function pickSigner(
   return signers[0];
 }
 
-/** Certificates the detector passed that the block's own set does not hold (normally none). */
-function extraCertificates(m: JarEvidenceMaterial, have: ParsedCertificate[]): ParsedCertificate[] {
-  const known = new Set(have.map((c) => Buffer.from(c.der).toString('hex')));
-  const out: ParsedCertificate[] = [];
-  for (const der of m.certificatesDer ?? []) {
-    const key = Buffer.from(der).toString('hex');
-    if (known.has(key)) continue;
-    known.add(key);
-    try {
-      out.push(parseCertificate(der));
-    } catch {
-      // The detector already reported unreadable certificates; chain building just has one fewer.
-    }
-  }
-  return out;
-}
