@@ -31,7 +31,7 @@ const tbs = (root: DerNode): DerNode[] => root.children![0]!.children!;
 const EXTENSIONS = 7;
 
 /** Each change, applied to the leaf. */
-const VARIANTS: Record<string, (leaf: Uint8Array) => Uint8Array> = {
+const VARIANTS = {
   asIssued: (leaf) => leaf,
   signatureValuePadded: (leaf) => derRebuilt(leaf, (root) => void (root.children![2]!.paddedLength = true)),
   signatureAlgorithmLong: (leaf) => derRebuilt(leaf, (root) => void (root.children![1]!.longLength = true)),
@@ -39,7 +39,7 @@ const VARIANTS: Record<string, (leaf: Uint8Array) => Uint8Array> = {
   // sha256WithRSAEncryption with its NULL parameters dropped from the outer identifier only.
   signatureAlgorithmNoNull: (leaf) => derRebuilt(leaf, (root) => void root.children![1]!.children!.splice(1)),
   trailingByte: (leaf) => concatBytes([leaf, new Uint8Array([0])]),
-};
+} satisfies Record<string, (leaf: Uint8Array) => Uint8Array>;
 type Variant = keyof typeof VARIANTS;
 
 let dir: string;
