@@ -300,9 +300,10 @@ const DIGITS = /^[0-9]+$/;
  * UTCTime / GeneralizedTime as a Date, exactly as asn1js computes it (which the reports and every
  * earlier verdict used), for the two forms DER requires and RFC 5280 4.1.2.5, RFC 5652 11.3
  * (signingTime) and RFC 3161 2.4.2 (genTime) name: `YYMMDDhhmmssZ` and `YYYYMMDDhhmmss[.f*]Z`. Every
- * other form is refused (`opts.code`), and so is a field Date.UTC would roll over (a month 13 or 31
- * April becomes the next month). OpenSSL, Go and the JDK refuse each of these or read another instant
- * from them, so a signingTime, genTime or notBefore no other reader agrees on is never an instant here.
+ * other form is refused (`opts.code`): the RFCs forbid them, and on each asn1js (which read them before)
+ * and OpenSSL or Go disagree, by a refusal or another instant (below). So is a field Date.UTC would roll
+ * over (a month 13 or 31 April becomes the next month), which OpenSSL, Go and the JDK refuse. A
+ * signingTime, genTime or notBefore no other reader agrees on is never an instant here.
  */
 export function readTime(el: DerElement, opts: DerReadOptions, what: string): Date {
   if (el.constructed || el.tagClass !== UNIVERSAL) fail(opts, `${what}: expected a time`);
