@@ -1,5 +1,3 @@
-import * as asn1js from 'asn1js';
-
 import { SigscanError, type ErrorCode } from '../errors.js';
 
 /**
@@ -300,13 +298,12 @@ const DIGITS = /^[0-9]+$/;
 
 /**
  * UTCTime / GeneralizedTime as a Date, exactly as asn1js computes it (which the reports and every
- * earlier verdict used). The two forms DER requires (`YYMMDDhhmmssZ`, `YYYYMMDDhhmmss[.f*]Z`) are decoded
- * here; anything else (offsets, missing seconds) goes through asn1js itself, whose rules for those forms
- * are the reference. What asn1js would turn into another instant is refused instead (`opts.code`): text
- * it cannot convert (it answers 1899-11-30), a field out of range (a month 13 or 31 April rolls over into
- * the next month), and local time (no Z, no offset: read in the machine's zone). OpenSSL, Go and the JDK
- * refuse each of these, so a signingTime, genTime or notBefore no other reader agrees on is never an
- * instant here.
+ * earlier verdict used), for the two forms DER requires and RFC 5280 4.1.2.5, RFC 5652 11.3
+ * (signingTime) and RFC 3161 2.4.2 (genTime) name: `YYMMDDhhmmssZ` and `YYYYMMDDhhmmss[.f*]Z`. Every
+ * other form is refused (`opts.code`): the RFCs forbid them, and on each asn1js (which read them before)
+ * and OpenSSL or Go disagree, by a refusal or another instant (below). So is a field Date.UTC would roll
+ * over (a month 13 or 31 April becomes the next month), which OpenSSL, Go and the JDK refuse. A
+ * signingTime, genTime or notBefore no other reader agrees on is never an instant here.
  */
 export function readTime(el: DerElement, opts: DerReadOptions, what: string): Date {
   if (el.constructed || el.tagClass !== UNIVERSAL) fail(opts, `${what}: expected a time`);
@@ -334,7 +331,8 @@ export function readTime(el: DerElement, opts: DerReadOptions, what: string): Da
   if (el.tagNumber === TAG.GENERALIZED_TIME && text.endsWith('Z') && DIGITS.test(text.slice(0, 14))) {
     const fraction = text.slice(14, -1);
     if (fraction === '' || /^[.][0-9]+$/.test(fraction)) {
-      const millisecond = fraction === '' ? 0 : Math.floor(1e3 * Number(`0.${fraction.slice(1)}`));
+      // No fraction reads as Number('0.'), 0 ms; asn1js also truncates to whole milliseconds.
+      const millisecond = Math.floor(1e3 * Number(`0.${fraction.slice(1)}`));
       checkFields(opts, what, text, [
         num(text, 0, 4),
         num(text, 4),
@@ -356,23 +354,13 @@ export function readTime(el: DerElement, opts: DerReadOptions, what: string): Da
       );
     }
   }
-  if (el.tagNumber !== TAG.UTC_TIME && el.tagNumber !== TAG.GENERALIZED_TIME)
-    fail(opts, `${what}: expected a time`);
-  let parsed: ReturnType<typeof asn1js.fromBER>;
-  try {
-    parsed = asn1js.fromBER(elementBytes(el).slice());
-  } catch (cause) {
-    throw new SigscanError(opts.code, `${what}: malformed time: ${(cause as Error).message}`, { cause });
-  }
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.UTCTime)) {
-    fail(opts, `${what}: malformed time ${JSON.stringify(text)}`);
-  }
-  const t = parsed.result;
-  // asn1js keeps a conversion failure as `error` and answers its default fields (1899-11-30).
-  if (t.error !== '' || !/(Z|[+-][0-9]{4})$/.test(text))
-    fail(opts, `${what}: malformed time ${JSON.stringify(text)}`);
-  checkFields(opts, what, text, [t.year, t.month, t.day, t.hour, t.minute, t.second]);
-  return t.toDate();
+  // The other forms went to asn1js, which read several as another instant than OpenSSL and Go: its
+  // UTCTime pattern is not anchored (x190601120000Z and 190601120000ZZ were 2019-06-01 12:00Z, OpenSSL
+  // says "Bad time value"); it adds a GeneralizedTime offset instead of subtracting it and takes the day
+  // from getUTCDay(), a weekday (20190615120000+0000 was 2019-06-01 12:00Z, OpenSSL reads 15 June); and
+  // it reads a fraction with Number() (20190601120000.5e1Z was 12:00:05Z). What remained (no seconds,
+  // a fraction of an hour or a minute) the RFCs above forbid and Go refuses.
+  fail(opts, `${what}: malformed time ${JSON.stringify(text)}`);
 }
 
 /** Refuses fields Date.UTC would roll over (month 13, 31 April, 29 February 2100, hour 24, second 60). */

@@ -219,6 +219,12 @@ describe('signed attributes', () => {
   it.each([
     ['Z replaced by X', 0x17, '261205101112X'],
     ['an offset asn1js cannot read', 0x17, '261205101112+0100'],
+    // asn1js added the offset instead of subtracting it and took the day from a weekday: 2026-11-06T10:11:12Z
+    // (OpenSSL and Go read 5 November). RFC 5652 requires Z.
+    ['a GeneralizedTime offset asn1js read as another day', 0x18, '20261105101112+0000'],
+    // asn1js' UTCTime pattern is not anchored and found the time inside (OpenSSL: Bad time value).
+    ['text after the Z', 0x17, '261205101112ZZ'],
+    ['text before the time', 0x17, 'x261205101112Z'],
     ['month 13', 0x17, '261305101112Z'],
     ['hour 24', 0x17, '261205241112Z'],
     ['31 April', 0x18, '20260431101112Z'],
@@ -295,6 +301,12 @@ describe('RFC 3161 timestamp tokens', () => {
     ['month 13', '20261321224452Z'],
     ['minute 60', '20261121226052Z'],
     ['a letter', '2026112122445aZ'],
+    // asn1js read this as 2026-11-01T22:44:52Z (offset added, day from a weekday); OpenSSL and Go as the 21st.
+    ['an offset', '20261121224452+0000'],
+    // asn1js read the fraction with Number(): five seconds later (OpenSSL: Bad time value).
+    ['an exponent in the fraction', '20261121224452.5e1Z'],
+    // OpenSSL reads it; RFC 3161 requires seconds and Go refuses it.
+    ['no seconds', '202611212244Z'],
   ])('refuses a TSTInfo genTime with %s', (_, text) => {
     const tst = parseSignedData(helloToken()).content!;
     const bad = derRebuilt(tst, (root) => void (kids(root)[4]!.content = latin1(text)));
