@@ -160,6 +160,9 @@ export async function verifySignerInfo(args: {
     };
   }
 
+  const placement = attributePlacementProblem(si);
+  if (placement) return { ok: false, code: 'CMS_SIGNATURE_INVALID', message: placement, ...base };
+
   let signedBytes: Uint8Array[];
   const attrs = si.signedAttrs;
   // Any signed-attribute set, even an empty one (which cms.ts refuses), is what the signature covers: a
@@ -264,6 +267,31 @@ function contentTypeProblem(attrs: CmsAttributes, eContentType: string | undefin
   const named = readOid(value, READ, 'content-type attribute');
   if (named !== eContentType) {
     return `the content-type attribute names ${oidName(named)}, but the signed content is ${oidName(eContentType)}`;
+  }
+  return undefined;
+}
+
+/** Attributes RFC 5652 §11 allows only among the signed attributes. */
+const SIGNED_ONLY: readonly string[] = [OID.contentType, OID.messageDigest, OID.signingTime];
+
+/**
+ * RFC 5652 §11, as OpenSSL's ossl_cms_si_check_attributes applies it: content-type, message-digest and
+ * signing-time are signed attributes only, a countersignature is unsigned only, and signing-time is one
+ * attribute with one value (content-type and message-digest are checked where they are read). Unsigned
+ * attributes are not signed: anyone can add one, and a reader that looks for a signing time in either set,
+ * or takes another of several, would date the signature otherwise.
+ */
+function attributePlacementProblem(si: CmsSignerInfo): string | undefined {
+  const unsigned = si.unsignedAttrs?.attributes.find((a) => SIGNED_ONLY.includes(a.type));
+  if (unsigned)
+    return `the unsigned attributes carry ${oidName(unsigned.type)}, which only a signed attribute may`;
+  const signed = si.signedAttrs?.attributes ?? [];
+  if (signed.some((a) => a.type === OID.counterSignature)) {
+    return 'the signed attributes carry a countersignature, which only an unsigned attribute may';
+  }
+  const times = signed.filter((a) => a.type === OID.signingTime);
+  if (times.length > 1 || times.some((a) => a.values.length !== 1)) {
+    return 'the signed attributes carry more than one signing-time value';
   }
   return undefined;
 }

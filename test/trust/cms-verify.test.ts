@@ -621,6 +621,97 @@ describe('verifySignerInfo with signatures made by openssl cms', () => {
     expect(r.message).toMatch(c.message);
   });
 
+  describe('where RFC 5652 §11 puts content-type, message-digest, signing-time and countersignature', () => {
+    // ossl_cms_si_check_attributes (OpenSSL's cms_att.c) applies the same table. The changed signed attributes
+    // are signed again with the signer's own key, so only the attribute rule can refuse them.
+    const hex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+    const oid = (arc: number): DerNode => ({
+      id: 0x06,
+      content: hex(`2a864886f70d0109${arc.toString(16).padStart(2, '0')}`),
+    });
+    const attribute = (arc: number, ...values: DerNode[]): DerNode => ({
+      id: 0x30,
+      children: [oid(arc), { id: 0x31, children: values }],
+    });
+    const utcTime = (text: string): DerNode => ({
+      id: 0x17,
+      content: new Uint8Array(Buffer.from(text, 'latin1')),
+    });
+    const SIGNING_TIME = 5;
+    const cases: Array<{ name: string; signed?: (attrs: DerNode[]) => void; unsigned?: DerNode[] }> = [
+      {
+        name: 'signing-time among the unsigned attributes',
+        unsigned: [attribute(SIGNING_TIME, utcTime('200101000000Z'))],
+      },
+      {
+        name: 'content-type among the unsigned attributes',
+        unsigned: [attribute(3, { id: 0x06, content: hex('2a864886f70d010701') })],
+      },
+      {
+        name: 'message-digest among the unsigned attributes',
+        unsigned: [attribute(4, { id: 0x04, content: new Uint8Array(32) })],
+      },
+      {
+        name: 'a second signing-time attribute',
+        signed: (attrs) => void attrs.push(attribute(SIGNING_TIME, utcTime('200101000000Z'))),
+      },
+      {
+        name: 'a signing-time attribute with two values',
+        signed: (attrs) =>
+          void attrs
+            .find((a) => Buffer.from(a.children![0]!.content!).toString('hex').endsWith('0905'))!
+            .children![1]!.children!.push(utcTime('200101000000Z')),
+      },
+      {
+        name: 'a countersignature among the signed attributes',
+        signed: (attrs) => void attrs.push(attribute(6, { id: 0x30, children: [] })),
+      },
+    ];
+
+    it.each(cases)('$name: CMS_SIGNATURE_INVALID, as openssl cms -verify refuses it', async (c) => {
+      const signer = sign('attribute-rules', ['-newkey', 'rsa:2048']);
+      expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+      const key = createPrivateKey(readFileSync(p('attribute-rules.key')));
+      const der = derRebuilt(new Uint8Array(readFileSync(p('attribute-rules.p7s'))), (root) => {
+        const si = firstSignerInfo(root);
+        if (c.signed) {
+          const signedAttrs = fieldWithId(si, 0xa0)!;
+          c.signed(signedAttrs.children!);
+          const set = derEncode({ id: 0x31, children: signedAttrs.children });
+          kids(si).find((f) => f.id === 0x04)!.content = new Uint8Array(nodeSign('sha256', set, key));
+        }
+        if (c.unsigned) kids(si).push({ id: 0xa1, children: c.unsigned });
+      });
+      const file = `attribute-rules-${c.name.replaceAll(' ', '-')}.p7s`;
+      writeFileSync(p(file), der);
+      const answer = opensslCmsVerify(file);
+      expect(answer.exitCode, answer.stderr).not.toBe(0);
+      expect(answer.stderr).toContain('ossl_cms_si_check_attributes:attribute error');
+      const r = await verifySignerInfo({ signer: parseSignedData(der).signers[0]!, content: CONTENT });
+      expect(r).toMatchObject({ ok: false, code: 'CMS_SIGNATURE_INVALID' });
+    });
+
+    it('the same surgery with a signing-time value replaced, not added: valid for both (the control)', async () => {
+      sign('attribute-rules', ['-newkey', 'rsa:2048']);
+      const key = createPrivateKey(readFileSync(p('attribute-rules.key')));
+      const der = derRebuilt(new Uint8Array(readFileSync(p('attribute-rules.p7s'))), (root) => {
+        const si = firstSignerInfo(root);
+        const signedAttrs = fieldWithId(si, 0xa0)!;
+        const time = signedAttrs.children!.find((a) =>
+          Buffer.from(a.children![0]!.content!).toString('hex').endsWith('0905'),
+        )!;
+        time.children![1]!.children = [utcTime('200101000000Z')];
+        const set = derEncode({ id: 0x31, children: signedAttrs.children });
+        kids(si).find((f) => f.id === 0x04)!.content = new Uint8Array(nodeSign('sha256', set, key));
+      });
+      writeFileSync(p('attribute-rules-control.p7s'), der);
+      expect(opensslCmsVerify('attribute-rules-control.p7s').exitCode).toBe(0);
+      const signer = parseSignedData(der).signers[0]!;
+      expect(signer.signingTime?.toISOString()).toBe('2020-01-01T00:00:00.000Z');
+      expect(await verifySignerInfo({ signer, content: CONTENT })).toMatchObject({ ok: true });
+    });
+  });
+
   it("a certificate with another key than the signer's: CMS_SIGNATURE_INVALID", async () => {
     const a = sign('key-a', ['-newkey', 'rsa:2048'], ['-noattr']);
     const b = sign('key-b', ['-newkey', 'rsa:2048'], ['-noattr']);
