@@ -55,6 +55,9 @@ const KEYS: [name: string, algorithm: string[]][] = [
   ['cycA', EC],
   ['cycB', EC],
   ['cycX', EC],
+  ['wrongKey', EC],
+  // P-256 written out as explicit curve parameters: the CVE-2020-0601 key form WebCrypto and Go refuse.
+  ['explicit', [...EC, '-pkeyopt', 'ec_param_enc:explicit']],
 ];
 
 /** [file, key, subject, issuer file (self-signed when absent), extensions, digest] in build order. */
@@ -74,6 +77,10 @@ const CERTS: [string, string, string, string | undefined, string, string][] = [
   ['cycB', 'cycB', '/CN=Paths Cycle B', 'fakeA', 'intermediate', 'sha256'],
   ['cycA', 'cycA', '/CN=Paths Cycle A', 'cycB', 'intermediate', 'sha256'],
   ['cycLeaf', 'leaf', '/CN=Paths Cycle Leaf', 'cycA', 'codesign', 'sha256'],
+  // The intermediate's Name on another key, under the trusted root: the leaf's signature does not verify.
+  ['wrongKeyInter', 'wrongKey', '/CN=Paths Intermediate', 'root', 'intermediate', 'sha256'],
+  ['explicitInter', 'explicit', '/CN=Paths Explicit Intermediate', 'root', 'intermediate', 'sha256'],
+  ['underExplicit', 'leaf', '/CN=Paths Under Explicit', 'explicitInter', 'codesign', 'sha256'],
 ];
 
 let dir: string;
@@ -225,7 +232,7 @@ function jdkValidate(anchor: string, path: string[]): string {
 }
 
 beforeAll(async () => {
-  dir = workingCopy(await cachedFixtureDir('x509-chain-paths-v1', build), 'sigscan-chainpaths-');
+  dir = workingCopy(await cachedFixtureDir('x509-chain-paths-v2', build), 'sigscan-chainpaths-');
   for (const [name] of CERTS) {
     certs[name] = parseCertificate(pemCertificates(readFileSync(p(`${name}.pem`), 'utf8'))[0]!);
   }
@@ -253,7 +260,7 @@ describe('the path search', () => {
     expect(two).toMatchObject({ ok: true, code: 'CHAIN_VALID' });
     expect(subjects(two.path)).toEqual(['CN=Paths Leaf', 'CN=Paths Intermediate', 'CN=Paths Root']);
     const one = await chain('leaf', ['inter'], ['root'], { maxDepth: 1 });
-    expect(one).toMatchObject({ ok: false, code: 'CHAIN_UNTRUSTED' });
+    expect(one).toMatchObject({ ok: false, code: 'CHAIN_UNTRUSTED', weakAlgorithms: [] });
     expect(one.path).toBeUndefined();
     // The intermediate alone as anchor is one certificate before the anchor: within maxDepth 1.
     expect((await chain('leaf', [], ['inter'], { maxDepth: 1 })).code).toBe('CHAIN_VALID');
@@ -283,6 +290,29 @@ describe('the path search', () => {
     // openssl stops at cycB too (depth 2), without taking cycA again as its issuer.
     expect(opensslVerify('cycLeaf', 'root', ['cycA', 'cycB'])).toMatch(
       /error 20 at 2 depth lookup: unable to get local issuer certificate/,
+    );
+  });
+
+  it('an intermediate of the right Name whose key did not sign the leaf is not followed: CERT_BAD_SIGNATURE', async () => {
+    const r = await chain('leaf', ['wrongKeyInter'], ['root']);
+    expect(r).toMatchObject({ ok: false, code: 'CERT_BAD_SIGNATURE', weakAlgorithms: [] });
+    expect(r.path).toBeUndefined();
+    // With the real intermediate beside it, the search goes on to that one.
+    const both = await chain('leaf', ['wrongKeyInter', 'inter'], ['root']);
+    expect(both.path?.map(fingerprint)).toEqual([c('leaf'), c('inter'), c('root')].map(fingerprint));
+    // openssl does not take it as the issuer either (its key identifier is not the leaf's authority key).
+    expect(opensslVerify('leaf', 'root', ['wrongKeyInter'])).toMatch(
+      /error 20 at 0 depth lookup: unable to get local issuer certificate/,
+    );
+  });
+
+  it('an issuer key with explicit curve parameters gets no second opinion from OpenSSL: CERT_BAD_SIGNATURE', async () => {
+    // Only the RSA OIDs WebCrypto lacks (OIW SHA-1, MD5) are handed to OpenSSL: this signature is not,
+    // and OpenSSL 3.0 refuses such a key as well (Go cannot even parse it).
+    const r = await chain('underExplicit', ['explicitInter'], ['root']);
+    expect(r).toMatchObject({ ok: false, code: 'CERT_BAD_SIGNATURE', weakAlgorithms: [] });
+    expect(opensslVerify('underExplicit', 'root', ['explicitInter'], ['-purpose', 'any'])).toMatch(
+      /error 94 at 1 depth lookup: Certificate public key has explicit ECC parameters/,
     );
   });
 
@@ -341,7 +371,7 @@ describe('weak signature algorithms on the path', () => {
 
   it('an issuer whose key OpenSSL cannot load does not verify the OIW signature: CERT_BAD_SIGNATURE', async () => {
     const r = await chain('oiwLeaf', [], ['brokenKeyInter']);
-    expect(r).toMatchObject({ ok: false, code: 'CERT_BAD_SIGNATURE' });
+    expect(r).toMatchObject({ ok: false, code: 'CERT_BAD_SIGNATURE', weakAlgorithms: [] });
     expect(r.path).toBeUndefined();
     expect(opensslVerify('oiwLeaf', 'brokenKeyInter', [], ['-partial_chain'])).toMatch(
       /X509_PUBKEY_get0:decode error/,
