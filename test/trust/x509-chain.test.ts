@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { chainCacheStats } from '../../src/trust/chain-caches.js';
-import { validateChain, type ChainOptions } from '../../src/trust/x509-chain.js';
+import { hasKeyUsage, validateChain, type ChainOptions } from '../../src/trust/x509-chain.js';
 import { derEncode, derRebuilt, derTree } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
@@ -376,5 +376,14 @@ describe('weak signature algorithms on the path', () => {
     expect(opensslVerify('oiwLeaf', 'brokenKeyInter', [], ['-partial_chain'])).toMatch(
       /X509_PUBKEY_get0:decode error/,
     );
+  });
+});
+
+describe('hasKeyUsage', () => {
+  it('reads the bits of the keyUsage extension (digitalSignature 0x80, keyCertSign 0x04)', () => {
+    expect(hasKeyUsage(c('leaf'), 0x80)).toBe(true);
+    expect(hasKeyUsage(c('leaf'), 0x04)).toBe(false);
+    expect(hasKeyUsage(c('inter'), 0x04)).toBe(true);
+    expect(hasKeyUsage(c('inter'), 0x80)).toBe(false);
   });
 });
