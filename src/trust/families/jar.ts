@@ -328,4 +328,3 @@ function pickSigner(
   }
   return signers[0];
 }
-
