@@ -23,6 +23,7 @@ import { childrenOf, readElement } from '../../src/formats/der-reader.js';
 import { parseCertificate } from '../../src/formats/x509.js';
 import { concatBytes, derRebuilt, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
+import { toPem } from '../helpers/pe/vendor.js';
 import { run } from '../helpers/tools.js';
 
 const READ = { code: 'MALFORMED_CERTIFICATE' } as const;
@@ -47,7 +48,7 @@ let answers: Record<Variant, { code: number; output: string }>;
 const der = (v: Variant) => new Uint8Array(readFileSync(join(dir, `${v}.der`)));
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('x509-encoding-v1', async (d) => {
+  dir = await cachedFixtureDir('x509-encoding-v2', async (d) => {
     const openssl = (...args: string[]) => run('openssl', args, { cwd: d });
     await openssl(
       'req',
@@ -105,11 +106,7 @@ beforeAll(async () => {
       const bytes = change(leaf);
       writeFileSync(join(d, `${name}.der`), bytes);
       // PEM written here, not by openssl, so openssl reads exactly these bytes.
-      const b64 = Buffer.from(bytes).toString('base64').replace(/.{64}/g, '$&\n');
-      writeFileSync(
-        join(d, `${name}.pem`),
-        `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
-      );
+      writeFileSync(join(d, `${name}.pem`), toPem(bytes));
       const r = await run('openssl', ['verify', '-CAfile', 'ca.pem', `${name}.pem`], {
         cwd: d,
         check: false,
