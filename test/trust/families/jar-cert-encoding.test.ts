@@ -9,7 +9,7 @@
  * day into the fixture cache; the reference tool's answer is stored beside the bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../../src/formats/x509.js';
 import { derEncode, derRebuilt, type DerNode } from '../../helpers/der-tree.js';
 import { cachedFixtureDir } from '../../helpers/fixture-cache.js';
-import { caSignedGoodJar, jarsignerVerifyStrict, type StrictVerifyResult } from '../../helpers/jar/index.js';
-import { run } from '../../helpers/tools.js';
+import {
+  caSignedGoodJar,
+  jarsignerVerifyStrict,
+  putEntries,
+  type StrictVerifyResult,
+} from '../../helpers/jar/index.js';
 import { config, evaluateFile } from '../helpers.js';
 
 const BLOCK = 'META-INF/SIGNER.RSA';
@@ -31,7 +35,7 @@ let dir: string;
 let reference: Record<Change, StrictVerifyResult>;
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('jar-cert-encoding-v1', async (d) => {
+  dir = await cachedFixtureDir('jar-cert-encoding-v2', async (d) => {
     const { trust } = caSignedGoodJar(d, 'Jar Cert Encoding');
     const block = new Uint8Array(execFileSync('unzip', ['-p', join(d, 'good.jar'), BLOCK]));
     const answers: Record<string, StrictVerifyResult> = {};
@@ -46,10 +50,7 @@ beforeAll(async () => {
         change(signer);
       });
       copyFileSync(join(d, 'good.jar'), join(d, `${name}.jar`));
-      const tree = join(d, `${name}-tree`);
-      mkdirSync(join(tree, 'META-INF'), { recursive: true });
-      writeFileSync(join(tree, BLOCK), changed);
-      await run('zip', ['-q', join(d, `${name}.jar`), BLOCK], { cwd: tree });
+      putEntries(join(d, `${name}.jar`), { [BLOCK]: changed });
       answers[name] = jarsignerVerifyStrict(join(d, `${name}.jar`), trust);
     }
     writeFileSync(join(d, 'jarsigner.json'), JSON.stringify(answers));
