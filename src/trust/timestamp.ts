@@ -75,6 +75,10 @@ export async function verifyTimestamp(args: {
    * vouches for none, whatever time it wrote.
    */
   revocation?: RevocationOptions;
+  /** false where the platform is the JDK, which reads only the TSA certificate's own EKU (x509-chain.ts). */
+  requiredEkuOnIssuers?: boolean;
+  /** Critical extensions the platform processes beyond validateChain's own (x509-chain.ts). */
+  platformExtensions?: readonly string[];
 }): Promise<TimestampCheck> {
   let ts: TimestampInfo;
   try {
@@ -181,6 +185,8 @@ export async function verifyTimestamp(args: {
     anchors: args.tsaRoots,
     at: time,
     requiredEku: TIME_STAMPING_EKU,
+    requiredEkuOnIssuers: args.requiredEkuOnIssuers,
+    platformExtensions: args.platformExtensions,
     ...(args.revocation ? { revocation: { ...args.revocation, signingTime: time } } : {}),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);

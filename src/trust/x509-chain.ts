@@ -19,6 +19,18 @@ export interface ChainOptions {
   /** EKU OID the leaf must allow when it has an EKU extension (e.g. codeSigning 1.3.6.1.5.5.7.3.3). */
   requiredEku?: string;
   /**
+   * Whether every issuer's EKU extension must allow requiredEku too (the default): Go's Verify
+   * (checkChainForKeyUsage) and Windows' chain engine intersect the usages of every certificate on the
+   * path, anchor included, so a CA restricted to serverAuth issues no code signer. false where the
+   * platform is the JDK, whose validators read the end entity's EKU only.
+   */
+  requiredEkuOnIssuers?: boolean;
+  /**
+   * Critical extensions the family's platform processes beyond UNDERSTOOD_EXTENSIONS (OIDs), so a
+   * certificate carrying one is not refused for it (netscape-cert-type for Authenticode, below).
+   */
+  platformExtensions?: readonly string[];
+  /**
    * When false, validity dates are not checked: Android's APK verifiers ignore certificate validity, and
    * apksigner accepts an expired signer.
    */
@@ -211,7 +223,7 @@ function checkPath(
     }
   }
   for (const c of path) {
-    const problem = unhandledExtension(c);
+    const problem = unhandledExtension(c, opts.platformExtensions ?? []);
     if (problem) return { code: 'CERT_UNHANDLED_EXTENSION', message: problem };
   }
   for (let i = 1; i < path.length; i++) {
@@ -246,25 +258,29 @@ function checkPath(
     }
   }
   if (opts.requiredEku) {
-    const eku = extension<pkijs.ExtKeyUsage>(path[0]!, '2.5.29.37');
-    if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
-      return {
-        code: 'EKU_NOT_ALLOWED',
-        message: `${path[0]!.summary.subject} is not allowed for ${oidName(opts.requiredEku)} (EKU: ${eku.keyPurposes.map(oidName).join(', ')})`,
-      };
+    const checked = opts.requiredEkuOnIssuers === false ? path.slice(0, 1) : path;
+    for (const [i, c] of checked.entries()) {
+      const eku = extension<pkijs.ExtKeyUsage>(c, '2.5.29.37');
+      if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
+        const role = i === 0 ? '' : ', an issuer on the path,';
+        return {
+          code: 'EKU_NOT_ALLOWED',
+          message: `${c.summary.subject}${role} is not allowed for ${oidName(opts.requiredEku)} (EKU: ${eku.keyPurposes.map(oidName).join(', ')})`,
+        };
+      }
     }
   }
   return undefined;
 }
 
 /** Why `c` (any certificate on the path, the anchor too, as Go and OpenSSL check it) cannot be judged here. */
-function unhandledExtension(c: ParsedCertificate): string | undefined {
+function unhandledExtension(c: ParsedCertificate, platform: readonly string[]): string | undefined {
   for (const { oid, critical } of c.extensionIds) {
     const constraint = UNEVALUATED_CONSTRAINTS[oid];
     if (constraint) {
       return `${c.summary.subject} carries ${constraint}, which sigscan does not evaluate (the platform's verifier applies it)`;
     }
-    if (critical && !UNDERSTOOD_EXTENSIONS.has(oid)) {
+    if (critical && !UNDERSTOOD_EXTENSIONS.has(oid) && !platform.includes(oid)) {
       return `${c.summary.subject} carries critical extension ${oid}, which sigscan does not process (RFC 5280 4.2: such a certificate must be rejected)`;
     }
   }
