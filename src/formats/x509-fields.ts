@@ -50,8 +50,8 @@ export interface CertificateFields {
   signatureAlgorithm: string;
   /** signatureValue BIT STRING contents after the unused-bits octet. */
   signatureValue: Uint8Array;
-  /** Extensions in stored order: OID and the whole Extension element. */
-  extensions: Array<{ oid: string; element: DerElement }>;
+  /** Extensions in stored order: OID, whether marked critical, and the whole Extension element. */
+  extensions: Array<{ oid: string; critical: boolean; element: DerElement }>;
 }
 
 export type CertificateReading =
@@ -361,7 +361,13 @@ function certificateShape(root: DerElement): CertificateFields {
       const value = isUniversal(second, TAG.BOOLEAN) ? third : second;
       if (parts.length !== (value === third ? 3 : 2)) refuse('extension has unexpected fields');
       if (!isUniversal(value, TAG.OCTET_STRING)) refuse('extnValue: expected an OCTET STRING');
-      extensions.push({ oid, element: ext });
+      // RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular extension."
+      // sigscan reads the first; Go, OpenSSL and the JDK refuse the certificate, so two basicConstraints
+      // or two EKUs would be one answer here and a rejection everywhere else.
+      if (extensions.some((e) => e.oid === oid)) refuse(`extension ${oid} appears more than once`);
+      // asn1js reads any non-zero octet as TRUE (mirrorAsn1js admits one-octet BOOLEANs only).
+      const critical = value === third && contentBytes(second!)[0] !== 0;
+      extensions.push({ oid, critical, element: ext });
     }
   }
   if (i !== tbs.length) refuse('tbsCertificate has unexpected fields');

@@ -58,6 +58,8 @@ export interface ParsedCertificate {
   signatureAlgorithm: string;
   /** signatureValue BIT STRING value (after the unused-bits octet). */
   signatureValue: Uint8Array;
+  /** Every extension's OID and criticality, in stored order (the chain refuses ones it cannot act on). */
+  extensionIds: ReadonlyArray<{ oid: string; critical: boolean }>;
   /** The pkijs Name objects, built on first use (pkijs' case- and space-insensitive equality needs them). */
   readonly issuerName: pkijs.RelativeDistinguishedNames;
   readonly subjectName: pkijs.RelativeDistinguishedNames;
@@ -92,6 +94,15 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     throw new SigscanError(
       'MALFORMED_CERTIFICATE',
       'not a valid X.509 certificate: signatureAlgorithm differs from the signature field of tbsCertificate',
+    );
+  }
+  // And the one-instance rule of RFC 5280 4.2 (x509-fields refuses the same).
+  const oids = (cert.extensions ?? []).map((e) => e.extnID);
+  const repeated = oids.find((oid, i) => oids.indexOf(oid) !== i);
+  if (repeated !== undefined) {
+    throw new SigscanError(
+      'MALFORMED_CERTIFICATE',
+      `not a valid X.509 certificate: extension ${repeated} appears more than once`,
     );
   }
   return parsedByDigest.set(key, fromPkijs(own, cert));
@@ -176,6 +187,7 @@ function fromFields(der: Uint8Array, f: CertificateFields, sha256: string): Pars
     subjectPublicKey: f.subjectPublicKey,
     signatureAlgorithm: f.signatureAlgorithm,
     signatureValue: f.signatureValue,
+    extensionIds: f.extensions.map(({ oid, critical }) => ({ oid, critical })),
     get issuerName() {
       if (cert) return cert.issuer;
       return (issuerName ??= new pkijs.RelativeDistinguishedNames({ schema: asn1Of(issuerDer) }));
@@ -283,6 +295,7 @@ function fromPkijs(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate 
     subjectPublicKey: spki.subjectPublicKey.valueBlock.valueHexView,
     signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
     signatureValue: cert.signatureValue.valueBlock.valueHexView,
+    extensionIds: (cert.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical })),
     issuerName: cert.issuer,
     subjectName: cert.subject,
     extension: (oid) => cert.extensions?.find((e) => e.extnID === oid),

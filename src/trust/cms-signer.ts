@@ -22,6 +22,8 @@ export interface CmsSignerDecision {
   certificates: ParsedCertificate[];
   ctx: TrustContext;
   requiredEku?: string;
+  /** Critical extensions the platform processes beyond validateChain's own, for the signer and TSA chains. */
+  platformExtensions?: readonly string[];
   /** False when a timestamp must not move the validity instant (Authenticode lifetime signing). */
   timestampExtendsValidity: boolean;
   /** Why a timestamp does not extend validity, for messages. */
@@ -114,6 +116,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
       extraCertificates: d.certificates,
       verificationTime: ctx.now,
       revocation: revocationOptions(ctx),
+      platformExtensions: d.platformExtensions,
     });
     for (const w of check.weakAlgorithms ?? []) weak.add(w);
     if (
@@ -157,6 +160,7 @@ export async function decideCmsSigner(d: CmsSignerDecision): Promise<Verdict> {
     anchors: ctx.config.roots,
     at,
     requiredEku: d.requiredEku,
+    platformExtensions: d.platformExtensions,
     // Lifetime signing: the signature dies with the certificate, so a revocation applies whatever the stamp.
     revocation: revocationOptions(ctx, useStamp ? ts!.time : undefined),
   });

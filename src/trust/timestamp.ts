@@ -27,6 +27,7 @@ export type TimestampCheckCode =
   | 'TSA_CERT_BAD_SIGNATURE'
   | 'TSA_CA_CONSTRAINT_VIOLATED'
   | 'TSA_EKU_NOT_ALLOWED'
+  | 'TSA_CERT_UNHANDLED_EXTENSION'
   | 'TSA_CERT_REVOKED'
   | 'TSA_REVOCATION_UNKNOWN'
   | 'TIMESTAMP_AFTER_VERIFICATION_TIME'
@@ -74,6 +75,10 @@ export async function verifyTimestamp(args: {
    * vouches for none, whatever time it wrote.
    */
   revocation?: RevocationOptions;
+  /** false where the platform is the JDK, which reads only the TSA certificate's own EKU (x509-chain.ts). */
+  requiredEkuOnIssuers?: boolean;
+  /** Critical extensions the platform processes beyond validateChain's own (x509-chain.ts). */
+  platformExtensions?: readonly string[];
 }): Promise<TimestampCheck> {
   let ts: TimestampInfo;
   try {
@@ -180,6 +185,8 @@ export async function verifyTimestamp(args: {
     anchors: args.tsaRoots,
     at: time,
     requiredEku: TIME_STAMPING_EKU,
+    requiredEkuOnIssuers: args.requiredEkuOnIssuers,
+    platformExtensions: args.platformExtensions,
     ...(args.revocation ? { revocation: { ...args.revocation, signingTime: time } } : {}),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);

@@ -19,6 +19,18 @@ export interface ChainOptions {
   /** EKU OID the leaf must allow when it has an EKU extension (e.g. codeSigning 1.3.6.1.5.5.7.3.3). */
   requiredEku?: string;
   /**
+   * Whether every issuer's EKU extension must allow requiredEku too (the default): Go's Verify
+   * (checkChainForKeyUsage) and Windows' chain engine intersect the usages of every certificate on the
+   * path, anchor included, so a CA restricted to serverAuth issues no code signer. false where the
+   * platform is the JDK, whose validators read the end entity's EKU only.
+   */
+  requiredEkuOnIssuers?: boolean;
+  /**
+   * Critical extensions the family's platform processes beyond UNDERSTOOD_EXTENSIONS (OIDs), so a
+   * certificate carrying one is not refused for it (netscape-cert-type for Authenticode, below).
+   */
+  platformExtensions?: readonly string[];
+  /**
    * When false, validity dates are not checked: Android's APK verifiers ignore certificate validity, and
    * apksigner accepts an expired signer.
    */
@@ -35,6 +47,7 @@ export type ChainFailure =
   | 'CERT_BAD_SIGNATURE'
   | 'CA_CONSTRAINT_VIOLATED'
   | 'EKU_NOT_ALLOWED'
+  | 'CERT_UNHANDLED_EXTENSION'
   | 'CERT_REVOKED'
   | 'REVOCATION_UNKNOWN';
 
@@ -57,6 +70,37 @@ const CA_WITHOUT_BASIC_CONSTRAINTS = new Set([
   'f38406e540d7a9d90cb4a9479299640ffb6df9e224ecc7a01c0d9558d8dad77d',
 ]);
 const ANY_EKU = '2.5.29.37.0';
+/**
+ * The extensions a path is judged on here or by the families (identities from subjectAltName, revocation
+ * from cRLDistributionPoints and authorityInfoAccess), or that restrict nothing when no policy is asked
+ * for (certificatePolicies, as Go, OpenSSL and the JDK treat it by default). A critical extension outside
+ * this set makes the certificate unusable (RFC 5280 4.2 "MUST reject"): Go's Verify refuses it
+ * (UnhandledCriticalExtensions; cosign lifts only subjectAltName from that list), OpenSSL too
+ * (X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION), and the JDK's PKIX validator ("Unrecognized critical
+ * extension(s)").
+ */
+const UNDERSTOOD_EXTENSIONS = new Set([
+  '2.5.29.14', // subjectKeyIdentifier
+  '2.5.29.15', // keyUsage
+  '2.5.29.17', // subjectAltName
+  '2.5.29.19', // basicConstraints
+  '2.5.29.31', // cRLDistributionPoints
+  '2.5.29.32', // certificatePolicies
+  '2.5.29.35', // authorityKeyIdentifier
+  '2.5.29.37', // extKeyUsage
+  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
+]);
+/**
+ * Constraints on a path that Go, OpenSSL and the JDK apply, marked critical or not (Go enforces a
+ * non-critical nameConstraints too), and that sigscan does not evaluate: a path carrying one is refused,
+ * never called valid without them. Stricter than those verifiers when the constraint is met.
+ */
+const UNEVALUATED_CONSTRAINTS: Record<string, string> = {
+  '2.5.29.30': 'nameConstraints',
+  '2.5.29.33': 'policyMappings',
+  '2.5.29.36': 'policyConstraints',
+  '2.5.29.54': 'inhibitAnyPolicy',
+};
 
 /**
  * Builds a path from the leaf to one of the user's anchors and checks it: every signature with the
@@ -178,6 +222,10 @@ function checkPath(
       }
     }
   }
+  for (const c of path) {
+    const problem = unhandledExtension(c, opts.platformExtensions ?? []);
+    if (problem) return { code: 'CERT_UNHANDLED_EXTENSION', message: problem };
+  }
   for (let i = 1; i < path.length; i++) {
     const ca = path[i]!;
     const bc = extension<pkijs.BasicConstraints>(ca, '2.5.29.19');
@@ -210,12 +258,30 @@ function checkPath(
     }
   }
   if (opts.requiredEku) {
-    const eku = extension<pkijs.ExtKeyUsage>(path[0]!, '2.5.29.37');
-    if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
-      return {
-        code: 'EKU_NOT_ALLOWED',
-        message: `${path[0]!.summary.subject} is not allowed for ${oidName(opts.requiredEku)} (EKU: ${eku.keyPurposes.map(oidName).join(', ')})`,
-      };
+    const checked = opts.requiredEkuOnIssuers === false ? path.slice(0, 1) : path;
+    for (const [i, c] of checked.entries()) {
+      const eku = extension<pkijs.ExtKeyUsage>(c, '2.5.29.37');
+      if (eku && !eku.keyPurposes.includes(opts.requiredEku) && !eku.keyPurposes.includes(ANY_EKU)) {
+        const role = i === 0 ? '' : ', an issuer on the path,';
+        return {
+          code: 'EKU_NOT_ALLOWED',
+          message: `${c.summary.subject}${role} is not allowed for ${oidName(opts.requiredEku)} (EKU: ${eku.keyPurposes.map(oidName).join(', ')})`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Why `c` (any certificate on the path, the anchor too, as Go and OpenSSL check it) cannot be judged here. */
+function unhandledExtension(c: ParsedCertificate, platform: readonly string[]): string | undefined {
+  for (const { oid, critical } of c.extensionIds) {
+    const constraint = UNEVALUATED_CONSTRAINTS[oid];
+    if (constraint) {
+      return `${c.summary.subject} carries ${constraint}, which sigscan does not evaluate (the platform's verifier applies it)`;
+    }
+    if (critical && !UNDERSTOOD_EXTENSIONS.has(oid) && !platform.includes(oid)) {
+      return `${c.summary.subject} carries critical extension ${oid}, which sigscan does not process (RFC 5280 4.2: such a certificate must be rejected)`;
     }
   }
   return undefined;

@@ -9,9 +9,13 @@
  *   the values with absent and NULL alike;
  * - bytes after the certificate: Go refuses them ("x509: trailing data"), pkijs and OpenSSL's d2i do not.
  * sigscan refuses all three, whatever the family: a certificate one consumer refuses is no certificate.
+ * And one rule inside the signed bytes, where every one of those readers agrees and sigscan read the first
+ * instance: an extension twice (RFC 5280 4.2; Go "duplicate extension", OpenSSL "invalid certificate",
+ * the JDK "Duplicate extensions not allowed"), signed again by the CA so only the repeat differs.
  * Inputs: an openssl CA and a leaf it issued (`openssl x509 -req`), rebuilt element by element with one
  * change, and `openssl verify`'s answer on each, made once per UTC day.
  */
+import { sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -21,7 +25,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toArrayBuffer } from '../../src/formats/der.js';
 import { childrenOf, readElement } from '../../src/formats/der-reader.js';
 import { parseCertificate } from '../../src/formats/x509.js';
-import { concatBytes, derRebuilt, type DerNode } from '../helpers/der-tree.js';
+import { concatBytes, derEncode, derRebuilt, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir } from '../helpers/fixture-cache.js';
 import { toPem } from '../helpers/pe/vendor.js';
 import { run } from '../helpers/tools.js';
@@ -40,15 +44,30 @@ const VARIANTS = {
   // sha256WithRSAEncryption with its NULL parameters dropped from the outer identifier only.
   signatureAlgorithmNoNull: (leaf) => derRebuilt(leaf, (root) => void root.children![1]!.children!.splice(1)),
   trailingByte: (leaf) => concatBytes([leaf, new Uint8Array([0])]),
-} satisfies Record<string, (leaf: Uint8Array) => Uint8Array>;
+  // Signed again by the CA: the control, and the leaf's basicConstraints (its first extension) twice.
+  resigned: (leaf, caKey) => resigned(leaf, caKey, () => undefined),
+  basicConstraintsTwice: (leaf, caKey) =>
+    resigned(leaf, caKey, (exts) => void exts.push(structuredClone(exts[0]!))),
+} satisfies Record<string, (leaf: Uint8Array, caKey: Buffer) => Uint8Array>;
 type Variant = keyof typeof VARIANTS;
 
+/** The leaf with its extensions changed and its tbsCertificate signed again with the CA's key. */
+function resigned(leaf: Uint8Array, caKey: Buffer, change: (extensions: DerNode[]) => void): Uint8Array {
+  return derRebuilt(leaf, (root) => {
+    change(tbs(root)[EXTENSIONS]!.children![0]!.children!);
+    root.children![2]!.content = new Uint8Array([0, ...sign('sha256', derEncode(root.children![0]!), caKey)]);
+  });
+}
+
 let dir: string;
-let answers: Record<Variant, { code: number; output: string }>;
+let answers: Record<
+  Variant | `${'resigned' | 'basicConstraintsTwice'}.keytool`,
+  { code: number; output: string }
+>;
 const der = (v: Variant) => new Uint8Array(readFileSync(join(dir, `${v}.der`)));
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('x509-encoding-v2', async (d) => {
+  dir = await cachedFixtureDir('x509-encoding-v3', async (d) => {
     const openssl = (...args: string[]) => run('openssl', args, { cwd: d });
     await openssl(
       'req',
@@ -101,9 +120,10 @@ beforeAll(async () => {
       'leaf.der',
     );
     const leaf = new Uint8Array(readFileSync(join(d, 'leaf.der')));
+    const caKey = readFileSync(join(d, 'ca.key'));
     const out: Record<string, { code: number; output: string }> = {};
     for (const [name, change] of Object.entries(VARIANTS)) {
-      const bytes = change(leaf);
+      const bytes = change(leaf, caKey);
       writeFileSync(join(d, `${name}.der`), bytes);
       // PEM written here, not by openssl, so openssl reads exactly these bytes.
       writeFileSync(join(d, `${name}.pem`), toPem(bytes));
@@ -112,6 +132,14 @@ beforeAll(async () => {
         check: false,
       });
       out[name] = { code: r.code, output: r.stdout + r.stderr };
+    }
+    // The JDK's answer where the extensions changed: keytool parses with X509CertImpl.
+    for (const name of ['resigned', 'basicConstraintsTwice']) {
+      const r = await run('keytool', ['-J-Duser.language=en', '-printcert', '-file', `${name}.pem`], {
+        cwd: d,
+        check: false,
+      });
+      out[`${name}.keytool`] = { code: r.code, output: r.stdout + r.stderr };
     }
     writeFileSync(join(d, 'openssl-verify.json'), JSON.stringify(out));
   });
@@ -190,6 +218,51 @@ describe('parseCertificate refuses a certificate changed outside its signed byte
         code: 'MALFORMED_CERTIFICATE',
         message:
           'not a valid X.509 certificate: signatureAlgorithm differs from the signature field of tbsCertificate',
+      }),
+    );
+  });
+});
+
+describe('an extension twice in the signed tbsCertificate', () => {
+  it('signed again with nothing repeated: read, openssl verify and keytool accept it (the control)', () => {
+    expect(answers.resigned.code, answers.resigned.output).toBe(0);
+    expect(answers['resigned.keytool'].code, answers['resigned.keytool'].output).toBe(0);
+    expect(parseCertificate(der('resigned')).extension('2.5.29.19')).toBeDefined();
+  });
+
+  it('basicConstraints twice: refused, as openssl verify and keytool refuse it', () => {
+    expect(answers.basicConstraintsTwice.code).not.toBe(0);
+    expect(answers.basicConstraintsTwice.output).toContain('invalid certificate');
+    expect(answers['basicConstraintsTwice.keytool'].code).not.toBe(0);
+    expect(refusal('basicConstraintsTwice')).toEqual(refused('extension 2.5.29.19 appears more than once'));
+  });
+
+  it('a certificate left to pkijs is refused for the same repeat', () => {
+    // The indefinite-length extension value sends it to pkijs (as above); the repeat is the last extension.
+    // Not signed again: parsing does not check the signature, and the repeat alone must refuse it.
+    const unread = (twice: boolean) =>
+      derRebuilt(der('resigned'), (root) => {
+        const exts = tbs(root)[EXTENSIONS]!.children![0]!.children!;
+        exts.push({
+          id: 0x30,
+          children: [
+            { id: 0x06, content: new Uint8Array([0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x09]) },
+            { id: 0x04, content: new Uint8Array([0x30, 0x80, 0, 0]) },
+          ],
+        });
+        if (twice) exts.push(structuredClone(exts[1]!));
+      });
+    expect(parseCertificate(unread(false)).cert.extensions!.map((e) => e.extnID)).toEqual([
+      '2.5.29.19',
+      '2.5.29.15',
+      '2.5.29.14',
+      '2.5.29.35',
+      '1.3.6.1.4.1.55555.9',
+    ]);
+    expect(() => parseCertificate(unread(true))).toThrow(
+      expect.objectContaining({
+        code: 'MALFORMED_CERTIFICATE',
+        message: 'not a valid X.509 certificate: extension 2.5.29.15 appears more than once',
       }),
     );
   });

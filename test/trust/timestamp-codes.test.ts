@@ -34,6 +34,11 @@ keyUsage = critical,keyCertSign,cRLSign
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
+[tsacrit]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+1.3.6.1.4.1.55555.7 = critical,ASN1:NULL
 [codesign]
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
@@ -72,7 +77,9 @@ const TS_TOKENS = {
 } as const;
 /** Tokens `openssl cms -sign` made over the sha256 token's TSTInfo: signer certificate and digest. */
 const CMS_TOKENS = { noeku: ['noeku', 'sha1'], codesign: ['codesign', 'sha256'] } as const;
-type TokenName = keyof typeof TS_TOKENS | keyof typeof CMS_TOKENS;
+/** A token `openssl ts -reply` signed with a TSA certificate that carries an unknown critical extension. */
+const CRIT_TOKEN = 'tsacrit';
+type TokenName = keyof typeof TS_TOKENS | keyof typeof CMS_TOKENS | typeof CRIT_TOKEN;
 
 async function build(dir: string): Promise<void> {
   const p = (name: string) => join(dir, name);
@@ -89,7 +96,7 @@ async function build(dir: string): Promise<void> {
     await openssl([...req, '-x509', '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-days', '3650',
       '-subj', `/CN=${cn}`, '-extensions', 'root'], made); // prettier-ignore
   }
-  for (const name of ['tsa', 'codesign', 'noeku']) {
+  for (const name of ['tsa', 'codesign', 'noeku', 'tsacrit']) {
     await openssl([...req, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=Sigscan TS Codes ${name}`], made); // prettier-ignore
     await openssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('root.pem'), '-CAkey', p('root.key'),
       '-set_serial', String(1000 + name.length), '-out', p(`${name}.pem`), '-days', '3650',
@@ -100,6 +107,12 @@ async function build(dir: string): Promise<void> {
     await openssl(['ts', '-reply', '-queryfile', p(`${name}.tsq`), '-signer', p('tsa.pem'), '-inkey', p('tsa.key'),
       '-config', p('o.cnf'), '-section', section, '-token_out', '-out', p(`${name}.tsr`)], STAMP); // prettier-ignore
   }
+  await openssl(['ts', '-reply', '-queryfile', p('sha256.tsq'), '-signer', p('tsacrit.pem'), '-inkey', p('tsacrit.key'),
+    '-config', p('o.cnf'), '-section', 'tsa_sha256', '-token_out', '-out', p('tsacrit.tsr')], STAMP); // prettier-ignore
+  // openssl's own verdict on it, at the stamped time (its answer is the oracle of the test below).
+  const verify = await run('faketime', ['-f', STAMP, 'openssl', 'ts', '-verify', '-token_in', '-in', p('tsacrit.tsr'),
+    '-data', p('data.bin'), '-CAfile', p('root.pem'), '-untrusted', p('tsacrit.pem')], { check: false }); // prettier-ignore
+  writeFileSync(p('tsacrit-verify.txt'), verify.stdout + verify.stderr);
   // The sha256 token's TSTInfo, signed again by certificates that are not TSAs.
   writeFileSync(
     p('tstinfo.der'),
@@ -118,8 +131,8 @@ let roots: ParsedCertificate[];
 let otherRoots: ParsedCertificate[];
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('timestamp-codes-v1', build);
-  for (const name of [...Object.keys(TS_TOKENS), ...Object.keys(CMS_TOKENS)] as TokenName[]) {
+  dir = await cachedFixtureDir('timestamp-codes-v2', build);
+  for (const name of [...Object.keys(TS_TOKENS), ...Object.keys(CMS_TOKENS), CRIT_TOKEN] as TokenName[]) {
     tokens[name] = new Uint8Array(readFileSync(join(dir, `${name}.tsr`)));
   }
   roots = await readCertificates(join(dir, 'root.pem'), '--tsa-root');
@@ -213,6 +226,15 @@ describe('the TSA certificate must carry the timeStamping EKU', () => {
     const sameContent = (name: TokenName) => Buffer.from(parseTimeStampToken(tokens[name]).content!);
     expect(sameContent('noeku').equals(sameContent('sha256'))).toBe(true);
     expect((await check('sha256')).code).toBe('TIMESTAMP_VALID');
+  });
+});
+
+describe('a TSA certificate with a critical extension sigscan does not process', () => {
+  it('TSA_CERT_UNHANDLED_EXTENSION: the stamp is intact, the TSA not trusted; openssl ts -verify refuses it too', async () => {
+    const r = await check(CRIT_TOKEN);
+    expect(r, r.message).toMatchObject({ ok: true, trusted: false, code: 'TSA_CERT_UNHANDLED_EXTENSION' });
+    expect(r.message).toContain('CN=Sigscan TS Codes tsacrit carries critical extension 1.3.6.1.4.1.55555.7');
+    expect(readFileSync(join(dir, 'tsacrit-verify.txt'), 'utf8')).toContain('unhandled critical extension');
   });
 });
 

@@ -8,6 +8,7 @@ import { chainCacheStats } from '../../src/trust/chain-caches.js';
 import { hasKeyUsage, validateChain, type ChainOptions } from '../../src/trust/x509-chain.js';
 import { derEncode, derRebuilt, derTree } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
+import { jdkValidate as jdkValidateIn } from '../helpers/jdk-pkix.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 import { run } from '../helpers/tools.js';
 
@@ -194,42 +195,9 @@ function opensslVerify(leaf: string, anchor: string, untrusted: string[], extra:
   return answer.stdout + answer.stderr;
 }
 
-/**
- * The JDK's PKIX validator (sun.security.provider.certpath) with SHA-1 and MD5 disabled for every
- * certificate (jdk.certpath.disabledAlgorithms; the default restricts SHA-1 only under a JDK root):
- * `anchor` is the TrustAnchor, `path` the CertPath from the leaf. Prints OK or the exception.
- */
-const JDK_CHECK = `
-import java.io.*; import java.security.*; import java.security.cert.*; import java.util.*;
-public class Check {
-  static X509Certificate load(String f) throws Exception {
-    try (InputStream in = new FileInputStream(f)) {
-      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
-  }
-  public static void main(String[] a) throws Exception {
-    Security.setProperty("jdk.certpath.disabledAlgorithms", "MD2, MD5, SHA1");
-    List<X509Certificate> path = new ArrayList<>();
-    for (int i = 1; i < a.length; i++) path.add(load(a[i]));
-    PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(load(a[0]), null)));
-    params.setRevocationEnabled(false);
-    try {
-      CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
-      System.out.println("OK");
-    } catch (CertPathValidatorException e) {
-      System.out.println(e.getMessage());
-    }
-  }
-}
-`;
-
-/** JDK_CHECK's answer for these certificates, once a day (a JVM start costs seconds). */
-function jdkValidate(anchor: string, path: string[]): string {
-  writeFileSync(p('Check.java'), JDK_CHECK);
-  const args = [p('Check.java'), p(`${anchor}.pem`), ...path.map((n) => p(`${n}.pem`))];
-  const answer = cachedRunInDirSync('x509-chain-paths-jdk-v1', 'java', dir, args);
-  return answer.stdout.trim();
-}
+/** The JDK's PKIX validator's answer (test/helpers/jdk-pkix.ts). */
+const jdkValidate = (anchor: string, path: string[]): string =>
+  jdkValidateIn('x509-chain-paths-jdk-v1', dir, anchor, path);
 
 beforeAll(async () => {
   dir = workingCopy(await cachedFixtureDir('x509-chain-paths-v2', build), 'sigscan-chainpaths-');

@@ -7,6 +7,7 @@ import type { FamilyVerifier } from '../verifier.js';
 
 /** Microsoft's lifetime-signing EKU: the signature dies with the certificate, timestamp or not. */
 const LIFETIME_SIGNING = 'lifetimeSigning';
+const NETSCAPE_CERT_TYPE = '2.16.840.1.113730.1.1';
 const WEAK = new Set(['MD5', 'SHA-1']);
 /**
  * Authenticode weak-algorithm policy. MD5 anywhere (image hash, SignerInfo digest, a certificate signature
@@ -58,6 +59,9 @@ export const authenticodeVerifier: FamilyVerifier = async (evidence, _target, ct
     certificates: info.certificates,
     ctx,
     requiredEku: CODE_SIGNING_EKU,
+    // netscape-cert-type: OpenSSL processes it (X509_supported_extension), so UEFI firmware (EDK2),
+    // sbverify and osslsigncode accept it critical, as Debian's Secure Boot CA marks it. Go would not.
+    platformExtensions: [NETSCAPE_CERT_TYPE],
     timestampExtendsValidity: !lifetime,
     timestampLimitation:
       'the signer certificate has the lifetime-signing EKU, so it does not extend validity',

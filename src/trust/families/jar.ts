@@ -104,6 +104,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       tsaRoots: ctx.config.tsaRoots,
       extraCertificates: certificates,
       revocation: revocationOptions(ctx),
+      requiredEkuOnIssuers: false,
     });
     for (const w of ts.weakAlgorithms ?? []) weak.add(w);
     if (!ts.ok && (ts.code === 'TIMESTAMP_IMPRINT_MISMATCH' || ts.code === 'TIMESTAMP_SIGNATURE_INVALID')) {
@@ -133,6 +134,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       stampedBytes: signer.signatureValue,
       tsaRoots: [...ctx.config.tsaRoots, ...ctx.config.roots],
       extraCertificates: certificates,
+      requiredEkuOnIssuers: false,
     });
     if (!(strict.ok && strict.trusted)) {
       return untrusted(
@@ -170,6 +172,8 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
     anchors: ctx.config.roots,
     at,
     requiredEku: CODE_SIGNING_EKU,
+    // The JDK reads the signer's EKU only (sun.security.validator.EndEntityChecker).
+    requiredEkuOnIssuers: false,
     revocation: revocationOptions(ctx, usable),
   });
   for (const w of chain.weakAlgorithms) weak.add(w);

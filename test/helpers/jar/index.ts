@@ -22,6 +22,8 @@ export interface KeyOptions {
   validity?: number;
   /** The issued certificate is a CA (basicConstraints CA:true), to issue others in turn. */
   ca?: boolean;
+  /** keytool's EKU list for the issued certificate (default codeSigning). */
+  eku?: string;
 }
 
 export interface SignOptions {
@@ -85,7 +87,7 @@ export function genKey(keystore: string, opts: KeyOptions): void {
       String(opts.validity ?? 1825),
       ...(opts.startdate ? ['-startdate', opts.startdate] : []),
       '-ext',
-      'eku=codeSigning',
+      `eku=${opts.eku ?? 'codeSigning'}`,
       ...(opts.ca ? ['-ext', 'bc:c'] : []),
     ],
     { input: csr },
