@@ -14,7 +14,10 @@ const project = sandboxed ? resolve(here, '..', '..') : here;
 // Sharing it is safe: an entry is keyed by recipe and day, built aside and renamed into place, and built by
 // test code, which Stryker never mutates.
 if (sandboxed) {
-  for (const name of ['cosign', 'test-fixtures']) {
+  // vendor: the real signed EFI and PE files of scripts/fetch-vendor-files.sh; without them
+  // test/trust/authenticode-vendor.test.ts skips, and it is the test that holds Authenticode to the
+  // critical netscape-cert-type of Debian's Secure Boot CA.
+  for (const name of ['cosign', 'test-fixtures', 'vendor']) {
     const outer = join(project, '.cache', name);
     const inner = join(here, '.cache', name);
     if (name === 'test-fixtures') mkdirSync(outer, { recursive: true });
