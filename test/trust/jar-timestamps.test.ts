@@ -47,7 +47,10 @@ let server: Server;
 let tsaUrl: string;
 /** The clock the TSA stamps with (faketime syntax). */
 let tsaClock = '2018-06-01 12:00:00';
-/** The TSA certificate the server signs with: `tsa` (SHA-256 signed) or `tsa-sha1` (signed SHA1withRSA). */
+/**
+ * The TSA certificate the server signs with: `tsa` (SHA-256 signed), `tsa-sha1` (signed SHA1withRSA) or
+ * `tsa-inter` (under the serverAuth-only intermediate, which the reply then carries).
+ */
 let tsaSigner = 'tsa';
 
 const jars: Record<string, string> = {};
@@ -142,6 +145,10 @@ function tsaPki(): void {
       '[ tsa_cert ]',
       'basicConstraints = critical,CA:FALSE',
       'extendedKeyUsage = critical,timeStamping',
+      '[ tls_ca ]',
+      'basicConstraints = critical,CA:TRUE',
+      'keyUsage = critical,keyCertSign,cRLSign',
+      'extendedKeyUsage = serverAuth',
       '[ tsa ]',
       'default_tsa = tsa1',
       '[ tsa1 ]',
@@ -229,6 +236,14 @@ function tsaPki(): void {
     '-extensions',
     'tsa_cert',
   );
+  // The same TSA key under an intermediate whose EKU says serverAuth only: the JDK reads the TSA
+  // certificate's own EKU, never an issuer's (Go and Windows would refuse this chain).
+  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('tsainter.key'), '-out', p('tsainter.csr'),
+    '-subj', '/O=Sigscan Tests/CN=Jar TSA TLS-only Intermediate', '-config', cnf); // prettier-ignore
+  ossl('x509', '-req', '-in', p('tsainter.csr'), '-CA', p('tsaroot.pem'), '-CAkey', p('tsaroot.key'),
+    '-CAcreateserial', '-out', p('tsainter.pem'), '-days', '7000', '-extfile', cnf, '-extensions', 'tls_ca'); // prettier-ignore
+  ossl('x509', '-req', '-in', p('tsa.csr'), '-CA', p('tsainter.pem'), '-CAkey', p('tsainter.key'),
+    '-CAcreateserial', '-out', p('tsa-inter.pem'), '-days', '7000', '-extfile', cnf, '-extensions', 'tsa_cert'); // prettier-ignore
   tsaRootPem = p('tsaroot.pem');
 }
 
@@ -359,6 +374,7 @@ async function buildFixtures(d: string): Promise<void> {
         join(dir, `${tsaSigner}.pem`),
         '-inkey',
         join(dir, 'tsa.key'),
+        ...(tsaSigner === 'tsa-inter' ? ['-chain', join(dir, 'tsainter.pem')] : []),
         '-out',
         r,
       ])
@@ -387,6 +403,8 @@ async function buildFixtures(d: string): Promise<void> {
   jars['sha1cert'] = await signWithTsa('sha1cert-2018.jar', 'sha1cert');
   tsaSigner = 'tsa-sha1';
   jars['sha1tsa'] = await signWithTsa('sha1-tsa.jar', 'signer');
+  tsaSigner = 'tsa-inter';
+  jars['tsainter'] = await signWithTsa('expired-tsainter.jar', 'expired');
   tsaSigner = 'tsa';
   await new Promise<void>((resolve) => server.close(() => resolve()));
   for (const mode of ['attributes', 'values'] as const) {
@@ -407,12 +425,13 @@ const JAR_FILES: Record<string, string> = {
   pkcs9: 'expired-pkcs9.jar',
   sha1cert: 'sha1cert-2018.jar',
   sha1tsa: 'sha1-tsa.jar',
+  tsainter: 'expired-tsainter.jar',
   'two-attributes': 'two-attributes.jar',
   'two-values': 'two-values.jar',
 };
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('jar-timestamps-v1', buildFixtures);
+  dir = await cachedFixtureDir('jar-timestamps-v2', buildFixtures);
   caPem = join(dir, 'ca.pem');
   tsaRootPem = join(dir, 'tsaroot.pem');
   for (const [name, file] of Object.entries(JAR_FILES)) jars[name] = join(dir, file);
@@ -458,6 +477,21 @@ describe('JAR timestamps and SHA-1', () => {
 
   it('the expired signer, TSA anchored only by --trust-root: the stamp does not count; untrusted/CERT_EXPIRED', async () => {
     expect(await verdict(jars['expired']!, { roots: [caPem, tsaRootPem] })).toMatchObject({
+      status: 'untrusted',
+      code: 'CERT_EXPIRED',
+    });
+  });
+
+  it("an expired signer stamped by a TSA under a serverAuth-only intermediate: verified, as jarsigner -strict (the JDK reads the TSA certificate's EKU only)", async () => {
+    const tool = reference['tsainter']!;
+    expect(tool.passed, tool.output).toBe(true);
+    const v = await verdict(jars['tsainter']!, { tsaRoots: [tsaRootPem] });
+    expect(v).toMatchObject({ status: 'verified', code: 'CHAIN_VALID' });
+    expect(v.message).toContain('checked at the timestamp 2018-06-01T12:00:');
+  });
+
+  it('the same, its TSA anchored only by --trust-root: the stamp passes -strict but does not count; CERT_EXPIRED', async () => {
+    expect(await verdict(jars['tsainter']!, { roots: [caPem, tsaRootPem] })).toMatchObject({
       status: 'untrusted',
       code: 'CERT_EXPIRED',
     });
