@@ -2,6 +2,8 @@
  * A DER tree to edit: a real tool's output read element by element, one element changed, written back
  * with every length re-encoded (short form below 128), so only the change differs from the tool's bytes.
  */
+import { sign, type KeyLike } from 'node:crypto';
+
 import { childrenOf, readElement, type DerElement } from '../../src/formats/der-reader.js';
 
 const READ = { code: 'MALFORMED_CERTIFICATE' } as const;
@@ -69,6 +71,23 @@ export function derRebuilt(bytes: Uint8Array, change: (root: DerNode) => void): 
   const root = derTree(bytes);
   change(root);
   return derEncode(root);
+}
+
+/**
+ * A certificate with its tbsCertificate edited by `change` and signed again with `issuerKey` (SHA-256, the
+ * key's own scheme: PKCS #1 for RSA, DER ECDSA for EC), so only that change differs from what the issuer
+ * made and the signature still verifies.
+ */
+export function resignedCertificate(
+  der: Uint8Array,
+  issuerKey: KeyLike,
+  change: (tbs: DerNode) => void,
+): Uint8Array {
+  return derRebuilt(der, (root) => {
+    const tbs = root.children![0]!;
+    change(tbs);
+    root.children![2]!.content = new Uint8Array([0, ...sign('sha256', derEncode(tbs), issuerKey)]);
+  });
 }
 
 /** Every element of the tree, depth first. */

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { sign } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCertificate, pemCertificates, type ParsedCertificate } from '../../src/formats/x509.js';
 import { validateChain } from '../../src/trust/x509-chain.js';
-import { derEncode, derRebuilt, derTree, latin1, type DerNode } from '../helpers/der-tree.js';
+import { derTree, latin1, resignedCertificate, type DerNode } from '../helpers/der-tree.js';
 import { cachedFixtureDir, workingCopy } from '../helpers/fixture-cache.js';
 import { cachedRunInDirSync } from '../helpers/tool-answers.js';
 
@@ -289,13 +288,7 @@ describe('validateChain failure codes (each rule alone decides its case)', () =>
  * key, so only that change differs from a certificate that chains; written as `surgery.pem` for openssl.
  */
 function resignedLeaf(change: (tbs: DerNode) => void): Uint8Array {
-  const key = readFileSync(p('inter.key'));
-  const der = derRebuilt(certs['codesign']!.der, (root) => {
-    const tbs = root.children![0]!;
-    change(tbs);
-    const signature = sign('sha256', derEncode(tbs), { key, dsaEncoding: 'der' });
-    root.children![2]!.content = new Uint8Array([0, ...signature]);
-  });
+  const der = resignedCertificate(certs['codesign']!.der, readFileSync(p('inter.key')), change);
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
   writeFileSync(p('surgery.pem'), `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
   return der;
