@@ -15,7 +15,6 @@ export interface JarEvidenceMaterial {
   blockDer: Uint8Array;
   /** The detached content the CMS signature covers; undefined when the .SF is missing. */
   signatureFileBytes?: Uint8Array;
-  signerCertificateDer?: Uint8Array;
   /** Every certificate the block carries, signer included, in block order. */
   certificatesDer: Uint8Array[];
   /** JarSignature.requiredDigestAlgorithms: what the JDK's disabled-algorithm check looks at. */
@@ -180,6 +179,5 @@ function material(sig: JarSignature): JarEvidenceMaterial {
     requiredDigestAlgorithms: sig.requiredDigestAlgorithms,
   };
   if (sig.signatureFileBytes) m.signatureFileBytes = sig.signatureFileBytes;
-  if (sig.signerCertificate) m.signerCertificateDer = sig.signerCertificate.der;
   return m;
 }

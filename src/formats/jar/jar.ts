@@ -499,7 +499,9 @@ async function analyzeBlock(
         message: `${block.entry.name} does not carry the certificate its SignerInfo names`,
       });
     }
-    if (isDisabledDigest(signer.digestAlgorithm) || /^MD[25]with/i.test(sig.algorithm ?? '')) {
+    // sig.algorithm is named after the SignerInfo's digest (signatureAlgorithmName), so the digest alone
+    // says whether it is MD2/MD5 "with" anything.
+    if (isDisabledDigest(signer.digestAlgorithm)) {
       // A fact for the report; the trust layer decides (WEAK_ALGORITHM, or accepted with
       // --allow-weak-algorithms), so this is not an integrity finding.
       findings.push({

@@ -60,7 +60,9 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
   }
   // The path is built from the block's own certificates only, as the JDK's PKCS7 reader does.
   const certificates = info.certificates;
-  const signer = pickSigner(info.signers, m.signerCertificateDer);
+  // The first SignerInfo: the one the detector named (its certificate, digests and timestamp); a second
+  // one is never read instead, so a trusted second signer cannot vouch for an untrusted first one.
+  const signer = info.signers[0];
   if (!signer) return invalid('SIGNER_CERTIFICATE_MISSING', `${evidence.location} holds no SignerInfo`);
   const what = `JAR signature ${evidence.location}`;
   const weak = new Set<string>(
@@ -316,19 +318,4 @@ function unsignedEntries(evidence: Evidence) {
     `${count} entr${count === 1 ? 'y is' : 'ies are'} not covered by ${evidence.location}` +
       `${sample ? ` (${sample}${count > 5 ? ', ...' : ''})` : ''}; jarsigner -strict rejects partially signed jars`,
   );
-}
-
-/** The SignerInfo whose certificate the detector reported as the signer; else the first. */
-function pickSigner(
-  signers: SignerInfoView[],
-  signerDer: Uint8Array | undefined,
-): SignerInfoView | undefined {
-  if (signerDer) {
-    const hex = Buffer.from(signerDer).toString('hex');
-    const match = signers.find(
-      (s) => s.certificate && Buffer.from(s.certificate.der).toString('hex') === hex,
-    );
-    if (match) return match;
-  }
-  return signers[0];
 }
