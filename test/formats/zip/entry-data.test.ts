@@ -23,7 +23,8 @@ function outcome(decode: typeof decodeSync, compressed: Buffer, size: number): s
       .update(decode(compressed, DEFLATED, size))
       .digest('hex')}`;
   } catch (err) {
-    return `error ${(err as Error).message}`;
+    // zlib's own failures carry its code (Z_DATA_ERROR, Z_BUF_ERROR) on both paths; the length checks none.
+    return `error ${(err as Error).message} ${(err as { code?: string }).code ?? '-'}`;
   }
 }
 
