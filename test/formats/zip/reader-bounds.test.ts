@@ -51,6 +51,30 @@ describe('archive limits at their bounds', () => {
     });
   });
 
+  it('a count the end record claims over the limit is TOO_LARGE before a record is read, even past the directory', async () => {
+    // jar cf's 4 entries, with the end record's two entry counts raised to 60000 (byte surgery): the count is
+    // refused as a count, not read record by record until the directory runs out (MALFORMED_ZIP), which on
+    // a ZIP64 count of billions would be the cost the limit is there to spare.
+    const bytes = Buffer.from(readBytes(makeJar(join(dir, 'count.jar'), { 'a.txt': 'a', 'b.txt': 'b' })));
+    const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    expect(bytes.readUInt16LE(end + 10)).toBe(4);
+    bytes.writeUInt16LE(60000, end + 8);
+    bytes.writeUInt16LE(60000, end + 10);
+    const over = await rejection(
+      openZip(new Uint8Array(bytes), { ...DEFAULT_LIMITS, maxArchiveEntries: 100 }),
+    );
+    expect({ code: over.code, message: over.message }).toEqual({
+      code: 'TOO_LARGE',
+      message: 'ZIP archive has 60000 entries, more than the limit of 100',
+    });
+    // Under the limit the same lie is a corrupt directory.
+    const lie = await rejection(
+      openZip(new Uint8Array(bytes), { ...DEFAULT_LIMITS, maxArchiveEntries: 60000 }),
+    );
+    expect(lie.code).toBe('MALFORMED_ZIP');
+    expect(lie.message).toMatch(/^corrupt ZIP central directory: /);
+  });
+
   it('an entry of exactly RATIO_CHECK_MIN_BYTES is not held to the ratio; one byte more is', async () => {
     const limits = { ...DEFAULT_LIMITS, maxCompressionRatio: 2 };
     const at = await zeros('at.bin', RATIO_CHECK_MIN_BYTES);
