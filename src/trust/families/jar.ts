@@ -25,8 +25,8 @@ import { validateChain } from '../x509-chain.js';
 const WEAK = new Set(['MD5', 'SHA-1', 'SHA1']);
 
 /**
- * One JAR signer (one block file), decided the way the JDK 17 decides it, in the order that keeps verdicts
- * honest:
+ * One JAR signature block (one block file), each of its SignerInfos decided the way the JDK 17 decides
+ * it, in the order that keeps verdicts honest:
  * 1. the CMS signature over the .SF bytes (bad => `invalid`, even without trust roots);
  * 2. entry coverage (jarsigner -strict fails partially signed jars => `invalid`);
  * 3. the RFC 3161 timestamp's integrity. PKCS #9 countersignatures are ignored: the JDK reads only the
@@ -58,12 +58,42 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
       `${evidence.location} has no .SF file to check its signature against`,
     );
   }
+  if (info.signers.length === 0) {
+    return invalid('SIGNER_CERTIFICATE_MISSING', `${evidence.location} holds no SignerInfo`);
+  }
+  // jarsigner -strict validates every signer the block yields: each SignerInfo that verifies becomes a
+  // CodeSigner of every entry it covers, and one untrusted CodeSigner fails the jar. So every SignerInfo
+  // is judged, in block order. The first is the one the detector reports (its certificate, digests and
+  // timestamp); a trusted second one never stands in for it, and an untrusted second one is not excused by
+  // it. Stricter than the JDK in one case, on purpose: a SignerInfo whose signature does not verify is
+  // dropped there (PKCS7.verify), and refused here.
+  const count = info.signers.length;
+  let first: Verdict | undefined;
+  for (const [index, signer] of info.signers.entries()) {
+    const verdict = await judgeSigner(evidence, m, info, content, signer, ctx);
+    if (verdict.status !== 'verified') {
+      return count === 1
+        ? verdict
+        : { ...verdict, message: `SignerInfo ${index + 1} of ${count}: ${verdict.message}` };
+    }
+    first ??= verdict;
+  }
+  return count === 1
+    ? first!
+    : { ...first!, message: `${first!.message}; all ${count} SignerInfos verified` };
+};
+
+/** One SignerInfo of the block, decided by the steps above. */
+async function judgeSigner(
+  evidence: Evidence,
+  m: JarEvidenceMaterial,
+  info: ReturnType<typeof parseSignedData>,
+  content: Uint8Array,
+  signer: SignerInfoView,
+  ctx: TrustContext,
+): Promise<Verdict> {
   // The path is built from the block's own certificates only, as the JDK's PKCS7 reader does.
   const certificates = info.certificates;
-  // The first SignerInfo: the one the detector named (its certificate, digests and timestamp); a second
-  // one is never read instead, so a trusted second signer cannot vouch for an untrusted first one.
-  const signer = info.signers[0];
-  if (!signer) return invalid('SIGNER_CERTIFICATE_MISSING', `${evidence.location} holds no SignerInfo`);
   const what = `JAR signature ${evidence.location}`;
   const weak = new Set<string>(
     ((evidence.details?.['digestAlgorithms'] as string[] | undefined) ?? []).filter((a) =>
@@ -205,7 +235,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
     );
   }
   return chainFailure(chain, who, at, ts, usable, weakNote);
-};
+}
 
 /** Records on the signature that --allow-weak-algorithms let a JDK-disabled algorithm through. */
 function allowWeak(evidence: Evidence, what: string): void {

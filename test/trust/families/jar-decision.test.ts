@@ -26,7 +26,7 @@ import { run } from '../../helpers/tools.js';
 import { config, detectFile, evaluateFile, fileTarget } from '../helpers.js';
 
 const BLOCK = 'META-INF/SIGNER.RSA';
-const JARS = ['good', 'added6', 'two-signers', 'unknown-digest', 'no-signerinfo'] as const;
+const JARS = ['good', 'added6', 'two-signers', 'trusted-first', 'unknown-digest', 'no-signerinfo'] as const;
 let dir: string;
 let caPem: string;
 let reference: Record<string, StrictVerifyResult>;
@@ -50,7 +50,7 @@ async function withBlock(d: string, name: string, block: Buffer): Promise<void> 
 }
 
 beforeAll(async () => {
-  dir = await cachedFixtureDir('jar-decision-v1', async (d) => {
+  dir = await cachedFixtureDir('jar-decision-v2', async (d) => {
     const { trust } = caSignedGoodJar(d, 'Jar Decision');
     copyFileSync(join(d, 'good.jar'), join(d, 'added6.jar'));
     putEntries(
@@ -99,6 +99,14 @@ beforeAll(async () => {
         sd.signerInfos.push(goodSd.signerInfos[0]!);
         sd.certificates = [...(sd.certificates ?? []), ...(goodSd.certificates ?? [])];
       }),
+      // The same two signers the other way round: the trusted one first, as the detector reports it.
+      'trusted-first': editBlock(good, (sd) => {
+        const other = new pkijs.SignedData({
+          schema: pkijs.ContentInfo.fromBER(toArrayBuffer(readFileSync(join(d, 'other.der')))).content,
+        });
+        sd.signerInfos.push(other.signerInfos[0]!);
+        sd.certificates = [...(sd.certificates ?? []), ...(other.certificates ?? [])];
+      }),
       'unknown-digest': editBlock(good, (sd) => {
         sd.signerInfos[0]!.digestAlgorithm = new pkijs.AlgorithmIdentifier({
           algorithmId: '1.3.6.1.4.1.55555.1.1',
@@ -130,7 +138,7 @@ async function family(path: string, roots: string[] = [caPem], edit = (m: JarEvi
 }
 
 describe('which SignerInfo of the block is judged', () => {
-  it('two SignerInfos, an untrusted one first: the one the detector names is judged, never a trusted second one (jarsigner -strict fails too)', async () => {
+  it('two SignerInfos, an untrusted one first: a trusted second one never stands in for it (jarsigner -strict fails too)', async () => {
     const tool = reference['two-signers']!;
     expect(tool.passed).toBe(false);
     expect(tool.output).toContain('This jar contains entries whose certificate chain is invalid.');
@@ -139,10 +147,43 @@ describe('which SignerInfo of the block is judged', () => {
       status: 'untrusted',
       code: 'CHAIN_UNTRUSTED',
       message:
-        'signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root',
+        'SignerInfo 1 of 2: signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root',
     };
     expect(o!.verdict).toEqual(want);
     expect(await family(jar('two-signers'))).toEqual(want);
+  });
+
+  it('two SignerInfos, the trusted one first: the untrusted second one still fails the jar, as jarsigner -strict fails it', async () => {
+    // jarsigner -strict validates the chain of every signer a block's SignerInfos yield (a second SignerInfo
+    // that verifies becomes a second CodeSigner of every entry), so a trusted first signer does not excuse an
+    // untrusted second one.
+    const tool = reference['trusted-first']!;
+    expect(tool.passed).toBe(false);
+    expect(tool.output).toContain('This jar contains entries whose certificate chain is invalid.');
+    const [o] = await evaluateFile(jar('trusted-first'), 'jar', await config({ roots: [caPem] }));
+    expect(o!.evidence.signer.subject).toMatch(/Jar Decision Signer/);
+    const want = {
+      status: 'untrusted',
+      code: 'CHAIN_UNTRUSTED',
+      message:
+        'SignerInfo 2 of 2: signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root',
+    };
+    expect(o!.verdict).toEqual(want);
+    expect(await family(jar('trusted-first'))).toEqual(want);
+  });
+
+  it('two SignerInfos, both trusted: verified, naming the first signer and saying both were checked', async () => {
+    const roots = [caPem, join(dir, 'other.pem')];
+    const [o] = await evaluateFile(jar('trusted-first'), 'jar', await config({ roots }));
+    expect(o!.verdict.status).toBe('verified');
+    expect(o!.verdict.code).toBe('CHAIN_VALID');
+    expect(o!.verdict.message).toMatch(
+      /^JAR signature META-INF\/SIGNER\.RSA by CN=Jar Decision Signer,O=Sigscan Tests is valid and chains to trusted CN=Jar Decision CA,O=Sigscan Tests .*; all 2 SignerInfos verified$/,
+    );
+    // In the other order the first signer is the self-signed one, and it is the one named.
+    expect((await family(jar('two-signers'), roots)).message).toMatch(
+      /^JAR signature META-INF\/SIGNER\.RSA by CN=Jar Decision Other,O=Sigscan Tests is valid and chains to trusted CN=Jar Decision Other,O=Sigscan Tests .*; all 2 SignerInfos verified$/,
+    );
   });
 
   it('the trusted signer alone verifies, naming signer and anchor', async () => {
