@@ -138,39 +138,30 @@ async function family(path: string, roots: string[] = [caPem], edit = (m: JarEvi
 }
 
 describe('which SignerInfo of the block is judged', () => {
-  it('two SignerInfos, an untrusted one first: a trusted second one never stands in for it (jarsigner -strict fails too)', async () => {
-    const tool = reference['two-signers']!;
-    expect(tool.passed).toBe(false);
-    expect(tool.output).toContain('This jar contains entries whose certificate chain is invalid.');
-    const [o] = await evaluateFile(jar('two-signers'), 'jar', await config({ roots: [caPem] }));
-    const want = {
-      status: 'untrusted',
-      code: 'CHAIN_UNTRUSTED',
-      message:
-        'SignerInfo 1 of 2: signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root',
-    };
-    expect(o!.verdict).toEqual(want);
-    expect(await family(jar('two-signers'))).toEqual(want);
-  });
-
-  it('two SignerInfos, the trusted one first: the untrusted second one still fails the jar, as jarsigner -strict fails it', async () => {
-    // jarsigner -strict validates the chain of every signer a block's SignerInfos yield (a second SignerInfo
-    // that verifies becomes a second CodeSigner of every entry), so a trusted first signer does not excuse an
-    // untrusted second one.
-    const tool = reference['trusted-first']!;
-    expect(tool.passed).toBe(false);
-    expect(tool.output).toContain('This jar contains entries whose certificate chain is invalid.');
-    const [o] = await evaluateFile(jar('trusted-first'), 'jar', await config({ roots: [caPem] }));
-    expect(o!.evidence.signer.subject).toMatch(/Jar Decision Signer/);
-    const want = {
-      status: 'untrusted',
-      code: 'CHAIN_UNTRUSTED',
-      message:
-        'SignerInfo 2 of 2: signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root',
-    };
-    expect(o!.verdict).toEqual(want);
-    expect(await family(jar('trusted-first'))).toEqual(want);
-  });
+  // jarsigner -strict validates the chain of every signer a block's SignerInfos yield (each SignerInfo that
+  // verifies becomes a CodeSigner of every entry), so in neither order does the trusted signer vouch for the other.
+  const otherUntrusted =
+    'signature valid but signer CN=Jar Decision Other,O=Sigscan Tests does not chain to a supplied trust root';
+  it.each([
+    { name: 'two-signers', order: 'an untrusted one first', at: 1, reported: /Jar Decision Other/ },
+    { name: 'trusted-first', order: 'the trusted one first', at: 2, reported: /Jar Decision Signer/ },
+  ] as const)(
+    'two SignerInfos, $order: untrusted, naming SignerInfo $at of 2 (jarsigner -strict fails too)',
+    async ({ name, at, reported }) => {
+      const tool = reference[name]!;
+      expect(tool.passed).toBe(false);
+      expect(tool.output).toContain('This jar contains entries whose certificate chain is invalid.');
+      const [o] = await evaluateFile(jar(name), 'jar', await config({ roots: [caPem] }));
+      expect(o!.evidence.signer.subject).toMatch(reported);
+      const want = {
+        status: 'untrusted',
+        code: 'CHAIN_UNTRUSTED',
+        message: `SignerInfo ${at} of 2: ${otherUntrusted}`,
+      };
+      expect(o!.verdict).toEqual(want);
+      expect(await family(jar(name))).toEqual(want);
+    },
+  );
 
   it('two SignerInfos, both trusted: verified, naming the first signer and saying both were checked', async () => {
     const roots = [caPem, join(dir, 'other.pem')];
