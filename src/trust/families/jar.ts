@@ -3,6 +3,7 @@ import {
   parseSignedData,
   signerTimestamps,
   unsignedAttributeValues,
+  type SignedDataInfo,
   type SignerInfoView,
   type TimestampInfo,
 } from '../../formats/cms.js';
@@ -87,7 +88,7 @@ export const jarVerifier: FamilyVerifier = async (evidence, _target, ctx) => {
 async function judgeSigner(
   evidence: Evidence,
   m: JarEvidenceMaterial,
-  info: ReturnType<typeof parseSignedData>,
+  info: SignedDataInfo,
   content: Uint8Array,
   signer: SignerInfoView,
   ctx: TrustContext,

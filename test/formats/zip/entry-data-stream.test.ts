@@ -5,23 +5,14 @@
  * entry and a lying header must fail, a read error that must end the entry, and the file reads that must stop
  * when the consumer stops.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { DEFLATED, decodeChunks, decodeStream, STORED } from '../../../src/formats/zip/entry-data.js';
-
-function deflateWithGzip(data: Uint8Array): Buffer {
-  const gz = execFileSync('gzip', ['-c', '-n', '-6'], { input: data, maxBuffer: 64 * 1024 * 1024 });
-  expect([gz[0], gz[1], gz[3]]).toEqual([0x1f, 0x8b, 0]);
-  return gz.subarray(10, gz.length - 8);
-}
+import { deflateWithGzip, repeatedLine } from './inputs.js';
 
 function text(size: number): Buffer {
-  const line = Buffer.from('a line of a class file constant pool, java/lang/Object\n');
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = line[i % line.length]!;
-  return out;
+  return repeatedLine('a line of a class file constant pool, java/lang/Object\n', size);
 }
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer[]> {

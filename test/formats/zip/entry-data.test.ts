@@ -4,18 +4,11 @@
  * error message, on deflate streams written by gzip and altered after. The message matters: it is what a
  * report says about a corrupt entry.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { DEFLATED, decodeSync, decodeTransient, STORED } from '../../../src/formats/zip/entry-data.js';
-
-/** The raw deflate stream inside gzip's output (-n: no name or time, so the header is 10 bytes). */
-function deflateWithGzip(data: Uint8Array, level = '-6'): Buffer {
-  const gz = execFileSync('gzip', ['-c', '-n', level], { input: data, maxBuffer: 64 * 1024 * 1024 });
-  expect([gz[0], gz[1], gz[3]]).toEqual([0x1f, 0x8b, 0]);
-  return gz.subarray(10, gz.length - 8);
-}
+import { deflateWithGzip, repeatedLine } from './inputs.js';
 
 function outcome(decode: typeof decodeSync, compressed: Buffer, size: number): string {
   try {
@@ -31,10 +24,7 @@ function outcome(decode: typeof decodeSync, compressed: Buffer, size: number): s
 /** Text compresses (long matches back into the window); random bytes make stored deflate blocks. */
 function content(size: number, seed: number): Uint8Array {
   if (seed % 2 === 1) return new Uint8Array(randomBytes(size));
-  const line = Buffer.from(`line ${seed} of some class file constant pool, java/lang/Object\n`);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = line[i % line.length]!;
-  return out;
+  return repeatedLine(`line ${seed} of some class file constant pool, java/lang/Object\n`, size);
 }
 
 // Around zlib's 64-byte minimum chunk, which sets how much the first write may produce, and up to the

@@ -12,12 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openZip } from '../../../src/formats/zip/index.js';
 import { DEFAULT_LIMITS } from '../../../src/util/limits.js';
 import { readBytes, removeDir, tempDir } from '../../helpers/jar/index.js';
+import { repeatedLine } from './inputs.js';
 
 function lines(seed: string, size: number): Buffer {
-  const line = Buffer.from(`${seed}: a line of a class file constant pool, java/lang/Object\n`);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = line[i % line.length]!;
-  return out;
+  return repeatedLine(`${seed}: a line of a class file constant pool, java/lang/Object\n`, size);
 }
 
 const CONTENT: Record<string, Buffer> = {
